@@ -1,0 +1,480 @@
+//! Provider adapters: OpenAI-shaped requests in, each provider's own format upstream, and
+//! OpenAI-shaped answers back — whole or one stream event at a time.
+//!
+//! Each adapter is a set of plain functions (build a request, parse a response, translate
+//! one stream event); this module dispatches on the provider's [`WireFormat`].
+
+pub mod anthropic;
+pub mod google;
+pub mod openai;
+
+use crate::sse::{self, SseEvent, SseFramer};
+use crate::wire::{ChatRequest, EmbeddingsRequest, EmbeddingsResponse, ModelList, Usage};
+use crate::{ProviderId, ProxyError, WireFormat};
+
+/// Where and as whom to call the provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub provider: ProviderId,
+    /// API root, without a trailing slash.
+    pub base_url: &'a str,
+    /// The user's key.
+    pub key: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+/// A request ready to send upstream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    /// Lower-case names. Contains the key: never log it.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
+}
+
+impl UpstreamRequest {
+    fn new(target: &Target<'_>, method: HttpMethod, url: String, body: Option<String>) -> Self {
+        let mut headers = vec![target.provider.info().auth.header(target.key)];
+        if body.is_some() {
+            headers.push(("content-type", "application/json".to_owned()));
+        }
+        if target.provider == ProviderId::Anthropic {
+            headers.push(("anthropic-version", anthropic::API_VERSION.to_owned()));
+        }
+        Self {
+            method,
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
+/// What the proxy needs to know to shape the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerContext {
+    pub provider: ProviderId,
+    /// The model as sent upstream (prefix stripped).
+    pub model: String,
+    /// Unix seconds, for `created` where the provider gives none.
+    pub created: u64,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ProxyError> {
+    serde_json::to_string(value)
+        .map_err(|e| ProxyError::invalid(format!("cannot encode request: {e}")))
+}
+
+/// The chat request for the provider. `model` replaces the request's own.
+pub fn chat_request(
+    target: &Target<'_>,
+    mut request: ChatRequest,
+    model: String,
+) -> Result<UpstreamRequest, ProxyError> {
+    request.model = model;
+    let stream = request.is_stream();
+    let base = target.base_url;
+    let (url, body) = match target.provider.info().wire {
+        WireFormat::OpenAi => (
+            format!("{base}/chat/completions"),
+            to_json(&openai::chat_request(request))?,
+        ),
+        WireFormat::Anthropic => (
+            format!("{base}/v1/messages"),
+            to_json(&anthropic::chat_request(&request, target.provider)?)?,
+        ),
+        WireFormat::Google => {
+            let method = if stream {
+                "streamGenerateContent?alt=sse"
+            } else {
+                "generateContent"
+            };
+            (
+                format!("{base}/v1beta/models/{}:{method}", request.model),
+                to_json(&google::chat_request(&request, target.provider)?)?,
+            )
+        }
+    };
+    Ok(UpstreamRequest::new(
+        target,
+        HttpMethod::Post,
+        url,
+        Some(body),
+    ))
+}
+
+/// A successful non-streaming answer, as OpenAI-shaped JSON text.
+pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<String, ProxyError> {
+    match context.provider.info().wire {
+        // Passed through untouched: the provider's own extras reach the client.
+        WireFormat::OpenAi => openai::check_chat_response(context, body)
+            .map(|()| String::from_utf8_lossy(body).into_owned()),
+        WireFormat::Anthropic => to_json(&anthropic::chat_response(context, body)?),
+        WireFormat::Google => to_json(&google::chat_response(context, body)?),
+    }
+}
+
+/// Usage of a non-streaming answer already translated by [`chat_response`].
+pub fn usage_of(answer: &str) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        usage: Option<Usage>,
+    }
+    serde_json::from_str::<WithUsage>(answer).ok()?.usage
+}
+
+/// The model-list request.
+pub fn models_request(target: &Target<'_>) -> UpstreamRequest {
+    let base = target.base_url;
+    let url = match target.provider.info().wire {
+        WireFormat::OpenAi => format!("{base}/models"),
+        WireFormat::Anthropic => format!("{base}/v1/models?limit=1000"),
+        WireFormat::Google => format!("{base}/v1beta/models?pageSize=1000"),
+    };
+    UpstreamRequest::new(target, HttpMethod::Get, url, None)
+}
+
+pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
+    match provider.info().wire {
+        WireFormat::OpenAi => openai::models_response(provider, body),
+        WireFormat::Anthropic => anthropic::models_response(provider, body),
+        WireFormat::Google => google::models_response(provider, body),
+    }
+}
+
+/// The embeddings request. `model` replaces the request's own.
+pub fn embeddings_request(
+    target: &Target<'_>,
+    mut request: EmbeddingsRequest,
+    model: String,
+) -> Result<UpstreamRequest, ProxyError> {
+    request.model = model;
+    let base = target.base_url;
+    let (url, body) = match target.provider.info().wire {
+        WireFormat::OpenAi => (format!("{base}/embeddings"), to_json(&request)?),
+        WireFormat::Google => (
+            format!("{base}/v1beta/models/{}:batchEmbedContents", request.model),
+            to_json(&google::embeddings_request(&request)?)?,
+        ),
+        WireFormat::Anthropic => {
+            return Err(ProxyError::invalid(format!(
+                "{} has no embeddings API",
+                target.provider
+            )));
+        }
+    };
+    Ok(UpstreamRequest::new(
+        target,
+        HttpMethod::Post,
+        url,
+        Some(body),
+    ))
+}
+
+/// A successful embeddings answer, as OpenAI-shaped JSON text.
+pub fn embeddings_response(context: &AnswerContext, body: &[u8]) -> Result<String, ProxyError> {
+    match context.provider.info().wire {
+        WireFormat::OpenAi => Ok(String::from_utf8_lossy(body).into_owned()),
+        WireFormat::Google => {
+            to_json::<EmbeddingsResponse>(&google::embeddings_response(context, body)?)
+        }
+        WireFormat::Anthropic => Err(ProxyError::upstream(context.provider, "no embeddings API")),
+    }
+}
+
+/// The error for a non-2xx upstream answer: the provider's own words for a 4xx (its
+/// status kept), `upstream_error` for anything else. The key is redacted from the message.
+pub fn upstream_error(provider: ProviderId, status: u16, body: &[u8], key: &str) -> ProxyError {
+    let parsed = match provider.info().wire {
+        WireFormat::OpenAi => openai::error_details(body),
+        WireFormat::Anthropic => anthropic::error_details(body),
+        WireFormat::Google => google::error_details(body),
+    };
+    let ProviderErrorDetails {
+        kind,
+        code,
+        message,
+    } = parsed.unwrap_or_else(|| ProviderErrorDetails {
+        kind: None,
+        code: None,
+        message: String::from_utf8_lossy(body).chars().take(300).collect(),
+    });
+    let message = redact(&message, key);
+    if (400..500).contains(&status) {
+        ProxyError::Provider {
+            provider,
+            status,
+            kind: kind.map(|k| redact(&k, key)),
+            code: code.map(|c| redact(&c, key)),
+            message,
+        }
+    } else {
+        ProxyError::upstream(provider, format!("{provider} answered {status}: {message}"))
+    }
+}
+
+/// An error a provider reported, in its own terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderErrorDetails {
+    pub kind: Option<String>,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// Removes the key, and masked forms of it that keep its first characters
+/// (`sk-proj-Ab***…`), from text that came from upstream.
+pub fn redact(text: &str, key: &str) -> String {
+    const MARK: &str = "[redacted]";
+    let key = key.trim();
+    if key.len() < 4 {
+        return text.to_owned();
+    }
+    let text = text.replace(key, MARK);
+    let head: String = key.chars().take(8).collect();
+    if head.chars().count() < 8 || !text.contains(&head) {
+        return text;
+    }
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            if word.contains(&head) {
+                let tail = &word[word.trim_end().len()..];
+                format!("{MARK}{tail}")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Turns an upstream event stream into an OpenAI `chat.completion.chunk` stream, one event
+/// at a time: framing, translation, the closing usage chunk and `[DONE]`, or one error event.
+#[derive(Debug)]
+pub struct StreamTranslator {
+    framer: SseFramer,
+    events: Vec<SseEvent>,
+    dialect: Dialect,
+    finished: bool,
+}
+
+#[derive(Debug)]
+enum Dialect {
+    OpenAi(openai::StreamState),
+    Anthropic(anthropic::StreamState),
+    Google(google::StreamState),
+}
+
+impl StreamTranslator {
+    pub fn new(context: AnswerContext) -> Self {
+        let dialect = match context.provider.info().wire {
+            WireFormat::OpenAi => Dialect::OpenAi(openai::StreamState::new(context)),
+            WireFormat::Anthropic => Dialect::Anthropic(anthropic::StreamState::new(context)),
+            WireFormat::Google => Dialect::Google(google::StreamState::new(context)),
+        };
+        Self {
+            framer: SseFramer::new(),
+            events: Vec::new(),
+            dialect,
+            finished: false,
+        }
+    }
+
+    /// Feeds upstream bytes; appends the client's bytes for every event they complete.
+    /// After an error (written to `out` as one error event) the stream is over and further
+    /// input is ignored: check [`Self::is_finished`].
+    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        if self.finished {
+            return;
+        }
+        // The event buffer is reused across pushes to spare an allocation per chunk.
+        let mut events = std::mem::take(&mut self.events);
+        self.framer.push(bytes, &mut events);
+        for event in events.drain(..) {
+            let step = match &mut self.dialect {
+                Dialect::OpenAi(state) => state.on_event(&event, out),
+                Dialect::Anthropic(state) => state.on_event(&event, out),
+                Dialect::Google(state) => state.on_event(&event, out),
+            };
+            match step {
+                Ok(Progress::More) => {}
+                Ok(Progress::Done) => {
+                    self.finished = true;
+                    break;
+                }
+                Err(error) => {
+                    self.fail(&error, out);
+                    break;
+                }
+            }
+        }
+        events.clear();
+        self.events = events;
+    }
+
+    /// The upstream stream ended: close the client's stream properly, or with an error
+    /// event when the answer was not complete.
+    pub fn end(&mut self, out: &mut Vec<u8>) {
+        if self.finished {
+            return;
+        }
+        let step = match &mut self.dialect {
+            Dialect::OpenAi(state) => state.on_end(out),
+            Dialect::Anthropic(state) => state.on_end(out),
+            Dialect::Google(state) => state.on_end(out),
+        };
+        match step {
+            Ok(()) => self.finished = true,
+            Err(error) => self.fail(&error, out),
+        }
+    }
+
+    /// Ends the client's stream with one error event (upstream broke, or timed out).
+    pub fn fail(&mut self, error: &ProxyError, out: &mut Vec<u8>) {
+        if !self.finished {
+            self.finished = true;
+            sse::write_data(out, &error.to_json());
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Usage the provider reported so far (complete once the stream has finished).
+    pub fn usage(&self) -> Option<Usage> {
+        match &self.dialect {
+            Dialect::OpenAi(state) => state.usage(),
+            Dialect::Anthropic(state) => state.usage(),
+            Dialect::Google(state) => state.usage(),
+        }
+    }
+}
+
+/// What a dialect's stream state says after one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Progress {
+    More,
+    /// The client's stream is complete (`[DONE]` written).
+    Done,
+}
+
+/// Writes a chunk as one `data:` event.
+pub(crate) fn write_chunk(out: &mut Vec<u8>, chunk: &crate::wire::ChatChunk) {
+    if let Ok(json) = serde_json::to_string(chunk) {
+        sse::write_data(out, &json);
+    }
+}
+
+/// Parses an upstream JSON body or event, naming the provider on failure.
+pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(
+    provider: ProviderId,
+    body: &'a [u8],
+) -> Result<T, ProxyError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ProxyError::upstream(provider, format!("unreadable answer from {provider}: {e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn redact_removes_the_key_and_masked_forms() {
+        let key = "sk-proj-AbCdEf123456";
+        assert_eq!(
+            redact("Incorrect API key provided: sk-proj-AbCdEf123456.", key),
+            "Incorrect API key provided: [redacted]."
+        );
+        assert_eq!(
+            redact(
+                "Incorrect API key provided: sk-proj-Ab*********3456. See docs",
+                key
+            ),
+            "Incorrect API key provided: [redacted] See docs"
+        );
+        assert_eq!(redact("nothing here", key), "nothing here");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn provider_refusal_keeps_status_and_hides_the_key() {
+        let body = br#"{"error":{"message":"Incorrect API key provided: bad-key-123","type":"invalid_request_error","code":"invalid_api_key"}}"#;
+        let error = upstream_error(ProviderId::OpenAi, 401, body, "bad-key-123");
+        assert_eq!(error.status(), 401);
+        assert_eq!(error.code(), "invalid_api_key");
+        assert_eq!(error.to_string(), "Incorrect API key provided: [redacted]");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn provider_failure_is_upstream_error() {
+        let error = upstream_error(ProviderId::Google, 503, b"<html>busy</html>", "k");
+        assert_eq!((error.status(), error.code()), (502, "upstream_error"));
+    }
+}
+
+/// An image reference, as the translated providers take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ImageRef<'a> {
+    /// `data:<mime>;base64,<data>`
+    Inline { mime: &'a str, data: &'a str },
+    /// An http(s) URL the provider fetches itself.
+    Url(&'a str),
+}
+
+pub(crate) fn image_ref(provider: ProviderId, url: &str) -> Result<ImageRef<'_>, ProxyError> {
+    if let Some(rest) = url.strip_prefix("data:") {
+        let (meta, data) = rest.split_once(',').unwrap_or((rest, ""));
+        return match meta.strip_suffix(";base64") {
+            Some(mime) if !mime.is_empty() && !data.is_empty() => {
+                Ok(ImageRef::Inline { mime, data })
+            }
+            _ => Err(ProxyError::invalid(format!(
+                "image data URLs for {provider} must be base64: data:<type>;base64,<data>"
+            ))),
+        };
+    }
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(ImageRef::Url(url))
+    } else {
+        Err(ProxyError::invalid(
+            "image_url must be an http(s) URL or a base64 data URL",
+        ))
+    }
+}
+
+/// A tool call's arguments as JSON; empty text is an empty object.
+pub(crate) fn tool_arguments(
+    call: &crate::wire::ToolCall,
+) -> Result<serde_json::Value, ProxyError> {
+    let text = call.function.arguments.trim();
+    if text.is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_json::from_str(text).map_err(|_| {
+        ProxyError::invalid(format!(
+            "arguments of tool call '{}' are not valid JSON",
+            call.id
+        ))
+    })
+}
+
+/// Rejects OpenAI options a translated provider cannot honour, rather than drop them.
+pub(crate) fn reject_unsupported(
+    request: &ChatRequest,
+    provider: ProviderId,
+) -> Result<(), ProxyError> {
+    if let Some(n) = request.extra.get("n").and_then(serde_json::Value::as_u64) {
+        if n > 1 {
+            return Err(ProxyError::invalid(format!(
+                "{provider} returns one choice per request; n must be 1"
+            )));
+        }
+    }
+    Ok(())
+}

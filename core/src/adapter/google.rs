@@ -1,0 +1,746 @@
+//! Google Gemini API (`generateContent`, `streamGenerateContent?alt=sse`), translated both
+//! ways.
+//!
+//! | quirk | handling |
+//! |---|---|
+//! | the model is in the path, the key in `x-goog-api-key` | `/v1beta/models/{model}:generateContent`; streams add `?alt=sse` |
+//! | roles are `user` / `model`; system text is `systemInstruction` | assistant → `model`; system and developer messages lifted out |
+//! | function calls have no ids | ids are made up (`call_<n>`); a `thoughtSignature` rides in the id after a `.` and goes back upstream with the call |
+//! | function results are keyed by name, not id | the name is looked up from the earlier call with that id |
+//! | `functionResponse.response` must be an object | JSON-object tool output is sent as is, anything else as `{"content": text}` |
+//! | tool schemas | sent as `parametersJsonSchema` (full JSON Schema) |
+//! | function calls arrive whole, not argument by argument | one tool-call delta with all the arguments |
+//! | thought parts (`thought: true`) | skipped; their tokens count as output (`reasoning_tokens`) |
+//! | the stream just ends | complete only if a `finishReason` came; then usage and `[DONE]` are added |
+//! | `finishReason` | `STOP` → stop (tool_calls when calls were made), `MAX_TOKENS` → length, safety reasons → content_filter |
+//! | images by URL | `fileData` with a MIME type guessed from the extension |
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{
+    AnswerContext, ImageRef, Progress, ProviderErrorDetails, image_ref, parse, reject_unsupported,
+    tool_arguments, write_chunk,
+};
+use crate::sse::{self, SseEvent};
+use crate::wire::{
+    ChatChunk, ChatCompletion, ChatRequest, Choice, Content, ContentPart, Delta, Embedding,
+    EmbeddingUsage, EmbeddingsRequest, EmbeddingsResponse, FinishReason, FunctionCall, Message,
+    Model, ModelList, ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode,
+    Usage, UsageDetails,
+};
+use crate::{ProviderId, ProxyError};
+
+/// Separates a made-up call id from the thought signature it carries.
+const SIGNATURE_SEPARATOR: char = '.';
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContentRequest {
+    contents: Vec<Turn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<Turn>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<ToolSet>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<ToolConfig>,
+    #[serde(skip_serializing_if = "GenerationConfig::is_empty")]
+    generation_config: GenerationConfig,
+}
+
+#[derive(Debug, Serialize)]
+struct Turn {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Part {
+    #[serde(flatten)]
+    data: PartData,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+enum PartData {
+    Text(String),
+    InlineData {
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        data: String,
+    },
+    FileData {
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        #[serde(rename = "fileUri")]
+        file_uri: String,
+    },
+    FunctionCall {
+        name: String,
+        args: Value,
+    },
+    FunctionResponse {
+        name: String,
+        response: Value,
+    },
+}
+
+impl From<PartData> for Part {
+    fn from(data: PartData) -> Self {
+        Self {
+            data,
+            thought_signature: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolSet {
+    function_declarations: Vec<FunctionDeclaration>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionDeclaration {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters_json_schema: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolConfig {
+    function_calling_config: FunctionCallingConfig,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionCallingConfig {
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_function_names: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerationConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stop_sequences: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_mime_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_json_schema: Option<Value>,
+}
+
+impl GenerationConfig {
+    fn is_empty(&self) -> bool {
+        self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.max_output_tokens.is_none()
+            && self.stop_sequences.is_empty()
+            && self.response_mime_type.is_none()
+            && self.response_json_schema.is_none()
+    }
+}
+
+pub fn chat_request(
+    request: &ChatRequest,
+    provider: ProviderId,
+) -> Result<GenerateContentRequest, ProxyError> {
+    reject_unsupported(request, provider)?;
+    let mut system = Vec::new();
+    let mut contents: Vec<Turn> = Vec::new();
+    // Call id → function name, for the results that refer to calls by id.
+    let mut call_names: HashMap<&str, &str> = HashMap::new();
+    for message in &request.messages {
+        let (role, parts) = match message.role {
+            Role::System | Role::Developer => {
+                system.push(message.text_content());
+                continue;
+            }
+            Role::User => ("user", content_parts(message, provider)?),
+            Role::Assistant => {
+                let mut parts = content_parts(message, provider)?;
+                for call in message.tool_calls.iter().flatten() {
+                    call_names.insert(&call.id, &call.function.name);
+                    let signature = call
+                        .id
+                        .split_once(SIGNATURE_SEPARATOR)
+                        .map(|(_, sig)| sig.to_owned());
+                    parts.push(Part {
+                        data: PartData::FunctionCall {
+                            name: call.function.name.clone(),
+                            args: tool_arguments(call)?,
+                        },
+                        thought_signature: signature,
+                    });
+                }
+                ("model", parts)
+            }
+            Role::Tool => ("user", vec![function_response(message, &call_names)?]),
+        };
+        if parts.is_empty() {
+            continue;
+        }
+        match contents.last_mut() {
+            Some(last) if last.role == Some(role) => last.parts.extend(parts),
+            _ => contents.push(Turn {
+                role: Some(role),
+                parts,
+            }),
+        }
+    }
+    let declarations: Vec<FunctionDeclaration> = request
+        .tools
+        .iter()
+        .flatten()
+        .map(|tool| FunctionDeclaration {
+            name: tool.function.name.clone(),
+            description: tool.function.description.clone(),
+            parameters_json_schema: tool.function.parameters.clone(),
+        })
+        .collect();
+    let tool_config = request.tool_choice.as_ref().map(|choice| {
+        let (mode, allowed) = match choice {
+            ToolChoice::Mode(ToolChoiceMode::Auto) => ("AUTO", Vec::new()),
+            ToolChoice::Mode(ToolChoiceMode::Required) => ("ANY", Vec::new()),
+            ToolChoice::Mode(ToolChoiceMode::None) => ("NONE", Vec::new()),
+            ToolChoice::Named { function, .. } => ("ANY", vec![function.name.clone()]),
+        };
+        ToolConfig {
+            function_calling_config: FunctionCallingConfig {
+                mode,
+                allowed_function_names: allowed,
+            },
+        }
+    });
+    let (response_mime_type, response_json_schema) = response_format(request);
+    Ok(GenerateContentRequest {
+        contents,
+        system_instruction: (!system.is_empty()).then(|| Turn {
+            role: None,
+            parts: vec![PartData::Text(system.join("\n\n")).into()],
+        }),
+        tools: if declarations.is_empty() {
+            Vec::new()
+        } else {
+            vec![ToolSet {
+                function_declarations: declarations,
+            }]
+        },
+        tool_config,
+        generation_config: GenerationConfig {
+            temperature: request.temperature,
+            top_p: request.top_p,
+            max_output_tokens: request.max_output_tokens(),
+            stop_sequences: request.stop_sequences(),
+            response_mime_type,
+            response_json_schema,
+        },
+    })
+}
+
+/// OpenAI's `response_format` as Gemini's JSON mode.
+fn response_format(request: &ChatRequest) -> (Option<&'static str>, Option<Value>) {
+    let Some(format) = request.extra.get("response_format") else {
+        return (None, None);
+    };
+    match format.get("type").and_then(Value::as_str) {
+        Some("json_object") => (Some("application/json"), None),
+        Some("json_schema") => (
+            Some("application/json"),
+            format.pointer("/json_schema/schema").cloned(),
+        ),
+        _ => (None, None),
+    }
+}
+
+fn content_parts(message: &Message, provider: ProviderId) -> Result<Vec<Part>, ProxyError> {
+    let mut parts = Vec::new();
+    match &message.content {
+        None => {}
+        Some(Content::Text(text)) => push_text(&mut parts, text),
+        Some(Content::Parts(items)) => {
+            for item in items {
+                match item {
+                    ContentPart::Text { text } => push_text(&mut parts, text),
+                    ContentPart::ImageUrl { image_url } => {
+                        let data = match image_ref(provider, &image_url.url)? {
+                            ImageRef::Inline { mime, data } => PartData::InlineData {
+                                mime_type: mime.to_owned(),
+                                data: data.to_owned(),
+                            },
+                            ImageRef::Url(url) => PartData::FileData {
+                                mime_type: guess_image_type(url).to_owned(),
+                                file_uri: url.to_owned(),
+                            },
+                        };
+                        parts.push(data.into());
+                    }
+                    ContentPart::Other(raw) => {
+                        return Err(ProxyError::invalid(format!(
+                            "content part of type {} is not supported for {provider}",
+                            raw.get("type").unwrap_or(&Value::Null)
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(parts)
+}
+
+fn push_text(parts: &mut Vec<Part>, text: &str) {
+    if !text.is_empty() {
+        parts.push(PartData::Text(text.to_owned()).into());
+    }
+}
+
+fn guess_image_type(url: &str) -> &'static str {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("heic") => "image/heic",
+        Some("heif") => "image/heif",
+        _ => "image/jpeg",
+    }
+}
+
+fn function_response(
+    message: &Message,
+    call_names: &HashMap<&str, &str>,
+) -> Result<Part, ProxyError> {
+    let id = message
+        .tool_call_id
+        .as_deref()
+        .ok_or_else(|| ProxyError::invalid("a tool message needs tool_call_id"))?;
+    let name = call_names
+        .get(id)
+        .copied()
+        .or(message.name.as_deref())
+        .ok_or_else(|| {
+            ProxyError::invalid(format!(
+                "tool result '{id}' answers no earlier tool call in the conversation"
+            ))
+        })?;
+    let text = message.text_content();
+    let response = match serde_json::from_str::<Value>(&text) {
+        Ok(object @ Value::Object(_)) => object,
+        _ => serde_json::json!({ "content": text }),
+    };
+    Ok(PartData::FunctionResponse {
+        name: name.to_owned(),
+        response,
+    }
+    .into())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateContentResponse {
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+    #[serde(default)]
+    usage_metadata: Option<UsageMetadata>,
+    #[serde(default)]
+    model_version: Option<String>,
+    #[serde(default)]
+    response_id: Option<String>,
+    #[serde(default)]
+    prompt_feedback: Option<PromptFeedback>,
+    #[serde(default)]
+    error: Option<ErrorDetail>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate {
+    #[serde(default)]
+    content: Option<CandidateContent>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CandidateContent {
+    #[serde(default)]
+    parts: Vec<ResponsePart>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponsePart {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(default)]
+    function_call: Option<FunctionCallPart>,
+    #[serde(default)]
+    thought_signature: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionCallPart {
+    name: String,
+    #[serde(default)]
+    args: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptFeedback {
+    #[serde(default)]
+    block_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageMetadata {
+    #[serde(default)]
+    prompt_token_count: u64,
+    #[serde(default)]
+    candidates_token_count: u64,
+    #[serde(default)]
+    cached_content_token_count: u64,
+    #[serde(default)]
+    thoughts_token_count: u64,
+    #[serde(default)]
+    tool_use_prompt_token_count: u64,
+}
+
+impl UsageMetadata {
+    fn to_openai(self) -> Usage {
+        let mut usage = Usage::new(
+            self.prompt_token_count + self.tool_use_prompt_token_count,
+            self.candidates_token_count + self.thoughts_token_count,
+            self.cached_content_token_count,
+        );
+        if self.thoughts_token_count > 0 {
+            usage.completion_tokens_details = Some(UsageDetails {
+                cached_tokens: None,
+                reasoning_tokens: Some(self.thoughts_token_count),
+            });
+        }
+        usage
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn finish_reason(reason: &str, made_calls: bool) -> FinishReason {
+    match reason {
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
+            FinishReason::ContentFilter
+        }
+        _ if made_calls => FinishReason::ToolCalls,
+        _ => FinishReason::Stop,
+    }
+}
+
+/// The OpenAI id of the `ordinal`-th call, carrying the signature Gemini wants back.
+fn call_id(ordinal: usize, signature: Option<&str>) -> String {
+    match signature {
+        Some(sig) => format!("call_{ordinal}{SIGNATURE_SEPARATOR}{sig}"),
+        None => format!("call_{ordinal}"),
+    }
+}
+
+pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatCompletion, ProxyError> {
+    let response: GenerateContentResponse = parse(context.provider, body)?;
+    if let Some(error) = response.error {
+        return Err(ProxyError::upstream(context.provider, error.message));
+    }
+    let mut text = String::new();
+    let mut calls = Vec::new();
+    let candidate = response.candidates.into_iter().next();
+    let reason = candidate.as_ref().and_then(|c| c.finish_reason.clone());
+    for part in candidate
+        .and_then(|c| c.content)
+        .map(|c| c.parts)
+        .unwrap_or_default()
+    {
+        if part.thought == Some(true) {
+            continue;
+        }
+        if let Some(t) = part.text {
+            text.push_str(&t);
+        }
+        if let Some(call) = part.function_call {
+            calls.push(ToolCall {
+                id: call_id(calls.len(), part.thought_signature.as_deref()),
+                kind: "function".to_owned(),
+                function: FunctionCall {
+                    name: call.name,
+                    arguments: call.args.to_string(),
+                },
+            });
+        }
+    }
+    let blocked = response
+        .prompt_feedback
+        .and_then(|f| f.block_reason)
+        .is_some();
+    let finish = match reason {
+        Some(reason) => finish_reason(&reason, !calls.is_empty()),
+        None if blocked => FinishReason::ContentFilter,
+        None => FinishReason::Stop,
+    };
+    Ok(ChatCompletion {
+        id: response
+            .response_id
+            .unwrap_or_else(|| "chatcmpl-gemini".to_owned()),
+        object: "chat.completion".to_owned(),
+        created: context.created,
+        model: response
+            .model_version
+            .unwrap_or_else(|| context.model.clone()),
+        choices: vec![Choice {
+            index: 0,
+            message: ResponseMessage {
+                role: Role::Assistant,
+                content: (!text.is_empty() || calls.is_empty()).then_some(text),
+                tool_calls: (!calls.is_empty()).then_some(calls),
+            },
+            finish_reason: Some(finish),
+        }],
+        usage: response.usage_metadata.map(UsageMetadata::to_openai),
+        extra: Default::default(),
+    })
+}
+
+pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(default)]
+        models: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        name: String,
+    }
+    let list: List = parse(provider, body)?;
+    Ok(ModelList::new(
+        list.models
+            .into_iter()
+            .map(|m| {
+                let id = m.name.strip_prefix("models/").unwrap_or(&m.name).to_owned();
+                Model::new(id, 0, provider.as_str())
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+pub struct BatchEmbedRequest {
+    requests: Vec<EmbedRequest>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbedRequest {
+    model: String,
+    content: Turn,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_dimensionality: Option<u32>,
+}
+
+pub fn embeddings_request(request: &EmbeddingsRequest) -> Result<BatchEmbedRequest, ProxyError> {
+    let texts = request
+        .input
+        .texts()
+        .ok_or_else(|| ProxyError::invalid("google embeddings take text input, not tokens"))?;
+    Ok(BatchEmbedRequest {
+        requests: texts
+            .into_iter()
+            .map(|text| EmbedRequest {
+                model: format!("models/{}", request.model),
+                content: Turn {
+                    role: None,
+                    parts: vec![PartData::Text(text.to_owned()).into()],
+                },
+                output_dimensionality: request.dimensions,
+            })
+            .collect(),
+    })
+}
+
+pub fn embeddings_response(
+    context: &AnswerContext,
+    body: &[u8],
+) -> Result<EmbeddingsResponse, ProxyError> {
+    #[derive(Deserialize)]
+    struct Batch {
+        #[serde(default)]
+        embeddings: Vec<Values>,
+    }
+    #[derive(Deserialize)]
+    struct Values {
+        values: Vec<f64>,
+    }
+    let batch: Batch = parse(context.provider, body)?;
+    Ok(EmbeddingsResponse {
+        object: "list".to_owned(),
+        data: batch
+            .embeddings
+            .into_iter()
+            .zip(0u32..)
+            .map(|(e, index)| Embedding {
+                object: "embedding".to_owned(),
+                index,
+                embedding: e.values,
+            })
+            .collect(),
+        model: context.model.clone(),
+        // Gemini does not report token counts for embeddings.
+        usage: EmbeddingUsage::default(),
+    })
+}
+
+pub fn error_details(body: &[u8]) -> Option<ProviderErrorDetails> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: ErrorDetail,
+    }
+    let Envelope { error } = serde_json::from_slice(body).ok()?;
+    Some(ProviderErrorDetails {
+        code: error.status.as_deref().map(str::to_ascii_lowercase),
+        kind: error.status,
+        message: error.message,
+    })
+}
+
+/// Translation state of one Gemini stream.
+#[derive(Debug)]
+pub struct StreamState {
+    context: AnswerContext,
+    id: String,
+    started: bool,
+    calls: usize,
+    usage: Option<UsageMetadata>,
+    finished: bool,
+}
+
+impl StreamState {
+    pub fn new(context: AnswerContext) -> Self {
+        Self {
+            context,
+            id: "chatcmpl-gemini".to_owned(),
+            started: false,
+            calls: 0,
+            usage: None,
+            finished: false,
+        }
+    }
+
+    fn chunk(&self, delta: Delta) -> ChatChunk {
+        ChatChunk::delta(&self.id, self.context.created, &self.context.model, delta)
+    }
+
+    pub(crate) fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<u8>,
+    ) -> Result<Progress, ProxyError> {
+        let response: GenerateContentResponse =
+            parse(self.context.provider, event.data.as_bytes())?;
+        if let Some(error) = response.error {
+            return Err(ProxyError::upstream(self.context.provider, error.message));
+        }
+        if !self.started {
+            self.started = true;
+            if let Some(id) = response.response_id {
+                self.id = id;
+            }
+            if let Some(model) = response.model_version {
+                self.context.model = model;
+            }
+            write_chunk(out, &self.chunk(Delta::role(Role::Assistant)));
+        }
+        if let Some(usage) = response.usage_metadata {
+            self.usage = Some(usage);
+        }
+        let blocked = response
+            .prompt_feedback
+            .and_then(|f| f.block_reason)
+            .is_some();
+        let Some(candidate) = response.candidates.into_iter().next() else {
+            if blocked {
+                self.finish(FinishReason::ContentFilter, out);
+            }
+            return Ok(Progress::More);
+        };
+        for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
+            if part.thought == Some(true) {
+                continue;
+            }
+            if let Some(text) = part.text.filter(|t| !t.is_empty()) {
+                write_chunk(out, &self.chunk(Delta::content(text)));
+            }
+            if let Some(call) = part.function_call {
+                let id = call_id(self.calls, part.thought_signature.as_deref());
+                let ordinal = u32::try_from(self.calls).unwrap_or(u32::MAX);
+                let delta = ToolCallDelta::start(ordinal, &id, &call.name, &call.args.to_string());
+                write_chunk(out, &self.chunk(Delta::tool_call(delta)));
+                self.calls += 1;
+            }
+        }
+        if let Some(reason) = candidate.finish_reason {
+            self.finish(finish_reason(&reason, self.calls > 0), out);
+        }
+        Ok(Progress::More)
+    }
+
+    fn finish(&mut self, reason: FinishReason, out: &mut Vec<u8>) {
+        self.finished = true;
+        let chunk = ChatChunk::finish(&self.id, self.context.created, &self.context.model, reason);
+        write_chunk(out, &chunk);
+    }
+
+    /// Gemini closes the stream after the last candidate: complete if it said why it stopped.
+    pub(crate) fn on_end(&mut self, out: &mut Vec<u8>) -> Result<(), ProxyError> {
+        if !self.finished {
+            return Err(ProxyError::upstream(
+                self.context.provider,
+                "google ended the stream before a finishReason",
+            ));
+        }
+        let usage = self.usage.unwrap_or_default().to_openai();
+        let chunk = ChatChunk::usage(&self.id, self.context.created, &self.context.model, usage);
+        write_chunk(out, &chunk);
+        sse::write_data(out, sse::DONE);
+        Ok(())
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        self.usage.map(UsageMetadata::to_openai)
+    }
+}

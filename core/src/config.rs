@@ -1,0 +1,312 @@
+//! The proxy's configuration, read from named variables, and the kill-switch decision.
+//!
+//! Parsing is a pure function of a lookup (`name → value`), so the worker hands in its
+//! environment and tests hand in a map. A value that does not parse falls back to the
+//! default and is reported in [`Config::warnings`]; it never takes the proxy down.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{ProviderId, ProxyError};
+
+/// Who the caller is taken to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// A Supabase access token is required.
+    Supabase,
+    /// Local use: the caller's IP is the identity.
+    None,
+}
+
+/// Which browser origins may call the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub fn allow(&self, origin: &str) -> Option<String> {
+        match self {
+            Self::Any => Some("*".to_owned()),
+            Self::List(list) => list
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
+                .then(|| origin.to_owned()),
+        }
+    }
+}
+
+/// The operators' kill switches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillSwitch {
+    pub proxy_enabled: bool,
+    pub disabled: Vec<ProviderId>,
+}
+
+impl KillSwitch {
+    /// Whether a request for `provider` may go ahead.
+    pub fn check(&self, provider: Option<ProviderId>) -> Result<(), ProxyError> {
+        if !self.proxy_enabled {
+            return Err(ProxyError::ProxyDisabled);
+        }
+        match provider {
+            Some(provider) if self.disabled.contains(&provider) => {
+                Err(ProxyError::ProviderDisabled { provider })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The `/health` report.
+    pub fn health(&self, version: &str) -> Health {
+        Health {
+            status: if self.proxy_enabled { "ok" } else { "disabled" },
+            version: version.to_owned(),
+            providers: ProviderId::ALL
+                .into_iter()
+                .map(|p| {
+                    let on = self.check(Some(p)).is_ok();
+                    (p, if on { "enabled" } else { "disabled" })
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: String,
+    pub providers: BTreeMap<ProviderId, &'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub kill_switch: KillSwitch,
+    pub auth_mode: AuthMode,
+    pub supabase_url: Option<String>,
+    pub rate_limit_per_minute: u32,
+    pub daily_token_quota: u64,
+    pub max_body_bytes: u64,
+    pub stream_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub allowed_origins: AllowedOrigins,
+    /// Upstream roots overridden by `<PROVIDER>_BASE_URL`.
+    pub base_urls: BTreeMap<ProviderId, String>,
+    pub fetch_allow_private: bool,
+    /// Variables that did not parse, by name (values are not repeated: they may be secret).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 20;
+    pub const DEFAULT_DAILY_TOKEN_QUOTA: u64 = 100_000;
+    pub const DEFAULT_MAX_BODY_BYTES: u64 = 131_072;
+    pub const DEFAULT_STREAM_TIMEOUT_SECS: f64 = 120.0;
+    pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut warnings = Vec::new();
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut flag = |name: &str, default: bool| match get(name) {
+            None => default,
+            Some(v) => parse_bool(&v).unwrap_or_else(|| {
+                warnings.push(format!("{name}: expected true or false"));
+                default
+            }),
+        };
+        let proxy_enabled = flag("PROXY_ENABLED", true);
+        let disabled = ProviderId::ALL
+            .into_iter()
+            .filter(|p| flag(&format!("PROXY_DISABLE_{}", p.info().env_prefix), false))
+            .collect();
+        let fetch_allow_private = flag("FETCH_ALLOW_PRIVATE", false);
+        let auth_mode = match get("AUTH_MODE").as_deref().map(str::to_ascii_lowercase) {
+            None => AuthMode::Supabase,
+            Some(m) if m == "supabase" => AuthMode::Supabase,
+            Some(m) if m == "none" => AuthMode::None,
+            Some(_) => {
+                // Failing closed: an unreadable mode keeps authentication on.
+                warnings.push("AUTH_MODE: expected supabase or none".to_owned());
+                AuthMode::Supabase
+            }
+        };
+        let mut number = |name: &str, default: f64| match get(name) {
+            None => default,
+            Some(v) => match v.parse::<f64>() {
+                Ok(n) if n.is_finite() && n > 0.0 => n,
+                _ => {
+                    warnings.push(format!("{name}: expected a positive number"));
+                    default
+                }
+            },
+        };
+        let rate_limit_per_minute = number(
+            "RATE_LIMIT_PER_MINUTE",
+            Self::DEFAULT_RATE_LIMIT_PER_MINUTE.into(),
+        ) as u32;
+        let daily_token_quota =
+            number("DAILY_TOKEN_QUOTA", Self::DEFAULT_DAILY_TOKEN_QUOTA as f64) as u64;
+        let max_body_bytes = number("MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES as f64) as u64;
+        let stream_timeout_ms =
+            (number("STREAM_TIMEOUT_SECS", Self::DEFAULT_STREAM_TIMEOUT_SECS) * 1000.0) as u64;
+        let request_timeout_ms =
+            (number("REQUEST_TIMEOUT_SECS", Self::DEFAULT_REQUEST_TIMEOUT_SECS) * 1000.0) as u64;
+        let allowed_origins = match get("ALLOWED_ORIGINS") {
+            Some(v) if v == "*" => AllowedOrigins::Any,
+            Some(v) => AllowedOrigins::List(
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+            None => AllowedOrigins::List(Vec::new()),
+        };
+        let base_urls = ProviderId::ALL
+            .into_iter()
+            .filter_map(|p| {
+                let url = get(&format!("{}_BASE_URL", p.info().env_prefix))?;
+                Some((p, url.trim_end_matches('/').to_owned()))
+            })
+            .collect();
+        Self {
+            kill_switch: KillSwitch {
+                proxy_enabled,
+                disabled,
+            },
+            auth_mode,
+            supabase_url: get("SUPABASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            rate_limit_per_minute,
+            daily_token_quota,
+            max_body_bytes,
+            stream_timeout_ms,
+            request_timeout_ms,
+            allowed_origins,
+            base_urls,
+            fetch_allow_private,
+            warnings,
+        }
+    }
+
+    /// The upstream root for `provider`: the override, else the provider's own.
+    pub fn base_url(&self, provider: ProviderId) -> &str {
+        self.base_urls
+            .get(&provider)
+            .map(String::as_str)
+            .unwrap_or(provider.info().default_base_url)
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn defaults_follow_the_contract() {
+        let c = config(&[]);
+        assert_eq!(
+            c.kill_switch,
+            KillSwitch {
+                proxy_enabled: true,
+                disabled: vec![]
+            }
+        );
+        assert_eq!(c.auth_mode, AuthMode::Supabase);
+        assert_eq!(c.rate_limit_per_minute, 20);
+        assert_eq!(c.daily_token_quota, 100_000);
+        assert_eq!(c.max_body_bytes, 131_072);
+        assert_eq!(
+            (c.stream_timeout_ms, c.request_timeout_ms),
+            (120_000, 30_000)
+        );
+        assert_eq!(c.base_url(ProviderId::OpenAi), "https://api.openai.com/v1");
+        assert!(c.warnings.is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn kill_switches_refuse_with_the_contract_codes() {
+        let c = config(&[("PROXY_DISABLE_ANTHROPIC", "true")]);
+        assert_eq!(
+            c.kill_switch.check(Some(ProviderId::Anthropic)),
+            Err(ProxyError::ProviderDisabled {
+                provider: ProviderId::Anthropic
+            })
+        );
+        assert_eq!(c.kill_switch.check(Some(ProviderId::OpenAi)), Ok(()));
+        let health = c.kill_switch.health("1.0.0");
+        assert_eq!(health.status, "ok");
+        assert_eq!(health.providers[&ProviderId::Anthropic], "disabled");
+        assert_eq!(health.providers[&ProviderId::Google], "enabled");
+
+        let off = config(&[("PROXY_ENABLED", "false")]);
+        assert_eq!(off.kill_switch.check(None), Err(ProxyError::ProxyDisabled));
+        assert_eq!(off.kill_switch.health("1").status, "disabled");
+        assert!(
+            off.kill_switch
+                .health("1")
+                .providers
+                .values()
+                .all(|s| *s == "disabled")
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn bad_values_fall_back_and_warn_without_the_value() {
+        let c = config(&[
+            ("MAX_BODY_BYTES", "lots"),
+            ("AUTH_MODE", "maybe"),
+            ("PROXY_ENABLED", "sk-secret"),
+        ]);
+        assert_eq!(c.max_body_bytes, 131_072);
+        assert_eq!(c.auth_mode, AuthMode::Supabase);
+        assert!(c.kill_switch.proxy_enabled);
+        assert_eq!(c.warnings.len(), 3);
+        assert!(c.warnings.iter().all(|w| !w.contains("sk-secret")));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn overrides_and_origins() {
+        let c = config(&[
+            ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/anthropic/"),
+            ("STREAM_TIMEOUT_SECS", "1.5"),
+            ("ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+            ("AUTH_MODE", "none"),
+        ]);
+        assert_eq!(
+            c.base_url(ProviderId::Anthropic),
+            "http://127.0.0.1:9/anthropic"
+        );
+        assert_eq!(c.stream_timeout_ms, 1500);
+        assert_eq!(c.auth_mode, AuthMode::None);
+        assert_eq!(
+            c.allowed_origins.allow("https://b.example"),
+            Some("https://b.example".to_owned())
+        );
+        assert_eq!(c.allowed_origins.allow("https://evil.example"), None);
+        assert_eq!(AllowedOrigins::Any.allow("x"), Some("*".to_owned()));
+    }
+}

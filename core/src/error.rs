@@ -1,0 +1,284 @@
+//! The errors of the proxy contract and their one mapping to status, code and body.
+
+use serde::Serialize;
+
+use crate::ProviderId;
+
+/// Everything that can go wrong with a proxied request, as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyError {
+    #[error("{message}")]
+    InvalidRequest { message: String },
+    #[error("{message}")]
+    Unauthorized { message: String },
+    #[error("no route for {path}")]
+    NotFound { path: String },
+    #[error("method {method} is not allowed here")]
+    MethodNotAllowed { method: String },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("rate limit exceeded, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("daily token quota exceeded, retry in {retry_after_secs} s")]
+    QuotaExceeded { retry_after_secs: u64 },
+    /// The provider refused the request (4xx): its status and its own words.
+    #[error("{message}")]
+    Provider {
+        provider: ProviderId,
+        status: u16,
+        kind: Option<String>,
+        code: Option<String>,
+        message: String,
+    },
+    /// The provider failed (5xx), was unreachable, broke the connection or sent nonsense.
+    #[error("{message}")]
+    Upstream {
+        provider: ProviderId,
+        message: String,
+    },
+    #[error("the proxy is temporarily disabled")]
+    ProxyDisabled,
+    #[error("provider {provider} is temporarily disabled")]
+    ProviderDisabled { provider: ProviderId },
+    #[error("{provider} gave no complete answer within {timeout_secs} s")]
+    UpstreamTimeout {
+        provider: ProviderId,
+        timeout_secs: u64,
+    },
+}
+
+impl ProxyError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+        }
+    }
+
+    pub fn upstream(provider: ProviderId, message: impl Into<String>) -> Self {
+        Self::Upstream {
+            provider,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::NotFound { .. } => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::RateLimited { .. } | Self::QuotaExceeded { .. } => 429,
+            Self::Provider { status, .. } => *status,
+            Self::Upstream { .. } => 502,
+            Self::ProxyDisabled | Self::ProviderDisabled { .. } => 503,
+            Self::UpstreamTimeout { .. } => 504,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::NotFound { .. } => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
+            Self::Provider { code, status, .. } => code
+                .as_deref()
+                .unwrap_or_else(|| provider_status_code(*status)),
+            Self::Upstream { .. } => "upstream_error",
+            Self::ProxyDisabled => "proxy_disabled",
+            Self::ProviderDisabled { .. } => "provider_disabled",
+            Self::UpstreamTimeout { .. } => "upstream_timeout",
+        }
+    }
+
+    /// The error family, in the spirit of OpenAI's `type` field.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::InvalidRequest { .. } | Self::PayloadTooLarge { .. } => "invalid_request_error",
+            Self::Unauthorized { .. } => "authentication_error",
+            Self::NotFound { .. } | Self::MethodNotAllowed { .. } => "not_found_error",
+            Self::RateLimited { .. } | Self::QuotaExceeded { .. } => "rate_limit_error",
+            Self::Provider { kind, .. } => kind.as_deref().unwrap_or("provider_error"),
+            Self::Upstream { .. } | Self::UpstreamTimeout { .. } => "upstream_error",
+            Self::ProxyDisabled | Self::ProviderDisabled { .. } => "service_unavailable",
+        }
+    }
+
+    /// Whether the same request may succeed if sent again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::RateLimited { .. }
+            | Self::QuotaExceeded { .. }
+            | Self::Upstream { .. }
+            | Self::ProxyDisabled
+            | Self::ProviderDisabled { .. }
+            | Self::UpstreamTimeout { .. } => true,
+            Self::Provider { status, .. } => *status == 408 || *status == 409 || *status == 429,
+            Self::InvalidRequest { .. }
+            | Self::Unauthorized { .. }
+            | Self::NotFound { .. }
+            | Self::MethodNotAllowed { .. }
+            | Self::PayloadTooLarge { .. } => false,
+        }
+    }
+
+    /// Seconds for a `Retry-After` header, where one applies.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } | Self::QuotaExceeded { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn provider(&self) -> Option<ProviderId> {
+        match self {
+            Self::Provider { provider, .. }
+            | Self::Upstream { provider, .. }
+            | Self::ProviderDisabled { provider }
+            | Self::UpstreamTimeout { provider, .. } => Some(*provider),
+            _ => None,
+        }
+    }
+
+    /// The JSON body of the contract: `{"error":{"type","code","message","provider"?}}`.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                kind: self.kind().to_owned(),
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                provider: self.provider(),
+            },
+        }
+    }
+
+    /// The body as JSON text.
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings cannot fail; an empty object is a safe last resort.
+        serde_json::to_string(&self.body()).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// A code for a provider refusal that carried none of its own.
+fn provider_status_code(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request",
+        401 => "invalid_api_key",
+        403 => "permission_denied",
+        404 => "model_not_found",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        429 => "rate_limited",
+        _ => "provider_error",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDetail {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn statuses_and_codes_follow_the_contract() {
+        let anthropic = ProviderId::Anthropic;
+        let cases = [
+            (ProxyError::invalid("x"), 400, "invalid_request"),
+            (
+                ProxyError::Unauthorized {
+                    message: "x".into(),
+                },
+                401,
+                "unauthorized",
+            ),
+            (ProxyError::NotFound { path: "/".into() }, 404, "not_found"),
+            (
+                ProxyError::MethodNotAllowed {
+                    method: "PUT".into(),
+                },
+                405,
+                "method_not_allowed",
+            ),
+            (
+                ProxyError::PayloadTooLarge { limit: 1 },
+                413,
+                "payload_too_large",
+            ),
+            (
+                ProxyError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                429,
+                "rate_limited",
+            ),
+            (
+                ProxyError::QuotaExceeded {
+                    retry_after_secs: 3,
+                },
+                429,
+                "quota_exceeded",
+            ),
+            (ProxyError::upstream(anthropic, "x"), 502, "upstream_error"),
+            (ProxyError::ProxyDisabled, 503, "proxy_disabled"),
+            (
+                ProxyError::ProviderDisabled {
+                    provider: anthropic,
+                },
+                503,
+                "provider_disabled",
+            ),
+            (
+                ProxyError::UpstreamTimeout {
+                    provider: anthropic,
+                    timeout_secs: 30,
+                },
+                504,
+                "upstream_timeout",
+            ),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!((error.status(), error.code()), (status, code), "{error:?}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn provider_refusals_keep_status_and_code() {
+        let error = ProxyError::Provider {
+            provider: ProviderId::OpenAi,
+            status: 401,
+            kind: None,
+            code: None,
+            message: "Incorrect API key provided".into(),
+        };
+        let body = serde_json::to_value(error.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {
+                "type": "provider_error",
+                "code": "invalid_api_key",
+                "message": "Incorrect API key provided",
+                "provider": "openai",
+            }})
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! Ferry's pure core: the OpenAI-shaped wire types, the provider registry and adapters, SSE
+//! framing and stream translation, the proxy's errors and its configuration.
+//!
+//! Nothing here does I/O or reads a clock: the proxy worker and the browser agent bring
+//! those, and call in with plain values. The crate builds and is tested natively and for
+//! `wasm32-unknown-unknown`.
+
+pub mod adapter;
+pub mod config;
+mod error;
+mod provider;
+pub mod sse;
+pub mod wire;
+
+pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch};
+pub use error::{ErrorBody, ErrorDetail, ProxyError};
+pub use provider::{AuthStyle, ProviderId, ProviderInfo, WireFormat, resolve_provider};

@@ -1,0 +1,280 @@
+//! The provider registry: the ten providers of the contract and what Ferry knows of each.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProxyError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderId {
+    #[serde(rename = "openai")]
+    OpenAi,
+    Anthropic,
+    Google,
+    #[serde(rename = "openrouter")]
+    OpenRouter,
+    Groq,
+    Mistral,
+    #[serde(rename = "deepseek")]
+    DeepSeek,
+    Xai,
+    Together,
+    Fireworks,
+}
+
+/// The API dialect a provider speaks upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireFormat {
+    /// OpenAI Chat Completions, passed through.
+    OpenAi,
+    /// Anthropic Messages, translated.
+    Anthropic,
+    /// Gemini generateContent, translated.
+    Google,
+}
+
+/// How the user's key travels to the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>`
+    Bearer,
+    /// `x-api-key: <key>` (Anthropic)
+    XApiKey,
+    /// `x-goog-api-key: <key>` (Gemini)
+    XGoogApiKey,
+}
+
+impl AuthStyle {
+    /// The header name and value that carry `key`.
+    pub fn header(self, key: &str) -> (&'static str, String) {
+        match self {
+            Self::Bearer => ("authorization", format!("Bearer {key}")),
+            Self::XApiKey => ("x-api-key", key.to_owned()),
+            Self::XGoogApiKey => ("x-goog-api-key", key.to_owned()),
+        }
+    }
+}
+
+/// What Ferry knows of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderInfo {
+    pub id: ProviderId,
+    /// API root as the provider's own SDK takes it.
+    pub default_base_url: &'static str,
+    pub wire: WireFormat,
+    pub auth: AuthStyle,
+    /// Whether a browser page may call the provider directly (it answers CORS preflights).
+    pub browser_cors: bool,
+    /// Prefix of the provider's variables: `<PREFIX>_BASE_URL`, `PROXY_DISABLE_<PREFIX>`.
+    pub env_prefix: &'static str,
+}
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 10] = [
+        Self::OpenAi,
+        Self::Anthropic,
+        Self::Google,
+        Self::OpenRouter,
+        Self::Groq,
+        Self::Mistral,
+        Self::DeepSeek,
+        Self::Xai,
+        Self::Together,
+        Self::Fireworks,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Anthropic => "anthropic",
+            Self::Google => "google",
+            Self::OpenRouter => "openrouter",
+            Self::Groq => "groq",
+            Self::Mistral => "mistral",
+            Self::DeepSeek => "deepseek",
+            Self::Xai => "xai",
+            Self::Together => "together",
+            Self::Fireworks => "fireworks",
+        }
+    }
+
+    pub fn info(self) -> ProviderInfo {
+        let (default_base_url, wire, auth, browser_cors, env_prefix) = match self {
+            Self::OpenAi => (
+                "https://api.openai.com/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                true,
+                "OPENAI",
+            ),
+            Self::Anthropic => (
+                "https://api.anthropic.com",
+                WireFormat::Anthropic,
+                AuthStyle::XApiKey,
+                true,
+                "ANTHROPIC",
+            ),
+            Self::Google => (
+                "https://generativelanguage.googleapis.com",
+                WireFormat::Google,
+                AuthStyle::XGoogApiKey,
+                true,
+                "GOOGLE",
+            ),
+            Self::OpenRouter => (
+                "https://openrouter.ai/api/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                true,
+                "OPENROUTER",
+            ),
+            Self::Groq => (
+                "https://api.groq.com/openai/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                true,
+                "GROQ",
+            ),
+            Self::Mistral => (
+                "https://api.mistral.ai/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                false,
+                "MISTRAL",
+            ),
+            Self::DeepSeek => (
+                "https://api.deepseek.com/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                false,
+                "DEEPSEEK",
+            ),
+            Self::Xai => (
+                "https://api.x.ai/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                false,
+                "XAI",
+            ),
+            Self::Together => (
+                "https://api.together.xyz/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                false,
+                "TOGETHER",
+            ),
+            Self::Fireworks => (
+                "https://api.fireworks.ai/inference/v1",
+                WireFormat::OpenAi,
+                AuthStyle::Bearer,
+                false,
+                "FIREWORKS",
+            ),
+        };
+        ProviderInfo {
+            id: self,
+            default_base_url,
+            wire,
+            auth,
+            browser_cors,
+            env_prefix,
+        }
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderId {
+    type Err = ProxyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| ProxyError::invalid(format!("unknown provider '{wanted}'")))
+    }
+}
+
+/// Which provider a request is for, and the model name to send it.
+///
+/// `X-Provider` wins; without it, a model of the form `<provider>/<model>` selects the
+/// provider and the prefix is stripped. With it, the model is sent as given (OpenRouter's
+/// own model ids contain a slash).
+pub fn resolve_provider(
+    header: Option<&str>,
+    model: &str,
+) -> Result<(ProviderId, String), ProxyError> {
+    if let Some(header) = header.filter(|h| !h.trim().is_empty()) {
+        return Ok((header.parse()?, model.to_owned()));
+    }
+    match model.split_once('/') {
+        Some((prefix, rest)) if !rest.is_empty() => match prefix.parse() {
+            Ok(provider) => Ok((provider, rest.to_owned())),
+            Err(_) => Err(ProxyError::invalid(format!(
+                "unknown provider '{prefix}' in model '{model}'; send X-Provider or use <provider>/<model>"
+            ))),
+        },
+        _ => Err(ProxyError::invalid(
+            "missing provider: send X-Provider or a model of the form <provider>/<model>",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn ids_round_trip_through_text_and_json() {
+        for id in ProviderId::ALL {
+            assert_eq!(id.as_str().parse::<ProviderId>(), Ok(id));
+            assert_eq!(
+                serde_json::to_string(&id).unwrap(),
+                format!("\"{}\"", id.as_str())
+            );
+            assert_eq!(id.info().env_prefix, id.as_str().to_ascii_uppercase());
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn header_wins_and_keeps_the_model_whole() {
+        assert_eq!(
+            resolve_provider(Some("openrouter"), "openai/gpt-4o"),
+            Ok((ProviderId::OpenRouter, "openai/gpt-4o".to_owned()))
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn model_prefix_selects_and_is_stripped() {
+        assert_eq!(
+            resolve_provider(None, "anthropic/claude-sonnet-4-5"),
+            Ok((ProviderId::Anthropic, "claude-sonnet-4-5".to_owned()))
+        );
+        assert_eq!(
+            resolve_provider(Some(" "), "google/gemini-2.5-flash"),
+            Ok((ProviderId::Google, "gemini-2.5-flash".to_owned()))
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn missing_or_unknown_provider_is_invalid() {
+        for (header, model) in [
+            (None, "gpt-4o"),
+            (None, "nope/gpt-4o"),
+            (Some("nope"), "gpt-4o"),
+            (None, "openai/"),
+        ] {
+            let err = resolve_provider(header, model).unwrap_err();
+            assert_eq!(err.code(), "invalid_request", "{header:?} {model}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! An incremental Server-Sent Events framer: bytes in, whole events out.
+//!
+//! Follows the WHATWG event-stream rules: lines end in `\n`, `\r\n` or `\r` (also when the
+//! two bytes of `\r\n` arrive in different chunks); `:` starts a comment; several `data:`
+//! lines join with `\n`; a blank line dispatches; an event left unfinished when the stream
+//! ends is not dispatched.
+
+/// One dispatched event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field, if any.
+    pub event: Option<String>,
+    pub data: String,
+}
+
+#[derive(Debug, Default)]
+pub struct SseFramer {
+    /// Bytes of the line not yet ended.
+    line: Vec<u8>,
+    /// The last chunk ended in `\r`: a `\n` opening the next one belongs to it.
+    after_cr: bool,
+    /// Whether the first line (which may open with a byte-order mark) has been read.
+    started: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+}
+
+impl SseFramer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds bytes, appending every event they complete to `out`.
+    pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
+        if self.after_cr {
+            self.after_cr = false;
+            bytes = bytes.strip_prefix(b"\n").unwrap_or(bytes);
+        }
+        while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            let (head, rest) = bytes.split_at(end);
+            let line = if self.line.is_empty() {
+                String::from_utf8_lossy(head).into_owned()
+            } else {
+                self.line.extend_from_slice(head);
+                let whole = String::from_utf8_lossy(&self.line).into_owned();
+                self.line.clear();
+                whole
+            };
+            let line = if self.started {
+                line.as_str()
+            } else {
+                self.started = true;
+                line.strip_prefix('\u{feff}').unwrap_or(&line)
+            };
+            self.on_line(line, out);
+            bytes = match rest {
+                [b'\r', b'\n', tail @ ..] => tail,
+                [b'\r'] => {
+                    self.after_cr = true;
+                    &[]
+                }
+                [_, tail @ ..] => tail,
+                [] => &[],
+            };
+        }
+        self.line.extend_from_slice(bytes);
+    }
+
+    /// Convenience: feeds bytes and returns the completed events.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        self.push(bytes, &mut out);
+        out
+    }
+
+    /// Whether bytes of an unfinished event are held (the stream was cut mid-event).
+    pub fn has_partial(&self) -> bool {
+        !self.line.is_empty() || self.has_data || self.event.is_some()
+    }
+
+    fn on_line(&mut self, line: &str, out: &mut Vec<SseEvent>) {
+        if line.is_empty() {
+            if self.has_data {
+                out.push(SseEvent {
+                    event: self.event.take(),
+                    data: std::mem::take(&mut self.data),
+                });
+            }
+            self.event = None;
+            self.data.clear();
+            self.has_data = false;
+            return;
+        }
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.event = Some(value.to_owned()),
+            // `id` and `retry` steer reconnection, which a proxied stream never does.
+            _ => {}
+        }
+    }
+}
+
+/// Appends one `data:` event to `out`; a line break in `data` becomes a further `data:`
+/// line, so the client's framer joins it back as it was.
+pub fn write_data(out: &mut Vec<u8>, data: &str) {
+    for line in data.split('\n') {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(line.strip_suffix('\r').unwrap_or(line).as_bytes());
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+}
+
+/// The event that ends an OpenAI stream.
+pub const DONE: &str = "[DONE]";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn data(d: &str) -> SseEvent {
+        SseEvent {
+            event: None,
+            data: d.to_owned(),
+        }
+    }
+
+    /// Every way of cutting `input` in two gives the same events as feeding it whole.
+    fn assert_split_invariant(input: &[u8], expected: &[SseEvent]) {
+        assert_eq!(SseFramer::new().feed(input), expected, "whole");
+        for cut in 0..=input.len() {
+            let mut framer = SseFramer::new();
+            let mut events = framer.feed(&input[..cut]);
+            events.extend(framer.feed(&input[cut..]));
+            assert_eq!(events, expected, "cut at {cut}");
+        }
+        let mut framer = SseFramer::new();
+        let bytewise: Vec<_> = input.iter().flat_map(|b| framer.feed(&[*b])).collect();
+        assert_eq!(bytewise, expected, "byte by byte");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn line_endings_of_every_kind() {
+        for input in [
+            &b"data: a\n\ndata: b\n\n"[..],
+            b"data: a\r\n\r\ndata: b\r\n\r\n",
+            b"data: a\r\rdata: b\r\r",
+            b"data: a\r\n\ndata: b\n\r\n",
+        ] {
+            assert_split_invariant(input, &[data("a"), data("b")]);
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn comments_named_events_and_multi_line_data() {
+        let input =
+            b": keep-alive\nevent: message_start\ndata: {\"a\":\ndata: 1}\nid: 7\nretry: 10\n\n";
+        assert_split_invariant(
+            input,
+            &[SseEvent {
+                event: Some("message_start".into()),
+                data: "{\"a\":\n1}".into(),
+            }],
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn field_without_space_or_colon_and_event_without_data() {
+        // An event with no data is not dispatched; `data` alone is an empty data line.
+        assert_split_invariant(b"event: ping\n\ndata:x\n\ndata\n\n", &[data("x"), data("")]);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn utf8_split_across_chunks_and_bom() {
+        let input = "\u{feff}data: h\u{e9}llo \u{1f980}\n\n".as_bytes();
+        assert_split_invariant(input, &[data("h\u{e9}llo \u{1f980}")]);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn written_events_frame_back_to_the_same_data() {
+        let mut out = Vec::new();
+        write_data(&mut out, "{\"a\":1}");
+        write_data(&mut out, "two\nlines");
+        assert_eq!(out, b"data: {\"a\":1}\n\ndata: two\ndata: lines\n\n");
+        assert_eq!(
+            SseFramer::new().feed(&out),
+            vec![data("{\"a\":1}"), data("two\nlines")]
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn unfinished_event_is_held_not_dispatched() {
+        let mut framer = SseFramer::new();
+        assert!(framer.feed(b"data: {\"half\"").is_empty());
+        assert!(framer.has_partial());
+        let mut done = SseFramer::new();
+        assert_eq!(done.feed(b"data: x\n\n"), vec![data("x")]);
+        assert!(!done.has_partial());
+    }
+}
