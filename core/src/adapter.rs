@@ -260,6 +260,7 @@ pub struct StreamTranslator {
     events: Vec<SseEvent>,
     dialect: Dialect,
     finished: bool,
+    failure: Option<ProxyError>,
 }
 
 #[derive(Debug)]
@@ -281,6 +282,7 @@ impl StreamTranslator {
             events: Vec::new(),
             dialect,
             finished: false,
+            failure: None,
         }
     }
 
@@ -338,7 +340,13 @@ impl StreamTranslator {
         if !self.finished {
             self.finished = true;
             sse::write_data(out, &error.to_json());
+            self.failure = Some(error.clone());
         }
+    }
+
+    /// Why the stream ended in an error event, if it did.
+    pub fn failure(&self) -> Option<&ProxyError> {
+        self.failure.as_ref()
     }
 
     pub fn is_finished(&self) -> bool {
@@ -469,12 +477,32 @@ pub(crate) fn reject_unsupported(
     request: &ChatRequest,
     provider: ProviderId,
 ) -> Result<(), ProxyError> {
-    if let Some(n) = request.extra.get("n").and_then(serde_json::Value::as_u64) {
-        if n > 1 {
-            return Err(ProxyError::invalid(format!(
-                "{provider} returns one choice per request; n must be 1"
-            )));
-        }
+    if let Some(n) = request.extra.get("n").and_then(serde_json::Value::as_u64)
+        && n > 1
+    {
+        return Err(ProxyError::invalid(format!(
+            "{provider} returns one choice per request; n must be 1"
+        )));
     }
     Ok(())
+}
+
+/// The cache key of a model list: per provider, upstream and key, with the key hashed so
+/// that it is never stored.
+pub fn models_cache_key(target: &Target<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [target.provider.as_str(), target.base_url, target.key] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "https://models.cache.ferry.invalid/{}/{hash}",
+        target.provider
+    )
 }

@@ -1,1 +1,116 @@
-//! placeholder
+//! Ferry's edge proxy: a stateless Cloudflare Worker that forwards a user's model call to
+//! the provider with the user's own key and streams the answer back as it arrives.
+//!
+//! This crate is glue: it reads the request and the environment, asks `ferry-core` what to
+//! do, and does the I/O. The routes are matched here; each lives in `routes/`.
+
+mod body;
+mod config;
+mod identity;
+mod log;
+mod respond;
+mod routes;
+mod upstream;
+
+use ferry_core::ProxyError;
+use worker::{Context, Env, Method, Request, Response, event};
+
+use crate::respond::Exchange;
+
+/// The proxy's version, reported by `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One route of the contract; `/v1/…` aliases map to the same route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Health,
+    ChatCompletions,
+    Embeddings,
+    Models,
+}
+
+impl Route {
+    fn from_path(path: &str) -> Option<Self> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let rest = path
+            .strip_prefix("/v1/proxy/")
+            .or_else(|| path.strip_prefix("/v1/"));
+        match (path, rest) {
+            ("/health", _) => Some(Self::Health),
+            (_, Some("chat/completions")) => Some(Self::ChatCompletions),
+            (_, Some("embeddings")) => Some(Self::Embeddings),
+            (_, Some("models")) => Some(Self::Models),
+            _ => None,
+        }
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Self::Health | Self::Models => Method::Get,
+            Self::ChatCompletions | Self::Embeddings => Method::Post,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Health => "health",
+            Self::ChatCompletions => "chat",
+            Self::Embeddings => "embeddings",
+            Self::Models => "models",
+        }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let config = config::load(&env);
+    let exchange = Exchange::begin(&req, &config);
+    let path = req.path();
+    let method = req.method();
+    if method == Method::Options {
+        return exchange.finish(routes::preflight::handle(&req, &config));
+    }
+    let outcome = match Route::from_path(&path) {
+        None => Err(ProxyError::NotFound { path: path.clone() }),
+        Some(route) if method != route.method() => Err(ProxyError::MethodNotAllowed {
+            method: method.to_string(),
+        }),
+        Some(Route::Health) => routes::health::handle(&config),
+        Some(route) => {
+            let handled = match route {
+                Route::ChatCompletions => routes::chat::handle(req, &config, &exchange).await,
+                Route::Embeddings => routes::embeddings::handle(req, &config, &exchange).await,
+                Route::Models => routes::models::handle(req, &config, &exchange).await,
+                Route::Health => routes::health::handle(&config),
+            };
+            log::record(&exchange, route.name(), &handled);
+            handled
+        }
+    };
+    exchange.finish(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_aliases() {
+        let cases = [
+            ("/health", Some(Route::Health)),
+            ("/v1/proxy/chat/completions", Some(Route::ChatCompletions)),
+            ("/v1/chat/completions", Some(Route::ChatCompletions)),
+            ("/v1/chat/completions/", Some(Route::ChatCompletions)),
+            ("/v1/proxy/embeddings", Some(Route::Embeddings)),
+            ("/v1/embeddings", Some(Route::Embeddings)),
+            ("/v1/proxy/models", Some(Route::Models)),
+            ("/v1/models", Some(Route::Models)),
+            ("/v1/proxy/fetch", None),
+            ("/v2/chat/completions", None),
+            ("/", None),
+        ];
+        for (path, route) in cases {
+            assert_eq!(Route::from_path(path), route, "{path}");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Reading a request body within `MAX_BODY_BYTES`, counting the bytes actually received:
+//! a Content-Length that lies, or a chunked body without one, cannot get past the limit.
+
+use ferry_core::ProxyError;
+use futures_util::StreamExt;
+use worker::Request;
+
+pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, ProxyError> {
+    let too_large = || ProxyError::PayloadTooLarge { limit };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let Ok(mut stream) = req.stream() else {
+        // No body at all.
+        return Ok(Vec::new());
+    };
+    let capacity = declared.unwrap_or(0).min(limit);
+    let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ProxyError::invalid("the request body could not be read"))?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a JSON body, with serde's own words on what is wrong.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ProxyError> {
+    if body.is_empty() {
+        return Err(ProxyError::invalid(
+            "the request body is empty; JSON expected",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ProxyError::invalid(format!("invalid request body: {e}")))
+}

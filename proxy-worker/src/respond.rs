@@ -1,0 +1,143 @@
+//! One exchange between a client and the proxy: its request id, its CORS origin, what the
+//! log should say about it, and the one place where results become responses.
+
+use std::cell::{Ref, RefCell};
+
+use ferry_core::wire::Usage;
+use ferry_core::{Config, ProviderId, ProxyError};
+use worker::{Date, Request, Response};
+
+use crate::log::StreamTag;
+
+/// Headers a browser page may read from a response.
+const EXPOSED_HEADERS: &str =
+    "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
+
+#[derive(Debug, Default)]
+pub struct Noted {
+    pub provider: Option<ProviderId>,
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub streaming: bool,
+}
+
+#[derive(Debug)]
+pub struct Exchange {
+    pub request_id: String,
+    started_ms: u64,
+    /// `Access-Control-Allow-Origin` for this request, if its origin is allowed.
+    cors_origin: Option<String>,
+    noted: RefCell<Noted>,
+}
+
+impl Exchange {
+    pub fn begin(req: &Request, config: &Config) -> Self {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        Self {
+            request_id: header("x-request-id")
+                .filter(|id| is_safe_request_id(id))
+                .unwrap_or_else(new_request_id),
+            started_ms: now_ms(),
+            cors_origin: header("origin").and_then(|o| config.allowed_origins.allow(&o)),
+            noted: RefCell::default(),
+        }
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        now_ms().saturating_sub(self.started_ms)
+    }
+
+    pub fn note_target(&self, provider: ProviderId, model: &str) {
+        let mut noted = self.noted.borrow_mut();
+        noted.provider = Some(provider);
+        noted.model = Some(model.to_owned());
+    }
+
+    pub fn note_usage(&self, usage: Option<Usage>) {
+        self.noted.borrow_mut().usage = usage;
+    }
+
+    pub fn note_streaming(&self) {
+        self.noted.borrow_mut().streaming = true;
+    }
+
+    /// The owned facts a stream needs to log its own end.
+    pub fn stream_tag(&self, provider: ProviderId, model: &str) -> StreamTag {
+        StreamTag {
+            request_id: self.request_id.clone(),
+            provider,
+            model: model.to_owned(),
+            started_ms: self.started_ms,
+        }
+    }
+
+    pub fn noted(&self) -> Ref<'_, Noted> {
+        self.noted.borrow()
+    }
+
+    /// The response the client gets: errors as contract JSON, every response with its
+    /// request id and CORS headers.
+    pub fn finish(&self, outcome: Result<Response, ProxyError>) -> worker::Result<Response> {
+        let mut response = match outcome {
+            Ok(response) => response,
+            Err(error) => error_response(&error)?,
+        };
+        let headers = response.headers_mut();
+        headers.set("x-request-id", &self.request_id)?;
+        if let Some(origin) = &self.cors_origin {
+            headers.set("access-control-allow-origin", origin)?;
+            headers.set("access-control-expose-headers", EXPOSED_HEADERS)?;
+            if origin != "*" {
+                headers.append("vary", "Origin")?;
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// A JSON response of `body` with `status`.
+pub fn json(body: String, status: u16) -> Result<Response, ProxyError> {
+    let mut response = Response::from_bytes(body.into_bytes())
+        .map_err(|_| ProxyError::invalid("response could not be built"))?
+        .with_status(status);
+    response
+        .headers_mut()
+        .set("content-type", "application/json")
+        .map_err(|_| ProxyError::invalid("response could not be built"))?;
+    Ok(response)
+}
+
+fn error_response(error: &ProxyError) -> worker::Result<Response> {
+    let mut response =
+        Response::from_bytes(error.to_json().into_bytes())?.with_status(error.status());
+    let headers = response.headers_mut();
+    headers.set("content-type", "application/json")?;
+    if let Some(secs) = error.retry_after_secs() {
+        headers.set("retry-after", &secs.to_string())?;
+    }
+    Ok(response)
+}
+
+pub fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 12];
+    // A failure to get randomness still leaves a usable, if less unique, id.
+    let _ = getrandom::getrandom(&mut bytes);
+    let mut id = String::with_capacity(28);
+    id.push_str("req_");
+    for b in bytes {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
+
+/// A client's own request id is kept if it is short and plain.
+fn is_safe_request_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

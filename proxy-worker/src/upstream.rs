@@ -1,0 +1,178 @@
+//! Calls to the provider: one fetch with a deadline that aborts it, and the streaming pipe
+//! that passes each upstream event on as soon as it is translated — never the whole body.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
+use ferry_core::{ProviderId, ProxyError};
+use futures_util::future::{Either, select};
+use futures_util::{StreamExt, stream};
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, Response,
+};
+
+use crate::log::{self, StreamTag};
+
+/// An upstream call in flight: its abort handle and its deadline.
+pub struct Call {
+    provider: ProviderId,
+    controller: Option<AbortController>,
+    deadline: Pin<Box<Delay>>,
+    timeout_ms: u64,
+}
+
+impl Call {
+    fn timed_out(&mut self) -> ProxyError {
+        self.abort();
+        ProxyError::UpstreamTimeout {
+            provider: self.provider,
+            timeout_secs: self.timeout_ms.div_ceil(1000),
+        }
+    }
+
+    fn abort(&mut self) {
+        if let Some(controller) = self.controller.take() {
+            controller.abort();
+        }
+    }
+
+    /// Waits for `future` unless the deadline comes first.
+    async fn within<F: Future + Unpin>(&mut self, future: F) -> Result<F::Output, ProxyError> {
+        match select(future, self.deadline.as_mut()).await {
+            Either::Left((output, _)) => Ok(output),
+            Either::Right(((), _)) => Err(self.timed_out()),
+        }
+    }
+}
+
+/// Sends the request; answers with the provider's response once its headers are in, or
+/// the contract's error: unreachable → 502, no headers in time → 504, a refusal → the
+/// provider's status and words (key redacted), a failure → 502.
+pub async fn send(
+    request: &UpstreamRequest,
+    provider: ProviderId,
+    key: &str,
+    timeout_ms: u64,
+) -> Result<(Response, Call), ProxyError> {
+    let unreachable = |_| ProxyError::upstream(provider, format!("could not reach {provider}"));
+    let headers = Headers::new();
+    for (name, value) in &request.headers {
+        headers.set(name, value).map_err(unreachable)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(match request.method {
+        HttpMethod::Get => Method::Get,
+        HttpMethod::Post => Method::Post,
+    })
+    .with_headers(headers)
+    .with_body(request.body.as_deref().map(JsValue::from_str));
+    let fetch_request = Request::new_with_init(&request.url, &init).map_err(|_| {
+        ProxyError::invalid(format!("the {provider} base URL does not make a valid URL"))
+    })?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let mut call = Call {
+        provider,
+        controller: Some(controller),
+        deadline: Box::pin(Delay::from(Duration::from_millis(timeout_ms))),
+        timeout_ms,
+    };
+    let sending = Fetch::Request(fetch_request);
+    let mut response = call
+        .within(Box::pin(sending.send_with_signal(&signal)))
+        .await?
+        .map_err(unreachable)?;
+    let status = response.status_code();
+    if (200..300).contains(&status) {
+        return Ok((response, call));
+    }
+    let body = call
+        .within(Box::pin(response.bytes()))
+        .await?
+        .unwrap_or_default();
+    Err(adapter::upstream_error(provider, status, &body, key))
+}
+
+/// Reads the whole (non-streaming) answer within the call's deadline.
+pub async fn read_all(mut response: Response, mut call: Call) -> Result<Vec<u8>, ProxyError> {
+    let provider = call.provider;
+    call.within(Box::pin(response.bytes()))
+        .await?
+        .map_err(|_| ProxyError::upstream(provider, format!("{provider} broke the connection")))
+}
+
+/// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
+/// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
+pub fn pipe(
+    mut response: Response,
+    call: Call,
+    translator: StreamTranslator,
+    tag: StreamTag,
+) -> Result<Response, ProxyError> {
+    let provider = call.provider;
+    let body = response
+        .stream()
+        .map_err(|_| ProxyError::upstream(provider, format!("{provider} sent no body")))?;
+    let state = Pipe {
+        body: Box::pin(body),
+        call,
+        translator,
+        tag,
+    };
+    let events = stream::unfold(state, |mut state| async move {
+        let out = state.next_bytes().await?;
+        Some((Ok::<Vec<u8>, worker::Error>(out), state))
+    });
+    let mut client = Response::from_stream(events)
+        .map_err(|_| ProxyError::upstream(provider, "stream could not be started"))?;
+    let headers = client.headers_mut();
+    for (name, value) in [
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("cache-control", "no-cache"),
+        ("x-accel-buffering", "no"),
+    ] {
+        let _ = headers.set(name, value);
+    }
+    Ok(client)
+}
+
+struct Pipe {
+    body: Pin<Box<ByteStream>>,
+    call: Call,
+    translator: StreamTranslator,
+    tag: StreamTag,
+}
+
+impl Pipe {
+    /// The next bytes for the client, or `None` once the stream is over.
+    async fn next_bytes(&mut self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        while out.is_empty() {
+            if self.translator.is_finished() {
+                return None;
+            }
+            match self.call.within(self.body.next()).await {
+                Ok(Some(Ok(bytes))) => self.translator.push(&bytes, &mut out),
+                Ok(Some(Err(_))) => {
+                    let provider = self.call.provider;
+                    let broke =
+                        ProxyError::upstream(provider, format!("{provider} broke the connection"));
+                    self.translator.fail(&broke, &mut out);
+                }
+                Ok(None) => self.translator.end(&mut out),
+                Err(timeout) => self.translator.fail(&timeout, &mut out),
+            }
+            if self.translator.is_finished() {
+                self.call.abort();
+                log::stream_end(
+                    &self.tag,
+                    self.translator.failure(),
+                    self.translator.usage(),
+                );
+            }
+        }
+        Some(out)
+    }
+}

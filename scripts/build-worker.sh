@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the proxy worker (Rust → wasm → proxy-worker/build/) with tools already on PATH or
+# in node_modules, never downloading any, and writes target/wrangler.local.toml: the same
+# worker config without the build step, which local runs and tests start from.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+profile=${FERRY_WORKER_PROFILE:---release}
+(
+  cd proxy-worker
+  WASM_BINDGEN_BIN=$(command -v wasm-bindgen) \
+  WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt" \
+  ESBUILD_BIN="$root/node_modules/.bin/esbuild" \
+    worker-build "$profile"
+)
+
+mkdir -p target
+# Paths in a wrangler config are relative to the config file.
+sed -e '/^\[build\]/,/^$/d' \
+    -e 's#^main = "proxy-worker/#main = "../proxy-worker/#' \
+    wrangler.toml > target/wrangler.local.toml
