@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test tier, installing what they need first:
+#   format and lints (native + wasm32) → unit tests (native) → core on wasm32 →
+#   worker build → end-to-end (workerd under wrangler dev, loopback mock providers,
+#   the official OpenAI SDK as client).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+FERRY_SETUP=test bash scripts/setup.sh
+
+say "format"
+cargo fmt --all -- --check
+say "lints (native, wasm32)"
+cargo lint
+cargo lint-wasm
+say "unit tests (native)"
+cargo test-unit
+say "core tests (wasm32)"
+cargo test-wasm
+say "worker build"
+bash scripts/build-worker.sh
+say "end-to-end"
+node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,202 @@
+// Runs the proxy worker under `wrangler dev --local` from the prebuilt bundle that the build
+// script writes (target/wrangler.local.toml, a config without a [build] step), waits until
+// it answers /health, and stops its whole process group afterwards.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// FERRY_E2E_WRANGLER_CONFIG runs the suite against another config (absolute or repo-relative).
+export const DEFAULT_CONFIG = process.env.FERRY_E2E_WRANGLER_CONFIG || 'target/wrangler.local.toml';
+const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
+const READY_TIMEOUT_MS = 60_000;
+
+/** All providers of the contract; the OpenAI-style ones share the mock's OpenAI routes. */
+export const PROVIDERS = [
+  'openai',
+  'anthropic',
+  'google',
+  'openrouter',
+  'groq',
+  'mistral',
+  'deepseek',
+  'xai',
+  'together',
+  'fireworks',
+];
+
+/** Vars that point every provider at the mock, with no auth and open CORS. */
+export function mockVars(mockUrl) {
+  const vars = {};
+  for (const id of PROVIDERS) {
+    const base =
+      id === 'anthropic' ? `${mockUrl}/anthropic` : id === 'google' ? `${mockUrl}/google` : `${mockUrl}/openai/v1`;
+    vars[`${id.toUpperCase()}_BASE_URL`] = base;
+  }
+  return {
+    ...vars,
+    AUTH_MODE: 'none',
+    ALLOWED_ORIGINS: '*',
+    // Each test file sends more than the default 20 requests a minute from one address.
+    RATE_LIMIT_PER_MINUTE: '100000',
+    DAILY_TOKEN_QUOTA: '100000000',
+  };
+}
+
+/** A port nobody listens on right now. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Process groups still running, killed if the test process exits without stopping them.
+const running = new Set();
+process.on('exit', () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * Starts `wrangler dev` with `vars` as `--var KEY:VALUE`.
+ * Returns `{ url, logs(), stop() }`; throws with the captured log if /health never answers.
+ */
+export async function startWorker({ vars = {}, port, config = DEFAULT_CONFIG } = {}) {
+  try {
+    return await launch({ vars, port, config });
+  } catch (err) {
+    // Wrangler's launcher exits 0 without a word when its inner process dies of a signal
+    // during start-up; that has been seen once in a long run, so it gets one more try.
+    if (!err.exitedEarly) throw err;
+    return launch({ vars, port, config });
+  }
+}
+
+async function launch({ vars, port, config }) {
+  const httpPort = port ?? (await freePort());
+  const inspectorPort = await freePort();
+  // A fresh state directory per instance: no cache entries or counters from earlier runs.
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
+  const args = [
+    'dev',
+    '--config',
+    config,
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(httpPort),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    path.join(stateDir, 'state'),
+    '--show-interactive-dev-session=false',
+  ];
+  for (const [key, value] of Object.entries(vars)) {
+    args.push('--var', `${key}:${value}`);
+  }
+
+  let log = '';
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CI: 'true',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+      WRANGLER_LOG_PATH: path.join(stateDir, 'logs'),
+    },
+  });
+  running.add(child.pid);
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (text) => {
+    log += text;
+  });
+  child.stderr.on('data', (text) => {
+    log += text;
+  });
+  let exited = null;
+  const exit = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      running.delete(child.pid);
+      resolve(exited);
+    });
+  });
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 5_000);
+      await exit;
+      clearTimeout(timer);
+    }
+    // wrangler's launcher can go before its children (the CLI process, workerd): sweep the group.
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // nothing left
+    }
+    running.delete(child.pid);
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited) {
+      await stop();
+      const err = new Error(
+        `wrangler dev exited (${JSON.stringify(exited)}) before ${url}/health answered\n--- log ---\n${log}`,
+      );
+      err.exitedEarly = true;
+      throw err;
+    }
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${url}/health did not answer within ${READY_TIMEOUT_MS / 1000} s\n--- log ---\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  return { url, port: httpPort, logs: () => log, stop };
+}
