@@ -15,7 +15,9 @@ use ferry_core::{ProviderId, resolve_provider};
 
 /// A realistic request: a system prompt, a few turns, one tool.
 fn request_json() -> String {
-    let mut messages = vec![serde_json::json!({"role": "system", "content": "You are Ferry, a helpful assistant. Answer concisely and cite sources when you use tools."})];
+    let mut messages = vec![
+        serde_json::json!({"role": "system", "content": "You are Ferry, a helpful assistant. Answer concisely and cite sources when you use tools."}),
+    ];
     for i in 0..6 {
         messages.push(serde_json::json!({"role": "user", "content": format!("Question {i}: what is the capital of country number {i}, and why does it matter historically?")}));
         messages.push(serde_json::json!({"role": "assistant", "content": format!("Answer {i}: the capital is City {i}. It matters because it was the seat of government for centuries and a hub of trade.")}));
@@ -81,9 +83,19 @@ fn measure(mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let body = request_json();
-    let formats = [ProviderId::OpenAi, ProviderId::Anthropic, ProviderId::Google];
-    println!("request: {} bytes; stream: 50 events, fed in 512-byte chunks\n", body.len());
-    println!("{:<10} {:>22} {:>22} {:>14}", "format", "request parse+route+translate", "50-event stream", "per event");
+    let formats = [
+        ProviderId::OpenAi,
+        ProviderId::Anthropic,
+        ProviderId::Google,
+    ];
+    println!(
+        "request: {} bytes; stream: 50 events, fed in 512-byte chunks\n",
+        body.len()
+    );
+    println!(
+        "{:<10} {:>22} {:>22} {:>14}",
+        "format", "request parse+route+translate", "50-event stream", "per event"
+    );
     for provider in formats {
         let header = provider.as_str();
         let request_ns = measure(|| {

@@ -456,6 +456,51 @@ pub(crate) fn image_ref(provider: ProviderId, url: &str) -> Result<ImageRef<'_>,
     }
 }
 
+/// One piece of a message's content, as the translated providers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    /// Non-empty text (both translated providers refuse empty text blocks).
+    Text(&'a str),
+    Image(ImageRef<'a>),
+}
+
+/// The message's content as pieces, in order; part types the provider cannot take are
+/// refused rather than dropped.
+pub(crate) fn content_pieces(
+    message: &crate::wire::Message,
+    provider: ProviderId,
+) -> Result<Vec<Piece<'_>>, ProxyError> {
+    use crate::wire::{Content, ContentPart};
+    let parts = match &message.content {
+        None => return Ok(Vec::new()),
+        Some(Content::Text(text)) => {
+            return Ok(if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![Piece::Text(text)]
+            });
+        }
+        Some(Content::Parts(parts)) => parts,
+    };
+    let mut pieces = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            ContentPart::Text { text } if text.is_empty() => {}
+            ContentPart::Text { text } => pieces.push(Piece::Text(text)),
+            ContentPart::ImageUrl { image_url } => {
+                pieces.push(Piece::Image(image_ref(provider, &image_url.url)?));
+            }
+            ContentPart::Other(raw) => {
+                return Err(ProxyError::invalid(format!(
+                    "content part of type {} is not supported for {provider}",
+                    raw.get("type").unwrap_or(&serde_json::Value::Null)
+                )));
+            }
+        }
+    }
+    Ok(pieces)
+}
+
 /// A tool call's arguments as JSON; empty text is an empty object.
 pub(crate) fn tool_arguments(
     call: &crate::wire::ToolCall,

@@ -7,10 +7,42 @@ pub mod models;
 pub mod preflight;
 
 use ferry_core::adapter::Target;
-use ferry_core::{Config, ProviderId, ProxyError};
+use ferry_core::{Config, ProviderId, ProxyError, resolve_provider};
+use serde::de::DeserializeOwned;
 use worker::Request;
 
-use crate::identity;
+use crate::respond::Exchange;
+use crate::{body, identity};
+
+/// A model call read and routed: the body parsed, the provider and model resolved.
+pub struct ModelCall<T> {
+    pub key: String,
+    pub request: T,
+    pub provider: ProviderId,
+    /// The model to send upstream (a `provider/` prefix stripped).
+    pub model: String,
+}
+
+/// The common start of the model-call routes: admission, the body within its limit,
+/// parsing, and the provider from `X-Provider` or the model's prefix.
+pub async fn read_model_call<T: DeserializeOwned>(
+    req: &mut Request,
+    config: &Config,
+    exchange: &Exchange,
+    model_of: fn(&T) -> &str,
+) -> Result<ModelCall<T>, ProxyError> {
+    let key = admit(req, config)?;
+    let bytes = body::read_limited(req, config.max_body_bytes).await?;
+    let request: T = body::parse_json(&bytes)?;
+    let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;
+    exchange.note_target(provider, &model);
+    Ok(ModelCall {
+        key,
+        request,
+        provider,
+        model,
+    })
+}
 
 /// What every proxied call starts with: the proxy on, the caller known, the key present.
 /// Returns the user's key.

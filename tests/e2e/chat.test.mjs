@@ -2,18 +2,11 @@
 // requests the proxy sends upstream (read back from the mock's records).
 
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { FORMATS, KEY, MESSAGES, assertRequestId, post, providerHeaders, startStack } from './support/stack.mjs';
+import { FORMATS, KEY, MESSAGES, assertRequestId, post, providerHeaders, useStack } from './support/stack.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
+const stack = useStack();
 
 function assertUsage(usage, expected) {
   assert.ok(usage, 'usage missing');

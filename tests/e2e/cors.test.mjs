@@ -2,20 +2,14 @@
 // (successes, streams and errors alike, so the page can read them).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { MESSAGES, assertRequestId, post, providerHeaders, startStack } from './support/stack.mjs';
+import { MESSAGES, assertRequestId, post, providerHeaders, useStack } from './support/stack.mjs';
 
 const ORIGIN = 'http://localhost:5173';
 const WANTED_HEADERS = ['authorization', 'content-type', 'x-provider', 'x-provider-key'];
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 function assertAllowOrigin(res) {
   const allowed = res.headers.get('access-control-allow-origin');

@@ -2,19 +2,12 @@
 // batchEmbedContents.
 
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { EMBEDDING } from './support/mock-provider.mjs';
-import { KEY, assertError, assertRequestId, post, providerHeaders, startStack } from './support/stack.mjs';
+import { KEY, assertError, assertRequestId, post, providerHeaders, useStack } from './support/stack.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
+const stack = useStack();
 
 describe('embeddings', () => {
   it('openai: the SDK default (base64) round-trips', async () => {

@@ -2,25 +2,19 @@
 // carries X-Request-Id; provider refusals keep their status and words, minus the key.
 
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import OpenAI from 'openai';
 
 import { freePort } from './support/worker.mjs';
-import { KEY, MESSAGES, assertError, modelFor, post, providerHeaders, startStack } from './support/stack.mjs';
+import { KEY, MESSAGES, assertError, modelFor, post, providerHeaders, useStack } from './support/stack.mjs';
 
 const CHAT = '/v1/chat/completions';
 const BIG = 200 * 1024;
 
-let stack;
-before(async () => {
-  // deepseek points at a port nobody listens on: the unreachable provider.
-  const closed = await freePort();
-  stack = await startStack({ vars: { DEEPSEEK_BASE_URL: `http://127.0.0.1:${closed}/v1` } });
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
+// deepseek points at a port nobody listens on: the unreachable provider.
+const stack = useStack(async () => ({
+  vars: { DEEPSEEK_BASE_URL: `http://127.0.0.1:${await freePort()}/v1` },
+}));
 
 function assertNothingUpstream() {
   assert.deepEqual(

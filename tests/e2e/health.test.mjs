@@ -1,18 +1,12 @@
 // GET /health: always 200, with the proxy's status, version and each provider's switch.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { assertRequestId, startStack } from './support/stack.mjs';
+import { assertRequestId, useStack } from './support/stack.mjs';
 import { PROVIDERS } from './support/worker.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
 
 describe('/health', () => {
   it('answers ok, a version and every provider enabled', async () => {

@@ -2,18 +2,12 @@
 // proxy_disabled, while /health still answers and says so.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { MESSAGES, assertError, assertRequestId, post, providerHeaders, startStack } from './support/stack.mjs';
+import { MESSAGES, assertError, assertRequestId, post, providerHeaders, useStack } from './support/stack.mjs';
 import { PROVIDERS } from './support/worker.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack({ vars: { PROXY_ENABLED: 'false' } });
-});
-after(async () => {
-  await stack?.stop();
-});
+const stack = useStack({ vars: { PROXY_ENABLED: 'false' } });
 
 describe('PROXY_ENABLED=false', () => {
   it('/health answers 200 with status "disabled"', async () => {

@@ -2,9 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { KEY, assertError, assertRequestId, providerHeaders, startStack } from './support/stack.mjs';
+import { KEY, assertError, assertRequestId, providerHeaders, useStack } from './support/stack.mjs';
 
 // The mock's lists; Gemini's `models/` name prefix is dropped to give the id clients send back.
 const EXPECTED = {
@@ -28,14 +28,7 @@ const EXPECTED = {
   },
 };
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
+const stack = useStack();
 
 /** A key no earlier request used, so the proxy's cache cannot answer for it. */
 const freshKey = () => `sk-test-models-${randomUUID()}`;

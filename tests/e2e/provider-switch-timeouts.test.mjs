@@ -3,21 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { MESSAGES, assertError, assertRequestId, modelFor, post, providerHeaders, startStack } from './support/stack.mjs';
+import { MESSAGES, assertError, assertRequestId, modelFor, post, providerHeaders, useStack } from './support/stack.mjs';
 import { PROVIDERS } from './support/worker.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack({
+const stack = useStack({
     vars: { PROXY_DISABLE_ANTHROPIC: 'true', REQUEST_TIMEOUT_SECS: '1', STREAM_TIMEOUT_SECS: '1' },
   });
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
 
 describe('PROXY_DISABLE_ANTHROPIC=true', () => {
   it('/health shows the proxy up and anthropic disabled', async () => {

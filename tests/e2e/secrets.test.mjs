@@ -3,21 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { KEY, MESSAGES, WEATHER_TOOL, modelFor, post, providerHeaders, startStack } from './support/stack.mjs';
+import { KEY, MESSAGES, WEATHER_TOOL, modelFor, post, providerHeaders, useStack } from './support/stack.mjs';
 
 // Rejected by the mock (it starts with "bad-key"), echoed in the mock's error message.
 const BAD_KEY = 'bad-key-SECRET-xyz789';
 const SECRETS = [KEY, BAD_KEY, 'SECRET-abc123', 'SECRET-xyz789'];
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
+// Records are kept across tests: the last ones check what reached the provider overall.
+const stack = useStack({}, { keepRecords: true });
 
 function assertNoSecret(label, text) {
   for (const secret of SECRETS) {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { TOOL_ARGS } from './support/mock-provider.mjs';
 import { assembleToolCalls, contentOf, finishReasonOf, readSse } from './support/sse.mjs';
@@ -15,17 +15,10 @@ import {
   modelFor,
   post,
   providerHeaders,
-  startStack,
+  useStack,
 } from './support/stack.mjs';
 
-let stack;
-before(async () => {
-  stack = await startStack();
-});
-after(async () => {
-  await stack?.stop();
-});
-beforeEach(() => stack.mock.clear());
+const stack = useStack();
 
 function streamRaw(provider, model) {
   return post(stack.url, '/v1/chat/completions', { model, messages: MESSAGES, stream: true }, providerHeaders(provider));

@@ -17,14 +17,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, ImageRef, Progress, ProviderErrorDetails, image_ref, parse, reject_unsupported,
-    tool_arguments, write_chunk,
+    AnswerContext, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
+    reject_unsupported, tool_arguments, write_chunk,
 };
 use crate::sse::{self, SseEvent};
 use crate::wire::{
-    ChatChunk, ChatCompletion, ChatRequest, Choice, Content, ContentPart, Delta, FinishReason,
-    FunctionCall, Message, Model, ModelList, ResponseMessage, Role, ToolCall, ToolCallDelta,
-    ToolChoice, ToolChoiceMode, Usage,
+    ChatChunk, ChatCompletion, ChatRequest, Choice, Delta, FinishReason, FunctionCall, Message,
+    Model, ModelList, ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode,
+    Usage,
 };
 use crate::{ProviderId, ProxyError};
 
@@ -191,46 +191,25 @@ fn tool_choice(request: &ChatRequest, has_tools: bool) -> Option<ToolChoiceDef> 
 }
 
 fn content_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block>, ProxyError> {
-    let mut blocks = Vec::new();
-    match &message.content {
-        None => {}
-        Some(Content::Text(text)) => push_text(&mut blocks, text),
-        Some(Content::Parts(parts)) => {
-            for part in parts {
-                match part {
-                    ContentPart::Text { text } => push_text(&mut blocks, text),
-                    ContentPart::ImageUrl { image_url } => {
-                        let source = match image_ref(provider, &image_url.url)? {
-                            ImageRef::Inline { mime, data } => ImageSource::Base64 {
-                                media_type: mime.to_owned(),
-                                data: data.to_owned(),
-                            },
-                            ImageRef::Url(url) => ImageSource::Url {
-                                url: url.to_owned(),
-                            },
-                        };
-                        blocks.push(Block::Image { source });
-                    }
-                    ContentPart::Other(raw) => {
-                        return Err(ProxyError::invalid(format!(
-                            "content part of type {} is not supported for {provider}",
-                            raw.get("type").unwrap_or(&Value::Null)
-                        )));
-                    }
-                }
-            }
-        }
-    }
-    Ok(blocks)
-}
-
-/// Anthropic refuses empty text blocks.
-fn push_text(blocks: &mut Vec<Block>, text: &str) {
-    if !text.is_empty() {
-        blocks.push(Block::Text {
-            text: text.to_owned(),
-        });
-    }
+    Ok(content_pieces(message, provider)?
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => Block::Text {
+                text: text.to_owned(),
+            },
+            Piece::Image(ImageRef::Inline { mime, data }) => Block::Image {
+                source: ImageSource::Base64 {
+                    media_type: mime.to_owned(),
+                    data: data.to_owned(),
+                },
+            },
+            Piece::Image(ImageRef::Url(url)) => Block::Image {
+                source: ImageSource::Url {
+                    url: url.to_owned(),
+                },
+            },
+        })
+        .collect())
 }
 
 fn assistant_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block>, ProxyError> {

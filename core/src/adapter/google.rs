@@ -21,15 +21,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, ImageRef, Progress, ProviderErrorDetails, image_ref, parse, reject_unsupported,
-    tool_arguments, write_chunk,
+    AnswerContext, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
+    reject_unsupported, tool_arguments, write_chunk,
 };
 use crate::sse::{self, SseEvent};
 use crate::wire::{
-    ChatChunk, ChatCompletion, ChatRequest, Choice, Content, ContentPart, Delta, Embedding,
-    EmbeddingUsage, EmbeddingsRequest, EmbeddingsResponse, FinishReason, FunctionCall, Message,
-    Model, ModelList, ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode,
-    Usage, UsageDetails,
+    ChatChunk, ChatCompletion, ChatRequest, Choice, Delta, Embedding, EmbeddingUsage,
+    EmbeddingsRequest, EmbeddingsResponse, FinishReason, FunctionCall, Message, Model, ModelList,
+    ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode, Usage,
+    UsageDetails,
 };
 use crate::{ProviderId, ProxyError};
 
@@ -271,44 +271,23 @@ fn response_format(request: &ChatRequest) -> (Option<&'static str>, Option<Value
 }
 
 fn content_parts(message: &Message, provider: ProviderId) -> Result<Vec<Part>, ProxyError> {
-    let mut parts = Vec::new();
-    match &message.content {
-        None => {}
-        Some(Content::Text(text)) => push_text(&mut parts, text),
-        Some(Content::Parts(items)) => {
-            for item in items {
-                match item {
-                    ContentPart::Text { text } => push_text(&mut parts, text),
-                    ContentPart::ImageUrl { image_url } => {
-                        let data = match image_ref(provider, &image_url.url)? {
-                            ImageRef::Inline { mime, data } => PartData::InlineData {
-                                mime_type: mime.to_owned(),
-                                data: data.to_owned(),
-                            },
-                            ImageRef::Url(url) => PartData::FileData {
-                                mime_type: guess_image_type(url).to_owned(),
-                                file_uri: url.to_owned(),
-                            },
-                        };
-                        parts.push(data.into());
-                    }
-                    ContentPart::Other(raw) => {
-                        return Err(ProxyError::invalid(format!(
-                            "content part of type {} is not supported for {provider}",
-                            raw.get("type").unwrap_or(&Value::Null)
-                        )));
-                    }
-                }
+    Ok(content_pieces(message, provider)?
+        .into_iter()
+        .map(|piece| {
+            match piece {
+                Piece::Text(text) => PartData::Text(text.to_owned()),
+                Piece::Image(ImageRef::Inline { mime, data }) => PartData::InlineData {
+                    mime_type: mime.to_owned(),
+                    data: data.to_owned(),
+                },
+                Piece::Image(ImageRef::Url(url)) => PartData::FileData {
+                    mime_type: guess_image_type(url).to_owned(),
+                    file_uri: url.to_owned(),
+                },
             }
-        }
-    }
-    Ok(parts)
-}
-
-fn push_text(parts: &mut Vec<Part>, text: &str) {
-    if !text.is_empty() {
-        parts.push(PartData::Text(text.to_owned()).into());
-    }
+            .into()
+        })
+        .collect())
 }
 
 fn guess_image_type(url: &str) -> &'static str {

@@ -2,26 +2,27 @@
 
 use ferry_core::adapter::{self, AnswerContext, StreamTranslator};
 use ferry_core::wire::ChatRequest;
-use ferry_core::{Config, ProxyError, resolve_provider};
+use ferry_core::{Config, ProxyError};
 use worker::{Request, Response};
 
 use crate::respond::{self, Exchange};
-use crate::{body, routes, upstream};
+use crate::routes::{self, ModelCall};
+use crate::upstream;
 
 pub async fn handle(
     mut req: Request,
     config: &Config,
     exchange: &Exchange,
 ) -> Result<Response, ProxyError> {
-    let key = routes::admit(&req, config)?;
-    let bytes = body::read_limited(&mut req, config.max_body_bytes).await?;
-    let request: ChatRequest = body::parse_json(&bytes)?;
+    let ModelCall {
+        key,
+        request,
+        provider,
+        model,
+    } = routes::read_model_call(&mut req, config, exchange, |r: &ChatRequest| &r.model).await?;
     if request.messages.is_empty() {
         return Err(ProxyError::invalid("messages must not be empty"));
     }
-    let (provider, model) =
-        resolve_provider(routes::provider_header(&req).as_deref(), &request.model)?;
-    exchange.note_target(provider, &model);
     let target = routes::target(config, provider, &key)?;
     let stream = request.is_stream();
     let call = adapter::chat_request(&target, request, model.clone())?;

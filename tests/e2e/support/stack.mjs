@@ -2,6 +2,7 @@
 // clients and checks the test files share.
 
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 import OpenAI from 'openai';
 
 import { startMockProvider } from './mock-provider.mjs';
@@ -68,6 +69,26 @@ export async function startStack({ vars = {} } = {}) {
       await mock.close();
     },
   };
+}
+
+/**
+ * Registers a stack for the calling test file: started before its tests, stopped after,
+ * the mock's records cleared before each test unless `keepRecords`. `options` may be a
+ * function, called in `before`, for options that need set-up of their own. Returns the
+ * stack, filled in once `before` has run.
+ */
+export function useStack(options = {}, { keepRecords = false } = {}) {
+  const stack = {};
+  before(async () => {
+    Object.assign(stack, await startStack(typeof options === 'function' ? await options() : options));
+  });
+  after(async () => {
+    await stack.stop?.();
+  });
+  beforeEach(() => {
+    if (!keepRecords) stack.mock?.clear();
+  });
+  return stack;
 }
 
 /** POSTs JSON (or a raw string body) to the proxy. */
