@@ -39,6 +39,22 @@ impl AllowedOrigins {
     }
 }
 
+/// A secret value: usable, but never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
 /// The operators' kill switches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillSwitch {
@@ -88,6 +104,8 @@ pub struct Config {
     pub kill_switch: KillSwitch,
     pub auth_mode: AuthMode,
     pub supabase_url: Option<String>,
+    /// Verifies HS256 access tokens.
+    pub supabase_jwt_secret: Option<Secret>,
     pub rate_limit_per_minute: u32,
     pub daily_token_quota: u64,
     pub max_body_bytes: u64,
@@ -183,6 +201,7 @@ impl Config {
             },
             auth_mode,
             supabase_url: get("SUPABASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            supabase_jwt_secret: get("SUPABASE_JWT_SECRET").map(Secret),
             rate_limit_per_minute,
             daily_token_quota,
             max_body_bytes,
@@ -245,6 +264,17 @@ mod tests {
         );
         assert_eq!(c.base_url(ProviderId::OpenAi), "https://api.openai.com/v1");
         assert!(c.warnings.is_empty());
+        assert_eq!(c.supabase_jwt_secret, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn secrets_never_show_in_debug_output() {
+        let c = config(&[("SUPABASE_JWT_SECRET", "hunter2-hunter2")]);
+        assert_eq!(
+            c.supabase_jwt_secret.as_ref().map(Secret::expose),
+            Some("hunter2-hunter2")
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -15,6 +15,6 @@ pub mod quota;
 pub mod sse;
 pub mod wire;
 
-pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch};
+pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch, Secret};
 pub use error::{ErrorBody, ErrorDetail, ProxyError};
 pub use provider::{AuthStyle, ProviderId, ProviderInfo, WireFormat, resolve_provider};

@@ -1,17 +1,44 @@
-//! Who is calling. This is the seam where Supabase JWT verification plugs in; until it
-//! does, `AUTH_MODE=supabase` fails closed.
+//! Who is calling: a Supabase user (`AUTH_MODE=supabase`, verified access token) or, for
+//! local use (`AUTH_MODE=none`), the caller's IP address.
+
+pub mod token;
+
+use std::cell::RefCell;
 
 use ferry_core::{AuthMode, Config, ProxyError};
-use worker::Request;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
+use worker::{Fetch, Request};
+
+use self::token::{TokenError, Verifier};
+use crate::respond::now_ms;
 
 /// The caller, as far as limits and usage are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
+    /// A verified Supabase user: the token's `sub`.
+    User(String),
     /// `AUTH_MODE=none`: the caller's IP address.
     Address(String),
 }
 
-pub fn identify(req: &Request, config: &Config) -> Result<Identity, ProxyError> {
+/// How long fetched signing keys are trusted before they are fetched again.
+const JWKS_TTL_MS: u64 = 10 * 60 * 1000;
+/// An unknown `kid` refetches the keys, but not more often than this.
+const JWKS_REFRESH_MIN_MS: u64 = 5 * 1000;
+
+struct CachedKeys {
+    url: String,
+    keys: JwkSet,
+    fetched_ms: u64,
+}
+
+thread_local! {
+    // One isolate serves many requests; the keys are shared by them, never by users' data.
+    static JWKS: RefCell<Option<CachedKeys>> = const { RefCell::new(None) };
+}
+
+pub async fn identify(req: &Request, config: &Config) -> Result<Identity, ProxyError> {
     match config.auth_mode {
         AuthMode::None => Ok(Identity::Address(
             req.headers()
@@ -20,10 +47,93 @@ pub fn identify(req: &Request, config: &Config) -> Result<Identity, ProxyError> 
                 .flatten()
                 .unwrap_or_else(|| "unknown".to_owned()),
         )),
-        AuthMode::Supabase => Err(ProxyError::Unauthorized {
-            message: "this proxy requires a Supabase access token, and token verification is not \
-                      configured; run it with AUTH_MODE=none for local use"
-                .to_owned(),
-        }),
+        AuthMode::Supabase => verify_request(req, config).await.map(Identity::User),
+    }
+}
+
+fn unauthorized(message: impl Into<String>) -> ProxyError {
+    ProxyError::Unauthorized {
+        message: message.into(),
+    }
+}
+
+async fn verify_request(req: &Request, config: &Config) -> Result<String, ProxyError> {
+    let header = req.headers().get("authorization").ok().flatten();
+    let token = header
+        .as_deref()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("missing Authorization: Bearer <Supabase access token>"))?;
+    let supabase_url = config
+        .supabase_url
+        .as_deref()
+        .ok_or_else(|| unauthorized("the proxy has no SUPABASE_URL to verify tokens against"))?;
+    let secret = config.supabase_jwt_secret.as_ref().map(|s| s.expose());
+    let now_secs = now_ms() / 1000;
+    // HS256 tokens need no key set: no fetch for projects that sign with the shared secret.
+    let asymmetric = jsonwebtoken::decode_header(token)
+        .map(|h| h.alg != Algorithm::HS256)
+        .unwrap_or(false);
+    let keys = if asymmetric {
+        signing_keys(supabase_url, false).await
+    } else {
+        JwkSet { keys: Vec::new() }
+    };
+    let verified = Verifier::new(supabase_url, secret, keys).verify(token, now_secs);
+    let claims = match verified {
+        Err(TokenError::UnknownKey) => {
+            // The project may have rotated its keys since they were fetched.
+            let keys = signing_keys(supabase_url, true).await;
+            Verifier::new(supabase_url, secret, keys).verify(token, now_secs)
+        }
+        other => other,
+    }
+    .map_err(|e| unauthorized(e.to_string()))?;
+    Ok(claims.sub)
+}
+
+/// The project's signing keys, from the isolate's cache or fetched. A failed fetch gives an
+/// empty set (tokens then fail as signed by an unknown key) rather than an error page.
+async fn signing_keys(supabase_url: &str, refresh: bool) -> JwkSet {
+    let url = format!("{supabase_url}/auth/v1/.well-known/jwks.json");
+    let now = now_ms();
+    let cached = JWKS.with_borrow(|cache| {
+        cache.as_ref().and_then(|c| {
+            let age = now.saturating_sub(c.fetched_ms);
+            let fresh = c.url == url && age < JWKS_TTL_MS;
+            let may_refetch = age >= JWKS_REFRESH_MIN_MS;
+            (fresh && !(refresh && may_refetch)).then(|| c.keys.clone())
+        })
+    });
+    if let Some(keys) = cached {
+        return keys;
+    }
+    let fetched = async {
+        let mut response = Fetch::Url(url.parse().ok()?).send().await.ok()?;
+        if response.status_code() != 200 {
+            return None;
+        }
+        response.json::<JwkSet>().await.ok()
+    }
+    .await;
+    match fetched {
+        Some(keys) => {
+            JWKS.with_borrow_mut(|cache| {
+                *cache = Some(CachedKeys {
+                    url,
+                    keys: keys.clone(),
+                    fetched_ms: now,
+                });
+            });
+            keys
+        }
+        None => {
+            worker::console_warn!("ferry: could not fetch the Supabase signing keys");
+            JwkSet { keys: Vec::new() }
+        }
     }
 }

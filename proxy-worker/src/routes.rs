@@ -31,7 +31,7 @@ pub async fn read_model_call<T: DeserializeOwned>(
     exchange: &Exchange,
     model_of: fn(&T) -> &str,
 ) -> Result<ModelCall<T>, ProxyError> {
-    let key = admit(req, config)?;
+    let key = admit(req, config).await?;
     let bytes = body::read_limited(req, config.max_body_bytes).await?;
     let request: T = body::parse_json(&bytes)?;
     let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;
@@ -46,9 +46,9 @@ pub async fn read_model_call<T: DeserializeOwned>(
 
 /// What every proxied call starts with: the proxy on, the caller known, the key present.
 /// Returns the user's key.
-pub fn admit(req: &Request, config: &Config) -> Result<String, ProxyError> {
+pub async fn admit(req: &Request, config: &Config) -> Result<String, ProxyError> {
     config.kill_switch.check(None)?;
-    identity::identify(req, config)?;
+    identity::identify(req, config).await?;
     req.headers()
         .get("x-provider-key")
         .ok()

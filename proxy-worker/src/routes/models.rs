@@ -15,7 +15,7 @@ pub async fn handle(
     config: &Config,
     exchange: &Exchange,
 ) -> Result<Response, ProxyError> {
-    let key = routes::admit(&req, config)?;
+    let key = routes::admit(&req, config).await?;
     let provider: ProviderId = routes::provider_header(&req)
         .ok_or_else(|| ProxyError::invalid("missing X-Provider: which provider's models to list"))?
         .parse()?;
