@@ -5,13 +5,8 @@ use ferry_core::Config;
 use worker::Env;
 
 pub fn load(env: &Env) -> Config {
-    let config = Config::from_lookup(|name| {
-        // Plain vars and secrets are both strings to the worker.
-        env.var(name)
-            .or_else(|_| env.secret(name))
-            .ok()
-            .map(|v| v.to_string())
-    });
+    // Plain vars and secrets are the same string binding to the worker: one lookup each.
+    let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
     for warning in &config.warnings {
         worker::console_warn!("ferry: ignoring invalid configuration {warning}");
     }

@@ -4,6 +4,7 @@
 pub mod token;
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use ferry_core::{AuthMode, Config, ProxyError};
 use jsonwebtoken::Algorithm;
@@ -29,7 +30,7 @@ const JWKS_REFRESH_MIN_MS: u64 = 5 * 1000;
 
 struct CachedKeys {
     url: String,
-    keys: JwkSet,
+    keys: Rc<JwkSet>,
     fetched_ms: u64,
 }
 
@@ -81,14 +82,14 @@ async fn verify_request(req: &Request, config: &Config) -> Result<String, ProxyE
     let keys = if asymmetric {
         signing_keys(supabase_url, false).await
     } else {
-        JwkSet { keys: Vec::new() }
+        Rc::default()
     };
-    let verified = Verifier::new(supabase_url, secret, keys).verify(token, now_secs);
+    let verified = Verifier::new(supabase_url, secret, &keys).verify(token, now_secs);
     let claims = match verified {
         Err(TokenError::UnknownKey) => {
             // The project may have rotated its keys since they were fetched.
             let keys = signing_keys(supabase_url, true).await;
-            Verifier::new(supabase_url, secret, keys).verify(token, now_secs)
+            Verifier::new(supabase_url, secret, &keys).verify(token, now_secs)
         }
         other => other,
     }
@@ -98,7 +99,7 @@ async fn verify_request(req: &Request, config: &Config) -> Result<String, ProxyE
 
 /// The project's signing keys, from the isolate's cache or fetched. A failed fetch gives an
 /// empty set (tokens then fail as signed by an unknown key) rather than an error page.
-async fn signing_keys(supabase_url: &str, refresh: bool) -> JwkSet {
+async fn signing_keys(supabase_url: &str, refresh: bool) -> Rc<JwkSet> {
     let url = format!("{supabase_url}/auth/v1/.well-known/jwks.json");
     let now = now_ms();
     let cached = JWKS.with_borrow(|cache| {
@@ -106,7 +107,7 @@ async fn signing_keys(supabase_url: &str, refresh: bool) -> JwkSet {
             let age = now.saturating_sub(c.fetched_ms);
             let fresh = c.url == url && age < JWKS_TTL_MS;
             let may_refetch = age >= JWKS_REFRESH_MIN_MS;
-            (fresh && !(refresh && may_refetch)).then(|| c.keys.clone())
+            (fresh && !(refresh && may_refetch)).then(|| Rc::clone(&c.keys))
         })
     });
     if let Some(keys) = cached {
@@ -122,10 +123,11 @@ async fn signing_keys(supabase_url: &str, refresh: bool) -> JwkSet {
     .await;
     match fetched {
         Some(keys) => {
+            let keys = Rc::new(keys);
             JWKS.with_borrow_mut(|cache| {
                 *cache = Some(CachedKeys {
                     url,
-                    keys: keys.clone(),
+                    keys: Rc::clone(&keys),
                     fetched_ms: now,
                 });
             });
@@ -133,7 +135,7 @@ async fn signing_keys(supabase_url: &str, refresh: bool) -> JwkSet {
         }
         None => {
             worker::console_warn!("ferry: could not fetch the Supabase signing keys");
-            JwkSet { keys: Vec::new() }
+            Rc::default()
         }
     }
 }

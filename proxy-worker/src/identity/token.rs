@@ -73,19 +73,17 @@ impl Audience {
 }
 
 /// What tokens are checked against.
-pub struct Verifier {
-    hs256_secret: Option<Vec<u8>>,
-    jwks: JwkSet,
+pub struct Verifier<'a> {
+    hs256_secret: Option<&'a [u8]>,
+    jwks: &'a JwkSet,
     /// `SUPABASE_URL/auth/v1`
     issuer: String,
 }
 
-impl Verifier {
-    pub fn new(supabase_url: &str, hs256_secret: Option<&str>, jwks: JwkSet) -> Self {
+impl<'a> Verifier<'a> {
+    pub fn new(supabase_url: &str, hs256_secret: Option<&'a str>, jwks: &'a JwkSet) -> Self {
         Self {
-            hs256_secret: hs256_secret
-                .filter(|s| !s.is_empty())
-                .map(|s| s.as_bytes().to_vec()),
+            hs256_secret: hs256_secret.filter(|s| !s.is_empty()).map(str::as_bytes),
             jwks,
             issuer: format!("{}/auth/v1", supabase_url.trim_end_matches('/')),
         }
@@ -96,7 +94,7 @@ impl Verifier {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let (key, algorithm) = match header.alg {
             Algorithm::HS256 => {
-                let secret = self.hs256_secret.as_deref().ok_or(TokenError::Algorithm)?;
+                let secret = self.hs256_secret.ok_or(TokenError::Algorithm)?;
                 (DecodingKey::from_secret(secret), Algorithm::HS256)
             }
             Algorithm::RS256 | Algorithm::ES256 => {
