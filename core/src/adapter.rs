@@ -551,3 +551,22 @@ pub fn models_cache_key(target: &Target<'_>) -> String {
         target.provider
     )
 }
+
+/// Tokens a (translated) non-streaming answer reports in `usage.total_tokens`; works for
+/// chat and embeddings answers alike.
+pub fn tokens_used(answer: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Total {
+        total_tokens: u64,
+    }
+    #[derive(serde::Deserialize)]
+    struct WithUsage {
+        usage: Option<Total>,
+    }
+    Some(
+        serde_json::from_str::<WithUsage>(answer)
+            .ok()?
+            .usage?
+            .total_tokens,
+    )
+}

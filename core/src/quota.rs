@@ -5,6 +5,8 @@
 //! A request is admitted while the day's used plus reserved tokens are below the quota, so
 //! requests in flight together can pass the quota by at most one request's reservation.
 
+use serde::{Deserialize, Serialize};
+
 use crate::ProxyError;
 use crate::wire::ChatRequest;
 
@@ -14,7 +16,7 @@ const DAY_MS: u64 = 86_400_000;
 pub const DEFAULT_OUTPUT_RESERVATION: u64 = 4096;
 
 /// One user's token use on one UTC day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaState {
     /// Days since the Unix epoch (UTC).
     pub day: u64,
@@ -25,7 +27,7 @@ pub struct QuotaState {
 }
 
 /// What a call holds until it settles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
     pub day: u64,
     pub tokens: u64,

@@ -7,15 +7,20 @@
 mod body;
 mod config;
 mod identity;
+mod limits;
 mod log;
 mod respond;
 mod routes;
 mod upstream;
 
+use std::rc::Rc;
+
 use ferry_core::ProxyError;
 use worker::{Context, Env, Method, Request, Response, event};
 
+pub use crate::limits::object::LimitsObject;
 use crate::respond::Exchange;
+use crate::routes::Scope;
 
 /// The proxy's version, reported by `/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -62,7 +67,7 @@ impl Route {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let config = config::load(&env);
     let exchange = Exchange::begin(&req, &config);
     let path = req.path();
@@ -76,11 +81,18 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             method: method.to_string(),
         }),
         Some(route) => {
+            let ctx = Rc::new(ctx);
+            let scope = Scope {
+                config: &config,
+                env: &env,
+                ctx: &ctx,
+                exchange: &exchange,
+            };
             let handled = match route {
                 Route::Health => routes::health::handle(&config),
-                Route::ChatCompletions => routes::chat::handle(req, &config, &exchange).await,
-                Route::Embeddings => routes::embeddings::handle(req, &config, &exchange).await,
-                Route::Models => routes::models::handle(req, &config, &exchange).await,
+                Route::ChatCompletions => routes::chat::handle(req, &scope).await,
+                Route::Embeddings => routes::embeddings::handle(req, &scope).await,
+                Route::Models => routes::models::handle(req, &scope).await,
             };
             // Health checks are polled by monitors: logging each would drown the log.
             if route != Route::Health {

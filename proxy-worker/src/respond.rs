@@ -7,6 +7,7 @@ use ferry_core::wire::Usage;
 use ferry_core::{Config, ProviderId, ProxyError};
 use worker::{Date, Request, Response};
 
+use crate::limits::Admission;
 use crate::log::StreamTag;
 
 /// Headers a browser page may read from a response.
@@ -15,6 +16,8 @@ const EXPOSED_HEADERS: &str =
 
 #[derive(Debug, Default)]
 pub struct Noted {
+    /// The limits decision, for the `X-RateLimit-*` headers.
+    pub limits: Option<Admission>,
     pub provider: Option<ProviderId>,
     pub model: Option<String>,
     pub usage: Option<Usage>,
@@ -57,6 +60,10 @@ impl Exchange {
         self.noted.borrow_mut().usage = usage;
     }
 
+    pub fn note_limits(&self, admission: Admission) {
+        self.noted.borrow_mut().limits = Some(admission);
+    }
+
     pub fn note_streaming(&self) {
         self.noted.borrow_mut().streaming = true;
     }
@@ -84,6 +91,11 @@ impl Exchange {
         };
         let headers = response.headers_mut();
         headers.set("x-request-id", &self.request_id)?;
+        if let Some(limits) = self.noted.borrow().limits {
+            headers.set("x-ratelimit-limit", &limits.limit.to_string())?;
+            headers.set("x-ratelimit-remaining", &limits.remaining.to_string())?;
+            headers.set("x-ratelimit-reset", &limits.reset_secs.to_string())?;
+        }
         if let Some(origin) = &self.cors_origin {
             headers.set("access-control-allow-origin", origin)?;
             headers.set("access-control-expose-headers", EXPOSED_HEADERS)?;

@@ -1,4 +1,4 @@
-//! One module per endpoint of the contract.
+//! One module per endpoint of the contract, and the steps they share.
 
 pub mod chat;
 pub mod embeddings;
@@ -6,17 +6,84 @@ pub mod health;
 pub mod models;
 pub mod preflight;
 
+use std::rc::Rc;
+
 use ferry_core::adapter::Target;
 use ferry_core::{Config, ProviderId, ProxyError, resolve_provider};
 use serde::de::DeserializeOwned;
-use worker::Request;
+use worker::{Context, Env, Request};
 
+use crate::body;
+use crate::identity::{self, Identity};
+use crate::limits::AdmitRequest;
+use crate::limits::client::{self, Pending};
 use crate::respond::Exchange;
-use crate::{body, identity};
+
+/// What a handler works with besides the request.
+pub struct Scope<'a> {
+    pub config: &'a Config,
+    pub env: &'a Env,
+    /// Shared with streams, which settle their quota after the handler has returned.
+    pub ctx: &'a Rc<Context>,
+    pub exchange: &'a Exchange,
+}
+
+/// A caller let in: who they are and the provider key they brought.
+pub struct Caller {
+    pub identity: Identity,
+    pub key: String,
+}
+
+/// What every proxied call starts with: the proxy on, the caller known, the key present.
+pub async fn admit(req: &Request, config: &Config) -> Result<Caller, ProxyError> {
+    config.kill_switch.check(None)?;
+    let identity = identity::identify(req, config).await?;
+    let key = req
+        .headers()
+        .get("x-provider-key")
+        .ok()
+        .flatten()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ProxyError::invalid("missing X-Provider-Key: the provider key to use"))?;
+    Ok(Caller { identity, key })
+}
+
+/// Counts the call against the caller's per-minute rate and, with `reserve_tokens`, the
+/// daily quota. The decision's figures go to the exchange for the `X-RateLimit-*` headers.
+pub async fn limit(
+    scope: &Scope<'_>,
+    caller: &Caller,
+    reserve_tokens: u64,
+) -> Result<Option<Pending>, ProxyError> {
+    let ask = AdmitRequest {
+        per_minute: scope.config.rate_limit_per_minute,
+        daily_quota: scope.config.daily_token_quota,
+        reserve_tokens,
+    };
+    match client::admit(scope.env, &caller.identity, ask).await {
+        Ok(None) => Ok(None),
+        Ok(Some((admission, pending))) => {
+            scope.exchange.note_limits(admission);
+            Ok(pending)
+        }
+        Err((admission, refused)) => {
+            scope.exchange.note_limits(admission);
+            Err(refused)
+        }
+    }
+}
+
+/// Settles a reservation after the response has gone out.
+pub fn settle_later(scope: &Scope<'_>, pending: Option<Pending>, used_tokens: u64) {
+    if let Some(pending) = pending {
+        scope.ctx.wait_until(pending.settle(used_tokens));
+    }
+}
 
 /// A model call read and routed: the body parsed, the provider and model resolved.
 pub struct ModelCall<T> {
-    pub key: String,
+    pub caller: Caller,
     pub request: T,
     pub provider: ProviderId,
     /// The model to send upstream (a `provider/` prefix stripped).
@@ -27,35 +94,20 @@ pub struct ModelCall<T> {
 /// parsing, and the provider from `X-Provider` or the model's prefix.
 pub async fn read_model_call<T: DeserializeOwned>(
     req: &mut Request,
-    config: &Config,
-    exchange: &Exchange,
+    scope: &Scope<'_>,
     model_of: fn(&T) -> &str,
 ) -> Result<ModelCall<T>, ProxyError> {
-    let key = admit(req, config).await?;
-    let bytes = body::read_limited(req, config.max_body_bytes).await?;
+    let caller = admit(req, scope.config).await?;
+    let bytes = body::read_limited(req, scope.config.max_body_bytes).await?;
     let request: T = body::parse_json(&bytes)?;
     let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;
-    exchange.note_target(provider, &model);
+    scope.exchange.note_target(provider, &model);
     Ok(ModelCall {
-        key,
+        caller,
         request,
         provider,
         model,
     })
-}
-
-/// What every proxied call starts with: the proxy on, the caller known, the key present.
-/// Returns the user's key.
-pub async fn admit(req: &Request, config: &Config) -> Result<String, ProxyError> {
-    config.kill_switch.check(None)?;
-    identity::identify(req, config).await?;
-    req.headers()
-        .get("x-provider-key")
-        .ok()
-        .flatten()
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| ProxyError::invalid("missing X-Provider-Key: the provider key to use"))
 }
 
 /// The `X-Provider` header, if sent.

@@ -2,6 +2,7 @@
 //! that passes each upstream event on as soon as it is translated — never the whole body.
 
 use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 
 use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
@@ -10,9 +11,11 @@ use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, Response,
+    AbortController, ByteStream, Context, Delay, Fetch, Headers, Method, Request, RequestInit,
+    Response,
 };
 
+use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
 
 /// An upstream call in flight: its abort handle and its deadline.
@@ -105,11 +108,19 @@ pub async fn read_all(mut response: Response, mut call: Call) -> Result<Vec<u8>,
 
 /// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
 /// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
+/// What happens after a stream's last byte: its log line and its quota settlement.
+pub struct Tail {
+    pub tag: StreamTag,
+    pub pending: Option<Pending>,
+    /// Keeps a settlement alive when the client goes away mid-stream.
+    pub ctx: Rc<Context>,
+}
+
 pub fn pipe(
     mut response: Response,
     call: Call,
     translator: StreamTranslator,
-    tag: StreamTag,
+    tail: Tail,
 ) -> Result<Response, ProxyError> {
     let provider = call.provider;
     let body = response
@@ -119,7 +130,7 @@ pub fn pipe(
         body: Box::pin(body),
         call,
         translator,
-        tag,
+        tail,
     };
     let events = stream::unfold(state, |mut state| async move {
         let out = state.next_bytes().await?;
@@ -142,15 +153,33 @@ struct Pipe {
     body: Pin<Box<ByteStream>>,
     call: Call,
     translator: StreamTranslator,
-    tag: StreamTag,
+    tail: Tail,
+}
+
+impl Drop for Pipe {
+    /// A client that leaves mid-stream still settles what the provider counted so far.
+    fn drop(&mut self) {
+        if let Some(pending) = self.tail.pending.take() {
+            self.call.abort();
+            self.tail.ctx.wait_until(pending.settle(self.used_tokens()));
+        }
+    }
 }
 
 impl Pipe {
+    fn used_tokens(&self) -> u64 {
+        self.translator.usage().map_or(0, |u| u.total_tokens)
+    }
+
     /// The next bytes for the client, or `None` once the stream is over.
     async fn next_bytes(&mut self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         while out.is_empty() {
             if self.translator.is_finished() {
+                // Everything has gone out; settle before closing the stream.
+                if let Some(pending) = self.tail.pending.take() {
+                    pending.settle(self.used_tokens()).await;
+                }
                 return None;
             }
             match self.call.within(self.body.next()).await {
@@ -167,7 +196,7 @@ impl Pipe {
             if self.translator.is_finished() {
                 self.call.abort();
                 log::stream_end(
-                    &self.tag,
+                    &self.tail.tag,
                     self.translator.failure(),
                     self.translator.usage(),
                 );

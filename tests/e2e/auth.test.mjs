@@ -3,12 +3,13 @@
 // ones admitted, hostile ones refused with 401, rotated keys picked up.
 
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 
 import { MESSAGES, assertError, post, providerHeaders, useStack } from './support/stack.mjs';
+import { b64, claims as baseClaims, hmac, hs256 as signHs256, nowSecs, token } from './support/tokens.mjs';
 
 const SECRET = 'test-jwt-secret-with-at-least-32-characters!';
 const USER = '5b0c1f9e-2d3a-4e5f-8a7b-9c0d1e2f3a4b';
@@ -34,24 +35,9 @@ await new Promise((resolve) => auth.listen(0, '127.0.0.1', resolve));
 const SUPABASE_URL = `http://127.0.0.1:${auth.address().port}`;
 after(() => auth.close());
 
-const b64 = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-const now = () => Math.floor(Date.now() / 1000);
-const claims = (extra = {}) => ({
-  sub: USER,
-  aud: 'authenticated',
-  role: 'authenticated',
-  iss: `${SUPABASE_URL}/auth/v1`,
-  iat: now(),
-  exp: now() + 3600,
-  ...extra,
-});
-
-function token(header, payload, signer) {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${signer ? signer(input).toString('base64url') : ''}`;
-}
-const hmac = (secret) => (input) => createHmac('sha256', secret).update(input).digest();
-const hs256 = (payload = claims()) => token({ alg: 'HS256', typ: 'JWT' }, payload, hmac(SECRET));
+const now = nowSecs;
+const claims = (extra = {}) => baseClaims(SUPABASE_URL, { sub: USER, ...extra });
+const hs256 = (payload = claims()) => signHs256(SECRET, payload);
 const rs256 = (payload = claims(), kid = 'rsa-1') =>
   token({ alg: 'RS256', typ: 'JWT', kid }, payload, (input) => sign('sha256', Buffer.from(input), rsa.privateKey));
 const es256 = (payload = claims(), kid = 'ec-1', pair = ec) =>

@@ -2,51 +2,65 @@
 
 use ferry_core::adapter::{self, AnswerContext, StreamTranslator};
 use ferry_core::wire::ChatRequest;
-use ferry_core::{Config, ProxyError};
+use ferry_core::{ProxyError, quota};
 use worker::{Request, Response};
 
-use crate::respond::{self, Exchange};
-use crate::routes::{self, ModelCall};
+use crate::respond;
+use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
 
-pub async fn handle(
-    mut req: Request,
-    config: &Config,
-    exchange: &Exchange,
-) -> Result<Response, ProxyError> {
+pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, ProxyError> {
     let ModelCall {
-        key,
+        caller,
         request,
         provider,
         model,
-    } = routes::read_model_call(&mut req, config, exchange, |r: &ChatRequest| &r.model).await?;
+    } = routes::read_model_call(&mut req, scope, |r: &ChatRequest| &r.model).await?;
     if request.messages.is_empty() {
         return Err(ProxyError::invalid("messages must not be empty"));
     }
-    let target = routes::target(config, provider, &key)?;
+    let config = scope.config;
+    let target = routes::target(config, provider, &caller.key)?;
+    let pending = routes::limit(scope, &caller, quota::estimate_tokens(&request)).await?;
     let stream = request.is_stream();
-    let call = adapter::chat_request(&target, request, model.clone())?;
     let context = AnswerContext {
         provider,
         model: model.clone(),
         created: respond::now_ms() / 1000,
     };
+    let call = match adapter::chat_request(&target, request, model.clone()) {
+        Ok(call) => call,
+        Err(error) => {
+            routes::settle_later(scope, pending, 0);
+            return Err(error);
+        }
+    };
     if stream {
-        exchange.note_streaming();
-        let (response, call) =
-            upstream::send(&call, provider, &key, config.stream_timeout_ms).await?;
-        let translator = StreamTranslator::new(context);
-        upstream::pipe(
-            response,
-            call,
-            translator,
-            exchange.stream_tag(provider, &model),
-        )
+        scope.exchange.note_streaming();
+        let sent = upstream::send(&call, provider, &caller.key, config.stream_timeout_ms).await;
+        let (response, call) = match sent {
+            Ok(sent) => sent,
+            Err(error) => {
+                routes::settle_later(scope, pending, 0);
+                return Err(error);
+            }
+        };
+        let tail = upstream::Tail {
+            tag: scope.exchange.stream_tag(provider, &model),
+            pending,
+            ctx: scope.ctx.clone(),
+        };
+        upstream::pipe(response, call, StreamTranslator::new(context), tail)
     } else {
-        let (response, call) =
-            upstream::send(&call, provider, &key, config.request_timeout_ms).await?;
-        let answer = adapter::chat_response(&context, &upstream::read_all(response, call).await?)?;
-        exchange.note_usage(adapter::usage_of(&answer));
-        respond::json(answer, 200)
+        let answer = async {
+            let (response, call) =
+                upstream::send(&call, provider, &caller.key, config.request_timeout_ms).await?;
+            adapter::chat_response(&context, &upstream::read_all(response, call).await?)
+        }
+        .await;
+        let usage = answer.as_deref().ok().and_then(adapter::usage_of);
+        routes::settle_later(scope, pending, usage.map_or(0, |u| u.total_tokens));
+        scope.exchange.note_usage(usage);
+        respond::json(answer?, 200)
     }
 }

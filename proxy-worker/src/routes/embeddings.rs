@@ -1,35 +1,44 @@
 //! `POST /v1/proxy/embeddings` (alias `/v1/embeddings`).
 
+use ferry_core::ProxyError;
 use ferry_core::adapter::{self, AnswerContext};
 use ferry_core::wire::EmbeddingsRequest;
-use ferry_core::{Config, ProxyError};
 use worker::{Request, Response};
 
-use crate::respond::{self, Exchange};
-use crate::routes::{self, ModelCall};
+use crate::respond;
+use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
 
-pub async fn handle(
-    mut req: Request,
-    config: &Config,
-    exchange: &Exchange,
-) -> Result<Response, ProxyError> {
+pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, ProxyError> {
     let ModelCall {
-        key,
+        caller,
         request,
         provider,
         model,
-    } = routes::read_model_call(&mut req, config, exchange, |r: &EmbeddingsRequest| &r.model)
-        .await?;
-    let target = routes::target(config, provider, &key)?;
-    let call = adapter::embeddings_request(&target, request, model.clone())?;
-    let (response, call) = upstream::send(&call, provider, &key, config.request_timeout_ms).await?;
+    } = routes::read_model_call(&mut req, scope, |r: &EmbeddingsRequest| &r.model).await?;
+    let config = scope.config;
+    let target = routes::target(config, provider, &caller.key)?;
+    let estimate = request.input.texts().map_or(0, |texts| {
+        texts
+            .iter()
+            .map(|t| t.len() as u64)
+            .sum::<u64>()
+            .div_ceil(4)
+    });
+    let pending = routes::limit(scope, &caller, estimate.max(1)).await?;
     let context = AnswerContext {
         provider,
-        model,
+        model: model.clone(),
         created: respond::now_ms() / 1000,
     };
-    let answer =
-        adapter::embeddings_response(&context, &upstream::read_all(response, call).await?)?;
-    respond::json(answer, 200)
+    let answer = async {
+        let call = adapter::embeddings_request(&target, request, model)?;
+        let (response, call) =
+            upstream::send(&call, provider, &caller.key, config.request_timeout_ms).await?;
+        adapter::embeddings_response(&context, &upstream::read_all(response, call).await?)
+    }
+    .await;
+    let used = answer.as_deref().ok().and_then(adapter::tokens_used);
+    routes::settle_later(scope, pending, used.unwrap_or(0));
+    respond::json(answer?, 200)
 }

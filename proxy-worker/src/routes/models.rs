@@ -2,25 +2,25 @@
 //! cached for an hour per (provider, upstream, hash of the key) in the Cache API.
 
 use ferry_core::adapter;
-use ferry_core::{Config, ProviderId, ProxyError};
+use ferry_core::{ProviderId, ProxyError};
 use worker::{Cache, Request, Response};
 
-use crate::respond::{self, Exchange};
-use crate::{routes, upstream};
+use crate::respond;
+use crate::routes::{self, Scope};
+use crate::upstream;
 
 const MAX_AGE_SECS: u32 = 3600;
 
-pub async fn handle(
-    req: Request,
-    config: &Config,
-    exchange: &Exchange,
-) -> Result<Response, ProxyError> {
-    let key = routes::admit(&req, config).await?;
+pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyError> {
+    let config = scope.config;
+    let caller = routes::admit(&req, config).await?;
+    let key = caller.key.as_str();
     let provider: ProviderId = routes::provider_header(&req)
         .ok_or_else(|| ProxyError::invalid("missing X-Provider: which provider's models to list"))?
         .parse()?;
-    exchange.note_target(provider, "");
-    let target = routes::target(config, provider, &key)?;
+    scope.exchange.note_target(provider, "");
+    let target = routes::target(config, provider, key)?;
+    routes::limit(scope, &caller, 0).await?;
     let cache_key = adapter::models_cache_key(&target);
     let cache = Cache::default();
     if let Ok(Some(mut hit)) = cache.get(cache_key.as_str(), false).await
@@ -29,7 +29,7 @@ pub async fn handle(
         return cached(body, "hit", "private");
     }
     let call = adapter::models_request(&target);
-    let (response, call) = upstream::send(&call, provider, &key, config.request_timeout_ms).await?;
+    let (response, call) = upstream::send(&call, provider, key, config.request_timeout_ms).await?;
     let list = adapter::models_response(provider, &upstream::read_all(response, call).await?)?;
     let body = serde_json::to_string(&list)
         .map_err(|e| ProxyError::upstream(provider, format!("model list: {e}")))?;

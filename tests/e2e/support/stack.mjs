@@ -91,6 +91,16 @@ export function useStack(options = {}, { keepRecords = false } = {}) {
   return stack;
 }
 
+/** A chat completion (default OpenAI model) as the user of `bearer`, through the proxy at `url`. */
+export function chatAs(url, bearer, { stream = false } = {}) {
+  return post(
+    url,
+    '/v1/chat/completions',
+    { model: FORMATS.openai.model, messages: MESSAGES, stream },
+    { ...providerHeaders('openai'), authorization: `Bearer ${bearer}` },
+  );
+}
+
 /** POSTs JSON (or a raw string body) to the proxy. */
 export function post(url, path, body, headers = {}) {
   return fetch(`${url}${path}`, {

@@ -198,5 +198,13 @@ async function launch({ vars, port, config }) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
-  return { url, port: httpPort, logs: () => log, stop };
+  /** Waits until the log matches `pattern` (lines reach the log a moment after the response). */
+  async function waitForLog(pattern, timeoutMs = 5_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(log) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return pattern.test(log);
+  }
+  return { url, port: httpPort, logs: () => log, waitForLog, stop };
 }

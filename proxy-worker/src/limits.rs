@@ -1,0 +1,230 @@
+//! Per-user limits: requests per minute (GCRA, via `governor`) and the daily token quota
+//! (`ferry_core::quota`), decided in one place per user — the [`object::UserLimits`]
+//! Durable Object — so they hold across every edge location, not per isolate.
+//!
+//! This module is plain Rust: the decisions take the time as a parameter and are tested
+//! natively. `object` is the Durable Object around them; `client` is the worker's side.
+//!
+//! The rate limiter lives in the object's memory. Losing it when an idle object is evicted
+//! is harmless: an object is only evicted after a long idle spell, by which time the
+//! bucket would have refilled anyway. The quota is kept in the object's storage.
+
+pub mod client;
+pub mod object;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use ferry_core::quota::{QuotaState, Reservation};
+use governor::clock::{Clock, FakeRelativeClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+
+/// What the worker asks of a user's limits before a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdmitRequest {
+    pub per_minute: u32,
+    pub daily_quota: u64,
+    /// Tokens to hold against the quota until the call settles (0: rate limit only).
+    pub reserve_tokens: u64,
+}
+
+/// What the worker reports after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettleRequest {
+    pub reservation: Reservation,
+    pub used_tokens: u64,
+}
+
+/// The decision, with what the `X-RateLimit-*` headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admission {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the per-minute allowance is whole again.
+    pub reset_secs: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    Admitted { reservation: Option<Reservation> },
+    RateLimited { retry_after_secs: u64 },
+    QuotaExceeded { retry_after_secs: u64 },
+}
+
+type Gcra = RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, StateInformationMiddleware>;
+
+/// One user's limits, driven by the times handed in.
+pub struct UserLimits {
+    per_minute: NonZeroU32,
+    clock: FakeRelativeClock,
+    last_ms: Option<u64>,
+    rate: Gcra,
+}
+
+impl UserLimits {
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let clock = FakeRelativeClock::default();
+        let rate = RateLimiter::direct_with_clock(Quota::per_minute(per_minute), clock.clone())
+            .with_middleware::<StateInformationMiddleware>();
+        Self {
+            per_minute,
+            clock,
+            last_ms: None,
+            rate,
+        }
+    }
+
+    /// Moves the limiter's clock to `now_ms` (never backwards).
+    fn tick(&mut self, now_ms: u64) {
+        let last = *self.last_ms.get_or_insert(now_ms);
+        if now_ms > last {
+            self.clock.advance(Duration::from_millis(now_ms - last));
+            self.last_ms = Some(now_ms);
+        }
+    }
+
+    /// Seconds for `used` spent cells to come back.
+    fn refill_secs(&self, used: u32) -> u64 {
+        (u64::from(used) * 60).div_ceil(u64::from(self.per_minute.get()))
+    }
+
+    /// One request: counted against the per-minute rate first, then (if admitted and it
+    /// reserves tokens) against the day's quota.
+    pub fn admit(
+        &mut self,
+        now_ms: u64,
+        quota: &mut QuotaState,
+        request: &AdmitRequest,
+    ) -> Admission {
+        if request.per_minute != self.per_minute.get() {
+            // The operator changed the limit: start afresh with the new one.
+            *self = Self::new(request.per_minute);
+        }
+        self.tick(now_ms);
+        let limit = self.per_minute.get();
+        let (remaining, outcome) = match self.rate.check() {
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                let retry_after_secs = wait.as_millis().div_ceil(1000).max(1) as u64;
+                (0, Outcome::RateLimited { retry_after_secs })
+            }
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let outcome = if request.reserve_tokens == 0 {
+                    Outcome::Admitted { reservation: None }
+                } else {
+                    match quota.reserve(now_ms, request.reserve_tokens, request.daily_quota) {
+                        Ok(reservation) => Outcome::Admitted {
+                            reservation: Some(reservation),
+                        },
+                        Err(refused) => Outcome::QuotaExceeded {
+                            retry_after_secs: refused.retry_after_secs().unwrap_or(1),
+                        },
+                    }
+                };
+                (remaining, outcome)
+            }
+        };
+        Admission {
+            limit,
+            remaining,
+            reset_secs: self.refill_secs(limit - remaining.min(limit)),
+            outcome,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_800_000_000_000;
+
+    fn ask(per_minute: u32, reserve_tokens: u64) -> AdmitRequest {
+        AdmitRequest {
+            per_minute,
+            daily_quota: 10_000,
+            reserve_tokens,
+        }
+    }
+
+    #[test]
+    fn exactly_the_limit_is_admitted_at_once_then_one_per_interval() {
+        let mut limits = UserLimits::new(5);
+        let mut quota = QuotaState::default();
+        let outcomes: Vec<_> = (0..8)
+            .map(|_| limits.admit(T0, &mut quota, &ask(5, 0)))
+            .collect();
+        let admitted = outcomes
+            .iter()
+            .filter(|a| matches!(a.outcome, Outcome::Admitted { .. }))
+            .count();
+        assert_eq!(admitted, 5);
+        assert_eq!(
+            outcomes.iter().map(|a| a.remaining).collect::<Vec<_>>(),
+            [4, 3, 2, 1, 0, 0, 0, 0]
+        );
+        // 5 per minute: one cell comes back every 12 s.
+        assert_eq!(
+            outcomes[5].outcome,
+            Outcome::RateLimited {
+                retry_after_secs: 12
+            }
+        );
+        assert_eq!(outcomes[4].reset_secs, 60);
+        let early = limits.admit(T0 + 11_999, &mut quota, &ask(5, 0));
+        assert!(matches!(early.outcome, Outcome::RateLimited { .. }));
+        let on_time = limits.admit(T0 + 12_000, &mut quota, &ask(5, 0));
+        assert!(matches!(on_time.outcome, Outcome::Admitted { .. }));
+    }
+
+    #[test]
+    fn a_quiet_minute_restores_the_whole_allowance() {
+        let mut limits = UserLimits::new(3);
+        let mut quota = QuotaState::default();
+        for _ in 0..3 {
+            limits.admit(T0, &mut quota, &ask(3, 0));
+        }
+        let later = limits.admit(T0 + 60_000, &mut quota, &ask(3, 0));
+        assert_eq!(later.remaining, 2);
+    }
+
+    #[test]
+    fn quota_reservations_ride_on_admitted_requests_only() {
+        let mut limits = UserLimits::new(100);
+        let mut quota = QuotaState::default();
+        let first = limits.admit(T0, &mut quota, &ask(100, 6_000));
+        let Outcome::Admitted {
+            reservation: Some(reservation),
+        } = first.outcome
+        else {
+            panic!("{first:?}")
+        };
+        // 6 000 reserved of 10 000: room left, so one more goes through…
+        assert!(matches!(
+            limits.admit(T0, &mut quota, &ask(100, 6_000)).outcome,
+            Outcome::Admitted { .. }
+        ));
+        // …and then none.
+        let refused = limits.admit(T0, &mut quota, &ask(100, 6_000));
+        assert!(matches!(refused.outcome, Outcome::QuotaExceeded { .. }));
+        quota.settle(T0, reservation, 10);
+        assert_eq!(quota.reserved, 6_000);
+    }
+
+    #[test]
+    fn a_changed_limit_takes_effect() {
+        let mut limits = UserLimits::new(1);
+        let mut quota = QuotaState::default();
+        limits.admit(T0, &mut quota, &ask(1, 0));
+        let raised = limits.admit(T0, &mut quota, &ask(10, 0));
+        assert!(matches!(raised.outcome, Outcome::Admitted { .. }));
+        assert_eq!(raised.limit, 10);
+    }
+}

@@ -1,0 +1,79 @@
+//! The `LimitsObject` Durable Object: one per user, the single place where that user's
+//! requests are counted. Its input gate makes each `/admit` and `/settle` atomic: no other
+//! request of the user is handled while one reads and writes the quota.
+
+use std::cell::RefCell;
+
+use ferry_core::quota::QuotaState;
+use worker::{Date, DurableObject, Env, Request, Response, Result, State, durable_object};
+
+use super::{AdmitRequest, SettleRequest, UserLimits};
+
+const QUOTA_KEY: &str = "quota";
+
+#[durable_object(fetch)]
+pub struct LimitsObject {
+    state: State,
+    limits: RefCell<Option<UserLimits>>,
+    /// The stored quota, read once per object lifetime and written through.
+    quota: RefCell<Option<QuotaState>>,
+}
+
+impl LimitsObject {
+    async fn quota(&self) -> Result<QuotaState> {
+        if let Some(quota) = *self.quota.borrow() {
+            return Ok(quota);
+        }
+        let stored = self
+            .state
+            .storage()
+            .get::<QuotaState>(QUOTA_KEY)
+            .await?
+            .unwrap_or_default();
+        *self.quota.borrow_mut() = Some(stored);
+        Ok(stored)
+    }
+
+    async fn store(&self, before: QuotaState, after: QuotaState) -> Result<()> {
+        *self.quota.borrow_mut() = Some(after);
+        if before != after {
+            self.state.storage().put(QUOTA_KEY, after).await?;
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for LimitsObject {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            limits: RefCell::new(None),
+            quota: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let now_ms = Date::now().as_millis();
+        let before = self.quota().await?;
+        let mut quota = before;
+        let response = match req.path().as_str() {
+            "/admit" => {
+                let ask: AdmitRequest = req.json().await?;
+                let admission = self
+                    .limits
+                    .borrow_mut()
+                    .get_or_insert_with(|| UserLimits::new(ask.per_minute))
+                    .admit(now_ms, &mut quota, &ask);
+                Response::from_json(&admission)?
+            }
+            "/settle" => {
+                let settle: SettleRequest = req.json().await?;
+                quota.settle(now_ms, settle.reservation, settle.used_tokens);
+                Response::empty()?.with_status(204)
+            }
+            _ => Response::error("not found", 404)?,
+        };
+        self.store(before, quota).await?;
+        Ok(response)
+    }
+}

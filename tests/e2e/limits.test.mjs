@@ -1,0 +1,102 @@
+// Per-user rate limits under AUTH_MODE=supabase: exact at the boundary, also for
+// concurrent requests; users independent of each other; X-RateLimit-* headers; and what
+// happens when the limits' Durable Object cannot be reached (requests go ahead, unlimited).
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { assertError, chatAs, useStack } from './support/stack.mjs';
+import { claims, hs256 } from './support/tokens.mjs';
+import { ROOT, mockVars, startWorker } from './support/worker.mjs';
+import { startMockProvider } from './support/mock-provider.mjs';
+
+const SECRET = 'limits-test-secret-with-at-least-32-chars!';
+const SUPABASE_URL = 'https://limits-test.supabase.invalid';
+const PER_MINUTE = 5;
+
+const stack = useStack({
+  vars: {
+    AUTH_MODE: 'supabase',
+    SUPABASE_URL,
+    SUPABASE_JWT_SECRET: SECRET,
+    RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
+  },
+});
+
+const newUser = () => hs256(SECRET, claims(SUPABASE_URL));
+
+const chat = (url, bearer) => chatAs(url, bearer);
+
+const rateHeaders = (res) => ['limit', 'remaining', 'reset'].map((h) => res.headers.get(`x-ratelimit-${h}`));
+
+describe('requests per minute', () => {
+  it('admits exactly the limit, then 429 with Retry-After and the headers', async () => {
+    const user = newUser();
+    for (let i = 1; i <= PER_MINUTE; i += 1) {
+      const res = await chat(stack.url, user);
+      assert.equal(res.status, 200, await res.clone().text());
+      const [limit, remaining, reset] = rateHeaders(res);
+      assert.equal(limit, String(PER_MINUTE));
+      assert.equal(remaining, String(PER_MINUTE - i));
+      assert.ok(Number(reset) > 0 && Number(reset) <= 60, `reset ${reset}`);
+      await res.text();
+    }
+    const calls = stack.mock.requests.length;
+    const refused = await chat(stack.url, user);
+    assert.deepEqual(rateHeaders(refused).slice(0, 2), [String(PER_MINUTE), '0']);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    // Five a minute: one request comes back every 12 s.
+    assert.ok(retryAfter >= 1 && retryAfter <= 12, `Retry-After ${retryAfter}`);
+    await assertError(refused, 429, 'rate_limited');
+    assert.equal(stack.mock.requests.length, calls, 'a refused request reached the provider');
+  });
+
+  it('of 30 concurrent requests of one user, exactly the limit get through', async () => {
+    const user = newUser();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => chat(stack.url, user)));
+    const statuses = await Promise.all(answers.map(async (res) => (await res.text(), res.status)));
+    assert.equal(statuses.filter((s) => s === 200).length, PER_MINUTE, statuses.join(' '));
+    assert.equal(statuses.filter((s) => s === 429).length, 30 - PER_MINUTE);
+  });
+
+  it('one user at the limit does not hold back another', async () => {
+    const busy = newUser();
+    for (let i = 0; i < PER_MINUTE; i += 1) await (await chat(stack.url, busy)).text();
+    await assertError(await chat(stack.url, busy), 429, 'rate_limited');
+    const other = await chat(stack.url, newUser());
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('x-ratelimit-remaining'), String(PER_MINUTE - 1));
+  });
+});
+
+describe('when the limits cannot be reached', () => {
+  let mock;
+  let worker;
+  before(async () => {
+    // The same worker without its Durable Object binding.
+    const full = readFileSync(path.join(ROOT, 'target', 'wrangler.local.toml'), 'utf8');
+    const cut = full.slice(0, full.indexOf('[[durable_objects.bindings]]'));
+    writeFileSync(path.join(ROOT, 'target', 'wrangler.nolimits.toml'), cut);
+    mock = await startMockProvider();
+    worker = await startWorker({
+      config: 'target/wrangler.nolimits.toml',
+      vars: { ...mockVars(mock.url), AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '1' },
+    });
+  });
+  after(async () => {
+    await worker?.stop();
+    await mock?.close();
+  });
+
+  it('requests go ahead unlimited, without rate-limit headers', async () => {
+    const user = newUser();
+    for (let i = 0; i < 3; i += 1) {
+      const res = await chat(worker.url, user);
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.deepEqual(rateHeaders(res), [null, null, null]);
+    }
+    assert.ok(await worker.waitForLog(/limits unavailable/), 'no warning in the log');
+  });
+});
