@@ -46,6 +46,11 @@ bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/,
 cargo_tool wasm-bindgen wasm-bindgen-cli "$bindgen_version"
 cargo_tool worker-build worker-build 0.8.7 --locked
 
+# PostgreSQL 15 server binaries for tests/db (one throw-away cluster per test file).
+if [ "${FERRY_SETUP:-}" = test ]; then
+  apt_install postgresql
+fi
+
 # npm ci when node_modules is missing or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test tier, installing what they need first:
 #   format and lints (native + wasm32) → unit tests (native) → core on wasm32 →
-#   worker build → end-to-end (workerd under wrangler dev, loopback mock providers,
+#   Supabase migrations and row-level security on a real PostgreSQL → worker build →
+#   end-to-end (workerd under wrangler dev, loopback mock providers,
 #   the official OpenAI SDK as client).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,8 @@ say "unit tests (native)"
 cargo test-unit
 say "core tests (wasm32)"
 cargo test-wasm
+say "database (Supabase migrations on PostgreSQL 15)"
+node --test --test-concurrency=1 tests/db/
 say "worker build"
 bash scripts/build-worker.sh
 say "end-to-end"
