@@ -106,6 +106,11 @@ pub struct Config {
     pub supabase_url: Option<String>,
     /// Verifies HS256 access tokens.
     pub supabase_jwt_secret: Option<Secret>,
+    /// Writes `usage_events` and reads the day's cost.
+    pub supabase_service_role_key: Option<Secret>,
+    /// The daily estimated cost that triggers the alert, in USD.
+    pub daily_cost_alert_usd: Option<f64>,
+    pub cost_alert_webhook_url: Option<Secret>,
     pub rate_limit_per_minute: u32,
     pub daily_token_quota: u64,
     pub max_body_bytes: u64,
@@ -177,6 +182,9 @@ impl Config {
             (number("STREAM_TIMEOUT_SECS", Self::DEFAULT_STREAM_TIMEOUT_SECS) * 1000.0) as u64;
         let request_timeout_ms =
             (number("REQUEST_TIMEOUT_SECS", Self::DEFAULT_REQUEST_TIMEOUT_SECS) * 1000.0) as u64;
+        // An unreadable threshold turns the alert off rather than firing it every day.
+        let daily_cost_alert_usd =
+            Some(number("DAILY_COST_ALERT_USD", f64::NAN)).filter(|n| n.is_finite());
         let allowed_origins = match get("ALLOWED_ORIGINS") {
             Some(v) if v == "*" => AllowedOrigins::Any,
             Some(v) => AllowedOrigins::List(
@@ -202,6 +210,10 @@ impl Config {
             auth_mode,
             supabase_url: get("SUPABASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             supabase_jwt_secret: get("SUPABASE_JWT_SECRET").map(Secret),
+            supabase_service_role_key: get("SUPABASE_SERVICE_ROLE_KEY").map(Secret),
+            daily_cost_alert_usd,
+            // A webhook URL carries its own credential: kept as a secret.
+            cost_alert_webhook_url: get("COST_ALERT_WEBHOOK_URL").map(Secret),
             rate_limit_per_minute,
             daily_token_quota,
             max_body_bytes,
@@ -265,6 +277,18 @@ mod tests {
         assert_eq!(c.base_url(ProviderId::OpenAi), "https://api.openai.com/v1");
         assert!(c.warnings.is_empty());
         assert_eq!(c.supabase_jwt_secret, None);
+        assert_eq!(c.daily_cost_alert_usd, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn cost_alert_threshold_is_off_unless_readable() {
+        assert_eq!(
+            config(&[("DAILY_COST_ALERT_USD", "12.5")]).daily_cost_alert_usd,
+            Some(12.5)
+        );
+        let bad = config(&[("DAILY_COST_ALERT_USD", "lots")]);
+        assert_eq!(bad.daily_cost_alert_usd, None);
+        assert_eq!(bad.warnings.len(), 1);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -13,6 +13,7 @@ pub mod pricing;
 mod provider;
 pub mod quota;
 pub mod sse;
+pub mod usage;
 pub mod wire;
 
 pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch, Secret};

@@ -4,14 +4,18 @@
 //! This crate is glue: it reads the request and the environment, asks `ferry-core` what to
 //! do, and does the I/O. The routes are matched here; each lives in `routes/`.
 
+mod alert;
 mod body;
 mod config;
 mod identity;
 mod limits;
 mod log;
+mod outbound;
 mod respond;
 mod routes;
+mod supabase;
 mod upstream;
+mod usage;
 
 use std::rc::Rc;
 
@@ -97,6 +101,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             // Health checks are polled by monitors: logging each would drown the log.
             if route != Route::Health {
                 log::record(&exchange, route.name(), &handled);
+            }
+            // A stream that started writes its own row when it ends.
+            let streaming = handled.is_ok() && exchange.noted().streaming;
+            if matches!(route, Route::ChatCompletions | Route::Embeddings)
+                && !streaming
+                && let Some(draft) = exchange.usage_draft()
+            {
+                let usage = exchange.noted().usage;
+                let record = draft.finish(usage, handled.as_ref().err());
+                usage::send_later(&ctx, &env, record);
             }
             handled
         }

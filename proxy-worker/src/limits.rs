@@ -1,6 +1,7 @@
 //! Per-user limits: requests per minute (GCRA, via `governor`) and the daily token quota
-//! (`ferry_core::quota`), decided in one place per user — the [`object::UserLimits`]
-//! Durable Object — so they hold across every edge location, not per isolate.
+//! (`ferry_core::quota`), decided in one place per user — the [`object::LimitsObject`]
+//! Durable Object — so they hold across every edge location, not per isolate. The same
+//! object class, under the name `ops`, records once-a-day operator notices.
 //!
 //! This module is plain Rust: the decisions take the time as a parameter and are tested
 //! natively. `object` is the Durable Object around them; `client` is the worker's side.
@@ -36,6 +37,12 @@ pub struct AdmitRequest {
 pub struct SettleRequest {
     pub reservation: Reservation,
     pub used_tokens: u64,
+}
+
+/// A once-only mark (an operator notice already sent today, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub label: String,
 }
 
 /// The decision, with what the `X-RateLimit-*` headers say.

@@ -9,6 +9,7 @@ use worker::{Date, Request, Response};
 
 use crate::limits::Admission;
 use crate::log::StreamTag;
+use crate::usage::Draft;
 
 /// Headers a browser page may read from a response.
 const EXPOSED_HEADERS: &str =
@@ -16,6 +17,8 @@ const EXPOSED_HEADERS: &str =
 
 #[derive(Debug, Default)]
 pub struct Noted {
+    /// The verified Supabase user, when there is one.
+    pub user_id: Option<String>,
     /// The limits decision, for the `X-RateLimit-*` headers.
     pub limits: Option<Admission>,
     pub provider: Option<ProviderId>,
@@ -37,9 +40,8 @@ impl Exchange {
     pub fn begin(req: &Request, config: &Config) -> Self {
         let header = |name: &str| req.headers().get(name).ok().flatten();
         Self {
-            request_id: header("x-request-id")
-                .filter(|id| is_safe_request_id(id))
-                .unwrap_or_else(new_request_id),
+            // Always the proxy's own: it keys the usage row, which a client must not choose.
+            request_id: new_request_id(),
             started_ms: now_ms(),
             cors_origin: header("origin").and_then(|o| config.allowed_origins.allow(&o)),
             noted: RefCell::default(),
@@ -58,6 +60,22 @@ impl Exchange {
 
     pub fn note_usage(&self, usage: Option<Usage>) {
         self.noted.borrow_mut().usage = usage;
+    }
+
+    pub fn note_user(&self, user_id: &str) {
+        self.noted.borrow_mut().user_id = Some(user_id.to_owned());
+    }
+
+    /// The start of the call's usage row: only for a known user and provider.
+    pub fn usage_draft(&self) -> Option<Draft> {
+        let noted = self.noted.borrow();
+        Some(Draft {
+            request_id: self.request_id.clone(),
+            user_id: noted.user_id.clone()?,
+            started_ms: self.started_ms,
+            provider: noted.provider?,
+            model: noted.model.clone().unwrap_or_default(),
+        })
     }
 
     pub fn note_limits(&self, admission: Admission) {
@@ -144,12 +162,4 @@ fn new_request_id() -> String {
         id.push_str(&format!("{b:02x}"));
     }
     id
-}
-
-/// A client's own request id is kept if it is short and plain.
-fn is_safe_request_id(id: &str) -> bool {
-    (8..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -35,9 +35,13 @@ pub struct Caller {
 }
 
 /// What every proxied call starts with: the proxy on, the caller known, the key present.
-pub async fn admit(req: &Request, config: &Config) -> Result<Caller, ProxyError> {
+pub async fn admit(req: &Request, scope: &Scope<'_>) -> Result<Caller, ProxyError> {
+    let config = scope.config;
     config.kill_switch.check(None)?;
     let identity = identity::identify(req, config).await?;
+    if let Identity::User(sub) = &identity {
+        scope.exchange.note_user(sub);
+    }
     let key = req
         .headers()
         .get("x-provider-key")
@@ -97,7 +101,7 @@ pub async fn read_model_call<T: DeserializeOwned>(
     scope: &Scope<'_>,
     model_of: fn(&T) -> &str,
 ) -> Result<ModelCall<T>, ProxyError> {
-    let caller = admit(req, scope.config).await?;
+    let caller = admit(req, scope).await?;
     let bytes = body::read_limited(req, scope.config.max_body_bytes).await?;
     let request: T = body::parse_json(&bytes)?;
     let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;

@@ -11,12 +11,13 @@ use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    AbortController, ByteStream, Context, Delay, Fetch, Headers, Method, Request, RequestInit,
+    AbortController, ByteStream, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
     Response,
 };
 
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
+use crate::usage::{self, Draft};
 
 /// An upstream call in flight: its abort handle and its deadline.
 pub struct Call {
@@ -108,11 +109,14 @@ pub async fn read_all(mut response: Response, mut call: Call) -> Result<Vec<u8>,
 
 /// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
 /// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
-/// What happens after a stream's last byte: its log line and its quota settlement.
+/// What happens after a stream's last byte: its log line, its quota settlement and its
+/// usage row.
 pub struct Tail {
     pub tag: StreamTag,
     pub pending: Option<Pending>,
-    /// Keeps a settlement alive when the client goes away mid-stream.
+    pub usage: Option<Draft>,
+    pub env: Env,
+    /// Keeps the settlement and the row alive when the client goes away mid-stream.
     pub ctx: Rc<Context>,
 }
 
@@ -163,10 +167,19 @@ impl Drop for Pipe {
             self.call.abort();
             self.tail.ctx.wait_until(pending.settle(self.used_tokens()));
         }
+        self.record_usage();
     }
 }
 
 impl Pipe {
+    /// Queues the stream's usage row, once.
+    fn record_usage(&mut self) {
+        if let Some(draft) = self.tail.usage.take() {
+            let record = draft.finish(self.translator.usage(), self.translator.failure());
+            usage::send_later(&self.tail.ctx, &self.tail.env, record);
+        }
+    }
+
     fn used_tokens(&self) -> u64 {
         self.translator.usage().map_or(0, |u| u.total_tokens)
     }
@@ -176,10 +189,12 @@ impl Pipe {
         let mut out = Vec::new();
         while out.is_empty() {
             if self.translator.is_finished() {
-                // Everything has gone out; settle before closing the stream.
+                // Everything has gone out; settle before closing the stream, so the
+                // user's next request sees this one's real usage.
                 if let Some(pending) = self.tail.pending.take() {
                     pending.settle(self.used_tokens()).await;
                 }
+                self.record_usage();
                 return None;
             }
             match self.call.within(self.body.next()).await {

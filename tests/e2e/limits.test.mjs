@@ -3,13 +3,11 @@
 // happens when the limits' Durable Object cannot be reached (requests go ahead, unlimited).
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { assertError, chatAs, useStack } from './support/stack.mjs';
 import { claims, hs256 } from './support/tokens.mjs';
-import { ROOT, mockVars, startWorker } from './support/worker.mjs';
+import { configVariant, mockVars, startWorker } from './support/worker.mjs';
 import { startMockProvider } from './support/mock-provider.mjs';
 
 const SECRET = 'limits-test-secret-with-at-least-32-chars!';
@@ -76,12 +74,10 @@ describe('when the limits cannot be reached', () => {
   let worker;
   before(async () => {
     // The same worker without its Durable Object binding.
-    const full = readFileSync(path.join(ROOT, 'target', 'wrangler.local.toml'), 'utf8');
-    const cut = full.slice(0, full.indexOf('[[durable_objects.bindings]]'));
-    writeFileSync(path.join(ROOT, 'target', 'wrangler.nolimits.toml'), cut);
+    const config = configVariant('nolimits', (text) => text.slice(0, text.indexOf('[[durable_objects.bindings]]')));
     mock = await startMockProvider();
     worker = await startWorker({
-      config: 'target/wrangler.nolimits.toml',
+      config,
       vars: { ...mockVars(mock.url), AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '1' },
     });
   });

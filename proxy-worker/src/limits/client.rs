@@ -9,11 +9,14 @@
 use ferry_core::ProxyError;
 use ferry_core::quota::Reservation;
 use serde::Serialize;
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Headers, Method, Request, RequestInit, Response};
+use worker::{Env, Response};
 
-use super::{Admission, AdmitRequest, Outcome, SettleRequest};
+use super::{Admission, AdmitRequest, Claim, Outcome, SettleRequest};
 use crate::identity::Identity;
+use crate::outbound::post_json;
+
+/// The object that records operator notices sent (one a day, whoever's cron runs).
+const OPS_OBJECT: &str = "ops";
 
 /// The Durable Object binding in `wrangler.toml`.
 pub const BINDING: &str = "LIMITS";
@@ -53,13 +56,11 @@ async fn call<T: Serialize>(env: &Env, name: &str, op: &str, body: &T) -> worker
         .durable_object(BINDING)?
         .id_from_name(name)?
         .get_stub()?;
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&serde_json::to_string(body)?)));
-    let request = Request::new_with_init(&format!("https://limits.internal/{op}"), &init)?;
+    let request = post_json(
+        &format!("https://limits.internal/{op}"),
+        &[],
+        &serde_json::to_string(body)?,
+    )?;
     let response = stub.fetch_with_request(request).await?;
     if response.status_code() >= 300 {
         return Err(worker::Error::RustError(format!(
@@ -106,4 +107,34 @@ pub async fn admit(
             Err((admission, ProxyError::QuotaExceeded { retry_after_secs }))
         }
     }
+}
+
+/// Claims `label` once: `true` the first time, `false` after (until released).
+pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
+    let mut answer = call(
+        env,
+        OPS_OBJECT,
+        "claim",
+        &Claim {
+            label: label.to_owned(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    answer.json::<bool>().await.map_err(|e| e.to_string())
+}
+
+/// Gives a claim back, so that a later run may try again.
+pub async fn release(env: &Env, label: &str) -> Result<(), String> {
+    call(
+        env,
+        OPS_OBJECT,
+        "release",
+        &Claim {
+            label: label.to_owned(),
+        },
+    )
+    .await
+    .map(drop)
+    .map_err(|e| e.to_string())
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use ferry_core::quota::QuotaState;
 use worker::{Date, DurableObject, Env, Request, Response, Result, State, durable_object};
 
-use super::{AdmitRequest, SettleRequest, UserLimits};
+use super::{AdmitRequest, Claim, SettleRequest, UserLimits};
 
 const QUOTA_KEY: &str = "quota";
 
@@ -65,6 +65,24 @@ impl DurableObject for LimitsObject {
                     .get_or_insert_with(|| UserLimits::new(ask.per_minute))
                     .admit(now_ms, &mut quota, &ask);
                 Response::from_json(&admission)?
+            }
+            "/claim" => {
+                let claim: Claim = req.json().await?;
+                let key = format!("claim:{}", claim.label);
+                let storage = self.state.storage();
+                let fresh = storage.get::<bool>(&key).await?.is_none();
+                if fresh {
+                    storage.put(&key, true).await?;
+                }
+                Response::from_json(&fresh)?
+            }
+            "/release" => {
+                let claim: Claim = req.json().await?;
+                self.state
+                    .storage()
+                    .delete(&format!("claim:{}", claim.label))
+                    .await?;
+                Response::empty()?.with_status(204)
             }
             "/settle" => {
                 let settle: SettleRequest = req.json().await?;

@@ -48,6 +48,8 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         let tail = upstream::Tail {
             tag: scope.exchange.stream_tag(provider, &model),
             pending,
+            usage: scope.exchange.usage_draft(),
+            env: scope.env.clone(),
             ctx: scope.ctx.clone(),
         };
         upstream::pipe(response, call, StreamTranslator::new(context), tail)

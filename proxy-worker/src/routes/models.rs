@@ -13,7 +13,7 @@ const MAX_AGE_SECS: u32 = 3600;
 
 pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyError> {
     let config = scope.config;
-    let caller = routes::admit(&req, config).await?;
+    let caller = routes::admit(&req, scope).await?;
     let key = caller.key.as_str();
     let provider: ProviderId = routes::provider_header(&req)
         .ok_or_else(|| ProxyError::invalid("missing X-Provider: which provider's models to list"))?

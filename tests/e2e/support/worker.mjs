@@ -3,7 +3,7 @@
 // it answers /health, and stops its whole process group afterwards.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,17 @@ export function mockVars(mockUrl) {
   };
 }
 
+/**
+ * A variant of the local worker config for a test: `edit(text) → text`, written next to it
+ * under `name`. Returns the repo-relative path to pass as `config`.
+ */
+export function configVariant(name, edit) {
+  const base = readFileSync(path.join(ROOT, DEFAULT_CONFIG), 'utf8');
+  const file = path.join('target', `wrangler.${name}.toml`);
+  writeFileSync(path.join(ROOT, file), edit(base));
+  return file;
+}
+
 /** A port nobody listens on right now. */
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -76,18 +87,18 @@ process.on('exit', () => {
  * Starts `wrangler dev` with `vars` as `--var KEY:VALUE`.
  * Returns `{ url, logs(), stop() }`; throws with the captured log if /health never answers.
  */
-export async function startWorker({ vars = {}, port, config = DEFAULT_CONFIG } = {}) {
+export async function startWorker({ vars = {}, port, config = DEFAULT_CONFIG, args = [] } = {}) {
   try {
-    return await launch({ vars, port, config });
+    return await launch({ vars, port, config, args });
   } catch (err) {
     // Wrangler's launcher exits 0 without a word when its inner process dies of a signal
     // during start-up; that has been seen once in a long run, so it gets one more try.
     if (!err.exitedEarly) throw err;
-    return launch({ vars, port, config });
+    return launch({ vars, port, config, args });
   }
 }
 
-async function launch({ vars, port, config }) {
+async function launch({ vars, port, config, args: extra }) {
   const httpPort = port ?? (await freePort());
   const inspectorPort = await freePort();
   // A fresh state directory per instance: no cache entries or counters from earlier runs.
@@ -110,6 +121,7 @@ async function launch({ vars, port, config }) {
   for (const [key, value] of Object.entries(vars)) {
     args.push('--var', `${key}:${value}`);
   }
+  args.push(...extra);
 
   let log = '';
   const child = spawn(WRANGLER, args, {

@@ -1,0 +1,151 @@
+//! One usage record per proxied model call: the row the proxy writes to Supabase's
+//! `usage_events` (and the browser, for the calls it makes directly).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProviderId;
+use crate::pricing::estimate_cost;
+use crate::wire::Usage;
+
+/// Who made the call: `proxy` rows are written by the proxy, `direct` rows by the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageRoute {
+    Proxy,
+    Direct,
+}
+
+/// A row of `usage_events`, with the column names of the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    /// The request's `X-Request-Id`: unique, so a retried insert is not a second row.
+    pub request_id: String,
+    pub user_id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub route: UsageRoute,
+    pub provider: ProviderId,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_tokens: u64,
+    pub latency_ms: u64,
+    /// `None` for a model without a known price.
+    pub cost_usd: Option<f64>,
+    pub error_code: Option<String>,
+}
+
+/// What is known of a finished call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallOutcome<'a> {
+    pub request_id: &'a str,
+    pub user_id: &'a str,
+    pub started_ms: u64,
+    pub finished_ms: u64,
+    pub route: UsageRoute,
+    pub provider: ProviderId,
+    pub model: &'a str,
+    /// The provider's own count; `None` when it reported none (a failed call).
+    pub usage: Option<Usage>,
+    pub error_code: Option<&'a str>,
+}
+
+impl UsageRecord {
+    pub fn new(call: &CallOutcome<'_>) -> Self {
+        let usage = call.usage.unwrap_or_default();
+        Self {
+            request_id: call.request_id.to_owned(),
+            user_id: call.user_id.to_owned(),
+            created_at: rfc3339(call.started_ms),
+            route: call.route,
+            provider: call.provider,
+            model: call.model.to_owned(),
+            input_tokens: usage.prompt_tokens,
+            output_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens(),
+            latency_ms: call.finished_ms.saturating_sub(call.started_ms),
+            cost_usd: call.usage.and_then(|u| estimate_cost(call.model, &u)),
+            error_code: call.error_code.map(str::to_owned),
+        }
+    }
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn rfc3339(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        unix_ms % 1000
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(1_795_551_038_123), "2026-11-24T20:10:38.123Z");
+        assert_eq!(rfc3339(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_record_carries_tokens_cost_and_latency() {
+        let record = UsageRecord::new(&CallOutcome {
+            request_id: "req_1",
+            user_id: "u",
+            started_ms: 1_000,
+            finished_ms: 1_250,
+            route: UsageRoute::Proxy,
+            provider: ProviderId::OpenAi,
+            model: "gpt-4o-mini",
+            usage: Some(Usage::new(1_000_000, 0, 0)),
+            error_code: None,
+        });
+        assert_eq!(record.latency_ms, 250);
+        assert_eq!(record.input_tokens, 1_000_000);
+        assert_eq!(record.cost_usd, Some(0.15));
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["route"], "proxy");
+        assert_eq!(json["provider"], "openai");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_failed_call_has_no_cost_and_its_error() {
+        let record = UsageRecord::new(&CallOutcome {
+            request_id: "req_2",
+            user_id: "u",
+            started_ms: 0,
+            finished_ms: 5,
+            route: UsageRoute::Proxy,
+            provider: ProviderId::Anthropic,
+            model: "claude-sonnet-4-5",
+            usage: None,
+            error_code: Some("upstream_error"),
+        });
+        assert_eq!((record.input_tokens, record.cost_usd), (0, None));
+        assert_eq!(record.error_code.as_deref(), Some("upstream_error"));
+    }
+}
