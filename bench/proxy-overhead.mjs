@@ -9,6 +9,9 @@
 // Prints time-to-first-byte and total latency p50 / p99 per target, the latency the proxy
 // adds over the direct call, requests per second, and the worker bundle's size. A plain
 // JavaScript pass-through worker in the same runtime shows the floor of one worker hop.
+// `+ auth` runs with AUTH_MODE=supabase (an ES256 token, JWKS cached after the first call);
+// `+ auth + limits` adds the per-user Durable Object, so the gap between the two is the
+// cost of its round trip.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -17,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { once } from 'node:events';
 import { ROOT, freePort, mockVars, startWorker } from '../tests/e2e/support/worker.mjs';
 
@@ -62,13 +66,32 @@ function timed({ url, method = 'POST', headers = {}, body }) {
   });
 }
 
-/** The request for one mix item through the proxy at `base`. */
-function viaProxy(base, item) {
+/** The request for one mix item through the proxy at `base`, as the user of `bearer`. */
+function viaProxy(base, item, bearer) {
+  const auth = bearer ? { authorization: `Bearer ${bearer}` } : {};
   return {
     url: `${base}/v1/chat/completions`,
-    headers: { 'content-type': 'application/json', 'x-provider': item.provider, 'x-provider-key': KEY },
+    headers: { 'content-type': 'application/json', 'x-provider': item.provider, 'x-provider-key': KEY, ...auth },
     body: JSON.stringify(item.body),
   };
+}
+
+/**
+ * A stand-in for Supabase Auth's JWKS endpoint and an ES256 access token it verifies: the
+ * proxy fetches the keys once and then verifies from its cache, as in production.
+ */
+async function startAuth() {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwks = { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }] };
+  const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub: randomUUID(), aud: 'authenticated', role: 'authenticated', iss: `${url}/auth/v1`, iat: now, exp: now + 7200 };
+  const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: 'bench' })}.${b64(claims)}`;
+  const signature = sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+  return { url, token: `${input}.${signature.toString('base64url')}`, stop: () => server.close() };
 }
 
 /** The mock provider, in its own process. */
@@ -182,9 +205,10 @@ function print(title, rows) {
   }
 }
 
-async function startWorkerd(vars) {
+async function startWorkerd(vars, { limits = false } = {}) {
   const port = await freePort();
   const mf = new Miniflare({
+    ...(limits ? { durableObjects: { LIMITS: 'LimitsObject' } } : {}),
     modulesRoot: BUILD,
     modules: [
       { type: 'ESModule', path: path.join(BUILD, 'index.js') },
@@ -234,6 +258,17 @@ async function main() {
   const vars = { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' };
   const workerd = await startWorkerd(vars);
   const passThrough = await startPassThrough(mock.url);
+  const auth = await startAuth();
+  const supabaseVars = {
+    ...vars,
+    AUTH_MODE: 'supabase',
+    SUPABASE_URL: auth.url,
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    DAILY_TOKEN_QUOTA: '1000000000000',
+  };
+  // Without the limits binding the proxy admits unlimited: the difference is the object's cost.
+  const authOnly = await startWorkerd(supabaseVars);
+  const limited = await startWorkerd(supabaseVars, { limits: true });
   const dev = await startWorker({ vars });
   try {
     const direct = await captureDirect(mock, workerd.url);
@@ -241,6 +276,8 @@ async function main() {
       { name: 'direct', request: (i) => direct[i] },
       { name: 'JS pass-through', request: (i) => ({ ...direct[i], url: direct[i].url.replace(mock.url, passThrough.url) }) },
       { name: 'workerd', request: (i) => viaProxy(workerd.url, MIX[i]) },
+      { name: '+ auth', request: (i) => viaProxy(authOnly.url, MIX[i], auth.token) },
+      { name: '+ auth + limits', request: (i) => viaProxy(limited.url, MIX[i], auth.token) },
       { name: 'wrangler dev', request: (i) => viaProxy(dev.url, MIX[i]) },
     ];
     console.log(`proxy overhead: ${PER_TARGET} requests per target and concurrency, mix: ${MIX.map((m) => m.name).join(', ')}`);
@@ -271,6 +308,9 @@ async function main() {
     await dev.stop();
     await workerd.stop();
     await passThrough.stop();
+    await authOnly.stop();
+    await limited.stop();
+    auth.stop();
     await mock.close();
     agent.destroy();
   }

@@ -4,11 +4,13 @@
 pub mod token;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use ferry_core::{AuthMode, Config, ProxyError};
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
+use sha2::{Digest, Sha256};
 use worker::{Fetch, Request};
 
 use self::token::{TokenError, Verifier};
@@ -34,9 +36,32 @@ struct CachedKeys {
     fetched_ms: u64,
 }
 
+/// Tokens verified in this isolate, at most this many (then the cache starts afresh).
+const VERIFIED_CAPACITY: usize = 4096;
+
+/// A token that passed verification: its user and when it stops being valid.
+#[derive(Clone)]
+struct Verified {
+    sub: String,
+    exp: u64,
+}
+
 thread_local! {
     // One isolate serves many requests; the keys are shared by them, never by users' data.
     static JWKS: RefCell<Option<CachedKeys>> = const { RefCell::new(None) };
+    // A user sends the same access token with every request for up to an hour: verifying
+    // its signature once per isolate spares a public-key operation on every call. Keyed by
+    // a hash of the token and what it was checked against, so no token is kept.
+    static VERIFIED: RefCell<HashMap<[u8; 32], Verified>> = RefCell::new(HashMap::new());
+}
+
+fn verified_key(token: &str, supabase_url: &str, secret: Option<&str>) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in [supabase_url, secret.unwrap_or(""), token] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().into()
 }
 
 pub async fn identify(req: &Request, config: &Config) -> Result<Identity, ProxyError> {
@@ -75,6 +100,14 @@ async fn verify_request(req: &Request, config: &Config) -> Result<String, ProxyE
         .ok_or_else(|| unauthorized("the proxy has no SUPABASE_URL to verify tokens against"))?;
     let secret = config.supabase_jwt_secret.as_ref().map(|s| s.expose());
     let now_secs = now_ms() / 1000;
+    let cache_key = verified_key(token, supabase_url, secret);
+    let hit = VERIFIED.with_borrow(|cache| cache.get(&cache_key).cloned());
+    if let Some(verified) = hit {
+        if verified.exp.saturating_add(token::LEEWAY_SECS) > now_secs {
+            return Ok(verified.sub);
+        }
+        return Err(unauthorized(TokenError::Expired.to_string()));
+    }
     // HS256 tokens need no key set: no fetch for projects that sign with the shared secret.
     let asymmetric = jsonwebtoken::decode_header(token)
         .map(|h| h.alg != Algorithm::HS256)
@@ -94,6 +127,18 @@ async fn verify_request(req: &Request, config: &Config) -> Result<String, ProxyE
         other => other,
     }
     .map_err(|e| unauthorized(e.to_string()))?;
+    VERIFIED.with_borrow_mut(|cache| {
+        if cache.len() >= VERIFIED_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(
+            cache_key,
+            Verified {
+                sub: claims.sub.clone(),
+                exp: claims.exp,
+            },
+        );
+    });
     Ok(claims.sub)
 }
 
