@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::search::SearchEngine;
 use crate::{ProviderId, ProxyError};
 
 /// Who the caller is taken to be.
@@ -119,6 +120,10 @@ pub struct Config {
     pub allowed_origins: AllowedOrigins,
     /// Upstream roots overridden by `<PROVIDER>_BASE_URL`.
     pub base_urls: BTreeMap<ProviderId, String>,
+    /// Search engine roots overridden by `BRAVE_BASE_URL` / `TAVILY_BASE_URL`.
+    pub search_base_urls: BTreeMap<SearchEngine, String>,
+    /// The DNS-over-HTTPS resolver that checks web-fetch names (`FETCH_DOH_URL`).
+    pub fetch_doh_url: String,
     pub fetch_allow_private: bool,
     /// Variables that did not parse, by name (values are not repeated: they may be secret).
     pub warnings: Vec<String>,
@@ -130,6 +135,7 @@ impl Config {
     pub const DEFAULT_MAX_BODY_BYTES: u64 = 131_072;
     pub const DEFAULT_STREAM_TIMEOUT_SECS: f64 = 120.0;
     pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
+    pub const DEFAULT_FETCH_DOH_URL: &'static str = "https://cloudflare-dns.com/dns-query";
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut warnings = Vec::new();
@@ -202,7 +208,17 @@ impl Config {
                 Some((p, url.trim_end_matches('/').to_owned()))
             })
             .collect();
+        let search_base_urls = SearchEngine::ALL
+            .into_iter()
+            .filter_map(|e| {
+                let url = get(&format!("{}_BASE_URL", e.env_prefix()))?;
+                Some((e, url.trim_end_matches('/').to_owned()))
+            })
+            .collect();
         Self {
+            search_base_urls,
+            fetch_doh_url: get("FETCH_DOH_URL")
+                .unwrap_or_else(|| Self::DEFAULT_FETCH_DOH_URL.to_owned()),
             kill_switch: KillSwitch {
                 proxy_enabled,
                 disabled,
@@ -224,6 +240,14 @@ impl Config {
             fetch_allow_private,
             warnings,
         }
+    }
+
+    /// The search engine's root: the override, else the engine's own.
+    pub fn search_base_url(&self, engine: SearchEngine) -> &str {
+        self.search_base_urls
+            .get(&engine)
+            .map(String::as_str)
+            .unwrap_or(engine.default_base_url())
     }
 
     /// The upstream root for `provider`: the override, else the provider's own.

@@ -36,6 +36,19 @@ pub enum ProxyError {
         provider: ProviderId,
         message: String,
     },
+    /// A service other than a model provider (a search engine) refused: its status.
+    #[error("{message}")]
+    Remote {
+        service: String,
+        status: u16,
+        message: String,
+    },
+    /// A service other than a model provider (a search engine, a web page) failed, was
+    /// unreachable or answered nonsense.
+    #[error("{message}")]
+    RemoteFailed { service: String, message: String },
+    #[error("{service} gave no complete answer within {timeout_secs} s")]
+    RemoteTimeout { service: String, timeout_secs: u64 },
     #[error("the proxy is temporarily disabled")]
     ProxyDisabled,
     #[error("provider {provider} is temporarily disabled")]
@@ -69,10 +82,10 @@ impl ProxyError {
             Self::MethodNotAllowed { .. } => 405,
             Self::PayloadTooLarge { .. } => 413,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => 429,
-            Self::Provider { status, .. } => *status,
-            Self::Upstream { .. } => 502,
+            Self::Provider { status, .. } | Self::Remote { status, .. } => *status,
+            Self::Upstream { .. } | Self::RemoteFailed { .. } => 502,
             Self::ProxyDisabled | Self::ProviderDisabled { .. } => 503,
-            Self::UpstreamTimeout { .. } => 504,
+            Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => 504,
         }
     }
 
@@ -88,10 +101,11 @@ impl ProxyError {
             Self::Provider { code, status, .. } => code
                 .as_deref()
                 .unwrap_or_else(|| provider_status_code(*status)),
-            Self::Upstream { .. } => "upstream_error",
+            Self::Remote { status, .. } => provider_status_code(*status),
+            Self::Upstream { .. } | Self::RemoteFailed { .. } => "upstream_error",
             Self::ProxyDisabled => "proxy_disabled",
             Self::ProviderDisabled { .. } => "provider_disabled",
-            Self::UpstreamTimeout { .. } => "upstream_timeout",
+            Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => "upstream_timeout",
         }
     }
 
@@ -103,7 +117,11 @@ impl ProxyError {
             Self::NotFound { .. } | Self::MethodNotAllowed { .. } => "not_found_error",
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => "rate_limit_error",
             Self::Provider { kind, .. } => kind.as_deref().unwrap_or("provider_error"),
-            Self::Upstream { .. } | Self::UpstreamTimeout { .. } => "upstream_error",
+            Self::Remote { .. } => "provider_error",
+            Self::Upstream { .. }
+            | Self::UpstreamTimeout { .. }
+            | Self::RemoteFailed { .. }
+            | Self::RemoteTimeout { .. } => "upstream_error",
             Self::ProxyDisabled | Self::ProviderDisabled { .. } => "service_unavailable",
         }
     }
@@ -116,8 +134,12 @@ impl ProxyError {
             | Self::Upstream { .. }
             | Self::ProxyDisabled
             | Self::ProviderDisabled { .. }
-            | Self::UpstreamTimeout { .. } => true,
-            Self::Provider { status, .. } => *status == 408 || *status == 409 || *status == 429,
+            | Self::UpstreamTimeout { .. }
+            | Self::RemoteFailed { .. }
+            | Self::RemoteTimeout { .. } => true,
+            Self::Provider { status, .. } | Self::Remote { status, .. } => {
+                *status == 408 || *status == 409 || *status == 429
+            }
             Self::InvalidRequest { .. }
             | Self::Unauthorized { .. }
             | Self::NotFound { .. }

@@ -9,9 +9,11 @@
 pub mod adapter;
 pub mod config;
 mod error;
+pub mod page;
 pub mod pricing;
 mod provider;
 pub mod quota;
+pub mod search;
 pub mod sse;
 pub mod usage;
 pub mod wire;

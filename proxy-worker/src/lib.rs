@@ -36,6 +36,8 @@ enum Route {
     ChatCompletions,
     Embeddings,
     Models,
+    Fetch,
+    Search,
 }
 
 impl Route {
@@ -49,6 +51,8 @@ impl Route {
             (_, Some("chat/completions")) => Some(Self::ChatCompletions),
             (_, Some("embeddings")) => Some(Self::Embeddings),
             (_, Some("models")) => Some(Self::Models),
+            ("/v1/proxy/fetch", _) => Some(Self::Fetch),
+            ("/v1/proxy/search", _) => Some(Self::Search),
             _ => None,
         }
     }
@@ -56,7 +60,7 @@ impl Route {
     fn method(self) -> Method {
         match self {
             Self::Health | Self::Models => Method::Get,
-            Self::ChatCompletions | Self::Embeddings => Method::Post,
+            Self::ChatCompletions | Self::Embeddings | Self::Fetch | Self::Search => Method::Post,
         }
     }
 
@@ -66,6 +70,8 @@ impl Route {
             Self::ChatCompletions => "chat",
             Self::Embeddings => "embeddings",
             Self::Models => "models",
+            Self::Fetch => "fetch",
+            Self::Search => "search",
         }
     }
 }
@@ -97,6 +103,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
                 Route::ChatCompletions => routes::chat::handle(req, &scope).await,
                 Route::Embeddings => routes::embeddings::handle(req, &scope).await,
                 Route::Models => routes::models::handle(req, &scope).await,
+                Route::Fetch => routes::fetch::handle(req, &scope).await,
+                Route::Search => routes::search::handle(req, &scope).await,
             };
             // Health checks are polled by monitors: logging each would drown the log.
             if route != Route::Health {
@@ -133,7 +141,9 @@ mod tests {
             ("/v1/embeddings", Some(Route::Embeddings)),
             ("/v1/proxy/models", Some(Route::Models)),
             ("/v1/models", Some(Route::Models)),
-            ("/v1/proxy/fetch", None),
+            ("/v1/proxy/fetch", Some(Route::Fetch)),
+            ("/v1/proxy/search", Some(Route::Search)),
+            ("/v1/fetch", None),
             ("/v2/chat/completions", None),
             ("/", None),
         ];

@@ -2,9 +2,11 @@
 
 pub mod chat;
 pub mod embeddings;
+pub mod fetch;
 pub mod health;
 pub mod models;
 pub mod preflight;
+pub mod search;
 
 use std::rc::Rc;
 
@@ -34,14 +36,20 @@ pub struct Caller {
     pub key: String,
 }
 
-/// What every proxied call starts with: the proxy on, the caller known, the key present.
-pub async fn admit(req: &Request, scope: &Scope<'_>) -> Result<Caller, ProxyError> {
+/// What every proxied call starts with: the proxy on and the caller known.
+pub async fn identify(req: &Request, scope: &Scope<'_>) -> Result<Identity, ProxyError> {
     let config = scope.config;
     config.kill_switch.check(None)?;
     let identity = identity::identify(req, config).await?;
     if let Identity::User(sub) = &identity {
         scope.exchange.note_user(sub);
     }
+    Ok(identity)
+}
+
+/// [`identify`], and the provider key the caller brought.
+pub async fn admit(req: &Request, scope: &Scope<'_>) -> Result<Caller, ProxyError> {
+    let identity = identify(req, scope).await?;
     let key = req
         .headers()
         .get("x-provider-key")
@@ -57,7 +65,7 @@ pub async fn admit(req: &Request, scope: &Scope<'_>) -> Result<Caller, ProxyErro
 /// daily quota. The decision's figures go to the exchange for the `X-RateLimit-*` headers.
 pub async fn limit(
     scope: &Scope<'_>,
-    caller: &Caller,
+    identity: &Identity,
     reserve_tokens: u64,
 ) -> Result<Option<Pending>, ProxyError> {
     let ask = AdmitRequest {
@@ -65,7 +73,7 @@ pub async fn limit(
         daily_quota: scope.config.daily_token_quota,
         reserve_tokens,
     };
-    match client::admit(scope.env, &caller.identity, ask).await {
+    match client::admit(scope.env, identity, ask).await {
         Ok(None) => Ok(None),
         Ok(Some((admission, pending))) => {
             scope.exchange.note_limits(admission);

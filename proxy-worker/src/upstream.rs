@@ -12,58 +12,61 @@ use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsValue;
 use worker::{
     AbortController, ByteStream, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    Response,
+    RequestRedirect, Response,
 };
 
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
 use crate::usage::{self, Draft};
 
-/// An upstream call in flight: its abort handle and its deadline.
+/// An upstream call in flight: its abort handle, its deadline, and what its failures are
+/// called.
 pub struct Call {
-    provider: ProviderId,
     controller: Option<AbortController>,
     deadline: Pin<Box<Delay>>,
-    timeout_ms: u64,
+    on_timeout: ProxyError,
+    on_failure: ProxyError,
 }
 
 impl Call {
-    fn timed_out(&mut self) -> ProxyError {
-        self.abort();
-        ProxyError::UpstreamTimeout {
-            provider: self.provider,
-            timeout_secs: self.timeout_ms.div_ceil(1000),
-        }
-    }
-
     fn abort(&mut self) {
         if let Some(controller) = self.controller.take() {
             controller.abort();
         }
     }
 
-    /// Waits for `future` unless the deadline comes first.
-    async fn within<F: Future + Unpin>(&mut self, future: F) -> Result<F::Output, ProxyError> {
+    /// Waits for `future` unless the deadline comes first (then the fetch is aborted).
+    pub async fn within<F: Future + Unpin>(&mut self, future: F) -> Result<F::Output, ProxyError> {
         match select(future, self.deadline.as_mut()).await {
             Either::Left((output, _)) => Ok(output),
-            Either::Right(((), _)) => Err(self.timed_out()),
+            Either::Right(((), _)) => {
+                self.abort();
+                Err(self.on_timeout.clone())
+            }
         }
     }
 }
 
-/// Sends the request; answers with the provider's response once its headers are in, or
-/// the contract's error: unreachable → 502, no headers in time → 504, a refusal → the
-/// provider's status and words (key redacted), a failure → 502.
-pub async fn send(
+/// How one outbound call is made and what its failures are called.
+pub struct Outbound {
+    pub timeout_ms: u64,
+    /// The error when the deadline passes.
+    pub on_timeout: ProxyError,
+    /// The error when the other side cannot be reached or breaks the connection.
+    pub on_failure: ProxyError,
+    /// Follow redirects (the default) or hand them back (to check each target).
+    pub follow_redirects: bool,
+}
+
+/// Sends `request` and answers once the response's headers are in, whatever its status.
+pub async fn fetch(
     request: &UpstreamRequest,
-    provider: ProviderId,
-    key: &str,
-    timeout_ms: u64,
+    how: &Outbound,
 ) -> Result<(Response, Call), ProxyError> {
-    let unreachable = |_| ProxyError::upstream(provider, format!("could not reach {provider}"));
+    let failed = |_| how.on_failure.clone();
     let headers = Headers::new();
     for (name, value) in &request.headers {
-        headers.set(name, value).map_err(unreachable)?;
+        headers.set(name, value).map_err(failed)?;
     }
     let mut init = RequestInit::new();
     init.with_method(match request.method {
@@ -72,22 +75,49 @@ pub async fn send(
     })
     .with_headers(headers)
     .with_body(request.body.as_deref().map(JsValue::from_str));
-    let fetch_request = Request::new_with_init(&request.url, &init).map_err(|_| {
-        ProxyError::invalid(format!("the {provider} base URL does not make a valid URL"))
-    })?;
+    if !how.follow_redirects {
+        init.with_redirect(RequestRedirect::Manual);
+    }
+    let fetch_request = Request::new_with_init(&request.url, &init)
+        .map_err(|_| ProxyError::invalid("the upstream URL is not valid"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let mut call = Call {
-        provider,
         controller: Some(controller),
-        deadline: Box::pin(Delay::from(Duration::from_millis(timeout_ms))),
-        timeout_ms,
+        deadline: Box::pin(Delay::from(Duration::from_millis(how.timeout_ms))),
+        on_timeout: how.on_timeout.clone(),
+        on_failure: how.on_failure.clone(),
     };
     let sending = Fetch::Request(fetch_request);
-    let mut response = call
+    let response = call
         .within(Box::pin(sending.send_with_signal(&signal)))
         .await?
-        .map_err(unreachable)?;
+        .map_err(failed)?;
+    Ok((response, call))
+}
+
+/// Sends a provider request; answers with the provider's response once its headers are in,
+/// or the contract's error: unreachable → 502, no headers in time → 504, a refusal → the
+/// provider's status and words (key redacted), a failure → 502.
+pub async fn send(
+    request: &UpstreamRequest,
+    provider: ProviderId,
+    key: &str,
+    timeout_ms: u64,
+) -> Result<(Response, Call), ProxyError> {
+    let how = Outbound {
+        timeout_ms,
+        on_timeout: ProxyError::UpstreamTimeout {
+            provider,
+            timeout_secs: timeout_ms.div_ceil(1000),
+        },
+        on_failure: ProxyError::upstream(
+            provider,
+            format!("{provider} could not be reached or broke the connection"),
+        ),
+        follow_redirects: true,
+    };
+    let (mut response, mut call) = fetch(request, &how).await?;
     let status = response.status_code();
     if (200..300).contains(&status) {
         return Ok((response, call));
@@ -101,14 +131,36 @@ pub async fn send(
 
 /// Reads the whole (non-streaming) answer within the call's deadline.
 pub async fn read_all(mut response: Response, mut call: Call) -> Result<Vec<u8>, ProxyError> {
-    let provider = call.provider;
-    call.within(Box::pin(response.bytes()))
-        .await?
-        .map_err(|_| ProxyError::upstream(provider, format!("{provider} broke the connection")))
+    let answer = call.within(Box::pin(response.bytes())).await?;
+    answer.map_err(|_| call.on_failure.clone())
 }
 
-/// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
-/// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
+/// Reads at most `limit` bytes of a body within the call's deadline; the rest is left
+/// unread (and the fetch aborted).
+pub async fn read_at_most(
+    mut response: Response,
+    mut call: Call,
+    limit: usize,
+) -> Result<Vec<u8>, ProxyError> {
+    let Ok(body) = response.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Box::pin(body);
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match call.within(body.next()).await? {
+            Some(Ok(chunk)) => {
+                let room = limit - out.len();
+                out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Some(Err(_)) => return Err(call.on_failure.clone()),
+            None => return Ok(out),
+        }
+    }
+    call.abort();
+    Ok(out)
+}
+
 /// What happens after a stream's last byte: its log line, its quota settlement and its
 /// usage row.
 pub struct Tail {
@@ -120,13 +172,15 @@ pub struct Tail {
     pub ctx: Rc<Context>,
 }
 
+/// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
+/// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
 pub fn pipe(
+    provider: ProviderId,
     mut response: Response,
     call: Call,
     translator: StreamTranslator,
     tail: Tail,
 ) -> Result<Response, ProxyError> {
-    let provider = call.provider;
     let body = response
         .stream()
         .map_err(|_| ProxyError::upstream(provider, format!("{provider} sent no body")))?;
@@ -200,9 +254,7 @@ impl Pipe {
             match self.call.within(self.body.next()).await {
                 Ok(Some(Ok(bytes))) => self.translator.push(&bytes, &mut out),
                 Ok(Some(Err(_))) => {
-                    let provider = self.call.provider;
-                    let broke =
-                        ProxyError::upstream(provider, format!("{provider} broke the connection"));
+                    let broke = self.call.on_failure.clone();
                     self.translator.fail(&broke, &mut out);
                 }
                 Ok(None) => self.translator.end(&mut out),

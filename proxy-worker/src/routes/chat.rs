@@ -21,7 +21,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     }
     let config = scope.config;
     let target = routes::target(config, provider, &caller.key)?;
-    let pending = routes::limit(scope, &caller, quota::estimate_tokens(&request)).await?;
+    let pending = routes::limit(scope, &caller.identity, quota::estimate_tokens(&request)).await?;
     let stream = request.is_stream();
     let context = AnswerContext {
         provider,
@@ -52,7 +52,13 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             env: scope.env.clone(),
             ctx: scope.ctx.clone(),
         };
-        upstream::pipe(response, call, StreamTranslator::new(context), tail)
+        upstream::pipe(
+            provider,
+            response,
+            call,
+            StreamTranslator::new(context),
+            tail,
+        )
     } else {
         let answer = async {
             let (response, call) =

@@ -25,7 +25,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             .sum::<u64>()
             .div_ceil(4)
     });
-    let pending = routes::limit(scope, &caller, estimate.max(1)).await?;
+    let pending = routes::limit(scope, &caller.identity, estimate.max(1)).await?;
     let context = AnswerContext {
         provider,
         model: model.clone(),

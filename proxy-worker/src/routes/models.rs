@@ -20,7 +20,7 @@ pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyEr
         .parse()?;
     scope.exchange.note_target(provider, "");
     let target = routes::target(config, provider, key)?;
-    routes::limit(scope, &caller, 0).await?;
+    routes::limit(scope, &caller.identity, 0).await?;
     let cache_key = adapter::models_cache_key(&target);
     let cache = Cache::default();
     if let Ok(Some(mut hit)) = cache.get(cache_key.as_str(), false).await

@@ -129,6 +129,8 @@ export async function startMockProvider() {
     if (path.startsWith('/openai/v1/')) return openai(ctx, path.slice('/openai/v1'.length));
     if (path.startsWith('/anthropic/')) return anthropic(ctx, path.slice('/anthropic'.length));
     if (path.startsWith('/google/')) return google(ctx, path.slice('/google'.length));
+    if (path === '/brave/res/v1/web/search') return search(ctx, 'brave');
+    if (path === '/tavily/search') return search(ctx, 'tavily');
     return sendJson(res, 404, { error: { message: `no mock route for ${path}` } });
   }
 
@@ -736,4 +738,40 @@ async function googleStream(ctx, scenario, model) {
     return ev(googleResponse(model, [{ text }], last ? 'STOP' : null, running));
   });
   await play(ctx, scenario, { opening: [], content: events, closing: [], gap: scenario === 'slow' ? SLOW_GAP_MS : 0 });
+}
+
+/** Search results for a query, in Brave's or Tavily's documented shape. */
+export const SEARCH_HITS = [
+  { title: 'Ferry docs', url: 'https://ferry.example/docs', snippet: 'How Ferry works.' },
+  { title: 'Ferry repo', url: 'https://ferry.example/repo', snippet: 'The code.' },
+];
+
+function search(ctx, engine) {
+  const { req, res, url, body } = ctx;
+  const key =
+    engine === 'brave'
+      ? req.headers['x-subscription-token']
+      : String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+  if (!key) return sendJson(res, 401, { error: 'missing key' });
+  if (key.startsWith('bad-key')) {
+    return sendJson(res, engine === 'brave' ? 422 : 401, {
+      error: { detail: `Invalid API key: ${key}` },
+    });
+  }
+  const query = engine === 'brave' ? url.searchParams.get('q') : body?.query;
+  if (query === 'error500') return sendJson(res, 500, { error: 'search backend down' });
+  const count = Number(engine === 'brave' ? url.searchParams.get('count') : body?.max_results);
+  const hits = SEARCH_HITS.slice(0, count);
+  if (engine === 'brave') {
+    return sendJson(res, 200, {
+      type: 'search',
+      query: { original: query },
+      web: { type: 'search', results: hits.map((h) => ({ title: h.title, url: h.url, description: h.snippet, age: '1 day' })) },
+    });
+  }
+  return sendJson(res, 200, {
+    query,
+    results: hits.map((h) => ({ title: h.title, url: h.url, content: h.snippet, score: 0.9 })),
+    response_time: 0.1,
+  });
 }

@@ -39,6 +39,8 @@ export function mockVars(mockUrl) {
   }
   return {
     ...vars,
+    BRAVE_BASE_URL: `${mockUrl}/brave`,
+    TAVILY_BASE_URL: `${mockUrl}/tavily`,
     AUTH_MODE: 'none',
     ALLOWED_ORIGINS: '*',
     // Each test file sends more than the default 20 requests a minute from one address.
