@@ -1,0 +1,522 @@
+//! The agent loop as a state machine: a [`Turn`] takes [`Input`]s (chunks of the model's
+//! answer, tool results, the user's Stop) and returns [`Effect`]s (call the model, run a
+//! tool, save a message, tell the UI) for the runtime to carry out. No I/O here, so the
+//! whole loop is tested natively with scripted inputs.
+//!
+//! One user turn: send the context → stream the answer → if it asks for tools, run them and
+//! send their results → again, at most `max_rounds` model calls → done. Stop at any moment
+//! keeps what has arrived, marked stopped, and leaves a transcript the model can read later
+//! (every tool call answered).
+
+use std::collections::BTreeMap;
+
+use ferry_core::wire::{ChatChunk, FunctionCall, Message, Role, ToolCall};
+
+use crate::protocol::{ErrorKind, Event, SessionId};
+
+/// The answer text a tool call left unanswered gets when the user stops the turn.
+pub const STOPPED_TOOL_OUTPUT: &str = "(not run: the user stopped the turn)";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A streamed chunk of the model's answer.
+    Chunk(ChatChunk),
+    /// The answer is complete (`[DONE]`).
+    AnswerEnded,
+    /// The model call failed, every way it could be made.
+    CallFailed {
+        kind: ErrorKind,
+        message: String,
+    },
+    ToolDone {
+        call_id: String,
+        output: String,
+        ok: bool,
+    },
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Call the model with these messages (the runtime routes and streams it).
+    CallModel {
+        messages: Vec<Message>,
+    },
+    /// Abort the model call in flight.
+    CancelModel,
+    RunTool {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    /// Store a message of the turn; `stopped` marks a partial answer.
+    Save {
+        message: Message,
+        stopped: bool,
+    },
+    Emit(Event),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Calling,
+    RunningTools {
+        waiting: Vec<String>,
+    },
+    /// The call failed; [`Turn::retry`] calls again.
+    Failed,
+    Finished,
+}
+
+/// The assistant message being streamed.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Answer {
+    text: String,
+    /// By the tool call's index in the stream.
+    calls: BTreeMap<u32, ToolCall>,
+}
+
+impl Answer {
+    fn absorb<'c>(&mut self, chunk: &'c ChatChunk) -> Option<&'c str> {
+        let choice = chunk.choices.first()?;
+        for delta in choice.delta.tool_calls.iter().flatten() {
+            let call = self.calls.entry(delta.index).or_insert_with(|| ToolCall {
+                id: String::new(),
+                kind: "function".to_owned(),
+                function: FunctionCall {
+                    name: String::new(),
+                    arguments: String::new(),
+                },
+            });
+            if let Some(id) = &delta.id {
+                call.id.clone_from(id);
+            }
+            if let Some(function) = &delta.function {
+                if let Some(name) = &function.name {
+                    call.function.name.push_str(name);
+                }
+                if let Some(arguments) = &function.arguments {
+                    call.function.arguments.push_str(arguments);
+                }
+            }
+        }
+        let text = choice.delta.content.as_deref().filter(|t| !t.is_empty())?;
+        self.text.push_str(text);
+        Some(text)
+    }
+
+    fn into_message(self) -> Message {
+        let mut message = Message::text(Role::Assistant, self.text);
+        if !self.calls.is_empty() {
+            message.tool_calls = Some(self.calls.into_values().collect());
+        }
+        message
+    }
+}
+
+/// One user turn in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    session: SessionId,
+    /// What the model sees: the context it was started with and this turn's messages.
+    messages: Vec<Message>,
+    answer: Answer,
+    /// Tool results of the current round, in the order of the calls.
+    results: Vec<Message>,
+    rounds: u32,
+    max_rounds: u32,
+    phase: Phase,
+}
+
+impl Turn {
+    /// Starts a turn on `context` (system prompt, history, and the user's new message).
+    pub fn start(
+        session: SessionId,
+        context: Vec<Message>,
+        max_rounds: u32,
+    ) -> (Self, Vec<Effect>) {
+        let turn = Self {
+            session,
+            messages: context,
+            answer: Answer::default(),
+            results: Vec::new(),
+            rounds: 1,
+            max_rounds: max_rounds.max(1),
+            phase: Phase::Calling,
+        };
+        let effects = vec![turn.call()];
+        (turn, effects)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished
+    }
+
+    fn call(&self) -> Effect {
+        Effect::CallModel {
+            messages: self.messages.clone(),
+        }
+    }
+
+    fn emit(&self, event: impl FnOnce(SessionId) -> Event) -> Effect {
+        Effect::Emit(event(self.session.clone()))
+    }
+
+    fn finish(&mut self, stopped: bool, effects: &mut Vec<Effect>) {
+        self.phase = Phase::Finished;
+        effects.push(self.emit(|session| Event::TurnFinished { session, stopped }));
+    }
+
+    /// Calls the model again after a failure (the user's Retry).
+    pub fn retry(&mut self) -> Vec<Effect> {
+        if self.phase != Phase::Failed {
+            return Vec::new();
+        }
+        self.phase = Phase::Calling;
+        self.answer = Answer::default();
+        vec![self.call()]
+    }
+
+    pub fn step(&mut self, input: Input) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match (&mut self.phase, input) {
+            (Phase::Calling, Input::Chunk(chunk)) => {
+                if let Some(text) = self.answer.absorb(&chunk) {
+                    let (session, text) = (self.session.clone(), text.to_owned());
+                    effects.push(Effect::Emit(Event::Delta {
+                        session,
+                        message: format!("round-{}", self.rounds),
+                        text,
+                    }));
+                }
+                if let Some(usage) = chunk.usage {
+                    effects.push(self.emit(|session| Event::Usage { session, usage }));
+                }
+            }
+            (Phase::Calling, Input::AnswerEnded) => self.answered(&mut effects),
+            (Phase::Calling, Input::CallFailed { kind, message }) => {
+                self.phase = Phase::Failed;
+                effects.push(self.emit(|session| Event::Error {
+                    session: Some(session),
+                    kind,
+                    message,
+                }));
+            }
+            (
+                Phase::RunningTools { waiting },
+                Input::ToolDone {
+                    call_id,
+                    output,
+                    ok,
+                },
+            ) => {
+                let Some(at) = waiting.iter().position(|id| *id == call_id) else {
+                    return effects;
+                };
+                waiting.remove(at);
+                let done = waiting.is_empty();
+                let mut result = Message::text(Role::Tool, output.clone());
+                result.tool_call_id = Some(call_id.clone());
+                self.results.push(result);
+                effects.push(self.emit(|session| Event::ToolCallFinished {
+                    session,
+                    call_id,
+                    output,
+                    ok,
+                }));
+                if done {
+                    self.next_round(&mut effects);
+                }
+            }
+            (Phase::Calling, Input::Stop) => {
+                effects.push(Effect::CancelModel);
+                let answer = std::mem::take(&mut self.answer);
+                // A half-streamed tool call cannot be run or answered: keep the text only.
+                let message = Message::text(Role::Assistant, answer.text);
+                effects.push(Effect::Save {
+                    message,
+                    stopped: true,
+                });
+                self.finish(true, &mut effects);
+            }
+            (Phase::RunningTools { waiting }, Input::Stop) => {
+                for call_id in std::mem::take(waiting) {
+                    let mut result = Message::text(Role::Tool, STOPPED_TOOL_OUTPUT);
+                    result.tool_call_id = Some(call_id);
+                    effects.push(Effect::Save {
+                        message: result,
+                        stopped: true,
+                    });
+                }
+                self.finish(true, &mut effects);
+            }
+            (Phase::Failed, Input::Stop) => self.finish(true, &mut effects),
+            // Late chunks after a stop, a result for a call not waited on: nothing to do.
+            _ => {}
+        }
+        effects
+    }
+
+    /// The model finished a round: either the final answer, or tool calls to run.
+    fn answered(&mut self, effects: &mut Vec<Effect>) {
+        let answer = std::mem::take(&mut self.answer);
+        let calls: Vec<ToolCall> = answer.calls.values().cloned().collect();
+        let message = answer.into_message();
+        self.messages.push(message.clone());
+        effects.push(Effect::Save {
+            message,
+            stopped: false,
+        });
+        if calls.is_empty() {
+            self.finish(false, effects);
+            return;
+        }
+        self.results.clear();
+        for call in &calls {
+            effects.push(self.emit(|session| Event::ToolCallStarted {
+                session,
+                call_id: call.id.clone(),
+                name: call.function.name.clone(),
+                arguments: call.function.arguments.clone(),
+            }));
+            effects.push(Effect::RunTool {
+                call_id: call.id.clone(),
+                name: call.function.name.clone(),
+                arguments: call.function.arguments.clone(),
+            });
+        }
+        self.phase = Phase::RunningTools {
+            waiting: calls.into_iter().map(|c| c.id).collect(),
+        };
+    }
+
+    /// All tools answered: save the results and call the model again, if rounds remain.
+    fn next_round(&mut self, effects: &mut Vec<Effect>) {
+        for result in std::mem::take(&mut self.results) {
+            effects.push(Effect::Save {
+                message: result.clone(),
+                stopped: false,
+            });
+            self.messages.push(result);
+        }
+        if self.rounds >= self.max_rounds {
+            let max = self.max_rounds;
+            effects.push(self.emit(|session| Event::Error {
+                session: Some(session),
+                kind: ErrorKind::InvalidRequest,
+                message: format!("stopped after {max} model calls in one turn"),
+            }));
+            self.finish(true, effects);
+            return;
+        }
+        self.rounds += 1;
+        self.phase = Phase::Calling;
+        effects.push(self.call());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::wire::{Delta, FinishReason, ToolCallDelta, Usage};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn chunk(delta: Delta) -> Input {
+        Input::Chunk(ChatChunk::delta("c", 0, "m", delta))
+    }
+
+    fn text(t: &str) -> Input {
+        chunk(Delta::content(t))
+    }
+
+    fn start() -> (Turn, Vec<Effect>) {
+        Turn::start("s".into(), vec![Message::text(Role::User, "weather?")], 3)
+    }
+
+    fn saved(effects: &[Effect]) -> Vec<(Message, bool)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Save { message, stopped } => Some((message.clone(), *stopped)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn calls_model(effects: &[Effect]) -> Option<&Vec<Message>> {
+        effects.iter().find_map(|e| match e {
+            Effect::CallModel { messages } => Some(messages),
+            _ => None,
+        })
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_plain_answer_streams_saves_and_finishes() {
+        let (mut turn, effects) = start();
+        assert_eq!(calls_model(&effects).map(Vec::len), Some(1));
+        let delta = turn.step(text("Sun"));
+        assert!(matches!(&delta[0], Effect::Emit(Event::Delta { text, .. }) if text == "Sun"));
+        turn.step(text("ny."));
+        let usage = turn.step(Input::Chunk(ChatChunk::usage(
+            "c",
+            0,
+            "m",
+            Usage::new(5, 2, 0),
+        )));
+        assert!(matches!(&usage[0], Effect::Emit(Event::Usage { .. })));
+        let end = turn.step(Input::AnswerEnded);
+        assert_eq!(
+            saved(&end),
+            vec![(Message::text(Role::Assistant, "Sunny."), false)]
+        );
+        assert!(matches!(
+            end.last(),
+            Some(Effect::Emit(Event::TurnFinished { stopped: false, .. }))
+        ));
+        assert!(turn.is_finished());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn tool_calls_run_then_their_results_go_back_to_the_model() {
+        let (mut turn, _) = start();
+        turn.step(chunk(Delta::tool_call(ToolCallDelta::start(
+            0,
+            "call_1",
+            "memory_save",
+            "",
+        ))));
+        turn.step(chunk(Delta::tool_call(ToolCallDelta::arguments(
+            0,
+            "{\"text\":",
+        ))));
+        turn.step(chunk(Delta::tool_call(ToolCallDelta::arguments(
+            0,
+            "\"likes sun\"}",
+        ))));
+        turn.step(Input::Chunk(ChatChunk::finish(
+            "c",
+            0,
+            "m",
+            FinishReason::ToolCalls,
+        )));
+        let effects = turn.step(Input::AnswerEnded);
+        assert!(effects.contains(&Effect::RunTool {
+            call_id: "call_1".into(),
+            name: "memory_save".into(),
+            arguments: "{\"text\":\"likes sun\"}".into(),
+        }));
+        let after = turn.step(Input::ToolDone {
+            call_id: "call_1".into(),
+            output: "saved".into(),
+            ok: true,
+        });
+        let messages = calls_model(&after).expect("a second model call");
+        assert_eq!(
+            messages.len(),
+            3,
+            "user, assistant with the call, tool result"
+        );
+        assert_eq!(messages[2].role, Role::Tool);
+        assert_eq!(messages[2].tool_call_id.as_deref(), Some("call_1"));
+        turn.step(text("Noted."));
+        let end = turn.step(Input::AnswerEnded);
+        assert!(turn.is_finished());
+        assert_eq!(saved(&end)[0].0.text_content(), "Noted.");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn stop_keeps_the_partial_answer_marked_stopped() {
+        let (mut turn, _) = start();
+        turn.step(text("Half an"));
+        let effects = turn.step(Input::Stop);
+        assert_eq!(effects[0], Effect::CancelModel);
+        assert_eq!(
+            saved(&effects),
+            vec![(Message::text(Role::Assistant, "Half an"), true)]
+        );
+        assert!(turn.is_finished());
+        // Chunks still in flight change nothing.
+        assert!(turn.step(text(" answer")).is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn stop_while_tools_run_answers_every_call() {
+        let (mut turn, _) = start();
+        turn.step(chunk(Delta::tool_call(ToolCallDelta::start(
+            0,
+            "a",
+            "web_fetch",
+            "{}",
+        ))));
+        turn.step(chunk(Delta::tool_call(ToolCallDelta::start(
+            1,
+            "b",
+            "web_fetch",
+            "{}",
+        ))));
+        turn.step(Input::AnswerEnded);
+        turn.step(Input::ToolDone {
+            call_id: "a".into(),
+            output: "page".into(),
+            ok: true,
+        });
+        let effects = turn.step(Input::Stop);
+        let answered: Vec<_> = saved(&effects)
+            .into_iter()
+            .map(|(m, _)| (m.tool_call_id.clone().unwrap_or_default(), m.text_content()))
+            .collect();
+        assert_eq!(
+            answered,
+            vec![("b".to_owned(), STOPPED_TOOL_OUTPUT.to_owned())]
+        );
+        assert!(turn.is_finished());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn rounds_are_bounded() {
+        let (mut turn, _) = Turn::start("s".into(), vec![Message::text(Role::User, "loop")], 2);
+        for round in 0..2 {
+            turn.step(chunk(Delta::tool_call(ToolCallDelta::start(
+                0,
+                "x",
+                "memory_search",
+                "{}",
+            ))));
+            turn.step(Input::AnswerEnded);
+            let effects = turn.step(Input::ToolDone {
+                call_id: "x".into(),
+                output: "nothing".into(),
+                ok: true,
+            });
+            assert_eq!(calls_model(&effects).is_some(), round == 0);
+        }
+        assert!(turn.is_finished());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_failed_call_reports_its_kind_and_can_be_retried() {
+        let (mut turn, _) = start();
+        turn.step(text("par"));
+        let effects = turn.step(Input::CallFailed {
+            kind: ErrorKind::RateLimited {
+                retry_after_secs: 7,
+            },
+            message: "slow down".into(),
+        });
+        assert!(matches!(
+            &effects[0],
+            Effect::Emit(Event::Error {
+                kind: ErrorKind::RateLimited {
+                    retry_after_secs: 7
+                },
+                ..
+            })
+        ));
+        let again = turn.retry();
+        assert_eq!(calls_model(&again).map(Vec::len), Some(1));
+        turn.step(text("full"));
+        let end = turn.step(Input::AnswerEnded);
+        // The failed attempt's partial text is not kept.
+        assert_eq!(saved(&end)[0].0.text_content(), "full");
+    }
+}

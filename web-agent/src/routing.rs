@@ -1,0 +1,242 @@
+//! How each model call travels: straight to the provider where it accepts browser calls
+//! (CORS), otherwise through Ferry's proxy; when the chosen way fails at the network or
+//! with a server error, once more the other way where there is one.
+//!
+//! | provider accepts browser calls | always via proxy | first | then, if that fails |
+//! |---|---|---|---|
+//! | yes | no | direct | proxy |
+//! | yes | yes | proxy | direct |
+//! | no | either | proxy | — |
+//!
+//! A provider's refusal (a 4xx: bad key, unknown model, rate limit) is an answer, not a
+//! failure of the way: it is never retried the other way.
+
+use ferry_core::adapter::{self, HttpMethod, Target, UpstreamRequest};
+use ferry_core::wire::ChatRequest;
+use ferry_core::{ProviderId, ProxyError};
+
+/// Anthropic answers browsers only with this header (their name for it, not ours).
+const ANTHROPIC_BROWSER_HEADER: &str = "anthropic-dangerous-direct-browser-access";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    Direct,
+    Proxy,
+}
+
+/// The user's routing settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    /// The proxy's root, e.g. `https://ferry-proxy.example.workers.dev`; `None`: no proxy.
+    pub proxy_url: Option<String>,
+    pub always_proxy: bool,
+}
+
+/// The ways to try, in order.
+pub fn ways(provider: ProviderId, routing: &Routing) -> Vec<Way> {
+    let direct = provider.info().browser_cors;
+    let proxy = routing.proxy_url.is_some();
+    match (direct, proxy, routing.always_proxy) {
+        (true, true, false) => vec![Way::Direct, Way::Proxy],
+        (true, true, true) => vec![Way::Proxy, Way::Direct],
+        (true, false, _) => vec![Way::Direct],
+        (false, true, _) => vec![Way::Proxy],
+        (false, false, _) => Vec::new(),
+    }
+}
+
+/// How a model call ended, as far as choosing the next way is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No answer at all: offline, DNS, connection refused, CORS refused.
+    Network,
+    /// An HTTP answer with this status.
+    Status(u16),
+}
+
+/// Whether a failure of one way is worth trying the next way for.
+pub fn try_next_way(failure: Failure) -> bool {
+    match failure {
+        Failure::Network => true,
+        Failure::Status(status) => status >= 500,
+    }
+}
+
+/// Credentials for the call.
+#[derive(Debug, Clone, Copy)]
+pub struct Credentials<'a> {
+    /// The user's provider key.
+    pub key: &'a str,
+    /// The user's Supabase access token, when signed in (the proxy may require it).
+    pub access_token: Option<&'a str>,
+}
+
+/// The HTTP request for one model call the given way. Direct calls speak the provider's
+/// own format (translated by `ferry-core`); proxy calls speak OpenAI's, with the provider
+/// and key in `X-Provider` / `X-Provider-Key`.
+pub fn model_call(
+    way: Way,
+    provider: ProviderId,
+    request: ChatRequest,
+    credentials: Credentials<'_>,
+    routing: &Routing,
+) -> Result<UpstreamRequest, ProxyError> {
+    let model = request.model.clone();
+    match way {
+        Way::Direct => {
+            let target = Target {
+                provider,
+                base_url: provider.info().default_base_url,
+                key: credentials.key,
+            };
+            let mut call = adapter::chat_request(&target, request, model)?;
+            if provider == ProviderId::Anthropic {
+                call.headers
+                    .push((ANTHROPIC_BROWSER_HEADER, "true".to_owned()));
+            }
+            Ok(call)
+        }
+        Way::Proxy => {
+            let root = routing
+                .proxy_url
+                .as_deref()
+                .ok_or_else(|| ProxyError::invalid("no proxy URL is set"))?
+                .trim_end_matches('/');
+            let body = serde_json::to_string(&request)
+                .map_err(|e| ProxyError::invalid(format!("cannot encode request: {e}")))?;
+            let mut headers = vec![
+                ("content-type", "application/json".to_owned()),
+                ("x-provider", provider.as_str().to_owned()),
+                ("x-provider-key", credentials.key.to_owned()),
+            ];
+            if let Some(token) = credentials.access_token {
+                headers.push(("authorization", format!("Bearer {token}")));
+            }
+            Ok(UpstreamRequest {
+                method: HttpMethod::Post,
+                url: format!("{root}/v1/proxy/chat/completions"),
+                headers,
+                body: Some(body),
+            })
+        }
+    }
+}
+
+/// The wire format of the answer to a call made `way` to `provider`: proxy answers are
+/// always OpenAI-shaped.
+pub fn answer_provider(way: Way, provider: ProviderId) -> ProviderId {
+    match way {
+        Way::Direct => provider,
+        Way::Proxy => ProviderId::OpenAi,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn routing(proxy: bool, always_proxy: bool) -> Routing {
+        Routing {
+            proxy_url: proxy.then(|| "https://proxy.test/".to_owned()),
+            always_proxy,
+        }
+    }
+
+    fn request() -> ChatRequest {
+        serde_json::from_value(serde_json::json!({
+            "model": "claude-sonnet-4-5", "stream": true,
+            "messages": [{"role": "user", "content": "hi"}]
+        }))
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_table_of_ways() {
+        use ProviderId::{Anthropic, Mistral};
+        assert_eq!(
+            ways(Anthropic, &routing(true, false)),
+            [Way::Direct, Way::Proxy]
+        );
+        assert_eq!(
+            ways(Anthropic, &routing(true, true)),
+            [Way::Proxy, Way::Direct]
+        );
+        assert_eq!(ways(Anthropic, &routing(false, false)), [Way::Direct]);
+        assert_eq!(ways(Mistral, &routing(true, false)), [Way::Proxy]);
+        assert_eq!(ways(Mistral, &routing(true, true)), [Way::Proxy]);
+        assert!(ways(Mistral, &routing(false, false)).is_empty());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_network_and_server_failures_change_the_way() {
+        assert!(try_next_way(Failure::Network));
+        assert!(try_next_way(Failure::Status(502)));
+        assert!(try_next_way(Failure::Status(503)));
+        assert!(!try_next_way(Failure::Status(401)));
+        assert!(!try_next_way(Failure::Status(429)));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn direct_calls_speak_the_providers_format() {
+        let credentials = Credentials {
+            key: "sk-ant",
+            access_token: Some("jwt"),
+        };
+        let call = model_call(
+            Way::Direct,
+            ProviderId::Anthropic,
+            request(),
+            credentials,
+            &routing(true, false),
+        )
+        .unwrap();
+        assert_eq!(call.url, "https://api.anthropic.com/v1/messages");
+        let header = |name: &str| {
+            call.headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("x-api-key"), Some("sk-ant"));
+        assert_eq!(header(ANTHROPIC_BROWSER_HEADER), Some("true"));
+        // The access token is for the proxy only.
+        assert_eq!(header("authorization"), None);
+        assert!(call.body.unwrap().contains("\"max_tokens\":4096"));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn proxy_calls_speak_openai_with_the_provider_in_headers() {
+        let credentials = Credentials {
+            key: "sk-ant",
+            access_token: Some("jwt"),
+        };
+        let call = model_call(
+            Way::Proxy,
+            ProviderId::Anthropic,
+            request(),
+            credentials,
+            &routing(true, false),
+        )
+        .unwrap();
+        assert_eq!(call.url, "https://proxy.test/v1/proxy/chat/completions");
+        assert!(
+            call.headers
+                .contains(&("x-provider", "anthropic".to_owned()))
+        );
+        assert!(
+            call.headers
+                .contains(&("x-provider-key", "sk-ant".to_owned()))
+        );
+        assert!(
+            call.headers
+                .contains(&("authorization", "Bearer jwt".to_owned()))
+        );
+        let body: serde_json::Value = serde_json::from_str(&call.body.unwrap()).unwrap();
+        assert_eq!(body["model"], "claude-sonnet-4-5");
+        assert_eq!(
+            answer_provider(Way::Proxy, ProviderId::Anthropic),
+            ProviderId::OpenAi
+        );
+    }
+}
