@@ -46,9 +46,10 @@ bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/,
 cargo_tool wasm-bindgen wasm-bindgen-cli "$bindgen_version"
 cargo_tool worker-build worker-build 0.8.7 --locked
 
-# PostgreSQL 15 server binaries for tests/db (one throw-away cluster per test file).
+# Test-only: PostgreSQL 15 server binaries for tests/db (one throw-away cluster per test
+# file); Chromium and its driver for the browser tests (wasm-bindgen-test, Playwright).
 if [ "${FERRY_SETUP:-}" = test ]; then
-  apt_install postgresql
+  apt_install postgresql chromium chromium-driver
 fi
 
 # npm ci when node_modules is missing or older than the lock file.

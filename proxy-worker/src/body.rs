@@ -1,9 +1,15 @@
 //! Reading a request body within `MAX_BODY_BYTES`, counting the bytes actually received:
 //! a Content-Length that lies, or a chunked body without one, cannot get past the limit.
+//! A body over the limit is read on (and dropped) for a while before the 413, so that the
+//! client finishes its upload and reads the answer rather than a reset connection.
 
 use ferry_core::ProxyError;
 use futures_util::StreamExt;
 use worker::Request;
+
+/// How far past the limit a body is still read (and dropped) before the answer.
+const DRAIN_FACTOR: u64 = 16;
+const DRAIN_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
 pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, ProxyError> {
     let too_large = || ProxyError::PayloadTooLarge { limit };
@@ -22,12 +28,21 @@ pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, Prox
     };
     let capacity = declared.unwrap_or(0).min(limit);
     let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut seen: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ProxyError::invalid("the request body could not be read"))?;
-        if (body.len() + chunk.len()) as u64 > limit {
+        seen += chunk.len() as u64;
+        if seen <= limit {
+            body.extend_from_slice(&chunk);
+        } else if seen > limit.saturating_mul(DRAIN_FACTOR).max(DRAIN_MIN_BYTES) {
+            // Past all reason: answer now, even if the client's upload is cut.
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        // Over the limit but within reach: read on and discard, so that the client
+        // finishes sending and can read the 413 instead of a reset connection.
+    }
+    if seen > limit {
+        return Err(too_large());
     }
     Ok(body)
 }

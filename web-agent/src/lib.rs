@@ -7,11 +7,17 @@
 //! Crypto) sits behind narrow traits.
 
 pub mod agent;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 pub mod compaction;
 pub mod memory;
 pub mod protocol;
 pub mod routing;
+pub mod runtime;
+pub mod seams;
+pub mod store;
 pub mod tools;
+pub mod transport;
 
 pub use agent::{Effect, Input, Turn};
 pub use protocol::{Command, ErrorKind, Event};

@@ -1,0 +1,258 @@
+//! [`Store`] on IndexedDB (`indexed_db_futures`).
+//!
+//! Schema version 1: object stores `sessions` (key `id`), `messages` (key `id`, index
+//! `by_session` on `session`), `notes` (key `id`), `keys` (key `provider`), `settings`
+//! (one record under [`SETTINGS_KEY`]). A later version adds its step to [`upgrade`]; the
+//! browser runs each step a database has not seen yet, in order.
+
+use ferry_core::ProviderId;
+use indexed_db_futures::database::{Database, VersionChangeEvent};
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::memory::Note;
+use crate::store::{KeyRecord, Session, Store, StoreError, StoredMessage};
+
+/// The schema version this code writes.
+pub const VERSION: u32 = 1;
+const SETTINGS_KEY: &str = "settings";
+
+const SESSIONS: &str = "sessions";
+const MESSAGES: &str = "messages";
+const BY_SESSION: &str = "by_session";
+const NOTES: &str = "notes";
+const KEYS: &str = "keys";
+const SETTINGS: &str = "settings";
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+pub struct IdbStore {
+    db: Database,
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database `name`.
+    pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let db = Database::open(name)
+            .with_version(VERSION)
+            .with_on_upgrade_needed(upgrade)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self { db })
+    }
+
+    /// Asks the browser to keep the data under storage pressure (`navigator.storage.persist()`);
+    /// `false` when it declines or cannot say.
+    pub async fn request_persistence() -> bool {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let Ok(promise) = window.navigator().storage().persist() else {
+            return false;
+        };
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|granted| granted.as_bool())
+            .unwrap_or(false)
+    }
+
+    async fn put<T: Serialize>(&self, store: &str, value: &T) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(store)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(failed)?;
+        tx.object_store(store)
+            .map_err(failed)?
+            .put(value)
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.transaction(store).build().map_err(failed)?;
+        let records = tx
+            .object_store(store)
+            .map_err(failed)?
+            .get_all::<T>()
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        records.map(|r| r.map_err(failed)).collect()
+    }
+
+    async fn delete(&self, store: &str, key: String) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(store)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(failed)?;
+        tx.object_store(store)
+            .map_err(failed)?
+            .delete(key)
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+}
+
+/// Creates what each schema version adds, from the database's version to [`VERSION`].
+fn upgrade(event: VersionChangeEvent, db: Database) -> indexed_db_futures::Result<()> {
+    let from = event.old_version() as u64;
+    if from < 1 {
+        db.create_object_store(SESSIONS)
+            .with_key_path("id".into())
+            .build()?;
+        let messages = db
+            .create_object_store(MESSAGES)
+            .with_key_path("id".into())
+            .build()?;
+        messages
+            .create_index(BY_SESSION, "session".into())
+            .build()?;
+        db.create_object_store(NOTES)
+            .with_key_path("id".into())
+            .build()?;
+        db.create_object_store(KEYS)
+            .with_key_path("provider".into())
+            .build()?;
+        db.create_object_store(SETTINGS).build()?;
+    }
+    Ok(())
+}
+
+impl Store for IdbStore {
+    async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.put(SESSIONS, session).await
+    }
+
+    async fn sessions(&self) -> Result<Vec<Session>, StoreError> {
+        self.all(SESSIONS).await
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        // One transaction: a session never loses only some of its messages.
+        let tx = self
+            .db
+            .transaction([SESSIONS, MESSAGES])
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(failed)?;
+        let messages = tx.object_store(MESSAGES).map_err(failed)?;
+        let ids = messages
+            .index(BY_SESSION)
+            .map_err(failed)?
+            .get_all_keys::<String>()
+            .with_query(id.to_owned())
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        for message_id in ids {
+            messages
+                .delete(message_id.map_err(failed)?)
+                .primitive()
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
+        tx.object_store(SESSIONS)
+            .map_err(failed)?
+            .delete(id.to_owned())
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError> {
+        self.put(MESSAGES, message).await
+    }
+
+    async fn messages(&self, session: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        let tx = self.db.transaction(MESSAGES).build().map_err(failed)?;
+        let records = tx
+            .object_store(MESSAGES)
+            .map_err(failed)?
+            .index(BY_SESSION)
+            .map_err(failed)?
+            .get_all::<StoredMessage>()
+            .with_query(session.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let mut messages = records
+            .map(|r| r.map_err(failed))
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.sort_by_key(|m| m.seq);
+        Ok(messages)
+    }
+
+    async fn put_note(&self, note: &Note) -> Result<(), StoreError> {
+        self.put(NOTES, note).await
+    }
+
+    async fn notes(&self) -> Result<Vec<Note>, StoreError> {
+        self.all(NOTES).await
+    }
+
+    async fn delete_note(&self, id: &str) -> Result<(), StoreError> {
+        self.delete(NOTES, id.to_owned()).await
+    }
+
+    async fn put_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        self.put(KEYS, key).await
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.all(KEYS).await
+    }
+
+    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError> {
+        self.delete(KEYS, provider.as_str().to_owned()).await
+    }
+
+    async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(SETTINGS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(failed)?;
+        tx.object_store(SETTINGS)
+            .map_err(failed)?
+            .put(settings)
+            .with_key(SETTINGS_KEY.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        let tx = self.db.transaction(SETTINGS).build().map_err(failed)?;
+        tx.object_store(SETTINGS)
+            .map_err(failed)?
+            .get(SETTINGS_KEY.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)
+    }
+}

@@ -1,0 +1,648 @@
+//! The agent at work: takes the UI's [`Command`]s, drives [`Turn`]s through their effects
+//! — model calls routed and streamed, tools run, messages saved — and reports [`Event`]s.
+//! Generic over the seams, so the same code runs in the browser and, with fakes, in tests.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use ferry_core::adapter::{AnswerContext, HttpMethod, StreamTranslator, UpstreamRequest};
+use ferry_core::sse::{DONE, SseFramer};
+use ferry_core::wire::{ChatChunk, ChatRequest, Message, Role};
+use ferry_core::{ProviderId, ProxyError};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{Effect, Input, Turn};
+use crate::memory::{self, Note};
+use crate::protocol::{Command, ErrorKind, Event, SessionId};
+use crate::routing::{self, Credentials, Failure, Routing, Way};
+use crate::seams::Vault;
+use crate::store::{KeyRecord, Session, Store, StoredMessage};
+use crate::tools::{self, ToolRequest};
+use crate::transport::{self, Body, Transport};
+
+/// A partial answer is saved at most this often while it streams.
+const DRAFT_SAVE_INTERVAL_MS: u64 = 250;
+/// Characters of a fetched page handed to the model.
+const PAGE_CHARS: usize = 20_000;
+
+/// Time and fresh ids, from the platform.
+pub trait Clock {
+    fn now_ms(&self) -> u64;
+    fn new_id(&self) -> String;
+}
+
+/// The user's settings (synced, never containing keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub provider: ProviderId,
+    pub model: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    #[serde(default)]
+    pub always_proxy: bool,
+    /// Model calls per user turn at most (tool rounds included).
+    #[serde(default = "default_max_rounds")]
+    pub max_rounds: u32,
+}
+
+fn default_max_rounds() -> u32 {
+    8
+}
+
+/// Lets the UI stop the turn in progress from outside the running command.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Rc<Cell<bool>>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.set(true);
+    }
+
+    fn take(&self) -> bool {
+        self.0.replace(false)
+    }
+}
+
+/// A model call that failed, every way: what the answer said.
+struct CallFailure {
+    kind: ErrorKind,
+    message: String,
+}
+
+/// The answer of the round in progress, saved as it grows.
+struct Draft {
+    id: String,
+    seq: u64,
+    text: String,
+    saved_ms: u64,
+}
+
+pub struct Runtime<T, S, V, C> {
+    transport: T,
+    store: S,
+    vault: V,
+    clock: C,
+    settings: Settings,
+    /// Provider keys in memory: unsealed at start, or never stored ("don't save key").
+    keys: BTreeMap<ProviderId, String>,
+    /// The user's Supabase access token, when signed in.
+    access_token: Option<String>,
+    stop: StopHandle,
+    /// The turn whose model call failed, kept for Retry.
+    failed: Option<(SessionId, Turn)>,
+}
+
+impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+    pub fn new(transport: T, store: S, vault: V, clock: C, settings: Settings) -> Self {
+        Self {
+            transport,
+            store,
+            vault,
+            clock,
+            settings,
+            keys: BTreeMap::new(),
+            access_token: None,
+            stop: StopHandle::default(),
+            failed: None,
+        }
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn set_access_token(&mut self, token: Option<String>) {
+        self.access_token = token;
+    }
+
+    /// Unseals the stored keys into memory (at start).
+    pub async fn unlock(&mut self) -> Result<(), ErrorKind> {
+        for record in self.store.keys().await.map_err(|_| ErrorKind::Storage)? {
+            if let Ok(key) = self.vault.open(&record.sealed).await {
+                self.keys.insert(record.provider, key);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
+        let outcome = match command {
+            Command::SendMessage { session, text } => self.send(session, text, emit).await,
+            Command::Retry { session } => self.retry(session, emit).await,
+            Command::Stop { .. } => {
+                // A turn in progress watches the handle; nothing else to stop.
+                self.stop.stop();
+                Ok(())
+            }
+            Command::NewSession => self.new_session().await.map(drop),
+            Command::SetKey {
+                provider,
+                key,
+                remember,
+            } => self.set_key(provider, key, remember).await,
+            Command::ClearKey { provider } => {
+                self.keys.remove(&provider);
+                self.store
+                    .delete_key(provider)
+                    .await
+                    .map_err(|_| ErrorKind::Storage)
+            }
+            Command::SetSettings { settings } => match serde_json::from_value(settings.clone()) {
+                Ok(parsed) => {
+                    self.settings = parsed;
+                    self.store
+                        .put_settings(&settings)
+                        .await
+                        .map_err(|_| ErrorKind::Storage)
+                }
+                Err(_) => Err(ErrorKind::InvalidRequest),
+            },
+            _ => Err(ErrorKind::InvalidRequest),
+        };
+        if let Err(kind) = outcome {
+            emit(Event::Error {
+                session: None,
+                kind,
+                message: format!("{kind:?}"),
+            });
+        }
+    }
+
+    /// A new, empty session; returns its id.
+    pub async fn new_session(&self) -> Result<SessionId, ErrorKind> {
+        let now = self.clock.now_ms();
+        let session = Session {
+            id: self.clock.new_id(),
+            title: "New chat".to_owned(),
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.store
+            .put_session(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        Ok(session.id)
+    }
+
+    async fn set_key(
+        &mut self,
+        provider: ProviderId,
+        key: String,
+        remember: bool,
+    ) -> Result<(), ErrorKind> {
+        if remember {
+            let sealed = self
+                .vault
+                .seal(&key)
+                .await
+                .map_err(|_| ErrorKind::Storage)?;
+            self.store
+                .put_key(&KeyRecord { provider, sealed })
+                .await
+                .map_err(|_| ErrorKind::Storage)?;
+        } else {
+            // "Don't save key": forget any stored copy, keep it in memory only.
+            self.store
+                .delete_key(provider)
+                .await
+                .map_err(|_| ErrorKind::Storage)?;
+        }
+        self.keys.insert(provider, key);
+        Ok(())
+    }
+
+    async fn send(
+        &mut self,
+        session: SessionId,
+        text: String,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let history = self
+            .store
+            .messages(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let user = Message::text(Role::User, text);
+        self.save(
+            &session,
+            self.clock.new_id(),
+            history.len() as u64,
+            &user,
+            false,
+            emit,
+        )
+        .await?;
+        let mut context = Vec::with_capacity(history.len() + 2);
+        if !self.settings.system_prompt.is_empty() {
+            context.push(Message::text(
+                Role::System,
+                self.settings.system_prompt.clone(),
+            ));
+        }
+        context.extend(history.into_iter().map(|m| m.message));
+        context.push(user);
+        let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
+        self.stop.take();
+        self.drive(session, turn, effects, emit).await
+    }
+
+    async fn retry(
+        &mut self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let Some((failed_session, mut turn)) = self.failed.take() else {
+            return Err(ErrorKind::InvalidRequest);
+        };
+        if failed_session != session {
+            self.failed = Some((failed_session, turn));
+            return Err(ErrorKind::InvalidRequest);
+        }
+        let effects = turn.retry();
+        self.stop.take();
+        self.drive(session, turn, effects, emit).await
+    }
+
+    async fn next_seq(&self, session: &str) -> Result<u64, ErrorKind> {
+        let messages = self
+            .store
+            .messages(session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        Ok(messages.last().map_or(0, |m| m.seq + 1))
+    }
+
+    async fn save(
+        &self,
+        session: &str,
+        id: String,
+        seq: u64,
+        message: &Message,
+        partial: bool,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let stored = StoredMessage {
+            id: id.clone(),
+            session: session.to_owned(),
+            seq,
+            message: message.clone(),
+            partial,
+            created_ms: self.clock.now_ms(),
+        };
+        self.store
+            .put_message(&stored)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        if !partial {
+            emit(Event::MessageSaved {
+                session: session.to_owned(),
+                message: id,
+            });
+        }
+        Ok(())
+    }
+
+    /// Carries out a turn's effects, feeding what they bring back into the turn, until it
+    /// finishes or fails.
+    async fn drive(
+        &mut self,
+        session: SessionId,
+        mut turn: Turn,
+        effects: Vec<Effect>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut queue: VecDeque<Effect> = effects.into();
+        let mut draft: Option<Draft> = None;
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::CallModel { messages } => {
+                    let seq = self.next_seq(&session).await?;
+                    draft = Some(Draft {
+                        id: self.clock.new_id(),
+                        seq,
+                        text: String::new(),
+                        saved_ms: self.clock.now_ms(),
+                    });
+                    let inputs = self
+                        .call_model(&session, &mut turn, messages, &mut draft, emit)
+                        .await?;
+                    queue.extend(inputs);
+                }
+                Effect::CancelModel => {}
+                Effect::RunTool {
+                    call_id,
+                    name,
+                    arguments,
+                } => {
+                    let (output, ok) = match self.run_tool(&name, &arguments).await {
+                        Ok(output) => (output, true),
+                        Err(output) => (output, false),
+                    };
+                    queue.extend(turn.step(Input::ToolDone {
+                        call_id,
+                        output,
+                        ok,
+                    }));
+                }
+                Effect::Save { message, stopped } => {
+                    let (id, seq) = match (message.role, draft.take()) {
+                        (Role::Assistant, Some(d)) => (d.id, d.seq),
+                        (_, kept) => {
+                            draft = kept;
+                            (self.clock.new_id(), self.next_seq(&session).await?)
+                        }
+                    };
+                    self.save(&session, id, seq, &message, stopped, emit)
+                        .await?;
+                }
+                Effect::Emit(event) => emit(event),
+            }
+            if self.stop.take() && !turn.is_finished() {
+                queue.extend(turn.step(Input::Stop));
+            }
+        }
+        if !turn.is_finished() {
+            self.failed = Some((session, turn));
+        }
+        Ok(())
+    }
+
+    /// One model call: each way in turn until one answers, the answer streamed into the
+    /// turn. Returns the effects left to carry out.
+    async fn call_model(
+        &mut self,
+        session: &str,
+        turn: &mut Turn,
+        messages: Vec<Message>,
+        draft: &mut Option<Draft>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<Vec<Effect>, ErrorKind> {
+        let provider = self.settings.provider;
+        let Some(key) = self.keys.get(&provider).cloned() else {
+            return Ok(turn.step(Input::CallFailed {
+                kind: ErrorKind::MissingKey,
+                message: format!("no key for {provider}: add one in Settings"),
+            }));
+        };
+        let request = self.chat_request(messages);
+        let routing = Routing {
+            proxy_url: self.settings.proxy_url.clone(),
+            always_proxy: self.settings.always_proxy,
+        };
+        let credentials = Credentials {
+            key: &key,
+            access_token: self.access_token.as_deref(),
+        };
+        let mut failure = CallFailure {
+            kind: ErrorKind::Upstream,
+            message: format!("no way to reach {provider}: set a proxy URL"),
+        };
+        for way in routing::ways(provider, &routing) {
+            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
+                .map_err(|_| ErrorKind::InvalidRequest)?;
+            let answer = match self.transport.send(&call).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    failure = CallFailure {
+                        kind: ErrorKind::Offline,
+                        message: e.to_string(),
+                    };
+                    if routing::try_next_way(Failure::Network) {
+                        continue;
+                    }
+                    break;
+                }
+            };
+            if answer.status >= 400 {
+                let status = answer.status;
+                let retry_after = answer.retry_after_secs;
+                let mut body = answer.body;
+                let text = transport::read_all(&mut body).await.unwrap_or_default();
+                failure = refusal(status, retry_after, &text, &key);
+                if routing::try_next_way(Failure::Status(status)) {
+                    continue;
+                }
+                break;
+            }
+            return self
+                .stream(session, turn, way, provider, answer.body, draft, emit)
+                .await;
+        }
+        Ok(turn.step(Input::CallFailed {
+            kind: failure.kind,
+            message: failure.message,
+        }))
+    }
+
+    fn chat_request(&self, messages: Vec<Message>) -> ChatRequest {
+        let tools = tools::declarations(false);
+        ChatRequest {
+            model: self.settings.model.clone(),
+            messages,
+            stream: Some(true),
+            stream_options: None,
+            max_tokens: None,
+            max_completion_tokens: None,
+            temperature: None,
+            top_p: None,
+            stop: None,
+            tools: Some(tools),
+            tool_choice: None,
+            parallel_tool_calls: None,
+            user: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Streams an answer into the turn, saving the draft as it grows.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site; the pieces are the call's"
+    )]
+    async fn stream<B: Body>(
+        &mut self,
+        session: &str,
+        turn: &mut Turn,
+        way: Way,
+        provider: ProviderId,
+        mut body: B,
+        draft: &mut Option<Draft>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<Vec<Effect>, ErrorKind> {
+        let mut translator = StreamTranslator::new(AnswerContext {
+            provider: routing::answer_provider(way, provider),
+            model: self.settings.model.clone(),
+            created: self.clock.now_ms() / 1000,
+        });
+        let mut framer = SseFramer::new();
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        loop {
+            if self.stop.take() {
+                return Ok(turn.step(Input::Stop));
+            }
+            out.clear();
+            match body.next().await {
+                Some(Ok(bytes)) => translator.push(&bytes, &mut out),
+                Some(Err(e)) => translator.fail(&ProxyError::invalid(e.0), &mut out),
+                None => translator.end(&mut out),
+            }
+            framer.push(&out, &mut events);
+            for event in events.drain(..) {
+                if event.data == DONE {
+                    return Ok(turn.step(Input::AnswerEnded));
+                }
+                if let Ok(chunk) = serde_json::from_str::<ChatChunk>(&event.data) {
+                    for effect in turn.step(Input::Chunk(chunk)) {
+                        if let (Effect::Emit(Event::Delta { text, .. }), Some(d)) =
+                            (&effect, draft.as_mut())
+                        {
+                            d.text.push_str(text);
+                        }
+                        if let Effect::Emit(event) = effect {
+                            emit(event);
+                        }
+                    }
+                    self.save_draft(session, draft).await?;
+                    continue;
+                }
+                // An error event: the stream is over; no other way (text already shown).
+                let message = serde_json::from_str::<serde_json::Value>(&event.data)
+                    .ok()
+                    .and_then(|v| {
+                        v.pointer("/error/message")
+                            .and_then(|m| m.as_str())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_else(|| "the answer broke off".to_owned());
+                return Ok(turn.step(Input::CallFailed {
+                    kind: ErrorKind::Upstream,
+                    message,
+                }));
+            }
+            if translator.is_finished() && translator.failure().is_none() {
+                return Ok(turn.step(Input::AnswerEnded));
+            }
+        }
+    }
+
+    async fn save_draft(&self, session: &str, draft: &mut Option<Draft>) -> Result<(), ErrorKind> {
+        let Some(d) = draft.as_mut() else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        if d.text.is_empty() || now.saturating_sub(d.saved_ms) < DRAFT_SAVE_INTERVAL_MS {
+            return Ok(());
+        }
+        d.saved_ms = now;
+        let message = Message::text(Role::Assistant, d.text.clone());
+        self.save(session, d.id.clone(), d.seq, &message, true, &mut |_| {})
+            .await
+    }
+
+    /// Runs one tool; `Err` carries the message the model reads.
+    async fn run_tool(&self, name: &str, arguments: &str) -> Result<String, String> {
+        let storage = |e: crate::store::StoreError| e.to_string();
+        match tools::parse(name, arguments)? {
+            ToolRequest::MemorySave { text } => {
+                let note = Note {
+                    id: self.clock.new_id(),
+                    text,
+                    created_ms: self.clock.now_ms(),
+                };
+                self.store.put_note(&note).await.map_err(storage)?;
+                Ok(format!("saved as note {}", note.id))
+            }
+            ToolRequest::MemorySearch { query } => {
+                let notes = self.store.notes().await.map_err(storage)?;
+                let found = memory::search(&notes, &query, 10);
+                if found.is_empty() {
+                    return Ok("no notes match".to_owned());
+                }
+                Ok(found
+                    .iter()
+                    .map(|(note, _)| format!("{}: {}", note.id, note.text))
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            }
+            ToolRequest::MemoryDelete { id } => {
+                self.store.delete_note(&id).await.map_err(storage)?;
+                Ok(format!("note {id} forgotten"))
+            }
+            ToolRequest::WebFetch { url } => self.web_fetch(&url).await,
+            ToolRequest::WebSearch { .. } => Err("web search is not set up".to_owned()),
+        }
+    }
+
+    async fn web_fetch(&self, url: &str) -> Result<String, String> {
+        #[derive(Deserialize)]
+        struct Page {
+            url: String,
+            status: u16,
+            text: String,
+        }
+        let proxy = self
+            .settings
+            .proxy_url
+            .as_deref()
+            .ok_or("web fetch needs the proxy: set a proxy URL")?
+            .trim_end_matches('/');
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        if let Some(token) = &self.access_token {
+            headers.push(("authorization", format!("Bearer {token}")));
+        }
+        let request = UpstreamRequest {
+            method: HttpMethod::Post,
+            url: format!("{proxy}/v1/proxy/fetch"),
+            headers,
+            body: Some(serde_json::json!({ "url": url }).to_string()),
+        };
+        let mut answer = self
+            .transport
+            .send(&request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .map_err(|e| e.to_string())?;
+        if answer.status >= 400 {
+            return Err(format!(
+                "web fetch failed ({}): {}",
+                answer.status,
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        let page: Page =
+            serde_json::from_slice(&body).map_err(|e| format!("unreadable page: {e}"))?;
+        let text: String = page.text.chars().take(PAGE_CHARS).collect();
+        Ok(format!("{} (HTTP {})\n\n{text}", page.url, page.status))
+    }
+}
+
+/// An error answer, in the UI's terms; the key never reaches the message.
+fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> CallFailure {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |pointer: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.pointer(pointer))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let code = field("/error/code");
+    let message = field("/error/message").unwrap_or_else(|| format!("HTTP {status}"));
+    CallFailure {
+        kind: ErrorKind::from_answer(status, code.as_deref(), retry_after),
+        message: ferry_core::adapter::redact(&message, key),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,401 @@
+//! The runtime with fakes: a scripted transport, the in-memory store, a transparent vault.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::task::{Context, Poll, Waker};
+
+use ferry_core::ProviderId;
+use ferry_core::adapter::UpstreamRequest;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::*;
+use crate::seams::{Sealed, VaultError};
+use crate::store::MemoryStore;
+use crate::transport::{Answer, NetworkError};
+
+/// Every fake completes at once, so one poll runs a whole command.
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("fakes never wait"),
+    }
+}
+
+#[derive(Debug)]
+struct Chunks {
+    chunks: VecDeque<Result<Vec<u8>, NetworkError>>,
+    /// Pressed after the first chunk, as a user would mid-stream.
+    stop_after_first: Option<StopHandle>,
+}
+
+impl Body for Chunks {
+    async fn next(&mut self) -> Option<Result<Vec<u8>, NetworkError>> {
+        let next = self.chunks.pop_front();
+        if let Some(stop) = self.stop_after_first.take() {
+            stop.stop();
+        }
+        next
+    }
+}
+
+enum Scripted {
+    Answer(u16, Option<u64>, Vec<String>),
+    Unreachable,
+}
+
+#[derive(Default)]
+struct FakeTransport {
+    script: RefCell<VecDeque<Scripted>>,
+    sent: RefCell<Vec<UpstreamRequest>>,
+    stop_after_first: RefCell<Option<StopHandle>>,
+}
+
+impl FakeTransport {
+    fn answer(&self, status: u16, events: &[&str]) {
+        let body = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+        self.script
+            .borrow_mut()
+            .push_back(Scripted::Answer(status, None, body));
+    }
+
+    fn json(&self, status: u16, retry_after: Option<u64>, body: &str) {
+        self.script.borrow_mut().push_back(Scripted::Answer(
+            status,
+            retry_after,
+            vec![body.to_owned()],
+        ));
+    }
+
+    fn unreachable(&self) {
+        self.script.borrow_mut().push_back(Scripted::Unreachable);
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.sent.borrow().iter().map(|r| r.url.clone()).collect()
+    }
+}
+
+impl Transport for &FakeTransport {
+    type Body = Chunks;
+
+    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Chunks>, NetworkError> {
+        self.sent.borrow_mut().push(request.clone());
+        match self.script.borrow_mut().pop_front() {
+            Some(Scripted::Answer(status, retry_after_secs, body)) => Ok(Answer {
+                status,
+                retry_after_secs,
+                body: Chunks {
+                    chunks: body.into_iter().map(|c| Ok(c.into_bytes())).collect(),
+                    stop_after_first: self.stop_after_first.borrow_mut().take(),
+                },
+            }),
+            Some(Scripted::Unreachable) | None => Err(NetworkError("connection refused".into())),
+        }
+    }
+}
+
+/// Seals by marking: enough to see that the store holds what the vault gave it.
+struct FakeVault;
+
+impl Vault for FakeVault {
+    async fn seal(&self, plaintext: &str) -> Result<Sealed, VaultError> {
+        Ok(Sealed {
+            iv: "iv".into(),
+            ciphertext: plaintext.chars().rev().collect(),
+        })
+    }
+    async fn open(&self, sealed: &Sealed) -> Result<String, VaultError> {
+        Ok(sealed.ciphertext.chars().rev().collect())
+    }
+}
+
+#[derive(Default)]
+struct FakeClock(Cell<u64>);
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        // Time moves on at every look, so drafts get saved.
+        self.0.set(self.0.get() + 100);
+        self.0.get()
+    }
+    fn new_id(&self) -> String {
+        format!("id{}", self.now_ms())
+    }
+}
+
+const KEY: &str = "sk-secret-key-123";
+
+fn settings(provider: ProviderId) -> Settings {
+    Settings {
+        provider,
+        model: "m".into(),
+        system_prompt: "Be brief.".into(),
+        proxy_url: Some("https://proxy.test".into()),
+        always_proxy: false,
+        max_rounds: 4,
+    }
+}
+
+type TestRuntime<'t> = Runtime<&'t FakeTransport, MemoryStore, FakeVault, FakeClock>;
+
+fn runtime(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
+    let mut rt = Runtime::new(
+        transport,
+        MemoryStore::default(),
+        FakeVault,
+        FakeClock::default(),
+        settings(provider),
+    );
+    run(rt.handle(
+        Command::SetKey {
+            provider,
+            key: KEY.into(),
+            remember: true,
+        },
+        &mut |_| {},
+    ));
+    rt
+}
+
+fn send(rt: &mut TestRuntime<'_>, session: &str, text: &str) -> Vec<Event> {
+    let mut events = Vec::new();
+    run(rt.handle(
+        Command::SendMessage {
+            session: session.into(),
+            text: text.into(),
+        },
+        &mut |e| events.push(e),
+    ));
+    events
+}
+
+fn chunk(delta: serde_json::Value) -> String {
+    serde_json::json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+    .to_string()
+}
+
+fn stored_texts(rt: &TestRuntime<'_>, session: &str) -> Vec<(Role, String, bool)> {
+    run(rt.store().messages(session))
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.message.role, m.message.text_content(), m.partial))
+        .collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_turn_streams_deltas_and_saves_both_messages() {
+    let transport = FakeTransport::default();
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "Hel"})),
+            &chunk(serde_json::json!({"content": "lo"})),
+            "[DONE]",
+        ],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let events = send(&mut rt, "s", "hi");
+    let deltas: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delta { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deltas, ["Hel", "lo"]);
+    assert!(matches!(
+        events.last(),
+        Some(Event::TurnFinished { stopped: false, .. })
+    ));
+    assert_eq!(
+        stored_texts(&rt, "s"),
+        [
+            (Role::User, "hi".into(), false),
+            (Role::Assistant, "Hello".into(), false)
+        ]
+    );
+    // OpenAI takes browser calls: straight there, the system prompt first.
+    let sent = transport.sent.borrow();
+    assert_eq!(sent[0].url, "https://api.openai.com/v1/chat/completions");
+    let body: serde_json::Value = serde_json::from_str(sent[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["messages"][0]["content"], "Be brief.");
+    assert_eq!(body["tools"].as_array().map(Vec::len), Some(4));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_memory_tool_runs_and_its_result_goes_back() {
+    let transport = FakeTransport::default();
+    let call = serde_json::json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+        "function": {"name": "memory_save", "arguments": "{\"text\":\"likes green tea\"}"}}]});
+    transport.answer(200, &[&chunk(call), "[DONE]"]);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Noted."})), "[DONE]"],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let events = send(&mut rt, "s", "remember: I like green tea");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ToolCallFinished { ok: true, .. }))
+    );
+    let notes = run(rt.store().notes()).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].text, "likes green tea");
+    let second: serde_json::Value =
+        serde_json::from_str(transport.sent.borrow()[1].body.as_deref().unwrap()).unwrap();
+    let last = &second["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "tool");
+    assert_eq!(last["tool_call_id"], "call_1");
+    let roles: Vec<Role> = stored_texts(&rt, "s")
+        .into_iter()
+        .map(|(r, ..)| r)
+        .collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn an_unreachable_provider_is_tried_through_the_proxy() {
+    let transport = FakeTransport::default();
+    transport.unreachable();
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "via proxy"})),
+            "[DONE]",
+        ],
+    );
+    let mut rt = runtime(&transport, ProviderId::Anthropic);
+    send(&mut rt, "s", "hi");
+    assert_eq!(
+        transport.urls(),
+        [
+            "https://api.anthropic.com/v1/messages",
+            "https://proxy.test/v1/proxy/chat/completions"
+        ]
+    );
+    assert_eq!(stored_texts(&rt, "s")[1].1, "via proxy");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_rate_limit_is_reported_with_its_wait_and_retry_works() {
+    let transport = FakeTransport::default();
+    let refused =
+        r#"{"error":{"type":"rate_limit_error","code":"rate_limited","message":"slow down"}}"#;
+    transport.json(429, Some(12), refused);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "ok now"})), "[DONE]"],
+    );
+    // Mistral takes no browser calls: the proxy only, and a 429 is an answer, not a failure.
+    let mut rt = runtime(&transport, ProviderId::Mistral);
+    let events = send(&mut rt, "s", "hi");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Error {
+            kind: ErrorKind::RateLimited {
+                retry_after_secs: 12
+            },
+            ..
+        }
+    )));
+    assert_eq!(transport.urls().len(), 1);
+    let mut retried = Vec::new();
+    run(rt.handle(
+        Command::Retry {
+            session: "s".into(),
+        },
+        &mut |e| retried.push(e),
+    ));
+    assert!(matches!(
+        retried.last(),
+        Some(Event::TurnFinished { stopped: false, .. })
+    ));
+    assert_eq!(stored_texts(&rt, "s")[1].1, "ok now");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn stop_keeps_the_partial_answer() {
+    let transport = FakeTransport::default();
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "Half"})),
+            &chunk(serde_json::json!({"content": " more"})),
+            "[DONE]",
+        ],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    *transport.stop_after_first.borrow_mut() = Some(rt.stop_handle());
+    let events = send(&mut rt, "s", "hi");
+    assert!(matches!(
+        events.last(),
+        Some(Event::TurnFinished { stopped: true, .. })
+    ));
+    assert_eq!(
+        stored_texts(&rt, "s")[1],
+        (Role::Assistant, "Half".into(), true)
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn keys_are_sealed_or_kept_in_memory_only_and_never_told() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let stored = run(rt.store().keys()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].sealed.ciphertext.contains(KEY));
+    run(rt.handle(
+        Command::SetKey {
+            provider: ProviderId::OpenAi,
+            key: KEY.into(),
+            remember: false,
+        },
+        &mut |_| {},
+    ));
+    assert!(run(rt.store().keys()).unwrap().is_empty());
+    // A refusal that quotes the key does not carry it to the UI.
+    transport.json(
+        401,
+        None,
+        &format!(r#"{{"error":{{"code":"invalid_api_key","message":"bad key {KEY}"}}}}"#),
+    );
+    let events = send(&mut rt, "s", "hi");
+    let told = format!("{events:?}");
+    assert!(told.contains("ProviderRefused"));
+    assert!(!told.contains(KEY));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn without_a_key_the_ui_is_told_to_add_one() {
+    let transport = FakeTransport::default();
+    let mut rt = Runtime::new(
+        &transport,
+        MemoryStore::default(),
+        FakeVault,
+        FakeClock::default(),
+        settings(ProviderId::OpenAi),
+    );
+    let events = send(&mut rt, "s", "hi");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Error {
+            kind: ErrorKind::MissingKey,
+            ..
+        }
+    )));
+    assert!(transport.sent.borrow().is_empty());
+}

@@ -1,0 +1,36 @@
+//! The platform behind narrow traits, so the agent runs natively in tests with fakes and in
+//! the browser with `fetch`, IndexedDB and Web Crypto (`browser`).
+//!
+//! The traits are `?Send`: in the browser everything runs on one thread.
+
+use serde::{Deserialize, Serialize};
+
+/// A secret sealed with AES-GCM: what is stored instead of a provider key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    /// The 12-byte nonce, base64 — fresh for every sealing.
+    pub iv: String,
+    /// Ciphertext and tag, base64.
+    pub ciphertext: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error("the key store is not available: {0}")]
+    Unavailable(String),
+    /// Wrong key or passphrase, or tampered data.
+    #[error("the secret could not be opened")]
+    Open,
+    #[error("encryption failed: {0}")]
+    Seal(String),
+}
+
+/// Seals and opens secrets under a key that never leaves the vault.
+#[allow(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
+pub trait Vault {
+    async fn seal(&self, plaintext: &str) -> Result<Sealed, VaultError>;
+    async fn open(&self, sealed: &Sealed) -> Result<String, VaultError>;
+}

@@ -1,0 +1,397 @@
+//! What the agent keeps in the browser — sessions, their messages, memory notes, settings,
+//! sealed provider keys — behind the [`Store`] seam, and export / import of all of it as
+//! one JSON document.
+//!
+//! Import merges by id: a record already present is replaced by the imported one, so
+//! importing the same document twice leaves the store as importing it once.
+
+use ferry_core::ProviderId;
+use ferry_core::wire::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::memory::Note;
+use crate::seams::Sealed;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// One message of a session. An answer being streamed is saved again and again under the
+/// same id, so a closed tab keeps what had arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub id: String,
+    pub session: String,
+    /// Order within the session.
+    pub seq: u64,
+    pub message: Message,
+    /// An answer cut short by Stop, or still streaming.
+    #[serde(default)]
+    pub partial: bool,
+    pub created_ms: u64,
+}
+
+/// A provider key, sealed by the vault: never stored in plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub provider: ProviderId,
+    pub sealed: Sealed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage is not available: {0}")]
+    Unavailable(String),
+    #[error("storage failed: {0}")]
+    Failed(String),
+    #[error("not a Ferry export: {0}")]
+    BadDocument(String),
+}
+
+/// The browser's storage, as the agent needs it.
+#[allow(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
+pub trait Store {
+    async fn put_session(&self, session: &Session) -> Result<(), StoreError>;
+    async fn sessions(&self) -> Result<Vec<Session>, StoreError>;
+    /// Deletes the session and its messages.
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+    async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError>;
+    /// The session's messages in order.
+    async fn messages(&self, session: &str) -> Result<Vec<StoredMessage>, StoreError>;
+    async fn put_note(&self, note: &Note) -> Result<(), StoreError>;
+    async fn notes(&self) -> Result<Vec<Note>, StoreError>;
+    async fn delete_note(&self, id: &str) -> Result<(), StoreError>;
+    async fn put_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError>;
+    async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError>;
+    async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError>;
+}
+
+/// The export document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// Always [`Export::FORMAT`].
+    pub format: String,
+    pub version: u32,
+    pub exported_ms: u64,
+    pub sessions: Vec<Session>,
+    pub messages: Vec<StoredMessage>,
+    pub notes: Vec<Note>,
+    #[serde(default)]
+    pub settings: Option<serde_json::Value>,
+    /// Sealed keys, only when the user asked for them.
+    #[serde(default)]
+    pub keys: Vec<KeyRecord>,
+}
+
+impl Export {
+    pub const FORMAT: &'static str = "ferry-export";
+    pub const VERSION: u32 = 1;
+}
+
+/// Everything in the store as one document; keys (sealed) only with `include_keys`.
+pub async fn export<S: Store>(
+    store: &S,
+    include_keys: bool,
+    now_ms: u64,
+) -> Result<Export, StoreError> {
+    let sessions = store.sessions().await?;
+    let mut messages = Vec::new();
+    for session in &sessions {
+        messages.extend(store.messages(&session.id).await?);
+    }
+    Ok(Export {
+        format: Export::FORMAT.to_owned(),
+        version: Export::VERSION,
+        exported_ms: now_ms,
+        sessions,
+        messages,
+        notes: store.notes().await?,
+        settings: store.settings().await?,
+        keys: if include_keys {
+            store.keys().await?
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub sessions: usize,
+    pub messages: usize,
+    pub notes: usize,
+}
+
+/// Reads an export document and merges it into the store by id.
+pub async fn import<S: Store>(store: &S, document: &str) -> Result<Imported, StoreError> {
+    let export: Export =
+        serde_json::from_str(document).map_err(|e| StoreError::BadDocument(e.to_string()))?;
+    if export.format != Export::FORMAT || export.version > Export::VERSION {
+        return Err(StoreError::BadDocument(format!(
+            "format {} version {}",
+            export.format, export.version
+        )));
+    }
+    for session in &export.sessions {
+        store.put_session(session).await?;
+    }
+    for message in &export.messages {
+        store.put_message(message).await?;
+    }
+    for note in &export.notes {
+        store.put_note(note).await?;
+    }
+    for key in &export.keys {
+        store.put_key(key).await?;
+    }
+    if let Some(settings) = &export.settings {
+        store.put_settings(settings).await?;
+    }
+    Ok(Imported {
+        sessions: export.sessions.len(),
+        messages: export.messages.len(),
+        notes: export.notes.len(),
+    })
+}
+
+/// A store in memory: the native stand-in for IndexedDB in tests.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: std::cell::RefCell<Contents>,
+}
+
+#[derive(Debug, Default)]
+struct Contents {
+    sessions: std::collections::BTreeMap<String, Session>,
+    messages: std::collections::BTreeMap<String, StoredMessage>,
+    notes: std::collections::BTreeMap<String, Note>,
+    keys: std::collections::BTreeMap<ProviderId, KeyRecord>,
+    settings: Option<serde_json::Value>,
+}
+
+impl Store for MemoryStore {
+    async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.sessions.insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+    async fn sessions(&self) -> Result<Vec<Session>, StoreError> {
+        Ok(self.inner.borrow().sessions.values().cloned().collect())
+    }
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.sessions.remove(id);
+        inner.messages.retain(|_, m| m.session != id);
+        Ok(())
+    }
+    async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.messages.insert(message.id.clone(), message.clone());
+        Ok(())
+    }
+    async fn messages(&self, session: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut messages: Vec<_> = self
+            .inner
+            .borrow()
+            .messages
+            .values()
+            .filter(|m| m.session == session)
+            .cloned()
+            .collect();
+        messages.sort_by_key(|m| m.seq);
+        Ok(messages)
+    }
+    async fn put_note(&self, note: &Note) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.notes.insert(note.id.clone(), note.clone());
+        Ok(())
+    }
+    async fn notes(&self) -> Result<Vec<Note>, StoreError> {
+        Ok(self.inner.borrow().notes.values().cloned().collect())
+    }
+    async fn delete_note(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().notes.remove(id);
+        Ok(())
+    }
+    async fn put_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.keys.insert(key.provider, key.clone());
+        Ok(())
+    }
+    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        Ok(self.inner.borrow().keys.values().cloned().collect())
+    }
+    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError> {
+        self.inner.borrow_mut().keys.remove(&provider);
+        Ok(())
+    }
+    async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError> {
+        self.inner.borrow_mut().settings = Some(settings.clone());
+        Ok(())
+    }
+    async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(self.inner.borrow().settings.clone())
+    }
+}
+
+/// Shared checks any [`Store`] must pass: run natively on [`MemoryStore`] and in the
+/// browser on IndexedDB.
+#[doc(hidden)]
+pub mod conformance {
+    use ferry_core::wire::Role;
+
+    use super::*;
+
+    pub fn session(id: &str) -> Session {
+        Session {
+            id: id.to_owned(),
+            title: format!("Session {id}"),
+            created_ms: 1,
+            updated_ms: 2,
+        }
+    }
+
+    pub fn message(id: &str, session: &str, seq: u64, text: &str) -> StoredMessage {
+        StoredMessage {
+            id: id.to_owned(),
+            session: session.to_owned(),
+            seq,
+            message: Message::text(Role::User, text),
+            partial: false,
+            created_ms: seq,
+        }
+    }
+
+    /// Round trips, ordering, progressive saves, deletion and export / import.
+    pub async fn check<S: Store>(store: &S, fresh: &S) -> Result<(), String> {
+        let fail = |what: &str| Err(what.to_owned());
+        let err = |e: StoreError| e.to_string();
+        store.put_session(&session("s1")).await.map_err(err)?;
+        store.put_session(&session("s2")).await.map_err(err)?;
+        // Out of order on purpose: the store orders by seq.
+        for (id, seq) in [("m2", 2), ("m1", 1), ("m3", 3)] {
+            store
+                .put_message(&message(id, "s1", seq, id))
+                .await
+                .map_err(err)?;
+        }
+        store
+            .put_message(&message("x1", "s2", 1, "other"))
+            .await
+            .map_err(err)?;
+        // A streamed answer saved twice under one id: the later save wins.
+        let mut partial = message("m4", "s1", 4, "Hal");
+        partial.partial = true;
+        store.put_message(&partial).await.map_err(err)?;
+        store
+            .put_message(&message("m4", "s1", 4, "Hello"))
+            .await
+            .map_err(err)?;
+        let ids: Vec<String> = store
+            .messages("s1")
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        if ids != ["m1", "m2", "m3", "m4"] {
+            return Err(format!("messages of s1: {ids:?}"));
+        }
+        if store.messages("s1").await.map_err(err)?[3]
+            .message
+            .text_content()
+            != "Hello"
+        {
+            return fail("the last save of a message did not win");
+        }
+        store
+            .put_note(&Note {
+                id: "n1".into(),
+                text: "likes tea".into(),
+                created_ms: 5,
+            })
+            .await
+            .map_err(err)?;
+        store
+            .put_key(&KeyRecord {
+                provider: ProviderId::OpenAi,
+                sealed: Sealed {
+                    iv: "aXY=".into(),
+                    ciphertext: "c2VhbGVk".into(),
+                },
+            })
+            .await
+            .map_err(err)?;
+        store
+            .put_settings(&serde_json::json!({"model": "gpt-4o"}))
+            .await
+            .map_err(err)?;
+
+        let without_keys = export(store, false, 9).await.map_err(err)?;
+        if !without_keys.keys.is_empty() {
+            return fail("an export without keys carried keys");
+        }
+        let full = export(store, true, 9).await.map_err(err)?;
+        let document = serde_json::to_string(&full).map_err(|e| e.to_string())?;
+        // Twice: nothing may be duplicated.
+        import(fresh, &document).await.map_err(err)?;
+        import(fresh, &document).await.map_err(err)?;
+        let again = export(fresh, true, 9).await.map_err(err)?;
+        if again != full {
+            return Err(format!("import changed the data:\n{again:?}\n!=\n{full:?}"));
+        }
+        if import(fresh, "{\"format\":\"other\"}").await.is_ok() {
+            return fail("a foreign document was imported");
+        }
+
+        store.delete_session("s1").await.map_err(err)?;
+        if !store.messages("s1").await.map_err(err)?.is_empty() {
+            return fail("a deleted session left its messages");
+        }
+        if store.messages("s2").await.map_err(err)?.len() != 1 {
+            return fail("deleting one session touched another");
+        }
+        store.delete_note("n1").await.map_err(err)?;
+        store.delete_key(ProviderId::OpenAi).await.map_err(err)?;
+        if !store.notes().await.map_err(err)?.is_empty()
+            || !store.keys().await.map_err(err)?.is_empty()
+        {
+            return fail("a deleted note or key is still there");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_memory_store_conforms() {
+        let (store, fresh) = (MemoryStore::default(), MemoryStore::default());
+        let outcome = poll_once(conformance::check(&store, &fresh));
+        assert_eq!(outcome, Ok(()));
+    }
+
+    /// The memory store never awaits anything, so one poll finishes it.
+    fn poll_once<F: std::future::Future>(future: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("the memory store does not wait"),
+        }
+    }
+}

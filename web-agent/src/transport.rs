@@ -1,0 +1,45 @@
+//! The network seam: send an HTTP request, read the answer's body chunk by chunk. The
+//! browser implements it with `fetch`; tests with scripted answers.
+
+use ferry_core::adapter::UpstreamRequest;
+
+/// No answer at all: offline, refused, blocked by CORS, aborted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("network failure: {0}")]
+pub struct NetworkError(pub String);
+
+/// An answer's body, read as it arrives.
+#[allow(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
+pub trait Body {
+    /// The next chunk, `None` at the end.
+    async fn next(&mut self) -> Option<Result<Vec<u8>, NetworkError>>;
+}
+
+/// An HTTP answer: its status, `Retry-After` if any, and the body still to read.
+#[derive(Debug)]
+pub struct Answer<B> {
+    pub status: u16,
+    pub retry_after_secs: Option<u64>,
+    pub body: B,
+}
+
+#[allow(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
+pub trait Transport {
+    type Body: Body;
+    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Self::Body>, NetworkError>;
+}
+
+/// Reads a whole body.
+pub async fn read_all<B: Body>(body: &mut B) -> Result<Vec<u8>, NetworkError> {
+    let mut all = Vec::new();
+    while let Some(chunk) = body.next().await {
+        all.extend_from_slice(&chunk?);
+    }
+    Ok(all)
+}

@@ -1,0 +1,38 @@
+//! IndexedDB storage in headless Chromium: the same conformance checks as the in-memory
+//! store, and data surviving a reopen of the database.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, reason = "test code")]
+
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_agent::browser::idb::IdbStore;
+use web_agent::store::{Store, conformance};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn unique(name: &str) -> String {
+    format!("{name}-{}", js_sys::Math::random())
+}
+
+#[wasm_bindgen_test]
+async fn indexed_db_conforms() {
+    let store = IdbStore::open(&unique("ferry-a")).await.unwrap();
+    let fresh = IdbStore::open(&unique("ferry-b")).await.unwrap();
+    assert_eq!(conformance::check(&store, &fresh).await, Ok(()));
+}
+
+#[wasm_bindgen_test]
+async fn data_survives_a_reopen() {
+    let name = unique("ferry-reopen");
+    {
+        let store = IdbStore::open(&name).await.unwrap();
+        store.put_session(&conformance::session("s")).await.unwrap();
+        store
+            .put_message(&conformance::message("m", "s", 1, "kept"))
+            .await
+            .unwrap();
+    }
+    let reopened = IdbStore::open(&name).await.unwrap();
+    let messages = reopened.messages("s").await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].message.text_content(), "kept");
+}
