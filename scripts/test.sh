@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test tier, installing what they need first:
 #   format and lints (native + wasm32) → unit tests (native) → core on wasm32 →
-#   Supabase migrations and row-level security on a real PostgreSQL → worker build →
-#   end-to-end (workerd under wrangler dev, loopback mock providers,
+#   Supabase migrations and row-level security on a real PostgreSQL → worker and agent
+#   builds → end-to-end (including whole agent turns in headless Chromium) (workerd under wrangler dev, loopback mock providers,
 #   the official OpenAI SDK as client).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,8 @@ say "core tests (wasm32)"
 cargo test-wasm
 say "database (Supabase migrations on PostgreSQL 15)"
 node --test --test-concurrency=1 tests/db/
-say "worker build"
+say "worker and browser-agent builds"
 bash scripts/build-worker.sh
+bash scripts/build-agent.sh
 say "end-to-end"
 node --test --test-concurrency=1 tests/e2e/

@@ -1,4 +1,8 @@
-//! The browser side of the seams: IndexedDB storage and the Web Crypto vault.
+//! The browser side of the seams — `fetch`, IndexedDB, Web Crypto, the clock — and the
+//! handle a page's JavaScript drives the agent with.
 
+pub mod api;
+pub mod clock;
 pub mod idb;
+pub mod transport;
 pub mod vault;

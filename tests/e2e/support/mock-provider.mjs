@@ -366,6 +366,7 @@ async function openai(ctx, route) {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return openaiInvalid(res, "Missing required parameter: 'messages'.", 'messages');
     }
+    if (String(body.model).includes('agent') && body.stream) return agentTurn(ctx, body);
     return body.stream ? openaiStream(ctx, scenario, body) : openaiComplete(ctx, scenario, body);
   }
 
@@ -774,4 +775,43 @@ function search(ctx, engine) {
     results: hits.map((h) => ({ title: h.title, url: h.url, content: h.snippet, score: 0.9 })),
     response_time: 0.1,
   });
+}
+
+/**
+ * The `agent` models: a tiny scripted agent for end-to-end turns of Ferry's own agent
+ * (OpenAI format, streamed). After a tool result it answers `Done: <the result's start>`;
+ * asked to "remember …" it calls `memory_save`; given a URL it calls `web_fetch`.
+ */
+function agentTurn(ctx, body) {
+  const { res } = ctx;
+  const messages = body.messages;
+  const last = messages.at(-1);
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const said = typeof lastUser?.content === 'string' ? lastUser.content : '';
+  const chunk = (delta, finish = null) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-agent', object: 'chat.completion.chunk', created: CREATED, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const call = (name, args) =>
+    chunk({ tool_calls: [{ index: 0, id: `call_${name}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] });
+  startSse(res);
+  write(res, chunk({ role: 'assistant', content: '' }));
+  const url = said.match(/https?:\/\/\S+/)?.[0];
+  if (last.role === 'tool') {
+    write(res, chunk({ content: 'Done: ' }));
+    write(res, chunk({ content: String(last.content).slice(0, 40) }));
+    write(res, chunk({}, 'stop'));
+  } else if (/remember/i.test(said)) {
+    write(res, call('memory_save', { text: said.replace(/^.*remember:?\s*/i, '') }));
+    write(res, chunk({}, 'tool_calls'));
+  } else if (url) {
+    write(res, call('web_fetch', { url }));
+    write(res, chunk({}, 'tool_calls'));
+  } else {
+    write(res, chunk({ content: 'Hello from the agent model.' }));
+    write(res, chunk({}, 'stop'));
+  }
+  if (body.stream_options?.include_usage) {
+    write(res, `data: ${JSON.stringify({ id: 'chatcmpl-agent', object: 'chat.completion.chunk', created: CREATED, model: body.model, choices: [], usage: openaiUsage() })}\n\n`);
+  }
+  write(res, 'data: [DONE]\n\n');
+  res.end();
 }

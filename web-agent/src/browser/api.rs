@@ -1,0 +1,110 @@
+//! The agent as a page's JavaScript sees it: `openAgent(db, settings)` and, on the agent,
+//! `command(json, onEvent)`, `stop()`, `newSession()`, `messages(session)`. Commands and
+//! events travel as the JSON of [`Command`] and [`Event`].
+//!
+//! One command runs at a time: a second one is refused while the first holds the runtime
+//! (`try_borrow_mut`), which is why holding that borrow across awaits is sound here.
+
+#![allow(
+    clippy::await_holding_refcell_ref,
+    reason = "every borrow is taken with try_borrow*, so an overlapping call is refused, not a panic"
+)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::clock::BrowserClock;
+use super::idb::IdbStore;
+use super::transport::FetchTransport;
+use super::vault::WebVault;
+use crate::protocol::{Command, Event};
+use crate::runtime::{Runtime, Settings, StopHandle};
+use crate::store::Store;
+
+type BrowserRuntime = Runtime<FetchTransport, IdbStore, WebVault, BrowserClock>;
+
+fn js_error(message: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&message.to_string()).into()
+}
+
+#[wasm_bindgen]
+pub struct Agent {
+    runtime: Rc<RefCell<BrowserRuntime>>,
+    stop: StopHandle,
+}
+
+/// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
+#[wasm_bindgen(js_name = openAgent)]
+pub async fn open_agent(db: String, settings: String) -> Result<Agent, JsValue> {
+    let settings: Settings = serde_json::from_str(&settings).map_err(js_error)?;
+    let store = IdbStore::open(&db).await.map_err(js_error)?;
+    let vault = WebVault::device().await.map_err(js_error)?;
+    // Best effort: the browser may decline to keep data under storage pressure.
+    IdbStore::request_persistence().await;
+    let mut runtime = Runtime::new(FetchTransport, store, vault, BrowserClock, settings);
+    runtime
+        .unlock()
+        .await
+        .map_err(|kind| js_error(format!("{kind:?}")))?;
+    let stop = runtime.stop_handle();
+    Ok(Agent {
+        runtime: Rc::new(RefCell::new(runtime)),
+        stop,
+    })
+}
+
+#[wasm_bindgen]
+impl Agent {
+    /// Runs one command; `on_event` receives each event's JSON. Resolves when it is done.
+    pub fn command(&self, command: String, on_event: Function) -> js_sys::Promise {
+        let runtime = Rc::clone(&self.runtime);
+        future_to_promise(async move {
+            let command: Command = serde_json::from_str(&command).map_err(js_error)?;
+            let Ok(mut runtime) = runtime.try_borrow_mut() else {
+                return Err(js_error("the agent is busy with another command"));
+            };
+            let mut emit = |event: Event| {
+                if let Ok(json) = serde_json::to_string(&event) {
+                    // A throwing listener is the page's business, not the agent's.
+                    let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
+                }
+            };
+            runtime.handle(command, &mut emit).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Stops the turn in progress; what has arrived is kept.
+    pub fn stop(&self) {
+        self.stop.stop();
+    }
+
+    /// Creates a session; resolves to its id.
+    #[wasm_bindgen(js_name = newSession)]
+    pub fn new_session(&self) -> js_sys::Promise {
+        let runtime = Rc::clone(&self.runtime);
+        future_to_promise(async move {
+            let runtime = runtime.try_borrow().map_err(js_error)?;
+            let id = runtime
+                .new_session()
+                .await
+                .map_err(|kind| js_error(format!("{kind:?}")))?;
+            Ok(JsValue::from_str(&id))
+        })
+    }
+
+    /// The session's stored messages, as JSON.
+    pub fn messages(&self, session: String) -> js_sys::Promise {
+        let runtime = Rc::clone(&self.runtime);
+        future_to_promise(async move {
+            let runtime = runtime.try_borrow().map_err(js_error)?;
+            let messages = runtime.store().messages(&session).await.map_err(js_error)?;
+            let json = serde_json::to_string(&messages).map_err(js_error)?;
+            Ok(JsValue::from_str(&json))
+        })
+    }
+}

@@ -1,0 +1,30 @@
+//! [`Clock`] in the browser: `Date.now()` and random ids from `crypto.getRandomValues`.
+
+use js_sys::{Math, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::runtime::Clock;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BrowserClock;
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    fn new_id(&self) -> String {
+        let bytes = Uint8Array::new_with_length(12);
+        let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+            .ok()
+            .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok());
+        let filled = crypto.is_some_and(|c| c.get_random_values_with_js_u8_array(&bytes).is_ok());
+        if !filled {
+            // Ids only need to be unique, not secret.
+            for i in 0..12 {
+                bytes.set_index(i, (Math::random() * 256.0) as u8);
+            }
+        }
+        bytes.to_vec().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
