@@ -114,6 +114,38 @@ describe('an agent turn in the browser', () => {
     assert.equal(chatRequests()[1].body.messages.at(-1).content, toolResult);
   });
 
+  it('compacts a long session: older turns go as a summary, every message stays stored', async () => {
+    mock.clear();
+    // A small window makes the fourth ~30-token question pass 90 % of the usable budget.
+    const small = {
+      provider: 'mistral',
+      model: 'agent-1',
+      system_prompt: 'You are Ferry.',
+      proxy_url: worker.url,
+      context_window: 220,
+      answer_reserve: 50,
+      keep_recent_tokens: 60,
+    };
+    const { events, messages } = await page.evaluate(async (settings) => {
+      await window.run({ type: 'set_settings', settings });
+      const session = await window.agent.newSession();
+      const all = [];
+      for (let i = 0; i < 4; i += 1) {
+        all.push(...(await window.run({ type: 'send_message', session, text: `question ${i} ${'word '.repeat(20)}` })));
+      }
+      return { events: all, messages: JSON.parse(await window.agent.messages(session)) };
+    }, small);
+    assert.equal(events.filter((e) => e.type === 'compacted').length, 1);
+    assert.equal(messages.length, 8, 'every question and answer is still stored');
+    const calls = chatRequests();
+    const summaryCall = calls.find((c) => c.body.stream === false);
+    assert.match(JSON.stringify(summaryCall.body.messages), /question 0/);
+    const last = JSON.stringify(calls.at(-1).body.messages);
+    assert.ok(!last.includes('question 0'), 'the oldest turn went as a summary');
+    assert.match(last, /summary/i);
+    assert.match(last, /question 3/);
+  });
+
   it('keeps the key sealed in IndexedDB, never in plaintext', async () => {
     const stored = await page.evaluate(async () => JSON.stringify(await readStore('ferry-e2e', 'keys')));
     assert.match(stored, /"provider":"mistral"/);

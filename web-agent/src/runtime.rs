@@ -13,11 +13,12 @@ use ferry_core::{ProviderId, ProxyError};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Effect, Input, Turn};
+use crate::compaction::{self, Budget, Compaction, Entry, Policy};
 use crate::memory::{self, Note};
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::Vault;
-use crate::store::{KeyRecord, Session, Store, StoredMessage};
+use crate::store::{CompactionRecord, KeyRecord, Session, Store, StoredMessage};
 use crate::tools::{self, ToolRequest};
 use crate::transport::{self, Body, Transport};
 
@@ -46,10 +47,43 @@ pub struct Settings {
     /// Model calls per user turn at most (tool rounds included).
     #[serde(default = "default_max_rounds")]
     pub max_rounds: u32,
+    /// The model's context window, in tokens.
+    #[serde(default = "default_context_window")]
+    pub context_window: u64,
+    /// Tokens kept free for the answer.
+    #[serde(default = "default_answer_reserve")]
+    pub answer_reserve: u64,
+    /// Tokens of recent conversation kept verbatim when older messages are summarized.
+    #[serde(default = "default_keep_recent")]
+    pub keep_recent_tokens: u64,
 }
 
 fn default_max_rounds() -> u32 {
     8
+}
+
+fn default_context_window() -> u64 {
+    128_000
+}
+
+fn default_answer_reserve() -> u64 {
+    4_096
+}
+
+fn default_keep_recent() -> u64 {
+    compaction::Policy::default().keep_recent_tokens
+}
+
+/// A cheap token count: about four characters a token, plus a few for the message's frame.
+/// (An exact tokenizer can replace it without changing anything else.)
+pub fn estimate_tokens(message: &Message) -> u64 {
+    let calls: usize = message
+        .tool_calls
+        .iter()
+        .flatten()
+        .map(|c| c.function.name.len() + c.function.arguments.len())
+        .sum();
+    ((message.text_content().chars().count() + calls) as u64).div_ceil(4) + 4
 }
 
 /// Lets the UI stop the turn in progress from outside the running command.
@@ -230,27 +264,174 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             .await
             .map_err(|_| ErrorKind::Storage)?;
         let user = Message::text(Role::User, text);
-        self.save(
-            &session,
-            self.clock.new_id(),
-            history.len() as u64,
-            &user,
-            false,
-            emit,
-        )
-        .await?;
-        let mut context = Vec::with_capacity(history.len() + 2);
-        if !self.settings.system_prompt.is_empty() {
-            context.push(Message::text(
-                Role::System,
-                self.settings.system_prompt.clone(),
-            ));
-        }
-        context.extend(history.into_iter().map(|m| m.message));
-        context.push(user);
+        let user_id = self.clock.new_id();
+        let seq = history.last().map_or(0, |m| m.seq + 1);
+        self.save(&session, user_id.clone(), seq, &user, false, emit)
+            .await?;
+        let mut entries: Vec<Entry> = history
+            .into_iter()
+            .map(|m| Entry {
+                tokens: estimate_tokens(&m.message),
+                id: m.id,
+                message: m.message,
+            })
+            .collect();
+        entries.push(Entry {
+            tokens: estimate_tokens(&user),
+            id: user_id,
+            message: user,
+        });
+        let compaction = self.compact(&session, &entries, emit).await?;
+        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
+        let context = compaction::context(system, &entries, compaction.as_ref());
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
         self.stop.take();
         self.drive(session, turn, effects, emit).await
+    }
+
+    /// The session's compaction for this turn: the stored one, or a new one when the
+    /// context would pass the budget. A summary that cannot be had after the policy's
+    /// attempts is reported, and the turn goes on with the full context.
+    async fn compact(
+        &mut self,
+        session: &str,
+        entries: &[Entry],
+        emit: &mut impl FnMut(Event),
+    ) -> Result<Option<Compaction>, ErrorKind> {
+        let previous = self
+            .store
+            .compaction(session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let budget = Budget {
+            context_window: self.settings.context_window,
+            answer_reserve: self.settings.answer_reserve,
+        };
+        let policy = Policy {
+            keep_recent_tokens: self.settings.keep_recent_tokens,
+            ..Policy::default()
+        };
+        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
+        let sent: u64 = compaction::context(system, entries, previous.as_ref())
+            .iter()
+            .map(estimate_tokens)
+            .sum();
+        if !compaction::needs_compaction(sent, &budget, &policy) {
+            return Ok(previous);
+        }
+        let Some(plan) = compaction::plan(entries, previous.as_ref(), &policy) else {
+            return Ok(previous);
+        };
+        let update = previous.as_ref().filter(|_| plan.updates_previous);
+        let request =
+            compaction::summary_request(update, plan.to_summarize(entries), &self.settings.model);
+        let mut last_error = String::new();
+        for _ in 0..policy.max_attempts.max(1) {
+            match self.complete(request.clone()).await {
+                Ok(summary) if !summary.trim().is_empty() => {
+                    let summarized = plan.summarize.len();
+                    let compaction = plan.into_compaction(summary);
+                    self.store
+                        .put_compaction(&CompactionRecord {
+                            session: session.to_owned(),
+                            compaction: compaction.clone(),
+                        })
+                        .await
+                        .map_err(|_| ErrorKind::Storage)?;
+                    emit(Event::Compacted {
+                        session: session.to_owned(),
+                        summarized,
+                    });
+                    return Ok(Some(compaction));
+                }
+                Ok(_) => last_error = "the summary came back empty".to_owned(),
+                Err(failure) => last_error = failure.message,
+            }
+        }
+        emit(Event::Error {
+            session: Some(session.to_owned()),
+            kind: ErrorKind::Upstream,
+            message: format!(
+                "older messages could not be summarized ({last_error}); sending them all"
+            ),
+        });
+        Ok(previous)
+    }
+
+    /// One non-streaming model call, routed like any other: the answer's text.
+    async fn complete(&self, request: ChatRequest) -> Result<String, CallFailure> {
+        let provider = self.settings.provider;
+        let key = self.keys.get(&provider).cloned().ok_or(CallFailure {
+            kind: ErrorKind::MissingKey,
+            message: format!("no key for {provider}"),
+        })?;
+        let routing = Routing {
+            proxy_url: self.settings.proxy_url.clone(),
+            always_proxy: self.settings.always_proxy,
+        };
+        let credentials = Credentials {
+            key: &key,
+            access_token: self.access_token.as_deref(),
+        };
+        let mut failure = CallFailure {
+            kind: ErrorKind::Upstream,
+            message: format!("no way to reach {provider}"),
+        };
+        for way in routing::ways(provider, &routing) {
+            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
+                .map_err(|e| CallFailure {
+                kind: ErrorKind::InvalidRequest,
+                message: e.to_string(),
+            })?;
+            let mut answer = match self.transport.send(&call).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    failure = CallFailure {
+                        kind: ErrorKind::Offline,
+                        message: e.to_string(),
+                    };
+                    continue;
+                }
+            };
+            let body = transport::read_all(&mut answer.body)
+                .await
+                .map_err(|e| CallFailure {
+                    kind: ErrorKind::Offline,
+                    message: e.to_string(),
+                })?;
+            if answer.status >= 400 {
+                failure = refusal(answer.status, answer.retry_after_secs, &body, &key);
+                if routing::try_next_way(Failure::Status(answer.status)) {
+                    continue;
+                }
+                return Err(failure);
+            }
+            let openai = match way {
+                Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
+                Way::Direct => ferry_core::adapter::chat_response(
+                    &AnswerContext {
+                        provider,
+                        model: request.model.clone(),
+                        created: 0,
+                    },
+                    &body,
+                )
+                .map_err(|e| CallFailure {
+                    kind: ErrorKind::Upstream,
+                    message: e.to_string(),
+                })?,
+            };
+            let text = serde_json::from_str::<serde_json::Value>(&openai)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/choices/0/message/content")?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            return Ok(text);
+        }
+        Err(failure)
     }
 
     async fn retry(

@@ -9,6 +9,7 @@ use ferry_core::ProviderId;
 use ferry_core::wire::Message;
 use serde::{Deserialize, Serialize};
 
+use crate::compaction::Compaction;
 use crate::memory::Note;
 use crate::seams::Sealed;
 
@@ -42,6 +43,13 @@ pub struct KeyRecord {
     pub sealed: Sealed,
 }
 
+/// A session's latest compaction: what is sent in place of its older messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompactionRecord {
+    pub session: String,
+    pub compaction: Compaction,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("storage is not available: {0}")]
@@ -73,6 +81,8 @@ pub trait Store {
     async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError>;
     async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError>;
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError>;
+    async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError>;
+    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError>;
 }
 
 /// The export document.
@@ -177,6 +187,7 @@ struct Contents {
     notes: std::collections::BTreeMap<String, Note>,
     keys: std::collections::BTreeMap<ProviderId, KeyRecord>,
     settings: Option<serde_json::Value>,
+    compactions: std::collections::BTreeMap<String, Compaction>,
 }
 
 impl Store for MemoryStore {
@@ -241,6 +252,16 @@ impl Store for MemoryStore {
     }
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {
         Ok(self.inner.borrow().settings.clone())
+    }
+    async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner
+            .compactions
+            .insert(record.session.clone(), record.compaction.clone());
+        Ok(())
+    }
+    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
+        Ok(self.inner.borrow().compactions.get(session).cloned())
     }
 }
 
@@ -352,6 +373,25 @@ pub mod conformance {
         }
         if import(fresh, "{\"format\":\"other\"}").await.is_ok() {
             return fail("a foreign document was imported");
+        }
+
+        let compacted = Compaction {
+            summary: "## Goal\nTea.".into(),
+            first_kept: "m3".into(),
+            summarized_tokens: 40,
+        };
+        store
+            .put_compaction(&CompactionRecord {
+                session: "s1".into(),
+                compaction: compacted.clone(),
+            })
+            .await
+            .map_err(err)?;
+        if store.compaction("s1").await.map_err(err)? != Some(compacted) {
+            return fail("a compaction did not round-trip");
+        }
+        if store.compaction("s2").await.map_err(err)?.is_some() {
+            return fail("a session without compaction has one");
         }
 
         store.delete_session("s1").await.map_err(err)?;

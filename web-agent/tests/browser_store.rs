@@ -36,3 +36,38 @@ async fn data_survives_a_reopen() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].message.text_content(), "kept");
 }
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_is_upgraded_keeping_its_data() {
+    use web_agent::compaction::Compaction;
+    use web_agent::store::CompactionRecord;
+
+    let name = unique("ferry-upgrade");
+    let old = IdbStore::open_at(&name, 1).await.unwrap();
+    old.put_session(&conformance::session("s")).await.unwrap();
+    old.put_message(&conformance::message("m", "s", 1, "from v1"))
+        .await
+        .unwrap();
+    old.close();
+
+    let upgraded = IdbStore::open(&name).await.unwrap();
+    assert_eq!(
+        upgraded.messages("s").await.unwrap()[0]
+            .message
+            .text_content(),
+        "from v1"
+    );
+    let record = CompactionRecord {
+        session: "s".into(),
+        compaction: Compaction {
+            summary: "sum".into(),
+            first_kept: "m".into(),
+            summarized_tokens: 1,
+        },
+    };
+    upgraded.put_compaction(&record).await.unwrap();
+    assert_eq!(
+        upgraded.compaction("s").await.unwrap(),
+        Some(record.compaction)
+    );
+}

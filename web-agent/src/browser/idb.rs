@@ -1,9 +1,11 @@
 //! [`Store`] on IndexedDB (`indexed_db_futures`).
 //!
-//! Schema version 1: object stores `sessions` (key `id`), `messages` (key `id`, index
-//! `by_session` on `session`), `notes` (key `id`), `keys` (key `provider`), `settings`
-//! (one record under [`SETTINGS_KEY`]). A later version adds its step to [`upgrade`]; the
-//! browser runs each step a database has not seen yet, in order.
+//! Schema, version by version; the browser runs each step a database has not seen yet, in
+//! order ([`upgrade`]):
+//! 1. object stores `sessions` (key `id`), `messages` (key `id`, index `by_session` on
+//!    `session`), `notes` (key `id`), `keys` (key `provider`), `settings` (one record under
+//!    [`SETTINGS_KEY`]);
+//! 2. `compactions` (key `session`).
 
 use ferry_core::ProviderId;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
@@ -12,11 +14,12 @@ use indexed_db_futures::transaction::TransactionMode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::compaction::Compaction;
 use crate::memory::Note;
-use crate::store::{KeyRecord, Session, Store, StoreError, StoredMessage};
+use crate::store::{CompactionRecord, KeyRecord, Session, Store, StoreError, StoredMessage};
 
 /// The schema version this code writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const SETTINGS_KEY: &str = "settings";
 
 const SESSIONS: &str = "sessions";
@@ -25,6 +28,7 @@ const BY_SESSION: &str = "by_session";
 const NOTES: &str = "notes";
 const KEYS: &str = "keys";
 const SETTINGS: &str = "settings";
+const COMPACTIONS: &str = "compactions";
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -37,12 +41,25 @@ pub struct IdbStore {
 impl IdbStore {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self, StoreError> {
+        Self::open_at(name, VERSION).await
+    }
+
+    /// Opens `name` at an older schema `version`: for tests of the upgrade path.
+    #[doc(hidden)]
+    pub async fn open_at(name: &str, version: u32) -> Result<Self, StoreError> {
         let db = Database::open(name)
-            .with_version(VERSION)
-            .with_on_upgrade_needed(upgrade)
+            .with_version(version)
+            .with_on_upgrade_needed(move |event: VersionChangeEvent, db: Database| {
+                upgrade(event.old_version() as u64, u64::from(version), &db)
+            })
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self { db })
+    }
+
+    /// Closes the connection (a later open may then upgrade the schema).
+    pub fn close(self) {
+        self.db.close();
     }
 
     /// Asks the browser to keep the data under storage pressure (`navigator.storage.persist()`);
@@ -109,10 +126,9 @@ impl IdbStore {
     }
 }
 
-/// Creates what each schema version adds, from the database's version to [`VERSION`].
-fn upgrade(event: VersionChangeEvent, db: Database) -> indexed_db_futures::Result<()> {
-    let from = event.old_version() as u64;
-    if from < 1 {
+/// Creates what each schema version adds, from the database's version `from` to `to`.
+fn upgrade(from: u64, to: u64, db: &Database) -> indexed_db_futures::Result<()> {
+    if from < 1 && to >= 1 {
         db.create_object_store(SESSIONS)
             .with_key_path("id".into())
             .build()?;
@@ -130,6 +146,11 @@ fn upgrade(event: VersionChangeEvent, db: Database) -> indexed_db_futures::Resul
             .with_key_path("provider".into())
             .build()?;
         db.create_object_store(SETTINGS).build()?;
+    }
+    if from < 2 && to >= 2 {
+        db.create_object_store(COMPACTIONS)
+            .with_key_path("session".into())
+            .build()?;
     }
     Ok(())
 }
@@ -243,6 +264,23 @@ impl Store for IdbStore {
             .await
             .map_err(failed)?;
         tx.commit().await.map_err(failed)
+    }
+
+    async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError> {
+        self.put(COMPACTIONS, record).await
+    }
+
+    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
+        let tx = self.db.transaction(COMPACTIONS).build().map_err(failed)?;
+        let record: Option<CompactionRecord> = tx
+            .object_store(COMPACTIONS)
+            .map_err(failed)?
+            .get(session.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        Ok(record.map(|r| r.compaction))
     }
 
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {

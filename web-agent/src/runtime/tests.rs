@@ -137,6 +137,9 @@ fn settings(provider: ProviderId) -> Settings {
         proxy_url: Some("https://proxy.test".into()),
         always_proxy: false,
         max_rounds: 4,
+        context_window: 128_000,
+        answer_reserve: 4_096,
+        keep_recent_tokens: 20_000,
     }
 }
 
@@ -398,4 +401,54 @@ fn without_a_key_the_ui_is_told_to_add_one() {
         }
     )));
     assert!(transport.sent.borrow().is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_long_session_is_compacted_and_every_message_stays_stored() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    // About 30 tokens a message: three turns stay under 90 % of the usable 220 tokens, the
+    // fourth question passes it.
+    rt.settings.context_window = 270;
+    rt.settings.answer_reserve = 50;
+    rt.settings.keep_recent_tokens = 60;
+    let long = "word ".repeat(20);
+    for i in 0..3 {
+        transport.answer(
+            200,
+            &[
+                &chunk(serde_json::json!({"content": format!("answer {i} {long}")})),
+                "[DONE]",
+            ],
+        );
+        send(&mut rt, "s", &format!("question {i} {long}"));
+    }
+    assert_eq!(transport.sent.borrow().len(), 3, "no compaction yet");
+    // A summary first, then the turn.
+    let summary = serde_json::json!({"id": "x", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "## Goal\nQuestions."}, "finish_reason": "stop"}]});
+    transport.json(200, None, &summary.to_string());
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "short"})), "[DONE]"],
+    );
+    let events = send(&mut rt, "s", &format!("last question {long}"));
+    assert!(events.iter().any(|e| matches!(e, Event::Compacted { .. })));
+    let sent = transport.sent.borrow();
+    let summary_call: serde_json::Value =
+        serde_json::from_str(sent[3].body.as_deref().unwrap()).unwrap();
+    assert_eq!(summary_call["stream"], false);
+    let turn_call: serde_json::Value =
+        serde_json::from_str(sent[4].body.as_deref().unwrap()).unwrap();
+    let text = turn_call["messages"].to_string();
+    assert!(text.contains("## Goal"), "{text}");
+    assert!(
+        !text.contains("question 0"),
+        "the oldest turn is summarized, not sent"
+    );
+    assert!(text.contains("last question"));
+    drop(sent);
+    // Nothing stored was deleted: 4 questions and 4 answers.
+    assert_eq!(stored_texts(&rt, "s").len(), 8);
+    assert!(run(rt.store().compaction("s")).unwrap().is_some());
 }
