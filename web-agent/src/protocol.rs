@@ -5,6 +5,8 @@ use ferry_core::ProviderId;
 use ferry_core::wire::Usage;
 use serde::{Deserialize, Serialize};
 
+use crate::store::{Session, StoredMessage};
+
 pub type SessionId = String;
 pub type MessageId = String;
 
@@ -114,6 +116,26 @@ pub enum Event {
         session: Option<SessionId>,
         kind: ErrorKind,
         message: String,
+    },
+    /// The sessions, newest first (all, or those matching a search).
+    Sessions {
+        sessions: Vec<Session>,
+    },
+    SessionCreated {
+        session: SessionId,
+    },
+    SessionOpened {
+        session: SessionId,
+        messages: Vec<StoredMessage>,
+    },
+    /// Everything, as one JSON document (keys only if asked for, and sealed).
+    Exported {
+        document: String,
+    },
+    Imported {
+        sessions: usize,
+        messages: usize,
+        notes: usize,
     },
 }
 

@@ -6,20 +6,19 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use ferry_core::adapter::{AnswerContext, HttpMethod, StreamTranslator, UpstreamRequest};
+use ferry_core::adapter::{AnswerContext, StreamTranslator};
 use ferry_core::sse::{DONE, SseFramer};
 use ferry_core::wire::{ChatChunk, ChatRequest, Message, Role};
 use ferry_core::{ProviderId, ProxyError};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Effect, Input, Turn};
-use crate::compaction::{self, Budget, Compaction, Entry, Policy};
-use crate::memory::{self, Note};
+use crate::compaction::{self, Entry};
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::Vault;
-use crate::store::{CompactionRecord, KeyRecord, Session, Store, StoredMessage};
-use crate::tools::{self, ToolRequest};
+use crate::store::{KeyRecord, Store, StoredMessage};
+use crate::tools;
 use crate::transport::{self, Body, Transport};
 
 /// A partial answer is saved at most this often while it streams.
@@ -175,7 +174,52 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 self.stop.stop();
                 Ok(())
             }
-            Command::NewSession => self.new_session().await.map(drop),
+            Command::NewSession => self.new_session().await.map(|session| {
+                emit(Event::SessionCreated { session });
+            }),
+            Command::OpenSession { session } => match self.store.messages(&session).await {
+                Ok(messages) => {
+                    emit(Event::SessionOpened { session, messages });
+                    Ok(())
+                }
+                Err(_) => Err(ErrorKind::Storage),
+            },
+            Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
+            Command::DeleteSession { session } => {
+                let deleted = self.store.delete_session(&session).await;
+                match deleted {
+                    Ok(()) => self.list(None, emit).await,
+                    Err(_) => Err(ErrorKind::Storage),
+                }
+            }
+            Command::SearchSessions { query } => self.list(Some(&query), emit).await,
+            Command::Export { include_keys } => {
+                let now = self.clock.now_ms();
+                match crate::store::export(&self.store, include_keys, now).await {
+                    Ok(export) => match serde_json::to_string(&export) {
+                        Ok(document) => {
+                            emit(Event::Exported { document });
+                            Ok(())
+                        }
+                        Err(_) => Err(ErrorKind::Storage),
+                    },
+                    Err(_) => Err(ErrorKind::Storage),
+                }
+            }
+            Command::Import { document } => {
+                match crate::store::import(&self.store, &document).await {
+                    Ok(imported) => {
+                        emit(Event::Imported {
+                            sessions: imported.sessions,
+                            messages: imported.messages,
+                            notes: imported.notes,
+                        });
+                        self.list(None, emit).await
+                    }
+                    Err(crate::store::StoreError::BadDocument(_)) => Err(ErrorKind::InvalidRequest),
+                    Err(_) => Err(ErrorKind::Storage),
+                }
+            }
             Command::SetKey {
                 provider,
                 key,
@@ -198,7 +242,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 }
                 Err(_) => Err(ErrorKind::InvalidRequest),
             },
-            _ => Err(ErrorKind::InvalidRequest),
+            Command::Regenerate { .. } | Command::EditAndResend { .. } => {
+                Err(ErrorKind::InvalidRequest)
+            }
         };
         if let Err(kind) = outcome {
             emit(Event::Error {
@@ -207,22 +253,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 message: format!("{kind:?}"),
             });
         }
-    }
-
-    /// A new, empty session; returns its id.
-    pub async fn new_session(&self) -> Result<SessionId, ErrorKind> {
-        let now = self.clock.now_ms();
-        let session = Session {
-            id: self.clock.new_id(),
-            title: "New chat".to_owned(),
-            created_ms: now,
-            updated_ms: now,
-        };
-        self.store
-            .put_session(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
-        Ok(session.id)
     }
 
     async fn set_key(
@@ -263,6 +293,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             .messages(&session)
             .await
             .map_err(|_| ErrorKind::Storage)?;
+        let first = history.is_empty().then_some(text.as_str());
+        self.touch(&session, first).await?;
         let user = Message::text(Role::User, text);
         let user_id = self.clock.new_id();
         let seq = history.last().map_or(0, |m| m.seq + 1);
@@ -287,151 +319,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
         self.stop.take();
         self.drive(session, turn, effects, emit).await
-    }
-
-    /// The session's compaction for this turn: the stored one, or a new one when the
-    /// context would pass the budget. A summary that cannot be had after the policy's
-    /// attempts is reported, and the turn goes on with the full context.
-    async fn compact(
-        &mut self,
-        session: &str,
-        entries: &[Entry],
-        emit: &mut impl FnMut(Event),
-    ) -> Result<Option<Compaction>, ErrorKind> {
-        let previous = self
-            .store
-            .compaction(session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
-        let budget = Budget {
-            context_window: self.settings.context_window,
-            answer_reserve: self.settings.answer_reserve,
-        };
-        let policy = Policy {
-            keep_recent_tokens: self.settings.keep_recent_tokens,
-            ..Policy::default()
-        };
-        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
-        let sent: u64 = compaction::context(system, entries, previous.as_ref())
-            .iter()
-            .map(estimate_tokens)
-            .sum();
-        if !compaction::needs_compaction(sent, &budget, &policy) {
-            return Ok(previous);
-        }
-        let Some(plan) = compaction::plan(entries, previous.as_ref(), &policy) else {
-            return Ok(previous);
-        };
-        let update = previous.as_ref().filter(|_| plan.updates_previous);
-        let request =
-            compaction::summary_request(update, plan.to_summarize(entries), &self.settings.model);
-        let mut last_error = String::new();
-        for _ in 0..policy.max_attempts.max(1) {
-            match self.complete(request.clone()).await {
-                Ok(summary) if !summary.trim().is_empty() => {
-                    let summarized = plan.summarize.len();
-                    let compaction = plan.into_compaction(summary);
-                    self.store
-                        .put_compaction(&CompactionRecord {
-                            session: session.to_owned(),
-                            compaction: compaction.clone(),
-                        })
-                        .await
-                        .map_err(|_| ErrorKind::Storage)?;
-                    emit(Event::Compacted {
-                        session: session.to_owned(),
-                        summarized,
-                    });
-                    return Ok(Some(compaction));
-                }
-                Ok(_) => last_error = "the summary came back empty".to_owned(),
-                Err(failure) => last_error = failure.message,
-            }
-        }
-        emit(Event::Error {
-            session: Some(session.to_owned()),
-            kind: ErrorKind::Upstream,
-            message: format!(
-                "older messages could not be summarized ({last_error}); sending them all"
-            ),
-        });
-        Ok(previous)
-    }
-
-    /// One non-streaming model call, routed like any other: the answer's text.
-    async fn complete(&self, request: ChatRequest) -> Result<String, CallFailure> {
-        let provider = self.settings.provider;
-        let key = self.keys.get(&provider).cloned().ok_or(CallFailure {
-            kind: ErrorKind::MissingKey,
-            message: format!("no key for {provider}"),
-        })?;
-        let routing = Routing {
-            proxy_url: self.settings.proxy_url.clone(),
-            always_proxy: self.settings.always_proxy,
-        };
-        let credentials = Credentials {
-            key: &key,
-            access_token: self.access_token.as_deref(),
-        };
-        let mut failure = CallFailure {
-            kind: ErrorKind::Upstream,
-            message: format!("no way to reach {provider}"),
-        };
-        for way in routing::ways(provider, &routing) {
-            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
-                .map_err(|e| CallFailure {
-                kind: ErrorKind::InvalidRequest,
-                message: e.to_string(),
-            })?;
-            let mut answer = match self.transport.send(&call).await {
-                Ok(answer) => answer,
-                Err(e) => {
-                    failure = CallFailure {
-                        kind: ErrorKind::Offline,
-                        message: e.to_string(),
-                    };
-                    continue;
-                }
-            };
-            let body = transport::read_all(&mut answer.body)
-                .await
-                .map_err(|e| CallFailure {
-                    kind: ErrorKind::Offline,
-                    message: e.to_string(),
-                })?;
-            if answer.status >= 400 {
-                failure = refusal(answer.status, answer.retry_after_secs, &body, &key);
-                if routing::try_next_way(Failure::Status(answer.status)) {
-                    continue;
-                }
-                return Err(failure);
-            }
-            let openai = match way {
-                Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
-                Way::Direct => ferry_core::adapter::chat_response(
-                    &AnswerContext {
-                        provider,
-                        model: request.model.clone(),
-                        created: 0,
-                    },
-                    &body,
-                )
-                .map_err(|e| CallFailure {
-                    kind: ErrorKind::Upstream,
-                    message: e.to_string(),
-                })?,
-            };
-            let text = serde_json::from_str::<serde_json::Value>(&openai)
-                .ok()
-                .and_then(|v| {
-                    v.pointer("/choices/0/message/content")?
-                        .as_str()
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
-            return Ok(text);
-        }
-        Err(failure)
     }
 
     async fn retry(
@@ -727,84 +614,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         self.save(session, d.id.clone(), d.seq, &message, true, &mut |_| {})
             .await
     }
-
-    /// Runs one tool; `Err` carries the message the model reads.
-    async fn run_tool(&self, name: &str, arguments: &str) -> Result<String, String> {
-        let storage = |e: crate::store::StoreError| e.to_string();
-        match tools::parse(name, arguments)? {
-            ToolRequest::MemorySave { text } => {
-                let note = Note {
-                    id: self.clock.new_id(),
-                    text,
-                    created_ms: self.clock.now_ms(),
-                };
-                self.store.put_note(&note).await.map_err(storage)?;
-                Ok(format!("saved as note {}", note.id))
-            }
-            ToolRequest::MemorySearch { query } => {
-                let notes = self.store.notes().await.map_err(storage)?;
-                let found = memory::search(&notes, &query, 10);
-                if found.is_empty() {
-                    return Ok("no notes match".to_owned());
-                }
-                Ok(found
-                    .iter()
-                    .map(|(note, _)| format!("{}: {}", note.id, note.text))
-                    .collect::<Vec<_>>()
-                    .join("\n"))
-            }
-            ToolRequest::MemoryDelete { id } => {
-                self.store.delete_note(&id).await.map_err(storage)?;
-                Ok(format!("note {id} forgotten"))
-            }
-            ToolRequest::WebFetch { url } => self.web_fetch(&url).await,
-            ToolRequest::WebSearch { .. } => Err("web search is not set up".to_owned()),
-        }
-    }
-
-    async fn web_fetch(&self, url: &str) -> Result<String, String> {
-        #[derive(Deserialize)]
-        struct Page {
-            url: String,
-            status: u16,
-            text: String,
-        }
-        let proxy = self
-            .settings
-            .proxy_url
-            .as_deref()
-            .ok_or("web fetch needs the proxy: set a proxy URL")?
-            .trim_end_matches('/');
-        let mut headers = vec![("content-type", "application/json".to_owned())];
-        if let Some(token) = &self.access_token {
-            headers.push(("authorization", format!("Bearer {token}")));
-        }
-        let request = UpstreamRequest {
-            method: HttpMethod::Post,
-            url: format!("{proxy}/v1/proxy/fetch"),
-            headers,
-            body: Some(serde_json::json!({ "url": url }).to_string()),
-        };
-        let mut answer = self
-            .transport
-            .send(&request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .map_err(|e| e.to_string())?;
-        if answer.status >= 400 {
-            return Err(format!(
-                "web fetch failed ({}): {}",
-                answer.status,
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        let page: Page =
-            serde_json::from_slice(&body).map_err(|e| format!("unreadable page: {e}"))?;
-        let text: String = page.text.chars().take(PAGE_CHARS).collect();
-        Ok(format!("{} (HTTP {})\n\n{text}", page.url, page.status))
-    }
 }
 
 /// An error answer, in the UI's terms; the key never reaches the message.
@@ -824,6 +633,12 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
         message: ferry_core::adapter::redact(&message, key),
     }
 }
+
+mod compact;
+mod sessions;
+mod tool_calls;
+
+pub use self::sessions::auto_title;
 
 #[cfg(test)]
 mod tests;

@@ -452,3 +452,145 @@ fn a_long_session_is_compacted_and_every_message_stays_stored() {
     assert_eq!(stored_texts(&rt, "s").len(), 8);
     assert!(run(rt.store().compaction("s")).unwrap().is_some());
 }
+
+fn command(rt: &mut TestRuntime<'_>, command: Command) -> Vec<Event> {
+    let mut events = Vec::new();
+    run(rt.handle(command, &mut |e| events.push(e)));
+    events
+}
+
+fn listed(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Sessions { sessions } => {
+                Some(sessions.iter().map(|s| s.title.clone()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn sessions_are_titled_renamed_searched_and_deleted() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    for (session, question) in [
+        ("a", "How do I brew green tea?\nThanks"),
+        ("b", "Plan a trip to Lisbon"),
+    ] {
+        transport.answer(
+            200,
+            &[
+                &chunk(serde_json::json!({"content": format!("About {question}")})),
+                "[DONE]",
+            ],
+        );
+        send(&mut rt, session, question);
+    }
+    let all = command(
+        &mut rt,
+        Command::SearchSessions {
+            query: String::new(),
+        },
+    );
+    assert_eq!(
+        listed(&all),
+        ["Plan a trip to Lisbon", "How do I brew green tea?"]
+    );
+    // Search looks at titles and at what was said.
+    let found = command(
+        &mut rt,
+        Command::SearchSessions {
+            query: "LISBON".into(),
+        },
+    );
+    assert_eq!(listed(&found), ["Plan a trip to Lisbon"]);
+    let renamed = command(
+        &mut rt,
+        Command::RenameSession {
+            session: "a".into(),
+            title: " Tea ".into(),
+        },
+    );
+    assert_eq!(listed(&renamed), ["Tea", "Plan a trip to Lisbon"]);
+    let left = command(
+        &mut rt,
+        Command::DeleteSession {
+            session: "b".into(),
+        },
+    );
+    assert_eq!(listed(&left), ["Tea"]);
+    assert!(run(rt.store().messages("b")).unwrap().is_empty());
+    let opened = command(
+        &mut rt,
+        Command::OpenSession {
+            session: "a".into(),
+        },
+    );
+    assert!(matches!(&opened[0], Event::SessionOpened { messages, .. } if messages.len() == 2));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn export_then_import_into_a_fresh_agent_restores_everything() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Hi"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hello");
+    let exported = command(
+        &mut rt,
+        Command::Export {
+            include_keys: false,
+        },
+    );
+    let Some(Event::Exported { document }) = exported.first() else {
+        panic!("{exported:?}")
+    };
+    assert!(!document.contains(KEY));
+    let mut fresh = Runtime::new(
+        &transport,
+        MemoryStore::default(),
+        FakeVault,
+        FakeClock::default(),
+        settings(ProviderId::OpenAi),
+    );
+    let imported = command(
+        &mut fresh,
+        Command::Import {
+            document: document.clone(),
+        },
+    );
+    assert!(matches!(
+        imported[0],
+        Event::Imported {
+            sessions: 1,
+            messages: 2,
+            ..
+        }
+    ));
+    assert_eq!(stored_texts(&fresh, "s"), stored_texts(&rt, "s"));
+    let refused = command(
+        &mut fresh,
+        Command::Import {
+            document: "{}".into(),
+        },
+    );
+    assert!(matches!(
+        refused[0],
+        Event::Error {
+            kind: ErrorKind::InvalidRequest,
+            ..
+        }
+    ));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn titles_come_from_the_first_line() {
+    assert_eq!(auto_title("  \nWhat is GCRA?\nmore"), "What is GCRA?");
+    assert_eq!(auto_title(&"x".repeat(60)), format!("{}…", "x".repeat(48)));
+    assert_eq!(auto_title(""), "New chat");
+}

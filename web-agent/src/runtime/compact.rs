@@ -1,0 +1,161 @@
+//! Compaction at work: when a turn's context would pass the budget, the older part is
+//! summarized by the model (non-streaming, routed like any call) and stored beside the
+//! untouched messages.
+
+use ferry_core::adapter::AnswerContext;
+use ferry_core::wire::ChatRequest;
+
+use super::{CallFailure, Clock, Runtime, estimate_tokens, refusal};
+use crate::compaction::{self, Budget, Compaction, Entry, Policy};
+use crate::protocol::{ErrorKind, Event};
+use crate::routing::{self, Credentials, Failure, Routing, Way};
+use crate::seams::Vault;
+use crate::store::{CompactionRecord, Store};
+use crate::transport::{self, Transport};
+
+impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+    /// The session's compaction for this turn: the stored one, or a new one when the
+    /// context would pass the budget. A summary that cannot be had after the policy's
+    /// attempts is reported, and the turn goes on with the full context.
+    pub(super) async fn compact(
+        &mut self,
+        session: &str,
+        entries: &[Entry],
+        emit: &mut impl FnMut(Event),
+    ) -> Result<Option<Compaction>, ErrorKind> {
+        let previous = self
+            .store
+            .compaction(session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let budget = Budget {
+            context_window: self.settings.context_window,
+            answer_reserve: self.settings.answer_reserve,
+        };
+        let policy = Policy {
+            keep_recent_tokens: self.settings.keep_recent_tokens,
+            ..Policy::default()
+        };
+        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
+        let sent: u64 = compaction::context(system, entries, previous.as_ref())
+            .iter()
+            .map(estimate_tokens)
+            .sum();
+        if !compaction::needs_compaction(sent, &budget, &policy) {
+            return Ok(previous);
+        }
+        let Some(plan) = compaction::plan(entries, previous.as_ref(), &policy) else {
+            return Ok(previous);
+        };
+        let update = previous.as_ref().filter(|_| plan.updates_previous);
+        let request =
+            compaction::summary_request(update, plan.to_summarize(entries), &self.settings.model);
+        let mut last_error = String::new();
+        for _ in 0..policy.max_attempts.max(1) {
+            match self.complete(request.clone()).await {
+                Ok(summary) if !summary.trim().is_empty() => {
+                    let summarized = plan.summarize.len();
+                    let compaction = plan.into_compaction(summary);
+                    self.store
+                        .put_compaction(&CompactionRecord {
+                            session: session.to_owned(),
+                            compaction: compaction.clone(),
+                        })
+                        .await
+                        .map_err(|_| ErrorKind::Storage)?;
+                    emit(Event::Compacted {
+                        session: session.to_owned(),
+                        summarized,
+                    });
+                    return Ok(Some(compaction));
+                }
+                Ok(_) => last_error = "the summary came back empty".to_owned(),
+                Err(failure) => last_error = failure.message,
+            }
+        }
+        emit(Event::Error {
+            session: Some(session.to_owned()),
+            kind: ErrorKind::Upstream,
+            message: format!(
+                "older messages could not be summarized ({last_error}); sending them all"
+            ),
+        });
+        Ok(previous)
+    }
+
+    /// One non-streaming model call, routed like any other: the answer's text.
+    pub(super) async fn complete(&self, request: ChatRequest) -> Result<String, CallFailure> {
+        let provider = self.settings.provider;
+        let key = self.keys.get(&provider).cloned().ok_or(CallFailure {
+            kind: ErrorKind::MissingKey,
+            message: format!("no key for {provider}"),
+        })?;
+        let routing = Routing {
+            proxy_url: self.settings.proxy_url.clone(),
+            always_proxy: self.settings.always_proxy,
+        };
+        let credentials = Credentials {
+            key: &key,
+            access_token: self.access_token.as_deref(),
+        };
+        let mut failure = CallFailure {
+            kind: ErrorKind::Upstream,
+            message: format!("no way to reach {provider}"),
+        };
+        for way in routing::ways(provider, &routing) {
+            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
+                .map_err(|e| CallFailure {
+                kind: ErrorKind::InvalidRequest,
+                message: e.to_string(),
+            })?;
+            let mut answer = match self.transport.send(&call).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    failure = CallFailure {
+                        kind: ErrorKind::Offline,
+                        message: e.to_string(),
+                    };
+                    continue;
+                }
+            };
+            let body = transport::read_all(&mut answer.body)
+                .await
+                .map_err(|e| CallFailure {
+                    kind: ErrorKind::Offline,
+                    message: e.to_string(),
+                })?;
+            if answer.status >= 400 {
+                failure = refusal(answer.status, answer.retry_after_secs, &body, &key);
+                if routing::try_next_way(Failure::Status(answer.status)) {
+                    continue;
+                }
+                return Err(failure);
+            }
+            let openai = match way {
+                Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
+                Way::Direct => ferry_core::adapter::chat_response(
+                    &AnswerContext {
+                        provider,
+                        model: request.model.clone(),
+                        created: 0,
+                    },
+                    &body,
+                )
+                .map_err(|e| CallFailure {
+                    kind: ErrorKind::Upstream,
+                    message: e.to_string(),
+                })?,
+            };
+            let text = serde_json::from_str::<serde_json::Value>(&openai)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/choices/0/message/content")?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            return Ok(text);
+        }
+        Err(failure)
+    }
+}

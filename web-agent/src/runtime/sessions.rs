@@ -1,0 +1,134 @@
+//! Session commands: create, list and search, rename, name automatically.
+
+use super::{Clock, Runtime};
+use crate::protocol::{ErrorKind, Event, SessionId};
+use crate::seams::Vault;
+use crate::store::{Session, Store};
+use crate::transport::Transport;
+
+/// The title of a session nobody has named yet.
+const NEW_TITLE: &str = "New chat";
+
+/// A session's title from its first question: its first line, at most 48 characters.
+pub fn auto_title(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut title: String = line.chars().take(48).collect();
+    if line.chars().count() > 48 {
+        title = format!("{}…", title.trim_end());
+    }
+    if title.is_empty() {
+        NEW_TITLE.to_owned()
+    } else {
+        title
+    }
+}
+
+impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+    /// A new, empty session; returns its id.
+    pub async fn new_session(&self) -> Result<SessionId, ErrorKind> {
+        let now = self.clock.now_ms();
+        let session = Session {
+            id: self.clock.new_id(),
+            title: NEW_TITLE.to_owned(),
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.store
+            .put_session(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        Ok(session.id)
+    }
+
+    /// The sessions, newest first; with `query`, those whose title or messages contain it.
+    pub(super) async fn list(
+        &self,
+        query: Option<&str>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut sessions = self
+            .store
+            .sessions()
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        if let Some(query) = query
+            .map(str::to_lowercase)
+            .filter(|q| !q.trim().is_empty())
+        {
+            let mut matching = Vec::new();
+            for session in sessions {
+                let hit = session.title.to_lowercase().contains(&query)
+                    || self
+                        .store
+                        .messages(&session.id)
+                        .await
+                        .map_err(|_| ErrorKind::Storage)?
+                        .iter()
+                        .any(|m| m.message.text_content().to_lowercase().contains(&query));
+                if hit {
+                    matching.push(session);
+                }
+            }
+            sessions = matching;
+        }
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
+        emit(Event::Sessions { sessions });
+        Ok(())
+    }
+
+    pub(super) async fn rename(
+        &self,
+        id: &str,
+        title: String,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let sessions = self
+            .store
+            .sessions()
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let Some(mut session) = sessions.into_iter().find(|s| s.id == id) else {
+            return Err(ErrorKind::InvalidRequest);
+        };
+        session.title = title.trim().to_owned();
+        session.updated_ms = self.clock.now_ms();
+        self.store
+            .put_session(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        self.list(None, emit).await
+    }
+
+    /// Names an untitled session after its first question, and marks it as just used.
+    pub(super) async fn touch(&self, id: &str, first_text: Option<&str>) -> Result<(), ErrorKind> {
+        let sessions = self
+            .store
+            .sessions()
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let now = self.clock.now_ms();
+        let mut session = sessions
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap_or(Session {
+                id: id.to_owned(),
+                title: String::new(),
+                created_ms: now,
+                updated_ms: now,
+            });
+        if let Some(text) =
+            first_text.filter(|_| session.title.is_empty() || session.title == NEW_TITLE)
+        {
+            session.title = auto_title(text);
+        }
+        session.updated_ms = now;
+        self.store
+            .put_session(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)
+    }
+}
