@@ -97,6 +97,39 @@ impl Agent {
         })
     }
 
+    /// Measures progressive saving: `count` saves of one answer growing by a delta each,
+    /// as a stream saves it; resolves to the milliseconds taken. For the benchmarks.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = measureDraftSaves)]
+    pub fn measure_draft_saves(&self, session: String, count: u32) -> js_sys::Promise {
+        let runtime = Rc::clone(&self.runtime);
+        future_to_promise(async move {
+            let runtime = runtime.try_borrow().map_err(js_error)?;
+            let started = js_sys::Date::now();
+            let mut text = String::new();
+            for seq in 0..count {
+                text.push_str(" token");
+                let draft = crate::store::StoredMessage {
+                    id: format!("{session}-draft"),
+                    session: session.clone(),
+                    seq: 0,
+                    message: ferry_core::wire::Message::text(
+                        ferry_core::wire::Role::Assistant,
+                        text.clone(),
+                    ),
+                    partial: seq + 1 < count,
+                    created_ms: 0,
+                };
+                runtime
+                    .store()
+                    .put_message(&draft)
+                    .await
+                    .map_err(js_error)?;
+            }
+            Ok(JsValue::from_f64(js_sys::Date::now() - started))
+        })
+    }
+
     /// The session's stored messages, as JSON.
     pub fn messages(&self, session: String) -> js_sys::Promise {
         let runtime = Rc::clone(&self.runtime);

@@ -1,0 +1,78 @@
+// The browser agent in headless Chromium: IndexedDB timings and bundle sizes.
+//
+//   bash scripts/build-agent.sh && node bench/agent.mjs
+//
+// - open a session of 1,000 messages: time until all of them are in memory (median of runs);
+// - progressive saving: saves per second of an answer rewritten at every delta;
+// - bundle: the agent's wasm and JS glue, raw and gzip.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { startBrowser, startStatic } from '../tests/e2e/support/browser.mjs';
+import { ROOT } from '../tests/e2e/support/worker.mjs';
+
+const PKG = path.join(ROOT, 'target', 'web-agent-pkg');
+const MESSAGES = 1000;
+const RUNS = 7;
+const SAVES = 500;
+
+function document(session) {
+  const messages = Array.from({ length: MESSAGES }, (_, i) => ({
+    id: `m${i}`,
+    session,
+    seq: i,
+    message: { role: i % 2 ? 'assistant' : 'user', content: `Message ${i}: ${'lorem ipsum dolor sit amet '.repeat(12)}` },
+    partial: false,
+    created_ms: i,
+  }));
+  return JSON.stringify({
+    format: 'ferry-export',
+    version: 1,
+    exported_ms: 0,
+    sessions: [{ id: session, title: 'Long', created_ms: 0, updated_ms: 0 }],
+    messages,
+    notes: [],
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const site = await startStatic({
+  routes: { '/': { type: 'text/html', body: '<!doctype html><title>bench</title>' } },
+  mounts: { '/pkg/': PKG },
+});
+const browser = await startBrowser();
+try {
+  const page = await browser.page();
+  await page.goto(`${site.url}/`);
+  const result = await page.evaluate(
+    async ({ doc, runs, saves, count }) => {
+      const module = await import('/pkg/web_agent.js');
+      await module.default();
+      const settings = JSON.stringify({ provider: 'openai', model: 'gpt-4o-mini' });
+      const agent = await module.openAgent('ferry-bench', settings);
+      await agent.command(JSON.stringify({ type: 'import', document: doc }), () => {});
+      const open = [];
+      for (let i = 0; i < runs; i += 1) {
+        const t0 = performance.now();
+        const messages = JSON.parse(await agent.messages('long'));
+        open.push(performance.now() - t0);
+        if (messages.length !== count) throw new Error(`read ${messages.length} messages`);
+      }
+      const ms = await agent.measureDraftSaves('bench', saves);
+      return { open, savesPerSecond: (saves / ms) * 1000 };
+    },
+    { doc: document('long'), runs: RUNS, saves: SAVES, count: MESSAGES },
+  );
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  const wasm = readFileSync(path.join(PKG, 'web_agent_bg.wasm'));
+  const js = readFileSync(path.join(PKG, 'web_agent.js'));
+  console.log(`open a ${MESSAGES}-message session (IndexedDB → parsed in memory): median ${median(result.open).toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...result.open).toFixed(1)}, max ${Math.max(...result.open).toFixed(1)})`);
+  console.log(`progressive saving of a streamed answer: ${result.savesPerSecond.toFixed(0)} saves/s (${SAVES} saves)`);
+  console.log(`agent bundle (no tokenizer): wasm ${kb(wasm.length)} raw / ${kb(gzipSync(wasm, { level: 9 }).length)} gzip; js ${kb(js.length)} raw / ${kb(gzipSync(js, { level: 9 }).length)} gzip`);
+} finally {
+  await browser.stop();
+  await site.stop();
+}
