@@ -55,6 +55,12 @@ pub struct Settings {
     /// Tokens of recent conversation kept verbatim when older messages are summarized.
     #[serde(default = "default_keep_recent")]
     pub keep_recent_tokens: u64,
+    /// The Supabase project, when the user signs in: direct calls' usage goes there.
+    #[serde(default)]
+    pub supabase_url: Option<String>,
+    /// The project's public (anon) API key, which Supabase's REST API asks for.
+    #[serde(default)]
+    pub supabase_anon_key: Option<String>,
 }
 
 fn default_max_rounds() -> u32 {
@@ -318,7 +324,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         let context = compaction::context(system, &entries, compaction.as_ref());
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
         self.stop.take();
-        self.drive(session, turn, effects, emit).await
+        let outcome = self.drive(session, turn, effects, emit).await;
+        // After the turn, not during it: usage never slows an answer.
+        self.flush_usage().await;
+        outcome
     }
 
     async fn retry(
@@ -335,7 +344,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         }
         let effects = turn.retry();
         self.stop.take();
-        self.drive(session, turn, effects, emit).await
+        let outcome = self.drive(session, turn, effects, emit).await;
+        // After the turn, not during it: usage never slows an answer.
+        self.flush_usage().await;
+        outcome
     }
 
     async fn next_seq(&self, session: &str) -> Result<u64, ErrorKind> {
@@ -549,6 +561,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             model: self.settings.model.clone(),
             created: self.clock.now_ms() / 1000,
         });
+        let started_ms = self.clock.now_ms();
         let mut framer = SseFramer::new();
         let mut out = Vec::new();
         let mut events = Vec::new();
@@ -565,6 +578,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             framer.push(&out, &mut events);
             for event in events.drain(..) {
                 if event.data == DONE {
+                    if way == Way::Direct {
+                        self.record_direct(translator.usage(), started_ms).await;
+                    }
                     return Ok(turn.step(Input::AnswerEnded));
                 }
                 if let Ok(chunk) = serde_json::from_str::<ChatChunk>(&event.data) {
@@ -596,6 +612,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 }));
             }
             if translator.is_finished() && translator.failure().is_none() {
+                if way == Way::Direct {
+                    self.record_direct(translator.usage(), started_ms).await;
+                }
                 return Ok(turn.step(Input::AnswerEnded));
             }
         }
@@ -635,6 +654,7 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
 }
 
 mod compact;
+mod direct_usage;
 mod sessions;
 mod tool_calls;
 

@@ -6,6 +6,7 @@
 //! importing the same document twice leaves the store as importing it once.
 
 use ferry_core::ProviderId;
+use ferry_core::usage::UsageRecord;
 use ferry_core::wire::Message;
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +84,10 @@ pub trait Store {
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError>;
     async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError>;
     async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError>;
+    /// Usage rows of direct calls waiting to be sent to Supabase.
+    async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError>;
+    async fn outbox(&self) -> Result<Vec<UsageRecord>, StoreError>;
+    async fn delete_outbox(&self, request_id: &str) -> Result<(), StoreError>;
 }
 
 /// The export document.
@@ -188,6 +193,7 @@ struct Contents {
     keys: std::collections::BTreeMap<ProviderId, KeyRecord>,
     settings: Option<serde_json::Value>,
     compactions: std::collections::BTreeMap<String, Compaction>,
+    outbox: std::collections::BTreeMap<String, UsageRecord>,
 }
 
 impl Store for MemoryStore {
@@ -262,6 +268,20 @@ impl Store for MemoryStore {
     }
     async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
         Ok(self.inner.borrow().compactions.get(session).cloned())
+    }
+    async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner
+            .outbox
+            .insert(record.request_id.clone(), record.clone());
+        Ok(())
+    }
+    async fn outbox(&self) -> Result<Vec<UsageRecord>, StoreError> {
+        Ok(self.inner.borrow().outbox.values().cloned().collect())
+    }
+    async fn delete_outbox(&self, request_id: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().outbox.remove(request_id);
+        Ok(())
     }
 }
 
@@ -392,6 +412,27 @@ pub mod conformance {
         }
         if store.compaction("s2").await.map_err(err)?.is_some() {
             return fail("a session without compaction has one");
+        }
+
+        let row = UsageRecord::new(&ferry_core::usage::CallOutcome {
+            request_id: "r1",
+            user_id: "u",
+            started_ms: 0,
+            finished_ms: 1,
+            route: ferry_core::usage::UsageRoute::Direct,
+            provider: ProviderId::Google,
+            model: "gemini-2.5-flash",
+            usage: None,
+            error_code: None,
+        });
+        store.put_outbox(&row).await.map_err(err)?;
+        store.put_outbox(&row).await.map_err(err)?;
+        if store.outbox().await.map_err(err)? != vec![row] {
+            return fail("the outbox did not keep exactly one row per request");
+        }
+        store.delete_outbox("r1").await.map_err(err)?;
+        if !store.outbox().await.map_err(err)?.is_empty() {
+            return fail("a sent usage row stayed in the outbox");
         }
 
         store.delete_session("s1").await.map_err(err)?;

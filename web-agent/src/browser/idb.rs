@@ -5,9 +5,11 @@
 //! 1. object stores `sessions` (key `id`), `messages` (key `id`, index `by_session` on
 //!    `session`), `notes` (key `id`), `keys` (key `provider`), `settings` (one record under
 //!    [`SETTINGS_KEY`]);
-//! 2. `compactions` (key `session`).
+//! 2. `compactions` (key `session`);
+//! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent.
 
 use ferry_core::ProviderId;
+use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
@@ -19,7 +21,7 @@ use crate::memory::Note;
 use crate::store::{CompactionRecord, KeyRecord, Session, Store, StoreError, StoredMessage};
 
 /// The schema version this code writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const SETTINGS_KEY: &str = "settings";
 
 const SESSIONS: &str = "sessions";
@@ -29,6 +31,7 @@ const NOTES: &str = "notes";
 const KEYS: &str = "keys";
 const SETTINGS: &str = "settings";
 const COMPACTIONS: &str = "compactions";
+const OUTBOX: &str = "usage_outbox";
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -150,6 +153,11 @@ fn upgrade(from: u64, to: u64, db: &Database) -> indexed_db_futures::Result<()> 
     if from < 2 && to >= 2 {
         db.create_object_store(COMPACTIONS)
             .with_key_path("session".into())
+            .build()?;
+    }
+    if from < 3 && to >= 3 {
+        db.create_object_store(OUTBOX)
+            .with_key_path("request_id".into())
             .build()?;
     }
     Ok(())
@@ -281,6 +289,18 @@ impl Store for IdbStore {
             .await
             .map_err(failed)?;
         Ok(record.map(|r| r.compaction))
+    }
+
+    async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError> {
+        self.put(OUTBOX, record).await
+    }
+
+    async fn outbox(&self) -> Result<Vec<UsageRecord>, StoreError> {
+        self.all(OUTBOX).await
+    }
+
+    async fn delete_outbox(&self, request_id: &str) -> Result<(), StoreError> {
+        self.delete(OUTBOX, request_id.to_owned()).await
     }
 
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {

@@ -140,6 +140,8 @@ fn settings(provider: ProviderId) -> Settings {
         context_window: 128_000,
         answer_reserve: 4_096,
         keep_recent_tokens: 20_000,
+        supabase_url: None,
+        supabase_anon_key: None,
     }
 }
 
@@ -593,4 +595,56 @@ fn titles_come_from_the_first_line() {
     assert_eq!(auto_title("  \nWhat is GCRA?\nmore"), "What is GCRA?");
     assert_eq!(auto_title(&"x".repeat(60)), format!("{}…", "x".repeat(48)));
     assert_eq!(auto_title(""), "New chat");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn direct_calls_log_their_usage_for_the_signed_in_user_and_lose_none_offline() {
+    use base64::Engine as _;
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.supabase_url = Some("https://project.supabase.test".into());
+    rt.settings.supabase_anon_key = Some("anon-key".into());
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"user-1"}"#);
+    rt.set_access_token(Some(format!("h.{payload}.s")));
+    let usage = serde_json::json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}});
+    // Supabase unreachable after the first answer: the row waits in the outbox.
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "Hi"})),
+            &usage.to_string(),
+            "[DONE]",
+        ],
+    );
+    transport.unreachable();
+    send(&mut rt, "s", "hello");
+    let waiting = run(rt.store().outbox()).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].user_id, "user-1");
+    assert_eq!((waiting[0].input_tokens, waiting[0].output_tokens), (11, 7));
+    // The next turn sends both rows, with the user's token and the anon key, and empties the queue.
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "Again"})),
+            &usage.to_string(),
+            "[DONE]",
+        ],
+    );
+    transport.json(201, None, "");
+    send(&mut rt, "s", "again");
+    let sent = transport.sent.borrow();
+    let insert = sent.last().unwrap();
+    assert_eq!(
+        insert.url,
+        "https://project.supabase.test/rest/v1/usage_events?on_conflict=request_id"
+    );
+    assert!(insert.headers.contains(&("apikey", "anon-key".to_owned())));
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(insert.body.as_deref().unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["route"] == "direct"));
+    drop(sent);
+    assert!(run(rt.store().outbox()).unwrap().is_empty());
 }

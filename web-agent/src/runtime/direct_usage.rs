@@ -1,0 +1,115 @@
+//! Usage of the calls the browser makes straight to a provider: a `route = 'direct'` row
+//! for Supabase's `usage_events`, queued in the store first and sent with the user's own
+//! token, so an offline moment or an expired token delays rows but loses none. A row
+//! leaves the queue only once Supabase has taken it; `request_id` is unique there, so a
+//! row sent twice (a reply lost on the way back) is still one row. Calls through the proxy
+//! are logged by the proxy.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ferry_core::adapter::{HttpMethod, UpstreamRequest};
+use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
+use ferry_core::wire::Usage;
+
+use super::{Clock, Runtime};
+use crate::seams::Vault;
+use crate::store::Store;
+use crate::transport::{self, Transport};
+
+/// The user id (`sub`) of a Supabase access token. The token is not verified here: it is
+/// the user's own, and Supabase checks it when the row is sent.
+pub fn token_subject(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+    /// Queues the row of a direct call, when the user is signed in to a Supabase project.
+    pub(super) async fn record_direct(&self, usage: Option<Usage>, started_ms: u64) {
+        let (Some(_), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
+            return;
+        };
+        let Some(user_id) = token_subject(token) else {
+            return;
+        };
+        let request_id = self.clock.new_id();
+        let record = UsageRecord::new(&CallOutcome {
+            request_id: &request_id,
+            user_id: &user_id,
+            started_ms,
+            finished_ms: self.clock.now_ms(),
+            route: UsageRoute::Direct,
+            provider: self.settings.provider,
+            model: &self.settings.model,
+            usage,
+            error_code: None,
+        });
+        // A row that cannot even be queued is only a missing statistic, never an error.
+        let _ = self.store.put_outbox(&record).await;
+    }
+
+    /// Sends the queued rows; what Supabase does not take stays queued for next time.
+    pub(super) async fn flush_usage(&self) {
+        let (Some(url), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
+            return;
+        };
+        let Ok(rows) = self.store.outbox().await else {
+            return;
+        };
+        if rows.is_empty() {
+            return;
+        }
+        let Ok(body) = serde_json::to_string(&rows) else {
+            return;
+        };
+        let mut headers = vec![
+            ("content-type", "application/json".to_owned()),
+            ("authorization", format!("Bearer {token}")),
+            (
+                "prefer",
+                "resolution=ignore-duplicates,return=minimal".to_owned(),
+            ),
+        ];
+        if let Some(anon) = &self.settings.supabase_anon_key {
+            headers.push(("apikey", anon.clone()));
+        }
+        let request = UpstreamRequest {
+            method: HttpMethod::Post,
+            url: format!(
+                "{}/rest/v1/usage_events?on_conflict=request_id",
+                url.trim_end_matches('/')
+            ),
+            headers,
+            body: Some(body),
+        };
+        let Ok(mut answer) = self.transport.send(&request).await else {
+            return;
+        };
+        let _ = transport::read_all(&mut answer.body).await;
+        if (200..300).contains(&answer.status) {
+            for row in rows {
+                let _ = self.store.delete_outbox(&row.request_id).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_subject_of_a_token() {
+        let payload = URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50","aud":"authenticated"}"#);
+        let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig");
+        assert_eq!(
+            token_subject(&token).as_deref(),
+            Some("7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50")
+        );
+        assert_eq!(token_subject("garbage"), None);
+    }
+}
