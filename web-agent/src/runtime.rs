@@ -19,7 +19,7 @@ use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::Vault;
 use crate::store::{KeyRecord, Store, StoredMessage};
 use crate::tools;
-use crate::transport::{self, Body, Transport};
+use crate::transport::{self, Answer, Body, Transport};
 
 /// A partial answer is saved at most this often while it streams.
 const DRAFT_SAVE_INTERVAL_MS: u64 = 250;
@@ -454,30 +454,24 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         Ok(())
     }
 
-    /// One model call: each way in turn until one answers, the answer streamed into the
-    /// turn. Returns the effects left to carry out.
-    async fn call_model(
-        &mut self,
-        session: &str,
-        turn: &mut Turn,
-        messages: Vec<Message>,
-        draft: &mut Option<Draft>,
-        emit: &mut impl FnMut(Event),
-    ) -> Result<Vec<Effect>, ErrorKind> {
+    /// The first way (see [`routing`]) whose answer is not an error: the way and the answer
+    /// still to read. Network failures and server errors try the next way; a refusal is
+    /// the answer.
+    async fn first_answer(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<(Way, Answer<T::Body>), CallFailure> {
         let provider = self.settings.provider;
-        let Some(key) = self.keys.get(&provider).cloned() else {
-            return Ok(turn.step(Input::CallFailed {
-                kind: ErrorKind::MissingKey,
-                message: format!("no key for {provider}: add one in Settings"),
-            }));
-        };
-        let request = self.chat_request(messages);
+        let key = self.keys.get(&provider).ok_or_else(|| CallFailure {
+            kind: ErrorKind::MissingKey,
+            message: format!("no key for {provider}: add one in Settings"),
+        })?;
         let routing = Routing {
             proxy_url: self.settings.proxy_url.clone(),
             always_proxy: self.settings.always_proxy,
         };
         let credentials = Credentials {
-            key: &key,
+            key,
             access_token: self.access_token.as_deref(),
         };
         let mut failure = CallFailure {
@@ -486,59 +480,64 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         };
         for way in routing::ways(provider, &routing) {
             let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
-                .map_err(|_| ErrorKind::InvalidRequest)?;
-            let answer = match self.transport.send(&call).await {
-                Ok(answer) => answer,
+                .map_err(|e| CallFailure {
+                kind: ErrorKind::InvalidRequest,
+                message: e.to_string(),
+            })?;
+            let (failed, how) = match self.transport.send(&call).await {
+                Ok(answer) if answer.status < 400 => return Ok((way, answer)),
+                Ok(mut answer) => {
+                    let text = transport::read_all(&mut answer.body)
+                        .await
+                        .unwrap_or_default();
+                    let refused = refusal(answer.status, answer.retry_after_secs, &text, key);
+                    (refused, Failure::Status(answer.status))
+                }
                 Err(e) => {
-                    failure = CallFailure {
+                    let offline = CallFailure {
                         kind: ErrorKind::Offline,
                         message: e.to_string(),
                     };
-                    if routing::try_next_way(Failure::Network) {
-                        continue;
-                    }
-                    break;
+                    (offline, Failure::Network)
                 }
             };
-            if answer.status >= 400 {
-                let status = answer.status;
-                let retry_after = answer.retry_after_secs;
-                let mut body = answer.body;
-                let text = transport::read_all(&mut body).await.unwrap_or_default();
-                failure = refusal(status, retry_after, &text, &key);
-                if routing::try_next_way(Failure::Status(status)) {
-                    continue;
-                }
+            failure = failed;
+            if !routing::try_next_way(how) {
                 break;
             }
-            return self
-                .stream(session, turn, way, provider, answer.body, draft, emit)
-                .await;
         }
-        Ok(turn.step(Input::CallFailed {
-            kind: failure.kind,
-            message: failure.message,
-        }))
+        Err(failure)
+    }
+
+    /// One model call, its answer streamed into the turn. Returns the effects left to
+    /// carry out.
+    async fn call_model(
+        &mut self,
+        session: &str,
+        turn: &mut Turn,
+        messages: Vec<Message>,
+        draft: &mut Option<Draft>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<Vec<Effect>, ErrorKind> {
+        let request = self.chat_request(messages);
+        match self.first_answer(&request).await {
+            Ok((way, answer)) => {
+                let provider = self.settings.provider;
+                self.stream(session, turn, way, provider, answer.body, draft, emit)
+                    .await
+            }
+            Err(failure) => Ok(turn.step(Input::CallFailed {
+                kind: failure.kind,
+                message: failure.message,
+            })),
+        }
     }
 
     fn chat_request(&self, messages: Vec<Message>) -> ChatRequest {
-        let tools = tools::declarations(false);
-        ChatRequest {
-            model: self.settings.model.clone(),
-            messages,
-            stream: Some(true),
-            stream_options: None,
-            max_tokens: None,
-            max_completion_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop: None,
-            tools: Some(tools),
-            tool_choice: None,
-            parallel_tool_calls: None,
-            user: None,
-            extra: Default::default(),
-        }
+        let mut request = ChatRequest::new(self.settings.model.clone(), messages);
+        request.stream = Some(true);
+        request.tools = Some(tools::declarations(false));
+        request
     }
 
     /// Streams an answer into the turn, saving the draft as it grows.

@@ -37,6 +37,26 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
+    /// A request of `messages` to `model`, every option left to the provider's default.
+    pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
+        Self {
+            model: model.into(),
+            messages,
+            stream: None,
+            stream_options: None,
+            max_tokens: None,
+            max_completion_tokens: None,
+            temperature: None,
+            top_p: None,
+            stop: None,
+            tools: None,
+            tool_choice: None,
+            parallel_tool_calls: None,
+            user: None,
+            extra: Extra::new(),
+        }
+    }
+
     /// Whether the client asked for a streamed answer.
     pub fn is_stream(&self) -> bool {
         self.stream == Some(true)

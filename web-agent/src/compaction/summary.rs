@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use ferry_core::wire::{ChatRequest, Content, ContentPart, Extra, Message, Role};
+use ferry_core::wire::{ChatRequest, Content, ContentPart, Message, Role};
 
 use super::{Compaction, Entry};
 
@@ -66,25 +66,15 @@ pub fn summary_request(
         Some(_) => UPDATE_SUMMARY_TASK,
         None => NEW_SUMMARY_TASK,
     });
-    ChatRequest {
-        model: model.to_owned(),
-        messages: vec![
+    let mut request = ChatRequest::new(
+        model,
+        vec![
             Message::text(Role::System, SUMMARIZER_PROMPT),
             Message::text(Role::User, prompt),
         ],
-        stream: Some(false),
-        stream_options: None,
-        max_tokens: None,
-        max_completion_tokens: None,
-        temperature: None,
-        top_p: None,
-        stop: None,
-        tools: None,
-        tool_choice: None,
-        parallel_tool_calls: None,
-        user: None,
-        extra: Extra::new(),
-    }
+    );
+    request.stream = Some(false);
+    request
 }
 
 /// The entries as plain text for the summarizer, tool calls and results included.

@@ -5,10 +5,10 @@
 use ferry_core::adapter::AnswerContext;
 use ferry_core::wire::ChatRequest;
 
-use super::{CallFailure, Clock, Runtime, estimate_tokens, refusal};
+use super::{CallFailure, Clock, Runtime, estimate_tokens};
 use crate::compaction::{self, Budget, Compaction, Entry, Policy};
 use crate::protocol::{ErrorKind, Event};
-use crate::routing::{self, Credentials, Failure, Routing, Way};
+use crate::routing::Way;
 use crate::seams::Vault;
 use crate::store::{CompactionRecord, Store};
 use crate::transport::{self, Transport};
@@ -85,77 +85,35 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
 
     /// One non-streaming model call, routed like any other: the answer's text.
     pub(super) async fn complete(&self, request: ChatRequest) -> Result<String, CallFailure> {
-        let provider = self.settings.provider;
-        let key = self.keys.get(&provider).cloned().ok_or(CallFailure {
-            kind: ErrorKind::MissingKey,
-            message: format!("no key for {provider}"),
-        })?;
-        let routing = Routing {
-            proxy_url: self.settings.proxy_url.clone(),
-            always_proxy: self.settings.always_proxy,
-        };
-        let credentials = Credentials {
-            key: &key,
-            access_token: self.access_token.as_deref(),
-        };
-        let mut failure = CallFailure {
-            kind: ErrorKind::Upstream,
-            message: format!("no way to reach {provider}"),
-        };
-        for way in routing::ways(provider, &routing) {
-            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
-                .map_err(|e| CallFailure {
-                kind: ErrorKind::InvalidRequest,
+        let (way, mut answer) = self.first_answer(&request).await?;
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .map_err(|e| CallFailure {
+                kind: ErrorKind::Offline,
                 message: e.to_string(),
             })?;
-            let mut answer = match self.transport.send(&call).await {
-                Ok(answer) => answer,
-                Err(e) => {
-                    failure = CallFailure {
-                        kind: ErrorKind::Offline,
-                        message: e.to_string(),
-                    };
-                    continue;
-                }
-            };
-            let body = transport::read_all(&mut answer.body)
-                .await
-                .map_err(|e| CallFailure {
-                    kind: ErrorKind::Offline,
-                    message: e.to_string(),
-                })?;
-            if answer.status >= 400 {
-                failure = refusal(answer.status, answer.retry_after_secs, &body, &key);
-                if routing::try_next_way(Failure::Status(answer.status)) {
-                    continue;
-                }
-                return Err(failure);
-            }
-            let openai = match way {
-                Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
-                Way::Direct => ferry_core::adapter::chat_response(
-                    &AnswerContext {
-                        provider,
-                        model: request.model.clone(),
-                        created: 0,
-                    },
-                    &body,
-                )
-                .map_err(|e| CallFailure {
-                    kind: ErrorKind::Upstream,
-                    message: e.to_string(),
-                })?,
-            };
-            let text = serde_json::from_str::<serde_json::Value>(&openai)
-                .ok()
-                .and_then(|v| {
-                    v.pointer("/choices/0/message/content")?
-                        .as_str()
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
-            return Ok(text);
-        }
-        Err(failure)
+        let openai = match way {
+            Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
+            Way::Direct => ferry_core::adapter::chat_response(
+                &AnswerContext {
+                    provider: self.settings.provider,
+                    model: request.model.clone(),
+                    created: 0,
+                },
+                &body,
+            )
+            .map_err(|e| CallFailure {
+                kind: ErrorKind::Upstream,
+                message: e.to_string(),
+            })?,
+        };
+        Ok(serde_json::from_str::<serde_json::Value>(&openai)
+            .ok()
+            .and_then(|v| {
+                v.pointer("/choices/0/message/content")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default())
     }
 }
