@@ -248,9 +248,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 }
                 Err(_) => Err(ErrorKind::InvalidRequest),
             },
-            Command::Regenerate { .. } | Command::EditAndResend { .. } => {
-                Err(ErrorKind::InvalidRequest)
-            }
+            Command::Regenerate { session } => self.regenerate(session, emit).await,
+            Command::EditAndResend {
+                session,
+                message,
+                text,
+            } => self.edit_and_resend(session, &message, text, emit).await,
         };
         if let Err(kind) = outcome {
             emit(Event::Error {
@@ -302,11 +305,83 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         let first = history.is_empty().then_some(text.as_str());
         self.touch(&session, first).await?;
         let user = Message::text(Role::User, text);
-        let user_id = self.clock.new_id();
         let seq = history.last().map_or(0, |m| m.seq + 1);
-        self.save(&session, user_id.clone(), seq, &user, false, emit)
+        self.save(&session, self.clock.new_id(), seq, &user, false, emit)
             .await?;
-        let mut entries: Vec<Entry> = history
+        self.answer(session, emit).await
+    }
+
+    /// Answers the last user message again: what followed it is replaced.
+    async fn regenerate(
+        &mut self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let history = self
+            .store
+            .messages(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let last_user = history
+            .iter()
+            .rposition(|m| m.message.role == Role::User)
+            .ok_or(ErrorKind::InvalidRequest)?;
+        self.truncate_after(&history, last_user).await?;
+        self.answer(session, emit).await
+    }
+
+    /// Replaces a user message's text and answers it anew: what followed it is replaced.
+    async fn edit_and_resend(
+        &mut self,
+        session: SessionId,
+        message: &str,
+        text: String,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let history = self
+            .store
+            .messages(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let at = history
+            .iter()
+            .position(|m| m.id == message && m.message.role == Role::User)
+            .ok_or(ErrorKind::InvalidRequest)?;
+        let mut edited = history[at].clone();
+        edited.message = Message::text(Role::User, text);
+        self.store
+            .put_message(&edited)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        self.truncate_after(&history, at).await?;
+        self.answer(session, emit).await
+    }
+
+    async fn truncate_after(
+        &self,
+        history: &[StoredMessage],
+        keep_through: usize,
+    ) -> Result<(), ErrorKind> {
+        for later in history.iter().skip(keep_through + 1) {
+            self.store
+                .delete_message(&later.id)
+                .await
+                .map_err(|_| ErrorKind::Storage)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a turn answering the session as stored (its last message is the user's).
+    async fn answer(
+        &mut self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let entries: Vec<Entry> = self
+            .store
+            .messages(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?
             .into_iter()
             .map(|m| Entry {
                 tokens: estimate_tokens(&m.message),
@@ -314,11 +389,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 message: m.message,
             })
             .collect();
-        entries.push(Entry {
-            tokens: estimate_tokens(&user),
-            id: user_id,
-            message: user,
-        });
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
         let context = compaction::context(system, &entries, compaction.as_ref());

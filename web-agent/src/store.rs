@@ -74,6 +74,8 @@ pub trait Store {
     async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError>;
     /// The session's messages in order.
     async fn messages(&self, session: &str) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Removes one message (an answer being regenerated, what follows an edited question).
+    async fn delete_message(&self, id: &str) -> Result<(), StoreError>;
     async fn put_note(&self, note: &Note) -> Result<(), StoreError>;
     async fn notes(&self) -> Result<Vec<Note>, StoreError>;
     async fn delete_note(&self, id: &str) -> Result<(), StoreError>;
@@ -227,6 +229,10 @@ impl Store for MemoryStore {
             .collect();
         messages.sort_by_key(|m| m.seq);
         Ok(messages)
+    }
+    async fn delete_message(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().messages.remove(id);
+        Ok(())
     }
     async fn put_note(&self, note: &Note) -> Result<(), StoreError> {
         let mut inner = self.inner.borrow_mut();

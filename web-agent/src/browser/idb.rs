@@ -232,6 +232,10 @@ impl Store for IdbStore {
         Ok(messages)
     }
 
+    async fn delete_message(&self, id: &str) -> Result<(), StoreError> {
+        self.delete(MESSAGES, id.to_owned()).await
+    }
+
     async fn put_note(&self, note: &Note) -> Result<(), StoreError> {
         self.put(NOTES, note).await
     }

@@ -648,3 +648,70 @@ fn direct_calls_log_their_usage_for_the_signed_in_user_and_lose_none_offline() {
     drop(sent);
     assert!(run(rt.store().outbox()).unwrap().is_empty());
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn regenerate_and_edit_replace_what_followed() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "first"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "question");
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "second"})), "[DONE]"],
+    );
+    command(
+        &mut rt,
+        Command::Regenerate {
+            session: "s".into(),
+        },
+    );
+    let texts: Vec<String> = stored_texts(&rt, "s")
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    assert_eq!(texts, ["question", "second"]);
+    // The regenerated call saw the question, not the old answer.
+    let body: serde_json::Value =
+        serde_json::from_str(transport.sent.borrow()[1].body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body["messages"].as_array().unwrap().last().unwrap()["content"],
+        "question"
+    );
+
+    let question = run(rt.store().messages("s")).unwrap()[0].id.clone();
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "third"})), "[DONE]"],
+    );
+    command(
+        &mut rt,
+        Command::EditAndResend {
+            session: "s".into(),
+            message: question,
+            text: "better question".into(),
+        },
+    );
+    let texts: Vec<String> = stored_texts(&rt, "s")
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    assert_eq!(texts, ["better question", "third"]);
+    let refused = command(
+        &mut rt,
+        Command::EditAndResend {
+            session: "s".into(),
+            message: "nope".into(),
+            text: "x".into(),
+        },
+    );
+    assert!(matches!(
+        refused[0],
+        Event::Error {
+            kind: ErrorKind::InvalidRequest,
+            ..
+        }
+    ));
+}
