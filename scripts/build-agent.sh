@@ -11,3 +11,11 @@ wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/release
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/web_agent_bg.wasm" -o "$out/web_agent_bg.wasm"
+
+# The tokenizer: its own wasm module, loaded by a Web Worker on first need.
+cargo build --release --target wasm32-unknown-unknown -p ferry-tokenizer
+wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/release/ferry_tokenizer.wasm
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$out/ferry_tokenizer_bg.wasm" -o "$out/ferry_tokenizer_bg.wasm"
+cp web-agent/tokenizer-worker.js "$out/"

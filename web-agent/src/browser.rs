@@ -4,5 +4,6 @@
 pub mod api;
 pub mod clock;
 pub mod idb;
+pub mod tokenizer;
 pub mod transport;
 pub mod vault;

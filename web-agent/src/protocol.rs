@@ -69,6 +69,13 @@ pub enum Command {
     Import {
         document: String,
     },
+    /// Count the tokens the session's next request would send, and the draft's.
+    CountTokens {
+        #[serde(default)]
+        session: Option<SessionId>,
+        #[serde(default)]
+        draft: String,
+    },
 }
 
 /// What the agent tells the UI.
@@ -136,6 +143,14 @@ pub enum Event {
         sessions: usize,
         messages: usize,
         notes: usize,
+    },
+    /// Tokens of the session's next request (system prompt, summary, messages) and of the
+    /// draft; `exact` once the model's tokenizer has counted them, else estimates.
+    TokenCount {
+        session: Option<SessionId>,
+        conversation: u64,
+        draft: u64,
+        exact: bool,
     },
 }
 

@@ -13,13 +13,14 @@ use ferry_core::{ProviderId, ProxyError};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Effect, Input, Turn};
-use crate::compaction::{self, Entry};
+use crate::compaction;
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
-use crate::seams::Vault;
+use crate::seams::{Estimate, Tokenizer, Vault};
 use crate::store::{KeyRecord, Store, StoredMessage};
 use crate::tools;
 use crate::transport::{self, Answer, Body, Transport};
+use tokens::TokenCounts;
 
 /// A partial answer is saved at most this often while it streams.
 const DRAFT_SAVE_INTERVAL_MS: u64 = 250;
@@ -79,18 +80,6 @@ fn default_keep_recent() -> u64 {
     compaction::Policy::default().keep_recent_tokens
 }
 
-/// A cheap token count: about four characters a token, plus a few for the message's frame.
-/// (An exact tokenizer can replace it without changing anything else.)
-pub fn estimate_tokens(message: &Message) -> u64 {
-    let calls: usize = message
-        .tool_calls
-        .iter()
-        .flatten()
-        .map(|c| c.function.name.len() + c.function.arguments.len())
-        .sum();
-    ((message.text_content().chars().count() + calls) as u64).div_ceil(4) + 4
-}
-
 /// Lets the UI stop the turn in progress from outside the running command.
 #[derive(Debug, Clone, Default)]
 pub struct StopHandle(Rc<Cell<bool>>);
@@ -119,11 +108,12 @@ struct Draft {
     saved_ms: u64,
 }
 
-pub struct Runtime<T, S, V, C> {
+pub struct Runtime<T, S, V, C, K = Estimate> {
     transport: T,
     store: S,
     vault: V,
     clock: C,
+    tokens: TokenCounts<K>,
     settings: Settings,
     /// Provider keys in memory: unsealed at start, or never stored ("don't save key").
     keys: BTreeMap<ProviderId, String>,
@@ -135,17 +125,37 @@ pub struct Runtime<T, S, V, C> {
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+    /// A runtime that estimates token counts; see [`Runtime::with_tokenizer`].
     pub fn new(transport: T, store: S, vault: V, clock: C, settings: Settings) -> Self {
         Self {
             transport,
             store,
             vault,
             clock,
+            tokens: TokenCounts::new(Estimate),
             settings,
             keys: BTreeMap::new(),
             access_token: None,
             stop: StopHandle::default(),
             failed: None,
+        }
+    }
+}
+
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
+    /// Counts tokens exactly with `tokenizer` where the model's encoding is known.
+    pub fn with_tokenizer<K2: Tokenizer>(self, tokenizer: K2) -> Runtime<T, S, V, C, K2> {
+        Runtime {
+            transport: self.transport,
+            store: self.store,
+            vault: self.vault,
+            clock: self.clock,
+            tokens: TokenCounts::new(tokenizer),
+            settings: self.settings,
+            keys: self.keys,
+            access_token: self.access_token,
+            stop: self.stop,
+            failed: self.failed,
         }
     }
 
@@ -249,6 +259,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
                 Err(_) => Err(ErrorKind::InvalidRequest),
             },
             Command::Regenerate { session } => self.regenerate(session, emit).await,
+            Command::CountTokens { session, draft } => {
+                self.count_tokens(session, &draft, emit).await
+            }
             Command::EditAndResend {
                 session,
                 message,
@@ -377,18 +390,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
         session: SessionId,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let entries: Vec<Entry> = self
+        let stored = self
             .store
             .messages(&session)
             .await
-            .map_err(|_| ErrorKind::Storage)?
-            .into_iter()
-            .map(|m| Entry {
-                tokens: estimate_tokens(&m.message),
-                id: m.id,
-                message: m.message,
-            })
-            .collect();
+            .map_err(|_| ErrorKind::Storage)?;
+        let entries = self.entries(stored).await;
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
         let context = compaction::context(system, &entries, compaction.as_ref());
@@ -725,6 +732,7 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
 mod compact;
 mod direct_usage;
 mod sessions;
+mod tokens;
 mod tool_calls;
 
 pub use self::sessions::auto_title;

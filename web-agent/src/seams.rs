@@ -3,6 +3,7 @@
 //!
 //! The traits are `?Send`: in the browser everything runs on one thread.
 
+use ferry_core::tokens::Encoding;
 use serde::{Deserialize, Serialize};
 
 /// A secret sealed with AES-GCM: what is stored instead of a provider key.
@@ -33,4 +34,35 @@ pub enum VaultError {
 pub trait Vault {
     async fn seal(&self, plaintext: &str) -> Result<Sealed, VaultError>;
     async fn open(&self, sealed: &Sealed) -> Result<String, VaultError>;
+}
+
+/// Exact token counts, from a tokenizer that loads lazily and off the main thread.
+#[allow(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
+pub trait Tokenizer {
+    /// The tokens of each text in `encoding`, or `None` while that encoding is not loaded
+    /// (asking starts the loading) or cannot be: the caller estimates meanwhile.
+    async fn count(&self, encoding: Encoding, texts: &[&str]) -> Option<Vec<u64>>;
+}
+
+/// No tokenizer: every count is an estimate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Estimate;
+
+impl Tokenizer for Estimate {
+    async fn count(&self, _: Encoding, _: &[&str]) -> Option<Vec<u64>> {
+        None
+    }
+}
+
+/// An optional tokenizer: estimates when absent.
+impl<K: Tokenizer> Tokenizer for Option<K> {
+    async fn count(&self, encoding: Encoding, texts: &[&str]) -> Option<Vec<u64>> {
+        match self {
+            Some(tokenizer) => tokenizer.count(encoding, texts).await,
+            None => None,
+        }
+    }
 }

@@ -41,11 +41,14 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applic
 
 /**
  * Serves `routes` (path → { type, body }) and files under `mounts` (URL prefix → directory)
- * on 127.0.0.1 — a secure context, as IndexedDB and Web Crypto need.
+ * on 127.0.0.1 — a secure context, as IndexedDB and Web Crypto need. `requested` lists the
+ * paths asked for.
  */
 export async function startStatic({ routes = {}, mounts = {} } = {}) {
+  const requested = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://static.invalid');
+    requested.push(url.pathname);
     const route = routes[url.pathname];
     if (route) {
       res.writeHead(200, { 'content-type': route.type }).end(route.body);
@@ -65,5 +68,10 @@ export async function startStatic({ routes = {}, mounts = {} } = {}) {
     res.writeHead(404).end();
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** Paths requested so far, in order. */
+    requested,
+    stop: () => new Promise((r) => server.close(r)),
+  };
 }

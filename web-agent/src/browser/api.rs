@@ -19,13 +19,15 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::clock::BrowserClock;
 use super::idb::IdbStore;
+use super::tokenizer::WorkerTokenizer;
 use super::transport::FetchTransport;
 use super::vault::WebVault;
 use crate::protocol::{Command, Event};
 use crate::runtime::{Runtime, Settings, StopHandle};
 use crate::store::Store;
 
-type BrowserRuntime = Runtime<FetchTransport, IdbStore, WebVault, BrowserClock>;
+type BrowserRuntime =
+    Runtime<FetchTransport, IdbStore, WebVault, BrowserClock, Option<WorkerTokenizer>>;
 
 fn js_error(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
@@ -38,14 +40,21 @@ pub struct Agent {
 }
 
 /// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
+/// `tokenizer_url` is the URL of `tokenizer-worker.js`, started on the first count with an
+/// OpenAI model; without it, token counts are estimates.
 #[wasm_bindgen(js_name = openAgent)]
-pub async fn open_agent(db: String, settings: String) -> Result<Agent, JsValue> {
+pub async fn open_agent(
+    db: String,
+    settings: String,
+    tokenizer_url: Option<String>,
+) -> Result<Agent, JsValue> {
     let settings: Settings = serde_json::from_str(&settings).map_err(js_error)?;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
     let vault = WebVault::device().await.map_err(js_error)?;
     // Best effort: the browser may decline to keep data under storage pressure.
     IdbStore::request_persistence().await;
-    let mut runtime = Runtime::new(FetchTransport, store, vault, BrowserClock, settings);
+    let mut runtime = Runtime::new(FetchTransport, store, vault, BrowserClock, settings)
+        .with_tokenizer(tokenizer_url.map(WorkerTokenizer::new));
     runtime
         .unlock()
         .await

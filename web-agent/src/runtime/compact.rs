@@ -5,15 +5,15 @@
 use ferry_core::adapter::AnswerContext;
 use ferry_core::wire::ChatRequest;
 
-use super::{CallFailure, Clock, Runtime, estimate_tokens};
+use super::{CallFailure, Clock, Runtime};
 use crate::compaction::{self, Budget, Compaction, Entry, Policy};
 use crate::protocol::{ErrorKind, Event};
 use crate::routing::Way;
-use crate::seams::Vault;
+use crate::seams::{Tokenizer, Vault};
 use crate::store::{CompactionRecord, Store};
 use crate::transport::{self, Transport};
 
-impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// The session's compaction for this turn: the stored one, or a new one when the
     /// context would pass the budget. A summary that cannot be had after the policy's
     /// attempts is reported, and the turn goes on with the full context.
@@ -37,9 +37,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             ..Policy::default()
         };
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
-        let sent: u64 = compaction::context(system, entries, previous.as_ref())
+        let context = compaction::context(system, entries, previous.as_ref());
+        let sent: u64 = self
+            .count_messages(&context.iter().collect::<Vec<_>>())
+            .await
+            .0
             .iter()
-            .map(estimate_tokens)
             .sum();
         if !compaction::needs_compaction(sent, &budget, &policy) {
             return Ok(previous);

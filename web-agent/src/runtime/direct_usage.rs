@@ -12,7 +12,7 @@ use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
 
 use super::{Clock, Runtime};
-use crate::seams::Vault;
+use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
 use crate::transport::{self, Transport};
 
@@ -25,7 +25,7 @@ pub fn token_subject(token: &str) -> Option<String> {
     claims.get("sub")?.as_str().map(str::to_owned)
 }
 
-impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Queues the row of a direct call, when the user is signed in to a Supabase project.
     pub(super) async fn record_direct(&self, usage: Option<Usage>, started_ms: u64) {
         let (Some(_), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {

@@ -2,7 +2,7 @@
 
 use super::{Clock, Runtime};
 use crate::protocol::{ErrorKind, Event, SessionId};
-use crate::seams::Vault;
+use crate::seams::{Tokenizer, Vault};
 use crate::store::{Session, Store};
 use crate::transport::Transport;
 
@@ -27,7 +27,7 @@ pub fn auto_title(text: &str) -> String {
     }
 }
 
-impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// A new, empty session; returns its id.
     pub async fn new_session(&self) -> Result<SessionId, ErrorKind> {
         let now = self.clock.now_ms();

@@ -715,3 +715,139 @@ fn regenerate_and_edit_replace_what_followed() {
         }
     ));
 }
+
+/// Counts words once "loaded"; records every batch it was asked to count.
+#[derive(Default)]
+struct WordTokenizer {
+    ready: Cell<bool>,
+    asked: RefCell<Vec<usize>>,
+}
+
+impl crate::seams::Tokenizer for &WordTokenizer {
+    async fn count(&self, _: ferry_core::tokens::Encoding, texts: &[&str]) -> Option<Vec<u64>> {
+        if !self.ready.get() {
+            return None;
+        }
+        self.asked.borrow_mut().push(texts.len());
+        Some(
+            texts
+                .iter()
+                .map(|t| t.split_whitespace().count() as u64)
+                .collect(),
+        )
+    }
+}
+
+fn token_count(events: &[Event]) -> (u64, u64, bool) {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::TokenCount {
+                conversation,
+                draft,
+                exact,
+                ..
+            } => Some((*conversation, *draft, *exact)),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn counts_are_estimates_until_the_tokenizer_is_ready_then_exact_and_cached() {
+    let transport = FakeTransport::default();
+    let tokenizer = WordTokenizer::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi).with_tokenizer(&tokenizer);
+    rt.settings.model = "gpt-4o-mini".into();
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "four words of answer"})),
+            "[DONE]",
+        ],
+    );
+    run(rt.handle(
+        Command::SendMessage {
+            session: "s".into(),
+            text: "two words".into(),
+        },
+        &mut |_| {},
+    ));
+    let count = |rt: &mut Runtime<_, _, _, _, _>| {
+        let mut events = Vec::new();
+        run(rt.handle(
+            Command::CountTokens {
+                session: Some("s".into()),
+                draft: "one two three".into(),
+            },
+            &mut |e| events.push(e),
+        ));
+        token_count(&events)
+    };
+    // Not loaded: 13 characters estimate to 4 tokens.
+    let (_, draft, exact) = count(&mut rt);
+    assert_eq!((draft, exact), (4, false));
+
+    tokenizer.ready.set(true);
+    let (conversation, draft, exact) = count(&mut rt);
+    // "Be brief." + "two words" + "four words of answer", each with its frame.
+    assert_eq!((conversation, draft, exact), (2 + 2 + 4 + 3 * 4, 3, true));
+    let batches = tokenizer.asked.borrow().len();
+
+    // Counted once: asking again sends nothing new to the tokenizer.
+    assert_eq!(count(&mut rt), (20, 3, true));
+    assert_eq!(tokenizer.asked.borrow().len(), batches);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn exact_counts_decide_when_to_compact() {
+    let transport = FakeTransport::default();
+    let tokenizer = WordTokenizer {
+        ready: Cell::new(true),
+        ..WordTokenizer::default()
+    };
+    let mut rt = runtime(&transport, ProviderId::OpenAi).with_tokenizer(&tokenizer);
+    rt.settings.model = "gpt-4o".into();
+    rt.settings.context_window = 120;
+    rt.settings.answer_reserve = 0;
+    rt.settings.keep_recent_tokens = 20;
+    // One-letter words: a token each for the tokenizer, half a token by the estimate.
+    // Two turns of 2 × 24 words stay under 90 % of 120; the estimate would never get there.
+    let words = "a ".repeat(20);
+    for i in 0..2 {
+        transport.answer(
+            200,
+            &[
+                &chunk(serde_json::json!({"content": format!("b {words}")})),
+                "[DONE]",
+            ],
+        );
+        run(rt.handle(
+            Command::SendMessage {
+                session: "s".into(),
+                text: format!("q{i} {words}"),
+            },
+            &mut |_| {},
+        ));
+    }
+    assert_eq!(transport.sent.borrow().len(), 2, "no compaction yet");
+    let summary = serde_json::json!({"id": "x", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "## Goal\nQ."}, "finish_reason": "stop"}]});
+    transport.json(200, None, &summary.to_string());
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "ok"})), "[DONE]"],
+    );
+    let mut events = Vec::new();
+    run(rt.handle(
+        Command::SendMessage {
+            session: "s".into(),
+            text: format!("q2 {words}"),
+        },
+        &mut |e| events.push(e),
+    ));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Compacted { .. })),
+        "{events:?}"
+    );
+}

@@ -5,12 +5,12 @@ use serde::Deserialize;
 
 use super::{Clock, PAGE_CHARS, Runtime};
 use crate::memory::{self, Note};
-use crate::seams::Vault;
+use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
 use crate::tools::{self, ToolRequest};
 use crate::transport::{self, Transport};
 
-impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Runs one tool; `Err` carries the message the model reads.
     pub(super) async fn run_tool(&self, name: &str, arguments: &str) -> Result<String, String> {
         let storage = |e: crate::store::StoreError| e.to_string();
