@@ -19,8 +19,15 @@ cargo lint
 cargo lint-wasm
 say "unit tests (native)"
 cargo test-unit
-say "core tests (wasm32)"
-cargo test-wasm
+say "wasm32 tests (core, tokenizer, agent; the agent's in headless Chromium)"
+# The fetch transport's tests stream from a loopback SSE server.
+sse_urls=$(mktemp)
+node web-agent/tests/support/sse-server.mjs >"$sse_urls" &
+sse_pid=$!
+trap 'kill "$sse_pid" 2>/dev/null || true; rm -f "$sse_urls"' EXIT
+until [ "$(wc -l <"$sse_urls")" -ge 2 ]; do sleep 0.1; done
+FERRY_SSE_SERVER=$(sed -n 1p "$sse_urls") FERRY_CLOSED_URL=$(sed -n 2p "$sse_urls") cargo test-wasm
+kill "$sse_pid" 2>/dev/null || true
 say "database (Supabase migrations on PostgreSQL 15)"
 node --test --test-concurrency=1 tests/db/
 say "worker and browser-agent builds"

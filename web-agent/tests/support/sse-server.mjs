@@ -1,0 +1,52 @@
+// A loopback server for the browser tests of the fetch transport: it streams Server-Sent
+// Events with pauses between them, so a test can see that chunks arrive one by one.
+//
+//   node web-agent/tests/support/sse-server.mjs   → prints its URL, then a URL where nothing
+//                                                   listens; serves until killed
+//
+//   GET /events?n=N&gap=MS   N events `data: {"i":k}`, MS apart, then `data: [DONE]`
+//   GET /limited             429 with `Retry-After: 7` and a JSON error
+
+import http from 'node:http';
+
+const cors = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': '*',
+  'access-control-expose-headers': 'retry-after',
+};
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://loopback.invalid');
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, cors).end();
+    return;
+  }
+  if (url.pathname === '/events') {
+    const n = Number(url.searchParams.get('n') ?? 5);
+    const gap = Number(url.searchParams.get('gap') ?? 50);
+    res.writeHead(200, { ...cors, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (let i = 0; i < n; i++) {
+      res.write(`data: {"i":${i}}\n\n`);
+      await new Promise((r) => setTimeout(r, gap));
+    }
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  if (url.pathname === '/limited') {
+    res.writeHead(429, { ...cors, 'content-type': 'application/json', 'retry-after': '7' });
+    res.end('{"error":{"message":"slow down","code":"rate_limited"}}');
+    return;
+  }
+  res.writeHead(404, cors).end();
+});
+
+// A port that was free a moment ago and is closed again: for "nobody answers".
+const closed = http.createServer();
+await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+const closedPort = closed.address().port;
+await new Promise((r) => closed.close(r));
+
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`http://127.0.0.1:${server.address().port}`);
+  console.log(`http://127.0.0.1:${closedPort}`);
+});
