@@ -38,6 +38,13 @@ before(async () => {
   const settings = { provider: 'mistral', model: 'agent-1', system_prompt: 'You are Ferry.', proxy_url: worker.url };
   await page.evaluate(
     async ({ settings, key }) => {
+      // Headless Chromium decides persistence by its own heuristics; record that the agent
+      // asks, and grant it.
+      window.persistRequests = 0;
+      navigator.storage.persist = async () => {
+        window.persistRequests += 1;
+        return true;
+      };
       const module = await import('/pkg/web_agent.js');
       await module.default();
       window.agent = await module.openAgent('ferry-e2e', JSON.stringify(settings));
@@ -144,6 +151,27 @@ describe('an agent turn in the browser', () => {
     assert.ok(!last.includes('question 0'), 'the oldest turn went as a summary');
     assert.match(last, /summary/i);
     assert.match(last, /question 3/);
+  });
+
+  it('searches the web with the user\'s Brave key through the proxy', async () => {
+    const before = await turn('search for ferry');
+    assert.ok(!before.events.some((e) => e.type === 'tool_call_started'), 'no web_search without a search key');
+    await page.evaluate(() => window.run({ type: 'set_key', provider: 'brave', key: 'BSA-e2e-SEARCH', remember: true }));
+    const { events, messages } = await turn('search for ferry');
+    const finished = events.find((e) => e.type === 'tool_call_finished');
+    assert.equal(finished?.ok, true, JSON.stringify(events));
+    assert.match(finished.output, /ferry\.example\/docs/);
+    assert.match(messages.at(-1).message.content, /^Done: /);
+    const searched = mock.requests.filter((r) => r.path === '/brave/res/v1/web/search');
+    assert.equal(searched.at(-1).headers['x-subscription-token'], 'BSA-e2e-SEARCH');
+    const stored = await page.evaluate(async () => JSON.stringify(await readStore('ferry-e2e', 'keys')));
+    assert.match(stored, /"provider":"brave"/);
+    assert.ok(!stored.includes('BSA-e2e-SEARCH'), 'the search key is sealed too');
+  });
+
+  it('asks the browser to keep its data (persistent storage)', async () => {
+    assert.equal(await page.evaluate(() => window.persistRequests), 1);
+    assert.equal(await page.evaluate(() => window.agent.persistent), true);
   });
 
   it('keeps the key sealed in IndexedDB, never in plaintext', async () => {

@@ -1,11 +1,10 @@
 //! The boundary between the UI and the agent: [`Command`]s in, [`Event`]s out. The UI never
 //! touches storage or the network itself.
 
-use ferry_core::ProviderId;
 use ferry_core::wire::Usage;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Session, StoredMessage};
+use crate::store::{KeyOwner, Session, StoredMessage};
 
 pub type SessionId = String;
 pub type MessageId = String;
@@ -53,14 +52,15 @@ pub enum Command {
     SetSettings {
         settings: serde_json::Value,
     },
-    /// Store a provider key (encrypted), or keep it in memory only when `remember` is false.
+    /// Store a key (encrypted), or keep it in memory only when `remember` is false. The
+    /// owner is a provider (`"openai"`) or a search engine for `web_search` (`"brave"`).
     SetKey {
-        provider: ProviderId,
+        provider: KeyOwner,
         key: String,
         remember: bool,
     },
     ClearKey {
-        provider: ProviderId,
+        provider: KeyOwner,
     },
     /// Everything to one JSON document; keys only if asked for, and then encrypted.
     Export {

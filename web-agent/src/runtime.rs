@@ -17,7 +17,7 @@ use crate::compaction;
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::{Estimate, Tokenizer, Vault};
-use crate::store::{KeyRecord, Store, StoredMessage};
+use crate::store::{KeyOwner, KeyRecord, Store, StoredMessage};
 use crate::tools;
 use crate::transport::{self, Answer, Body, Transport};
 use tokens::TokenCounts;
@@ -116,7 +116,7 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     tokens: TokenCounts<K>,
     settings: Settings,
     /// Provider keys in memory: unsealed at start, or never stored ("don't save key").
-    keys: BTreeMap<ProviderId, String>,
+    keys: BTreeMap<KeyOwner, String>,
     /// The user's Supabase access token, when signed in.
     access_token: Option<String>,
     stop: StopHandle,
@@ -279,7 +279,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     async fn set_key(
         &mut self,
-        provider: ProviderId,
+        provider: KeyOwner,
         key: String,
         remember: bool,
     ) -> Result<(), ErrorKind> {
@@ -539,7 +539,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         request: &ChatRequest,
     ) -> Result<(Way, Answer<T::Body>), CallFailure> {
         let provider = self.settings.provider;
-        let key = self.keys.get(&provider).ok_or_else(|| CallFailure {
+        let key = self.keys.get(&provider.into()).ok_or_else(|| CallFailure {
             kind: ErrorKind::MissingKey,
             message: format!("no key for {provider}: add one in Settings"),
         })?;
@@ -613,7 +613,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     fn chat_request(&self, messages: Vec<Message>) -> ChatRequest {
         let mut request = ChatRequest::new(self.settings.model.clone(), messages);
         request.stream = Some(true);
-        request.tools = Some(tools::declarations(false));
+        request.tools = Some(tools::declarations(self.search_engine().is_some()));
         request
     }
 

@@ -6,6 +6,7 @@
 //! importing the same document twice leaves the store as importing it once.
 
 use ferry_core::ProviderId;
+use ferry_core::search::SearchEngine;
 use ferry_core::usage::UsageRecord;
 use ferry_core::wire::Message;
 use serde::{Deserialize, Serialize};
@@ -37,10 +38,34 @@ pub struct StoredMessage {
     pub created_ms: u64,
 }
 
-/// A provider key, sealed by the vault: never stored in plaintext.
+/// Whose key it is: a model provider's, or a search engine's (for `web_search`). Stored
+/// and sent as the plain name (`"openai"`, `"brave"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyOwner {
+    Provider(ProviderId),
+    Search(SearchEngine),
+}
+
+impl KeyOwner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider(provider) => provider.as_str(),
+            Self::Search(engine) => engine.as_str(),
+        }
+    }
+}
+
+impl From<ProviderId> for KeyOwner {
+    fn from(provider: ProviderId) -> Self {
+        Self::Provider(provider)
+    }
+}
+
+/// A key, sealed by the vault: never stored in plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
-    pub provider: ProviderId,
+    pub provider: KeyOwner,
     pub sealed: Sealed,
 }
 
@@ -81,7 +106,7 @@ pub trait Store {
     async fn delete_note(&self, id: &str) -> Result<(), StoreError>;
     async fn put_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
     async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
-    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError>;
+    async fn delete_key(&self, provider: KeyOwner) -> Result<(), StoreError>;
     async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError>;
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError>;
     async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError>;
@@ -192,7 +217,7 @@ struct Contents {
     sessions: std::collections::BTreeMap<String, Session>,
     messages: std::collections::BTreeMap<String, StoredMessage>,
     notes: std::collections::BTreeMap<String, Note>,
-    keys: std::collections::BTreeMap<ProviderId, KeyRecord>,
+    keys: std::collections::BTreeMap<KeyOwner, KeyRecord>,
     settings: Option<serde_json::Value>,
     compactions: std::collections::BTreeMap<String, Compaction>,
     outbox: std::collections::BTreeMap<String, UsageRecord>,
@@ -254,7 +279,7 @@ impl Store for MemoryStore {
     async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
         Ok(self.inner.borrow().keys.values().cloned().collect())
     }
-    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError> {
+    async fn delete_key(&self, provider: KeyOwner) -> Result<(), StoreError> {
         self.inner.borrow_mut().keys.remove(&provider);
         Ok(())
     }
@@ -371,7 +396,7 @@ pub mod conformance {
             .map_err(err)?;
         store
             .put_key(&KeyRecord {
-                provider: ProviderId::OpenAi,
+                provider: ProviderId::OpenAi.into(),
                 sealed: Sealed {
                     iv: "aXY=".into(),
                     ciphertext: "c2VhbGVk".into(),
@@ -449,7 +474,10 @@ pub mod conformance {
             return fail("deleting one session touched another");
         }
         store.delete_note("n1").await.map_err(err)?;
-        store.delete_key(ProviderId::OpenAi).await.map_err(err)?;
+        store
+            .delete_key(ProviderId::OpenAi.into())
+            .await
+            .map_err(err)?;
         if !store.notes().await.map_err(err)?.is_empty()
             || !store.keys().await.map_err(err)?.is_empty()
         {

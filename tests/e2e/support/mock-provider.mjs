@@ -780,7 +780,8 @@ function search(ctx, engine) {
 /**
  * The `agent` models: a tiny scripted agent for end-to-end turns of Ferry's own agent
  * (OpenAI format, streamed). After a tool result it answers `Done: <the result's start>`;
- * asked to "remember …" it calls `memory_save`; given a URL it calls `web_fetch`.
+ * asked to "remember …" it calls `memory_save`; asked to "search for …" it calls
+ * `web_search` if declared; given a URL it calls `web_fetch`.
  */
 function agentTurn(ctx, body) {
   const { res } = ctx;
@@ -801,6 +802,9 @@ function agentTurn(ctx, body) {
     write(res, chunk({}, 'stop'));
   } else if (/remember/i.test(said)) {
     write(res, call('memory_save', { text: said.replace(/^.*remember:?\s*/i, '') }));
+    write(res, chunk({}, 'tool_calls'));
+  } else if (/^search for /i.test(said) && body.tools?.some((t) => t.function?.name === 'web_search')) {
+    write(res, call('web_search', { query: said.replace(/^search for /i, ''), count: 2 }));
     write(res, chunk({}, 'tool_calls'));
   } else if (url) {
     write(res, call('web_fetch', { url }));

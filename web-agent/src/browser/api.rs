@@ -37,6 +37,7 @@ fn js_error(message: impl std::fmt::Display) -> JsValue {
 pub struct Agent {
     runtime: Rc<RefCell<BrowserRuntime>>,
     stop: StopHandle,
+    persistent: bool,
 }
 
 /// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
@@ -51,8 +52,8 @@ pub async fn open_agent(
     let settings: Settings = serde_json::from_str(&settings).map_err(js_error)?;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
     let vault = WebVault::device().await.map_err(js_error)?;
-    // Best effort: the browser may decline to keep data under storage pressure.
-    IdbStore::request_persistence().await;
+    // Best effort: the browser may still evict the data under storage pressure.
+    let persistent = IdbStore::request_persistence().await;
     let mut runtime = Runtime::new(FetchTransport, store, vault, BrowserClock, settings)
         .with_tokenizer(tokenizer_url.map(WorkerTokenizer::new));
     runtime
@@ -63,6 +64,7 @@ pub async fn open_agent(
     Ok(Agent {
         runtime: Rc::new(RefCell::new(runtime)),
         stop,
+        persistent,
     })
 }
 
@@ -85,6 +87,13 @@ impl Agent {
             runtime.handle(command, &mut emit).await;
             Ok(JsValue::UNDEFINED)
         })
+    }
+
+    /// Whether the browser granted persistent storage (asked for at open), so the data is
+    /// not evicted under storage pressure.
+    #[wasm_bindgen(getter)]
+    pub fn persistent(&self) -> bool {
+        self.persistent
     }
 
     /// Stops the turn in progress; what has arrived is kept.

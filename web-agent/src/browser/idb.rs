@@ -8,7 +8,6 @@
 //! 2. `compactions` (key `session`);
 //! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent.
 
-use ferry_core::ProviderId;
 use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
@@ -18,7 +17,9 @@ use serde::de::DeserializeOwned;
 
 use crate::compaction::Compaction;
 use crate::memory::Note;
-use crate::store::{CompactionRecord, KeyRecord, Session, Store, StoreError, StoredMessage};
+use crate::store::{
+    CompactionRecord, KeyOwner, KeyRecord, Session, Store, StoreError, StoredMessage,
+};
 
 /// The schema version this code writes.
 pub const VERSION: u32 = 3;
@@ -256,7 +257,7 @@ impl Store for IdbStore {
         self.all(KEYS).await
     }
 
-    async fn delete_key(&self, provider: ProviderId) -> Result<(), StoreError> {
+    async fn delete_key(&self, provider: KeyOwner) -> Result<(), StoreError> {
         self.delete(KEYS, provider.as_str().to_owned()).await
     }
 

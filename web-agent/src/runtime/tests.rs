@@ -10,7 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
 use crate::seams::{Sealed, VaultError};
-use crate::store::MemoryStore;
+use crate::store::{KeyOwner, MemoryStore};
 use crate::transport::{Answer, NetworkError};
 
 /// Every fake completes at once, so one poll runs a whole command.
@@ -157,7 +157,7 @@ fn runtime(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
     );
     run(rt.handle(
         Command::SetKey {
-            provider,
+            provider: provider.into(),
             key: KEY.into(),
             remember: true,
         },
@@ -365,7 +365,7 @@ fn keys_are_sealed_or_kept_in_memory_only_and_never_told() {
     assert!(!stored[0].sealed.ciphertext.contains(KEY));
     run(rt.handle(
         Command::SetKey {
-            provider: ProviderId::OpenAi,
+            provider: ProviderId::OpenAi.into(),
             key: KEY.into(),
             remember: false,
         },
@@ -850,4 +850,84 @@ fn exact_counts_decide_when_to_compact() {
         events.iter().any(|e| matches!(e, Event::Compacted { .. })),
         "{events:?}"
     );
+}
+
+fn declared_tools(request: &UpstreamRequest) -> Vec<String> {
+    let body: serde_json::Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+    body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn web_search_is_offered_once_a_search_key_is_set_and_goes_through_the_proxy() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Hi."})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hello");
+    assert!(!declared_tools(&transport.sent.borrow()[0]).contains(&"web_search".to_owned()));
+
+    let brave: KeyOwner = serde_json::from_str(r#""brave""#).unwrap();
+    assert_eq!(
+        brave,
+        KeyOwner::Search(ferry_core::search::SearchEngine::Brave)
+    );
+    run(rt.handle(
+        Command::SetKey {
+            provider: brave,
+            key: "BSA-search-key".into(),
+            remember: true,
+        },
+        &mut |_| {},
+    ));
+    let call = serde_json::json!({"tool_calls": [{"index": 0, "id": "call_s", "type": "function",
+        "function": {"name": "web_search", "arguments": "{\"query\":\"ferry rust\",\"count\":2}"}}]});
+    transport.answer(200, &[&chunk(call), "[DONE]"]);
+    transport.json(
+        200,
+        None,
+        r#"{"results":[{"title":"Ferry","url":"https://ferry.example/","snippet":"Bring your own key."}]}"#,
+    );
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "Found it."})),
+            "[DONE]",
+        ],
+    );
+    let events = send(&mut rt, "s", "search for ferry");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ToolCallFinished { ok: true, .. })),
+        "{events:?}"
+    );
+    let sent = transport.sent.borrow();
+    assert!(declared_tools(&sent[1]).contains(&"web_search".to_owned()));
+    let search = &sent[2];
+    assert_eq!(search.url, "https://proxy.test/v1/proxy/search");
+    let header = |name: &str| {
+        search
+            .headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("x-provider").as_deref(), Some("brave"));
+    assert_eq!(header("x-provider-key").as_deref(), Some("BSA-search-key"));
+    let body: serde_json::Value = serde_json::from_str(search.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({"query": "ferry rust", "count": 2}));
+    // The results went back to the model; the search key did not.
+    let last_call = sent[3].body.as_deref().unwrap();
+    assert!(last_call.contains("https://ferry.example/"));
+    assert!(!last_call.contains("BSA-search-key"));
+    // Stored sealed, like a provider key.
+    let keys = run(rt.store().keys()).unwrap();
+    assert!(keys.iter().any(|k| k.provider == brave));
 }

@@ -1,12 +1,13 @@
-//! The tools at work: memory in the store, web pages through the proxy.
+//! The tools at work: memory in the store, web pages and web search through the proxy.
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
+use ferry_core::search::{SearchEngine, SearchResults};
 use serde::Deserialize;
 
 use super::{Clock, PAGE_CHARS, Runtime};
 use crate::memory::{self, Note};
 use crate::seams::{Tokenizer, Vault};
-use crate::store::Store;
+use crate::store::{KeyOwner, Store};
 use crate::tools::{self, ToolRequest};
 use crate::transport::{self, Transport};
 
@@ -41,32 +42,69 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 Ok(format!("note {id} forgotten"))
             }
             ToolRequest::WebFetch { url } => self.web_fetch(&url).await,
-            ToolRequest::WebSearch { .. } => Err("web search is not set up".to_owned()),
+            ToolRequest::WebSearch { query, count } => self.web_search(&query, count).await,
         }
     }
 
-    pub(super) async fn web_fetch(&self, url: &str) -> Result<String, String> {
-        #[derive(Deserialize)]
-        struct Page {
-            url: String,
-            status: u16,
-            text: String,
+    /// The search engine `web_search` uses: the first with a key.
+    pub(super) fn search_engine(&self) -> Option<SearchEngine> {
+        SearchEngine::ALL
+            .into_iter()
+            .find(|&engine| self.keys.contains_key(&KeyOwner::Search(engine)))
+    }
+
+    async fn web_search(&self, query: &str, count: Option<u32>) -> Result<String, String> {
+        let engine = self
+            .search_engine()
+            .ok_or("web search needs a Brave or Tavily key: add one in Settings")?;
+        let key = self
+            .keys
+            .get(&KeyOwner::Search(engine))
+            .ok_or("web search needs a key")?;
+        let body = serde_json::json!({ "query": query, "count": count.unwrap_or(5).clamp(1, 10) });
+        let extra = [
+            ("x-provider", engine.as_str().to_owned()),
+            ("x-provider-key", key.clone()),
+        ];
+        let answer = self.proxy_tool("search", body, &extra).await?;
+        let found: SearchResults = serde_json::from_slice(&answer)
+            .map_err(|e| format!("unreadable search results: {e}"))?;
+        if found.results.is_empty() {
+            return Ok(format!("no results for {query:?}"));
         }
+        Ok(found
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{}. {}\n{}\n{}", i + 1, r.title, r.url, r.snippet))
+            .collect::<Vec<_>>()
+            .join("\n\n"))
+    }
+
+    /// Posts `body` to the proxy's `/v1/proxy/<route>`; the answer's body, or what the model
+    /// should read about the failure (never the key: the proxy never echoes it).
+    async fn proxy_tool(
+        &self,
+        route: &str,
+        body: serde_json::Value,
+        extra_headers: &[(&'static str, String)],
+    ) -> Result<Vec<u8>, String> {
         let proxy = self
             .settings
             .proxy_url
             .as_deref()
-            .ok_or("web fetch needs the proxy: set a proxy URL")?
+            .ok_or_else(|| format!("web {route} needs the proxy: set a proxy URL"))?
             .trim_end_matches('/');
         let mut headers = vec![("content-type", "application/json".to_owned())];
+        headers.extend(extra_headers.iter().cloned());
         if let Some(token) = &self.access_token {
             headers.push(("authorization", format!("Bearer {token}")));
         }
         let request = UpstreamRequest {
             method: HttpMethod::Post,
-            url: format!("{proxy}/v1/proxy/fetch"),
+            url: format!("{proxy}/v1/proxy/{route}"),
             headers,
-            body: Some(serde_json::json!({ "url": url }).to_string()),
+            body: Some(body.to_string()),
         };
         let mut answer = self
             .transport
@@ -78,11 +116,24 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .map_err(|e| e.to_string())?;
         if answer.status >= 400 {
             return Err(format!(
-                "web fetch failed ({}): {}",
+                "web {route} failed ({}): {}",
                 answer.status,
                 String::from_utf8_lossy(&body)
             ));
         }
+        Ok(body)
+    }
+
+    pub(super) async fn web_fetch(&self, url: &str) -> Result<String, String> {
+        #[derive(Deserialize)]
+        struct Page {
+            url: String,
+            status: u16,
+            text: String,
+        }
+        let body = self
+            .proxy_tool("fetch", serde_json::json!({ "url": url }), &[])
+            .await?;
         let page: Page =
             serde_json::from_slice(&body).map_err(|e| format!("unreadable page: {e}"))?;
         let text: String = page.text.chars().take(PAGE_CHARS).collect();
