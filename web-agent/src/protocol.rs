@@ -69,6 +69,11 @@ pub enum Command {
     Import {
         document: String,
     },
+    /// The user's Supabase access token after sign-in or refresh (`None`: signed out).
+    /// Usage rows waiting for a token are sent then.
+    SetAccessToken {
+        token: Option<String>,
+    },
     /// Count the tokens the session's next request would send, and the draft's.
     CountTokens {
         #[serde(default)]

@@ -30,6 +30,9 @@ pub struct Routing {
     /// The proxy's root, e.g. `https://ferry-proxy.example.workers.dev`; `None`: no proxy.
     pub proxy_url: Option<String>,
     pub always_proxy: bool,
+    /// Where direct calls go instead of the provider's own API: a local Ollama or LM
+    /// Studio, a compatible gateway. `None`: the registry's URL.
+    pub direct_base_url: Option<String>,
 }
 
 /// The ways to try, in order.
@@ -86,7 +89,12 @@ pub fn model_call(
         Way::Direct => {
             let target = Target {
                 provider,
-                base_url: provider.info().default_base_url,
+                base_url: routing
+                    .direct_base_url
+                    .as_deref()
+                    .map_or(provider.info().default_base_url, |url| {
+                        url.trim_end_matches('/')
+                    }),
                 key: credentials.key,
             };
             let mut call = adapter::chat_request(&target, request, model)?;
@@ -140,6 +148,7 @@ mod tests {
         Routing {
             proxy_url: proxy.then(|| "https://proxy.test/".to_owned()),
             always_proxy,
+            direct_base_url: None,
         }
     }
 
@@ -203,6 +212,27 @@ mod tests {
         // The access token is for the proxy only.
         assert_eq!(header("authorization"), None);
         assert!(call.body.unwrap().contains("\"max_tokens\":4096"));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn direct_calls_go_to_the_users_endpoint_when_set() {
+        let credentials = Credentials {
+            key: "k",
+            access_token: None,
+        };
+        let routing = Routing {
+            direct_base_url: Some("http://127.0.0.1:11434/v1/".to_owned()),
+            ..routing(false, false)
+        };
+        let call = model_call(
+            Way::Direct,
+            ProviderId::OpenAi,
+            request(),
+            credentials,
+            &routing,
+        )
+        .unwrap();
+        assert_eq!(call.url, "http://127.0.0.1:11434/v1/chat/completions");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -44,6 +44,10 @@ pub struct Settings {
     pub proxy_url: Option<String>,
     #[serde(default)]
     pub always_proxy: bool,
+    /// Where direct calls go instead of the provider's own API (a local Ollama, a
+    /// compatible gateway).
+    #[serde(default)]
+    pub provider_base_url: Option<String>,
     /// Model calls per user turn at most (tool rounds included).
     #[serde(default = "default_max_rounds")]
     pub max_rounds: u32,
@@ -259,6 +263,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 Err(_) => Err(ErrorKind::InvalidRequest),
             },
             Command::Regenerate { session } => self.regenerate(session, emit).await,
+            Command::SetAccessToken { token } => {
+                self.access_token = token;
+                // A fresh token is the moment to send what waited for one.
+                self.flush_usage().await;
+                Ok(())
+            }
             Command::CountTokens { session, draft } => {
                 self.count_tokens(session, &draft, emit).await
             }
@@ -546,6 +556,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let routing = Routing {
             proxy_url: self.settings.proxy_url.clone(),
             always_proxy: self.settings.always_proxy,
+            direct_base_url: self.settings.provider_base_url.clone(),
         };
         let credentials = Credentials {
             key,

@@ -93,6 +93,18 @@ export async function startMockProvider() {
   });
 
   async function handle(req, res) {
+    // The providers that take browser calls answer CORS; so does the mock, for all.
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     const raw = await readBody(req);
     const url = new URL(req.url, 'http://mock.invalid');
     const path = url.pathname;

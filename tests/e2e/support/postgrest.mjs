@@ -99,6 +99,16 @@ export async function startPostgrest({ db, jwtSecret }) {
   let port = 0;
   async function up() {
     server = http.createServer((req, res) => {
+      // Supabase's REST API answers browsers (the agent sends direct-call usage from one).
+      res.setHeader('access-control-allow-origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+        });
+        res.end();
+        return;
+      }
       handle(req, res).catch((err) => send(res, 500, { message: err.message }));
     });
     server.on('connection', (socket) => {

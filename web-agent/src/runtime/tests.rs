@@ -136,6 +136,7 @@ fn settings(provider: ProviderId) -> Settings {
         system_prompt: "Be brief.".into(),
         proxy_url: Some("https://proxy.test".into()),
         always_proxy: false,
+        provider_base_url: None,
         max_rounds: 4,
         context_window: 128_000,
         answer_reserve: 4_096,
