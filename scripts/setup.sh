@@ -45,6 +45,7 @@ fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 cargo_tool wasm-bindgen wasm-bindgen-cli "$bindgen_version"
 cargo_tool worker-build worker-build 0.8.7 --locked
+cargo_tool trunk trunk 0.21.14 --locked
 
 # Test-only: PostgreSQL 15 server binaries for tests/db (one throw-away cluster per test
 # file); Chromium and its driver for the browser tests (wasm-bindgen-test, Playwright).

@@ -7,7 +7,7 @@
 //! Crypto) sits behind narrow traits.
 
 pub mod agent;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
 pub mod memory;

@@ -1,9 +1,11 @@
 //! The boundary between the UI and the agent: [`Command`]s in, [`Event`]s out. The UI never
 //! touches storage or the network itself.
 
+use ferry_core::ProviderId;
 use ferry_core::wire::Usage;
 use serde::{Deserialize, Serialize};
 
+use crate::runtime::Settings;
 use crate::store::{KeyOwner, Session, StoredMessage};
 
 pub type SessionId = String;
@@ -68,6 +70,12 @@ pub enum Command {
     },
     Import {
         document: String,
+    },
+    /// The settings in force and the sessions: what a UI shows first.
+    Load,
+    /// The provider's models (the key's own list), via the way model calls take.
+    ListModels {
+        provider: ProviderId,
     },
     /// The user's Supabase access token after sign-in or refresh (`None`: signed out).
     /// Usage rows waiting for a token are sent then.
@@ -139,6 +147,20 @@ pub enum Event {
     SessionOpened {
         session: SessionId,
         messages: Vec<StoredMessage>,
+        /// After a compaction: the first message still sent verbatim (the older ones go
+        /// as a summary, and are all still here).
+        #[serde(default)]
+        first_kept: Option<MessageId>,
+    },
+    /// The settings in force and whose keys the agent holds (never the keys).
+    Ready {
+        settings: Settings,
+        keys: Vec<KeyOwner>,
+    },
+    /// A provider's models, for the Model picker.
+    Models {
+        provider: ProviderId,
+        models: Vec<String>,
     },
     /// Everything, as one JSON document (keys only if asked for, and sealed).
     Exported {

@@ -87,47 +87,105 @@ pub fn model_call(
     let model = request.model.clone();
     match way {
         Way::Direct => {
-            let target = Target {
-                provider,
-                base_url: routing
-                    .direct_base_url
-                    .as_deref()
-                    .map_or(provider.info().default_base_url, |url| {
-                        url.trim_end_matches('/')
-                    }),
-                key: credentials.key,
-            };
+            let target = direct_target(provider, credentials, routing);
             let mut call = adapter::chat_request(&target, request, model)?;
-            if provider == ProviderId::Anthropic {
-                call.headers
-                    .push((ANTHROPIC_BROWSER_HEADER, "true".to_owned()));
-            }
+            allow_browser(provider, &mut call);
             Ok(call)
         }
         Way::Proxy => {
-            let root = routing
-                .proxy_url
-                .as_deref()
-                .ok_or_else(|| ProxyError::invalid("no proxy URL is set"))?
-                .trim_end_matches('/');
             let body = serde_json::to_string(&request)
                 .map_err(|e| ProxyError::invalid(format!("cannot encode request: {e}")))?;
-            let mut headers = vec![
-                ("content-type", "application/json".to_owned()),
-                ("x-provider", provider.as_str().to_owned()),
-                ("x-provider-key", credentials.key.to_owned()),
-            ];
-            if let Some(token) = credentials.access_token {
-                headers.push(("authorization", format!("Bearer {token}")));
-            }
-            Ok(UpstreamRequest {
-                method: HttpMethod::Post,
-                url: format!("{root}/v1/proxy/chat/completions"),
-                headers,
-                body: Some(body),
-            })
+            proxy_call(
+                HttpMethod::Post,
+                "chat/completions",
+                Some(body),
+                provider,
+                credentials,
+                routing,
+            )
         }
     }
+}
+
+/// The request for the provider's model list, `way`. Direct answers are in the provider's
+/// format (`adapter::models_response` reads them); the proxy's are an OpenAI list.
+pub fn models_call(
+    way: Way,
+    provider: ProviderId,
+    credentials: Credentials<'_>,
+    routing: &Routing,
+) -> Result<UpstreamRequest, ProxyError> {
+    match way {
+        Way::Direct => {
+            let mut call = adapter::models_request(&direct_target(provider, credentials, routing));
+            allow_browser(provider, &mut call);
+            Ok(call)
+        }
+        Way::Proxy => proxy_call(
+            HttpMethod::Get,
+            "models",
+            None,
+            provider,
+            credentials,
+            routing,
+        ),
+    }
+}
+
+fn direct_target<'a>(
+    provider: ProviderId,
+    credentials: Credentials<'a>,
+    routing: &'a Routing,
+) -> Target<'a> {
+    Target {
+        provider,
+        base_url: routing
+            .direct_base_url
+            .as_deref()
+            .map_or(provider.info().default_base_url, |url| {
+                url.trim_end_matches('/')
+            }),
+        key: credentials.key,
+    }
+}
+
+/// Anthropic answers a browser only when asked to in this header.
+fn allow_browser(provider: ProviderId, call: &mut UpstreamRequest) {
+    if provider == ProviderId::Anthropic {
+        call.headers
+            .push((ANTHROPIC_BROWSER_HEADER, "true".to_owned()));
+    }
+}
+
+fn proxy_call(
+    method: HttpMethod,
+    route: &str,
+    body: Option<String>,
+    provider: ProviderId,
+    credentials: Credentials<'_>,
+    routing: &Routing,
+) -> Result<UpstreamRequest, ProxyError> {
+    let root = routing
+        .proxy_url
+        .as_deref()
+        .ok_or_else(|| ProxyError::invalid("no proxy URL is set"))?
+        .trim_end_matches('/');
+    let mut headers = vec![
+        ("x-provider", provider.as_str().to_owned()),
+        ("x-provider-key", credentials.key.to_owned()),
+    ];
+    if body.is_some() {
+        headers.push(("content-type", "application/json".to_owned()));
+    }
+    if let Some(token) = credentials.access_token {
+        headers.push(("authorization", format!("Bearer {token}")));
+    }
+    Ok(UpstreamRequest {
+        method,
+        url: format!("{root}/v1/proxy/{route}"),
+        headers,
+        body,
+    })
 }
 
 /// The wire format of the answer to a call made `way` to `provider`: proxy answers are

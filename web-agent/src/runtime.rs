@@ -197,13 +197,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::NewSession => self.new_session().await.map(|session| {
                 emit(Event::SessionCreated { session });
             }),
-            Command::OpenSession { session } => match self.store.messages(&session).await {
-                Ok(messages) => {
-                    emit(Event::SessionOpened { session, messages });
-                    Ok(())
-                }
-                Err(_) => Err(ErrorKind::Storage),
-            },
+            Command::OpenSession { session } => self.open_session(session, emit).await,
+            Command::Load => {
+                emit(Event::Ready {
+                    settings: self.settings.clone(),
+                    keys: self.keys.keys().copied().collect(),
+                });
+                self.list(None, emit).await
+            }
+            Command::ListModels { provider } => self.list_models(provider, emit).await,
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
             Command::DeleteSession { session } => {
                 let deleted = self.store.delete_session(&session).await;
@@ -742,6 +744,7 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
 
 mod compact;
 mod direct_usage;
+mod models;
 mod sessions;
 mod tokens;
 mod tool_calls;

@@ -1,6 +1,6 @@
 //! IndexedDB storage in headless Chromium: the same conformance checks as the in-memory
 //! store, and data surviving a reopen of the database.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![allow(clippy::unwrap_used, reason = "test code")]
 
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

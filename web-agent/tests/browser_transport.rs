@@ -2,7 +2,7 @@
 //! (`tests/support/sse-server.mjs`, started by `scripts/test.sh`, which passes its URL in
 //! `FERRY_SSE_SERVER` and a URL where nothing listens in `FERRY_CLOSED_URL`): Server-Sent Events arrive chunk by chunk as they are sent, not
 //! buffered; refusals keep their status and `Retry-After`; a closed port is a network error.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};

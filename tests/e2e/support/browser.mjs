@@ -37,7 +37,13 @@ export async function startBrowser() {
   };
 }
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.css': 'text/css',
+};
 
 /**
  * Serves `routes` (path → { type, body }) and files under `mounts` (URL prefix → directory)
@@ -56,7 +62,11 @@ export async function startStatic({ routes = {}, mounts = {} } = {}) {
     }
     for (const [prefix, dir] of Object.entries(mounts)) {
       if (!url.pathname.startsWith(prefix)) continue;
-      const file = path.join(dir, path.normalize(url.pathname.slice(prefix.length)).replace(/^(\.\.[/\\])+/, ''));
+      const rest = url.pathname.slice(prefix.length) || 'index.html';
+      const file = path.join(
+        dir,
+        path.normalize(rest.endsWith('/') ? `${rest}index.html` : rest).replace(/^(\.\.[/\\])+/, ''),
+      );
       try {
         const body = readFileSync(file);
         res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);

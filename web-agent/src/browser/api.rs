@@ -41,6 +41,7 @@ pub struct Agent {
 }
 
 /// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
+/// `settings` are the page's defaults; settings the user saved take their place.
 /// `tokenizer_url` is the URL of `tokenizer-worker.js`, started on the first count with an
 /// OpenAI model; without it, token counts are estimates.
 #[wasm_bindgen(js_name = openAgent)]
@@ -49,8 +50,13 @@ pub async fn open_agent(
     settings: String,
     tokenizer_url: Option<String>,
 ) -> Result<Agent, JsValue> {
-    let settings: Settings = serde_json::from_str(&settings).map_err(js_error)?;
+    let defaults: Settings = serde_json::from_str(&settings).map_err(js_error)?;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
+    // What the user saved wins over the page's defaults.
+    let settings = match store.settings().await {
+        Ok(Some(saved)) => serde_json::from_value(saved).unwrap_or(defaults),
+        _ => defaults,
+    };
     let vault = WebVault::device().await.map_err(js_error)?;
     // Best effort: the browser may still evict the data under storage pressure.
     let persistent = IdbStore::request_persistence().await;

@@ -45,6 +45,30 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// The sessions, newest first; with `query`, those whose title or messages contain it.
+    pub(super) async fn open_session(
+        &self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let messages = self
+            .store
+            .messages(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        let first_kept = self
+            .store
+            .compaction(&session)
+            .await
+            .map_err(|_| ErrorKind::Storage)?
+            .map(|c| c.first_kept);
+        emit(Event::SessionOpened {
+            session,
+            messages,
+            first_kept,
+        });
+        Ok(())
+    }
+
     pub(super) async fn list(
         &self,
         query: Option<&str>,

@@ -1,0 +1,95 @@
+// The chat: a pasted key, a streamed answer that grows as it arrives and survives a
+// reload; Stop keeps the partial answer; Regenerate and Edit-and-resend replace what
+// followed; Shift+Enter is a new line, Enter sends.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { KEY, startApp } from './support/app.mjs';
+
+let app;
+let ferry;
+before(async () => {
+  app = await startApp();
+  ferry = await app.page();
+  await ferry.open();
+  await ferry.configure({ model: 'slow-1' });
+});
+after(() => app?.stop());
+
+describe('chat', () => {
+  it('streams the answer token by token, and the conversation survives a reload', async () => {
+    await ferry.send('Count for me');
+    const answer = ferry.answers.last();
+    // The mock sends five words 300 ms apart: the first is shown before the last is sent.
+    await answer.getByText(/^one/).waitFor();
+    assert.doesNotMatch(await answer.innerText(), /five/);
+    await answer.getByText('one two three four five').waitFor();
+    await ferry.idle();
+    await ferry.screenshot('chat');
+
+    await ferry.page.reload();
+    await ferry.questions.getByText('Count for me').waitFor();
+    assert.match(await ferry.answers.last().innerText(), /one two three four five/);
+    // The request went through the proxy with the user's key.
+    const call = app.mock.requests.findLast((r) => r.path === '/openai/v1/chat/completions');
+    assert.equal(call.headers.authorization, `Bearer ${KEY}`);
+  });
+
+  it('Stop keeps the partial answer, marked stopped', async () => {
+    await ferry.send('Count again');
+    const answer = ferry.answers.last();
+    await answer.getByText(/^one two/).waitFor();
+    await ferry.button('Stop').click();
+    await ferry.idle();
+    await answer.getByText('Stopped').waitFor();
+    const partial = await answer.locator('.text').innerText();
+    assert.match(partial, /^one two/);
+    assert.doesNotMatch(partial, /five/);
+    await ferry.page.reload();
+    await ferry.questions.getByText('Count again').waitFor();
+    assert.match(await ferry.answers.last().innerText(), /^Ferry\s+one two/);
+  });
+
+  it('Esc stops a turn too', async () => {
+    await ferry.send('And once more');
+    await ferry.answers.last().getByText(/^one/).waitFor();
+    await ferry.page.keyboard.press('Escape');
+    await ferry.idle();
+    await ferry.answers.last().getByText('Stopped').waitFor();
+  });
+
+  it('Regenerate answers the last question again, in place of the old answer', async () => {
+    const before = await ferry.answers.count();
+    await ferry.button('Regenerate').click();
+    await ferry.answers.last().getByText('one two three four five').waitFor();
+    await ferry.idle();
+    assert.equal(await ferry.answers.count(), before);
+    assert.equal(await ferry.answers.last().getByText('Stopped').count(), 0);
+  });
+
+  it('Edit replaces a question and answers it anew; what followed it is gone', async () => {
+    const first = ferry.questions.first();
+    await first.getByRole('button', { name: 'Edit' }).click();
+    await first.getByRole('textbox', { name: 'Edit message' }).fill('Count, edited');
+    await first.getByRole('button', { name: 'Save and resend' }).click();
+    await ferry.answers.last().getByText('one two three four five').waitFor();
+    await ferry.idle();
+    assert.equal(await ferry.questions.count(), 1);
+    assert.equal(await ferry.answers.count(), 1);
+    await ferry.questions.getByText('Count, edited').waitFor();
+    const sent = app.mock.requests.findLast((r) => r.path === '/openai/v1/chat/completions');
+    assert.equal(sent.body.messages.at(-1).content, 'Count, edited');
+  });
+
+  it('Shift+Enter writes a new line; Enter sends', async () => {
+    await ferry.message.fill('line one');
+    await ferry.message.press('Shift+Enter');
+    await ferry.message.type('line two');
+    assert.equal(await ferry.message.inputValue(), 'line one\nline two');
+    await ferry.message.press('Enter');
+    await ferry.questions.last().getByText(/line one\s+line two/).waitFor();
+    await ferry.idle();
+    assert.equal(await ferry.message.inputValue(), '');
+  });
+});

@@ -1,0 +1,140 @@
+// The app as the tests drive it: the built app (target/web-ui-dist, from
+// scripts/build-ui.sh) served on loopback with a `ferry-config.json` pointing at the proxy
+// under `wrangler dev`, the loopback mock provider behind it, and headless Debian Chromium.
+// `FerryPage` is the page object: every control is found by its role and accessible name.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { startBrowser, startStatic } from '../../e2e/support/browser.mjs';
+import { startMockProvider } from '../../e2e/support/mock-provider.mjs';
+import { ROOT, freePort, mockVars, startWorker } from '../../e2e/support/worker.mjs';
+
+export const DIST = path.join(ROOT, 'target', 'web-ui-dist');
+export const SCREENSHOTS = path.join(ROOT, 'target', 'screenshots');
+/** A provider only reachable through the proxy, so every call shows the proxy's behaviour. */
+export const PROVIDER = 'mistral';
+export const KEY = 'sk-ui-SECRET-5150';
+
+/**
+ * Starts the mock, the worker (`vars` added to the mock's) and the app. `restartWorker(vars)`
+ * replaces the worker on the same port, as an operator's change of a variable does.
+ */
+export async function startApp({ vars = {} } = {}) {
+  const mock = await startMockProvider();
+  const port = await freePort();
+  let worker = await startWorker({ port, vars: { ...mockVars(mock.url), ...vars } });
+  const site = await startStatic({
+    routes: {
+      '/ferry-config.json': {
+        type: 'application/json',
+        body: JSON.stringify({ proxy_url: worker.url, provider: PROVIDER, model: 'mistral-small' }),
+      },
+    },
+    mounts: { '/': DIST },
+  });
+  const browser = await startBrowser();
+  return {
+    mock,
+    site,
+    browser,
+    get worker() {
+      return worker;
+    },
+    async stopWorker() {
+      await worker?.stop();
+      worker = null;
+    },
+    async restartWorker(next = {}) {
+      await worker?.stop();
+      worker = await startWorker({ port, vars: { ...mockVars(mock.url), ...next } });
+    },
+    async page() {
+      return new FerryPage(await browser.page(), site.url);
+    },
+    async stop() {
+      await browser.stop();
+      await site.stop();
+      await worker?.stop();
+      await mock.close();
+    },
+  };
+}
+
+export class FerryPage {
+  constructor(page, url) {
+    this.page = page;
+    this.url = url;
+  }
+
+  get message() {
+    return this.page.getByRole('textbox', { name: 'Message' });
+  }
+  button(name) {
+    return this.page.getByRole('button', { name, exact: true });
+  }
+  get banner() {
+    return this.page.getByRole('alert');
+  }
+  get answers() {
+    return this.page.getByRole('article', { name: 'Ferry said' });
+  }
+  get questions() {
+    return this.page.getByRole('article', { name: 'You said' });
+  }
+  get chats() {
+    return this.page.getByRole('navigation', { name: 'Chat list' }).getByRole('listitem');
+  }
+
+  /** Opens the app and waits until the agent has loaded. */
+  async open() {
+    await this.page.goto(`${this.url}/`);
+    await this.page.getByRole('button', { name: 'Settings', exact: true }).first().waitFor();
+    await this.page.waitForFunction(() => document.querySelector('.sessions') !== null);
+  }
+
+  /** Sets the key (and model) in Settings and closes it. */
+  async configure({ key = KEY, model = 'mistral-small', dontSave = false } = {}) {
+    const dialog = this.page.getByRole('dialog', { name: 'Settings' });
+    if (!(await dialog.isVisible())) await this.button('Settings').click();
+    await dialog.getByRole('combobox', { name: 'Provider' }).selectOption(PROVIDER);
+    await dialog.getByLabel('API key').fill(key);
+    if (dontSave) await dialog.getByRole('checkbox', { name: "Don't save key" }).check();
+    await dialog.getByRole('combobox', { name: 'Model' }).fill(model);
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+  }
+
+  async send(text) {
+    await this.message.fill(text);
+    await this.message.press('Enter');
+  }
+
+  /** Resolves once the turn is over (Send is back). */
+  async idle() {
+    await this.button('Send').waitFor();
+  }
+
+  async screenshot(name) {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await this.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+  }
+
+  /** A whole object store of the app's IndexedDB database, as the test reads it. */
+  readStore(store) {
+    return this.page.evaluate(
+      (store) =>
+        new Promise((resolve, reject) => {
+          const open = indexedDB.open('ferry');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const request = open.result.transaction(store).objectStore(store).getAll();
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+          };
+        }),
+      store,
+    );
+  }
+}

@@ -1,0 +1,132 @@
+//! The agent, loaded as its own wasm module after the app has painted, and spoken to only
+//! in [`Command`]s and [`Event`]s (as JSON over its page handle).
+//!
+//! Commands run one after another, in the order sent: the agent takes one at a time. Stop
+//! goes around the queue, so it works while a turn runs.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_agent::protocol::{Command, Event};
+
+#[wasm_bindgen(inline_js = "export function importModule(url) { return import(url); }")]
+extern "C" {
+    #[wasm_bindgen(js_name = importModule)]
+    fn import_module(url: &str) -> Promise;
+}
+
+struct Loaded {
+    agent: JsValue,
+    on_event: Function,
+    /// The last command's promise: the next one starts when it settles.
+    tail: Promise,
+}
+
+thread_local! {
+    static AGENT: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+}
+
+fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
+    Reflect::get(target, &JsValue::from_str(name))?.dyn_into::<Function>()
+}
+
+/// Loads the agent module from `base` (the directory of `web_agent.js`), opens it with
+/// `defaults` as the settings where the user has saved none, and routes its events to
+/// `on_event`.
+pub async fn load(
+    base: &str,
+    defaults: &serde_json::Value,
+    on_event: impl Fn(Event) + 'static,
+) -> Result<(), String> {
+    let text = |e: JsValue| {
+        e.as_string()
+            .or_else(|| {
+                Reflect::get(&e, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+            })
+            .unwrap_or_else(|| "the agent could not be loaded".to_owned())
+    };
+    let module = JsFuture::from(import_module(&format!("{base}/web_agent.js")))
+        .await
+        .map_err(text)?;
+    let init = method(&module, "default").map_err(text)?;
+    let started: Promise = init
+        .call0(&JsValue::NULL)
+        .map_err(text)?
+        .dyn_into()
+        .map_err(text)?;
+    JsFuture::from(started).await.map_err(text)?;
+    let open = method(&module, "openAgent").map_err(text)?;
+    let opened: Promise = open
+        .call3(
+            &JsValue::NULL,
+            &JsValue::from_str("ferry"),
+            &JsValue::from_str(&defaults.to_string()),
+            &JsValue::from_str(&format!("{base}/tokenizer-worker.js")),
+        )
+        .map_err(text)?
+        .dyn_into()
+        .map_err(text)?;
+    let agent = JsFuture::from(opened).await.map_err(text)?;
+    let listener = Closure::<dyn Fn(String)>::new(move |json: String| {
+        if let Ok(event) = serde_json::from_str::<Event>(&json) {
+            on_event(event);
+        }
+    });
+    let on_event: Function = listener.into_js_value().unchecked_into();
+    AGENT.with_borrow_mut(|slot| {
+        *slot = Some(Loaded {
+            agent,
+            on_event,
+            tail: Promise::resolve(&JsValue::UNDEFINED),
+        });
+    });
+    Ok(())
+}
+
+/// Queues `command`; its events arrive through the listener given to [`load`].
+pub fn send(command: &Command) {
+    let Ok(json) = serde_json::to_string(command) else {
+        return;
+    };
+    AGENT.with_borrow_mut(|slot| {
+        let Some(loaded) = slot.as_mut() else {
+            return;
+        };
+        let agent = loaded.agent.clone();
+        let on_event = loaded.on_event.clone();
+        let run = Closure::once_into_js(move |_: JsValue| -> JsValue {
+            method(&agent, "command")
+                .and_then(|command| command.call2(&agent, &JsValue::from_str(&json), &on_event))
+                .unwrap_or(JsValue::UNDEFINED)
+        });
+        let run: Function = run.unchecked_into();
+        // `then` through its JS function, so `run`'s promise is what the chain waits for;
+        // `run` for both outcomes, so a failed command does not hold up the next one.
+        let chained = method(&loaded.tail, "then")
+            .and_then(|then| then.call2(&loaded.tail, &run, &run))
+            .and_then(|next| next.dyn_into::<Promise>());
+        if let Ok(next) = chained {
+            loaded.tail = next;
+        }
+    });
+}
+
+/// Stops the turn in progress at once (what has arrived is kept).
+pub fn stop() {
+    AGENT.with_borrow(|slot| {
+        if let Some(loaded) = slot
+            && let Ok(stop) = method(&loaded.agent, "stop")
+        {
+            let _ = stop.call0(&loaded.agent);
+        }
+    });
+}
+
+pub fn is_loaded() -> bool {
+    AGENT.with_borrow(Option::is_some)
+}

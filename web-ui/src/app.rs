@@ -1,0 +1,435 @@
+//! The app's frame: its state (signals), the agent's events folded into it, the layout,
+//! the error banner, and what is never allowed to leave a blank page (a panic, an agent
+//! that will not load).
+
+use ferry_core::ProviderId;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_agent::protocol::{Command, Event, SessionId};
+use web_agent::runtime::Settings;
+use web_agent::store::{KeyOwner, Session};
+
+use crate::agent;
+use crate::chat::ChatView;
+use crate::model::{Action, Banner, Chat};
+use crate::settings::SettingsPanel;
+use crate::sidebar::Sidebar;
+
+/// Everything the views share. All signals: `Copy`, handed around by context.
+#[derive(Clone, Copy)]
+pub struct State {
+    pub sessions: RwSignal<Vec<Session>>,
+    pub query: RwSignal<String>,
+    pub chat: RwSignal<Chat>,
+    /// The text of a first message, waiting for its new session.
+    pub pending: RwSignal<Option<String>>,
+    pub banner: RwSignal<Option<Banner>>,
+    /// Seconds left before Retry, for rate limits and quotas.
+    pub countdown: RwSignal<u64>,
+    pub settings: RwSignal<Option<Settings>>,
+    pub keys: RwSignal<Vec<KeyOwner>>,
+    pub models: RwSignal<Vec<String>>,
+    /// Conversation and draft tokens, and whether exact.
+    pub tokens: RwSignal<Option<(u64, u64, bool)>>,
+    pub settings_open: RwSignal<bool>,
+    /// A passing word: "Saved", "Imported 3 chats".
+    pub notice: RwSignal<Option<String>>,
+    pub loaded: RwSignal<bool>,
+    pub load_error: RwSignal<Option<String>>,
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            sessions: RwSignal::new(Vec::new()),
+            query: RwSignal::new(String::new()),
+            chat: RwSignal::new(Chat::default()),
+            pending: RwSignal::new(None),
+            banner: RwSignal::new(None),
+            countdown: RwSignal::new(0),
+            settings: RwSignal::new(None),
+            keys: RwSignal::new(Vec::new()),
+            models: RwSignal::new(Vec::new()),
+            tokens: RwSignal::new(None),
+            settings_open: RwSignal::new(false),
+            notice: RwSignal::new(None),
+            loaded: RwSignal::new(false),
+            load_error: RwSignal::new(None),
+        }
+    }
+
+    /// Sends `text` in the open chat, starting one first if there is none.
+    pub fn send_message(self, text: String) {
+        self.banner.set(None);
+        match self.chat.get_untracked().session {
+            Some(session) => {
+                self.chat.update(|c| c.sent(&text));
+                agent::send(&Command::SendMessage { session, text });
+            }
+            None => {
+                self.pending.set(Some(text));
+                agent::send(&Command::NewSession);
+            }
+        }
+    }
+
+    pub fn open(self, session: SessionId) {
+        self.banner.set(None);
+        agent::send(&Command::OpenSession { session });
+    }
+
+    pub fn refresh_sessions(self) {
+        agent::send(&Command::SearchSessions {
+            query: self.query.get_untracked(),
+        });
+    }
+
+    pub fn count_tokens(self, draft: String) {
+        agent::send(&Command::CountTokens {
+            session: self.chat.get_untracked().session,
+            draft,
+        });
+    }
+
+    pub fn has_key(self, provider: ProviderId) -> bool {
+        self.keys
+            .get_untracked()
+            .contains(&KeyOwner::Provider(provider))
+    }
+
+    fn on_event(self, event: Event) {
+        match event {
+            Event::Ready { settings, keys } => {
+                let provider = settings.provider;
+                self.settings.set(Some(settings));
+                self.keys.set(keys);
+                self.loaded.set(true);
+                // First visit: nothing can be sent without a key.
+                if !self.has_key(provider) {
+                    self.settings_open.set(true);
+                }
+            }
+            Event::Sessions { sessions } => self.sessions.set(sessions),
+            Event::SessionCreated { session } => {
+                self.chat.set(Chat::open(session.clone(), &[], None));
+                if let Some(text) = self.pending.try_update(Option::take).flatten() {
+                    self.chat.update(|c| c.sent(&text));
+                    agent::send(&Command::SendMessage { session, text });
+                }
+                self.refresh_sessions();
+            }
+            Event::SessionOpened {
+                session,
+                messages,
+                first_kept,
+            } => {
+                let busy = self
+                    .chat
+                    .with_untracked(|c| c.busy && c.session.as_ref() == Some(&session));
+                let mut chat = Chat::open(session, &messages, first_kept);
+                chat.busy = busy;
+                self.chat.set(chat);
+                self.count_tokens(String::new());
+            }
+            Event::TurnFinished { ref session, .. } => {
+                self.chat.update(|c| c.apply(&event));
+                if self
+                    .chat
+                    .with_untracked(|c| c.session.as_ref() == Some(session))
+                {
+                    // The stored messages carry the ids Edit needs.
+                    agent::send(&Command::OpenSession {
+                        session: session.clone(),
+                    });
+                }
+                self.refresh_sessions();
+            }
+            Event::Error {
+                ref session,
+                kind,
+                ref message,
+            } => {
+                self.chat.update(|c| c.apply(&event));
+                let banner = Banner::from_error(kind, message, session.clone());
+                if let Action::RetryIn(secs) = banner.action {
+                    self.countdown.set(secs);
+                }
+                self.banner.set(Some(banner));
+            }
+            Event::TokenCount {
+                session,
+                conversation,
+                draft,
+                exact,
+            } => {
+                if session == self.chat.with_untracked(|c| c.session.clone()) {
+                    self.tokens.set(Some((conversation, draft, exact)));
+                }
+            }
+            Event::Models { models, .. } => {
+                self.notice.set(Some(format!(
+                    "{} model{} available",
+                    models.len(),
+                    if models.len() == 1 { "" } else { "s" }
+                )));
+                self.models.set(models);
+            }
+            Event::Exported { document } => download("ferry-export.json", &document),
+            Event::Imported {
+                sessions, messages, ..
+            } => self.notice.set(Some(format!(
+                "Imported {sessions} chats and {messages} messages"
+            ))),
+            other => self.chat.update(|c| c.apply(&other)),
+        }
+    }
+}
+
+/// Offers `text` as a file download.
+fn download(name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(link) = document.create_element("a")
+        && let Ok(link) = link.dyn_into::<web_sys::HtmlAnchorElement>()
+    {
+        link.set_href(&url);
+        link.set_download(name);
+        link.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// A panic leaves the wasm unusable: say so, plainly, with a way back.
+fn install_panic_screen() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&JsValue::from_str(&info.to_string()));
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(body) = document.body() else { return };
+        if document.get_element_by_id("crash").is_some() {
+            return;
+        }
+        if let Ok(screen) = document.create_element("div") {
+            screen.set_id("crash");
+            let _ = screen.set_attribute("role", "alert");
+            screen.set_inner_html(
+                "<p>Something went wrong and Ferry stopped. Your chats are saved in this browser.</p>\
+                 <button type=\"button\" onclick=\"location.reload()\">Reload</button>",
+            );
+            let _ = body.append_child(&screen);
+        }
+    }));
+}
+
+/// The app's own configuration, written beside `index.html` by whoever serves it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppConfig {
+    #[serde(default)]
+    proxy_url: Option<String>,
+    #[serde(default)]
+    provider: Option<ProviderId>,
+    #[serde(default)]
+    model: Option<String>,
+}
+
+async fn app_config() -> AppConfig {
+    let Some(window) = web_sys::window() else {
+        return AppConfig::default();
+    };
+    let Ok(response) =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str("ferry-config.json")).await
+    else {
+        return AppConfig::default();
+    };
+    let Ok(response) = response.dyn_into::<web_sys::Response>() else {
+        return AppConfig::default();
+    };
+    if !response.ok() {
+        return AppConfig::default();
+    }
+    let Ok(text) = response.text() else {
+        return AppConfig::default();
+    };
+    match wasm_bindgen_futures::JsFuture::from(text).await {
+        Ok(text) => serde_json::from_str(&text.as_string().unwrap_or_default()).unwrap_or_default(),
+        Err(_) => AppConfig::default(),
+    }
+}
+
+fn listen(target: &web_sys::EventTarget, name: &str, handler: impl Fn(web_sys::Event) + 'static) {
+    let closure = Closure::<dyn Fn(web_sys::Event)>::new(handler);
+    let _ = target.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+#[component]
+fn BannerView() -> impl IntoView {
+    let state = expect_context::<State>();
+    let action = move || state.banner.get().map(|b| b.action);
+    let retry = move |_| {
+        let Some(banner) = state.banner.get_untracked() else {
+            return;
+        };
+        state.banner.set(None);
+        if let Some(session) = banner.session {
+            state.chat.update(|c| c.busy = true);
+            agent::send(&Command::Retry { session });
+        }
+    };
+    view! {
+        <Show when=move || state.banner.get().is_some()>
+            <div class="banner" role="alert">
+                <span>
+                    {move || state.banner.get().map(|b| b.countdown_text(state.countdown.get()))}
+                </span>
+                {move || match action() {
+                    Some(Action::Retry) => view! {
+                        <button type="button" on:click=retry>"Retry"</button>
+                    }.into_any(),
+                    Some(Action::RetryIn(_)) => view! {
+                        <button type="button" on:click=retry disabled=move || state.countdown.get() > 0>
+                            "Retry"
+                        </button>
+                    }.into_any(),
+                    Some(Action::OpenSettings) => view! {
+                        <button type="button" on:click=move |_| state.settings_open.set(true)>
+                            "Open settings"
+                        </button>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }}
+                <button type="button" class="quiet" aria-label="Dismiss" on:click=move |_| state.banner.set(None)>
+                    "×"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let state = State::new();
+    provide_context(state);
+
+    // The countdown of a rate limit or quota.
+    let _ = set_interval_with_handle(
+        move || {
+            if state.countdown.get_untracked() > 0 {
+                state.countdown.update(|n| *n -= 1);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    );
+
+    // Esc stops a turn anywhere on the page.
+    if let Some(window) = web_sys::window() {
+        listen(&window, "keydown", move |event| {
+            let escape = event
+                .dyn_ref::<web_sys::KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Escape");
+            if escape && state.chat.get_untracked().busy {
+                agent::stop();
+            }
+        });
+        listen(&window, "offline", move |_| {
+            state.banner.set(Some(Banner::from_error(
+                web_agent::protocol::ErrorKind::Offline,
+                "",
+                None,
+            )));
+        });
+        listen(&window, "online", move |_| {
+            if state
+                .banner
+                .get_untracked()
+                .is_some_and(|b| b.action == Action::Retry && b.session.is_none())
+            {
+                state.banner.set(None);
+            }
+        });
+    }
+
+    leptos::task::spawn_local(async move {
+        let config = app_config().await;
+        let defaults = serde_json::json!({
+            "provider": config.provider.unwrap_or(ProviderId::OpenAi),
+            "model": config.model.unwrap_or_else(|| "gpt-4o-mini".to_owned()),
+            "proxy_url": config.proxy_url,
+            "system_prompt": crate::settings::PRESETS[0].1,
+        });
+        match agent::load("./web-agent-pkg", &defaults, move |event| {
+            state.on_event(event)
+        })
+        .await
+        {
+            Ok(()) => agent::send(&Command::Load),
+            Err(reason) => state.load_error.set(Some(reason)),
+        }
+    });
+
+    let theme = RwSignal::new(stored_theme());
+    Effect::new(move |_| apply_theme(&theme.get()));
+
+    view! {
+        <div class="app">
+            <Sidebar theme=theme/>
+            <main class="main">
+                <BannerView/>
+                <Show
+                    when=move || state.load_error.get().is_none()
+                    fallback=move || view! {
+                        <div class="banner" role="alert">
+                            <span>{move || format!("Ferry could not start: {}", state.load_error.get().unwrap_or_default())}</span>
+                            <button type="button" onclick="location.reload()">"Reload"</button>
+                        </div>
+                    }
+                >
+                    <ChatView/>
+                </Show>
+            </main>
+            <Show when=move || state.settings_open.get()>
+                <SettingsPanel/>
+            </Show>
+        </div>
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+fn stored_theme() -> String {
+    local_storage()
+        .and_then(|s| s.get_item("ferry-theme").ok().flatten())
+        .unwrap_or_else(|| "auto".to_owned())
+}
+
+fn apply_theme(theme: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-theme", theme);
+    }
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item("ferry-theme", theme);
+    }
+}
+
+/// Mounts the app on the page.
+pub fn start() {
+    install_panic_screen();
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,244 @@
+//! The conversation and the composer: answers rendered as Markdown while they stream,
+//! tool calls as collapsible steps, the compaction marker, Stop / Regenerate / Edit, and
+//! the token counts.
+
+use ferry_core::wire::Role;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_agent::protocol::Command;
+
+use crate::agent;
+use crate::app::State;
+use crate::markdown;
+use crate::model::{ToolStep, ViewMessage};
+
+fn tool_step(step: ToolStep) -> impl IntoView {
+    let status = match &step.output {
+        None => "running…",
+        Some((true, _)) => "done",
+        Some((false, _)) => "failed",
+    };
+    view! {
+        <details class="tool">
+            <summary>{format!("Tool: {} — {status}", step.name)}</summary>
+            <pre class="tool-args">{step.arguments}</pre>
+            {step.output.map(|(_, output)| view! { <pre class="tool-output">{output}</pre> })}
+        </details>
+    }
+}
+
+#[component]
+fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
+    let state = expect_context::<State>();
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(message.text.clone());
+    let id = StoredValue::new(message.id.clone());
+    let is_user = message.role == Role::User;
+    let label = if is_user { "You" } else { "Ferry" };
+    let partial = message.partial;
+    let empty = message.text.is_empty() && message.tools.is_empty();
+    let html = markdown::to_html(&message.text);
+    let tools = message.tools;
+    let text = message.text;
+
+    let resend = move || {
+        editing.set(false);
+        let Some(session) = state.chat.get_untracked().session else {
+            return;
+        };
+        let text = draft.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        state.banner.set(None);
+        state.chat.update(|c| c.busy = true);
+        agent::send(&Command::EditAndResend {
+            session,
+            message: id.get_value(),
+            text,
+        });
+    };
+
+    view! {
+        <article class=if is_user { "msg user" } else { "msg assistant" } aria-label=format!("{label} said")>
+            <div class="who">{label}</div>
+            {tools.into_iter().map(tool_step).collect_view()}
+            <Show
+                when=move || editing.get()
+                fallback=move || {
+                    if is_user {
+                        view! { <div class="text plain">{text.clone()}</div> }.into_any()
+                    } else {
+                        view! { <div class="text md" inner_html=html.clone()></div> }.into_any()
+                    }
+                }
+            >
+                <textarea
+                    class="edit"
+                    aria-label="Edit message"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                ></textarea>
+                <div class="row">
+                    <button type="button" class="primary" on:click=move |_| resend()>"Save and resend"</button>
+                    <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            <Show when=move || empty && !is_user && state.chat.with(|c| c.busy)>
+                <div class="typing" role="status" aria-label="Ferry is typing"><span></span><span></span><span></span></div>
+            </Show>
+            <div class="actions">
+                {(partial && !is_user).then(|| view! {
+                    <span class="stopped" hidden=move || state.chat.with(|c| c.busy) && last>"Stopped"</span>
+                })}
+                {(is_user && !id.get_value().is_empty()).then(|| view! {
+                    <button
+                        type="button"
+                        class="quiet"
+                        disabled=move || state.chat.with(|c| c.busy)
+                        on:click=move |_| editing.set(true)
+                    >
+                        "Edit"
+                    </button>
+                })}
+                {(last && !is_user).then(|| view! {
+                    <button
+                        type="button"
+                        class="quiet"
+                        hidden=move || state.chat.with(|c| c.busy)
+                        on:click=move |_| {
+                            let Some(session) = state.chat.get_untracked().session else { return };
+                            state.banner.set(None);
+                            state.chat.update(|c| c.busy = true);
+                            agent::send(&Command::Regenerate { session });
+                        }
+                    >
+                        "Regenerate"
+                    </button>
+                })}
+            </div>
+        </article>
+    }
+}
+
+/// Copy buttons live in rendered Markdown, so one listener serves them all.
+fn copy_code(ev: leptos::ev::MouseEvent) {
+    let Some(button) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.closest("button.copy").ok().flatten())
+    else {
+        return;
+    };
+    let code = button
+        .closest(".code")
+        .ok()
+        .flatten()
+        .and_then(|block| block.query_selector("pre").ok().flatten())
+        .and_then(|pre| pre.text_content())
+        .unwrap_or_default();
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(&code);
+    }
+    button.set_text_content(Some("Copied"));
+}
+
+#[component]
+pub fn ChatView() -> impl IntoView {
+    let state = expect_context::<State>();
+    let text = RwSignal::new(String::new());
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    let bottom = NodeRef::<leptos::html::Div>::new();
+
+    let send = move || {
+        let message = text.get_untracked();
+        if message.trim().is_empty() || state.chat.get_untracked().busy {
+            return;
+        }
+        if !agent::is_loaded() {
+            return;
+        }
+        text.set(String::new());
+        state.send_message(message);
+        state.count_tokens(String::new());
+    };
+
+    // Keep the newest text in view while it streams.
+    Effect::new(move |_| {
+        state.chat.track();
+        if let Some(end) = bottom.get() {
+            end.scroll_into_view_with_bool(false);
+        }
+    });
+
+    let messages = move || {
+        let chat = state.chat.get();
+        let count = chat.messages.len();
+        let first_kept = chat.first_kept.clone();
+        chat.messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, message)| {
+                let marker = (first_kept.as_deref() == Some(message.id.as_str()) && !message.id.is_empty())
+                    .then(|| view! {
+                        <div class="marker" role="separator" aria-label="Earlier messages summarized">
+                            "Earlier messages summarized — still here, sent as a summary"
+                        </div>
+                    });
+                view! { {marker} <MessageView message=message last=i + 1 == count/> }
+            })
+            .collect_view()
+    };
+
+    let tokens = move || {
+        state.tokens.get().map(|(conversation, draft, exact)| {
+            let about = if exact { "" } else { "≈" };
+            format!("Conversation: {about}{conversation} tokens · Draft: {about}{draft}")
+        })
+    };
+
+    view! {
+        <section class="conversation" aria-label="Conversation" on:click=copy_code>
+            <Show when=move || state.chat.with(|c| c.messages.is_empty())>
+                <div class="welcome">
+                    <h1>"Ferry"</h1>
+                    <p>"Your keys, your browser. Ask anything."</p>
+                </div>
+            </Show>
+            {messages}
+            <div node_ref=bottom></div>
+        </section>
+        <form
+            class="composer"
+            on:submit=move |ev| { ev.prevent_default(); send(); }
+        >
+            <textarea
+                node_ref=input
+                aria-label="Message"
+                placeholder="Message Ferry (Enter to send, Shift+Enter for a new line)"
+                rows="2"
+                prop:value=move || text.get()
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    state.count_tokens(value.clone());
+                    text.set(value);
+                }
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        send();
+                    }
+                }
+            ></textarea>
+            <Show
+                when=move || state.chat.with(|c| c.busy)
+                fallback=move || view! {
+                    <button type="submit" class="primary" disabled=move || text.with(|t| t.trim().is_empty())>"Send"</button>
+                }
+            >
+                <button type="button" class="danger" on:click=move |_| agent::stop()>"Stop"</button>
+            </Show>
+            <div class="tokens" aria-live="off">{tokens}</div>
+        </form>
+    }
+}

@@ -1,0 +1,27 @@
+//! Ferry's app: what people open in their browser. Leptos, rendered on the client; it
+//! talks only to the agent (`web-agent`), by [`Command`]s and [`Event`]s, and the agent
+//! does all storage and network.
+//!
+//! The plain-Rust parts — Markdown rendering, code highlighting, the chat as events fold
+//! into it — are tested natively; the Leptos views and the agent's loading are wasm-only.
+//!
+//! [`Command`]: web_agent::protocol::Command
+//! [`Event`]: web_agent::protocol::Event
+
+pub mod highlight;
+pub mod markdown;
+pub mod model;
+
+#[cfg(target_arch = "wasm32")]
+mod agent;
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod chat;
+#[cfg(target_arch = "wasm32")]
+mod settings;
+#[cfg(target_arch = "wasm32")]
+mod sidebar;
+
+#[cfg(target_arch = "wasm32")]
+pub use app::start;

@@ -1,0 +1,443 @@
+//! What the chat shows, as plain data: the agent's [`Event`]s folded into a [`Chat`], and
+//! errors turned into a [`Banner`] the user can act on. No Leptos here, so all of it is
+//! tested natively.
+
+use ferry_core::wire::Role;
+use web_agent::protocol::{ErrorKind, Event, SessionId};
+use web_agent::store::StoredMessage;
+
+/// A tool call the model made, shown as a collapsible step of its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolStep {
+    pub call_id: String,
+    pub name: String,
+    pub arguments: String,
+    /// `None` while it runs.
+    pub output: Option<(bool, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewMessage {
+    pub id: String,
+    pub role: Role,
+    pub text: String,
+    pub tools: Vec<ToolStep>,
+    /// Still streaming, or cut short.
+    pub partial: bool,
+}
+
+/// One session's conversation as shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chat {
+    pub session: Option<SessionId>,
+    pub messages: Vec<ViewMessage>,
+    /// The first message still sent verbatim after a compaction: the marker goes above it.
+    pub first_kept: Option<String>,
+    /// A turn is running.
+    pub busy: bool,
+}
+
+impl Chat {
+    /// The messages of a stored session. Tool results are folded into the steps of the
+    /// answer that called them.
+    pub fn open(session: SessionId, stored: &[StoredMessage], first_kept: Option<String>) -> Self {
+        let mut messages: Vec<ViewMessage> = Vec::new();
+        for m in stored {
+            match m.message.role {
+                Role::Tool => {
+                    let call_id = m.message.tool_call_id.as_deref().unwrap_or_default();
+                    let step = messages
+                        .iter_mut()
+                        .rev()
+                        .flat_map(|v| v.tools.iter_mut())
+                        .find(|s| s.call_id == call_id);
+                    if let Some(step) = step {
+                        step.output = Some((true, m.message.text_content()));
+                    }
+                }
+                Role::System | Role::Developer => {}
+                role => messages.push(ViewMessage {
+                    id: m.id.clone(),
+                    role,
+                    text: m.message.text_content(),
+                    tools: m
+                        .message
+                        .tool_calls
+                        .iter()
+                        .flatten()
+                        .map(|c| ToolStep {
+                            call_id: c.id.clone(),
+                            name: c.function.name.clone(),
+                            arguments: c.function.arguments.clone(),
+                            output: None,
+                        })
+                        .collect(),
+                    partial: m.partial,
+                }),
+            }
+        }
+        Self {
+            session: Some(session),
+            messages,
+            first_kept,
+            busy: false,
+        }
+    }
+
+    /// The user's message, shown at once while the agent saves and answers it.
+    pub fn sent(&mut self, text: &str) {
+        self.messages.push(ViewMessage {
+            id: String::new(),
+            role: Role::User,
+            text: text.to_owned(),
+            tools: Vec::new(),
+            partial: false,
+        });
+        self.busy = true;
+    }
+
+    fn streaming(&mut self, id: &str) -> &mut ViewMessage {
+        let found = self
+            .messages
+            .iter()
+            .rposition(|m| m.role == Role::Assistant && m.id == id);
+        let at = match found {
+            Some(at) => at,
+            None => {
+                self.messages.push(ViewMessage {
+                    id: id.to_owned(),
+                    role: Role::Assistant,
+                    text: String::new(),
+                    tools: Vec::new(),
+                    partial: true,
+                });
+                self.messages.len() - 1
+            }
+        };
+        &mut self.messages[at]
+    }
+
+    /// Folds in one event of this session (others are ignored).
+    pub fn apply(&mut self, event: &Event) {
+        let Some(mine) = self.session.clone() else {
+            return;
+        };
+        match event {
+            Event::Delta {
+                session,
+                message,
+                text,
+            } if *session == mine => {
+                self.busy = true;
+                self.streaming(message).text.push_str(text);
+            }
+            Event::ToolCallStarted {
+                session,
+                call_id,
+                name,
+                arguments,
+            } if *session == mine => {
+                let last = self
+                    .messages
+                    .iter_mut()
+                    .rev()
+                    .find(|m| m.role == Role::Assistant);
+                let step = ToolStep {
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    arguments: arguments.clone(),
+                    output: None,
+                };
+                match last {
+                    Some(answer) if answer.partial => answer.tools.push(step),
+                    _ => self.streaming("").tools.push(step),
+                }
+            }
+            Event::ToolCallFinished {
+                session,
+                call_id,
+                output,
+                ok,
+            } if *session == mine => {
+                if let Some(step) = self
+                    .messages
+                    .iter_mut()
+                    .rev()
+                    .flat_map(|m| m.tools.iter_mut())
+                    .find(|s| s.call_id == *call_id)
+                {
+                    step.output = Some((*ok, output.clone()));
+                }
+            }
+            Event::TurnFinished { session, stopped } if *session == mine => {
+                self.busy = false;
+                if let Some(last) = self
+                    .messages
+                    .iter_mut()
+                    .rev()
+                    .find(|m| m.role == Role::Assistant)
+                {
+                    last.partial = *stopped;
+                }
+            }
+            Event::Error {
+                session: Some(session),
+                ..
+            } if *session == mine => self.busy = false,
+            _ => {}
+        }
+    }
+
+    /// The last user message's id, for Regenerate and Edit.
+    pub fn last_user(&self) -> Option<&ViewMessage> {
+        self.messages.iter().rev().find(|m| m.role == Role::User)
+    }
+}
+
+/// What to offer beside an error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Retry,
+    /// Retry, enabled when the countdown reaches zero.
+    RetryIn(u64),
+    OpenSettings,
+    SignIn,
+    Dismiss,
+}
+
+/// An error as the user sees it: what happened, in words, and what they can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub text: String,
+    pub action: Action,
+    /// For Retry: the session the failed turn belongs to.
+    pub session: Option<SessionId>,
+}
+
+impl Banner {
+    pub fn from_error(kind: ErrorKind, message: &str, session: Option<SessionId>) -> Self {
+        let (text, action) = match kind {
+            ErrorKind::Offline => (
+                "Can't reach the provider or the proxy. Check your connection.".to_owned(),
+                Action::Retry,
+            ),
+            ErrorKind::Unauthorized => (
+                "Your sign-in has expired. Sign in again.".to_owned(),
+                Action::SignIn,
+            ),
+            ErrorKind::RateLimited { retry_after_secs } => (
+                "Too many requests for now.".to_owned(),
+                Action::RetryIn(retry_after_secs),
+            ),
+            ErrorKind::QuotaExceeded { retry_after_secs } => (
+                format!(
+                    "Today's token quota is used up. It resets in {}.",
+                    duration(retry_after_secs)
+                ),
+                Action::RetryIn(retry_after_secs),
+            ),
+            ErrorKind::ProviderDisabled => (
+                "This provider is temporarily disabled. Try again later.".to_owned(),
+                Action::Retry,
+            ),
+            ErrorKind::ProviderRefused => (
+                format!("The provider refused the request: {message}"),
+                Action::OpenSettings,
+            ),
+            ErrorKind::MissingKey => (
+                "Add your API key in Settings to start chatting.".to_owned(),
+                Action::OpenSettings,
+            ),
+            ErrorKind::Upstream => (
+                format!("The provider had a problem: {message}"),
+                Action::Retry,
+            ),
+            ErrorKind::InvalidRequest => (
+                format!("That request can't be sent: {message}"),
+                Action::Dismiss,
+            ),
+            ErrorKind::Storage => (
+                "The browser's storage failed. Your data may not have been saved.".to_owned(),
+                Action::Dismiss,
+            ),
+        };
+        Self {
+            text,
+            action,
+            session,
+        }
+    }
+
+    /// The banner's words with the countdown at `left` seconds.
+    pub fn countdown_text(&self, left: u64) -> String {
+        match self.action {
+            Action::RetryIn(_) if left > 0 => format!("{} Retry in {left} s.", self.text),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+/// `secs` as "3 h 20 min", "4 min", "12 s".
+pub fn duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_core::wire::{FunctionCall, Message, ToolCall};
+
+    use super::*;
+
+    fn stored(id: &str, message: Message) -> StoredMessage {
+        StoredMessage {
+            id: id.into(),
+            session: "s".into(),
+            seq: 0,
+            message,
+            partial: false,
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn deltas_grow_one_answer_and_the_end_settles_it() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("hi");
+        for text in ["Hel", "lo"] {
+            chat.apply(&Event::Delta {
+                session: "s".into(),
+                message: "a1".into(),
+                text: text.into(),
+            });
+        }
+        // Another session's events change nothing here.
+        chat.apply(&Event::Delta {
+            session: "other".into(),
+            message: "x".into(),
+            text: "nope".into(),
+        });
+        assert_eq!(chat.messages.len(), 2);
+        assert_eq!(chat.messages[1].text, "Hello");
+        assert!(chat.busy && chat.messages[1].partial);
+        chat.apply(&Event::TurnFinished {
+            session: "s".into(),
+            stopped: false,
+        });
+        assert!(!chat.busy && !chat.messages[1].partial);
+    }
+
+    #[test]
+    fn a_stopped_answer_stays_marked() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("hi");
+        chat.apply(&Event::Delta {
+            session: "s".into(),
+            message: "a1".into(),
+            text: "par".into(),
+        });
+        chat.apply(&Event::TurnFinished {
+            session: "s".into(),
+            stopped: true,
+        });
+        assert!(chat.messages[1].partial);
+        assert!(!chat.busy);
+    }
+
+    #[test]
+    fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("remember tea");
+        chat.apply(&Event::ToolCallStarted {
+            session: "s".into(),
+            call_id: "c1".into(),
+            name: "memory_save".into(),
+            arguments: "{}".into(),
+        });
+        chat.apply(&Event::ToolCallFinished {
+            session: "s".into(),
+            call_id: "c1".into(),
+            output: "saved".into(),
+            ok: true,
+        });
+        assert_eq!(
+            chat.messages[1].tools[0].output,
+            Some((true, "saved".into()))
+        );
+
+        let mut call = Message::text(Role::Assistant, "");
+        call.tool_calls = Some(vec![ToolCall {
+            id: "c1".into(),
+            kind: "function".into(),
+            function: FunctionCall {
+                name: "memory_save".into(),
+                arguments: "{}".into(),
+            },
+        }]);
+        let mut result = Message::text(Role::Tool, "saved");
+        result.tool_call_id = Some("c1".into());
+        let reopened = Chat::open(
+            "s".into(),
+            &[
+                stored("u", Message::text(Role::User, "remember tea")),
+                stored("a", call),
+                stored("t", result),
+                stored("b", Message::text(Role::Assistant, "Noted.")),
+            ],
+            None,
+        );
+        let roles: Vec<Role> = reopened.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::User, Role::Assistant, Role::Assistant]);
+        assert_eq!(
+            reopened.messages[1].tools[0].output,
+            Some((true, "saved".into()))
+        );
+    }
+
+    #[test]
+    fn every_error_kind_says_what_to_do() {
+        let cases = [
+            (ErrorKind::Offline, Action::Retry),
+            (ErrorKind::Unauthorized, Action::SignIn),
+            (
+                ErrorKind::RateLimited {
+                    retry_after_secs: 12,
+                },
+                Action::RetryIn(12),
+            ),
+            (ErrorKind::ProviderDisabled, Action::Retry),
+            (ErrorKind::ProviderRefused, Action::OpenSettings),
+            (ErrorKind::MissingKey, Action::OpenSettings),
+            (ErrorKind::Upstream, Action::Retry),
+        ];
+        for (kind, action) in cases {
+            let banner = Banner::from_error(kind, "boom", None);
+            assert_eq!(banner.action, action, "{kind:?}");
+            assert!(!banner.text.is_empty());
+        }
+        let disabled = Banner::from_error(ErrorKind::ProviderDisabled, "", None);
+        assert!(disabled.text.contains("temporarily disabled"));
+        let limited = Banner::from_error(
+            ErrorKind::RateLimited {
+                retry_after_secs: 5,
+            },
+            "",
+            None,
+        );
+        assert_eq!(
+            limited.countdown_text(3),
+            "Too many requests for now. Retry in 3 s."
+        );
+        assert_eq!(limited.countdown_text(0), "Too many requests for now.");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(12), "12 s");
+        assert_eq!(duration(61), "2 min");
+        assert_eq!(duration(3 * 3600 + 20 * 60), "3 h 20 min");
+    }
+}

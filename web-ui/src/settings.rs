@@ -1,0 +1,291 @@
+//! Settings: provider, key (sealed by the agent, or held in memory only), model (the
+//! provider's live list, or any name typed), system prompt with presets, proxy, and
+//! export / import of everything.
+
+use ferry_core::ProviderId;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_agent::protocol::Command;
+use web_agent::store::KeyOwner;
+
+use crate::agent;
+use crate::app::State;
+
+/// System prompt presets: a name and the prompt.
+pub const PRESETS: [(&str, &str); 4] = [
+    (
+        "Helpful assistant",
+        "You are Ferry, a helpful assistant. Answer clearly; use Markdown for structure and code.",
+    ),
+    (
+        "Concise",
+        "You are Ferry. Answer in as few words as the question allows. No preamble.",
+    ),
+    (
+        "Code reviewer",
+        "You are a careful senior engineer reviewing code. Point out bugs, risks and simpler alternatives, most important first.",
+    ),
+    (
+        "Translator",
+        "Translate what the user writes. If it is English, into French; otherwise into English. Output only the translation.",
+    ),
+];
+
+fn provider_name(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::OpenAi => "OpenAI",
+        ProviderId::Anthropic => "Anthropic",
+        ProviderId::Google => "Google Gemini",
+        ProviderId::OpenRouter => "OpenRouter",
+        ProviderId::Groq => "Groq",
+        ProviderId::Mistral => "Mistral",
+        ProviderId::DeepSeek => "DeepSeek",
+        ProviderId::Xai => "xAI",
+        ProviderId::Together => "Together",
+        ProviderId::Fireworks => "Fireworks",
+    }
+}
+
+/// Reads the chosen file and hands its text to the agent's import.
+fn import_file(ev: leptos::ev::Event) {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        return;
+    };
+    input.set_value("");
+    leptos::task::spawn_local(async move {
+        if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+            && let Some(document) = text.as_string()
+        {
+            agent::send(&Command::Import { document });
+        }
+    });
+}
+
+#[component]
+pub fn SettingsPanel() -> impl IntoView {
+    let state = expect_context::<State>();
+    let current = state.settings.get_untracked();
+    let provider = RwSignal::new(current.as_ref().map_or(ProviderId::OpenAi, |s| s.provider));
+    let model = RwSignal::new(
+        current
+            .as_ref()
+            .map(|s| s.model.clone())
+            .unwrap_or_default(),
+    );
+    let system_prompt = RwSignal::new(
+        current
+            .as_ref()
+            .map(|s| s.system_prompt.clone())
+            .unwrap_or_default(),
+    );
+    let proxy_url = RwSignal::new(
+        current
+            .as_ref()
+            .and_then(|s| s.proxy_url.clone())
+            .unwrap_or_default(),
+    );
+    let always_proxy = RwSignal::new(current.as_ref().is_some_and(|s| s.always_proxy));
+    let key = RwSignal::new(String::new());
+    let dont_save = RwSignal::new(false);
+    state.notice.set(None);
+    state.models.set(Vec::new());
+    if state.has_key(provider.get_untracked()) {
+        agent::send(&Command::ListModels {
+            provider: provider.get_untracked(),
+        });
+    }
+
+    let has_key = move || {
+        state
+            .keys
+            .with(|keys| keys.contains(&KeyOwner::Provider(provider.get())))
+    };
+
+    // Saves what the form says; the key only if one was typed. Returns whether it could.
+    let save = move || -> bool {
+        let Some(mut settings) = state.settings.get_untracked() else {
+            return false;
+        };
+        settings.provider = provider.get_untracked();
+        settings.model = model.get_untracked().trim().to_owned();
+        settings.system_prompt = system_prompt.get_untracked();
+        settings.proxy_url =
+            Some(proxy_url.get_untracked().trim().to_owned()).filter(|u| !u.is_empty());
+        settings.always_proxy = always_proxy.get_untracked();
+        if settings.model.is_empty() {
+            state.notice.set(Some("Choose a model first.".to_owned()));
+            return false;
+        }
+        let Ok(json) = serde_json::to_value(&settings) else {
+            return false;
+        };
+        agent::send(&Command::SetSettings { settings: json });
+        state.settings.set(Some(settings));
+        let typed = key.get_untracked().trim().to_owned();
+        if !typed.is_empty() {
+            let owner = KeyOwner::Provider(provider.get_untracked());
+            agent::send(&Command::SetKey {
+                provider: owner,
+                key: typed,
+                remember: !dont_save.get_untracked(),
+            });
+            key.set(String::new());
+            state.keys.update(|keys| {
+                if !keys.contains(&owner) {
+                    keys.push(owner);
+                }
+            });
+        }
+        true
+    };
+
+    let close = move || {
+        state.settings_open.set(false);
+        state.notice.set(None);
+    };
+
+    view! {
+        <div class="overlay" on:click=move |_| close()></div>
+        <div class="settings" role="dialog" aria-modal="true" aria-labelledby="settings-title"
+            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+            <h2 id="settings-title">"Settings"</h2>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                if save() {
+                    state.notice.set(Some("Saved".to_owned()));
+                }
+            }>
+                <label>
+                    "Provider"
+                    <select
+                        on:change=move |ev| {
+                            if let Ok(p) = serde_json::from_value::<ProviderId>(serde_json::Value::String(event_target_value(&ev))) {
+                                provider.set(p);
+                                state.models.set(Vec::new());
+                                if state.has_key(p) {
+                                    agent::send(&Command::ListModels { provider: p });
+                                }
+                            }
+                        }
+                    >
+                        {ProviderId::ALL.into_iter().map(|p| view! {
+                            <option value=p.as_str() selected=move || provider.get() == p>{provider_name(p)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "API key"
+                    <input
+                        type="password"
+                        autocomplete="off"
+                        placeholder=move || if has_key() { "Saved — type to replace" } else { "Paste your key" }
+                        prop:value=move || key.get()
+                        on:input=move |ev| key.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || dont_save.get()
+                        on:change=move |ev| dont_save.set(event_target_checked(&ev))/>
+                    "Don't save key"
+                </label>
+                <p class="hint">"Keys are encrypted in this browser, or with “Don't save key” kept only until you close the tab. They go to the provider, or through your proxy, never anywhere else."</p>
+                <div class="row">
+                    <button
+                        type="button"
+                        on:click=move |_| {
+                            if save() && has_key() {
+                                agent::send(&Command::ListModels { provider: provider.get_untracked() });
+                            }
+                        }
+                    >
+                        "Test"
+                    </button>
+                </div>
+                <label>
+                    "Model"
+                    <input
+                        list="model-list"
+                        prop:value=move || model.get()
+                        on:input=move |ev| model.set(event_target_value(&ev))
+                    />
+                </label>
+                <datalist id="model-list">
+                    <For
+                        each=move || state.models.get()
+                        key=|m| m.clone()
+                        children=move |m| view! { <option value=m.clone()></option> }
+                    />
+                </datalist>
+                <Show when=move || !state.models.with(Vec::is_empty)>
+                    <ul class="models" aria-label="Available models">
+                        <For
+                            each=move || state.models.get()
+                            key=|m| m.clone()
+                            children=move |m| {
+                                let pick = m.clone();
+                                view! {
+                                    <li><button type="button" class="chip" on:click=move |_| model.set(pick.clone())>{m}</button></li>
+                                }
+                            }
+                        />
+                    </ul>
+                </Show>
+                <label>
+                    "Preset"
+                    <select on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        if let Some((_, prompt)) = PRESETS.iter().find(|(n, _)| *n == name) {
+                            system_prompt.set((*prompt).to_owned());
+                        }
+                    }>
+                        <option value="">"Choose a preset…"</option>
+                        {PRESETS.iter().map(|(name, _)| view! { <option value=*name>{*name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "System prompt"
+                    <textarea
+                        rows="4"
+                        prop:value=move || system_prompt.get()
+                        on:input=move |ev| system_prompt.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                <label>
+                    "Proxy URL"
+                    <input
+                        type="url"
+                        placeholder="https://your-proxy.workers.dev"
+                        prop:value=move || proxy_url.get()
+                        on:input=move |ev| proxy_url.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || always_proxy.get()
+                        on:change=move |ev| always_proxy.set(event_target_checked(&ev))/>
+                    "Always via proxy"
+                </label>
+                <p class="notice" role="status">{move || state.notice.get()}</p>
+                <div class="row">
+                    <button type="submit" class="primary">"Save"</button>
+                    <button type="button" on:click=move |_| close()>"Close"</button>
+                </div>
+            </form>
+            <h3>"Your data"</h3>
+            <div class="row">
+                <button type="button" on:click=move |_| agent::send(&Command::Export { include_keys: false })>
+                    "Export data"
+                </button>
+                <label class="file">
+                    "Import file"
+                    <input type="file" accept="application/json,.json" on:change=import_file/>
+                </label>
+            </div>
+        </div>
+    }
+}
