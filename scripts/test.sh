@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test tier, installing what they need first:
 #   format and lints (native + wasm32) → unit tests (native) → core on wasm32 →
-#   Supabase migrations and row-level security on a real PostgreSQL → worker and agent
-#   builds → end-to-end (including whole agent turns in headless Chromium) (workerd under wrangler dev, loopback mock providers,
-#   the official OpenAI SDK as client).
+#   Supabase migrations and row-level security on a real PostgreSQL → worker and app
+#   builds → end-to-end (workerd under wrangler dev, loopback mock providers, the official
+#   OpenAI SDK as client, whole agent turns in headless Chromium) → the app in Chromium.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,8 +30,10 @@ FERRY_SSE_SERVER=$(sed -n 1p "$sse_urls") FERRY_CLOSED_URL=$(sed -n 2p "$sse_url
 kill "$sse_pid" 2>/dev/null || true
 say "database (Supabase migrations on PostgreSQL 15)"
 node --test --test-concurrency=1 tests/db/
-say "worker and browser-agent builds"
+say "worker and app builds (the app's build includes the agent and tokenizer modules)"
 bash scripts/build-worker.sh
-bash scripts/build-agent.sh
+bash scripts/build-ui.sh
 say "end-to-end"
 node --test --test-concurrency=1 tests/e2e/
+say "the app in Chromium (Playwright)"
+node --test --test-concurrency=1 tests/ui/

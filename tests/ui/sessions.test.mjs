@@ -32,17 +32,17 @@ describe('sessions', () => {
   });
 
   it('switching shows the chosen conversation', async () => {
-    await ferry.page.getByRole('button', { name: 'Plan a trip to Lisbon' }).click();
+    await ferry.page.getByRole('button', { name: 'Plan a trip to Lisbon', exact: true }).click();
     await ferry.questions.getByText('Plan a trip to Lisbon').waitFor();
     assert.equal(await ferry.questions.getByText('Explain borrow checking').count(), 0);
     assert.equal(
-      await ferry.page.getByRole('button', { name: 'Plan a trip to Lisbon' }).getAttribute('aria-current'),
+      await ferry.page.getByRole('button', { name: 'Plan a trip to Lisbon', exact: true }).getAttribute('aria-current'),
       'page',
     );
   });
 
   it('rename changes the title', async () => {
-    await ferry.page.getByRole('button', { name: 'Rename Plan a trip to Lisbon' }).click();
+    await ferry.page.getByRole('button', { name: 'Rename Plan a trip to Lisbon', exact: true }).click();
     const field = ferry.page.getByRole('textbox', { name: 'Chat title' });
     await field.fill('Lisbon in May');
     await field.press('Enter');

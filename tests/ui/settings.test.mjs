@@ -76,7 +76,7 @@ describe('settings', () => {
       await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       const titles = await fresh.chats.locator('.session-open').allInnerTexts();
       assert.deepEqual(titles.map((t) => t.trim()).sort(), ['Hello there', 'Second chat']);
-      await fresh.page.getByRole('button', { name: 'Hello there' }).click();
+      await fresh.page.getByRole('button', { name: 'Hello there', exact: true }).click();
       await fresh.questions.getByText('Hello there').waitFor();
       assert.equal(await fresh.answers.count(), 1);
     } finally {

@@ -412,8 +412,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
         let context = compaction::context(system, &entries, compaction.as_ref());
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
-        self.stop.take();
+        // A Stop pressed since the command arrived (while it saved, counted or compacted)
+        // still stops this turn; one that comes after it has ended is dropped.
         let outcome = self.drive(session, turn, effects, emit).await;
+        self.stop.take();
         // After the turn, not during it: usage never slows an answer.
         self.flush_usage().await;
         outcome
@@ -432,8 +434,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return Err(ErrorKind::InvalidRequest);
         }
         let effects = turn.retry();
-        self.stop.take();
         let outcome = self.drive(session, turn, effects, emit).await;
+        self.stop.take();
         // After the turn, not during it: usage never slows an answer.
         self.flush_usage().await;
         outcome

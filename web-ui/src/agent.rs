@@ -12,7 +12,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_agent::protocol::{Command, Event};
 
-#[wasm_bindgen(inline_js = "export function importModule(url) { return import(url); }")]
+// Relative to the page, not to this snippet's own URL.
+#[wasm_bindgen(
+    inline_js = "export function importModule(url) { return import(new URL(url, document.baseURI).href); }"
+)]
 extern "C" {
     #[wasm_bindgen(js_name = importModule)]
     fn import_module(url: &str) -> Promise;
@@ -31,6 +34,15 @@ thread_local! {
 
 fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
     Reflect::get(target, &JsValue::from_str(name))?.dyn_into::<Function>()
+}
+
+/// `url` resolved against the page (workers and modules resolve against other bases).
+fn page_url(url: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
+        .map_or_else(|| url.to_owned(), |u| u.href())
 }
 
 /// Loads the agent module from `base` (the directory of `web_agent.js`), opens it with
@@ -66,7 +78,7 @@ pub async fn load(
             &JsValue::NULL,
             &JsValue::from_str("ferry"),
             &JsValue::from_str(&defaults.to_string()),
-            &JsValue::from_str(&format!("{base}/tokenizer-worker.js")),
+            &JsValue::from_str(&page_url(&format!("{base}/tokenizer-worker.js"))),
         )
         .map_err(text)?
         .dyn_into()

@@ -36,6 +36,8 @@ pub struct State {
     /// A passing word: "Saved", "Imported 3 chats".
     pub notice: RwSignal<Option<String>>,
     pub loaded: RwSignal<bool>,
+    /// The latest chat was reopened at start (once).
+    restored: RwSignal<bool>,
     pub load_error: RwSignal<Option<String>>,
 }
 
@@ -55,6 +57,7 @@ impl State {
             settings_open: RwSignal::new(false),
             notice: RwSignal::new(None),
             loaded: RwSignal::new(false),
+            restored: RwSignal::new(false),
             load_error: RwSignal::new(None),
         }
     }
@@ -101,6 +104,10 @@ impl State {
     fn on_event(self, event: Event) {
         match event {
             Event::Ready { settings, keys } => {
+                // For the benchmarks: the moment the app can take a message.
+                if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = performance.mark("ferry-ready");
+                }
                 let provider = settings.provider;
                 self.settings.set(Some(settings));
                 self.keys.set(keys);
@@ -110,7 +117,18 @@ impl State {
                     self.settings_open.set(true);
                 }
             }
-            Event::Sessions { sessions } => self.sessions.set(sessions),
+            Event::Sessions { sessions } => {
+                // At start, carry on where the user left off: the latest chat.
+                if !self.restored.get_untracked() {
+                    self.restored.set(true);
+                    let idle = self.chat.with_untracked(|c| c.session.is_none())
+                        && self.pending.with_untracked(Option::is_none);
+                    if let (true, Some(latest)) = (idle, sessions.first()) {
+                        self.open(latest.id.clone());
+                    }
+                }
+                self.sessions.set(sessions);
+            }
             Event::SessionCreated { session } => {
                 self.chat.set(Chat::open(session.clone(), &[], None));
                 if let Some(text) = self.pending.try_update(Option::take).flatten() {

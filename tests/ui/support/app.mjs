@@ -89,8 +89,8 @@ export class FerryPage {
   /** Opens the app and waits until the agent has loaded. */
   async open() {
     await this.page.goto(`${this.url}/`);
-    await this.page.getByRole('button', { name: 'Settings', exact: true }).first().waitFor();
-    await this.page.waitForFunction(() => document.querySelector('.sessions') !== null);
+    // The app marks the moment the agent has loaded and told it the settings.
+    await this.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
   }
 
   /** Sets the key (and model) in Settings and closes it. */

@@ -1027,3 +1027,30 @@ fn a_refused_model_list_is_an_error_without_the_key() {
     );
     assert!(!format!("{events:?}").contains(KEY));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_stop_pressed_before_the_first_token_still_stops_the_turn() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "never "})),
+            &chunk(serde_json::json!({"content": "shown"})),
+            "[DONE]",
+        ],
+    );
+    // Pressed while the command is on its way, before any answer.
+    rt.stop_handle().stop();
+    let events = send(&mut rt, "s", "hi");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::TurnFinished { stopped: true, .. })),
+        "{events:?}"
+    );
+    // Consumed by that turn: the next one runs to its end.
+    transport.answer(200, &[&chunk(serde_json::json!({"content": "ok"})), "[DONE]"]);
+    let events = send(&mut rt, "s", "again");
+    assert!(events.iter().any(|e| matches!(e, Event::TurnFinished { stopped: false, .. })));
+}
