@@ -22,7 +22,7 @@ fn SessionRow(session: Session) -> impl IntoView {
     };
     let draft = RwSignal::new(session.title.clone());
     let shown = if title.is_empty() {
-        "New chat".to_owned()
+        "Untitled chat".to_owned()
     } else {
         title.clone()
     };
@@ -137,7 +137,14 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
                     state.tokens.set(None);
                     state.banner.set(None);
                     open.set(false);
-                    agent::send(&Command::NewSession);
+                    // The session itself is made with its first message: no empty chats.
+                    if let Some(input) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector("textarea[aria-label=Message]").ok().flatten())
+                        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                    {
+                        let _ = input.focus();
+                    }
                 }
             >
                 "New chat"

@@ -1050,7 +1050,14 @@ fn a_stop_pressed_before_the_first_token_still_stops_the_turn() {
         "{events:?}"
     );
     // Consumed by that turn: the next one runs to its end.
-    transport.answer(200, &[&chunk(serde_json::json!({"content": "ok"})), "[DONE]"]);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "ok"})), "[DONE]"],
+    );
     let events = send(&mut rt, "s", "again");
-    assert!(events.iter().any(|e| matches!(e, Event::TurnFinished { stopped: false, .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
+    );
 }
