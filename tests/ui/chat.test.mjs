@@ -95,4 +95,23 @@ describe('chat', () => {
     await ferry.idle();
     assert.equal(await ferry.message.inputValue(), '');
   });
+
+  it('shows the token counts of the conversation and of the draft', async () => {
+    await ferry.message.fill('twelve chars');
+    // Mistral's tokenizer is not public: estimated at four characters a token.
+    await ferry.page.getByText(/Conversation: ≈\d+ tokens · Draft: ≈3$/).waitFor();
+    await ferry.message.fill('');
+  });
+
+  it('shows tool calls as collapsible steps of the answer', async () => {
+    await ferry.configure({ model: 'agent-1' });
+    await ferry.send('remember: tea, no sugar');
+    await ferry.answers.last().getByText(/^Done: /).waitFor();
+    await ferry.idle();
+    const step = ferry.page.getByRole('group').filter({ hasText: 'Tool: memory_save — done' });
+    await step.waitFor();
+    await step.getByText('Tool: memory_save — done').click();
+    await step.getByText(/saved as note/).waitFor();
+    await ferry.screenshot('tools');
+  });
 });

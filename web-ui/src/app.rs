@@ -30,6 +30,8 @@ pub struct State {
     pub settings: RwSignal<Option<Settings>>,
     pub keys: RwSignal<Vec<KeyOwner>>,
     pub models: RwSignal<Vec<String>>,
+    /// The composer's text.
+    pub draft: RwSignal<String>,
     /// Conversation and draft tokens, and whether exact.
     pub tokens: RwSignal<Option<(u64, u64, bool)>>,
     pub settings_open: RwSignal<bool>,
@@ -53,6 +55,7 @@ impl State {
             settings: RwSignal::new(None),
             keys: RwSignal::new(Vec::new()),
             models: RwSignal::new(Vec::new()),
+            draft: RwSignal::new(String::new()),
             tokens: RwSignal::new(None),
             settings_open: RwSignal::new(false),
             notice: RwSignal::new(None),
@@ -88,10 +91,11 @@ impl State {
         });
     }
 
-    pub fn count_tokens(self, draft: String) {
+    /// Asks for the token counts of the open chat and the composer's text.
+    pub fn count_tokens(self) {
         agent::send(&Command::CountTokens {
-            session: self.chat.get_untracked().session,
-            draft,
+            session: self.chat.with_untracked(|c| c.session.clone()),
+            draft: self.draft.get_untracked(),
         });
     }
 
@@ -148,7 +152,7 @@ impl State {
                 let mut chat = Chat::open(session, &messages, first_kept);
                 chat.busy = busy;
                 self.chat.set(chat);
-                self.count_tokens(String::new());
+                self.count_tokens();
             }
             Event::TurnFinished { ref session, .. } => {
                 self.chat.update(|c| c.apply(&event));
@@ -169,6 +173,7 @@ impl State {
                 ref message,
             } => {
                 self.chat.update(|c| c.apply(&event));
+                self.count_tokens();
                 let banner = Banner::from_error(kind, message, session.clone());
                 if let Action::RetryIn(secs) = banner.action {
                     self.countdown.set(secs);

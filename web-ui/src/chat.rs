@@ -146,7 +146,7 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
 #[component]
 pub fn ChatView() -> impl IntoView {
     let state = expect_context::<State>();
-    let text = RwSignal::new(String::new());
+    let text = state.draft;
     let input = NodeRef::<leptos::html::Textarea>::new();
     let bottom = NodeRef::<leptos::html::Div>::new();
 
@@ -160,7 +160,6 @@ pub fn ChatView() -> impl IntoView {
         }
         text.set(String::new());
         state.send_message(message);
-        state.count_tokens(String::new());
     };
 
     // Keep the newest text in view while it streams.
@@ -219,9 +218,8 @@ pub fn ChatView() -> impl IntoView {
                 rows="2"
                 prop:value=move || text.get()
                 on:input=move |ev| {
-                    let value = event_target_value(&ev);
-                    state.count_tokens(value.clone());
-                    text.set(value);
+                    text.set(event_target_value(&ev));
+                    state.count_tokens();
                 }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {

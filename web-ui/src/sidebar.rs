@@ -80,7 +80,7 @@ fn SessionRow(session: Session) -> impl IntoView {
                         title="Delete"
                         on:click=move |_| confirming.set(true)
                     >
-                        "🗑"
+                        "✕"
                     </button>
                 }
             >
