@@ -52,7 +52,7 @@ describe('errors', () => {
   it('proxy gone: a clear message and Retry, never a blank page', async () => {
     await app.stopWorker();
     await ferry.page.reload();
-    await ferry.message.waitFor();
+    await ferry.open();
     await ferry.send('anyone?');
     await ferry.banner.getByText(/Can't reach the provider or the proxy/).waitFor();
     await ferry.banner.getByRole('button', { name: 'Retry' }).waitFor();

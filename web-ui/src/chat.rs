@@ -231,7 +231,7 @@ pub fn ChatView() -> impl IntoView {
             <Show
                 when=move || state.chat.with(|c| c.busy)
                 fallback=move || view! {
-                    <button type="submit" class="primary" disabled=move || text.with(|t| t.trim().is_empty())>"Send"</button>
+                    <button type="submit" class="primary" disabled=move || !state.loaded.get() || text.with(|t| t.trim().is_empty())>"Send"</button>
                 }
             >
                 <button type="button" class="danger" on:click=move |_| agent::stop()>"Stop"</button>
