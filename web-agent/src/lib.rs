@@ -7,6 +7,7 @@
 //! Crypto) sits behind narrow traits.
 
 pub mod agent;
+pub mod auth;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
