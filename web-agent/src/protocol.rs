@@ -82,6 +82,16 @@ pub enum Command {
     SetAccessToken {
         token: Option<String>,
     },
+    /// Email a sign-in link that leads back to `redirect_to` (the app's address).
+    SignInWithEmail {
+        email: String,
+        redirect_to: String,
+    },
+    /// The URL fragment Supabase came back with (`#access_token=…`).
+    CompleteSignIn {
+        fragment: String,
+    },
+    SignOut,
     /// Count the tokens the session's next request would send, and the draft's.
     CountTokens {
         #[serde(default)]
@@ -89,6 +99,21 @@ pub enum Command {
         #[serde(default)]
         draft: String,
     },
+}
+
+impl Command {
+    /// Whether it may call a provider, the proxy or Supabase (a sign-in is refreshed first).
+    pub fn reaches_the_network(&self) -> bool {
+        matches!(
+            self,
+            Self::SendMessage { .. }
+                | Self::Regenerate { .. }
+                | Self::EditAndResend { .. }
+                | Self::Retry { .. }
+                | Self::ListModels { .. }
+                | Self::Load
+        )
+    }
 }
 
 /// What the agent tells the UI.
@@ -152,11 +177,21 @@ pub enum Event {
         #[serde(default)]
         first_kept: Option<MessageId>,
     },
-    /// The settings in force and whose keys the agent holds (never the keys).
+    /// The settings in force, whose keys the agent holds (never the keys), and who is
+    /// signed in (the user id), if anyone.
     Ready {
         settings: Settings,
         keys: Vec<KeyOwner>,
+        #[serde(default)]
+        signed_in: Option<String>,
     },
+    MagicLinkSent {
+        email: String,
+    },
+    SignedIn {
+        user: String,
+    },
+    SignedOut,
     /// A provider's models, for the Model picker.
     Models {
         provider: ProviderId,

@@ -123,6 +123,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     keys: BTreeMap<KeyOwner, String>,
     /// The user's Supabase access token, when signed in.
     access_token: Option<String>,
+    /// The whole sign-in (refreshable), when the agent signed the user in itself.
+    session: Option<crate::auth::AuthSession>,
     stop: StopHandle,
     /// The turn whose model call failed, kept for Retry.
     failed: Option<(SessionId, Turn)>,
@@ -140,6 +142,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             settings,
             keys: BTreeMap::new(),
             access_token: None,
+            session: None,
             stop: StopHandle::default(),
             failed: None,
         }
@@ -158,6 +161,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             settings: self.settings,
             keys: self.keys,
             access_token: self.access_token,
+            session: self.session,
             stop: self.stop,
             failed: self.failed,
         }
@@ -179,13 +183,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     pub async fn unlock(&mut self) -> Result<(), ErrorKind> {
         for record in self.store.keys().await.map_err(|_| ErrorKind::Storage)? {
             if let Ok(key) = self.vault.open(&record.sealed).await {
-                self.keys.insert(record.provider, key);
+                if let KeyOwner::Account(_) = record.provider {
+                    self.restore_session(&key);
+                } else {
+                    self.keys.insert(record.provider, key);
+                }
             }
         }
         Ok(())
     }
 
     pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
+        if command.reaches_the_network() {
+            self.fresh_session(emit).await;
+        }
         let outcome = match command {
             Command::SendMessage { session, text } => self.send(session, text, emit).await,
             Command::Retry { session } => self.retry(session, emit).await,
@@ -202,9 +213,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 emit(Event::Ready {
                     settings: self.settings.clone(),
                     keys: self.keys.keys().copied().collect(),
+                    signed_in: self.signed_in_user(),
                 });
                 self.list(None, emit).await
             }
+            Command::SignInWithEmail { email, redirect_to } => {
+                self.sign_in_with_email(&email, &redirect_to, emit).await
+            }
+            Command::CompleteSignIn { fragment } => self.complete_sign_in(&fragment, emit).await,
+            Command::SignOut => self.sign_out(emit).await,
             Command::ListModels { provider } => self.list_models(provider, emit).await,
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
             Command::DeleteSession { session } => {
@@ -744,6 +761,7 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
     }
 }
 
+mod account;
 mod compact;
 mod direct_usage;
 mod models;

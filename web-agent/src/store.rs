@@ -45,6 +45,15 @@ pub struct StoredMessage {
 pub enum KeyOwner {
     Provider(ProviderId),
     Search(SearchEngine),
+    /// The user's sign-in (its refresh token), sealed like a key.
+    Account(Account),
+}
+
+/// Accounts the agent signs in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Account {
+    Supabase,
 }
 
 impl KeyOwner {
@@ -52,6 +61,7 @@ impl KeyOwner {
         match self {
             Self::Provider(provider) => provider.as_str(),
             Self::Search(engine) => engine.as_str(),
+            Self::Account(Account::Supabase) => "supabase",
         }
     }
 }

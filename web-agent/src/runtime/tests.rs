@@ -938,7 +938,7 @@ fn load_tells_the_settings_and_which_keys_are_held_never_the_keys() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
     let events = command(&mut rt, Command::Load);
-    let Event::Ready { settings, keys } = &events[0] else {
+    let Event::Ready { settings, keys, .. } = &events[0] else {
         panic!("{events:?}")
     };
     assert_eq!(settings.provider, ProviderId::OpenAi);
@@ -1060,4 +1060,156 @@ fn a_stop_pressed_before_the_first_token_still_stops_the_turn() {
             .iter()
             .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
     );
+}
+
+fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<'_> {
+    // Mistral goes through the proxy, so the access token shows in the calls.
+    let mut rt = runtime(transport, ProviderId::Mistral);
+    rt.settings.supabase_url = Some("https://abc.supabase.co".into());
+    rt.settings.supabase_anon_key = Some("anon".into());
+    let payload = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"sub":"7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50"}"#,
+    );
+    let events = command(
+        &mut rt,
+        Command::CompleteSignIn {
+            fragment: format!(
+                "#access_token=h.{payload}.s&refresh_token=refresh-1&expires_in={expires_in}&token_type=bearer"
+            ),
+        },
+    );
+    assert_eq!(
+        events,
+        [Event::SignedIn {
+            user: "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50".into()
+        }]
+    );
+    rt
+}
+
+fn bearer(request: &UpstreamRequest) -> Option<String> {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| *n == "authorization")
+        .map(|(_, v)| v.clone())
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_sign_in_is_kept_sealed_and_its_token_goes_to_the_proxy() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    let stored = format!("{:?}", run(rt.store().keys()).unwrap());
+    assert!(stored.contains("Account(Supabase)"), "{stored}");
+    assert!(!stored.contains("refresh-1"), "sealed: {stored}");
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "hi"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hello");
+    let sent = transport.sent.borrow();
+    assert_eq!(sent.len(), 1, "no refresh needed yet");
+    assert!(bearer(&sent[0]).is_some_and(|b| b.starts_with("Bearer h.")));
+    drop(sent);
+    let events = command(&mut rt, Command::Load);
+    assert!(matches!(
+        &events[0],
+        Event::Ready {
+            signed_in: Some(_),
+            ..
+        }
+    ));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_session_about_to_expire_is_refreshed_before_the_call() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 30);
+    transport.json(
+        200,
+        None,
+        r#"{"access_token":"fresh.token.x","token_type":"bearer","expires_in":3600,"refresh_token":"refresh-2","user":{"id":"u"}}"#,
+    );
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "hi"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hello");
+    let sent = transport.sent.borrow();
+    assert_eq!(
+        sent[0].url,
+        "https://abc.supabase.co/auth/v1/token?grant_type=refresh_token"
+    );
+    assert_eq!(
+        sent[0].body.as_deref(),
+        Some(r#"{"refresh_token":"refresh-1"}"#)
+    );
+    assert_eq!(bearer(&sent[1]).as_deref(), Some("Bearer fresh.token.x"));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_refused_refresh_signs_out_and_says_so() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 30);
+    transport.json(
+        400,
+        None,
+        r#"{"error":"invalid_grant","error_description":"Invalid Refresh Token: Already Used"}"#,
+    );
+    let events = command(&mut rt, Command::Load);
+    assert_eq!(events[0], Event::SignedOut);
+    assert!(matches!(
+        &events[1],
+        Event::Error {
+            kind: ErrorKind::Unauthorized,
+            ..
+        }
+    ));
+    assert!(
+        run(rt.store().keys())
+            .unwrap()
+            .iter()
+            .all(|k| !matches!(k.provider, KeyOwner::Account(_)))
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn sign_out_ends_the_session_there_and_here() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    transport.json(204, None, "");
+    let events = command(&mut rt, Command::SignOut);
+    assert_eq!(events, [Event::SignedOut]);
+    assert_eq!(transport.urls(), ["https://abc.supabase.co/auth/v1/logout"]);
+    let events = command(&mut rt, Command::Load);
+    assert!(matches!(
+        &events[0],
+        Event::Ready {
+            signed_in: None,
+            ..
+        }
+    ));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_magic_link_is_asked_for() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::Mistral);
+    rt.settings.supabase_url = Some("https://abc.supabase.co".into());
+    transport.json(200, None, "{}");
+    let events = command(
+        &mut rt,
+        Command::SignInWithEmail {
+            email: "ada@example.test".into(),
+            redirect_to: "http://127.0.0.1:8080/".into(),
+        },
+    );
+    assert_eq!(
+        events,
+        [Event::MagicLinkSent {
+            email: "ada@example.test".into()
+        }]
+    );
+    assert!(transport.urls()[0].starts_with("https://abc.supabase.co/auth/v1/otp?redirect_to="));
 }

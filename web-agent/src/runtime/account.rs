@@ -1,0 +1,183 @@
+//! Signing in to Supabase: the magic link, the session that comes back in the URL
+//! fragment, refreshing it before it runs out, and signing out. The session (its refresh
+//! token above all) is sealed by the vault like a key; the access token goes with proxy
+//! calls and usage rows.
+
+use super::{Clock, Runtime};
+use crate::auth::{self, AuthError, AuthSession, Project};
+use crate::protocol::{ErrorKind, Event};
+use crate::runtime::direct_usage::token_subject;
+use crate::seams::{Tokenizer, Vault};
+use crate::store::{Account, KeyOwner, KeyRecord, Store};
+use crate::transport::{self, Transport};
+
+const OWNER: KeyOwner = KeyOwner::Account(Account::Supabase);
+
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
+    fn project(&self) -> Result<Project, ErrorKind> {
+        let url = self
+            .settings
+            .supabase_url
+            .clone()
+            .ok_or(ErrorKind::InvalidRequest)?;
+        Ok(Project {
+            url,
+            anon_key: self.settings.supabase_anon_key.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The signed-in user's id, if anyone is.
+    pub(super) fn signed_in_user(&self) -> Option<String> {
+        self.access_token.as_deref().and_then(token_subject)
+    }
+
+    pub(super) fn restore_session(&mut self, sealed_json: &str) {
+        if let Ok(session) = serde_json::from_str::<AuthSession>(sealed_json) {
+            self.access_token = Some(session.access_token.clone());
+            self.session = Some(session);
+        }
+    }
+
+    async fn keep(&mut self, session: AuthSession) -> Result<(), ErrorKind> {
+        let json = serde_json::to_string(&session).map_err(|_| ErrorKind::Storage)?;
+        let sealed = self
+            .vault
+            .seal(&json)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        self.store
+            .put_key(&KeyRecord {
+                provider: OWNER,
+                sealed,
+            })
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        self.access_token = Some(session.access_token.clone());
+        self.session = Some(session);
+        Ok(())
+    }
+
+    async fn forget(&mut self) {
+        self.session = None;
+        self.access_token = None;
+        let _ = self.store.delete_key(OWNER).await;
+    }
+
+    pub(super) async fn sign_in_with_email(
+        &self,
+        email: &str,
+        redirect_to: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        if !email.contains('@') {
+            return Err(ErrorKind::InvalidRequest);
+        }
+        let request = auth::magic_link_request(&self.project()?, email, redirect_to);
+        let mut answer = self
+            .transport
+            .send(&request)
+            .await
+            .map_err(|_| ErrorKind::Offline)?;
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .unwrap_or_default();
+        if !(200..300).contains(&answer.status) {
+            emit(Event::Error {
+                session: None,
+                kind: ErrorKind::Unauthorized,
+                message: auth::session_from_answer(answer.status, &body, 0)
+                    .err()
+                    .map_or_else(
+                        || "the sign-in link was not sent".to_owned(),
+                        |e| e.to_string(),
+                    ),
+            });
+            return Ok(());
+        }
+        emit(Event::MagicLinkSent {
+            email: email.trim().to_owned(),
+        });
+        Ok(())
+    }
+
+    pub(super) async fn complete_sign_in(
+        &mut self,
+        fragment: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        match auth::session_from_fragment(fragment, self.clock.now_ms()) {
+            Ok(Some(session)) => {
+                self.keep(session).await?;
+                if let Some(user) = self.signed_in_user() {
+                    emit(Event::SignedIn { user });
+                }
+                // Rows that waited for a token go now.
+                self.flush_usage().await;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                emit(Event::Error {
+                    session: None,
+                    kind: ErrorKind::Unauthorized,
+                    message: e.to_string(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) async fn sign_out(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
+        if let (Some(session), Ok(project)) = (&self.session, self.project()) {
+            // Best effort: signed out here whatever Supabase answers.
+            if let Ok(mut answer) = self
+                .transport
+                .send(&auth::sign_out_request(&project, session))
+                .await
+            {
+                let _ = transport::read_all(&mut answer.body).await;
+            }
+        }
+        self.forget().await;
+        emit(Event::SignedOut);
+        Ok(())
+    }
+
+    /// Refreshes the sign-in when its access token is about to run out. A refused refresh
+    /// (revoked, already used) signs the user out and says so; a network failure leaves the
+    /// session for the next try.
+    pub(super) async fn fresh_session(&mut self, emit: &mut impl FnMut(Event)) {
+        let Some(session) = &self.session else { return };
+        if !session.refresh_due(self.clock.now_ms()) {
+            return;
+        }
+        let Ok(project) = self.project() else { return };
+        let Ok(mut answer) = self
+            .transport
+            .send(&auth::refresh_request(&project, session))
+            .await
+        else {
+            return;
+        };
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .unwrap_or_default();
+        match auth::session_from_answer(answer.status, &body, self.clock.now_ms()) {
+            Ok(fresh) => {
+                if self.keep(fresh).await.is_ok() {
+                    self.flush_usage().await;
+                }
+            }
+            Err(AuthError::Refused(reason)) if answer.status < 500 => {
+                self.forget().await;
+                emit(Event::SignedOut);
+                emit(Event::Error {
+                    session: None,
+                    kind: ErrorKind::Unauthorized,
+                    message: reason,
+                });
+            }
+            Err(_) => {}
+        }
+    }
+}
