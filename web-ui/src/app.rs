@@ -38,6 +38,12 @@ pub struct State {
     /// A passing word: "Saved", "Imported 3 chats".
     pub notice: RwSignal<Option<String>>,
     pub loaded: RwSignal<bool>,
+    /// The proxy wants a Supabase sign-in (`auth_mode: "supabase"` in the app's config).
+    pub auth_required: RwSignal<bool>,
+    /// The signed-in user's id.
+    pub user: RwSignal<Option<String>>,
+    /// Where the last sign-in link went.
+    pub link_sent: RwSignal<Option<String>>,
     /// The latest chat was reopened at start (once).
     restored: RwSignal<bool>,
     pub load_error: RwSignal<Option<String>>,
@@ -61,6 +67,9 @@ impl State {
             notice: RwSignal::new(None),
             loaded: RwSignal::new(false),
             restored: RwSignal::new(false),
+            auth_required: RwSignal::new(false),
+            user: RwSignal::new(None),
+            link_sent: RwSignal::new(None),
             load_error: RwSignal::new(None),
         }
     }
@@ -99,6 +108,11 @@ impl State {
         });
     }
 
+    /// Signing in comes first.
+    pub fn must_sign_in(self) -> bool {
+        self.auth_required.get_untracked() && self.user.with_untracked(Option::is_none)
+    }
+
     pub fn has_key(self, provider: ProviderId) -> bool {
         self.keys
             .get_untracked()
@@ -107,7 +121,12 @@ impl State {
 
     fn on_event(self, event: Event) {
         match event {
-            Event::Ready { settings, keys } => {
+            Event::Ready {
+                settings,
+                keys,
+                signed_in,
+            } => {
+                self.user.set(signed_in);
                 // For the benchmarks: the moment the app can take a message.
                 if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
                     let _ = performance.mark("ferry-ready");
@@ -117,7 +136,7 @@ impl State {
                 self.keys.set(keys);
                 self.loaded.set(true);
                 // First visit: nothing can be sent without a key.
-                if !self.has_key(provider) {
+                if !self.has_key(provider) && !self.must_sign_in() {
                     self.settings_open.set(true);
                 }
             }
@@ -174,6 +193,11 @@ impl State {
             } => {
                 self.chat.update(|c| c.apply(&event));
                 self.count_tokens();
+                if kind == web_agent::protocol::ErrorKind::Unauthorized
+                    && self.auth_required.get_untracked()
+                {
+                    self.user.set(None);
+                }
                 let banner = Banner::from_error(kind, message, session.clone());
                 if let Action::RetryIn(secs) = banner.action {
                     self.countdown.set(secs);
@@ -190,6 +214,19 @@ impl State {
                     self.tokens.set(Some((conversation, draft, exact)));
                 }
             }
+            Event::SignedIn { user } => {
+                self.user.set(Some(user));
+                self.link_sent.set(None);
+                self.banner.set(None);
+                let provider = self
+                    .settings
+                    .with_untracked(|s| s.as_ref().map(|s| s.provider));
+                if provider.is_some_and(|p| !self.has_key(p)) {
+                    self.settings_open.set(true);
+                }
+            }
+            Event::SignedOut => self.user.set(None),
+            Event::MagicLinkSent { email } => self.link_sent.set(Some(email)),
             Event::Models { models, .. } => {
                 self.notice.set(Some(format!(
                     "{} model{} available",
@@ -265,6 +302,13 @@ struct AppConfig {
     provider: Option<ProviderId>,
     #[serde(default)]
     model: Option<String>,
+    /// `"supabase"` when the proxy wants signed-in users.
+    #[serde(default)]
+    auth_mode: Option<String>,
+    #[serde(default)]
+    supabase_url: Option<String>,
+    #[serde(default)]
+    supabase_anon_key: Option<String>,
 }
 
 async fn app_config() -> AppConfig {
@@ -386,18 +430,29 @@ fn App() -> impl IntoView {
 
     leptos::task::spawn_local(async move {
         let config = app_config().await;
+        state
+            .auth_required
+            .set(config.auth_mode.as_deref() == Some("supabase") && config.supabase_url.is_some());
         let defaults = serde_json::json!({
             "provider": config.provider.unwrap_or(ProviderId::OpenAi),
             "model": config.model.unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             "proxy_url": config.proxy_url,
             "system_prompt": crate::settings::PRESETS[0].1,
+            "supabase_url": config.supabase_url,
+            "supabase_anon_key": config.supabase_anon_key,
         });
-        match agent::load("./web-agent-pkg", &defaults, move |event| {
+        let loaded = agent::load("./web-agent-pkg", &defaults, move |event| {
             state.on_event(event)
         })
-        .await
-        {
-            Ok(()) => agent::send(&Command::Load),
+        .await;
+        match loaded {
+            Ok(()) => {
+                // Back from a sign-in link or OAuth: the session is in the fragment.
+                if let Some(fragment) = crate::account::take_sign_in_fragment() {
+                    agent::send(&Command::CompleteSignIn { fragment });
+                }
+                agent::send(&Command::Load);
+            }
             Err(reason) => state.load_error.set(Some(reason)),
         }
     });
@@ -419,7 +474,12 @@ fn App() -> impl IntoView {
                         </div>
                     }
                 >
-                    <ChatView/>
+                    <Show
+                        when=move || !(state.auth_required.get() && state.user.with(Option::is_none))
+                        fallback=|| view! { <crate::account::SignIn/> }
+                    >
+                        <ChatView/>
+                    </Show>
                 </Show>
             </main>
             <Show when=move || state.settings_open.get()>

@@ -13,6 +13,8 @@ pub mod markdown;
 pub mod model;
 
 #[cfg(target_arch = "wasm32")]
+mod account;
+#[cfg(target_arch = "wasm32")]
 mod agent;
 #[cfg(target_arch = "wasm32")]
 mod app;

@@ -175,6 +175,9 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
             </nav>
             <div class="sidebar-foot">
                 <button type="button" on:click=move |_| state.settings_open.set(true)>"Settings"</button>
+                <Show when=move || state.user.with(Option::is_some)>
+                    <button type="button" on:click=move |_| agent::send(&Command::SignOut)>"Sign out"</button>
+                </Show>
                 <button
                     type="button"
                     class="icon"

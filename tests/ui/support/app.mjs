@@ -17,10 +17,11 @@ export const PROVIDER = 'mistral';
 export const KEY = 'sk-ui-SECRET-5150';
 
 /**
- * Starts the mock, the worker (`vars` added to the mock's) and the app. `restartWorker(vars)`
+ * Starts the mock, the worker (`vars` added to the mock's) and the app (`config` added to
+ * its `ferry-config.json`). `restartWorker(vars)`
  * replaces the worker on the same port, as an operator's change of a variable does.
  */
-export async function startApp({ vars = {} } = {}) {
+export async function startApp({ vars = {}, config = {} } = {}) {
   const mock = await startMockProvider();
   const port = await freePort();
   let worker = await startWorker({ port, vars: { ...mockVars(mock.url), ...vars } });
@@ -28,7 +29,7 @@ export async function startApp({ vars = {} } = {}) {
     routes: {
       '/ferry-config.json': {
         type: 'application/json',
-        body: JSON.stringify({ proxy_url: worker.url, provider: PROVIDER, model: 'mistral-small' }),
+        body: JSON.stringify({ proxy_url: worker.url, provider: PROVIDER, model: 'mistral-small', ...config }),
       },
     },
     mounts: { '/': DIST },
