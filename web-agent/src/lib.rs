@@ -6,6 +6,7 @@
 //! that returns effects instead of doing I/O, and the platform (fetch, IndexedDB, Web
 //! Crypto) sits behind narrow traits.
 
+pub mod account_data;
 pub mod agent;
 pub mod auth;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]

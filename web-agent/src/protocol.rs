@@ -5,6 +5,7 @@ use ferry_core::ProviderId;
 use ferry_core::wire::Usage;
 use serde::{Deserialize, Serialize};
 
+use crate::account_data::{DayUsage, UsageRow};
 use crate::runtime::Settings;
 use crate::store::{KeyOwner, Session, StoredMessage};
 
@@ -92,6 +93,10 @@ pub enum Command {
         fragment: String,
     },
     SignOut,
+    /// The signed-in user's usage since `since` (RFC 3339): rows and totals per day.
+    LoadUsage {
+        since: String,
+    },
     /// Count the tokens the session's next request would send, and the draft's.
     CountTokens {
         #[serde(default)]
@@ -111,6 +116,7 @@ impl Command {
                 | Self::EditAndResend { .. }
                 | Self::Retry { .. }
                 | Self::ListModels { .. }
+                | Self::LoadUsage { .. }
                 | Self::Load
         )
     }
@@ -192,6 +198,10 @@ pub enum Event {
         user: String,
     },
     SignedOut,
+    UsageReport {
+        days: Vec<DayUsage>,
+        rows: Vec<UsageRow>,
+    },
     /// A provider's models, for the Model picker.
     Models {
         provider: ProviderId,

@@ -194,7 +194,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
-        if command.reaches_the_network() {
+        if command.reaches_the_network() || matches!(command, Command::SetSettings { .. }) {
             self.fresh_session(emit).await;
         }
         let outcome = match command {
@@ -215,8 +215,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     keys: self.keys.keys().copied().collect(),
                     signed_in: self.signed_in_user(),
                 });
-                self.list(None, emit).await
+                let listed = self.list(None, emit).await;
+                // Settings changed on another device arrive after the first paint of these.
+                if self.session.is_some() {
+                    self.sync_settings(emit).await;
+                }
+                listed
             }
+            Command::LoadUsage { since } => self.load_usage(&since, emit).await,
             Command::SignInWithEmail { email, redirect_to } => {
                 self.sign_in_with_email(&email, &redirect_to, emit).await
             }
@@ -274,10 +280,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::SetSettings { settings } => match serde_json::from_value(settings.clone()) {
                 Ok(parsed) => {
                     self.settings = parsed;
-                    self.store
+                    let saved = self
+                        .store
                         .put_settings(&settings)
                         .await
-                        .map_err(|_| ErrorKind::Storage)
+                        .map_err(|_| ErrorKind::Storage);
+                    // For the user's other devices.
+                    self.push_settings().await;
+                    saved
                 }
                 Err(_) => Err(ErrorKind::InvalidRequest),
             },

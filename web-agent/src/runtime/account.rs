@@ -3,7 +3,8 @@
 //! token above all) is sealed by the vault like a key; the access token goes with proxy
 //! calls and usage rows.
 
-use super::{Clock, Runtime};
+use super::{Clock, Runtime, Settings};
+use crate::account_data;
 use crate::auth::{self, AuthError, AuthSession, Project};
 use crate::protocol::{ErrorKind, Event};
 use crate::runtime::direct_usage::token_subject;
@@ -111,6 +112,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 if let Some(user) = self.signed_in_user() {
                     emit(Event::SignedIn { user });
                 }
+                self.sync_settings(emit).await;
                 // Rows that waited for a token go now.
                 self.flush_usage().await;
                 Ok(())
@@ -140,6 +142,97 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
         self.forget().await;
         emit(Event::SignedOut);
+        Ok(())
+    }
+
+    /// Takes the settings saved from another device, or saves these for the others, then
+    /// tells the UI what is in force. Best effort: offline, the local settings stand.
+    pub(super) async fn sync_settings(&mut self, emit: &mut impl FnMut(Event)) {
+        let (Ok(project), Some(token)) = (self.project(), self.access_token.clone()) else {
+            return;
+        };
+        let Ok(mut answer) = self
+            .transport
+            .send(&account_data::settings_request(&project, &token))
+            .await
+        else {
+            return;
+        };
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .unwrap_or_default();
+        if !(200..300).contains(&answer.status) {
+            return;
+        }
+        match account_data::settings_from_answer(&body) {
+            Some(synced) => {
+                if let Ok(settings) = serde_json::from_value::<Settings>(synced.clone()) {
+                    self.settings = settings;
+                    let _ = self.store.put_settings(&synced).await;
+                }
+            }
+            None => self.push_settings().await,
+        }
+        emit(Event::Ready {
+            settings: self.settings.clone(),
+            keys: self
+                .keys
+                .keys()
+                .copied()
+                .filter(|k| !matches!(k, KeyOwner::Account(_)))
+                .collect(),
+            signed_in: self.signed_in_user(),
+        });
+    }
+
+    /// Saves the settings in force as the signed-in user's (best effort).
+    pub(super) async fn push_settings(&self) {
+        let (Ok(project), Some(token), Some(user)) = (
+            self.project(),
+            self.access_token.as_deref(),
+            self.signed_in_user(),
+        ) else {
+            return;
+        };
+        let Ok(settings) = serde_json::to_value(&self.settings) else {
+            return;
+        };
+        let request = account_data::save_settings_request(&project, token, &user, &settings);
+        if let Ok(mut answer) = self.transport.send(&request).await {
+            let _ = transport::read_all(&mut answer.body).await;
+        }
+    }
+
+    /// The user's calls since `since` (RFC 3339), and their totals per day.
+    pub(super) async fn load_usage(
+        &self,
+        since: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let project = self.project()?;
+        let token = self
+            .access_token
+            .as_deref()
+            .ok_or(ErrorKind::Unauthorized)?;
+        let mut answer = self
+            .transport
+            .send(&account_data::usage_request(&project, token, since))
+            .await
+            .map_err(|_| ErrorKind::Offline)?;
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .map_err(|_| ErrorKind::Offline)?;
+        match answer.status {
+            200..300 => {}
+            401 | 403 => return Err(ErrorKind::Unauthorized),
+            _ => return Err(ErrorKind::Upstream),
+        }
+        let rows: Vec<account_data::UsageRow> =
+            serde_json::from_slice(&body).map_err(|_| ErrorKind::Upstream)?;
+        emit(Event::UsageReport {
+            days: account_data::per_day(&rows),
+            rows,
+        });
         Ok(())
     }
 

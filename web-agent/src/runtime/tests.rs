@@ -1071,6 +1071,9 @@ fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         br#"{"sub":"7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50"}"#,
     );
+    // Nothing synced yet: these settings are saved for the user's other devices.
+    transport.json(200, None, "[]");
+    transport.json(201, None, "");
     let events = command(
         &mut rt,
         Command::CompleteSignIn {
@@ -1080,12 +1083,95 @@ fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<
         },
     );
     assert_eq!(
-        events,
-        [Event::SignedIn {
+        events[0],
+        Event::SignedIn {
             user: "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50".into()
-        }]
+        }
     );
+    assert!(matches!(
+        &events[1],
+        Event::Ready {
+            signed_in: Some(_),
+            ..
+        }
+    ));
+    let urls = transport.urls();
+    assert_eq!(
+        urls,
+        [
+            "https://abc.supabase.co/rest/v1/user_settings?select=settings",
+            "https://abc.supabase.co/rest/v1/user_settings?on_conflict=user_id"
+        ]
+    );
+    let pushed: serde_json::Value =
+        serde_json::from_str(transport.sent.borrow()[1].body.as_deref().unwrap()).unwrap();
+    assert_eq!(pushed["user_id"], "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50");
+    assert_eq!(pushed["settings"]["model"], "m");
+    assert!(!pushed.to_string().contains(KEY), "never keys");
+    transport.sent.borrow_mut().clear();
     rt
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn settings_saved_on_another_device_arrive_with_the_sign_in() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    // Changed elsewhere: a Load (at start) takes them.
+    let mut elsewhere = serde_json::to_value(settings(ProviderId::Mistral)).unwrap();
+    elsewhere["model"] = "mistral-large".into();
+    elsewhere["supabase_url"] = "https://abc.supabase.co".into();
+    transport.json(
+        200,
+        None,
+        &serde_json::json!([{ "settings": elsewhere }]).to_string(),
+    );
+    let events = command(&mut rt, Command::Load);
+    let Some(Event::Ready { settings, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(settings.model, "mistral-large");
+    assert_eq!(
+        run(rt.store().settings()).unwrap().unwrap()["model"],
+        "mistral-large"
+    );
+    // And a change here goes there.
+    transport.json(201, None, "");
+    let mut mine = serde_json::to_value(settings.clone()).unwrap();
+    mine["model"] = "mistral-small".into();
+    command(&mut rt, Command::SetSettings { settings: mine });
+    let last = transport.sent.borrow().last().cloned().unwrap();
+    assert!(
+        last.url
+            .ends_with("/rest/v1/user_settings?on_conflict=user_id")
+    );
+    assert!(last.body.unwrap().contains("mistral-small"));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_usage_page_reads_the_users_rows_and_sums_them_per_day() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    transport.json(
+        200,
+        None,
+        r#"[{"created_at":"2026-11-24T10:00:00+00:00","route":"proxy","provider":"openai","model":"gpt-4o-mini","input_tokens":11,"output_tokens":7,"cost_usd":0.000006,"error_code":null},
+            {"created_at":"2026-11-23T10:00:00+00:00","route":"direct","provider":"anthropic","model":"claude-sonnet-4-5","input_tokens":100,"output_tokens":50,"cost_usd":0.00105,"error_code":null}]"#,
+    );
+    let events = command(
+        &mut rt,
+        Command::LoadUsage {
+            since: "2026-10-25T00:00:00Z".into(),
+        },
+    );
+    let [Event::UsageReport { days, rows }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        days.iter().map(|d| d.day.as_str()).collect::<Vec<_>>(),
+        ["2026-11-23", "2026-11-24"]
+    );
+    assert!(bearer(&transport.sent.borrow()[0]).is_some_and(|b| b.starts_with("Bearer h.")));
 }
 
 fn bearer(request: &UpstreamRequest) -> Option<String> {
