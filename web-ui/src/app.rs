@@ -42,6 +42,15 @@ pub struct State {
     pub auth_required: RwSignal<bool>,
     /// The signed-in user's id.
     pub user: RwSignal<Option<String>>,
+    /// The Usage page is shown instead of the chat.
+    pub show_usage: RwSignal<bool>,
+    /// The Usage page's data: totals per day and the rows.
+    pub usage: RwSignal<
+        Option<(
+            Vec<web_agent::account_data::DayUsage>,
+            Vec<web_agent::account_data::UsageRow>,
+        )>,
+    >,
     /// Where the last sign-in link went.
     pub link_sent: RwSignal<Option<String>>,
     /// The latest chat was reopened at start (once).
@@ -70,6 +79,8 @@ impl State {
             auth_required: RwSignal::new(false),
             user: RwSignal::new(None),
             link_sent: RwSignal::new(None),
+            show_usage: RwSignal::new(false),
+            usage: RwSignal::new(None),
             load_error: RwSignal::new(None),
         }
     }
@@ -225,7 +236,11 @@ impl State {
                     self.settings_open.set(true);
                 }
             }
-            Event::SignedOut => self.user.set(None),
+            Event::SignedOut => {
+                self.user.set(None);
+                self.show_usage.set(false);
+            }
+            Event::UsageReport { days, rows } => self.usage.set(Some((days, rows))),
             Event::MagicLinkSent { email } => self.link_sent.set(Some(email)),
             Event::Models { models, .. } => {
                 self.notice.set(Some(format!(
@@ -478,7 +493,12 @@ fn App() -> impl IntoView {
                         when=move || !(state.auth_required.get() && state.user.with(Option::is_none))
                         fallback=|| view! { <crate::account::SignIn/> }
                     >
-                        <ChatView/>
+                        <Show
+                            when=move || !state.show_usage.get()
+                            fallback=|| view! { <crate::usage::UsageView/> }
+                        >
+                            <ChatView/>
+                        </Show>
                     </Show>
                 </Show>
             </main>

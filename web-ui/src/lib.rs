@@ -24,6 +24,8 @@ mod chat;
 mod settings;
 #[cfg(target_arch = "wasm32")]
 mod sidebar;
+#[cfg(target_arch = "wasm32")]
+mod usage;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::start;

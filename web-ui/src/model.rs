@@ -441,3 +441,65 @@ mod tests {
         assert_eq!(duration(3 * 3600 + 20 * 60), "3 h 20 min");
     }
 }
+
+/// A bar of the usage chart, in the chart's own units (`viewBox` 0 0 `width` `height`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// One bar per value, scaled so the largest fills `height`, with a gap between bars.
+pub fn bars(values: &[f64], width: f64, height: f64) -> Vec<Bar> {
+    let most = values.iter().copied().fold(0.0_f64, f64::max);
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let slot = width / values.len() as f64;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let h = if most > 0.0 {
+                v.max(0.0) / most * height
+            } else {
+                0.0
+            };
+            Bar {
+                x: i as f64 * slot + slot * 0.1,
+                y: height - h,
+                width: slot * 0.8,
+                height: h,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_value_fills_the_chart_and_the_rest_scale() {
+        let drawn = bars(&[1.0, 4.0, 0.0, 2.0], 400.0, 100.0);
+        assert_eq!(drawn.len(), 4);
+        assert_eq!(drawn[1].height, 100.0);
+        assert_eq!(drawn[1].y, 0.0);
+        assert_eq!(drawn[0].height, 25.0);
+        assert_eq!(drawn[2].height, 0.0);
+        assert!((drawn[3].x - 310.0).abs() < 1e-9);
+        assert!(drawn.iter().all(|b| b.x + b.width <= 400.0));
+    }
+
+    #[test]
+    fn nothing_to_draw_is_no_bars_and_zeros_are_flat() {
+        assert!(bars(&[], 100.0, 100.0).is_empty());
+        assert!(
+            bars(&[0.0, 0.0], 100.0, 100.0)
+                .iter()
+                .all(|b| b.height == 0.0)
+        );
+    }
+}

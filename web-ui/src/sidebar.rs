@@ -176,6 +176,7 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
             <div class="sidebar-foot">
                 <button type="button" on:click=move |_| state.settings_open.set(true)>"Settings"</button>
                 <Show when=move || state.user.with(Option::is_some)>
+                    <button type="button" on:click=move |_| { state.usage.set(None); state.show_usage.set(true); }>"Usage"</button>
                     <button type="button" on:click=move |_| agent::send(&Command::SignOut)>"Sign out"</button>
                 </Show>
                 <button

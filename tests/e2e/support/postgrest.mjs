@@ -6,6 +6,10 @@
 //
 //   POST /rest/v1/usage_events?on_conflict=request_id   (Prefer: resolution=ignore-duplicates)
 //   POST /rest/v1/rpc/usage_cost_today
+// and the ones the app calls with the user's token:
+//   GET  /rest/v1/usage_events?select=…&created_at=gte.…&order=created_at.desc&limit=N
+//   GET  /rest/v1/user_settings?select=settings
+//   POST /rest/v1/user_settings?on_conflict=user_id     (Prefer: resolution=merge-duplicates)
 //
 // `down()` and `up()` take it off the network and back on the same port, for outage tests.
 
@@ -82,6 +86,47 @@ export async function startPostgrest({ db, jwtSecret }) {
           as,
         );
         stats.inserts += 1;
+        return send(res, 201);
+      }
+      if (req.method === 'GET' && url.pathname === '/rest/v1/usage_events') {
+        const columns = (url.searchParams.get('select') ?? '*').split(',');
+        if (columns.some((c) => c !== '*' && !known.has(c))) {
+          return send(res, 400, { code: 'PGRST204', message: 'unknown column in select' });
+        }
+        const since = (url.searchParams.get('created_at') ?? 'gte.1970-01-01').replace(/^gte\./, '');
+        const limit = Number(url.searchParams.get('limit') ?? 1000);
+        const list = columns.map((c) => (c === '*' ? '*' : `"${c}"`)).join(', ');
+        const { rows } = await db.query(
+          `select ${list} from public.usage_events where created_at >= $1 order by created_at desc limit $2`,
+          [since, limit],
+          as,
+        );
+        // PostgREST sends numeric as a JSON number and timestamps as ISO text.
+        return send(
+          res,
+          200,
+          rows.map((r) => ({
+            ...r,
+            ...(r.created_at ? { created_at: new Date(r.created_at).toISOString() } : {}),
+            ...('cost_usd' in r ? { cost_usd: r.cost_usd === null ? null : Number(r.cost_usd) } : {}),
+          })),
+        );
+      }
+      if (req.method === 'GET' && url.pathname === '/rest/v1/user_settings') {
+        const { rows } = await db.query('select settings from public.user_settings', [], as);
+        return send(res, 200, rows);
+      }
+      if (req.method === 'POST' && url.pathname === '/rest/v1/user_settings') {
+        if (url.searchParams.get('on_conflict') !== 'user_id' || !/resolution=merge-duplicates/.test(req.headers.prefer ?? '')) {
+          return send(res, 400, { message: 'on_conflict=user_id with merge-duplicates expected' });
+        }
+        const body = JSON.parse(raw);
+        await db.query(
+          `insert into public.user_settings (user_id, settings) values ($1, $2)
+           on conflict (user_id) do update set settings = excluded.settings`,
+          [body.user_id, JSON.stringify(body.settings)],
+          as,
+        );
         return send(res, 201);
       }
       if (req.method === 'POST' && url.pathname === '/rest/v1/rpc/usage_cost_today') {

@@ -21,10 +21,12 @@ export const KEY = 'sk-ui-SECRET-5150';
  * its `ferry-config.json`). `restartWorker(vars)`
  * replaces the worker on the same port, as an operator's change of a variable does.
  */
-export async function startApp({ vars = {}, config = {} } = {}) {
+export async function startApp({ vars = {}, config = {}, workerConfig } = {}) {
   const mock = await startMockProvider();
   const port = await freePort();
-  let worker = await startWorker({ port, vars: { ...mockVars(mock.url), ...vars } });
+  const launch = (extra) =>
+    startWorker({ port, vars: { ...mockVars(mock.url), ...extra }, ...(workerConfig ? { config: workerConfig } : {}) });
+  let worker = await launch(vars);
   const site = await startStatic({
     routes: {
       '/ferry-config.json': {
@@ -48,7 +50,7 @@ export async function startApp({ vars = {}, config = {} } = {}) {
     },
     async restartWorker(next = {}) {
       await worker?.stop();
-      worker = await startWorker({ port, vars: { ...mockVars(mock.url), ...next } });
+      worker = await launch(next);
     },
     async page() {
       return new FerryPage(await browser.page(), site.url);

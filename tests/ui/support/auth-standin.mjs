@@ -10,11 +10,11 @@ import http from 'node:http';
 
 import { claims, hs256 } from '../../e2e/support/tokens.mjs';
 
-export async function startAuthStandin({ secret, accessSecs = 3600 }) {
+export async function startAuthStandin({ secret, accessSecs = 3600, userId = randomUUID(), restUrl }) {
   const requests = [];
   const refreshTokens = new Map(); // refresh token → user id, while unused
   let url;
-  const user = { id: randomUUID(), email: 'ada@example.test' };
+  const user = { id: userId, email: 'ada@example.test' };
   const session = (expiresIn = accessSecs) => {
     const refresh = `refresh-${randomUUID()}`;
     refreshTokens.set(refresh, user.id);
@@ -37,8 +37,30 @@ export async function startAuthStandin({ secret, accessSecs = 3600 }) {
     const at = new URL(req.url, 'http://auth.invalid');
     let raw = '';
     for await (const chunk of req) raw += chunk;
-    const body = raw ? JSON.parse(raw) : null;
+    let body = null;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      body = raw;
+    }
     requests.push({ method: req.method, path: at.pathname, query: Object.fromEntries(at.searchParams), headers: req.headers, body });
+    // One origin for the whole project, as on Supabase: the REST API goes to the PostgREST
+    // stand-in.
+    if (restUrl && at.pathname.startsWith('/rest/v1/')) {
+      const headers = { ...req.headers };
+      delete headers.host;
+      const answer = await fetch(`${restUrl}${req.url}`, {
+        method: req.method,
+        headers,
+        body: raw && req.method !== 'GET' ? raw : undefined,
+      });
+      const out = {};
+      answer.headers.forEach((value, key) => {
+        if (!['content-length', 'transfer-encoding', 'connection'].includes(key)) out[key] = value;
+      });
+      res.writeHead(answer.status, out).end(Buffer.from(await answer.arrayBuffer()));
+      return;
+    }
     if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
     if (req.headers.apikey === undefined && at.pathname !== '/auth/v1/authorize') {
       return json(res, 401, { message: 'No API key found in request' });

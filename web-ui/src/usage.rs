@@ -1,0 +1,122 @@
+//! The Usage page: the signed-in user's own calls of the last 30 days from Supabase, as a
+//! cost-per-day chart (SVG drawn here) and a table. Only there when signed in.
+
+use leptos::prelude::*;
+use web_agent::protocol::Command;
+
+use crate::agent;
+use crate::app::State;
+use crate::model::bars;
+
+const WIDTH: f64 = 600.0;
+const HEIGHT: f64 = 160.0;
+
+const DAYS: u32 = 30;
+
+/// The last 30 UTC days, oldest first, as `YYYY-MM-DD`.
+fn last_days() -> Vec<String> {
+    let now = js_sys::Date::now();
+    (0..DAYS)
+        .rev()
+        .map(|back| {
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+                now - f64::from(back) * 86_400_000.0,
+            ));
+            let iso = date.to_iso_string().as_string().unwrap_or_default();
+            iso.get(..10).unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+fn since_30_days() -> String {
+    let now = js_sys::Date::now();
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(now - 30.0 * 86_400_000.0));
+    date.to_iso_string().as_string().unwrap_or_default()
+}
+
+#[component]
+pub fn UsageView() -> impl IntoView {
+    let state = expect_context::<State>();
+    agent::send(&Command::LoadUsage {
+        since: since_30_days(),
+    });
+    let chart = move || {
+        state.usage.get().map(|(days, _)| {
+            // Every one of the 30 days gets its place, with or without calls.
+            let slots: Vec<(String, Option<web_agent::account_data::DayUsage>)> = last_days()
+                .into_iter()
+                .map(|day| {
+                    let found = days.iter().find(|d| d.day == day).cloned();
+                    (day, found)
+                })
+                .collect();
+            let costs: Vec<f64> = slots
+                .iter()
+                .map(|(_, d)| d.as_ref().map_or(0.0, |d| d.cost_usd))
+                .collect();
+            let total: f64 = costs.iter().sum();
+            let label = format!(
+                "Cost per day, last {DAYS} days: ${total:.4} in all; days with calls: {}",
+                days.len()
+            );
+            let drawn = bars(&costs, WIDTH, HEIGHT);
+            view! {
+                <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
+                    {drawn.into_iter().zip(slots).map(|(bar, (day, usage))| {
+                        let title = match usage {
+                            Some(u) => format!("{day}: ${:.4}, {} calls, {} tokens in, {} out",
+                                u.cost_usd, u.calls, u.input_tokens, u.output_tokens),
+                            None => format!("{day}: no calls"),
+                        };
+                        view! {
+                            <rect x=bar.x y=bar.y - 1.0 width=bar.width height=bar.height + 1.0>
+                                <title>{title}</title>
+                            </rect>
+                        }
+                    }).collect_view()}
+                </svg>
+            }
+        })
+    };
+    let table = move || {
+        state.usage.get().map(|(_, rows)| {
+            view! {
+                <table class="usage">
+                    <caption>"Calls, newest first"</caption>
+                    <thead><tr>
+                        <th scope="col">"When (UTC)"</th><th scope="col">"Route"</th>
+                        <th scope="col">"Provider"</th><th scope="col">"Model"</th>
+                        <th scope="col">"Tokens in"</th><th scope="col">"Tokens out"</th>
+                        <th scope="col">"Cost"</th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td>{r.created_at.get(..16).unwrap_or(&r.created_at).replace('T', " ")}</td>
+                                <td>{r.route}</td>
+                                <td>{r.provider}</td>
+                                <td>{r.model}</td>
+                                <td>{r.input_tokens}</td>
+                                <td>{r.output_tokens}</td>
+                                <td>{r.cost_usd.map_or_else(|| "—".to_owned(), |c| format!("${c:.6}"))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+        })
+    };
+    view! {
+        <section class="usage-page" aria-labelledby="usage-title">
+            <div class="row">
+                <h1 id="usage-title">"Usage"</h1>
+                <button type="button" on:click=move |_| state.show_usage.set(false)>"Back to chat"</button>
+            </div>
+            <Show when=move || state.usage.with(Option::is_none)>
+                <p role="status">"Loading your usage…"</p>
+            </Show>
+            {chart}
+            {table}
+        </section>
+    }
+}
