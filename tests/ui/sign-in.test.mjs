@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { claims, hs256 } from '../e2e/support/tokens.mjs';
 import { startApp } from './support/app.mjs';
 import { startAuthStandin } from './support/auth-standin.mjs';
 
@@ -90,5 +91,25 @@ describe('sign-in', () => {
     const authorize = auth.requests.find((r) => r.path === '/auth/v1/authorize');
     assert.equal(authorize.query.provider, 'github');
     assert.equal(authorize.query.redirect_to, `${app.site.url}/`);
+  });
+});
+
+describe('an expired or rejected sign-in', () => {
+  it('a 401 from the proxy asks for a sign-in again, saying why', async () => {
+    // A session the proxy will not accept: signed with another project's secret.
+    const forged = new URLSearchParams({
+      access_token: hs256('some-other-projects-secret-of-32-characters', claims(auth.url)),
+      refresh_token: 'refresh-forged',
+      expires_in: '3600',
+      token_type: 'bearer',
+    });
+    await ferry.page.goto('about:blank');
+    await ferry.page.goto(`${app.site.url}/#${forged}`);
+    await ferry.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+    await ferry.button('Sign out').waitFor();
+    // The key saved earlier in this profile is still there: the chat goes to the proxy.
+    await ferry.send('Will this pass?');
+    await signInView().waitFor();
+    await ferry.banner.getByText('Your sign-in has expired. Sign in again.').waitFor();
   });
 });

@@ -1,0 +1,71 @@
+// A long conversation in a small context window: older messages are sent as a summary, a
+// marker shows where, and every message is still there to scroll back to.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { PROVIDER, startApp } from './support/app.mjs';
+
+let app;
+let ferry;
+before(async () => {
+  app = await startApp();
+  ferry = await app.page();
+  await ferry.open();
+  await ferry.configure();
+});
+after(() => app?.stop());
+
+function longSession(proxyUrl) {
+  const session = 'long';
+  const words = 'lorem ipsum dolor sit amet '.repeat(8);
+  const messages = Array.from({ length: 8 }, (_, i) => ({
+    id: `m${i}`,
+    session,
+    seq: i,
+    message: { role: i % 2 ? 'assistant' : 'user', content: `${i % 2 ? 'Answer' : 'Question'} ${i}: ${words}` },
+    partial: false,
+    created_ms: i,
+  }));
+  return JSON.stringify({
+    format: 'ferry-export',
+    version: 1,
+    exported_ms: 0,
+    sessions: [{ id: session, title: 'A long talk', created_ms: 0, updated_ms: 1 }],
+    messages,
+    notes: [],
+    // About 60 tokens a message: the next question passes 90 % of 500.
+    settings: { provider: PROVIDER, model: 'mistral-small', proxy_url: proxyUrl, context_window: 500, answer_reserve: 0, keep_recent_tokens: 100 },
+  });
+}
+
+describe('compaction', () => {
+  it('marks where the summary begins, and keeps every message in view', async () => {
+    await ferry.button('Settings').click();
+    const dialog = ferry.page.getByRole('dialog', { name: 'Settings' });
+    await dialog.getByLabel('Import file').setInputFiles({
+      name: 'long.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(longSession(app.worker.url)),
+    });
+    await dialog.getByRole('status').filter({ hasText: 'Imported 1 chats' }).waitFor();
+    // The imported settings take effect when the app starts again.
+    await ferry.page.reload();
+    await ferry.open();
+    await ferry.page.getByRole('button', { name: 'A long talk', exact: true }).click();
+    await ferry.questions.getByText(/^Question 6:/).waitFor();
+    await ferry.send('One more question');
+    await ferry.answers.last().getByText('Hello from openai!').waitFor();
+    await ferry.idle();
+    const marker = ferry.page.getByRole('separator', { name: 'Earlier messages summarized' });
+    await marker.waitFor();
+    // Everything is still on the page, the oldest first.
+    assert.equal(await ferry.questions.count(), 5);
+    await ferry.questions.getByText(/^Question 0:/).waitFor();
+    const calls = app.mock.requests.filter((r) => r.path === '/openai/v1/chat/completions');
+    const turn = calls.at(-1).body.messages.map((m) => m.content).join('\n');
+    assert.doesNotMatch(turn, /Question 0:/, 'the oldest question went as part of the summary');
+    assert.match(turn, /One more question/);
+    await ferry.screenshot('compaction');
+  });
+});
