@@ -46,7 +46,7 @@ const TYPES = {
 };
 
 /**
- * Serves `routes` (path → { type, body }) and files under `mounts` (URL prefix → directory)
+ * Serves `routes` (path → { type, body, status? }) and files under `mounts` (URL prefix → directory)
  * on 127.0.0.1 — a secure context, as IndexedDB and Web Crypto need. `requested` lists the
  * paths asked for.
  */
@@ -57,7 +57,7 @@ export async function startStatic({ routes = {}, mounts = {} } = {}) {
     requested.push(url.pathname);
     const route = routes[url.pathname];
     if (route) {
-      res.writeHead(200, { 'content-type': route.type }).end(route.body);
+      res.writeHead(route.status ?? 200, { 'content-type': route.type }).end(route.body);
       return;
     }
     for (const [prefix, dir] of Object.entries(mounts)) {

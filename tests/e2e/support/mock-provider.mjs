@@ -21,6 +21,7 @@
 //   unfinished   opening events + 2 content events, then a clean end without the closing events
 //   hang         nothing at all (not even headers) for 30 s
 //   error500     HTTP 500 with a provider-format error body
+//   markdown     a Rust code block and a table (MARKDOWN_PIECES), in 3 content events
 // A key starting with "bad-key" gets HTTP 401 with a provider-format error whose message
 // contains the key (as real providers do), to check that the proxy redacts it.
 
@@ -46,9 +47,16 @@ const GOOGLE_MODELS = [
 ];
 
 /** Which scenario a model name asks for. */
+/** The `markdown` answer: a code block and a table, the code block split across events. */
+export const MARKDOWN_PIECES = [
+  'Here is **Rust**:\n\n```rust\nfn main() {\n',
+  '    println!("hi");\n}\n```\n\n',
+  '| a | b |\n|---|---|\n| 1 | 2 |\n',
+];
+
 export function scenarioOf(model) {
   const name = String(model ?? '');
-  for (const s of ['error500', 'hang', 'unfinished', 'cut', 'slow', 'tools']) {
+  for (const s of ['error500', 'hang', 'unfinished', 'cut', 'slow', 'tools', 'markdown']) {
     if (name.includes(s)) return s;
   }
   return 'default';
@@ -57,6 +65,7 @@ export function scenarioOf(model) {
 /** The text pieces of a scenario's answer. */
 export function piecesOf(scenario, provider) {
   if (scenario === 'slow') return ['one', ' two', ' three', ' four', ' five'];
+  if (scenario === 'markdown') return MARKDOWN_PIECES;
   return ['Hello', ' from', ` ${provider}!`];
 }
 
