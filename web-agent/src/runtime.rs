@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use ferry_core::adapter::{AnswerContext, StreamTranslator};
+use ferry_core::adapter::{AnswerContext, StreamTranslator, UpstreamRequest};
 use ferry_core::sse::{DONE, SseFramer};
 use ferry_core::wire::{ChatChunk, ChatRequest, Message, Role};
 use ferry_core::{ProviderId, ProxyError};
@@ -572,14 +572,31 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
-    /// The first way (see [`routing`]) whose answer is not an error: the way and the answer
-    /// still to read. Network failures and server errors try the next way; a refusal is
-    /// the answer.
+    /// The chat call's first answer that is not an error; see [`Runtime::first_way`].
     async fn first_answer(
         &self,
         request: &ChatRequest,
     ) -> Result<(Way, Answer<T::Body>), CallFailure> {
-        let provider = self.settings.provider;
+        self.first_way(self.settings.provider, |way, credentials, routing| {
+            routing::model_call(
+                way,
+                self.settings.provider,
+                request.clone(),
+                credentials,
+                routing,
+            )
+        })
+        .await
+    }
+
+    /// The first way (see [`routing`]) to `provider` whose answer is not an error: the way
+    /// and the answer still to read. Network failures and server errors try the next way;
+    /// a refusal is the answer. `call` builds the request for a way.
+    async fn first_way(
+        &self,
+        provider: ProviderId,
+        call: impl Fn(Way, Credentials<'_>, &Routing) -> Result<UpstreamRequest, ProxyError>,
+    ) -> Result<(Way, Answer<T::Body>), CallFailure> {
         let key = self.keys.get(&provider.into()).ok_or_else(|| CallFailure {
             kind: ErrorKind::MissingKey,
             message: format!("no key for {provider}: add one in Settings"),
@@ -587,7 +604,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let routing = Routing {
             proxy_url: self.settings.proxy_url.clone(),
             always_proxy: self.settings.always_proxy,
-            direct_base_url: self.settings.provider_base_url.clone(),
+            // The user's endpoint belongs to the provider it was set for.
+            direct_base_url: (provider == self.settings.provider)
+                .then(|| self.settings.provider_base_url.clone())
+                .flatten(),
         };
         let credentials = Credentials {
             key,
@@ -598,12 +618,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             message: format!("no way to reach {provider}: set a proxy URL"),
         };
         for way in routing::ways(provider, &routing) {
-            let call = routing::model_call(way, provider, request.clone(), credentials, &routing)
-                .map_err(|e| CallFailure {
+            let request = call(way, credentials, &routing).map_err(|e| CallFailure {
                 kind: ErrorKind::InvalidRequest,
                 message: e.to_string(),
             })?;
-            let (failed, how) = match self.transport.send(&call).await {
+            let (failed, how) = match self.transport.send(&request).await {
                 Ok(answer) if answer.status < 400 => return Ok((way, answer)),
                 Ok(mut answer) => {
                     let text = transport::read_all(&mut answer.body)
