@@ -343,24 +343,36 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
+    /// The session's stored messages, in order.
+    async fn history(&self, session: &str) -> Result<Vec<StoredMessage>, ErrorKind> {
+        self.store
+            .messages(session)
+            .await
+            .map_err(|_| ErrorKind::Storage)
+    }
+
     async fn send(
         &mut self,
         session: SessionId,
         text: String,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let history = self
-            .store
-            .messages(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let mut history = self.history(&session).await?;
         let first = history.is_empty().then_some(text.as_str());
         self.touch(&session, first).await?;
         let user = Message::text(Role::User, text);
-        let seq = history.last().map_or(0, |m| m.seq + 1);
-        self.save(&session, self.clock.new_id(), seq, &user, false, emit)
+        let saved = self
+            .save(
+                &session,
+                self.clock.new_id(),
+                next_seq(&history),
+                &user,
+                false,
+                emit,
+            )
             .await?;
-        self.answer(session, emit).await
+        history.push(saved);
+        self.answer(session, history, emit).await
     }
 
     /// Answers the last user message again: what followed it is replaced.
@@ -369,17 +381,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         session: SessionId,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let history = self
-            .store
-            .messages(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let mut history = self.history(&session).await?;
         let last_user = history
             .iter()
             .rposition(|m| m.message.role == Role::User)
             .ok_or(ErrorKind::InvalidRequest)?;
-        self.truncate_after(&history, last_user).await?;
-        self.answer(session, emit).await
+        self.truncate_after(&mut history, last_user).await?;
+        self.answer(session, history, emit).await
     }
 
     /// Replaces a user message's text and answers it anew: what followed it is replaced.
@@ -390,31 +398,27 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         text: String,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let history = self
-            .store
-            .messages(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let mut history = self.history(&session).await?;
         let at = history
             .iter()
             .position(|m| m.id == message && m.message.role == Role::User)
             .ok_or(ErrorKind::InvalidRequest)?;
-        let mut edited = history[at].clone();
-        edited.message = Message::text(Role::User, text);
+        history[at].message = Message::text(Role::User, text);
         self.store
-            .put_message(&edited)
+            .put_message(&history[at])
             .await
             .map_err(|_| ErrorKind::Storage)?;
-        self.truncate_after(&history, at).await?;
-        self.answer(session, emit).await
+        self.truncate_after(&mut history, at).await?;
+        self.answer(session, history, emit).await
     }
 
+    /// Deletes what followed `history[keep_through]`, in the store and in `history`.
     async fn truncate_after(
         &self,
-        history: &[StoredMessage],
+        history: &mut Vec<StoredMessage>,
         keep_through: usize,
     ) -> Result<(), ErrorKind> {
-        for later in history.iter().skip(keep_through + 1) {
+        for later in history.drain(keep_through + 1..) {
             self.store
                 .delete_message(&later.id)
                 .await
@@ -423,25 +427,23 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
-    /// Runs a turn answering the session as stored (its last message is the user's).
+    /// Runs a turn answering the session as stored — `history`, already read — whose last
+    /// message is the user's.
     async fn answer(
         &mut self,
         session: SessionId,
+        history: Vec<StoredMessage>,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let stored = self
-            .store
-            .messages(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
-        let entries = self.entries(stored).await;
+        let seq = next_seq(&history);
+        let entries = self.entries(history).await;
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
         let context = compaction::context(system, &entries, compaction.as_ref());
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
         // A Stop pressed since the command arrived (while it saved, counted or compacted)
         // still stops this turn; one that comes after it has ended is dropped.
-        let outcome = self.drive(session, turn, effects, emit).await;
+        let outcome = self.drive(session, turn, effects, seq, emit).await;
         self.stop.take();
         // After the turn, not during it: usage never slows an answer.
         self.flush_usage().await;
@@ -461,20 +463,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return Err(ErrorKind::InvalidRequest);
         }
         let effects = turn.retry();
-        let outcome = self.drive(session, turn, effects, emit).await;
+        let seq = next_seq(&self.history(&session).await?);
+        let outcome = self.drive(session, turn, effects, seq, emit).await;
         self.stop.take();
         // After the turn, not during it: usage never slows an answer.
         self.flush_usage().await;
         outcome
-    }
-
-    async fn next_seq(&self, session: &str) -> Result<u64, ErrorKind> {
-        let messages = self
-            .store
-            .messages(session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
-        Ok(messages.last().map_or(0, |m| m.seq + 1))
     }
 
     async fn save(
@@ -485,7 +479,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         message: &Message,
         partial: bool,
         emit: &mut impl FnMut(Event),
-    ) -> Result<(), ErrorKind> {
+    ) -> Result<StoredMessage, ErrorKind> {
         let stored = StoredMessage {
             id: id.clone(),
             session: session.to_owned(),
@@ -504,24 +498,29 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 message: id,
             });
         }
-        Ok(())
+        Ok(stored)
     }
 
     /// Carries out a turn's effects, feeding what they bring back into the turn, until it
-    /// finishes or fails.
+    /// finishes or fails. Messages it saves take places from `next_seq` on.
     async fn drive(
         &mut self,
         session: SessionId,
         mut turn: Turn,
         effects: Vec<Effect>,
+        mut next_seq: u64,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
+        let mut place = || {
+            next_seq += 1;
+            next_seq - 1
+        };
         let mut queue: VecDeque<Effect> = effects.into();
         let mut draft: Option<Draft> = None;
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::CallModel { messages } => {
-                    let seq = self.next_seq(&session).await?;
+                    let seq = place();
                     draft = Some(Draft {
                         id: self.clock.new_id(),
                         seq,
@@ -554,7 +553,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         (Role::Assistant, Some(d)) => (d.id, d.seq),
                         (_, kept) => {
                             draft = kept;
-                            (self.clock.new_id(), self.next_seq(&session).await?)
+                            (self.clock.new_id(), place())
                         }
                     };
                     self.save(&session, id, seq, &message, stopped, emit)
@@ -769,10 +768,16 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let message = Message::text(Role::Assistant, d.text.clone());
         self.save(session, d.id.clone(), d.seq, &message, true, &mut |_| {})
             .await
+            .map(drop)
     }
 }
 
 /// An error answer, in the UI's terms; the key never reaches the message.
+/// The place after the last of `history`.
+fn next_seq(history: &[StoredMessage]) -> u64 {
+    history.last().map_or(0, |m| m.seq + 1)
+}
+
 fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> CallFailure {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |pointer: &str| {

@@ -50,11 +50,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         session: SessionId,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let messages = self
-            .store
-            .messages(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let messages = self.history(&session).await?;
         let first_kept = self
             .store
             .compaction(&session)

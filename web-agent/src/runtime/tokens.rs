@@ -130,11 +130,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let (conversation, conversation_exact) = match &session {
             Some(session) => {
-                let stored = self
-                    .store
-                    .messages(session)
-                    .await
-                    .map_err(|_| ErrorKind::Storage)?;
+                let stored = self.history(session).await?;
                 let compaction = self
                     .store
                     .compaction(session)
