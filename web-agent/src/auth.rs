@@ -162,6 +162,20 @@ pub fn session_from_fragment(
     }
 }
 
+/// What Supabase Auth says when it refuses (`error_description`, `msg` or `error`).
+pub fn refusal_reason(status: u16, body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Refusal {
+        #[serde(alias = "error_description", alias = "msg")]
+        message: Option<String>,
+        error: Option<String>,
+    }
+    serde_json::from_slice::<Refusal>(body)
+        .ok()
+        .and_then(|r| r.message.or(r.error))
+        .unwrap_or_else(|| format!("HTTP {status}"))
+}
+
 /// Trades the refresh token for a new session.
 pub fn refresh_request(project: &Project, session: &AuthSession) -> UpstreamRequest {
     let body = serde_json::json!({ "refresh_token": session.refresh_token });
@@ -185,18 +199,8 @@ pub fn session_from_answer(
         refresh_token: String,
         expires_in: u64,
     }
-    #[derive(Deserialize)]
-    struct Refusal {
-        #[serde(alias = "error_description", alias = "msg")]
-        message: Option<String>,
-        error: Option<String>,
-    }
     if !(200..300).contains(&status) {
-        let refusal: Option<Refusal> = serde_json::from_slice(body).ok();
-        let reason = refusal
-            .and_then(|r| r.message.or(r.error))
-            .unwrap_or_else(|| format!("HTTP {status}"));
-        return Err(AuthError::Refused(reason));
+        return Err(AuthError::Refused(refusal_reason(status, body)));
     }
     let answer: Answer =
         serde_json::from_slice(body).map_err(|e| AuthError::Unreadable(e.to_string()))?;

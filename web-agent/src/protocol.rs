@@ -118,6 +118,8 @@ impl Command {
                 | Self::ListModels { .. }
                 | Self::LoadUsage { .. }
                 | Self::Load
+                // Saved for the user's other devices too.
+                | Self::SetSettings { .. }
         )
     }
 }

@@ -194,7 +194,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
-        if command.reaches_the_network() || matches!(command, Command::SetSettings { .. }) {
+        if command.reaches_the_network() {
             self.fresh_session(emit).await;
         }
         let outcome = match command {
@@ -210,11 +210,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             }),
             Command::OpenSession { session } => self.open_session(session, emit).await,
             Command::Load => {
-                emit(Event::Ready {
-                    settings: self.settings.clone(),
-                    keys: self.keys.keys().copied().collect(),
-                    signed_in: self.signed_in_user(),
-                });
+                emit(self.ready());
                 let listed = self.list(None, emit).await;
                 // Settings changed on another device arrive after the first paint of these.
                 if self.session.is_some() {

@@ -43,3 +43,31 @@ pub async fn read_all<B: Body>(body: &mut B) -> Result<Vec<u8>, NetworkError> {
     }
     Ok(all)
 }
+
+/// An answer read to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub status: u16,
+    pub retry_after_secs: Option<u64>,
+    pub body: Vec<u8>,
+}
+
+impl Fetched {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Sends `request` and reads the whole answer: for calls whose answer is not streamed.
+pub async fn fetch<T: Transport>(
+    transport: &T,
+    request: &UpstreamRequest,
+) -> Result<Fetched, NetworkError> {
+    let mut answer = transport.send(request).await?;
+    let body = read_all(&mut answer.body).await?;
+    Ok(Fetched {
+        status: answer.status,
+        retry_after_secs: answer.retry_after_secs,
+        body,
+    })
+}

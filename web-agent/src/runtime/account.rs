@@ -27,6 +27,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         })
     }
 
+    /// What is in force, for the UI: settings, whose keys are held, who is signed in.
+    pub(super) fn ready(&self) -> Event {
+        Event::Ready {
+            settings: self.settings.clone(),
+            keys: self.keys.keys().copied().collect(),
+            signed_in: self.signed_in_user(),
+        }
+    }
+
     /// The signed-in user's id, if anyone is.
     pub(super) fn signed_in_user(&self) -> Option<String> {
         self.access_token.as_deref().and_then(token_subject)
@@ -74,24 +83,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return Err(ErrorKind::InvalidRequest);
         }
         let request = auth::magic_link_request(&self.project()?, email, redirect_to);
-        let mut answer = self
-            .transport
-            .send(&request)
+        let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|_| ErrorKind::Offline)?;
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .unwrap_or_default();
-        if !(200..300).contains(&answer.status) {
+        if !answer.is_success() {
             emit(Event::Error {
                 session: None,
                 kind: ErrorKind::Unauthorized,
-                message: auth::session_from_answer(answer.status, &body, 0)
-                    .err()
-                    .map_or_else(
-                        || "the sign-in link was not sent".to_owned(),
-                        |e| e.to_string(),
-                    ),
+                message: format!(
+                    "the sign-in link was not sent: {}",
+                    auth::refusal_reason(answer.status, &answer.body)
+                ),
             });
             return Ok(());
         }
@@ -132,13 +134,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     pub(super) async fn sign_out(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
         if let (Some(session), Ok(project)) = (&self.session, self.project()) {
             // Best effort: signed out here whatever Supabase answers.
-            if let Ok(mut answer) = self
-                .transport
-                .send(&auth::sign_out_request(&project, session))
-                .await
-            {
-                let _ = transport::read_all(&mut answer.body).await;
-            }
+            let _ =
+                transport::fetch(&self.transport, &auth::sign_out_request(&project, session)).await;
         }
         self.forget().await;
         emit(Event::SignedOut);
@@ -151,20 +148,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let (Ok(project), Some(token)) = (self.project(), self.access_token.clone()) else {
             return;
         };
-        let Ok(mut answer) = self
-            .transport
-            .send(&account_data::settings_request(&project, &token))
-            .await
-        else {
+        let request = account_data::settings_request(&project, &token);
+        let Ok(answer) = transport::fetch(&self.transport, &request).await else {
             return;
         };
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .unwrap_or_default();
-        if !(200..300).contains(&answer.status) {
+        if !answer.is_success() {
             return;
         }
-        match account_data::settings_from_answer(&body) {
+        match account_data::settings_from_answer(&answer.body) {
             Some(synced) => {
                 if let Ok(settings) = serde_json::from_value::<Settings>(synced.clone()) {
                     self.settings = settings;
@@ -173,16 +164,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             }
             None => self.push_settings().await,
         }
-        emit(Event::Ready {
-            settings: self.settings.clone(),
-            keys: self
-                .keys
-                .keys()
-                .copied()
-                .filter(|k| !matches!(k, KeyOwner::Account(_)))
-                .collect(),
-            signed_in: self.signed_in_user(),
-        });
+        emit(self.ready());
     }
 
     /// Saves the settings in force as the signed-in user's (best effort).
@@ -198,9 +180,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return;
         };
         let request = account_data::save_settings_request(&project, token, &user, &settings);
-        if let Ok(mut answer) = self.transport.send(&request).await {
-            let _ = transport::read_all(&mut answer.body).await;
-        }
+        let _ = transport::fetch(&self.transport, &request).await;
     }
 
     /// The user's calls since `since` (RFC 3339), and their totals per day.
@@ -214,12 +194,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .access_token
             .as_deref()
             .ok_or(ErrorKind::Unauthorized)?;
-        let mut answer = self
-            .transport
-            .send(&account_data::usage_request(&project, token, since))
-            .await
-            .map_err(|_| ErrorKind::Offline)?;
-        let body = transport::read_all(&mut answer.body)
+        let request = account_data::usage_request(&project, token, since);
+        let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|_| ErrorKind::Offline)?;
         match answer.status {
@@ -228,7 +204,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             _ => return Err(ErrorKind::Upstream),
         }
         let rows: Vec<account_data::UsageRow> =
-            serde_json::from_slice(&body).map_err(|_| ErrorKind::Upstream)?;
+            serde_json::from_slice(&answer.body).map_err(|_| ErrorKind::Upstream)?;
         emit(Event::UsageReport {
             days: account_data::per_day(&rows),
             rows,
@@ -245,17 +221,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return;
         }
         let Ok(project) = self.project() else { return };
-        let Ok(mut answer) = self
-            .transport
-            .send(&auth::refresh_request(&project, session))
-            .await
-        else {
+        let request = auth::refresh_request(&project, session);
+        let Ok(answer) = transport::fetch(&self.transport, &request).await else {
             return;
         };
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .unwrap_or_default();
-        match auth::session_from_answer(answer.status, &body, self.clock.now_ms()) {
+        match auth::session_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
             Ok(fresh) => {
                 if self.keep(fresh).await.is_ok() {
                     self.flush_usage().await;

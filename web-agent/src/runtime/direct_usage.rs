@@ -84,11 +84,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             headers,
             body: Some(body),
         };
-        let Ok(mut answer) = self.transport.send(&request).await else {
+        let Ok(answer) = transport::fetch(&self.transport, &request).await else {
             return;
         };
-        let _ = transport::read_all(&mut answer.body).await;
-        if (200..300).contains(&answer.status) {
+        if answer.is_success() {
             for row in rows {
                 let _ = self.store.delete_outbox(&row.request_id).await;
             }

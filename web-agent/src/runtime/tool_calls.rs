@@ -106,22 +106,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             headers,
             body: Some(body.to_string()),
         };
-        let mut answer = self
-            .transport
-            .send(&request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let body = transport::read_all(&mut answer.body)
+        let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|e| e.to_string())?;
         if answer.status >= 400 {
             return Err(format!(
                 "web {route} failed ({}): {}",
                 answer.status,
-                String::from_utf8_lossy(&body)
+                String::from_utf8_lossy(&answer.body)
             ));
         }
-        Ok(body)
+        Ok(answer.body)
     }
 
     pub(super) async fn web_fetch(&self, url: &str) -> Result<String, String> {
