@@ -11,6 +11,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { startBrowser, startStatic } from '../tests/e2e/support/browser.mjs';
+import { exportDocument } from '../tests/e2e/support/export.mjs';
 import { ROOT } from '../tests/e2e/support/worker.mjs';
 
 const PKG = path.join(ROOT, 'target', 'web-agent-pkg');
@@ -18,24 +19,13 @@ const MESSAGES = 1000;
 const RUNS = 7;
 const SAVES = 500;
 
-function document(session) {
-  const messages = Array.from({ length: MESSAGES }, (_, i) => ({
-    id: `m${i}`,
+const document = (session) =>
+  exportDocument({
     session,
-    seq: i,
-    message: { role: i % 2 ? 'assistant' : 'user', content: `Message ${i}: ${'lorem ipsum dolor sit amet '.repeat(12)}` },
-    partial: false,
-    created_ms: i,
-  }));
-  return JSON.stringify({
-    format: 'ferry-export',
-    version: 1,
-    exported_ms: 0,
-    sessions: [{ id: session, title: 'Long', created_ms: 0, updated_ms: 0 }],
-    messages,
-    notes: [],
+    title: 'Long',
+    count: MESSAGES,
+    text: (i) => `Message ${i}: ${'lorem ipsum dolor sit amet '.repeat(12)}`,
   });
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -14,34 +14,22 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { startBrowser, startStatic } from '../tests/e2e/support/browser.mjs';
+import { exportDocument } from '../tests/e2e/support/export.mjs';
 import { DIST } from '../tests/ui/support/app.mjs';
 
 const RUNS = 7;
 const MESSAGES = 1000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function exportDocument() {
-  const session = 'long';
-  const messages = Array.from({ length: MESSAGES }, (_, i) => ({
-    id: `m${i}`,
-    session,
-    seq: i,
-    message: {
-      role: i % 2 ? 'assistant' : 'user',
-      content: i % 2 ? `Answer ${i} with **bold**, \`code\` and a list:\n\n- one\n- two\n\n\`\`\`rust\nfn f() -> u32 { ${i} }\n\`\`\`` : `Question ${i}: ${'lorem ipsum '.repeat(8)}`,
-    },
-    partial: false,
-    created_ms: i,
-  }));
-  return JSON.stringify({
-    format: 'ferry-export',
-    version: 1,
-    exported_ms: 0,
-    sessions: [{ id: session, title: 'Long session', created_ms: 0, updated_ms: 0 }],
-    messages,
-    notes: [],
+const longSession = () =>
+  exportDocument({
+    title: 'Long session',
+    count: MESSAGES,
+    text: (i, role) =>
+      role === 'assistant'
+        ? `Answer ${i} with **bold**, \`code\` and a list:\n\n- one\n- two\n\n\`\`\`rust\nfn f() -> u32 { ${i} }\n\`\`\``
+        : `Question ${i}: ${'lorem ipsum '.repeat(8)}`,
   });
-}
 
 const site = await startStatic({
   routes: { '/ferry-config.json': { type: 'application/json', body: '{"provider":"mistral","model":"m"}' } },
@@ -76,7 +64,7 @@ try {
     await page.getByRole('dialog', { name: 'Settings' }).getByLabel('Import file').setInputFiles({
       name: 'long.json',
       mimeType: 'application/json',
-      buffer: Buffer.from(exportDocument()),
+      buffer: Buffer.from(longSession()),
     });
     await page.getByRole('status').filter({ hasText: 'Imported 1 chats' }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();

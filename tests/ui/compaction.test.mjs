@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { exportDocument } from '../e2e/support/export.mjs';
 import { PROVIDER, startApp } from './support/app.mjs';
 
 let app;
@@ -16,28 +17,14 @@ before(async () => {
 });
 after(() => app?.stop());
 
-function longSession(proxyUrl) {
-  const session = 'long';
-  const words = 'lorem ipsum dolor sit amet '.repeat(8);
-  const messages = Array.from({ length: 8 }, (_, i) => ({
-    id: `m${i}`,
-    session,
-    seq: i,
-    message: { role: i % 2 ? 'assistant' : 'user', content: `${i % 2 ? 'Answer' : 'Question'} ${i}: ${words}` },
-    partial: false,
-    created_ms: i,
-  }));
-  return JSON.stringify({
-    format: 'ferry-export',
-    version: 1,
-    exported_ms: 0,
-    sessions: [{ id: session, title: 'A long talk', created_ms: 0, updated_ms: 1 }],
-    messages,
-    notes: [],
+const longSession = (proxyUrl) =>
+  exportDocument({
+    title: 'A long talk',
+    count: 8,
+    text: (i, role) => `${role === 'assistant' ? 'Answer' : 'Question'} ${i}: ${'lorem ipsum dolor sit amet '.repeat(8)}`,
     // About 60 tokens a message: the next question passes 90 % of 500.
     settings: { provider: PROVIDER, model: 'mistral-small', proxy_url: proxyUrl, context_window: 500, answer_reserve: 0, keep_recent_tokens: 100 },
   });
-}
 
 describe('compaction', () => {
   it('marks where the summary begins, and keeps every message in view', async () => {

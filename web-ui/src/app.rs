@@ -119,6 +119,14 @@ impl State {
         });
     }
 
+    /// Asks for the composer's count only: typing does not re-read the conversation.
+    pub fn count_draft(self) {
+        agent::send(&Command::CountTokens {
+            session: None,
+            draft: self.draft.get_untracked(),
+        });
+    }
+
     /// Signing in comes first.
     pub fn must_sign_in(self) -> bool {
         self.auth_required.get_untracked() && self.user.with_untracked(Option::is_none)
@@ -221,8 +229,20 @@ impl State {
                 draft,
                 exact,
             } => {
-                if session == self.chat.with_untracked(|c| c.session.clone()) {
-                    self.tokens.set(Some((conversation, draft, exact)));
+                match session {
+                    // The draft alone (while typing): the conversation's count stands.
+                    None => self.tokens.update(|counts| {
+                        let (kept, _, kept_exact) = counts.unwrap_or((0, 0, true));
+                        *counts = Some((kept, draft, kept_exact && exact));
+                    }),
+                    Some(session)
+                        if self
+                            .chat
+                            .with_untracked(|c| c.session.as_ref() == Some(&session)) =>
+                    {
+                        self.tokens.set(Some((conversation, draft, exact)));
+                    }
+                    Some(_) => {}
                 }
             }
             Event::SignedIn { user } => {

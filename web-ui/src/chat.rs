@@ -219,7 +219,7 @@ pub fn ChatView() -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=move |ev| {
                     text.set(event_target_value(&ev));
-                    state.count_tokens();
+                    state.count_draft();
                 }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
