@@ -19,7 +19,7 @@ cargo lint
 cargo lint-wasm
 say "unit tests (native)"
 cargo test-unit
-say "wasm32 tests (core, tokenizer, agent; the agent's in headless Chromium)"
+say "wasm32 tests (core, markdown, tokenizer, agent; the agent's in headless Chromium)"
 # The fetch transport's tests stream from a loopback SSE server.
 sse_urls=$(mktemp)
 node web-agent/tests/support/sse-server.mjs >"$sse_urls" &

@@ -23,6 +23,8 @@ extern "C" {
 
 struct Loaded {
     agent: JsValue,
+    /// The module's `renderMarkdown`.
+    render: Function,
     on_event: Function,
     /// The last command's promise: the next one starts when it settles.
     tail: Promise,
@@ -72,6 +74,7 @@ pub async fn load(
         .dyn_into()
         .map_err(text)?;
     JsFuture::from(started).await.map_err(text)?;
+    let render = method(&module, "renderMarkdown").map_err(text)?;
     let open = method(&module, "openAgent").map_err(text)?;
     let opened: Promise = open
         .call3(
@@ -93,6 +96,7 @@ pub async fn load(
     AGENT.with_borrow_mut(|slot| {
         *slot = Some(Loaded {
             agent,
+            render,
             on_event,
             tail: Promise::resolve(&JsValue::UNDEFINED),
         });
@@ -137,6 +141,36 @@ pub fn stop() {
             let _ = stop.call0(&loaded.agent);
         }
     });
+}
+
+/// `markdown` as safe HTML, by the agent module's renderer (it is not in the first-paint
+/// bundle). Before the module has loaded there are no messages to render; should it be
+/// called then, the text comes back escaped, as plain text.
+pub fn render_markdown(markdown: &str) -> String {
+    let rendered = AGENT.with_borrow(|slot| {
+        slot.as_ref()
+            .and_then(|loaded| {
+                loaded
+                    .render
+                    .call1(&JsValue::NULL, &JsValue::from_str(markdown))
+                    .ok()
+            })
+            .and_then(|html| html.as_string())
+    });
+    rendered.unwrap_or_else(|| escape(markdown))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    format!("<p style=\"white-space: pre-wrap\">{out}</p>")
 }
 
 pub fn is_loaded() -> bool {

@@ -9,7 +9,6 @@ use web_agent::protocol::Command;
 
 use crate::agent;
 use crate::app::State;
-use crate::markdown;
 use crate::model::{ToolStep, ViewMessage};
 
 fn tool_step(step: ToolStep) -> impl IntoView {
@@ -37,7 +36,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let label = if is_user { "You" } else { "Ferry" };
     let partial = message.partial;
     let empty = message.text.is_empty() && message.tools.is_empty();
-    let html = markdown::to_html(&message.text);
+    let html = agent::render_markdown(&message.text);
     let tools = message.tools;
     let text = message.text;
 

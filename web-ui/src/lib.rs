@@ -2,14 +2,14 @@
 //! talks only to the agent (`web-agent`), by [`Command`]s and [`Event`]s, and the agent
 //! does all storage and network.
 //!
-//! The plain-Rust parts — Markdown rendering, code highlighting, the chat as events fold
-//! into it — are tested natively; the Leptos views and the agent's loading are wasm-only.
+//! The plain-Rust part — the chat as events fold into it — is tested natively; the Leptos
+//! views and the agent's loading are wasm-only. Markdown is rendered by the agent's module
+//! (`ferry-markdown`, through the module's `renderMarkdown`), so the first paint does not
+//! carry a Markdown parser.
 //!
 //! [`Command`]: web_agent::protocol::Command
 //! [`Event`]: web_agent::protocol::Event
 
-pub mod highlight;
-pub mod markdown;
 pub mod model;
 
 #[cfg(target_arch = "wasm32")]

@@ -2,6 +2,9 @@
 //! `command(json, onEvent)`, `stop()`, `newSession()`, `messages(session)`. Commands and
 //! events travel as the JSON of [`Command`] and [`Event`].
 //!
+//! Beside the agent, the module exports `renderMarkdown(text)`: the app's Markdown renderer
+//! ([`ferry_markdown`]) lives here so that the app's first paint need not carry it.
+//!
 //! One command runs at a time: a second one is refused while the first holds the runtime
 //! (`try_borrow_mut`), which is why holding that borrow across awaits is sound here.
 
@@ -31,6 +34,12 @@ type BrowserRuntime =
 
 fn js_error(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
+}
+
+/// `markdown` as safe HTML (see [`ferry_markdown::to_html`]).
+#[wasm_bindgen(js_name = renderMarkdown)]
+pub fn render_markdown(markdown: &str) -> String {
+    ferry_markdown::to_html(markdown)
 }
 
 #[wasm_bindgen]

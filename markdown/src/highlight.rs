@@ -1,5 +1,5 @@
-//! Syntax highlighting for code blocks, small enough for the first-paint bundle: one
-//! left-to-right scan that marks comments, strings, numbers and the language's keywords.
+//! Syntax highlighting for code blocks, small by design: one left-to-right scan that marks
+//! comments, strings, numbers and the language's keywords.
 //! It is not a parser; it colours what a reader scans for and never changes the text.
 
 use std::fmt::Write as _;
@@ -246,6 +246,7 @@ fn string_end(text: &str, quote: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     /// What highlighting adds is markup only: without the tags and entities, the text is
     /// the code again.
@@ -267,7 +268,7 @@ mod tests {
             .replace("&amp;", "&")
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn rust_keywords_strings_comments_and_numbers_are_marked() {
         let html = highlight("fn main() { let x = \"hi\"; // note\n 42 }", "rust");
         assert!(
@@ -280,7 +281,7 @@ mod tests {
         assert!(html.contains(r#"<span class="tok-number">42</span>"#));
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn the_text_is_never_changed() {
         for (code, language) in [
             ("fn a<'a>(x: &'a str) -> &'a str { x } /* ok */", "rust"),
@@ -296,7 +297,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn markup_in_code_is_escaped() {
         let html = highlight("<script>alert('x')</script>", "html");
         assert!(!html.contains("<script>"), "{html}");
@@ -304,7 +305,7 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn keywords_inside_words_are_not_marked() {
         let html = highlight("letter format", "rust");
         assert!(!html.contains("tok-keyword"), "{html}");
