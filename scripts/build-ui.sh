@@ -2,10 +2,19 @@
 # Builds the app: the agent module first (scripts/build-agent.sh, copied in by trunk), then
 # the Leptos app with trunk, into target/web-ui-dist/. Offline: trunk uses the wasm-bindgen
 # CLI of the version in Cargo.lock and npm binaryen's wasm-opt, both on PATH.
+#
+# `--crash-trigger` builds the test-only variant instead (feature `crash-trigger`: a page
+# can make the app panic), into target/web-ui-crash-dist/, from the agent module already
+# built; only the panic screen's spec uses it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-bash scripts/build-agent.sh
 export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+if [ "${1:-}" = "--crash-trigger" ]; then
+  [ -f target/web-agent-pkg/web_agent.js ] || bash scripts/build-agent.sh
+  (cd web-ui && trunk build --release --offline --features crash-trigger --dist ../target/web-ui-crash-dist)
+  exit
+fi
+bash scripts/build-agent.sh
 (cd web-ui && trunk build --release --offline)

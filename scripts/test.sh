@@ -33,6 +33,7 @@ node --test --test-concurrency=1 tests/db/
 say "worker and app builds (the app's build includes the agent and tokenizer modules)"
 bash scripts/build-worker.sh
 bash scripts/build-ui.sh
+bash scripts/build-ui.sh --crash-trigger
 say "end-to-end"
 node --test --test-concurrency=1 tests/e2e/
 say "the app in Chromium (Playwright)"

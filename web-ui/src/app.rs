@@ -305,7 +305,9 @@ fn download(name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// A panic leaves the wasm unusable: say so, plainly, with a way back.
+/// A panic leaves the wasm unusable: say so, plainly, with a way back. The screen covers
+/// the app, which is made inert (a screen reader finds only the message), and focus moves
+/// to Reload.
 fn install_panic_screen() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&JsValue::from_str(&info.to_string()));
@@ -316,6 +318,12 @@ fn install_panic_screen() {
         if document.get_element_by_id("crash").is_some() {
             return;
         }
+        let app = body.children();
+        for i in 0..app.length() {
+            if let Some(part) = app.item(i) {
+                let _ = part.set_attribute("inert", "");
+            }
+        }
         if let Ok(screen) = document.create_element("div") {
             screen.set_id("crash");
             let _ = screen.set_attribute("role", "alert");
@@ -324,6 +332,14 @@ fn install_panic_screen() {
                  <button type=\"button\" onclick=\"location.reload()\">Reload</button>",
             );
             let _ = body.append_child(&screen);
+            if let Some(reload) = screen
+                .query_selector("button")
+                .ok()
+                .flatten()
+                .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = reload.focus();
+            }
         }
     }));
 }
@@ -554,5 +570,21 @@ fn apply_theme(theme: &str) {
 /// Mounts the app on the page.
 pub fn start() {
     install_panic_screen();
+    #[cfg(feature = "crash-trigger")]
+    install_crash_trigger();
     leptos::mount::mount_to_body(App);
+}
+
+/// Test builds only (feature `crash-trigger`, never in the shipped app): `window.ferryCrash()`
+/// panics, so that the panic screen can be tested in the built app.
+#[cfg(feature = "crash-trigger")]
+fn install_crash_trigger() {
+    #[allow(
+        clippy::panic,
+        reason = "the whole point: a panic on request, in test builds"
+    )]
+    let crash = Closure::<dyn Fn()>::new(|| panic!("a crash asked for by window.ferryCrash()"));
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"ferryCrash".into(), &crash.into_js_value());
+    }
 }

@@ -11,6 +11,8 @@ import { startMockProvider } from '../../e2e/support/mock-provider.mjs';
 import { ROOT, freePort, mockVars, startWorker } from '../../e2e/support/worker.mjs';
 
 export const DIST = path.join(ROOT, 'target', 'web-ui-dist');
+/** The test-only build whose `window.ferryCrash()` panics (`scripts/build-ui.sh --crash-trigger`). */
+export const CRASH_DIST = path.join(ROOT, 'target', 'web-ui-crash-dist');
 export const SCREENSHOTS = path.join(ROOT, 'target', 'screenshots');
 /** A provider only reachable through the proxy, so every call shows the proxy's behaviour. */
 export const PROVIDER = 'mistral';
@@ -18,10 +20,10 @@ export const KEY = 'sk-ui-SECRET-5150';
 
 /**
  * Starts the mock, the worker (`vars` added to the mock's) and the app (`config` added to
- * its `ferry-config.json`). `restartWorker(vars)`
+ * its `ferry-config.json`; served from `dist`). `restartWorker(vars)`
  * replaces the worker on the same port, as an operator's change of a variable does.
  */
-export async function startApp({ vars = {}, config = {}, workerConfig } = {}) {
+export async function startApp({ vars = {}, config = {}, workerConfig, dist = DIST } = {}) {
   const mock = await startMockProvider();
   const port = await freePort();
   const launch = (extra) =>
@@ -34,7 +36,7 @@ export async function startApp({ vars = {}, config = {}, workerConfig } = {}) {
         body: JSON.stringify({ proxy_url: worker.url, provider: PROVIDER, model: 'mistral-small', ...config }),
       },
     },
-    mounts: { '/': DIST },
+    mounts: { '/': dist },
   });
   const browser = await startBrowser();
   return {
