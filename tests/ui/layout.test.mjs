@@ -1,5 +1,5 @@
-// Phone width and themes: on a narrow screen the chats list folds behind a menu button and
-// the composer stays usable; the theme switch cycles dark, light and the system's, and is
+// Phone width and themes: on a narrow screen the chat list folds behind a menu button, and
+// focus moves into it and back out as it opens and folds; the theme switch cycles dark, light and the system's, and is
 // remembered.
 
 import assert from 'node:assert/strict';
@@ -19,19 +19,37 @@ before(async () => {
 after(() => app?.stop());
 
 describe('layout', () => {
-  it('on a phone, the chat list opens from a menu button and the composer works', async () => {
-    const list = ferry.page.getByRole('complementary', { name: 'Chats' });
-    const menu = ferry.page.getByRole('button', { name: 'Chats' });
-    const inView = async () => (await list.boundingBox()).x >= 0;
-    assert.equal(await inView(), false, 'folded away');
+  it('on a phone, the chat list folds behind the menu button, and focus follows it', async () => {
+    const page = ferry.page;
+    const list = page.getByRole('complementary', { name: 'Chats' });
+    const menu = page.getByRole('button', { name: 'Chats' });
+    const focusIs = (check) => page.waitForFunction(check);
+    const chatInert = () => ferry.message.evaluate((box) => box.closest('[inert]') !== null);
+    assert.equal(await list.isVisible(), false, 'folded away, out of reach of keyboard and screen reader');
     await ferry.send('Hi from a phone');
     await ferry.answers.last().getByText('Hello from openai!').waitFor();
     await ferry.idle();
     await ferry.screenshot('phone');
+
+    // Opening moves focus into the list; the chat behind it is inert.
     await menu.click();
     assert.equal(await menu.getAttribute('aria-expanded'), 'true');
-    await ferry.page.waitForFunction(() => document.querySelector('.sidebar').getBoundingClientRect().x >= 0);
-    await list.getByRole('button', { name: 'Hi from a phone', exact: true }).waitFor();
+    await list.waitFor();
+    await focusIs(() => document.activeElement?.textContent === 'New chat');
+    assert.equal(await chatInert(), true);
+
+    // Esc folds it and returns to the menu button.
+    await page.keyboard.press('Escape');
+    await list.waitFor({ state: 'hidden' });
+    await focusIs(() => document.activeElement?.classList.contains('menu-toggle'));
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    assert.equal(await chatInert(), false);
+
+    // Choosing a chat folds it and goes to the composer.
+    await menu.click();
+    await list.getByRole('button', { name: 'Hi from a phone', exact: true }).click();
+    await list.waitFor({ state: 'hidden' });
+    await focusIs(() => document.activeElement?.getAttribute('aria-label') === 'Message');
   });
 
   it('the theme switch goes dark, light, then back to the system, and is remembered', async () => {

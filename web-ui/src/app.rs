@@ -35,6 +35,10 @@ pub struct State {
     /// Conversation and draft tokens, and whether exact.
     pub tokens: RwSignal<Option<(u64, u64, bool)>>,
     pub settings_open: RwSignal<bool>,
+    /// The chat list, opened over the chat on a narrow screen.
+    pub nav_open: RwSignal<bool>,
+    /// The screen is narrow (phone width): the chat list folds behind the menu button.
+    pub narrow: RwSignal<bool>,
     /// A passing word: "Saved", "Imported 3 chats".
     pub notice: RwSignal<Option<String>>,
     pub loaded: RwSignal<bool>,
@@ -73,6 +77,8 @@ impl State {
             draft: RwSignal::new(String::new()),
             tokens: RwSignal::new(None),
             settings_open: RwSignal::new(false),
+            nav_open: RwSignal::new(false),
+            narrow: RwSignal::new(false),
             notice: RwSignal::new(None),
             loaded: RwSignal::new(false),
             restored: RwSignal::new(false),
@@ -190,10 +196,14 @@ impl State {
                 let mut chat = Chat::open(session, &messages, first_kept);
                 chat.busy = busy;
                 self.chat.set(chat);
+                // The messages are drawn anew: a button of theirs that had focus is gone.
+                refocus_if_lost();
                 self.count_tokens();
             }
             Event::TurnFinished { ref session, .. } => {
                 self.chat.update(|c| c.apply(&event));
+                // Stop goes away with the turn: if it had focus, the composer takes it.
+                refocus_if_lost();
                 if self
                     .chat
                     .with_untracked(|c| c.session.as_ref() == Some(session))
@@ -386,6 +396,58 @@ async fn app_config() -> AppConfig {
     }
 }
 
+/// Moves focus to the first element matching `selector` once it is in the page. The control
+/// that had focus is often replaced by the very update that asks for this, and some controls
+/// appear only once the agent has answered; so it looks again every few milliseconds, for
+/// about a second.
+pub fn focus_soon(selector: impl Into<String>) {
+    fn attempt(selector: String, left: u32) {
+        set_timeout(
+            move || {
+                let found = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.query_selector(&selector).ok().flatten())
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                match found {
+                    Some(element) => {
+                        let _ = element.focus();
+                    }
+                    None if left > 0 => attempt(selector, left - 1),
+                    None => {}
+                }
+            },
+            std::time::Duration::from_millis(16),
+        );
+    }
+    attempt(selector.into(), 60);
+}
+
+/// The composer's text box.
+pub const COMPOSER: &str = "textarea[aria-label=Message]";
+
+/// Once the page has been redrawn: if the control that had focus is gone (Stop at the end of
+/// a turn, a message's buttons when its chat is redrawn), the composer takes focus, instead
+/// of leaving it on the page itself.
+fn refocus_if_lost() {
+    set_timeout(
+        || {
+            if focus_lost() {
+                focus_soon(COMPOSER);
+            }
+        },
+        std::time::Duration::from_millis(16),
+    );
+}
+
+/// Whether focus has fallen to the page itself (its control was removed from the page).
+fn focus_lost() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| {
+            d.active_element().is_none() || d.active_element() == d.body().map(Into::into)
+        })
+}
+
 fn listen(target: &web_sys::EventTarget, name: &str, handler: impl Fn(web_sys::Event) + 'static) {
     let closure = Closure::<dyn Fn(web_sys::Event)>::new(handler);
     let _ = target.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
@@ -453,6 +515,13 @@ fn App() -> impl IntoView {
 
     // Esc stops a turn anywhere on the page.
     if let Some(window) = web_sys::window() {
+        if let Some(query) = window.match_media("(max-width: 720px)").ok().flatten() {
+            state.narrow.set(query.matches());
+            let changed = query.clone();
+            listen(&query, "change", move |_| {
+                state.narrow.set(changed.matches())
+            });
+        }
         listen(&window, "keydown", move |event| {
             let escape = event
                 .dyn_ref::<web_sys::KeyboardEvent>()
@@ -514,7 +583,8 @@ fn App() -> impl IntoView {
     view! {
         <div class="app">
             <Sidebar theme=theme/>
-            <main class="main">
+            // While the chat list is open over it, the chat is out of reach.
+            <main class="main" inert=move || state.narrow.get() && state.nav_open.get()>
                 <BannerView/>
                 <Show
                     when=move || state.load_error.get().is_none()

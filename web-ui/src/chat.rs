@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_agent::protocol::Command;
 
 use crate::agent;
-use crate::app::State;
+use crate::app::{COMPOSER, State, focus_soon};
 use crate::model::{ToolStep, ViewMessage};
 
 fn tool_step(step: ToolStep) -> impl IntoView {
@@ -40,8 +40,20 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let tools = message.tools;
     let text = message.text;
 
+    // Edit moves focus into the editor; Cancel brings it back to Edit, resending to the
+    // composer.
+    let editor = NodeRef::<leptos::html::Textarea>::new();
+    let edit_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if editing.get()
+            && let Some(editor) = editor.get()
+        {
+            let _ = editor.focus();
+        }
+    });
     let resend = move || {
         editing.set(false);
+        focus_soon(COMPOSER);
         let Some(session) = state.chat.get_untracked().session else {
             return;
         };
@@ -59,7 +71,12 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     };
 
     view! {
-        <article class=if is_user { "msg user" } else { "msg assistant" } aria-label=format!("{label} said")>
+        // Busy while it streams, so a screen reader reads the answer once, when it is whole.
+        <article
+            class=if is_user { "msg user" } else { "msg assistant" }
+            aria-label=format!("{label} said")
+            aria-busy=move || (last && !is_user && state.chat.with(|c| c.busy)).then_some("true")
+        >
             <div class="who">{label}</div>
             {tools.into_iter().map(tool_step).collect_view()}
             <Show
@@ -73,6 +90,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                 }
             >
                 <textarea
+                    node_ref=editor
                     class="edit"
                     aria-label="Edit message"
                     prop:value=move || draft.get()
@@ -80,7 +98,12 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                 ></textarea>
                 <div class="row">
                     <button type="button" class="primary" on:click=move |_| resend()>"Save and resend"</button>
-                    <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| {
+                        editing.set(false);
+                        if let Some(edit) = edit_button.get_untracked() {
+                            let _ = edit.focus();
+                        }
+                    }>"Cancel"</button>
                 </div>
             </Show>
             <Show when=move || empty && !is_user && state.chat.with(|c| c.busy)>
@@ -95,6 +118,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                         type="button"
                         class="quiet"
                         disabled=move || state.chat.with(|c| c.busy)
+                        node_ref=edit_button
                         on:click=move |_| editing.set(true)
                     >
                         "Edit"
@@ -196,7 +220,8 @@ pub fn ChatView() -> impl IntoView {
     };
 
     view! {
-        <section class="conversation" aria-label="Conversation" on:click=copy_code>
+        // A log: new messages are announced (politely) as they are added.
+        <section class="conversation" role="log" aria-label="Conversation" on:click=copy_code>
             <Show when=move || state.chat.with(|c| c.messages.is_empty())>
                 <div class="welcome">
                     <h1>"Ferry"</h1>

@@ -286,11 +286,35 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// `text` as a CSS string, for an attribute selector (`[aria-label="…"]`).
+pub fn css_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\a "),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use ferry_core::wire::{FunctionCall, Message, ToolCall};
 
     use super::*;
+
+    #[test]
+    fn css_strings_escape_quotes_backslashes_and_newlines() {
+        assert_eq!(css_string("Rename Trip"), r#""Rename Trip""#);
+        assert_eq!(css_string(r#"say "hi" \ bye"#), r#""say \"hi\" \\ bye""#);
+        assert_eq!(css_string("two\nlines"), r#""two\a lines""#);
+    }
 
     fn stored(id: &str, message: Message) -> StoredMessage {
         StoredMessage {

@@ -145,15 +145,43 @@ pub fn SettingsPanel() -> impl IntoView {
         true
     };
 
-    let close = move || {
+    // A modal <dialog>: focus moves in and stays, the page behind is inert, Esc closes, and
+    // focus goes back to whatever opened it.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog.get()
+            && !dialog.open()
+        {
+            let _ = dialog.show_modal();
+        }
+    });
+    let closed = move || {
         state.settings_open.set(false);
         state.notice.set(None);
     };
+    let close = move || match dialog.get_untracked() {
+        // Its `close` event does the rest.
+        Some(dialog) => dialog.close(),
+        None => closed(),
+    };
+    // A click on the backdrop (it reaches the dialog itself, outside its box) closes it.
+    let backdrop = move |ev: leptos::ev::MouseEvent| {
+        let Some(element) = dialog.get_untracked() else {
+            return;
+        };
+        let on_dialog = ev
+            .target()
+            .is_some_and(|t| &t == element.unchecked_ref::<web_sys::EventTarget>());
+        let r = element.get_bounding_client_rect();
+        let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+        if on_dialog && (x < r.left() || x > r.right() || y < r.top() || y > r.bottom()) {
+            close();
+        }
+    };
 
     view! {
-        <div class="overlay" on:click=move |_| close()></div>
-        <div class="settings" role="dialog" aria-modal="true" aria-labelledby="settings-title"
-            on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+        <dialog node_ref=dialog class="settings" aria-labelledby="settings-title"
+            on:close=move |_| closed() on:click=backdrop>
             <h2 id="settings-title">"Settings"</h2>
             <form on:submit=move |ev| {
                 ev.prevent_default();
@@ -286,6 +314,6 @@ pub fn SettingsPanel() -> impl IntoView {
                     <input type="file" accept="application/json,.json" on:change=import_file/>
                 </label>
             </div>
-        </div>
+        </dialog>
     }
 }

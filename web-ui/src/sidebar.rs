@@ -6,7 +6,8 @@ use web_agent::protocol::Command;
 use web_agent::store::Session;
 
 use crate::agent;
-use crate::app::State;
+use crate::app::{COMPOSER, State, focus_soon};
+use crate::model::css_string;
 
 #[component]
 fn SessionRow(session: Session) -> impl IntoView {
@@ -28,9 +29,26 @@ fn SessionRow(session: Session) -> impl IntoView {
     };
     let shown = StoredValue::new(shown);
 
+    // This row, for focus to come back to (its id is stable; its buttons come and go).
+    let row = format!(
+        "li[data-session=\"{}\"]",
+        session.id.replace(['"', '\\'], "")
+    );
+    let row = StoredValue::new(row);
     let rename = move || {
         renaming.set(false);
         let title = draft.get_untracked().trim().to_owned();
+        // Back on Rename: the one of the row drawn anew with the new title, once it is there.
+        let shown_after = if title.is_empty() {
+            shown.get_value()
+        } else {
+            title.clone()
+        };
+        focus_soon(format!(
+            "{} button[aria-label={}]",
+            row.get_value(),
+            css_string(&format!("Rename {shown_after}"))
+        ));
         if !title.is_empty() {
             agent::send(&Command::RenameSession {
                 session: id.get_value(),
@@ -40,6 +58,8 @@ fn SessionRow(session: Session) -> impl IntoView {
     };
     let delete = move |_| {
         confirming.set(false);
+        // The row goes; focus goes to the top of the list.
+        focus_soon(".sidebar button.primary");
         let session = id.get_value();
         if state
             .chat
@@ -52,7 +72,7 @@ fn SessionRow(session: Session) -> impl IntoView {
     };
 
     view! {
-        <li class="session" class:current=current>
+        <li class="session" class:current=current data-session=id.get_value()>
             <Show
                 when=move || renaming.get()
                 fallback=move || view! {
@@ -60,25 +80,39 @@ fn SessionRow(session: Session) -> impl IntoView {
                         type="button"
                         class="session-open"
                         aria-current=move || current().then_some("page")
-                        on:click=move |_| state.open(id.get_value())
+                        on:click=move |_| {
+                            state.open(id.get_value());
+                            // On a phone the list covers the chat: fold it, and go to the composer.
+                            if state.nav_open.get_untracked() {
+                                state.nav_open.set(false);
+                                focus_soon(COMPOSER);
+                            }
+                        }
                     >
                         {shown.get_value()}
                     </button>
                     <button
                         type="button"
-                        class="icon"
+                        class="icon rename-open"
                         aria-label=format!("Rename {}", shown.get_value())
                         title="Rename"
-                        on:click=move |_| { draft.set(shown.get_value()); renaming.set(true); }
+                        on:click=move |_| {
+                            draft.set(shown.get_value());
+                            renaming.set(true);
+                            focus_soon(format!("{} input.rename", row.get_value()));
+                        }
                     >
                         "✎"
                     </button>
                     <button
                         type="button"
-                        class="icon"
+                        class="icon delete-open"
                         aria-label=format!("Delete {}", shown.get_value())
                         title="Delete"
-                        on:click=move |_| confirming.set(true)
+                        on:click=move |_| {
+                            confirming.set(true);
+                            focus_soon(format!("{} .confirm button:last-child", row.get_value()));
+                        }
                     >
                         "✕"
                     </button>
@@ -91,10 +125,12 @@ fn SessionRow(session: Session) -> impl IntoView {
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev| match ev.key().as_str() {
                         "Enter" => rename(),
-                        "Escape" => renaming.set(false),
+                        "Escape" => {
+                            renaming.set(false);
+                            focus_soon(format!("{} button.rename-open", row.get_value()));
+                        }
                         _ => {}
                     }
-                    autofocus
                 />
                 <button type="button" on:click=move |_| rename()>"Save title"</button>
             </Show>
@@ -102,7 +138,10 @@ fn SessionRow(session: Session) -> impl IntoView {
                 <div class="confirm" role="alertdialog" aria-label="Delete chat?">
                     <span>{format!("Delete “{}”? This cannot be undone.", shown.get_value())}</span>
                     <button type="button" class="danger" on:click=delete>"Delete chat"</button>
-                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| {
+                        confirming.set(false);
+                        focus_soon(format!("{} button.delete-open", row.get_value()));
+                    }>"Cancel"</button>
                 </div>
             </Show>
         </li>
@@ -112,11 +151,24 @@ fn SessionRow(session: Session) -> impl IntoView {
 #[component]
 pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
     let state = expect_context::<State>();
-    let open = RwSignal::new(false);
+    let open = state.nav_open;
     let next_theme = move || match theme.get().as_str() {
         "dark" => "light",
         "light" => "auto",
         _ => "dark",
+    };
+    // On a phone: opening moves focus into the list; Esc folds it and returns to the button.
+    let toggle = move |_| {
+        open.update(|o| *o = !*o);
+        if open.get_untracked() {
+            focus_soon(".sidebar button.primary");
+        }
+    };
+    let fold = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && state.narrow.get_untracked() && open.get_untracked() {
+            open.set(false);
+            focus_soon("button.menu-toggle");
+        }
     };
     view! {
         <button
@@ -124,11 +176,11 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
             class="menu-toggle icon"
             aria-label="Chats"
             aria-expanded=move || open.get().to_string()
-            on:click=move |_| open.update(|o| *o = !*o)
+            on:click=toggle
         >
             "☰"
         </button>
-        <aside class="sidebar" class:open=move || open.get() aria-label="Chats">
+        <aside class="sidebar" class:open=move || open.get() aria-label="Chats" on:keydown=fold>
             <button
                 type="button"
                 class="primary"
@@ -138,13 +190,7 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
                     state.banner.set(None);
                     open.set(false);
                     // The session itself is made with its first message: no empty chats.
-                    if let Some(input) = web_sys::window()
-                        .and_then(|w| w.document())
-                        .and_then(|d| d.query_selector("textarea[aria-label=Message]").ok().flatten())
-                        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-                    {
-                        let _ = input.focus();
-                    }
+                    focus_soon(COMPOSER);
                 }
             >
                 "New chat"
