@@ -1,7 +1,7 @@
 // A signed-in user's account data, through Supabase's REST API with their own token — the
 // PostgREST stand-in over a real PostgreSQL with Ferry's migrations, so row-level security
 // is exercised: settings follow the user to a second browser (never the key), and the Usage
-// page shows their own calls, logged by the proxy, as a chart and a table.
+// page shows their own calls, logged by the proxy, as cost and token charts and a table.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +114,12 @@ describe('account data', () => {
     await chart.waitFor();
     assert.equal(await chart.locator('rect').count(), 30, 'a bar for each of the last 30 days');
     assert.match(await chart.getAttribute('aria-label'), /days with calls: 1$/);
+    const tokens = ferry.page.getByRole('img', { name: /^Tokens per day/ });
+    assert.equal(await tokens.locator('rect').count(), 60, 'tokens in and out for each day');
+    // The user's own tokens only (the stranger's 2,000 are not counted).
+    const [, all, input, output] = (await tokens.getAttribute('aria-label')).match(/: (\d+) in all \((\d+) in, (\d+) out\)$/);
+    assert.equal(Number(all), Number(input) + Number(output));
+    assert.ok(Number(all) > 0 && Number(all) < 2000, all);
     await ferry.screenshot('usage');
     await ferry.button('Back to chat').click();
     await ferry.message.waitFor();

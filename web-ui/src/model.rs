@@ -501,6 +501,35 @@ pub fn bars(values: &[f64], width: f64, height: f64) -> Vec<Bar> {
         .collect()
 }
 
+/// Stacked bars for pairs `(lower, upper)` (tokens in and out): each pair's total is scaled
+/// as [`bars`] does, then split between its parts. Returns the lower and upper bar of each.
+pub fn stacked(pairs: &[(f64, f64)], width: f64, height: f64) -> Vec<(Bar, Bar)> {
+    let parts = |&(lower, upper): &(f64, f64)| (lower.max(0.0), upper.max(0.0));
+    let totals: Vec<f64> = pairs.iter().map(parts).map(|(a, b)| a + b).collect();
+    bars(&totals, width, height)
+        .into_iter()
+        .zip(pairs.iter().map(parts))
+        .map(|(whole, (lower, upper))| {
+            let share = if lower + upper > 0.0 {
+                lower / (lower + upper)
+            } else {
+                0.0
+            };
+            let low = whole.height * share;
+            let top = Bar {
+                height: whole.height - low,
+                ..whole.clone()
+            };
+            let bottom = Bar {
+                y: whole.y + top.height,
+                height: low,
+                ..whole
+            };
+            (bottom, top)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod chart_tests {
     use super::*;
@@ -515,6 +544,24 @@ mod chart_tests {
         assert_eq!(drawn[2].height, 0.0);
         assert!((drawn[3].x - 310.0).abs() < 1e-9);
         assert!(drawn.iter().all(|b| b.x + b.width <= 400.0));
+    }
+
+    #[test]
+    fn stacked_bars_split_each_total_between_its_parts() {
+        let drawn = stacked(&[(30.0, 10.0), (0.0, 20.0), (0.0, 0.0)], 300.0, 100.0);
+        let (bottom, top) = &drawn[0];
+        // The largest total (40) fills the height: 75 for the lower part, 25 above it.
+        assert_eq!((top.y, top.height), (0.0, 25.0));
+        assert_eq!((bottom.y, bottom.height), (25.0, 75.0));
+        assert_eq!(bottom.x, top.x);
+        let (bottom, top) = &drawn[1];
+        assert_eq!((bottom.height, top.height), (0.0, 50.0));
+        assert_eq!(
+            bottom.y + bottom.height,
+            100.0,
+            "parts stand on the baseline"
+        );
+        assert_eq!((drawn[2].0.height, drawn[2].1.height), (0.0, 0.0));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The Usage page: the signed-in user's own calls of the last 30 days from Supabase, as a
-//! cost-per-day chart (SVG drawn here) and a table. Only there when signed in.
+//! cost-per-day and a tokens-per-day chart (SVG drawn here) and a table. Only there when signed in.
 
 use leptos::prelude::*;
+use web_agent::account_data::DayUsage;
 use web_agent::protocol::Command;
 
 use crate::agent;
 use crate::app::State;
-use crate::model::bars;
+use crate::model::{bars, stacked};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
@@ -40,36 +41,79 @@ pub fn UsageView() -> impl IntoView {
     agent::send(&Command::LoadUsage {
         since: since_30_days(),
     });
-    let chart = move || {
+    // Every one of the 30 days gets its place, with or without calls.
+    let slots = move || {
         state.usage.get().map(|(days, _)| {
-            // Every one of the 30 days gets its place, with or without calls.
-            let slots: Vec<(String, Option<web_agent::account_data::DayUsage>)> = last_days()
+            let slots: Vec<(String, Option<DayUsage>)> = last_days()
                 .into_iter()
                 .map(|day| {
                     let found = days.iter().find(|d| d.day == day).cloned();
                     (day, found)
                 })
                 .collect();
+            (slots, days.len())
+        })
+    };
+    let title = |day: &str, usage: &Option<DayUsage>| match usage {
+        Some(u) => format!(
+            "{day}: ${:.4}, {} calls, {} tokens in, {} out",
+            u.cost_usd, u.calls, u.input_tokens, u.output_tokens
+        ),
+        None => format!("{day}: no calls"),
+    };
+    let cost_chart = move || {
+        slots().map(|(slots, with_calls)| {
             let costs: Vec<f64> = slots
                 .iter()
                 .map(|(_, d)| d.as_ref().map_or(0.0, |d| d.cost_usd))
                 .collect();
             let total: f64 = costs.iter().sum();
             let label = format!(
-                "Cost per day, last {DAYS} days: ${total:.4} in all; days with calls: {}",
-                days.len()
+                "Cost per day, last {DAYS} days: ${total:.4} in all; days with calls: {with_calls}"
             );
             let drawn = bars(&costs, WIDTH, HEIGHT);
             view! {
+                <h2>"Cost per day"</h2>
                 <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
-                    {drawn.into_iter().zip(slots).map(|(bar, (day, usage))| {
-                        let title = match usage {
-                            Some(u) => format!("{day}: ${:.4}, {} calls, {} tokens in, {} out",
-                                u.cost_usd, u.calls, u.input_tokens, u.output_tokens),
-                            None => format!("{day}: no calls"),
-                        };
+                    {drawn.into_iter().zip(slots).map(|(bar, (day, usage))| view! {
+                        <rect x=bar.x y=bar.y - 1.0 width=bar.width height=bar.height + 1.0>
+                            <title>{title(&day, &usage)}</title>
+                        </rect>
+                    }).collect_view()}
+                </svg>
+            }
+        })
+    };
+    let token_chart = move || {
+        slots().map(|(slots, _)| {
+            let tokens = |d: &Option<DayUsage>| {
+                d.as_ref()
+                    .map_or((0, 0), |d| (d.input_tokens, d.output_tokens))
+            };
+            let pairs: Vec<(f64, f64)> = slots
+                .iter()
+                .map(|(_, d)| tokens(d))
+                .map(|(i, o)| (i as f64, o as f64))
+                .collect();
+            let (input, output) = slots
+                .iter()
+                .map(|(_, d)| tokens(d))
+                .fold((0_u64, 0_u64), |(a, b), (i, o)| (a + i, b + o));
+            let label = format!(
+                "Tokens per day, last {DAYS} days: {} in all ({input} in, {output} out)",
+                input + output
+            );
+            let drawn = stacked(&pairs, WIDTH, HEIGHT);
+            view! {
+                <h2>"Tokens per day"</h2>
+                <svg class="chart tokens" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
+                    {drawn.into_iter().zip(slots).map(|((bottom, top), (day, usage))| {
+                        let title = title(&day, &usage);
                         view! {
-                            <rect x=bar.x y=bar.y - 1.0 width=bar.width height=bar.height + 1.0>
+                            <rect class="in" x=bottom.x y=bottom.y - 1.0 width=bottom.width height=bottom.height + 1.0>
+                                <title>{title.clone()}</title>
+                            </rect>
+                            <rect class="out" x=top.x y=top.y width=top.width height=top.height>
                                 <title>{title}</title>
                             </rect>
                         }
@@ -115,7 +159,11 @@ pub fn UsageView() -> impl IntoView {
             <Show when=move || state.usage.with(Option::is_none)>
                 <p role="status">"Loading your usage…"</p>
             </Show>
-            {chart}
+            {cost_chart}
+            {token_chart}
+            <p class="legend" hidden=move || state.usage.with(Option::is_none)>
+                <span class="swatch in"></span>" tokens in  "<span class="swatch out"></span>" tokens out"
+            </p>
             {table}
         </section>
     }
