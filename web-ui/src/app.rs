@@ -513,8 +513,8 @@ fn App() -> impl IntoView {
         std::time::Duration::from_secs(1),
     );
 
-    // Esc stops a turn anywhere on the page.
     if let Some(window) = web_sys::window() {
+        // Phone width, as the style sheet's breakpoint has it.
         if let Some(query) = window.match_media("(max-width: 720px)").ok().flatten() {
             state.narrow.set(query.matches());
             let changed = query.clone();
@@ -522,6 +522,7 @@ fn App() -> impl IntoView {
                 state.narrow.set(changed.matches())
             });
         }
+        // Esc stops a turn anywhere on the page.
         listen(&window, "keydown", move |event| {
             let escape = event
                 .dyn_ref::<web_sys::KeyboardEvent>()

@@ -30,11 +30,7 @@ fn SessionRow(session: Session) -> impl IntoView {
     let shown = StoredValue::new(shown);
 
     // This row, for focus to come back to (its id is stable; its buttons come and go).
-    let row = format!(
-        "li[data-session=\"{}\"]",
-        session.id.replace(['"', '\\'], "")
-    );
-    let row = StoredValue::new(row);
+    let row = StoredValue::new(format!("li[data-session={}]", css_string(&session.id)));
     let rename = move || {
         renaming.set(false);
         let title = draft.get_untracked().trim().to_owned();
