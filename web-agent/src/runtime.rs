@@ -104,6 +104,16 @@ struct CallFailure {
     message: String,
 }
 
+/// No answer, or an answer cut off while it was read.
+impl From<transport::NetworkError> for CallFailure {
+    fn from(e: transport::NetworkError) -> Self {
+        Self {
+            kind: ErrorKind::Offline,
+            message: e.to_string(),
+        }
+    }
+}
+
 /// The answer of the round in progress, saved as it grows.
 struct Draft {
     id: String,
@@ -626,13 +636,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     let refused = refusal(answer.status, answer.retry_after_secs, &text, key);
                     (refused, Failure::Status(answer.status))
                 }
-                Err(e) => {
-                    let offline = CallFailure {
-                        kind: ErrorKind::Offline,
-                        message: e.to_string(),
-                    };
-                    (offline, Failure::Network)
-                }
+                Err(e) => (e.into(), Failure::Network),
             };
             failure = failed;
             if !routing::try_next_way(how) {
@@ -768,12 +772,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 }
 
-/// An error answer, in the UI's terms; the key never reaches the message.
 /// The place after the last of `history`.
 fn next_seq(history: &[StoredMessage]) -> u64 {
     history.last().map_or(0, |m| m.seq + 1)
 }
 
+/// An error answer, in the UI's terms; the key never reaches the message.
 fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> CallFailure {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |pointer: &str| {

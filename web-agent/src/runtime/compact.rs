@@ -89,12 +89,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// One non-streaming model call, routed like any other: the answer's text.
     pub(super) async fn complete(&self, request: ChatRequest) -> Result<String, CallFailure> {
         let (way, mut answer) = self.first_answer(&request).await?;
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .map_err(|e| CallFailure {
-                kind: ErrorKind::Offline,
-                message: e.to_string(),
-            })?;
+        let body = transport::read_all(&mut answer.body).await?;
         let openai = match way {
             Way::Proxy => String::from_utf8_lossy(&body).into_owned(),
             Way::Direct => ferry_core::adapter::chat_response(

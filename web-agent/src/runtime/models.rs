@@ -42,12 +42,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 routing::models_call(way, provider, credentials, routing)
             })
             .await?;
-        let body = transport::read_all(&mut answer.body)
-            .await
-            .map_err(|e| CallFailure {
-                kind: ErrorKind::Offline,
-                message: e.to_string(),
-            })?;
+        let body = transport::read_all(&mut answer.body).await?;
         let list = match way {
             Way::Direct => adapter::models_response(provider, &body).map_err(|e| e.to_string()),
             Way::Proxy => serde_json::from_slice::<ModelList>(&body).map_err(|e| e.to_string()),
