@@ -144,10 +144,9 @@ pub fn stop() {
 }
 
 /// `markdown` as safe HTML, by the agent module's renderer (it is not in the first-paint
-/// bundle). Before the module has loaded there are no messages to render; should it be
-/// called then, the text comes back escaped, as plain text.
-pub fn render_markdown(markdown: &str) -> String {
-    let rendered = AGENT.with_borrow(|slot| {
+/// bundle); `None` before the module has loaded.
+pub fn render_markdown(markdown: &str) -> Option<String> {
+    AGENT.with_borrow(|slot| {
         slot.as_ref()
             .and_then(|loaded| {
                 loaded
@@ -156,23 +155,5 @@ pub fn render_markdown(markdown: &str) -> String {
                     .ok()
             })
             .and_then(|html| html.as_string())
-    });
-    rendered.unwrap_or_else(|| escape(markdown))
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    format!("<p style=\"white-space: pre-wrap\">{out}</p>")
-}
-
-pub fn is_loaded() -> bool {
-    AGENT.with_borrow(Option::is_some)
+    })
 }

@@ -9,7 +9,7 @@ use web_agent::protocol::Command;
 
 use crate::agent;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::model::{ToolStep, ViewMessage};
+use crate::model::{Chat, Row, ToolStep, ViewMessage};
 
 fn tool_step(step: ToolStep) -> impl IntoView {
     let status = match &step.output {
@@ -36,7 +36,10 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let label = if is_user { "You" } else { "Ferry" };
     let partial = message.partial;
     let empty = message.text.is_empty() && message.tools.is_empty();
-    let html = agent::render_markdown(&message.text);
+    // Answers are Markdown; what the user typed is shown as typed.
+    let html = (!is_user)
+        .then(|| agent::render_markdown(&message.text))
+        .flatten();
     let tools = message.tools;
     let text = message.text;
 
@@ -81,20 +84,16 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
             {tools.into_iter().map(tool_step).collect_view()}
             <Show
                 when=move || editing.get()
-                fallback=move || {
-                    if is_user {
-                        view! { <div class="text plain">{text.clone()}</div> }.into_any()
-                    } else {
-                        view! { <div class="text md" inner_html=html.clone()></div> }.into_any()
-                    }
+                fallback=move || match html.clone() {
+                    Some(html) => view! { <div class="text md" inner_html=html></div> }.into_any(),
+                    None => view! { <div class="text plain">{text.clone()}</div> }.into_any(),
                 }
             >
                 <textarea
                     node_ref=editor
                     class="edit"
                     aria-label="Edit message"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    bind:value=draft
                 ></textarea>
                 <div class="row">
                     <button type="button" class="primary" on:click=move |_| resend()>"Save and resend"</button>
@@ -175,10 +174,10 @@ pub fn ChatView() -> impl IntoView {
 
     let send = move || {
         let message = text.get_untracked();
-        if message.trim().is_empty() || state.chat.get_untracked().busy {
-            return;
-        }
-        if !agent::is_loaded() {
+        if message.trim().is_empty()
+            || state.chat.with_untracked(|c| c.busy)
+            || !state.loaded.get_untracked()
+        {
             return;
         }
         text.set(String::new());
@@ -192,25 +191,6 @@ pub fn ChatView() -> impl IntoView {
             end.scroll_into_view_with_bool(false);
         }
     });
-
-    let messages = move || {
-        let chat = state.chat.get();
-        let count = chat.messages.len();
-        let first_kept = chat.first_kept.clone();
-        chat.messages
-            .into_iter()
-            .enumerate()
-            .map(|(i, message)| {
-                let marker = (first_kept.as_deref() == Some(message.id.as_str()) && !message.id.is_empty())
-                    .then(|| view! {
-                        <div class="marker" role="separator" aria-label="Earlier messages summarized">
-                            "Earlier messages summarized — still here, sent as a summary"
-                        </div>
-                    });
-                view! { {marker} <MessageView message=message last=i + 1 == count/> }
-            })
-            .collect_view()
-    };
 
     let tokens = move || {
         state.tokens.get().map(|(conversation, draft, exact)| {
@@ -228,7 +208,19 @@ pub fn ChatView() -> impl IntoView {
                     <p>"Your keys, your browser. Ask anything."</p>
                 </div>
             </Show>
-            {messages}
+            // Keyed by what each message shows: a delta redraws the answer it grows only.
+            <For
+                each=move || state.chat.with(Chat::rows)
+                key=Row::clone
+                children=|row| {
+                    let marker = row.marker.then(|| view! {
+                        <div class="marker" role="separator" aria-label="Earlier messages summarized">
+                            "Earlier messages summarized — still here, sent as a summary"
+                        </div>
+                    });
+                    view! { {marker} <MessageView message=row.message last=row.last/> }
+                }
+            />
             <div node_ref=bottom></div>
         </section>
         <form

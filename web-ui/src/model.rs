@@ -7,7 +7,7 @@ use web_agent::protocol::{ErrorKind, Event, SessionId};
 use web_agent::store::StoredMessage;
 
 /// A tool call the model made, shown as a collapsible step of its answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ToolStep {
     pub call_id: String,
     pub name: String,
@@ -16,7 +16,7 @@ pub struct ToolStep {
     pub output: Option<(bool, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ViewMessage {
     pub id: String,
     pub role: Role,
@@ -24,6 +24,27 @@ pub struct ViewMessage {
     pub tools: Vec<ToolStep>,
     /// Still streaming, or cut short.
     pub partial: bool,
+}
+
+/// The step of tool call `call_id`, the latest one of that id.
+fn step_of<'a>(messages: &'a mut [ViewMessage], call_id: &str) -> Option<&'a mut ToolStep> {
+    messages
+        .iter_mut()
+        .rev()
+        .flat_map(|m| m.tools.iter_mut())
+        .find(|s| s.call_id == call_id)
+}
+
+/// A message as the conversation draws it. The view is keyed by all of it, so an event
+/// redraws only the messages it changed (a delta, the one answer it grows).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Row {
+    pub index: usize,
+    pub message: ViewMessage,
+    /// The last message: an answer there offers Regenerate.
+    pub last: bool,
+    /// The compaction marker stands above it.
+    pub marker: bool,
 }
 
 /// One session's conversation as shown.
@@ -46,12 +67,7 @@ impl Chat {
             match m.message.role {
                 Role::Tool => {
                     let call_id = m.message.tool_call_id.as_deref().unwrap_or_default();
-                    let step = messages
-                        .iter_mut()
-                        .rev()
-                        .flat_map(|v| v.tools.iter_mut())
-                        .find(|s| s.call_id == call_id);
-                    if let Some(step) = step {
+                    if let Some(step) = step_of(&mut messages, call_id) {
                         step.output = Some((true, m.message.text_content()));
                     }
                 }
@@ -96,6 +112,13 @@ impl Chat {
         self.busy = true;
     }
 
+    fn last_answer(&mut self) -> Option<&mut ViewMessage> {
+        self.messages
+            .iter_mut()
+            .rev()
+            .find(|m| m.role == Role::Assistant)
+    }
+
     fn streaming(&mut self, id: &str) -> &mut ViewMessage {
         let found = self
             .messages
@@ -137,18 +160,13 @@ impl Chat {
                 name,
                 arguments,
             } if *session == mine => {
-                let last = self
-                    .messages
-                    .iter_mut()
-                    .rev()
-                    .find(|m| m.role == Role::Assistant);
                 let step = ToolStep {
                     call_id: call_id.clone(),
                     name: name.clone(),
                     arguments: arguments.clone(),
                     output: None,
                 };
-                match last {
+                match self.last_answer() {
                     Some(answer) if answer.partial => answer.tools.push(step),
                     _ => self.streaming("").tools.push(step),
                 }
@@ -159,24 +177,13 @@ impl Chat {
                 output,
                 ok,
             } if *session == mine => {
-                if let Some(step) = self
-                    .messages
-                    .iter_mut()
-                    .rev()
-                    .flat_map(|m| m.tools.iter_mut())
-                    .find(|s| s.call_id == *call_id)
-                {
+                if let Some(step) = step_of(&mut self.messages, call_id) {
                     step.output = Some((*ok, output.clone()));
                 }
             }
             Event::TurnFinished { session, stopped } if *session == mine => {
                 self.busy = false;
-                if let Some(last) = self
-                    .messages
-                    .iter_mut()
-                    .rev()
-                    .find(|m| m.role == Role::Assistant)
-                {
+                if let Some(last) = self.last_answer() {
                     last.partial = *stopped;
                 }
             }
@@ -188,9 +195,20 @@ impl Chat {
         }
     }
 
-    /// The last user message's id, for Regenerate and Edit.
-    pub fn last_user(&self) -> Option<&ViewMessage> {
-        self.messages.iter().rev().find(|m| m.role == Role::User)
+    /// The messages as the view draws them.
+    pub fn rows(&self) -> Vec<Row> {
+        let count = self.messages.len();
+        self.messages
+            .iter()
+            .enumerate()
+            .map(|(index, message)| Row {
+                index,
+                message: message.clone(),
+                last: index + 1 == count,
+                marker: !message.id.is_empty()
+                    && self.first_kept.as_deref() == Some(message.id.as_str()),
+            })
+            .collect()
     }
 }
 
@@ -352,6 +370,38 @@ mod tests {
             stopped: false,
         });
         assert!(!chat.busy && !chat.messages[1].partial);
+    }
+
+    #[test]
+    fn rows_mark_the_last_message_and_the_first_kept_one() {
+        let mut chat = Chat::open(
+            "s".into(),
+            &[
+                stored("u1", Message::text(Role::User, "old")),
+                stored("a1", Message::text(Role::Assistant, "summarized")),
+                stored("u2", Message::text(Role::User, "kept")),
+            ],
+            Some("u2".into()),
+        );
+        chat.sent("kept");
+        let rows = chat.rows();
+        let flags: Vec<(usize, bool, bool)> =
+            rows.iter().map(|r| (r.index, r.last, r.marker)).collect();
+        assert_eq!(
+            flags,
+            [
+                (0, false, false),
+                (1, false, false),
+                (2, false, true),
+                (3, true, false)
+            ]
+        );
+        // The same unsaved text twice is still two rows: keys stay apart by place.
+        chat.sent("again");
+        chat.sent("again");
+        let rows = chat.rows();
+        assert_eq!(rows[4].message, rows[5].message);
+        assert_ne!(rows[4], rows[5]);
     }
 
     #[test]
