@@ -5,15 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { KEY, startApp } from './support/app.mjs';
+import { KEY, openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await ferry.open();
-  await ferry.configure({ model: 'slow-1' });
+  ({ app, ferry } = await openApp({ configure: { model: 'slow-1' } }));
 });
 after(() => app?.stop());
 

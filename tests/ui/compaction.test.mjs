@@ -5,15 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { exportDocument } from '../e2e/support/export.mjs';
-import { PROVIDER, startApp } from './support/app.mjs';
+import { PROVIDER, openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await ferry.open();
-  await ferry.configure();
+  ({ app, ferry } = await openApp());
 });
 after(() => app?.stop());
 

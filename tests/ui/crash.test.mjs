@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { CRASH_DIST, DIST, startApp } from './support/app.mjs';
+import { CRASH_DIST, DIST, openApp } from './support/app.mjs';
 
 /** Whether any of `dist`'s app files (its wasm and JS, not the agent's) mention `text`. */
 function carries(dist, text) {
@@ -19,10 +19,7 @@ function carries(dist, text) {
 let app;
 let ferry;
 before(async () => {
-  app = await startApp({ dist: CRASH_DIST });
-  ferry = await app.page();
-  await ferry.open();
-  await ferry.configure();
+  ({ app, ferry } = await openApp({ dist: CRASH_DIST }));
 });
 after(() => app?.stop());
 

@@ -5,15 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { startApp } from './support/app.mjs';
+import { openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp({ vars: { PROXY_DISABLE_MISTRAL: 'true' } });
-  ferry = await app.page();
-  await ferry.open();
-  await ferry.configure();
+  ({ app, ferry } = await openApp({ vars: { PROXY_DISABLE_MISTRAL: 'true' } }));
 });
 after(() => app?.stop());
 

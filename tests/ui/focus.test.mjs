@@ -6,15 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { startApp } from './support/app.mjs';
+import { openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await ferry.open();
-  await ferry.configure({ model: 'slow-1' });
+  ({ app, ferry } = await openApp({ configure: { model: 'slow-1' } }));
 });
 after(() => app?.stop());
 

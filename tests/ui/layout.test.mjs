@@ -5,16 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { startApp } from './support/app.mjs';
+import { openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await ferry.page.setViewportSize({ width: 390, height: 844 });
-  await ferry.open();
-  await ferry.configure();
+  ({ app, ferry } = await openApp({
+    beforeOpen: ({ ferry }) => ferry.page.setViewportSize({ width: 390, height: 844 }),
+  }));
 });
 after(() => app?.stop());
 

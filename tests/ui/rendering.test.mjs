@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { startBrowser, startStatic } from '../e2e/support/browser.mjs';
-import { DIST, startApp } from './support/app.mjs';
+import { DIST, openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await app.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.site.url });
-  await ferry.open();
-  await ferry.configure({ model: 'markdown-1' });
+  ({ app, ferry } = await openApp({
+    configure: { model: 'markdown-1' },
+    beforeOpen: ({ app }) =>
+      app.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.site.url }),
+  }));
 });
 after(() => app?.stop());
 

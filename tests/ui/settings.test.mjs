@@ -7,14 +7,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { startBrowser } from '../e2e/support/browser.mjs';
-import { FerryPage, KEY, startApp } from './support/app.mjs';
+import { FerryPage, KEY, openApp } from './support/app.mjs';
 
 let app;
 let ferry;
 before(async () => {
-  app = await startApp();
-  ferry = await app.page();
-  await ferry.open();
+  ({ app, ferry } = await openApp({ configure: false }));
 });
 after(() => app?.stop());
 

@@ -68,8 +68,7 @@ pub fn SignIn() -> impl IntoView {
                         type="email"
                         autocomplete="email"
                         required
-                        prop:value=move || email.get()
-                        on:input=move |ev| email.set(event_target_value(&ev))
+                        bind:value=email
                     />
                 </label>
                 <button type="submit" class="primary">"Email me a sign-in link"</button>

@@ -106,6 +106,12 @@ impl State {
         }
     }
 
+    /// No chat open: the welcome, and the composer's next message starts a new one.
+    pub fn close_chat(self) {
+        self.chat.set(Chat::default());
+        self.tokens.set(None);
+    }
+
     pub fn open(self, session: SessionId) {
         self.banner.set(None);
         agent::send(&Command::OpenSession { session });
@@ -196,7 +202,7 @@ impl State {
                 let mut chat = Chat::open(session, &messages, first_kept);
                 chat.busy = busy;
                 self.chat.set(chat);
-                // The messages are drawn anew: a button of theirs that had focus is gone.
+                // Messages that changed are drawn anew: a button of theirs that had focus is gone.
                 refocus_if_lost();
                 self.count_tokens();
             }

@@ -213,13 +213,11 @@ pub fn SettingsPanel() -> impl IntoView {
                         type="password"
                         autocomplete="off"
                         placeholder=move || if has_key() { "Saved — type to replace" } else { "Paste your key" }
-                        prop:value=move || key.get()
-                        on:input=move |ev| key.set(event_target_value(&ev))
+                        bind:value=key
                     />
                 </label>
                 <label class="check">
-                    <input type="checkbox" prop:checked=move || dont_save.get()
-                        on:change=move |ev| dont_save.set(event_target_checked(&ev))/>
+                    <input type="checkbox" bind:checked=dont_save/>
                     "Don't save key"
                 </label>
                 <p class="hint">"Keys are encrypted in this browser, or with “Don't save key” kept only until you close the tab. They go to the provider, or through your proxy, never anywhere else."</p>
@@ -239,8 +237,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     "Model"
                     <input
                         list="model-list"
-                        prop:value=move || model.get()
-                        on:input=move |ev| model.set(event_target_value(&ev))
+                        bind:value=model
                     />
                 </label>
                 <datalist id="model-list">
@@ -280,8 +277,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     "System prompt"
                     <textarea
                         rows="4"
-                        prop:value=move || system_prompt.get()
-                        on:input=move |ev| system_prompt.set(event_target_value(&ev))
+                        bind:value=system_prompt
                     ></textarea>
                 </label>
                 <label>
@@ -289,13 +285,11 @@ pub fn SettingsPanel() -> impl IntoView {
                     <input
                         type="url"
                         placeholder="https://your-proxy.workers.dev"
-                        prop:value=move || proxy_url.get()
-                        on:input=move |ev| proxy_url.set(event_target_value(&ev))
+                        bind:value=proxy_url
                     />
                 </label>
                 <label class="check">
-                    <input type="checkbox" prop:checked=move || always_proxy.get()
-                        on:change=move |ev| always_proxy.set(event_target_checked(&ev))/>
+                    <input type="checkbox" bind:checked=always_proxy/>
                     "Always via proxy"
                 </label>
                 <p class="notice" role="status">{move || state.notice.get()}</p>

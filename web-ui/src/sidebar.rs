@@ -14,20 +14,19 @@ fn SessionRow(session: Session) -> impl IntoView {
     let state = expect_context::<State>();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    let title = session.title.clone();
     let id = StoredValue::new(session.id.clone());
     let current = move || {
         state
             .chat
             .with(|c| c.session.as_deref() == Some(id.get_value().as_str()))
     };
-    let draft = RwSignal::new(session.title.clone());
-    let shown = if title.is_empty() {
+    // Filled with the title when Rename opens.
+    let draft = RwSignal::new(String::new());
+    let shown = StoredValue::new(if session.title.is_empty() {
         "Untitled chat".to_owned()
     } else {
-        title.clone()
-    };
-    let shown = StoredValue::new(shown);
+        session.title
+    });
 
     // This row, for focus to come back to (its id is stable; its buttons come and go).
     let row = StoredValue::new(format!("li[data-session={}]", css_string(&session.id)));
@@ -61,8 +60,7 @@ fn SessionRow(session: Session) -> impl IntoView {
             .chat
             .with_untracked(|c| c.session.as_ref() == Some(&session))
         {
-            state.chat.set(crate::model::Chat::default());
-            state.tokens.set(None);
+            state.close_chat();
         }
         agent::send(&Command::DeleteSession { session });
     };
@@ -117,8 +115,7 @@ fn SessionRow(session: Session) -> impl IntoView {
                 <input
                     class="rename"
                     aria-label="Chat title"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    bind:value=draft
                     on:keydown=move |ev| match ev.key().as_str() {
                         "Enter" => rename(),
                         "Escape" => {
@@ -181,8 +178,7 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
                 type="button"
                 class="primary"
                 on:click=move |_| {
-                    state.chat.set(crate::model::Chat::default());
-                    state.tokens.set(None);
+                    state.close_chat();
                     state.banner.set(None);
                     open.set(false);
                     // The session itself is made with its first message: no empty chats.

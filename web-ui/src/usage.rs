@@ -41,9 +41,10 @@ pub fn UsageView() -> impl IntoView {
     agent::send(&Command::LoadUsage {
         since: since_30_days(),
     });
-    // Every one of the 30 days gets its place, with or without calls.
-    let slots = move || {
-        state.usage.get().map(|(days, _)| {
+    // Every one of the 30 days gets its place, with or without calls (once, for both charts).
+    let slots = Memo::new(move |_| {
+        state.usage.with(|usage| {
+            let days = &usage.as_ref()?.0;
             let slots: Vec<(String, Option<DayUsage>)> = last_days()
                 .into_iter()
                 .map(|day| {
@@ -51,9 +52,9 @@ pub fn UsageView() -> impl IntoView {
                     (day, found)
                 })
                 .collect();
-            (slots, days.len())
+            Some((slots, days.len()))
         })
-    };
+    });
     let title = |day: &str, usage: &Option<DayUsage>| match usage {
         Some(u) => format!(
             "{day}: ${:.4}, {} calls, {} tokens in, {} out",
@@ -62,7 +63,7 @@ pub fn UsageView() -> impl IntoView {
         None => format!("{day}: no calls"),
     };
     let cost_chart = move || {
-        slots().map(|(slots, with_calls)| {
+        slots.get().map(|(slots, with_calls)| {
             let costs: Vec<f64> = slots
                 .iter()
                 .map(|(_, d)| d.as_ref().map_or(0.0, |d| d.cost_usd))
@@ -85,20 +86,21 @@ pub fn UsageView() -> impl IntoView {
         })
     };
     let token_chart = move || {
-        slots().map(|(slots, _)| {
-            let tokens = |d: &Option<DayUsage>| {
-                d.as_ref()
-                    .map_or((0, 0), |d| (d.input_tokens, d.output_tokens))
-            };
-            let pairs: Vec<(f64, f64)> = slots
+        slots.get().map(|(slots, _)| {
+            let counts: Vec<(u64, u64)> = slots
                 .iter()
-                .map(|(_, d)| tokens(d))
-                .map(|(i, o)| (i as f64, o as f64))
+                .map(|(_, d)| {
+                    d.as_ref()
+                        .map_or((0, 0), |d| (d.input_tokens, d.output_tokens))
+                })
                 .collect();
-            let (input, output) = slots
+            let (input, output) = counts
                 .iter()
-                .map(|(_, d)| tokens(d))
-                .fold((0_u64, 0_u64), |(a, b), (i, o)| (a + i, b + o));
+                .fold((0, 0), |(a, b), (i, o)| (a + i, b + o));
+            let pairs: Vec<(f64, f64)> = counts
+                .iter()
+                .map(|&(i, o)| (i as f64, o as f64))
+                .collect();
             let label = format!(
                 "Tokens per day, last {DAYS} days: {} in all ({input} in, {output} out)",
                 input + output

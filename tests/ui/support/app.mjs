@@ -66,6 +66,20 @@ export async function startApp({ vars = {}, config = {}, workerConfig, dist = DI
   };
 }
 
+/**
+ * A spec file's usual start: the app started (`options` as for `startApp`), a page opened
+ * on it (after `beforeOpen({ app, ferry })`, for what must precede loading) and, unless
+ * `configure` is false, the key set (`configure`: the options of `FerryPage.configure`).
+ */
+export async function openApp({ configure = {}, beforeOpen, ...options } = {}) {
+  const app = await startApp(options);
+  const ferry = await app.page();
+  await beforeOpen?.({ app, ferry });
+  await ferry.open();
+  if (configure) await ferry.configure(configure);
+  return { app, ferry };
+}
+
 export class FerryPage {
   constructor(page, url) {
     this.page = page;
