@@ -7,7 +7,10 @@
 //   median of runs;
 // - bundles, gzip: what first paint needs (HTML, CSS, the app's JS and wasm), then the
 //   agent module (loaded right after) and the tokenizer (only when a count needs it);
-// - a 1,000-message session: from the click on it to all messages in the page.
+// - a 1,000-message session: from the click on it to all messages in the page;
+// - a turn streamed into that session (the worker under `wrangler dev` and the mock's slow
+//   answer, five deltas): the page's main-thread time over the whole turn (Chromium's
+//   TaskDuration), median of 3 turns.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -15,11 +18,24 @@ import { gzipSync } from 'node:zlib';
 
 import { startBrowser, startStatic } from '../tests/e2e/support/browser.mjs';
 import { exportDocument } from '../tests/e2e/support/export.mjs';
-import { DIST } from '../tests/ui/support/app.mjs';
+import { DIST, openApp } from '../tests/ui/support/app.mjs';
 
 const RUNS = 7;
 const MESSAGES = 1000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Imports the long session through Settings and opens it. */
+async function openLongSession(page) {
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  if (!(await settings.isVisible())) await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await settings.getByLabel('Import file').setInputFiles({
+    name: 'long.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(longSession()),
+  });
+  await page.getByRole('status').filter({ hasText: 'Imported 1 chats' }).waitFor();
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+}
 
 const longSession = () =>
   exportDocument({
@@ -61,13 +77,7 @@ try {
     const page = await browser.page();
     await page.goto(`${site.url}/`);
     await page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
-    await page.getByRole('dialog', { name: 'Settings' }).getByLabel('Import file').setInputFiles({
-      name: 'long.json',
-      mimeType: 'application/json',
-      buffer: Buffer.from(longSession()),
-    });
-    await page.getByRole('status').filter({ hasText: 'Imported 1 chats' }).waitFor();
-    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await openLongSession(page);
     const runs = [];
     for (let i = 0; i < 3; i++) {
       await page.getByRole('button', { name: 'New chat' }).click();
@@ -89,6 +99,30 @@ try {
     await browser.stop();
   }
 
+  // The whole long session goes with each call: above the proxy's default body limit.
+  const { app, ferry } = await openApp({ configure: { model: 'slow-1' }, vars: { MAX_BODY_BYTES: '8388608' } });
+  const turns = [];
+  try {
+    await openLongSession(ferry.page);
+    await ferry.page.getByRole('button', { name: 'Long session', exact: true }).click();
+    await ferry.page.waitForFunction((count) => document.querySelectorAll('article').length >= count, MESSAGES);
+    const cdp = await ferry.page.context().newCDPSession(ferry.page);
+    await cdp.send('Performance.enable');
+    const busy = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    for (let i = 0; i < 3; i++) {
+      const answers = await ferry.answers.count();
+      const t0 = await busy();
+      await ferry.send(`Count for me, ${i}`);
+      await ferry.answers.nth(answers).getByText('one two three four five').waitFor();
+      await ferry.idle();
+      // The settled session comes back after the turn: wait for its ids (Edit on the question).
+      await ferry.questions.last().getByRole('button', { name: 'Edit', exact: true }).waitFor();
+      turns.push((await busy()) - t0);
+    }
+  } finally {
+    await app.stop();
+  }
+
   const files = readdirSync(DIST);
   const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
   const sum = (paths) => paths.reduce((n, f) => n + gz(f), 0);
@@ -101,6 +135,7 @@ try {
   console.log(`first paint bundle (HTML + CSS + app JS + app wasm), gzip: ${kb(sum(first))}  [${first.map((f) => `${path.basename(f)} ${kb(gz(f))}`).join(', ')}]`);
   console.log(`agent module (after first paint), gzip: ${kb(sum(agent))}; tokenizer (on first count), gzip: ${kb(sum(tokenizer))}`);
   console.log(`render a ${MESSAGES}-message session (click → all in the page): median ${median(render).toFixed(0)} ms of ${render.length} (${render.map((r) => r.toFixed(0)).join(', ')})`);
+  console.log(`a turn streamed into that session (5 deltas): main-thread time median ${(median(turns) * 1000).toFixed(0)} ms of ${turns.length} (${turns.map((t) => (t * 1000).toFixed(0)).join(', ')})`);
 } finally {
   await site.stop();
 }
