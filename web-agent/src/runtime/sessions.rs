@@ -44,7 +44,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(session.id)
     }
 
-    /// The sessions, newest first; with `query`, those whose title or messages contain it.
+    /// The session's messages, and where a compaction cut it, for the UI to show.
     pub(super) async fn open_session(
         &self,
         session: SessionId,
@@ -65,6 +65,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
+    /// The sessions, newest first; with `query`, those whose title or messages contain it.
     pub(super) async fn list(
         &self,
         query: Option<&str>,

@@ -46,25 +46,22 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
     }
 
-    /// The search engine `web_search` uses: the first with a key.
-    pub(super) fn search_engine(&self) -> Option<SearchEngine> {
-        SearchEngine::ALL
-            .into_iter()
-            .find(|&engine| self.keys.contains_key(&KeyOwner::Search(engine)))
+    /// The search engine `web_search` uses, the first with a key, and its key.
+    pub(super) fn search_engine(&self) -> Option<(SearchEngine, &str)> {
+        SearchEngine::ALL.into_iter().find_map(|engine| {
+            let key = self.keys.get(&KeyOwner::Search(engine))?;
+            Some((engine, key.as_str()))
+        })
     }
 
     async fn web_search(&self, query: &str, count: Option<u32>) -> Result<String, String> {
-        let engine = self
+        let (engine, key) = self
             .search_engine()
             .ok_or("web search needs a Brave or Tavily key: add one in Settings")?;
-        let key = self
-            .keys
-            .get(&KeyOwner::Search(engine))
-            .ok_or("web search needs a key")?;
         let body = serde_json::json!({ "query": query, "count": count.unwrap_or(5).clamp(1, 10) });
         let extra = [
             ("x-provider", engine.as_str().to_owned()),
-            ("x-provider-key", key.clone()),
+            ("x-provider-key", key.to_owned()),
         ];
         let answer = self.proxy_tool("search", body, &extra).await?;
         let found: SearchResults = serde_json::from_slice(&answer)
