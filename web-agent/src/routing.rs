@@ -168,24 +168,43 @@ fn proxy_call(
     let root = routing
         .proxy_url
         .as_deref()
-        .ok_or_else(|| ProxyError::invalid("no proxy URL is set"))?
-        .trim_end_matches('/');
-    let mut headers = vec![
+        .ok_or_else(|| ProxyError::invalid("no proxy URL is set"))?;
+    let provider_headers = vec![
         ("x-provider", provider.as_str().to_owned()),
         ("x-provider-key", credentials.key.to_owned()),
     ];
+    Ok(proxy_request(
+        root,
+        method,
+        route,
+        body,
+        provider_headers,
+        credentials.access_token,
+    ))
+}
+
+/// A request to the proxy at `root` (`/v1/proxy/<route>`), with `headers`, a JSON body's
+/// content type, and the user's sign-in when there is one: model calls and tools alike.
+pub fn proxy_request(
+    root: &str,
+    method: HttpMethod,
+    route: &str,
+    body: Option<String>,
+    mut headers: Vec<(&'static str, String)>,
+    access_token: Option<&str>,
+) -> UpstreamRequest {
     if body.is_some() {
         headers.push(("content-type", "application/json".to_owned()));
     }
-    if let Some(token) = credentials.access_token {
+    if let Some(token) = access_token {
         headers.push(("authorization", format!("Bearer {token}")));
     }
-    Ok(UpstreamRequest {
+    UpstreamRequest {
         method,
-        url: format!("{root}/v1/proxy/{route}"),
+        url: format!("{}/v1/proxy/{route}", root.trim_end_matches('/')),
         headers,
         body,
-    })
+    }
 }
 
 /// The wire format of the answer to a call made `way` to `provider`: proxy answers are

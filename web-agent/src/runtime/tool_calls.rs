@@ -1,11 +1,12 @@
 //! The tools at work: memory in the store, web pages and web search through the proxy.
 
-use ferry_core::adapter::{HttpMethod, UpstreamRequest};
+use ferry_core::adapter::HttpMethod;
 use ferry_core::search::{SearchEngine, SearchResults};
 use serde::Deserialize;
 
 use super::{Clock, PAGE_CHARS, Runtime};
 use crate::memory::{self, Note};
+use crate::routing;
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{KeyOwner, Store};
 use crate::tools::{self, ToolRequest};
@@ -86,23 +87,19 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         body: serde_json::Value,
         extra_headers: &[(&'static str, String)],
     ) -> Result<Vec<u8>, String> {
-        let proxy = self
+        let root = self
             .settings
             .proxy_url
             .as_deref()
-            .ok_or_else(|| format!("web {route} needs the proxy: set a proxy URL"))?
-            .trim_end_matches('/');
-        let mut headers = vec![("content-type", "application/json".to_owned())];
-        headers.extend(extra_headers.iter().cloned());
-        if let Some(token) = &self.access_token {
-            headers.push(("authorization", format!("Bearer {token}")));
-        }
-        let request = UpstreamRequest {
-            method: HttpMethod::Post,
-            url: format!("{proxy}/v1/proxy/{route}"),
-            headers,
-            body: Some(body.to_string()),
-        };
+            .ok_or_else(|| format!("web {route} needs the proxy: set a proxy URL"))?;
+        let request = routing::proxy_request(
+            root,
+            HttpMethod::Post,
+            route,
+            Some(body.to_string()),
+            extra_headers.to_vec(),
+            self.access_token.as_deref(),
+        );
         let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|e| e.to_string())?;
