@@ -21,4 +21,7 @@ pub mod wire;
 
 pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch, Secret};
 pub use error::{ErrorBody, ErrorDetail, ProxyError};
-pub use provider::{AuthStyle, ProviderId, ProviderInfo, WireFormat, resolve_provider};
+pub use provider::{
+    AuthStyle, MAX_MODEL_CHARS, ProviderId, ProviderInfo, WireFormat, check_model_name,
+    resolve_provider,
+};

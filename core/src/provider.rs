@@ -205,6 +205,53 @@ impl FromStr for ProviderId {
 
 /// Which provider a request is for, and the model name to send it.
 ///
+/// The longest model name the proxy accepts, in characters. Real model ids are well under
+/// 100 (`accounts/fireworks/models/llama-v3p1-405b-instruct` is one of the long ones); 256
+/// leaves room for routers' and fine-tunes' names while keeping logs and usage rows sane.
+pub const MAX_MODEL_CHARS: usize = 256;
+
+/// Checks a client's `model` before it goes anywhere (upstream, the log, a usage row):
+/// not empty, at most [`MAX_MODEL_CHARS`] characters, printable characters only — no
+/// control characters (U+0000 cannot even be stored in a PostgreSQL `text`), no line or
+/// paragraph separators, no invisible format or bidirectional-override characters. The
+/// message names the offending code point, never repeats the name.
+pub fn check_model_name(model: &str) -> Result<(), ProxyError> {
+    if model.trim().is_empty() {
+        return Err(ProxyError::invalid("model must not be empty"));
+    }
+    let chars = model.chars().count();
+    if chars > MAX_MODEL_CHARS {
+        return Err(ProxyError::invalid(format!(
+            "model is {chars} characters long; at most {MAX_MODEL_CHARS} are accepted"
+        )));
+    }
+    if let Some(bad) = model.chars().find(|&c| !is_printable(c)) {
+        return Err(ProxyError::invalid(format!(
+            "model contains a character that is not printable (U+{:04X})",
+            u32::from(bad)
+        )));
+    }
+    Ok(())
+}
+
+fn is_printable(c: char) -> bool {
+    !(c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+        || (0xFDD0..=0xFDEF).contains(&u32::from(c))
+        || u32::from(c) & 0xFFFE == 0xFFFE)
+}
+
 /// `X-Provider` wins; without it, a model of the form `<provider>/<model>` selects the
 /// provider and the prefix is stripped. With it, the model is sent as given (OpenRouter's
 /// own model ids contain a slash).
@@ -232,6 +279,51 @@ pub fn resolve_provider(
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn model_names_must_be_printable_and_of_sane_length() {
+        for good in [
+            "gpt-4o-mini",
+            "openai/gpt-4o",
+            "accounts/fireworks/models/llama-v3p1-405b-instruct",
+            "ft:gpt-4o-mini:my-org::abc123",
+            "gemini-2.5-flash",
+            "модель-ü",
+            &"m".repeat(MAX_MODEL_CHARS),
+        ] {
+            assert_eq!(check_model_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "gpt\u{0}4o",
+            "\u{0}",
+            "gpt-4o\n",
+            "gpt\t4o",
+            "gpt\u{7f}",
+            "gpt\u{85}",
+            "gpt\u{200B}4o",
+            "gpt\u{202E}o4",
+            "gpt\u{2028}",
+            "gpt\u{FEFF}",
+            "gpt\u{FFFF}",
+            &"m".repeat(MAX_MODEL_CHARS + 1),
+        ] {
+            let error = check_model_name(bad).unwrap_err();
+            assert_eq!(
+                (error.status(), error.code()),
+                (400, "invalid_request"),
+                "{bad:?}"
+            );
+            assert!(!error.to_string().contains('\u{0}'));
+        }
+        assert!(
+            check_model_name("a\u{0}b")
+                .unwrap_err()
+                .to_string()
+                .contains("U+0000")
+        );
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn ids_round_trip_through_text_and_json() {
