@@ -1,8 +1,11 @@
 //! The proxy's configuration, read from named variables, and the kill-switch decision.
 //!
 //! Parsing is a pure function of a lookup (`name → value`), so the worker hands in its
-//! environment and tests hand in a map. A value that does not parse falls back to the
-//! default and is reported in [`Config::warnings`]; it never takes the proxy down.
+//! environment and tests hand in a map. A value that does not parse is reported in
+//! [`Config::warnings`] and falls back to the default — except a switch, which falls to its
+//! safe side: `PROXY_ENABLED` off, `PROXY_DISABLE_<PROVIDER>` on (that provider off),
+//! `FETCH_ALLOW_PRIVATE` and `ALLOW_ANONYMOUS_USERS` off. Switches read `true`, `1`, `yes`,
+//! `on` as on and `false`, `0`, `no`, `off` as off, in any case.
 
 use std::collections::BTreeMap;
 
@@ -125,6 +128,9 @@ pub struct Config {
     /// The DNS-over-HTTPS resolver that checks web-fetch names (`FETCH_DOH_URL`).
     pub fetch_doh_url: String,
     pub fetch_allow_private: bool,
+    /// Whether tokens of Supabase anonymous sign-ins (`is_anonymous: true`) are accepted
+    /// (`ALLOW_ANONYMOUS_USERS`, default off: anyone can mint such a token).
+    pub allow_anonymous_users: bool,
     /// Variables that did not parse, by name (values are not repeated: they may be secret).
     pub warnings: Vec<String>,
 }
@@ -144,19 +150,30 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let mut flag = |name: &str, default: bool| match get(name) {
+        // A switch: unset → `default`; a value that does not parse → `fail_safe`, the side
+        // that cannot open anything up (a kill switch meant as "off" must not read as on).
+        let mut flag = |name: &str, default: bool, fail_safe: bool| match get(name) {
             None => default,
             Some(v) => parse_bool(&v).unwrap_or_else(|| {
-                warnings.push(format!("{name}: expected true or false"));
-                default
+                warnings.push(format!(
+                    "{name}: expected true or false (taken as {fail_safe})"
+                ));
+                fail_safe
             }),
         };
-        let proxy_enabled = flag("PROXY_ENABLED", true);
+        let proxy_enabled = flag("PROXY_ENABLED", true, false);
         let disabled = ProviderId::ALL
             .into_iter()
-            .filter(|p| flag(&format!("PROXY_DISABLE_{}", p.info().env_prefix), false))
+            .filter(|p| {
+                flag(
+                    &format!("PROXY_DISABLE_{}", p.info().env_prefix),
+                    false,
+                    true,
+                )
+            })
             .collect();
-        let fetch_allow_private = flag("FETCH_ALLOW_PRIVATE", false);
+        let fetch_allow_private = flag("FETCH_ALLOW_PRIVATE", false, false);
+        let allow_anonymous_users = flag("ALLOW_ANONYMOUS_USERS", false, false);
         let auth_mode = match get("AUTH_MODE").as_deref().map(str::to_ascii_lowercase) {
             None => AuthMode::Supabase,
             Some(m) if m == "supabase" => AuthMode::Supabase,
@@ -238,6 +255,7 @@ impl Config {
             allowed_origins,
             base_urls,
             fetch_allow_private,
+            allow_anonymous_users,
             warnings,
         }
     }
@@ -259,6 +277,7 @@ impl Config {
     }
 }
 
+/// The accepted spellings of a switch, case-insensitive; anything else is `None`.
 fn parse_bool(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
@@ -361,9 +380,67 @@ mod tests {
         ]);
         assert_eq!(c.max_body_bytes, 131_072);
         assert_eq!(c.auth_mode, AuthMode::Supabase);
-        assert!(c.kill_switch.proxy_enabled);
+        // An unreadable kill switch fails safe: the proxy is off.
+        assert!(!c.kill_switch.proxy_enabled);
         assert_eq!(c.warnings.len(), 3);
         assert!(c.warnings.iter().all(|w| !w.contains("sk-secret")));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_proxy_is_on_only_for_a_truthy_spelling() {
+        for on in [
+            "true", "TRUE", "True", "1", "yes", "Yes", "on", "ON", " true ",
+        ] {
+            let c = config(&[("PROXY_ENABLED", on)]);
+            assert!(c.kill_switch.proxy_enabled, "{on}");
+            assert!(c.warnings.is_empty(), "{on}");
+        }
+        for off in ["false", "0", "no", "off", "OFF", "No"] {
+            let c = config(&[("PROXY_ENABLED", off)]);
+            assert!(!c.kill_switch.proxy_enabled, "{off}");
+            assert!(c.warnings.is_empty(), "{off}");
+        }
+        for unreadable in [
+            "disabled", "disable", "enabled", "nope", "2", "-1", "t", "y", "tru",
+        ] {
+            let c = config(&[("PROXY_ENABLED", unreadable)]);
+            assert!(!c.kill_switch.proxy_enabled, "{unreadable}");
+            assert_eq!(c.kill_switch.check(None), Err(ProxyError::ProxyDisabled));
+            assert_eq!(c.warnings.len(), 1, "{unreadable}");
+        }
+        // Unset or empty: the default, on.
+        assert!(config(&[("PROXY_ENABLED", "")]).kill_switch.proxy_enabled);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_provider_switch_that_does_not_parse_disables_the_provider() {
+        for value in ["disabled", "please", "2", "enabled"] {
+            let c = config(&[("PROXY_DISABLE_GROQ", value)]);
+            assert_eq!(c.kill_switch.disabled, vec![ProviderId::Groq], "{value}");
+            assert_eq!(c.warnings.len(), 1);
+        }
+        for value in ["false", "0", "no", "off"] {
+            let c = config(&[("PROXY_DISABLE_GROQ", value)]);
+            assert!(c.kill_switch.disabled.is_empty(), "{value}");
+        }
+        for value in ["true", "1", "yes", "on"] {
+            let c = config(&[("PROXY_DISABLE_GROQ", value)]);
+            assert_eq!(c.kill_switch.disabled, vec![ProviderId::Groq], "{value}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn opening_switches_stay_shut_unless_clearly_on() {
+        let c = config(&[]);
+        assert!(!c.allow_anonymous_users && !c.fetch_allow_private);
+        let c = config(&[
+            ("ALLOW_ANONYMOUS_USERS", "maybe"),
+            ("FETCH_ALLOW_PRIVATE", "sure"),
+        ]);
+        assert!(!c.allow_anonymous_users && !c.fetch_allow_private);
+        assert_eq!(c.warnings.len(), 2);
+        let c = config(&[("ALLOW_ANONYMOUS_USERS", "true")]);
+        assert!(c.allow_anonymous_users);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
