@@ -110,6 +110,12 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     if s[0] == 0x2002 {
         return is_public_v4(embedded_v4(s[1], s[2]));
     }
+    // Teredo (2001::/32) tunnels to an address hidden in the rest; the local-use NAT64
+    // prefix (64:ff9b:1::/48, RFC 8215) maps onto private networks. Neither is checked
+    // further: both are refused.
+    if (s[0] == 0x2001 && s[1] == 0) || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return false;
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || s[0..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible (deprecated)
@@ -348,6 +354,28 @@ mod tests {
             "https://user:pw@example.com/",
             "not a url",
         ] {
+            assert!(check_url(url, false).is_err(), "{url} passed");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn tunnel_and_translation_prefixes() {
+        let public = |a: &str| is_public(a.parse::<IpAddr>().unwrap());
+        // Teredo, whatever it carries.
+        assert!(!public("2001::1"));
+        assert!(!public("2001:0:4136:e378:8000:63bf:3fff:fdd2"));
+        assert!(!public("2001:0:ffff:ffff:ffff:ffff:ffff:ffff"));
+        // Local-use NAT64 (RFC 8215).
+        assert!(!public("64:ff9b:1::808:808"));
+        assert!(!public("64:ff9b:1:ffff::1"));
+        // Well-known NAT64 stays as it was: the embedded IPv4 decides.
+        assert!(public("64:ff9b::808:808"));
+        assert!(!public("64:ff9b::a00:1"));
+        assert!(!public("64:ff9b::7f00:1"));
+        // Neighbours of these prefixes are ordinary public addresses.
+        assert!(public("2001:4860:4860::8888"));
+        assert!(public("2001:db9::1"));
+        for url in ["http://[2001::1]/", "http://[64:ff9b:1::808:808]/"] {
             assert!(check_url(url, false).is_err(), "{url} passed");
         }
     }
