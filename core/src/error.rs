@@ -58,6 +58,14 @@ pub enum ProxyError {
         provider: ProviderId,
         timeout_secs: u64,
     },
+    /// The per-user limits could not be consulted, for a route that must not run unlimited
+    /// (web fetch and search cost the operator money).
+    #[error("{message}")]
+    LimitsUnavailable { message: String },
+    /// The keys that verify access tokens could not be fetched: the proxy's fault, not the
+    /// token's, so not a 401 (which would send the user to sign in again).
+    #[error("{message}")]
+    AuthUnavailable { message: String },
 }
 
 impl ProxyError {
@@ -84,7 +92,10 @@ impl ProxyError {
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => 429,
             Self::Provider { status, .. } | Self::Remote { status, .. } => *status,
             Self::Upstream { .. } | Self::RemoteFailed { .. } => 502,
-            Self::ProxyDisabled | Self::ProviderDisabled { .. } => 503,
+            Self::ProxyDisabled
+            | Self::ProviderDisabled { .. }
+            | Self::LimitsUnavailable { .. }
+            | Self::AuthUnavailable { .. } => 503,
             Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => 504,
         }
     }
@@ -105,6 +116,8 @@ impl ProxyError {
             Self::Upstream { .. } | Self::RemoteFailed { .. } => "upstream_error",
             Self::ProxyDisabled => "proxy_disabled",
             Self::ProviderDisabled { .. } => "provider_disabled",
+            Self::LimitsUnavailable { .. } => "limits_unavailable",
+            Self::AuthUnavailable { .. } => "auth_unavailable",
             Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => "upstream_timeout",
         }
     }
@@ -122,7 +135,10 @@ impl ProxyError {
             | Self::UpstreamTimeout { .. }
             | Self::RemoteFailed { .. }
             | Self::RemoteTimeout { .. } => "upstream_error",
-            Self::ProxyDisabled | Self::ProviderDisabled { .. } => "service_unavailable",
+            Self::ProxyDisabled
+            | Self::ProviderDisabled { .. }
+            | Self::LimitsUnavailable { .. }
+            | Self::AuthUnavailable { .. } => "service_unavailable",
         }
     }
 
@@ -136,7 +152,9 @@ impl ProxyError {
             | Self::ProviderDisabled { .. }
             | Self::UpstreamTimeout { .. }
             | Self::RemoteFailed { .. }
-            | Self::RemoteTimeout { .. } => true,
+            | Self::RemoteTimeout { .. }
+            | Self::LimitsUnavailable { .. }
+            | Self::AuthUnavailable { .. } => true,
             Self::Provider { status, .. } | Self::Remote { status, .. } => {
                 *status == 408 || *status == 409 || *status == 429
             }
@@ -276,6 +294,20 @@ mod tests {
                 },
                 504,
                 "upstream_timeout",
+            ),
+            (
+                ProxyError::LimitsUnavailable {
+                    message: "x".into(),
+                },
+                503,
+                "limits_unavailable",
+            ),
+            (
+                ProxyError::AuthUnavailable {
+                    message: "x".into(),
+                },
+                503,
+                "auth_unavailable",
             ),
         ];
         for (error, status, code) in cases {
