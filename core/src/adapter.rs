@@ -96,7 +96,7 @@ pub fn chat_request(
                 "generateContent"
             };
             (
-                format!("{base}/v1beta/models/{}:{method}", request.model),
+                google::model_url(base, &request.model, method),
                 to_json(&google::chat_request(&request, target.provider)?)?,
             )
         }
@@ -159,7 +159,7 @@ pub fn embeddings_request(
     let (url, body) = match target.provider.info().wire {
         WireFormat::OpenAi => (format!("{base}/embeddings"), to_json(&request)?),
         WireFormat::Google => (
-            format!("{base}/v1beta/models/{}:batchEmbedContents", request.model),
+            google::model_url(base, &request.model, "batchEmbedContents"),
             to_json(&google::embeddings_request(&request)?)?,
         ),
         WireFormat::Anthropic => {
@@ -261,6 +261,9 @@ pub struct StreamTranslator {
     dialect: Dialect,
     finished: bool,
     failure: Option<ProxyError>,
+    /// Characters of answer text sent to the client so far (content, reasoning, tool-call
+    /// arguments): what an unfinished stream is estimated by.
+    output_chars: u64,
 }
 
 #[derive(Debug)]
@@ -283,6 +286,7 @@ impl StreamTranslator {
             dialect,
             finished: false,
             failure: None,
+            output_chars: 0,
         }
     }
 
@@ -293,6 +297,7 @@ impl StreamTranslator {
         if self.finished {
             return;
         }
+        let start = out.len();
         // The event buffer is reused across pushes to spare an allocation per chunk.
         let mut events = std::mem::take(&mut self.events);
         self.framer.push(bytes, &mut events);
@@ -316,6 +321,7 @@ impl StreamTranslator {
         }
         events.clear();
         self.events = events;
+        self.output_chars += answer_chars(out.get(start..).unwrap_or_default());
     }
 
     /// The upstream stream ended: close the client's stream properly, or with an error
@@ -353,6 +359,16 @@ impl StreamTranslator {
         self.finished
     }
 
+    /// Characters of answer text the client has been sent so far.
+    pub fn output_chars(&self) -> u64 {
+        self.output_chars
+    }
+
+    /// Whether the stream ended properly (not with an error event, not cut short).
+    pub fn is_complete(&self) -> bool {
+        self.finished && self.failure.is_none()
+    }
+
     /// Usage the provider reported so far (complete once the stream has finished).
     pub fn usage(&self) -> Option<Usage> {
         match &self.dialect {
@@ -361,6 +377,47 @@ impl StreamTranslator {
             Dialect::Google(state) => state.usage(),
         }
     }
+}
+
+/// Characters of answer text in OpenAI chunk events: the string values of `content`,
+/// `reasoning_content` and `arguments` (an escape counts as one character). A byte scan,
+/// no parse: the chunks are compact JSON, and a key inside a string value would be escaped.
+fn answer_chars(events: &[u8]) -> u64 {
+    const KEYS: [&[u8]; 2] = [b"content\":\"", b"arguments\":\""];
+    let mut count = 0u64;
+    let mut i = 0;
+    while i < events.len() {
+        let candidate = matches!(events[i], b'c' | b'a');
+        let Some(key) = KEYS
+            .iter()
+            .find(|k| candidate && events[i..].starts_with(k))
+        else {
+            i += 1;
+            continue;
+        };
+        i += key.len();
+        while let Some(&byte) = events.get(i) {
+            match byte {
+                b'"' => break,
+                b'\\' => {
+                    // `\uXXXX` is one character; other escapes are two bytes.
+                    i += if events.get(i + 1) == Some(&b'u') {
+                        6
+                    } else {
+                        2
+                    };
+                    count += 1;
+                    continue;
+                }
+                // UTF-8 continuation bytes are part of the character already counted.
+                0x80..=0xBF => {}
+                _ => count += 1,
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    count
 }
 
 /// What a dialect's stream state says after one event.
@@ -392,6 +449,43 @@ pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn answer_text_is_counted_in_chunk_events() {
+        let events = concat!(
+            "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hé \\\"x\\\" \\u00e9\\n\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"abcd\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n",
+        );
+        // "Hé \"x\" é\n" is 9 characters, "abcd" 4, {"a":1} 7.
+        assert_eq!(answer_chars(events.as_bytes()), 9 + 4 + 7);
+        assert_eq!(answer_chars(b"data: [DONE]\n\n"), 0);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_translator_counts_what_the_client_was_sent() {
+        let mut translator = StreamTranslator::new(AnswerContext {
+            provider: ProviderId::OpenAi,
+            model: "m".into(),
+            created: 0,
+        });
+        let mut out = Vec::new();
+        translator.push(
+            b"data: {\"id\":\"1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n",
+            &mut out,
+        );
+        translator.push(
+            b"data: {\"id\":\"1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" world\"},\"finish_reason\":\"stop\"}]}\n\n",
+            &mut out,
+        );
+        assert_eq!(translator.output_chars(), 11);
+        assert!(!translator.is_complete());
+        assert_eq!(translator.usage(), None);
+        translator.push(b"data: [DONE]\n\n", &mut out);
+        assert!(translator.is_complete());
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn redact_removes_the_key_and_masked_forms() {

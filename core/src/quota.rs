@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ProxyError;
-use crate::wire::ChatRequest;
+use crate::wire::{ChatRequest, Content, ContentPart, Usage};
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -87,28 +87,89 @@ impl QuotaState {
     }
 }
 
-/// A cheap upper-bound guess of a chat call's tokens: about four characters a token for the
-/// text sent, a flat allowance per image, plus the answer's limit.
+/// Tokens reserved per image: a flat allowance (a large image costs about this much at
+/// OpenAI's and Anthropic's rates; a small one less).
+pub const IMAGE_TOKENS: u64 = 1_000;
+
+/// A cheap upper-bound guess of a chat call's tokens: [`estimate_input_tokens`] plus the
+/// answer's limit.
 pub fn estimate_tokens(request: &ChatRequest) -> u64 {
-    const IMAGE_TOKENS: u64 = 1_000;
-    let mut chars = 0u64;
-    let mut images = 0u64;
-    for message in &request.messages {
-        chars += message.text_content().chars().count() as u64;
-        if let Some(crate::wire::Content::Parts(parts)) = &message.content {
-            images += parts
-                .iter()
-                .filter(|p| matches!(p, crate::wire::ContentPart::ImageUrl { .. }))
-                .count() as u64;
-        }
-        for call in message.tool_calls.iter().flatten() {
-            chars += call.function.arguments.chars().count() as u64;
-        }
-    }
     let output = request
         .max_output_tokens()
         .map_or(DEFAULT_OUTPUT_RESERVATION, u64::from);
-    chars.div_ceil(4) + images * IMAGE_TOKENS + output
+    estimate_input_tokens(request).saturating_add(output)
+}
+
+/// A cheap guess of what a chat call sends, in tokens: about four characters a token for
+/// everything the provider reads — message text, tool calls and results, the tool
+/// definitions, content parts Ferry does not read (files, audio: their JSON, base64
+/// included) and extension fields — plus [`IMAGE_TOKENS`] per image.
+pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
+    let mut chars = 0u64;
+    let mut images = 0u64;
+    for message in &request.messages {
+        match &message.content {
+            Some(Content::Text(text)) => chars += char_count(text),
+            Some(Content::Parts(parts)) => {
+                for part in parts {
+                    match part {
+                        ContentPart::Text { text } => chars += char_count(text),
+                        ContentPart::ImageUrl { .. } => images += 1,
+                        ContentPart::Other(value) => chars += json_chars(value),
+                    }
+                }
+            }
+            None => {}
+        }
+        for call in message.tool_calls.iter().flatten() {
+            chars += char_count(&call.function.name) + char_count(&call.function.arguments);
+        }
+        chars += message.name.as_deref().map_or(0, char_count);
+        if !message.extra.is_empty() {
+            chars += json_chars(&message.extra);
+        }
+    }
+    for tool in request.tools.iter().flatten() {
+        chars += json_chars(tool);
+    }
+    chars.div_ceil(4).saturating_add(images * IMAGE_TOKENS)
+}
+
+fn char_count(text: &str) -> u64 {
+    text.chars().count() as u64
+}
+
+/// The length of a value's JSON text (0 if it cannot be written).
+fn json_chars<T: Serialize + ?Sized>(value: &T) -> u64 {
+    serde_json::to_string(value).map_or(0, |json| char_count(&json))
+}
+
+/// What a streamed call used, for its quota settlement and its usage row.
+///
+/// A stream that ended properly (`complete`) with the provider's count uses that count.
+/// Otherwise — the client left, the upstream broke or timed out, or no count came (most
+/// providers send it only in the last chunk) — the call still cost the operator: it counts
+/// at least the input estimate and the output streamed so far (four characters a token),
+/// or the provider's figures where they are larger.
+pub fn stream_usage(
+    reported: Option<Usage>,
+    complete: bool,
+    input_estimate: u64,
+    output_chars: u64,
+) -> Usage {
+    match reported {
+        Some(usage) if complete => usage,
+        reported => {
+            let reported = reported.unwrap_or_default();
+            let prompt = if reported.prompt_tokens > 0 {
+                reported.prompt_tokens
+            } else {
+                input_estimate
+            };
+            let completion = reported.completion_tokens.max(output_chars.div_ceil(4));
+            Usage::new(prompt, completion, reported.cached_tokens().min(prompt))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,5 +242,87 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(estimate_tokens(&request), 2 + 1_000 + 100);
+    }
+
+    fn chat(value: serde_json::Value) -> ChatRequest {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_estimate_counts_tool_definitions_files_and_tool_calls() {
+        let plain = chat(serde_json::json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}]
+        }));
+        let description = "d".repeat(40_000);
+        let with_tools = chat(serde_json::json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "function", "function": {
+                "name": "big", "description": description,
+                "parameters": {"type": "object", "properties": {}}
+            }}]
+        }));
+        assert_eq!(estimate_input_tokens(&plain), 1);
+        let tools = estimate_input_tokens(&with_tools);
+        assert!((10_000..10_100).contains(&tools), "{tools}");
+        assert_eq!(estimate_tokens(&with_tools), tools + 10);
+
+        let file = chat(serde_json::json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "read this"},
+                {"type": "file", "file": {"filename": "a.pdf", "file_data": "A".repeat(8_000)}},
+                {"type": "input_audio", "input_audio": {"data": "B".repeat(4_000), "format": "wav"}}
+            ]}]
+        }));
+        let tokens = estimate_input_tokens(&file);
+        assert!((3_000..3_100).contains(&tokens), "{tokens}");
+
+        let calls = chat(serde_json::json!({
+            "model": "m",
+            "messages": [
+                {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                    "function": {"name": "get", "arguments": "x".repeat(400)}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "y".repeat(800)}
+            ]
+        }));
+        let tokens = estimate_input_tokens(&calls);
+        assert!((300..310).contains(&tokens), "{tokens}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_stream_that_ended_properly_settles_the_providers_count() {
+        let reported = Usage::new(11, 7, 3);
+        assert_eq!(stream_usage(Some(reported), true, 500, 4_000), reported);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_unfinished_stream_settles_at_least_the_estimate() {
+        // The client left before the usage chunk: input estimate + streamed characters.
+        let left = stream_usage(None, false, 120, 41);
+        assert_eq!(
+            (
+                left.prompt_tokens,
+                left.completion_tokens,
+                left.total_tokens
+            ),
+            (120, 11, 131)
+        );
+        // A stream that finished without a count is estimated too.
+        assert_eq!(stream_usage(None, true, 120, 41).total_tokens, 131);
+        // Anthropic reports input at the start: its figure wins over the estimate, and the
+        // output is at least what was streamed.
+        let partial = stream_usage(Some(Usage::new(90, 1, 10)), false, 120, 400);
+        assert_eq!(
+            (
+                partial.prompt_tokens,
+                partial.completion_tokens,
+                partial.cached_tokens()
+            ),
+            (90, 100, 10)
+        );
+        let larger = stream_usage(Some(Usage::new(90, 300, 0)), false, 120, 400);
+        assert_eq!(larger.completion_tokens, 300);
     }
 }

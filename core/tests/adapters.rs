@@ -227,6 +227,47 @@ fn upstream_urls_and_auth_headers() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn gemini_model_names_are_one_encoded_path_segment() {
+    let target = Target {
+        provider: ProviderId::Google,
+        base_url: "https://g.example",
+        key: "k",
+    };
+    let request: ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "x", "messages": [{"role": "user", "content": "hi"}]
+    }))
+    .unwrap();
+    let url = |model: &str| {
+        adapter::chat_request(&target, request.clone(), model.into())
+            .unwrap()
+            .url
+    };
+    assert_eq!(
+        url("gemini-2.5-flash"),
+        "https://g.example/v1beta/models/gemini-2.5-flash:generateContent"
+    );
+    assert_eq!(
+        url("gemini?key=x#frag"),
+        "https://g.example/v1beta/models/gemini%3Fkey%3Dx%23frag:generateContent"
+    );
+    assert_eq!(
+        url("../../v1/files"),
+        "https://g.example/v1beta/models/..%2F..%2Fv1%2Ffiles:generateContent"
+    );
+    assert_eq!(
+        url("a b:c%d é"),
+        "https://g.example/v1beta/models/a%20b%3Ac%25d%20%C3%A9:generateContent"
+    );
+    let embeddings: ferry_core::wire::EmbeddingsRequest =
+        serde_json::from_value(serde_json::json!({"model": "x", "input": "hi"})).unwrap();
+    let upstream = adapter::embeddings_request(&target, embeddings, "e/../m?".into()).unwrap();
+    assert_eq!(
+        upstream.url,
+        "https://g.example/v1beta/models/e%2F..%2Fm%3F:batchEmbedContents"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn translated_providers_refuse_what_they_cannot_honour() {
     let request: ChatRequest = serde_json::from_value(serde_json::json!({
         "model": "m", "n": 2, "messages": [{"role": "user", "content": "hi"}]

@@ -538,6 +538,33 @@ pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, P
     ))
 }
 
+/// `{base}/v1beta/models/{model}:{method}` with the model as one percent-encoded path
+/// segment: a `?`, `#`, `/` or `..` in a client's model name must not reshape the URL
+/// (add a query, cut it short, or climb to another endpoint of the API).
+pub fn model_url(base: &str, model: &str, method: &str) -> String {
+    let mut url = String::with_capacity(base.len() + model.len() + method.len() + 20);
+    url.push_str(base);
+    url.push_str("/v1beta/models/");
+    encode_segment(model, &mut url);
+    url.push(':');
+    url.push_str(method);
+    url
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_segment(segment: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct BatchEmbedRequest {
     requests: Vec<EmbedRequest>,
