@@ -345,7 +345,7 @@ fn install_panic_screen() {
             let _ = screen.set_attribute("role", "alert");
             screen.set_inner_html(
                 "<p>Something went wrong and Ferry stopped. Your chats are saved in this browser.</p>\
-                 <button type=\"button\" onclick=\"location.reload()\">Reload</button>",
+                 <button type=\"button\">Reload</button>",
             );
             let _ = body.append_child(&screen);
             if let Some(reload) = screen
@@ -354,10 +354,27 @@ fn install_panic_screen() {
                 .flatten()
                 .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
             {
+                // The browser's own `location.reload`, bound to the location: a click never
+                // calls back into the wasm that just panicked, and the page's
+                // Content-Security-Policy allows no inline `onclick`.
+                if let Some(location) = web_sys::window().map(|w| w.location())
+                    && let Ok(native) = js_sys::Reflect::get(&location, &"reload".into())
+                    && let Ok(native) = native.dyn_into::<js_sys::Function>()
+                {
+                    let _ = reload
+                        .add_event_listener_with_callback("click", &native.bind0(&location));
+                }
                 let _ = reload.focus();
             }
         }
     }));
+}
+
+/// Reload for the "could not start" banner: the wasm is sound there, so a handler will do.
+fn reload_page() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
 }
 
 /// The app's own configuration, written beside `index.html` by whoever serves it.
@@ -598,7 +615,7 @@ fn App() -> impl IntoView {
                     fallback=move || view! {
                         <div class="banner" role="alert">
                             <span>{move || format!("Ferry could not start: {}", state.load_error.get().unwrap_or_default())}</span>
-                            <button type="button" onclick="location.reload()">"Reload"</button>
+                            <button type="button" on:click=|_| reload_page()>"Reload"</button>
                         </div>
                     }
                 >
