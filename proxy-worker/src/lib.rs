@@ -110,10 +110,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             if route != Route::Health {
                 log::record(&exchange, route.name(), &handled);
             }
-            // A stream that started writes its own row when it ends.
+            // A stream that started writes its own row when it ends. A request refused
+            // before any call upstream writes none: its log line counts it.
             let streaming = handled.is_ok() && exchange.noted().streaming;
             if matches!(route, Route::ChatCompletions | Route::Embeddings)
                 && !streaming
+                && exchange.noted().upstream
                 && let Some(draft) = exchange.usage_draft()
             {
                 let usage = exchange.noted().usage;

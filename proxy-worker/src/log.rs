@@ -22,6 +22,10 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     output_tokens: Option<u64>,
     streaming: bool,
+    /// Turned away before any call upstream (kill switch, sign-in, bad request, limits):
+    /// such requests cost nothing and write no usage row, so this line is their record.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    refused: bool,
 }
 
 /// Logs a finished request; a stream that started logs again when it ends ([`stream_end`]).
@@ -31,6 +35,7 @@ pub fn record(exchange: &Exchange, route: &str, outcome: &Result<Response, Proxy
         Ok(response) => (response.status_code(), None),
         Err(error) => (error.status(), Some(error.code())),
     };
+    let refused = outcome.is_err() && !noted.upstream;
     emit(&Line {
         request_id: &exchange.request_id,
         route,
@@ -42,6 +47,7 @@ pub fn record(exchange: &Exchange, route: &str, outcome: &Result<Response, Proxy
         input_tokens: noted.usage.map(|u| u.prompt_tokens),
         output_tokens: noted.usage.map(|u| u.completion_tokens),
         streaming: noted.streaming,
+        refused,
     });
 }
 
@@ -67,6 +73,7 @@ pub fn stream_end(tag: &StreamTag, error: Option<&ProxyError>, usage: Option<Usa
         input_tokens: usage.map(|u| u.prompt_tokens),
         output_tokens: usage.map(|u| u.completion_tokens),
         streaming: true,
+        refused: false,
     });
 }
 

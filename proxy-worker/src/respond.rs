@@ -1,10 +1,12 @@
 //! One exchange between a client and the proxy: its request id, its CORS origin, what the
 //! log should say about it, and the one place where results become responses.
 
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
+use std::fmt::Write as _;
 
 use ferry_core::wire::Usage;
 use ferry_core::{Config, ProviderId, ProxyError};
+use sha2::{Digest, Sha256};
 use worker::{Date, Request, Response};
 
 use crate::limits::Admission;
@@ -25,6 +27,9 @@ pub struct Noted {
     pub model: Option<String>,
     pub usage: Option<Usage>,
     pub streaming: bool,
+    /// A call left for the provider (or another outside service): from here on the
+    /// request costs something, and a failure is no longer a refusal.
+    pub upstream: bool,
 }
 
 #[derive(Debug)]
@@ -80,6 +85,10 @@ impl Exchange {
 
     pub fn note_limits(&self, admission: Admission) {
         self.noted.borrow_mut().limits = Some(admission);
+    }
+
+    pub fn note_upstream(&self) {
+        self.noted.borrow_mut().upstream = true;
     }
 
     pub fn note_streaming(&self) {
@@ -152,14 +161,84 @@ pub fn now_ms() -> u64 {
     Date::now().as_millis()
 }
 
+thread_local! {
+    /// Request ids made in this isolate from the fallback: part of what keeps them apart.
+    static FALLBACK_COUNTER: Cell<u64> = const { Cell::new(0) };
+}
+
 fn new_request_id() -> String {
     let mut bytes = [0u8; 12];
-    // A failure to get randomness still leaves a usable, if less unique, id.
-    let _ = getrandom::getrandom(&mut bytes);
+    let random = getrandom::getrandom(&mut bytes).ok().map(|()| bytes);
+    request_id(random, || {
+        let counter = FALLBACK_COUNTER.with(|c| {
+            c.set(c.get().wrapping_add(1));
+            c.get()
+        });
+        worker::console_warn!("ferry: no randomness for a request id, using the fallback");
+        fallback_bytes(now_ms(), counter, worker::js_sys::Math::random())
+    })
+}
+
+/// `req_` and 24 hex digits: the random bytes, unless getting them failed (`None`) or they
+/// came back all zeros — then `fallback()`. Never the all-zero id, which would make every
+/// such request share one usage row (the id is the row's unique key).
+fn request_id(random: Option<[u8; 12]>, fallback: impl FnOnce() -> [u8; 12]) -> String {
+    let mut bytes = match random {
+        Some(bytes) if bytes != [0; 12] => bytes,
+        _ => fallback(),
+    };
+    if bytes == [0; 12] {
+        bytes[11] = 1;
+    }
     let mut id = String::with_capacity(28);
     id.push_str("req_");
     for b in bytes {
-        id.push_str(&format!("{b:02x}"));
+        let _ = write!(id, "{b:02x}");
     }
     id
+}
+
+/// The fallback's bytes: a hash of the time, a per-isolate counter and `Math.random()`.
+fn fallback_bytes(now_ms: u64, counter: u64, noise: f64) -> [u8; 12] {
+    let mut hasher = Sha256::new();
+    hasher.update(now_ms.to_le_bytes());
+    hasher.update(counter.to_le_bytes());
+    hasher.update(noise.to_bits().to_le_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 12];
+    bytes.copy_from_slice(&digest[..12]);
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_bytes_make_the_id() {
+        let id = request_id(Some([0xab; 12]), || [0xcd; 12]);
+        assert_eq!(id, format!("req_{}", "ab".repeat(12)));
+    }
+
+    #[test]
+    fn failed_or_zero_randomness_never_gives_the_zero_id() {
+        let zero = format!("req_{}", "0".repeat(24));
+        for random in [None, Some([0; 12])] {
+            let id = request_id(random, || fallback_bytes(1_800_000_000_000, 1, 0.5));
+            assert_ne!(id, zero);
+            assert_eq!(id.len(), 28);
+        }
+        // Even a fallback that produced zeros does not.
+        assert_ne!(request_id(None, || [0; 12]), zero);
+    }
+
+    #[test]
+    fn fallback_ids_differ_request_to_request() {
+        let now = 1_800_000_000_000;
+        let ids: std::collections::HashSet<String> = (0..1_000)
+            .map(|n| request_id(None, || fallback_bytes(now, n, 0.25)))
+            .collect();
+        assert_eq!(ids.len(), 1_000);
+        assert_ne!(fallback_bytes(now, 1, 0.25), fallback_bytes(now, 1, 0.75));
+    }
 }
