@@ -11,6 +11,7 @@
 //! bucket would have refilled anyway. The quota is kept in the object's storage.
 
 pub mod client;
+pub mod local;
 pub mod object;
 
 use std::num::NonZeroU32;

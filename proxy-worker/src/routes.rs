@@ -11,15 +11,15 @@ pub mod search;
 use std::rc::Rc;
 
 use ferry_core::adapter::Target;
-use ferry_core::{Config, ProviderId, ProxyError, resolve_provider};
+use ferry_core::{Config, ProviderId, ProxyError, check_model_name, resolve_provider};
 use serde::de::DeserializeOwned;
 use worker::{Context, Env, Request};
 
 use crate::body;
 use crate::identity::{self, Identity};
-use crate::limits::AdmitRequest;
-use crate::limits::client::{self, Pending};
-use crate::respond::Exchange;
+use crate::limits::client::{self, Pending, WhenUnavailable};
+use crate::limits::{AdmitRequest, Outcome, local};
+use crate::respond::{Exchange, now_ms};
 
 /// What a handler works with besides the request.
 pub struct Scope<'a> {
@@ -63,10 +63,12 @@ pub async fn admit(req: &Request, scope: &Scope<'_>) -> Result<Caller, ProxyErro
 
 /// Counts the call against the caller's per-minute rate and, with `reserve_tokens`, the
 /// daily quota. The decision's figures go to the exchange for the `X-RateLimit-*` headers.
+/// When the limits cannot be consulted, `when_unavailable` decides.
 pub async fn limit(
     scope: &Scope<'_>,
     identity: &Identity,
     reserve_tokens: u64,
+    when_unavailable: WhenUnavailable,
 ) -> Result<Option<Pending>, ProxyError> {
     let ask = AdmitRequest {
         per_minute: scope.config.rate_limit_per_minute,
@@ -74,7 +76,24 @@ pub async fn limit(
         reserve_tokens,
     };
     match client::admit(scope.env, identity, ask).await {
-        Ok(None) => Ok(None),
+        Ok(None) => match when_unavailable {
+            WhenUnavailable::Refuse => Err(ProxyError::LimitsUnavailable {
+                message: "the per-user limits cannot be checked right now, and this route \
+                          does not run without them; try again shortly"
+                    .to_owned(),
+            }),
+            WhenUnavailable::LimitLocally => {
+                let name = client::object_name(identity);
+                let admission = local::admit(&name, ask.per_minute, now_ms());
+                scope.exchange.note_limits(admission);
+                match admission.outcome {
+                    Outcome::RateLimited { retry_after_secs } => {
+                        Err(ProxyError::RateLimited { retry_after_secs })
+                    }
+                    Outcome::Admitted { .. } | Outcome::QuotaExceeded { .. } => Ok(None),
+                }
+            }
+        },
         Ok(Some((admission, pending))) => {
             scope.exchange.note_limits(admission);
             Ok(pending)
@@ -112,6 +131,7 @@ pub async fn read_model_call<T: DeserializeOwned>(
     let caller = admit(req, scope).await?;
     let bytes = body::read_limited(req, scope.config.max_body_bytes).await?;
     let request: T = body::parse_json(&bytes)?;
+    check_model_name(model_of(&request))?;
     let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;
     scope.exchange.note_target(provider, &model);
     Ok(ModelCall {

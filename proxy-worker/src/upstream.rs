@@ -6,7 +6,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
-use ferry_core::{ProviderId, ProxyError};
+use ferry_core::wire::Usage;
+use ferry_core::{ProviderId, ProxyError, quota};
 use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsValue;
@@ -167,6 +168,8 @@ pub struct Tail {
     pub tag: StreamTag,
     pub pending: Option<Pending>,
     pub usage: Option<Draft>,
+    /// The request's input, estimated: what an unfinished stream settles at least.
+    pub input_estimate: u64,
     pub env: Env,
     /// Keeps the settlement and the row alive when the client goes away mid-stream.
     pub ctx: Rc<Context>,
@@ -215,11 +218,13 @@ struct Pipe {
 }
 
 impl Drop for Pipe {
-    /// A client that leaves mid-stream still settles what the provider counted so far.
+    /// A client that leaves mid-stream still settles what was used: most providers count
+    /// only in the last chunk, so what was sent and streamed so far is estimated.
     fn drop(&mut self) {
         if let Some(pending) = self.tail.pending.take() {
             self.call.abort();
-            self.tail.ctx.wait_until(pending.settle(self.used_tokens()));
+            let used = self.used().total_tokens;
+            self.tail.ctx.wait_until(pending.settle(used));
         }
         self.record_usage();
     }
@@ -229,13 +234,20 @@ impl Pipe {
     /// Queues the stream's usage row, once.
     fn record_usage(&mut self) {
         if let Some(draft) = self.tail.usage.take() {
-            let record = draft.finish(self.translator.usage(), self.translator.failure());
+            let record = draft.finish(Some(self.used()), self.translator.failure());
             usage::send_later(&self.tail.ctx, &self.tail.env, record);
         }
     }
 
-    fn used_tokens(&self) -> u64 {
-        self.translator.usage().map_or(0, |u| u.total_tokens)
+    /// The provider's count for a stream that ended properly; otherwise at least the
+    /// input estimate and the output streamed so far ([`quota::stream_usage`]).
+    fn used(&self) -> Usage {
+        quota::stream_usage(
+            self.translator.usage(),
+            self.translator.is_complete(),
+            self.tail.input_estimate,
+            self.translator.output_chars(),
+        )
     }
 
     /// The next bytes for the client, or `None` once the stream is over.
@@ -246,7 +258,7 @@ impl Pipe {
                 // Everything has gone out; settle before closing the stream, so the
                 // user's next request sees this one's real usage.
                 if let Some(pending) = self.tail.pending.take() {
-                    pending.settle(self.used_tokens()).await;
+                    pending.settle(self.used().total_tokens).await;
                 }
                 self.record_usage();
                 return None;
@@ -262,11 +274,7 @@ impl Pipe {
             }
             if self.translator.is_finished() {
                 self.call.abort();
-                log::stream_end(
-                    &self.tail.tag,
-                    self.translator.failure(),
-                    self.translator.usage(),
-                );
+                log::stream_end(&self.tail.tag, self.translator.failure(), Some(self.used()));
             }
         }
         Some(out)

@@ -1,10 +1,13 @@
 //! The worker's side of the limits: asks the user's `LimitsObject` before a call and
 //! settles after it.
 //!
-//! If the object cannot be reached (no binding, an outage, an error), the request goes
-//! ahead unlimited and a warning is logged: limits guard the operator against abuse, and a
-//! storage hiccup should not take every user's chat down with it. Such responses carry no
-//! `X-RateLimit-*` headers.
+//! If the object cannot be reached (no binding, an outage, any error — an overloaded
+//! object too, which a user can provoke with a burst against their own), [`admit`] says
+//! so and the route decides ([`WhenUnavailable`]): model calls go on under a per-isolate
+//! limiter of the same per-minute rate (`local`), so a storage hiccup does not take every
+//! user's chat down and a user cannot switch their limit off; web fetch and search, which
+//! cost the operator money, are refused with 503 `limits_unavailable`. A warning is logged
+//! either way.
 
 use ferry_core::ProxyError;
 use ferry_core::quota::Reservation;
@@ -44,7 +47,7 @@ impl Pending {
 }
 
 /// The object's name for a caller: one object per user (or per address without auth).
-fn object_name(identity: &Identity) -> String {
+pub fn object_name(identity: &Identity) -> String {
     match identity {
         Identity::User(sub) => format!("user:{sub}"),
         Identity::Address(ip) => format!("ip:{ip}"),
@@ -71,8 +74,17 @@ async fn call<T: Serialize>(env: &Env, name: &str, op: &str, body: &T) -> worker
     Ok(response)
 }
 
+/// What a route does when the caller's limits object cannot be consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenUnavailable {
+    /// Go on under the per-isolate limiter (same per-minute rate, no quota).
+    LimitLocally,
+    /// Refuse with 503 `limits_unavailable`.
+    Refuse,
+}
+
 /// Counts a request against the caller's limits. `Ok(None)` when the limits could not be
-/// consulted (fail open); an error for a refused request.
+/// consulted; an error for a refused request.
 pub async fn admit(
     env: &Env,
     identity: &Identity,
@@ -87,7 +99,7 @@ pub async fn admit(
     let admission = match answer {
         Ok(admission) => admission,
         Err(_) => {
-            worker::console_warn!("ferry: limits unavailable, request admitted unlimited");
+            worker::console_warn!("ferry: limits unavailable (the limits object failed)");
             return Ok(None);
         }
     };

@@ -5,6 +5,7 @@ use ferry_core::wire::ChatRequest;
 use ferry_core::{ProxyError, quota};
 use worker::{Request, Response};
 
+use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
@@ -21,7 +22,20 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     }
     let config = scope.config;
     let target = routes::target(config, provider, &caller.key)?;
-    let pending = routes::limit(scope, &caller.identity, quota::estimate_tokens(&request)).await?;
+    // What the call sends, estimated: an unfinished stream settles at least this.
+    let input_estimate = quota::estimate_input_tokens(&request);
+    let reserve = input_estimate.saturating_add(
+        request
+            .max_output_tokens()
+            .map_or(quota::DEFAULT_OUTPUT_RESERVATION, u64::from),
+    );
+    let pending = routes::limit(
+        scope,
+        &caller.identity,
+        reserve,
+        WhenUnavailable::LimitLocally,
+    )
+    .await?;
     let stream = request.is_stream();
     let context = AnswerContext {
         provider,
@@ -35,6 +49,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             return Err(error);
         }
     };
+    scope.exchange.note_upstream();
     if stream {
         scope.exchange.note_streaming();
         let sent = upstream::send(&call, provider, &caller.key, config.stream_timeout_ms).await;
@@ -49,6 +64,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             tag: scope.exchange.stream_tag(provider, &model),
             pending,
             usage: scope.exchange.usage_draft(),
+            input_estimate,
             env: scope.env.clone(),
             ctx: scope.ctx.clone(),
         };

@@ -5,6 +5,7 @@ use ferry_core::adapter::{self, AnswerContext};
 use ferry_core::wire::EmbeddingsRequest;
 use worker::{Request, Response};
 
+use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
@@ -25,7 +26,13 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             .sum::<u64>()
             .div_ceil(4)
     });
-    let pending = routes::limit(scope, &caller.identity, estimate.max(1)).await?;
+    let pending = routes::limit(
+        scope,
+        &caller.identity,
+        estimate.max(1),
+        WhenUnavailable::LimitLocally,
+    )
+    .await?;
     let context = AnswerContext {
         provider,
         model: model.clone(),
@@ -33,6 +40,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     };
     let answer = async {
         let call = adapter::embeddings_request(&target, request, model)?;
+        scope.exchange.note_upstream();
         let (response, call) =
             upstream::send(&call, provider, &caller.key, config.request_timeout_ms).await?;
         adapter::embeddings_response(&context, &upstream::read_all(response, call).await?)

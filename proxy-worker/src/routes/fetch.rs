@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Url};
 
 use crate::body;
+use crate::limits::client::WhenUnavailable;
 use crate::respond::{self, now_ms};
 use crate::routes::{self, Scope};
 use crate::upstream::{self, Outbound};
@@ -50,7 +51,8 @@ fn failed(message: impl Into<String>) -> ProxyError {
 pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, ProxyError> {
     let config = scope.config;
     let identity = routes::identify(&req, scope).await?;
-    routes::limit(scope, &identity, 0).await?;
+    // Fetches cost the operator: no limits, no fetch.
+    routes::limit(scope, &identity, 0, WhenUnavailable::Refuse).await?;
     let bytes = body::read_limited(&mut req, config.max_body_bytes).await?;
     let ask: FetchRequest = body::parse_json(&bytes)?;
     let allow_private = config.fetch_allow_private;
@@ -58,6 +60,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     let mut url = ask.url;
     for _ in 0..=MAX_REDIRECTS {
         let (parsed, target) = page::check_url(&url, allow_private)?;
+        scope.exchange.note_upstream();
         if let (Target::Name(name), false) = (&target, allow_private) {
             check_name(&config.fetch_doh_url, name).await?;
         }

@@ -5,6 +5,7 @@ use ferry_core::adapter;
 use ferry_core::{ProviderId, ProxyError};
 use worker::{Cache, Request, Response};
 
+use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, Scope};
 use crate::upstream;
@@ -20,7 +21,7 @@ pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyEr
         .parse()?;
     scope.exchange.note_target(provider, "");
     let target = routes::target(config, provider, key)?;
-    routes::limit(scope, &caller.identity, 0).await?;
+    routes::limit(scope, &caller.identity, 0, WhenUnavailable::LimitLocally).await?;
     let cache_key = adapter::models_cache_key(&target);
     let cache = Cache::default();
     if let Ok(Some(mut hit)) = cache.get(cache_key.as_str(), false).await
@@ -29,6 +30,7 @@ pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyEr
         return cached(body, "hit", "private");
     }
     let call = adapter::models_request(&target);
+    scope.exchange.note_upstream();
     let (response, call) = upstream::send(&call, provider, key, config.request_timeout_ms).await?;
     let list = adapter::models_response(provider, &upstream::read_all(response, call).await?)?;
     let body = serde_json::to_string(&list)

@@ -7,6 +7,7 @@ use ferry_core::search::{self, SearchEngine, SearchRequest};
 use worker::{Request, Response};
 
 use crate::body;
+use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, Scope};
 use crate::upstream::{self, Outbound};
@@ -17,7 +18,8 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     let engine: SearchEngine = routes::provider_header(&req)
         .ok_or_else(|| ProxyError::invalid("missing X-Provider: brave or tavily"))?
         .parse()?;
-    routes::limit(scope, &caller.identity, 0).await?;
+    // Searches cost the operator: no limits, no search.
+    routes::limit(scope, &caller.identity, 0, WhenUnavailable::Refuse).await?;
     let bytes = body::read_limited(&mut req, config.max_body_bytes).await?;
     let ask: SearchRequest = body::parse_json(&bytes)?;
     let call = search::search_request(engine, config.search_base_url(engine), &caller.key, &ask)?;
@@ -34,6 +36,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         },
         follow_redirects: true,
     };
+    scope.exchange.note_upstream();
     let (response, answer) = upstream::fetch(&call, &how).await?;
     let status = response.status_code();
     let body = upstream::read_all(response, answer).await?;
