@@ -2,14 +2,19 @@
 //! after the response (`ctx.wait_until`), and a queue consumer in this same worker that
 //! batch-inserts them into Supabase's `usage_events` with the service role.
 //!
-//! Losing none: a failed insert retries the whole batch (Queues' own retries, then the
-//! dead-letter queue); `request_id` is unique and inserts ignore duplicates, so a retried
-//! batch never doubles a row. The user's request never waits on any of this.
+//! Losing none: a send that fails is retried a few times with backoff. A batch that
+//! Supabase refuses for its data is inserted row by row, so one bad row (a user deleted
+//! meanwhile) is retried and in the end dead-lettered alone; a batch that fails otherwise
+//! (an outage) is retried whole (Queues' own retries, then the dead-letter queue).
+//! `request_id` is unique and inserts ignore duplicates, so a retried row never doubles.
+//! The user's request never waits on any of this.
+
+use std::time::Duration;
 
 use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
-use ferry_core::{ProviderId, ProxyError};
-use worker::{Context, Env, MessageBatch, event};
+use ferry_core::{Config, ProviderId, ProxyError};
+use worker::{Context, Delay, Env, Message, MessageBatch, MessageExt, event};
 
 use crate::respond::now_ms;
 use crate::{config, supabase};
@@ -43,55 +48,203 @@ impl Draft {
     }
 }
 
-/// Queues the record once the response is out.
+/// Pauses between attempts at queueing a usage row: four attempts in all, about five
+/// seconds, well within what `ctx.wait_until` grants after the response.
+pub const SEND_BACKOFF_MS: [u64; 3] = [250, 1_000, 4_000];
+
+/// Queues the record once the response is out, retrying a failed send with backoff; only
+/// when every attempt failed is the row lost, and the log says which.
 pub fn send_later(ctx: &Context, env: &Env, record: UsageRecord) {
     let env = env.clone();
     ctx.wait_until(async move {
-        let sent = match env.queue(QUEUE) {
-            Ok(queue) => queue.send(&record).await,
-            Err(e) => Err(e),
-        };
-        if sent.is_err() {
-            worker::console_error!(
-                "ferry: usage event for {} could not be queued",
+        let sent = with_retries(
+            || async {
+                match env.queue(QUEUE) {
+                    Ok(queue) => queue.send(&record).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+            |ms| Delay::from(Duration::from_millis(ms)),
+        )
+        .await;
+        match sent {
+            Ok(1) => {}
+            Ok(attempts) => worker::console_warn!(
+                "ferry: usage event for {} queued at attempt {attempts}",
                 record.request_id
-            );
+            ),
+            Err(reason) => worker::console_error!(
+                "ferry: usage event for {} could not be queued after {} attempts ({reason})",
+                record.request_id,
+                SEND_BACKOFF_MS.len() + 1
+            ),
         }
     });
 }
 
+/// Runs `send` until it succeeds, pausing [`SEND_BACKOFF_MS`] between attempts: `Ok` with
+/// the attempts it took, or the last error.
+async fn with_retries<Send, Sent, Sleep, Slept>(
+    mut send: Send,
+    mut sleep: Sleep,
+) -> Result<usize, String>
+where
+    Send: FnMut() -> Sent,
+    Sent: Future<Output = Result<(), String>>,
+    Sleep: FnMut(u64) -> Slept,
+    Slept: Future<Output = ()>,
+{
+    let mut attempt = 1;
+    loop {
+        let error = match send().await {
+            Ok(()) => return Ok(attempt),
+            Err(error) => error,
+        };
+        let Some(&pause) = SEND_BACKOFF_MS.get(attempt - 1) else {
+            return Err(error);
+        };
+        sleep(pause).await;
+        attempt += 1;
+    }
+}
+
 #[event(queue)]
 async fn consume(batch: MessageBatch<UsageRecord>, env: Env, _ctx: Context) -> worker::Result<()> {
-    let rows: Vec<UsageRecord> = match batch.messages() {
-        Ok(messages) => messages.into_iter().map(|m| m.into_body()).collect(),
+    let messages = match batch.messages() {
+        Ok(messages) => messages,
         Err(_) => {
             worker::console_error!("ferry: unreadable usage batch, retrying");
             batch.retry_all();
             return Ok(());
         }
     };
-    match insert(&env, &rows).await {
-        Ok(()) => batch.ack_all(),
-        Err(reason) => {
-            worker::console_warn!(
-                "ferry: {} usage rows not written ({reason}); the batch will be retried",
-                rows.len()
-            );
-            batch.retry_all();
+    let config = config::load(&env);
+    let rows: Vec<&UsageRecord> = messages.iter().map(Message::body).collect();
+    let failure = match insert(&config, &rows).await {
+        Ok(()) => {
+            batch.ack_all();
+            return Ok(());
+        }
+        Err(failure) => failure,
+    };
+    if !row_by_row(rows.len(), &failure) {
+        worker::console_warn!(
+            "ferry: {} usage rows not written ({failure}); the batch will be retried",
+            rows.len()
+        );
+        batch.retry_all();
+        return Ok(());
+    }
+    // One bad row (a user deleted meanwhile, say) must not hold back everyone else's:
+    // each row alone, the ones that go in acknowledged, only the others retried (and in
+    // the end dead-lettered).
+    worker::console_warn!(
+        "ferry: a batch of {} usage rows was refused ({failure}); inserting row by row",
+        rows.len()
+    );
+    for message in &messages {
+        let row = message.body();
+        match insert(&config, &[row]).await {
+            Ok(()) => message.ack(),
+            Err(failure) => {
+                worker::console_warn!(
+                    "ferry: usage row {} not written ({failure}); it will be retried",
+                    row.request_id
+                );
+                message.retry();
+            }
         }
     }
     Ok(())
 }
 
+/// Whether a failed batch insert is worth redoing row by row: only when Supabase refused
+/// the data (some row is bad) and there is more than one row. An outage or a refusal of
+/// the proxy itself would fail every row the same way.
+fn row_by_row(rows: usize, failure: &supabase::Failure) -> bool {
+    rows > 1 && failure.refused_the_data()
+}
+
 /// `POST /rest/v1/usage_events` with the rows, duplicates (by `request_id`) ignored.
-async fn insert(env: &Env, rows: &[UsageRecord]) -> Result<(), String> {
-    let body = serde_json::to_string(rows).map_err(|e| e.to_string())?;
+async fn insert(config: &Config, rows: &[&UsageRecord]) -> Result<(), supabase::Failure> {
+    let body = serde_json::to_string(rows).map_err(|e| supabase::Failure {
+        status: None,
+        reason: e.to_string(),
+    })?;
     supabase::post(
-        &config::load(env),
+        config,
         "usage_events?on_conflict=request_id",
         &body,
         "resolution=ignore-duplicates,return=minimal",
     )
     .await
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    /// Runs `with_retries` over sends that fail `failures` times, recording the pauses.
+    fn run(failures: usize) -> (Result<usize, String>, Vec<u64>) {
+        let calls = RefCell::new(0);
+        let pauses = RefCell::new(Vec::new());
+        let outcome = with_retries(
+            || {
+                *calls.borrow_mut() += 1;
+                let n = *calls.borrow();
+                async move {
+                    if n <= failures {
+                        Err(format!("send {n} failed"))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+            |ms| {
+                pauses.borrow_mut().push(ms);
+                async {}
+            },
+        )
+        .now_or_never()
+        .expect("no real waiting in the test");
+        (outcome, pauses.into_inner())
+    }
+
+    #[test]
+    fn a_first_send_that_works_does_not_wait() {
+        assert_eq!(run(0), (Ok(1), vec![]));
+    }
+
+    #[test]
+    fn failed_sends_are_retried_with_growing_pauses() {
+        assert_eq!(run(1), (Ok(2), vec![250]));
+        assert_eq!(run(3), (Ok(4), vec![250, 1_000, 4_000]));
+    }
+
+    #[test]
+    fn retries_are_bounded_and_report_the_last_error() {
+        assert_eq!(
+            run(10),
+            (Err("send 4 failed".to_owned()), vec![250, 1_000, 4_000])
+        );
+    }
+
+    #[test]
+    fn only_a_refused_batch_of_several_rows_goes_row_by_row() {
+        let failure = |status| supabase::Failure {
+            status,
+            reason: String::new(),
+        };
+        assert!(row_by_row(100, &failure(Some(400))));
+        assert!(row_by_row(2, &failure(Some(409))));
+        assert!(!row_by_row(1, &failure(Some(400))));
+        assert!(!row_by_row(100, &failure(Some(503))));
+        assert!(!row_by_row(100, &failure(None)));
+        assert!(!row_by_row(100, &failure(Some(401))));
+    }
 }
