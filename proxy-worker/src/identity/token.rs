@@ -54,6 +54,10 @@ pub struct Claims {
     pub iss: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
+    /// Supabase's anonymous sign-ins: a user anyone can become with one unauthenticated
+    /// call, refused by the proxy unless the operator allows them.
+    #[serde(default)]
+    pub is_anonymous: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
