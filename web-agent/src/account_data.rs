@@ -2,6 +2,10 @@
 //! their settings (`user_settings`, so a second device gets them — never keys, messages or
 //! memory) and their usage (`usage_events`, read back for the Usage page, summed per day).
 //! Plain requests and answers; row-level security keeps each user to their own rows.
+//!
+//! Only the [`SyncedSettings`] travel, both ways: a row is whatever its owner wrote, and
+//! an account's owner is not always the person at this browser, so nothing in it may say
+//! where calls go or who gets the key.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +13,70 @@ use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Project;
+use crate::runtime::Settings;
+
+/// The settings that follow a user to their other devices — the model choice and the
+/// system prompt, and nothing else. Never endpoints or routing (`proxy_url`,
+/// `provider_base_url`, `always_proxy`, `supabase_*`): whoever can write the row (the
+/// account's owner, who may be an attacker who got this browser signed in to their
+/// account) would choose where the user's key is sent. Never keys. The app's theme is
+/// kept by the app itself (`localStorage`), not in these settings.
+///
+/// Applied to what is uploaded ([`SyncedSettings::from_settings`]) and to what is
+/// downloaded ([`SyncedSettings::from_row`], then [`SyncedSettings::apply_to`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ferry_core::ProviderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+}
+
+impl SyncedSettings {
+    /// What of `settings` is saved for the user's other devices.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            provider: Some(settings.provider),
+            model: Some(settings.model.clone()),
+            system_prompt: Some(settings.system_prompt.clone()),
+        }
+    }
+
+    /// The allowed fields of a stored row's settings, each taken only if it reads; every
+    /// other field is ignored.
+    pub fn from_row(row: &serde_json::Value) -> Self {
+        let field = |name: &str| row.get(name).cloned();
+        Self {
+            provider: field("provider").and_then(|v| serde_json::from_value(v).ok()),
+            model: field("model")
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .filter(|m| !m.trim().is_empty()),
+            system_prompt: field("system_prompt").and_then(|v| v.as_str().map(str::to_owned)),
+        }
+    }
+
+    /// `settings` with these fields in place of theirs; the rest (endpoints, routing,
+    /// limits) stays as this browser has it.
+    pub fn apply_to(&self, settings: &Settings) -> Settings {
+        let mut applied = settings.clone();
+        if let Some(provider) = self.provider {
+            applied.provider = provider;
+        }
+        if let Some(model) = &self.model {
+            applied.model.clone_from(model);
+        }
+        if let Some(prompt) = &self.system_prompt {
+            applied.system_prompt.clone_from(prompt);
+        }
+        applied
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
 
 fn headers(project: &Project, token: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -31,7 +99,8 @@ pub fn settings_request(project: &Project, token: &str) -> UpstreamRequest {
     }
 }
 
-/// The settings object from the answer to [`settings_request`], if the user has saved any.
+/// The settings object from the answer to [`settings_request`], if the user has saved any
+/// (as stored: read it through [`SyncedSettings::from_row`]).
 pub fn settings_from_answer(body: &[u8]) -> Option<serde_json::Value> {
     #[derive(Deserialize)]
     struct Row {
@@ -49,7 +118,7 @@ pub fn save_settings_request(
     project: &Project,
     token: &str,
     user_id: &str,
-    settings: &serde_json::Value,
+    settings: &SyncedSettings,
 ) -> UpstreamRequest {
     let mut headers = headers(project, token);
     headers.push(("content-type", "application/json".to_owned()));
@@ -190,8 +259,11 @@ mod tests {
         );
         assert!(call.headers.contains(&("apikey", "anon".to_owned())));
 
-        let save =
-            save_settings_request(&project(), "jwt", "u1", &serde_json::json!({"model": "m"}));
+        let synced = SyncedSettings {
+            model: Some("m".into()),
+            ..SyncedSettings::default()
+        };
+        let save = save_settings_request(&project(), "jwt", "u1", &synced);
         assert_eq!(
             save.url,
             "https://abc.supabase.co/rest/v1/user_settings?on_conflict=user_id"
@@ -211,5 +283,68 @@ mod tests {
         assert_eq!(settings_from_answer(b"[]"), None);
         assert_eq!(settings_from_answer(br#"[{"settings":{}}]"#), None);
         assert_eq!(settings_from_answer(b"not json"), None);
+    }
+
+    fn local() -> Settings {
+        serde_json::from_value(serde_json::json!({
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "system_prompt": "Be brief.",
+            "proxy_url": "https://proxy.example",
+            "provider_base_url": "http://localhost:11434/v1",
+            "supabase_url": "https://abc.supabase.co",
+            "supabase_anon_key": "anon",
+        }))
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_the_model_choice_and_the_prompt_are_uploaded() {
+        let uploaded = serde_json::to_value(SyncedSettings::from_settings(&local())).unwrap();
+        assert_eq!(
+            uploaded,
+            serde_json::json!({"provider": "openai", "model": "gpt-4o-mini", "system_prompt": "Be brief."})
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_row_never_redirects_calls_or_keys() {
+        // What an attacker can write in their own row.
+        let row = serde_json::json!({
+            "provider": "anthropic",
+            "model": "claude-sonnet-4-5",
+            "system_prompt": "Arr.",
+            "proxy_url": "https://evil.example",
+            "provider_base_url": "https://evil.example/v1",
+            "always_proxy": true,
+            "supabase_url": "https://evil.supabase.co",
+            "supabase_anon_key": "evil",
+            "max_rounds": 99,
+            "api_key": "sk-planted",
+        });
+        let synced = SyncedSettings::from_row(&row);
+        assert_eq!(
+            synced,
+            SyncedSettings {
+                provider: Some(ferry_core::ProviderId::Anthropic),
+                model: Some("claude-sonnet-4-5".into()),
+                system_prompt: Some("Arr.".into()),
+            }
+        );
+        let applied = synced.apply_to(&local());
+        let mut expected = local();
+        expected.provider = ferry_core::ProviderId::Anthropic;
+        expected.model = "claude-sonnet-4-5".into();
+        expected.system_prompt = "Arr.".into();
+        assert_eq!(applied, expected);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn unreadable_fields_of_a_row_leave_the_local_ones() {
+        let row = serde_json::json!({"provider": "nope", "model": "  ", "system_prompt": 7});
+        let synced = SyncedSettings::from_row(&row);
+        assert!(synced.is_empty());
+        assert_eq!(synced.apply_to(&local()), local());
+        assert!(SyncedSettings::from_row(&serde_json::json!("text")).is_empty());
     }
 }

@@ -1,14 +1,25 @@
 //! Supabase Auth (GoTrue) over its REST endpoints, as plain requests and answers: the
-//! magic-link email, the OAuth redirect for GitHub and Google, reading the session that
-//! comes back in the URL fragment, refreshing it before it expires, and signing out.
+//! magic-link email and the OAuth redirect for GitHub and Google, both in the PKCE flow
+//! (RFC 7636), the code they come back with traded for a session, refreshing it before it
+//! expires, and signing out.
+//!
+//! PKCE is what ties a sign-in to the browser that started it: the agent keeps a random
+//! code verifier and sends only its SHA-256 (the challenge) with the request; the `?code=`
+//! the link or the redirect brings back is worth a session only together with that
+//! verifier. A link someone else started (their own account, their own verifier) signs no
+//! one in here, and neither does a session handed over in a URL fragment
+//! (`#access_token=…`, the implicit flow): [`callback`] refuses it.
 //!
 //! No I/O here: the runtime sends the requests through its [`Transport`] and keeps the
 //! session. Every request carries the project's public `apikey`.
 //!
 //! [`Transport`]: crate::transport::Transport
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN_MS: u64 = 60_000;
@@ -97,9 +108,48 @@ fn request(
     }
 }
 
-/// Asks Supabase to email a sign-in link that comes back to `redirect_to`.
-pub fn magic_link_request(project: &Project, email: &str, redirect_to: &str) -> UpstreamRequest {
-    let body = serde_json::json!({ "email": email.trim(), "create_user": true });
+/// Characters of a code verifier: RFC 7636 allows 43 to 128.
+pub const VERIFIER_LEN: std::ops::RangeInclusive<usize> = 43..=128;
+
+/// A code verifier from random ids (`random` is called until there are enough characters):
+/// only RFC 7636's unreserved characters are kept, at most 128 of them. `None` if the ids
+/// never give 43.
+pub fn code_verifier(mut random: impl FnMut() -> String) -> Option<String> {
+    let mut verifier = String::new();
+    // A bounded number of draws: a source that gives nothing usable must not spin.
+    for _ in 0..16 {
+        if verifier.len() >= 64 {
+            break;
+        }
+        verifier.extend(
+            random()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')),
+        );
+    }
+    verifier.truncate(*VERIFIER_LEN.end());
+    VERIFIER_LEN.contains(&verifier.len()).then_some(verifier)
+}
+
+/// The challenge sent for `verifier` (method `s256`): base64url, unpadded, of its SHA-256.
+pub fn code_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Asks Supabase to email a sign-in link that comes back to `redirect_to` with a `?code=`
+/// for the verifier whose challenge this is.
+pub fn magic_link_request(
+    project: &Project,
+    email: &str,
+    redirect_to: &str,
+    challenge: &str,
+) -> UpstreamRequest {
+    let body = serde_json::json!({
+        "email": email.trim(),
+        "create_user": true,
+        "code_challenge": challenge,
+        "code_challenge_method": "s256",
+    });
     request(
         project,
         HttpMethod::Post,
@@ -113,52 +163,71 @@ pub fn magic_link_request(project: &Project, email: &str, redirect_to: &str) -> 
 }
 
 /// Where to send the browser to sign in with `provider`; it comes back to `redirect_to`
-/// with the session in the URL fragment.
-pub fn authorize_url(project: &Project, provider: OAuthProvider, redirect_to: &str) -> String {
+/// with a `?code=` for the verifier whose challenge this is.
+pub fn authorize_url(
+    project: &Project,
+    provider: OAuthProvider,
+    redirect_to: &str,
+    challenge: &str,
+) -> String {
     format!(
-        "{}/auth/v1/authorize?provider={}&redirect_to={}",
+        "{}/auth/v1/authorize?provider={}&redirect_to={}&code_challenge={}&code_challenge_method=s256",
         root(project),
         provider.as_str(),
-        encode(redirect_to)
+        encode(redirect_to),
+        encode(challenge)
     )
 }
 
-/// The session in the fragment Supabase redirects back with
-/// (`#access_token=…&refresh_token=…&expires_in=…`), or the error it reports there.
-/// `Ok(None)`: the fragment is not a sign-in's.
-pub fn session_from_fragment(
-    fragment: &str,
-    now_ms: u64,
-) -> Result<Option<AuthSession>, AuthError> {
-    let fragment = fragment.trim_start_matches('#');
-    let mut access = None;
-    let mut refresh = None;
-    let mut expires_in = None;
-    let mut error = None;
-    let mut description = None;
-    for (key, value) in url::form_urlencoded::parse(fragment.as_bytes()) {
-        match key.as_ref() {
-            "access_token" => access = Some(value.into_owned()),
-            "refresh_token" => refresh = Some(value.into_owned()),
-            "expires_in" => expires_in = value.parse::<u64>().ok(),
-            "error" => error = Some(value.into_owned()),
-            "error_description" => description = Some(value.into_owned()),
-            _ => {}
+/// Trades the code a sign-in came back with, and this browser's verifier, for a session.
+pub fn code_exchange_request(project: &Project, code: &str, verifier: &str) -> UpstreamRequest {
+    let body = serde_json::json!({ "auth_code": code, "code_verifier": verifier });
+    request(
+        project,
+        HttpMethod::Post,
+        format!("{}/auth/v1/token?grant_type=pkce", root(project)),
+        Some(body.to_string()),
+    )
+}
+
+/// What the app's address says after a sign-in came back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    /// Not a sign-in's way back.
+    Nothing,
+    /// The PKCE code (`?code=…`), to trade with this browser's verifier.
+    Code(String),
+    /// Supabase refused (an expired link, a denied consent): its words.
+    Refused(String),
+    /// A session handed over in the fragment (`#access_token=…`): never accepted, since
+    /// nothing ties it to this browser — it may be someone else's account.
+    TokensInFragment,
+}
+
+/// Reads the address's query (`?code=…`, `?error=…`) and fragment (where the implicit flow
+/// and some errors put theirs). The leading `?` / `#` are optional.
+pub fn callback(query: &str, fragment: &str) -> Callback {
+    let read = |part: &str| -> Vec<(String, String)> {
+        url::form_urlencoded::parse(part.trim_start_matches(['?', '#']).as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    };
+    let query = read(query);
+    let fragment = read(fragment);
+    let find = |pairs: &[(String, String)], key: &str| {
+        pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    if find(&fragment, "access_token").is_some() || find(&fragment, "refresh_token").is_some() {
+        return Callback::TokensInFragment;
+    }
+    for pairs in [&query, &fragment] {
+        if let Some(error) = find(pairs, "error") {
+            return Callback::Refused(find(pairs, "error_description").unwrap_or(error));
         }
     }
-    if let Some(error) = error {
-        return Err(AuthError::Refused(description.unwrap_or(error)));
-    }
-    match (access, refresh) {
-        (Some(access_token), Some(refresh_token)) => Ok(Some(AuthSession {
-            access_token,
-            refresh_token,
-            expires_at_ms: now_ms + expires_in.unwrap_or(3600) * 1000,
-        })),
-        (None, None) => Ok(None),
-        _ => Err(AuthError::Unreadable(
-            "a session needs both an access and a refresh token".to_owned(),
-        )),
+    match find(&query, "code") {
+        Some(code) if !code.is_empty() => Callback::Code(code),
+        _ => Callback::Nothing,
     }
 }
 
@@ -238,8 +307,13 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn the_magic_link_is_asked_for_with_the_way_back() {
-        let call = magic_link_request(&project(), " ada@example.test ", "https://app.example/#x");
+    fn the_magic_link_is_asked_for_with_the_way_back_and_the_challenge() {
+        let call = magic_link_request(
+            &project(),
+            " ada@example.test ",
+            "https://app.example/#x",
+            "chal",
+        );
         assert_eq!(
             call.url,
             "https://abc.supabase.co/auth/v1/otp?redirect_to=https%3A%2F%2Fapp.example%2F%23x"
@@ -250,43 +324,98 @@ mod tests {
             serde_json::from_str(call.body.as_deref().unwrap_or("")).unwrap_or_default();
         assert_eq!(
             body,
-            serde_json::json!({"email": "ada@example.test", "create_user": true})
+            serde_json::json!({"email": "ada@example.test", "create_user": true,
+                "code_challenge": "chal", "code_challenge_method": "s256"})
         );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn oauth_goes_through_authorize() {
+    fn oauth_goes_through_authorize_with_the_challenge() {
         assert_eq!(
-            authorize_url(&project(), OAuthProvider::Github, "http://127.0.0.1:8080/"),
-            "https://abc.supabase.co/auth/v1/authorize?provider=github&redirect_to=http%3A%2F%2F127.0.0.1%3A8080%2F"
-        );
-    }
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn the_fragment_brings_the_session_or_the_error() {
-        let session = session_from_fragment(
-            "#access_token=eyJ.a.b&expires_at=1&expires_in=3600&refresh_token=r1&token_type=bearer&type=magiclink",
-            1_000,
-        );
-        assert_eq!(
-            session,
-            Ok(Some(AuthSession {
-                access_token: "eyJ.a.b".into(),
-                refresh_token: "r1".into(),
-                expires_at_ms: 1_000 + 3_600_000,
-            }))
-        );
-        assert_eq!(
-            session_from_fragment(
-                "#error=access_denied&error_code=otp_expired&error_description=Email+link+is+invalid+or+has+expired",
-                0
+            authorize_url(
+                &project(),
+                OAuthProvider::Github,
+                "http://127.0.0.1:8080/",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
             ),
-            Err(AuthError::Refused(
-                "Email link is invalid or has expired".into()
-            ))
+            "https://abc.supabase.co/auth/v1/authorize?provider=github&redirect_to=http%3A%2F%2F127.0.0.1%3A8080%2F&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=s256"
         );
-        assert_eq!(session_from_fragment("#section-2", 0), Ok(None));
-        assert!(session_from_fragment("#access_token=only", 0).is_err());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_challenge_is_rfc_7636s_s256() {
+        // RFC 7636, appendix B.
+        assert_eq!(
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_verifier_is_43_to_128_unreserved_characters() {
+        let mut n = 0;
+        let verifier = code_verifier(|| {
+            n += 1;
+            format!("{n:024x}/+=")
+        })
+        .unwrap_or_default();
+        assert_eq!(verifier.len(), 72, "{verifier}");
+        assert!(verifier.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(
+            code_verifier(|| "x".repeat(500)).map(|v| v.len()),
+            Some(128)
+        );
+        assert_eq!(code_verifier(|| "/".into()), None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_code_is_traded_with_the_verifier() {
+        let call = code_exchange_request(&project(), "code-1", "verifier-1");
+        assert_eq!(
+            call.url,
+            "https://abc.supabase.co/auth/v1/token?grant_type=pkce"
+        );
+        assert_eq!(call.method, HttpMethod::Post);
+        assert!(call.headers.contains(&("apikey", "anon-key".to_owned())));
+        let body: serde_json::Value =
+            serde_json::from_str(call.body.as_deref().unwrap_or("")).unwrap_or_default();
+        assert_eq!(
+            body,
+            serde_json::json!({"auth_code": "code-1", "code_verifier": "verifier-1"})
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_way_back_brings_a_code_or_an_error_and_never_tokens() {
+        assert_eq!(
+            callback("?code=abc-123", ""),
+            Callback::Code("abc-123".into())
+        );
+        assert_eq!(
+            callback(
+                "",
+                "#error=access_denied&error_code=otp_expired&error_description=Email+link+is+invalid+or+has+expired"
+            ),
+            Callback::Refused("Email link is invalid or has expired".into())
+        );
+        assert_eq!(
+            callback("?error=server_error", ""),
+            Callback::Refused("server_error".into())
+        );
+        // The implicit flow's session: refused, even beside a code.
+        assert_eq!(
+            callback(
+                "?code=abc",
+                "#access_token=eyJ.a.b&expires_in=3600&refresh_token=r1&token_type=bearer&type=magiclink"
+            ),
+            Callback::TokensInFragment
+        );
+        assert_eq!(
+            callback("", "#refresh_token=r1"),
+            Callback::TokensInFragment
+        );
+        assert_eq!(callback("", "#section-2"), Callback::Nothing);
+        assert_eq!(callback("?code=", ""), Callback::Nothing);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

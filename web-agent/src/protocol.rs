@@ -83,14 +83,31 @@ pub enum Command {
     SetAccessToken {
         token: Option<String>,
     },
-    /// Email a sign-in link that leads back to `redirect_to` (the app's address).
+    /// Email a sign-in link that leads back to `redirect_to` (the app's address). PKCE:
+    /// only this browser can complete it.
     SignInWithEmail {
         email: String,
         redirect_to: String,
     },
-    /// The URL fragment Supabase came back with (`#access_token=…`).
+    /// Sign in with GitHub or Google (PKCE): answered by [`Event::SignInRedirect`], the
+    /// address to send the browser to.
+    SignInWithProvider {
+        provider: crate::auth::OAuthProvider,
+        redirect_to: String,
+    },
+    /// The address Supabase came back with: its query (`?code=…` or `?error=…`) and its
+    /// fragment. A code is traded with this browser's verifier; a session in the fragment
+    /// (`#access_token=…`) is refused.
     CompleteSignIn {
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
         fragment: String,
+    },
+    /// The answer to [`Event::ConfirmAccountSwitch`]: `true` signs in to the other account,
+    /// `false` stays with the current one and drops the other's session.
+    SwitchAccount {
+        confirm: bool,
     },
     SignOut,
     /// The signed-in user's usage since `since` (RFC 3339): rows and totals per day.
@@ -195,6 +212,17 @@ pub enum Event {
     },
     MagicLinkSent {
         email: String,
+    },
+    /// Send the browser here to sign in (the provider's consent, then back with a code).
+    SignInRedirect {
+        url: String,
+    },
+    /// A sign-in came back for another account than the signed-in one: nothing of it is in
+    /// force until the user answers with [`Command::SwitchAccount`]. Each is the account's
+    /// email, or its id when the token carries no email.
+    ConfirmAccountSwitch {
+        current: String,
+        next: String,
     },
     SignedIn {
         user: String,

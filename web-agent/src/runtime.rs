@@ -135,6 +135,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     access_token: Option<String>,
     /// The whole sign-in (refreshable), when the agent signed the user in itself.
     session: Option<crate::auth::AuthSession>,
+    /// A sign-in to another account, held until the user confirms the switch.
+    pending_switch: Option<crate::auth::AuthSession>,
     stop: StopHandle,
     /// The turn whose model call failed, kept for Retry.
     failed: Option<(SessionId, Turn)>,
@@ -153,6 +155,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             keys: BTreeMap::new(),
             access_token: None,
             session: None,
+            pending_switch: None,
             stop: StopHandle::default(),
             failed: None,
         }
@@ -172,6 +175,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             keys: self.keys,
             access_token: self.access_token,
             session: self.session,
+            pending_switch: self.pending_switch,
             stop: self.stop,
             failed: self.failed,
         }
@@ -193,9 +197,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     pub async fn unlock(&mut self) -> Result<(), ErrorKind> {
         for record in self.store.keys().await.map_err(|_| ErrorKind::Storage)? {
             if let Ok(key) = self.vault.open(&record.sealed).await {
-                if let KeyOwner::Account(_) = record.provider {
+                if record.provider == KeyOwner::Account(crate::store::Account::Supabase) {
                     self.restore_session(&key);
-                } else {
+                } else if !matches!(record.provider, KeyOwner::Account(_)) {
                     self.keys.insert(record.provider, key);
                 }
             }
@@ -232,7 +236,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::SignInWithEmail { email, redirect_to } => {
                 self.sign_in_with_email(&email, &redirect_to, emit).await
             }
-            Command::CompleteSignIn { fragment } => self.complete_sign_in(&fragment, emit).await,
+            Command::SignInWithProvider {
+                provider,
+                redirect_to,
+            } => {
+                self.sign_in_with_provider(provider, &redirect_to, emit)
+                    .await
+            }
+            Command::CompleteSignIn { query, fragment } => {
+                self.complete_sign_in(&query, &fragment, emit).await
+            }
+            Command::SwitchAccount { confirm } => self.switch_account(confirm, emit).await,
             Command::SignOut => self.sign_out(emit).await,
             Command::ListModels { provider } => self.list_models(provider, emit).await,
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,

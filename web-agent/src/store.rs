@@ -54,6 +54,9 @@ pub enum KeyOwner {
 #[serde(rename_all = "lowercase")]
 pub enum Account {
     Supabase,
+    /// A sign-in this browser started and is waiting for: its PKCE code verifier.
+    #[serde(rename = "supabase_sign_in")]
+    SupabaseSignIn,
 }
 
 impl KeyOwner {
@@ -62,6 +65,7 @@ impl KeyOwner {
             Self::Provider(provider) => provider.as_str(),
             Self::Search(engine) => engine.as_str(),
             Self::Account(Account::Supabase) => "supabase",
+            Self::Account(Account::SupabaseSignIn) => "supabase_sign_in",
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct State {
     >,
     /// Where the last sign-in link went.
     pub link_sent: RwSignal<Option<String>>,
+    /// A sign-in came back for another account: (signed in as, the other), until answered.
+    pub switch_ask: RwSignal<Option<(String, String)>>,
     /// The latest chat was reopened at start (once).
     restored: RwSignal<bool>,
     pub load_error: RwSignal<Option<String>>,
@@ -85,6 +87,7 @@ impl State {
             auth_required: RwSignal::new(false),
             user: RwSignal::new(None),
             link_sent: RwSignal::new(None),
+            switch_ask: RwSignal::new(None),
             show_usage: RwSignal::new(false),
             usage: RwSignal::new(None),
             load_error: RwSignal::new(None),
@@ -278,6 +281,10 @@ impl State {
             }
             Event::UsageReport { days, rows } => self.usage.set(Some((days, rows))),
             Event::MagicLinkSent { email } => self.link_sent.set(Some(email)),
+            Event::SignInRedirect { url } => crate::account::go_to(&url),
+            Event::ConfirmAccountSwitch { current, next } => {
+                self.switch_ask.set(Some((current, next)));
+            }
             Event::Models { models, .. } => {
                 self.notice.set(Some(format!(
                     "{} model{} available",
@@ -591,9 +598,9 @@ fn App() -> impl IntoView {
         .await;
         match loaded {
             Ok(()) => {
-                // Back from a sign-in link or OAuth: the session is in the fragment.
-                if let Some(fragment) = crate::account::take_sign_in_fragment() {
-                    agent::send(&Command::CompleteSignIn { fragment });
+                // Back from a sign-in link or OAuth: the code is in the address.
+                if let Some(complete) = crate::account::take_sign_in_callback() {
+                    agent::send(&complete);
                 }
                 agent::send(&Command::Load);
             }
@@ -632,6 +639,9 @@ fn App() -> impl IntoView {
                     </Show>
                 </Show>
             </main>
+            {move || state.switch_ask.get().map(|(current, next)| view! {
+                <crate::account::SwitchAccount current=current next=next/>
+            })}
             <Show when=move || state.settings_open.get()>
                 <SettingsPanel/>
             </Show>

@@ -1,18 +1,40 @@
-//! Signing in to Supabase: the magic link, the session that comes back in the URL
-//! fragment, refreshing it before it runs out, and signing out. The session (its refresh
-//! token above all) is sealed by the vault like a key; the access token goes with proxy
-//! calls and usage rows.
+//! Signing in to Supabase: the magic link and OAuth in the PKCE flow, the code that comes
+//! back traded for a session, refreshing it before it runs out, and signing out. The
+//! session (its refresh token above all) is sealed by the vault like a key; the access
+//! token goes with proxy calls and usage rows.
+//!
+//! The code verifier of a sign-in this browser started is sealed beside it
+//! ([`SIGN_IN`]), shared by the tabs of this browser (an emailed link opens a new one):
+//! one verifier serves every sign-in started within [`FLOW_REUSE_MS`] of it, and it is
+//! good until [`FLOW_LIFETIME_MS`] after it was made. A sign-in that would switch to
+//! another account waits for the user's yes.
 
-use super::{Clock, Runtime, Settings};
-use crate::account_data;
-use crate::auth::{self, AuthError, AuthSession, Project};
+use serde::{Deserialize, Serialize};
+
+use super::{Clock, Runtime};
+use crate::account_data::{self, SyncedSettings};
+use crate::auth::{self, AuthError, AuthSession, Callback, OAuthProvider, Project};
 use crate::protocol::{ErrorKind, Event};
-use crate::runtime::direct_usage::token_subject;
+use crate::runtime::direct_usage::{token_claim, token_subject};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Account, KeyOwner, KeyRecord, Store};
 use crate::transport::{self, Transport};
 
 const OWNER: KeyOwner = KeyOwner::Account(Account::Supabase);
+/// Where the verifier of the sign-in in progress is kept (sealed).
+pub(super) const SIGN_IN: KeyOwner = KeyOwner::Account(Account::SupabaseSignIn);
+/// A sign-in started within this long of the verifier's making uses it too, so two links
+/// asked for one after the other both work.
+pub const FLOW_REUSE_MS: u64 = 60 * 60 * 1000;
+/// A verifier older than this completes nothing (an emailed link lives an hour).
+pub const FLOW_LIFETIME_MS: u64 = 2 * FLOW_REUSE_MS;
+
+/// The sign-in this browser is waiting for.
+#[derive(Serialize, Deserialize)]
+struct Flow {
+    verifier: String,
+    created_ms: u64,
+}
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     fn project(&self) -> Result<Project, ErrorKind> {
@@ -70,7 +92,51 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     async fn forget(&mut self) {
         self.session = None;
         self.access_token = None;
+        self.pending_switch = None;
         let _ = self.store.delete_key(OWNER).await;
+    }
+
+    /// The verifier of the sign-in in progress, if it is still good.
+    async fn pending_flow(&self) -> Option<Flow> {
+        let record = self
+            .store
+            .keys()
+            .await
+            .ok()?
+            .into_iter()
+            .find(|k| k.provider == SIGN_IN)?;
+        let json = self.vault.open(&record.sealed).await.ok()?;
+        let flow: Flow = serde_json::from_str(&json).ok()?;
+        let age = self.clock.now_ms().saturating_sub(flow.created_ms);
+        (age <= FLOW_LIFETIME_MS).then_some(flow)
+    }
+
+    /// The challenge for a new sign-in: of the recent verifier, or of a new one kept now.
+    async fn start_flow(&self) -> Result<String, ErrorKind> {
+        if let Some(flow) = self.pending_flow().await
+            && self.clock.now_ms().saturating_sub(flow.created_ms) <= FLOW_REUSE_MS
+        {
+            return Ok(auth::code_challenge(&flow.verifier));
+        }
+        let verifier = auth::code_verifier(|| self.clock.new_id()).ok_or(ErrorKind::Storage)?;
+        let flow = Flow {
+            verifier,
+            created_ms: self.clock.now_ms(),
+        };
+        let json = serde_json::to_string(&flow).map_err(|_| ErrorKind::Storage)?;
+        let sealed = self
+            .vault
+            .seal(&json)
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        self.store
+            .put_key(&KeyRecord {
+                provider: SIGN_IN,
+                sealed,
+            })
+            .await
+            .map_err(|_| ErrorKind::Storage)?;
+        Ok(auth::code_challenge(&flow.verifier))
     }
 
     pub(super) async fn sign_in_with_email(
@@ -82,7 +148,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         if !email.contains('@') {
             return Err(ErrorKind::InvalidRequest);
         }
-        let request = auth::magic_link_request(&self.project()?, email, redirect_to);
+        let project = self.project()?;
+        let challenge = self.start_flow().await?;
+        let request = auth::magic_link_request(&project, email, redirect_to, &challenge);
         let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|_| ErrorKind::Offline)?;
@@ -103,32 +171,129 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
+    pub(super) async fn sign_in_with_provider(
+        &self,
+        provider: OAuthProvider,
+        redirect_to: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let project = self.project()?;
+        let challenge = self.start_flow().await?;
+        emit(Event::SignInRedirect {
+            url: auth::authorize_url(&project, provider, redirect_to, &challenge),
+        });
+        Ok(())
+    }
+
+    /// A sign-in link that cannot be used: nobody is signed in (or out) by it.
+    fn refuse_link(reason: &str, emit: &mut impl FnMut(Event)) {
+        emit(Event::Error {
+            session: None,
+            kind: ErrorKind::InvalidRequest,
+            message: format!("this sign-in link was not used: {reason}"),
+        });
+    }
+
     pub(super) async fn complete_sign_in(
         &mut self,
+        query: &str,
         fragment: &str,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        match auth::session_from_fragment(fragment, self.clock.now_ms()) {
-            Ok(Some(session)) => {
-                self.keep(session).await?;
-                if let Some(user) = self.signed_in_user() {
-                    emit(Event::SignedIn { user });
-                }
-                self.sync_settings(emit).await;
-                // Rows that waited for a token go now.
-                self.flush_usage().await;
-                Ok(())
+        let code = match auth::callback(query, fragment) {
+            Callback::Nothing => return Ok(()),
+            Callback::Code(code) => code,
+            Callback::Refused(reason) => {
+                Self::refuse_link(&format!("Supabase said: {reason}"), emit);
+                return Ok(());
             }
-            Ok(None) => Ok(()),
-            Err(e) => {
-                emit(Event::Error {
-                    session: None,
-                    kind: ErrorKind::Unauthorized,
-                    message: e.to_string(),
+            Callback::TokensInFragment => {
+                Self::refuse_link(
+                    "it hands over a session in the address, which could be anyone's. \
+                     Nobody was signed in; sign in from Ferry itself.",
+                    emit,
+                );
+                return Ok(());
+            }
+        };
+        let project = self.project()?;
+        let Some(flow) = self.pending_flow().await else {
+            Self::refuse_link(
+                "it was not asked for in this browser (or too long ago). \
+                 Nobody was signed in; sign in from Ferry itself.",
+                emit,
+            );
+            return Ok(());
+        };
+        let request = auth::code_exchange_request(&project, &code, &flow.verifier);
+        let answer = transport::fetch(&self.transport, &request)
+            .await
+            .map_err(|_| ErrorKind::Offline)?;
+        let session =
+            match auth::session_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
+                Ok(session) => session,
+                Err(e) => {
+                    Self::refuse_link(&e.to_string(), emit);
+                    return Ok(());
+                }
+            };
+        let next = token_subject(&session.access_token);
+        match self.signed_in_user() {
+            Some(current) if next.as_ref() != Some(&current) => {
+                let name = |token: &str, id: Option<String>| {
+                    token_claim(token, "email")
+                        .or(id)
+                        .unwrap_or_else(|| "another account".to_owned())
+                };
+                let current_name = name(
+                    self.access_token.as_deref().unwrap_or_default(),
+                    Some(current),
+                );
+                let next_name = name(&session.access_token, next);
+                // Nothing of the other account is in force until the user says so.
+                self.pending_switch = Some(session);
+                emit(Event::ConfirmAccountSwitch {
+                    current: current_name,
+                    next: next_name,
                 });
                 Ok(())
             }
+            _ => self.adopt(session, emit).await,
         }
+    }
+
+    /// The user's answer to [`Event::ConfirmAccountSwitch`].
+    pub(super) async fn switch_account(
+        &mut self,
+        confirm: bool,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let Some(session) = self.pending_switch.take() else {
+            return Err(ErrorKind::InvalidRequest);
+        };
+        if confirm {
+            self.adopt(session, emit).await
+        } else {
+            emit(self.ready());
+            Ok(())
+        }
+    }
+
+    /// Makes `session` the sign-in in force: kept sealed, its settings synced, the usage
+    /// rows that waited for it sent.
+    async fn adopt(
+        &mut self,
+        session: AuthSession,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        self.keep(session).await?;
+        if let Some(user) = self.signed_in_user() {
+            emit(Event::SignedIn { user });
+        }
+        self.sync_settings(emit).await;
+        // Rows that waited for a token go now.
+        self.flush_usage().await;
+        Ok(())
     }
 
     pub(super) async fn sign_out(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
@@ -143,7 +308,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// Takes the settings saved from another device, or saves these for the others, then
-    /// tells the UI what is in force. Best effort: offline, the local settings stand.
+    /// tells the UI what is in force. Only [`SyncedSettings`] fields are taken: a row never
+    /// changes where calls go. Best effort: offline, the local settings stand.
     pub(super) async fn sync_settings(&mut self, emit: &mut impl FnMut(Event)) {
         let (Ok(project), Some(token)) = (self.project(), self.access_token.clone()) else {
             return;
@@ -155,11 +321,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         if !answer.is_success() {
             return;
         }
-        match account_data::settings_from_answer(&answer.body) {
+        let synced = account_data::settings_from_answer(&answer.body)
+            .map(|row| SyncedSettings::from_row(&row))
+            .filter(|synced| !synced.is_empty());
+        match synced {
             Some(synced) => {
-                if let Ok(settings) = serde_json::from_value::<Settings>(synced.clone()) {
-                    self.settings = settings;
-                    let _ = self.store.put_settings(&synced).await;
+                self.settings = synced.apply_to(&self.settings);
+                if let Ok(saved) = serde_json::to_value(&self.settings) {
+                    let _ = self.store.put_settings(&saved).await;
                 }
             }
             None => self.push_settings().await,
@@ -167,7 +336,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit(self.ready());
     }
 
-    /// Saves the settings in force as the signed-in user's (best effort).
+    /// Saves the settings in force as the signed-in user's (best effort): their
+    /// [`SyncedSettings`] fields only.
     pub(super) async fn push_settings(&self) {
         let (Ok(project), Some(token), Some(user)) = (
             self.project(),
@@ -176,10 +346,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         ) else {
             return;
         };
-        let Ok(settings) = serde_json::to_value(&self.settings) else {
-            return;
-        };
-        let request = account_data::save_settings_request(&project, token, &user, &settings);
+        let synced = SyncedSettings::from_settings(&self.settings);
+        let request = account_data::save_settings_request(&project, token, &user, &synced);
         let _ = transport::fetch(&self.transport, &request).await;
     }
 

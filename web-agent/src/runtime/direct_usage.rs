@@ -4,6 +4,11 @@
 //! leaves the queue only once Supabase has taken it; `request_id` is unique there, so a
 //! row sent twice (a reply lost on the way back) is still one row. Calls through the proxy
 //! are logged by the proxy.
+//!
+//! Each row carries its owner (`user_id`), and only the signed-in user's rows are sent:
+//! Supabase's row-level security would refuse a batch holding anyone else's. The rows of a
+//! user who signed out or switched accounts stay set aside in the queue, and go when that
+//! user signs in here again.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,10 +24,15 @@ use crate::transport::{self, Transport};
 /// The user id (`sub`) of a Supabase access token. The token is not verified here: it is
 /// the user's own, and Supabase checks it when the row is sent.
 pub fn token_subject(token: &str) -> Option<String> {
+    token_claim(token, "sub")
+}
+
+/// A string claim of a Supabase access token (unverified, as for [`token_subject`]).
+pub fn token_claim(token: &str, claim: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_owned)
+    claims.get(claim)?.as_str().map(str::to_owned)
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
@@ -50,14 +60,19 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let _ = self.store.put_outbox(&record).await;
     }
 
-    /// Sends the queued rows; what Supabase does not take stays queued for next time.
+    /// Sends the signed-in user's queued rows; what Supabase does not take stays queued for
+    /// next time, and so do other users' rows (see the module doc).
     pub(super) async fn flush_usage(&self) {
         let (Some(url), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
             return;
         };
-        let Ok(rows) = self.store.outbox().await else {
+        let Some(user) = token_subject(token) else {
             return;
         };
+        let Ok(queued) = self.store.outbox().await else {
+            return;
+        };
+        let rows: Vec<UsageRecord> = queued.into_iter().filter(|r| r.user_id == user).collect();
         if rows.is_empty() {
             return;
         }

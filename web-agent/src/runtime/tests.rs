@@ -1062,32 +1062,75 @@ fn a_stop_pressed_before_the_first_token_still_stops_the_turn() {
     );
 }
 
-fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<'_> {
+const ADA: &str = "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50";
+const MALLORY: &str = "0d9c8b7a-6f5e-4d3c-2b1a-000000000bad";
+
+/// An access token (unsigned: the runtime only reads it) for `sub`.
+fn token_for(sub: &str, email: &str) -> String {
+    let payload = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::json!({"sub": sub, "email": email}).to_string(),
+    );
+    format!("h.{payload}.s")
+}
+
+/// Supabase's answer to a code exchange, a session for `sub`.
+fn session_answer(sub: &str, email: &str, refresh: &str, expires_in: u64) -> String {
+    serde_json::json!({
+        "access_token": token_for(sub, email), "token_type": "bearer", "expires_in": expires_in,
+        "refresh_token": refresh, "user": {"id": sub, "email": email}
+    })
+    .to_string()
+}
+
+fn supabase_runtime(transport: &FakeTransport) -> TestRuntime<'_> {
     // Mistral goes through the proxy, so the access token shows in the calls.
     let mut rt = runtime(transport, ProviderId::Mistral);
     rt.settings.supabase_url = Some("https://abc.supabase.co".into());
     rt.settings.supabase_anon_key = Some("anon".into());
-    let payload = base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        br#"{"sub":"7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50"}"#,
+    rt
+}
+
+/// Asks for a magic link (the verifier is kept); returns the challenge sent.
+fn ask_for_link(rt: &mut TestRuntime<'_>, transport: &FakeTransport) -> String {
+    transport.json(200, None, "{}");
+    command(
+        rt,
+        Command::SignInWithEmail {
+            email: "ada@example.test".into(),
+            redirect_to: "http://127.0.0.1:8080/".into(),
+        },
+    );
+    let sent = transport.sent.borrow().last().cloned().unwrap();
+    let body: serde_json::Value = serde_json::from_str(sent.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["code_challenge_method"], "s256");
+    body["code_challenge"].as_str().unwrap().to_owned()
+}
+
+fn come_back_with_code(rt: &mut TestRuntime<'_>, code: &str) -> Vec<Event> {
+    command(
+        rt,
+        Command::CompleteSignIn {
+            query: format!("?code={code}"),
+            fragment: String::new(),
+        },
+    )
+}
+
+fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<'_> {
+    let mut rt = supabase_runtime(transport);
+    let challenge = ask_for_link(&mut rt, transport);
+    transport.sent.borrow_mut().clear();
+    transport.json(
+        200,
+        None,
+        &session_answer(ADA, "ada@example.test", "refresh-1", expires_in),
     );
     // Nothing synced yet: these settings are saved for the user's other devices.
     transport.json(200, None, "[]");
     transport.json(201, None, "");
-    let events = command(
-        &mut rt,
-        Command::CompleteSignIn {
-            fragment: format!(
-                "#access_token=h.{payload}.s&refresh_token=refresh-1&expires_in={expires_in}&token_type=bearer"
-            ),
-        },
-    );
-    assert_eq!(
-        events[0],
-        Event::SignedIn {
-            user: "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50".into()
-        }
-    );
+    let events = come_back_with_code(&mut rt, "code-1");
+    assert_eq!(events[0], Event::SignedIn { user: ADA.into() });
     assert!(matches!(
         &events[1],
         Event::Ready {
@@ -1099,17 +1142,252 @@ fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<
     assert_eq!(
         urls,
         [
+            "https://abc.supabase.co/auth/v1/token?grant_type=pkce",
             "https://abc.supabase.co/rest/v1/user_settings?select=settings",
             "https://abc.supabase.co/rest/v1/user_settings?on_conflict=user_id"
         ]
     );
+    // The code goes with the verifier whose challenge the link was asked with.
+    let exchange: serde_json::Value =
+        serde_json::from_str(transport.sent.borrow()[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(exchange["auth_code"], "code-1");
+    let verifier = exchange["code_verifier"].as_str().unwrap();
+    assert!((43..=128).contains(&verifier.len()), "{verifier}");
+    assert_eq!(crate::auth::code_challenge(verifier), challenge);
     let pushed: serde_json::Value =
-        serde_json::from_str(transport.sent.borrow()[1].body.as_deref().unwrap()).unwrap();
-    assert_eq!(pushed["user_id"], "7a6f0c2e-3b1d-4c5e-9f8a-0b1c2d3e4f50");
-    assert_eq!(pushed["settings"]["model"], "m");
+        serde_json::from_str(transport.sent.borrow()[2].body.as_deref().unwrap()).unwrap();
+    assert_eq!(pushed["user_id"], ADA);
+    assert_eq!(
+        pushed["settings"],
+        serde_json::json!({"provider": "mistral", "model": "m", "system_prompt": "Be brief."}),
+        "the synced fields only: no proxy, no endpoints"
+    );
     assert!(!pushed.to_string().contains(KEY), "never keys");
     transport.sent.borrow_mut().clear();
     rt
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_session_in_the_fragment_signs_no_one_in() {
+    let transport = FakeTransport::default();
+    let mut rt = supabase_runtime(&transport);
+    ask_for_link(&mut rt, &transport);
+    transport.sent.borrow_mut().clear();
+    let events = command(
+        &mut rt,
+        Command::CompleteSignIn {
+            query: String::new(),
+            fragment: format!(
+                "#access_token={}&refresh_token=r-mallory&expires_in=3600&token_type=bearer",
+                token_for(MALLORY, "mallory@example.test")
+            ),
+        },
+    );
+    assert!(
+        matches!(&events[..], [Event::Error { kind: ErrorKind::InvalidRequest, message, .. }] if message.contains("Nobody was signed in")),
+        "{events:?}"
+    );
+    assert!(transport.urls().is_empty(), "nothing asked of Supabase");
+    assert_eq!(rt.signed_in_user(), None);
+    assert!(
+        run(rt.store().keys())
+            .unwrap()
+            .iter()
+            .all(|k| k.provider != KeyOwner::Account(crate::store::Account::Supabase))
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_code_this_browser_did_not_ask_for_signs_no_one_in() {
+    let transport = FakeTransport::default();
+    let mut rt = supabase_runtime(&transport);
+    // No sign-in was started here: there is no verifier to trade the code with.
+    let events = come_back_with_code(&mut rt, "someone-elses-code");
+    assert!(
+        matches!(
+            &events[..],
+            [Event::Error {
+                kind: ErrorKind::InvalidRequest,
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    assert!(transport.urls().is_empty());
+    assert_eq!(rt.signed_in_user(), None);
+    // With a sign-in started, a code made for another verifier is refused by Supabase.
+    ask_for_link(&mut rt, &transport);
+    transport.json(
+        400,
+        None,
+        r#"{"code":400,"error_code":"bad_code_verifier","msg":"code challenge does not match previously saved code verifier"}"#,
+    );
+    let events = come_back_with_code(&mut rt, "someone-elses-code");
+    assert!(
+        matches!(&events[..], [Event::Error { kind: ErrorKind::InvalidRequest, message, .. }] if message.contains("code challenge does not match")),
+        "{events:?}"
+    );
+    assert_eq!(rt.signed_in_user(), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn oauth_starts_with_the_challenge_of_the_kept_verifier() {
+    let transport = FakeTransport::default();
+    let mut rt = supabase_runtime(&transport);
+    let events = command(
+        &mut rt,
+        Command::SignInWithProvider {
+            provider: crate::auth::OAuthProvider::Github,
+            redirect_to: "http://127.0.0.1:8080/".into(),
+        },
+    );
+    let [Event::SignInRedirect { url }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert!(url.starts_with("https://abc.supabase.co/auth/v1/authorize?provider=github&redirect_to=http%3A%2F%2F127.0.0.1%3A8080%2F&code_challenge="), "{url}");
+    assert!(url.ends_with("&code_challenge_method=s256"));
+    // A second sign-in started soon after (an emailed link) uses the same verifier, so
+    // either way back works.
+    let challenge = ask_for_link(&mut rt, &transport);
+    assert!(
+        url.contains(&format!("code_challenge={challenge}&")),
+        "{url}"
+    );
+    let stored = format!("{:?}", run(rt.store().keys()).unwrap());
+    assert!(stored.contains("SupabaseSignIn"), "{stored}");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_sign_in_to_another_account_waits_for_the_users_yes() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    let mine = rt.settings.clone();
+    ask_for_link(&mut rt, &transport);
+    transport.sent.borrow_mut().clear();
+    transport.json(
+        200,
+        None,
+        &session_answer(MALLORY, "mallory@example.test", "refresh-m", 3600),
+    );
+    let events = come_back_with_code(&mut rt, "code-m");
+    assert_eq!(
+        events,
+        [Event::ConfirmAccountSwitch {
+            current: "ada@example.test".into(),
+            next: "mallory@example.test".into()
+        }]
+    );
+    // Nothing of the other account is in force: same user, same settings, nothing synced.
+    assert_eq!(
+        transport.urls(),
+        ["https://abc.supabase.co/auth/v1/token?grant_type=pkce"]
+    );
+    assert_eq!(rt.signed_in_user().as_deref(), Some(ADA));
+    assert_eq!(rt.settings, mine);
+    // Staying: the other session is dropped.
+    let events = command(&mut rt, Command::SwitchAccount { confirm: false });
+    assert!(
+        matches!(&events[..], [Event::Ready { signed_in: Some(user), .. }] if user == ADA),
+        "{events:?}"
+    );
+    let events = command(&mut rt, Command::SwitchAccount { confirm: true });
+    assert!(matches!(
+        &events[..],
+        [Event::Error {
+            kind: ErrorKind::InvalidRequest,
+            ..
+        }]
+    ));
+    assert_eq!(rt.signed_in_user().as_deref(), Some(ADA));
+    // Asked again, and switching: the other account is signed in, its settings synced.
+    transport.json(
+        200,
+        None,
+        &session_answer(MALLORY, "mallory@example.test", "refresh-m2", 3600),
+    );
+    come_back_with_code(&mut rt, "code-m2");
+    transport.json(200, None, "[]");
+    transport.json(201, None, "");
+    let events = command(&mut rt, Command::SwitchAccount { confirm: true });
+    assert_eq!(
+        events[0],
+        Event::SignedIn {
+            user: MALLORY.into()
+        }
+    );
+    assert_eq!(rt.signed_in_user().as_deref(), Some(MALLORY));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_same_account_signing_in_again_needs_no_question() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    ask_for_link(&mut rt, &transport);
+    transport.json(
+        200,
+        None,
+        &session_answer(ADA, "ada@example.test", "refresh-9", 3600),
+    );
+    transport.json(200, None, "[]");
+    transport.json(201, None, "");
+    let events = come_back_with_code(&mut rt, "code-9");
+    assert_eq!(events[0], Event::SignedIn { user: ADA.into() });
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn usage_rows_of_another_user_are_set_aside_not_sent() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.supabase_url = Some("https://project.supabase.test".into());
+    let row = |id: &str, user: &str| {
+        ferry_core::usage::UsageRecord::new(&ferry_core::usage::CallOutcome {
+            request_id: id,
+            user_id: user,
+            started_ms: 1,
+            finished_ms: 2,
+            route: ferry_core::usage::UsageRoute::Direct,
+            provider: ProviderId::OpenAi,
+            model: "m",
+            usage: None,
+            error_code: None,
+        })
+    };
+    run(rt.store().put_outbox(&row("r-ada", ADA))).unwrap();
+    run(rt.store().put_outbox(&row("r-mallory", MALLORY))).unwrap();
+    // Mallory is signed in now: only her row goes, Ada's waits for Ada.
+    transport.json(201, None, "");
+    command(
+        &mut rt,
+        Command::SetAccessToken {
+            token: Some(token_for(MALLORY, "mallory@example.test")),
+        },
+    );
+    let sent = transport.sent.borrow().last().cloned().unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(sent.body.as_deref().unwrap()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["user_id"], MALLORY);
+    let waiting = run(rt.store().outbox()).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].user_id, ADA);
+    // Nothing of Mallory's waiting: no request at all, Ada's row stays.
+    transport.sent.borrow_mut().clear();
+    command(
+        &mut rt,
+        Command::SetAccessToken {
+            token: Some(token_for(MALLORY, "m")),
+        },
+    );
+    assert!(transport.urls().is_empty());
+    // Ada back: her row goes.
+    transport.json(201, None, "");
+    command(
+        &mut rt,
+        Command::SetAccessToken {
+            token: Some(token_for(ADA, "a")),
+        },
+    );
+    assert_eq!(transport.sent.borrow().len(), 1);
+    assert!(run(rt.store().outbox()).unwrap().is_empty());
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -1117,9 +1395,14 @@ fn settings_saved_on_another_device_arrive_with_the_sign_in() {
     let transport = FakeTransport::default();
     let mut rt = signed_in_runtime(&transport, 3600);
     // Changed elsewhere: a Load (at start) takes them.
+    let before = rt.settings.clone();
     let mut elsewhere = serde_json::to_value(settings(ProviderId::Mistral)).unwrap();
     elsewhere["model"] = "mistral-large".into();
-    elsewhere["supabase_url"] = "https://abc.supabase.co".into();
+    // What the row's owner may also have written: never taken.
+    elsewhere["supabase_url"] = "https://evil.supabase.test".into();
+    elsewhere["proxy_url"] = "https://evil.test".into();
+    elsewhere["provider_base_url"] = "https://evil.test/v1".into();
+    elsewhere["always_proxy"] = true.into();
     transport.json(
         200,
         None,
@@ -1131,9 +1414,23 @@ fn settings_saved_on_another_device_arrive_with_the_sign_in() {
     };
     assert_eq!(settings.model, "mistral-large");
     assert_eq!(
-        run(rt.store().settings()).unwrap().unwrap()["model"],
-        "mistral-large"
+        (
+            &settings.proxy_url,
+            &settings.provider_base_url,
+            settings.always_proxy,
+            &settings.supabase_url
+        ),
+        (
+            &before.proxy_url,
+            &before.provider_base_url,
+            before.always_proxy,
+            &before.supabase_url
+        )
     );
+    let stored = run(rt.store().settings()).unwrap().unwrap();
+    assert_eq!(stored["model"], "mistral-large");
+    assert_eq!(stored["proxy_url"], "https://proxy.test");
+    assert!(!stored.to_string().contains("evil"), "{stored}");
     // And a change here goes there.
     transport.json(201, None, "");
     let mut mine = serde_json::to_value(settings.clone()).unwrap();
@@ -1144,7 +1441,9 @@ fn settings_saved_on_another_device_arrive_with_the_sign_in() {
         last.url
             .ends_with("/rest/v1/user_settings?on_conflict=user_id")
     );
-    assert!(last.body.unwrap().contains("mistral-small"));
+    let body = last.body.unwrap();
+    assert!(body.contains("mistral-small"));
+    assert!(!body.contains("proxy"), "{body}");
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -1256,7 +1555,7 @@ fn a_refused_refresh_signs_out_and_says_so() {
         run(rt.store().keys())
             .unwrap()
             .iter()
-            .all(|k| !matches!(k.provider, KeyOwner::Account(_)))
+            .all(|k| k.provider != KeyOwner::Account(crate::store::Account::Supabase))
     );
 }
 
