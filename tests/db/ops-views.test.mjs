@@ -188,8 +188,9 @@ test('top users by tokens over the last 30 days', () => {
   ]);
 });
 
-test("usage_cost_today() is the sum of today's (UTC) estimated cost", () => {
-  assert.equal(figures.costToday, '0.015500');
+test("usage_cost_today() is the sum of today's (UTC) estimated cost of proxied calls", () => {
+  // Today's 0.0155 less Alice's direct call (0.0025): the operator pays for proxied calls only.
+  assert.equal(figures.costToday, '0.013000');
 });
 
 test('anon can read no operator view and cannot call usage_cost_today()', async () => {

@@ -42,7 +42,8 @@ test("a user adds their own 'direct' usage row; defaults fill the rest", async (
   const id = requestId('direct');
   const res = await db.query(INSERT, [id, alice, 'direct'], as(alice));
   assert.equal(res.rowCount, 1);
-  const row = await rowOf(id);
+  const row = await rowOf(`direct:${id}`);
+  assert.equal(row.request_id, `direct:${id}`, "a direct row's id is kept apart from the proxy's ids");
   assert.equal(row.user_id, alice);
   assert.equal(row.route, 'direct');
   assert.equal(row.cost_usd, '0.000123');
@@ -65,8 +66,9 @@ test("a user cannot add a usage row for another user", async () => {
 });
 
 test('a user cannot update their own usage row', async () => {
-  const id = requestId('own');
-  await db.query(INSERT, [id, alice, 'direct'], as(alice));
+  const sent = requestId('own');
+  await db.query(INSERT, [sent, alice, 'direct'], as(alice));
+  const id = `direct:${sent}`;
   const original = await rowOf(id);
   await assert.rejects(
     db.query('update public.usage_events set input_tokens = 0, cost_usd = 0 where request_id = $1', [id], as(alice)),
@@ -81,8 +83,9 @@ test('a user cannot update their own usage row', async () => {
 });
 
 test('a user cannot delete their own usage rows', async () => {
-  const id = requestId('keep');
-  await db.query(INSERT, [id, alice, 'direct'], as(alice));
+  const sent = requestId('keep');
+  await db.query(INSERT, [sent, alice, 'direct'], as(alice));
+  const id = `direct:${sent}`;
   const original = await rowOf(id);
   await assert.rejects(db.query('delete from public.usage_events where request_id = $1', [id], as(alice)), DENIED);
   await assert.rejects(db.query('delete from public.usage_events', [], as(alice)), DENIED);
