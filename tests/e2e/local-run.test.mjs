@@ -1,0 +1,127 @@
+// The local runtime as scripts/run.sh starts it (scripts/dev-worker.mjs, same flags): the
+// worker cannot be used by a web page to read this machine or its network. Its outbound
+// network allows public addresses only, so even with the web-fetch guard switched off
+// (FETCH_ALLOW_PRIVATE=true) a fetch of a loopback page is refused by the runtime itself;
+// and CORS answers the app's own origin only.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { ROOT, freePort } from './support/worker.mjs';
+
+const SECRET = 'router admin page: do not leak';
+const hits = [];
+const lan = http.createServer((req, res) => {
+  hits.push(req.url);
+  res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body><p>${SECRET}</p></body></html>`);
+});
+
+let worker;
+let appPort;
+let log = '';
+
+/** `node scripts/dev-worker.mjs` with the flags scripts/run.sh passes, plus `extra`. */
+async function startLocalWorker(extra) {
+  const port = await freePort();
+  appPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'scripts', 'dev-worker.mjs'),
+      '--config', 'target/wrangler.local.toml', '--ip', '127.0.0.1',
+      '--port', String(port), '--app-port', String(appPort),
+      ...extra,
+    ],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  child.stdout.on('data', (t) => (log += t));
+  child.stderr.on('data', (t) => (log += t));
+  let exited = false;
+  const gone = new Promise((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!exited) {
+      process.kill(-child.pid, 'SIGTERM');
+      const timer = setTimeout(() => !exited && process.kill(-child.pid, 'SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`dev-worker exited before answering\n${log}`);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`dev-worker did not answer /health in 60 s\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { url, stop };
+}
+
+before(async () => {
+  await new Promise((resolve) => lan.listen(0, '127.0.0.1', resolve));
+  worker = await startLocalWorker(['--var', 'FETCH_ALLOW_PRIVATE:true']);
+});
+
+after(async () => {
+  await worker?.stop();
+  lan.close();
+});
+
+async function fetchThrough(url) {
+  const res = await fetch(`${worker.url}/v1/proxy/fetch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${appPort}` },
+    body: JSON.stringify({ url }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+describe('the local runtime (scripts/run.sh)', () => {
+  it('refuses to fetch a loopback page even with FETCH_ALLOW_PRIVATE=true', async () => {
+    const port = lan.address().port;
+    for (const url of [`http://127.0.0.1:${port}/router`, `http://localhost:${port}/router`]) {
+      const answer = await fetchThrough(url);
+      assert.notEqual(answer.status, 200, `${url}: ${answer.text}`);
+      assert.ok(!answer.text.includes(SECRET), `${url} leaked: ${answer.text}`);
+      assert.match(answer.text, /"error"/, 'a contract error, not a page');
+    }
+    assert.deepEqual(hits, [], 'the loopback server was never reached');
+    // The guard was off: the refusal is workerd's own network allow list (kj's restrictPeers).
+    assert.match(log, /blocked by restrictPeers/);
+  });
+
+  it("CORS answers the app's own origin, on 127.0.0.1 and localhost", async () => {
+    for (const origin of [`http://127.0.0.1:${appPort}`, `http://localhost:${appPort}`]) {
+      const res = await fetch(`${worker.url}/health`, { headers: { origin } });
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('access-control-allow-origin'), origin);
+    }
+  });
+
+  it('CORS answers no other origin: a page elsewhere cannot read the answers', async () => {
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:1', `http://127.0.0.1.evil.example:${appPort}`]) {
+      const res = await fetch(`${worker.url}/health`, { headers: { origin } });
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+
+      const preflight = await fetch(`${worker.url}/v1/proxy/fetch`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      await preflight.arrayBuffer();
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null, `preflight from ${origin}`);
+    }
+  });
+});
