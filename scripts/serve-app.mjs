@@ -1,12 +1,16 @@
 // Serves the built app (a directory) on 127.0.0.1: `node scripts/serve-app.mjs DIR PORT`.
-// Static files only; `/` is index.html.
+// Static files only; `/` is index.html. Every answer carries the app's
+// Content-Security-Policy (web-ui/csp.txt), with the origins of the URLs in DIR's
+// ferry-config.json added to connect-src where the policy does not already allow them.
+// Also a module: `contentSecurityPolicy(config)`, `serveApp({ dir, port })`.
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [dir = 'target/web-ui-dist', port = '8080'] = process.argv.slice(2);
-const root = path.resolve(dir);
+const POLICY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web-ui', 'csp.txt');
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -16,20 +20,96 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-http
-  .createServer(async (req, res) => {
+/** The policy's directives as `[name, sources]` pairs, in the file's order. */
+export function policyDirectives(text = readFileSync(POLICY_FILE, 'utf8')) {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [name, ...sources] = line.split(/\s+/);
+      return [name, sources];
+    });
+}
+
+/**
+ * The header's value for an app whose ferry-config.json is `config`: the URLs it names
+ * (`proxy_url`, `supabase_url`) are reached by the page, so their origins join connect-src
+ * unless a source there already covers them (`https:` covers every https origin).
+ */
+export function contentSecurityPolicy(config = {}) {
+  const extra = [];
+  for (const url of [config.proxy_url, config.supabase_url]) {
+    let origin;
+    try {
+      origin = new URL(url);
+    } catch {
+      continue;
+    }
+    if (origin.protocol === 'http:' && !extra.includes(origin.origin)) extra.push(origin.origin);
+  }
+  return policyDirectives()
+    .map(([name, sources]) => {
+      const all = name === 'connect-src' ? [...sources, ...extra.filter((o) => !sources.includes(o))] : sources;
+      return [name, ...all].join(' ');
+    })
+    .join('; ');
+}
+
+async function readConfig(root) {
+  try {
+    return JSON.parse(await readFile(path.join(root, 'ferry-config.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Starts the server; resolves to the `http.Server` once it listens (`port` 0: any free one).
+ * `config`, when given, is served as /ferry-config.json instead of DIR's file.
+ */
+export async function serveApp({ dir = 'target/web-ui-dist', port = 8080, config } = {}) {
+  const root = path.resolve(dir);
+  const server = http.createServer(async (req, res) => {
+    // Read per request, so a config written after start (as scripts/run.sh does) counts.
+    const current = config ?? (await readConfig(root));
+    const headers = {
+      'content-security-policy': contentSecurityPolicy(current),
+      'x-content-type-options': 'nosniff',
+    };
     const url = new URL(req.url, 'http://app.invalid');
+    if (config && url.pathname === '/ferry-config.json') {
+      res.writeHead(200, { ...headers, 'content-type': TYPES['.json'] }).end(JSON.stringify(config));
+      return;
+    }
     const wanted = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
-    const file = path.join(root, path.normalize(decodeURIComponent(wanted)));
+    let file;
+    try {
+      file = path.join(root, path.normalize(decodeURIComponent(wanted)));
+    } catch {
+      res.writeHead(400, headers).end();
+      return;
+    }
     if (!file.startsWith(root + path.sep)) {
-      res.writeHead(403).end();
+      res.writeHead(403, headers).end();
       return;
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+      res.writeHead(200, { ...headers, 'content-type': type }).end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      res.writeHead(404, headers).end('not found');
     }
-  })
-  .listen(Number(port), '127.0.0.1');
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port), '127.0.0.1', resolve);
+  });
+  return server;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const [dir, port] = process.argv.slice(2);
+  await serveApp({ dir, port });
+}

@@ -341,6 +341,17 @@ fn install_panic_screen() {
         if document.get_element_by_id("crash").is_some() {
             return;
         }
+        // A modal dialog (Settings) would keep the message out of reach: close it first.
+        let dialogs = document.get_elements_by_tag_name("dialog");
+        for i in 0..dialogs.length() {
+            if let Some(dialog) = dialogs
+                .item(i)
+                .and_then(|d| d.dyn_into::<web_sys::HtmlDialogElement>().ok())
+                && dialog.open()
+            {
+                dialog.close();
+            }
+        }
         let app = body.children();
         for i in 0..app.length() {
             if let Some(part) = app.item(i) {
@@ -368,8 +379,8 @@ fn install_panic_screen() {
                     && let Ok(native) = js_sys::Reflect::get(&location, &"reload".into())
                     && let Ok(native) = native.dyn_into::<js_sys::Function>()
                 {
-                    let _ = reload
-                        .add_event_listener_with_callback("click", &native.bind0(&location));
+                    let _ =
+                        reload.add_event_listener_with_callback("click", &native.bind0(&location));
                 }
                 let _ = reload.focus();
             }
