@@ -8,6 +8,7 @@
 
 pub mod account_data;
 pub mod agent;
+pub mod approval;
 pub mod auth;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;

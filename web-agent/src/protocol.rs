@@ -6,6 +6,7 @@ use ferry_core::wire::Usage;
 use serde::{Deserialize, Serialize};
 
 use crate::account_data::{DayUsage, UsageRow};
+pub use crate::approval::Decision;
 use crate::runtime::Settings;
 use crate::store::{KeyOwner, Session, StoredMessage};
 
@@ -37,6 +38,13 @@ pub enum Command {
     /// Try the failed model call again.
     Retry {
         session: SessionId,
+    },
+    /// The user's answer to a tool call waiting for approval
+    /// ([`Event::ToolApprovalRequested`]); the turn goes on from there.
+    ApproveToolCall {
+        session: SessionId,
+        call_id: String,
+        decision: Decision,
     },
     NewSession,
     OpenSession {
@@ -132,6 +140,7 @@ impl Command {
                 | Self::Regenerate { .. }
                 | Self::EditAndResend { .. }
                 | Self::Retry { .. }
+                | Self::ApproveToolCall { .. }
                 | Self::ListModels { .. }
                 | Self::LoadUsage { .. }
                 | Self::Load
@@ -162,6 +171,15 @@ pub enum Event {
         call_id: String,
         output: String,
         ok: bool,
+    },
+    /// A tool call waits for the user's approval ([`Command::ApproveToolCall`]); the turn
+    /// is paused until then. `subject` is what the call would act on: the URL of a fetch,
+    /// the text of a note, the query of a search.
+    ToolApprovalRequested {
+        session: SessionId,
+        call_id: String,
+        name: String,
+        subject: String,
     },
     /// A message reached storage (also each progressive save of an answer).
     MessageSaved {

@@ -3,7 +3,7 @@
 //! Generic over the seams, so the same code runs in the browser and, with fakes, in tests.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use ferry_core::adapter::{AnswerContext, StreamTranslator, UpstreamRequest};
@@ -66,6 +66,9 @@ pub struct Settings {
     /// The project's public (anon) API key, which Supabase's REST API asks for.
     #[serde(default)]
     pub supabase_anon_key: Option<String>,
+    /// Tools the user chose to "always allow": their calls never wait for approval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub always_allow: Vec<String>,
 }
 
 fn default_max_rounds() -> u32 {
@@ -140,6 +143,10 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     stop: StopHandle,
     /// The turn whose model call failed, kept for Retry.
     failed: Option<(SessionId, Turn)>,
+    /// The turn waiting for the user to approve a tool call.
+    paused: Option<Turn>,
+    /// Tools allowed "in this chat", per session (in memory: they end with the page).
+    chat_grants: BTreeMap<SessionId, BTreeSet<String>>,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -158,6 +165,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             pending_switch: None,
             stop: StopHandle::default(),
             failed: None,
+            paused: None,
+            chat_grants: BTreeMap::new(),
         }
     }
 }
@@ -178,6 +187,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             pending_switch: self.pending_switch,
             stop: self.stop,
             failed: self.failed,
+            paused: self.paused,
+            chat_grants: self.chat_grants,
         }
     }
 
@@ -211,18 +222,33 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         if command.reaches_the_network() {
             self.fresh_session(emit).await;
         }
+        if approvals::starts_a_turn(&command) {
+            self.end_paused(emit).await;
+        }
         let outcome = match command {
             Command::SendMessage { session, text } => self.send(session, text, emit).await,
             Command::Retry { session } => self.retry(session, emit).await,
-            Command::Stop { .. } => {
-                // A turn in progress watches the handle; nothing else to stop.
-                self.stop.stop();
-                Ok(())
-            }
+            Command::Stop { session } => match self.stop_paused(&session, emit).await {
+                Some(stopped) => stopped,
+                None => {
+                    // A turn in progress watches the handle; nothing else to stop.
+                    self.stop.stop();
+                    Ok(())
+                }
+            },
+            Command::ApproveToolCall {
+                session,
+                call_id,
+                decision,
+            } => self.approve(session, call_id, decision, emit).await,
             Command::NewSession => self.new_session().await.map(|session| {
                 emit(Event::SessionCreated { session });
             }),
-            Command::OpenSession { session } => self.open_session(session, emit).await,
+            Command::OpenSession { session } => {
+                let opened = self.open_session(session.clone(), emit).await;
+                self.show_paused(&session, emit);
+                opened
+            }
             Command::Load => {
                 emit(self.ready());
                 let listed = self.list(None, emit).await;
@@ -251,6 +277,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::ListModels { provider } => self.list_models(provider, emit).await,
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
             Command::DeleteSession { session } => {
+                self.forget_paused(&session);
                 let deleted = self.store.delete_session(&session).await;
                 match deleted {
                     Ok(()) => self.list(None, emit).await,
@@ -456,11 +483,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         let seq = next_seq(&history);
+        let gate = self.gate(&session, &history);
         let entries = self.entries(history).await;
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
         let context = compaction::context(system, &entries, compaction.as_ref());
-        let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds);
+        let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds, gate);
         // A Stop pressed since the command arrived (while it saved, counted or compacted)
         // still stops this turn; one that comes after it has ended is dropped.
         let outcome = self.drive(session, turn, effects, seq, emit).await;
@@ -585,7 +613,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 queue.extend(turn.step(Input::Stop));
             }
         }
-        if !turn.is_finished() {
+        if turn.is_awaiting_approval() {
+            // Until the user decides (ApproveToolCall) or stops.
+            self.paused = Some(turn);
+        } else if !turn.is_finished() {
             self.failed = Some((session, turn));
         }
         Ok(())
@@ -810,6 +841,7 @@ fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> Cal
 }
 
 mod account;
+mod approvals;
 mod compact;
 mod direct_usage;
 mod models;

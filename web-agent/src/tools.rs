@@ -13,6 +13,23 @@ use ferry_core::wire::{FunctionDef, Tool};
 use serde::Deserialize;
 use serde_json::json;
 
+/// The name of the web search tool, whose results later fetches may follow unasked.
+pub const WEB_SEARCH: &str = "web_search";
+
+/// The tools built in, by name.
+const BUILTIN: [&str; 5] = [
+    "web_fetch",
+    WEB_SEARCH,
+    "memory_save",
+    "memory_search",
+    "memory_delete",
+];
+
+/// Whether `name` is one of the built-in tools (not an MCP server's).
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN.contains(&name)
+}
+
 /// A tool call, read and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolRequest {
@@ -54,7 +71,7 @@ pub fn declarations(with_search: bool) -> Vec<Tool> {
     )];
     if with_search {
         tools.push(function(
-            "web_search",
+            WEB_SEARCH,
             "Search the web; returns titles, URLs and snippets.",
             json!({
                 "type": "object",
@@ -175,6 +192,8 @@ mod tests {
             ]
         );
         assert!(!names(declarations(false)).contains(&"web_search".to_owned()));
+        assert!(names(declarations(true)).iter().all(|n| is_builtin(n)));
+        assert!(!is_builtin("get_weather"));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -143,6 +143,7 @@ fn settings(provider: ProviderId) -> Settings {
         keep_recent_tokens: 20_000,
         supabase_url: None,
         supabase_anon_key: None,
+        always_allow: Vec::new(),
     }
 }
 
@@ -1598,3 +1599,5 @@ fn the_magic_link_is_asked_for() {
     );
     assert!(transport.urls()[0].starts_with("https://abc.supabase.co/auth/v1/otp?redirect_to="));
 }
+
+mod approvals;
