@@ -569,7 +569,7 @@ fn App() -> impl IntoView {
                 .dyn_ref::<web_sys::KeyboardEvent>()
                 .is_some_and(|k| k.key() == "Escape");
             if escape && state.chat.get_untracked().busy {
-                agent::stop();
+                crate::chat::stop_turn(state);
             }
         });
         listen(&window, "offline", move |_| {

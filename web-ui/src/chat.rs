@@ -5,24 +5,82 @@
 use ferry_core::wire::Role;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_agent::protocol::Command;
+use web_agent::protocol::{Command, Decision};
 
 use crate::agent;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::model::{Chat, Row, ToolStep, ViewMessage};
 
-fn tool_step(step: ToolStep) -> impl IntoView {
-    let status = match &step.output {
-        None => "running…",
-        Some((true, _)) => "done",
-        Some((false, _)) => "failed",
+/// Stops the turn: through the queue when it is paused on an approval (no command is
+/// running then), else at once, around the queue.
+pub fn stop_turn(state: State) {
+    let paused = state
+        .chat
+        .with_untracked(|c| c.awaits_approval().then(|| c.session.clone()).flatten());
+    match paused {
+        Some(session) => agent::send(&Command::Stop { session }),
+        None => agent::stop(),
+    }
+}
+
+/// A tool call waiting for the user, inline in the answer: what it would act on, exactly,
+/// and the four answers.
+fn approval(step: ToolStep, subject: String) -> impl IntoView {
+    let state = expect_context::<State>();
+    let call_id = StoredValue::new(step.call_id.clone());
+    let tool = StoredValue::new(step.name.clone());
+    let decide = move |decision: Decision| {
+        let Some(session) = state.chat.get_untracked().session else {
+            return;
+        };
+        let call_id = call_id.get_value();
+        state.chat.update(|c| c.decided(&call_id, decision));
+        if decision == Decision::AlwaysAllow {
+            // The agent keeps it with the settings; so does the copy Settings saves from.
+            let tool = tool.get_value();
+            state.settings.update(|settings| {
+                if let Some(settings) = settings
+                    && !settings.always_allow.contains(&tool)
+                {
+                    settings.always_allow.push(tool);
+                }
+            });
+        }
+        agent::send(&Command::ApproveToolCall {
+            session,
+            call_id,
+            decision,
+        });
+        // The buttons go away with the answer.
+        focus_soon(COMPOSER);
     };
+    view! {
+        <div class="approval" role="group" aria-label=format!("Approve {}", step.name)>
+            <p>{step.approval_question()}</p>
+            <pre class="subject">{subject}</pre>
+            <div class="row">
+                <button type="button" class="primary" on:click=move |_| decide(Decision::AllowOnce)>"Allow once"</button>
+                <button type="button" on:click=move |_| decide(Decision::AllowInChat)>"Allow in this chat"</button>
+                <button type="button" on:click=move |_| decide(Decision::AlwaysAllow)>"Always allow"</button>
+                <button type="button" class="danger" on:click=move |_| decide(Decision::Deny)>"Deny"</button>
+            </div>
+        </div>
+    }
+}
+
+fn tool_step(step: ToolStep) -> impl IntoView {
+    let status = step.status();
+    let waiting = step
+        .approval
+        .clone()
+        .map(|subject| approval(step.clone(), subject));
     view! {
         <details class="tool">
             <summary>{format!("Tool: {} — {status}", step.name)}</summary>
             <pre class="tool-args">{step.arguments}</pre>
             {step.output.map(|(_, output)| view! { <pre class="tool-output">{output}</pre> })}
         </details>
+        {waiting}
     }
 }
 
@@ -250,7 +308,7 @@ pub fn ChatView() -> impl IntoView {
                     <button type="submit" class="primary" disabled=move || !state.loaded.get() || text.with(|t| t.trim().is_empty())>"Send"</button>
                 }
             >
-                <button type="button" class="danger" on:click=move |_| agent::stop()>"Stop"</button>
+                <button type="button" class="danger" on:click=move |_| stop_turn(state)>"Stop"</button>
             </Show>
             <div class="tokens" aria-live="off">{tokens}</div>
         </form>

@@ -3,7 +3,8 @@
 //! tested natively.
 
 use ferry_core::wire::Role;
-use web_agent::protocol::{ErrorKind, Event, SessionId};
+use web_agent::agent::{DECLINED_TOOL_OUTPUT, STOPPED_TOOL_OUTPUT};
+use web_agent::protocol::{Decision, ErrorKind, Event, SessionId};
 use web_agent::store::StoredMessage;
 
 /// A tool call the model made, shown as a collapsible step of its answer.
@@ -14,6 +15,34 @@ pub struct ToolStep {
     pub arguments: String,
     /// `None` while it runs.
     pub output: Option<(bool, String)>,
+    /// Waiting for the user's approval: what the call would act on (the URL, the note).
+    pub approval: Option<String>,
+}
+
+impl ToolStep {
+    /// The step's state, in words.
+    pub fn status(&self) -> &'static str {
+        match (&self.output, &self.approval) {
+            (None, Some(_)) => "waiting for approval",
+            (None, None) => "running…",
+            (Some((true, _)), _) => "done",
+            (Some((false, output)), _) if output == DECLINED_TOOL_OUTPUT => "declined",
+            (Some((false, output)), _) if output == STOPPED_TOOL_OUTPUT => "stopped",
+            (Some((false, _)), _) => "failed",
+        }
+    }
+
+    /// What the approval asks, above the call's subject.
+    pub fn approval_question(&self) -> String {
+        match self.name.as_str() {
+            "web_fetch" => "Ferry wants to fetch this page:".to_owned(),
+            "web_search" => "Ferry wants to search the web for:".to_owned(),
+            "memory_save" => "Ferry wants to remember this note:".to_owned(),
+            "memory_delete" => "Ferry wants to forget the note:".to_owned(),
+            "memory_search" => "Ferry wants to search its notes for:".to_owned(),
+            other => format!("Ferry wants to use the tool {other} with:"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,7 +97,11 @@ impl Chat {
                 Role::Tool => {
                     let call_id = m.message.tool_call_id.as_deref().unwrap_or_default();
                     if let Some(step) = step_of(&mut messages, call_id) {
-                        step.output = Some((true, m.message.text_content()));
+                        let output = m.message.text_content();
+                        // Stored results keep no flag; the agent's own answers for calls
+                        // that did not run are known by their words.
+                        let ran = output != DECLINED_TOOL_OUTPUT && output != STOPPED_TOOL_OUTPUT;
+                        step.output = Some((ran, output));
                     }
                 }
                 Role::System | Role::Developer => {}
@@ -86,6 +119,7 @@ impl Chat {
                             name: c.function.name.clone(),
                             arguments: c.function.arguments.clone(),
                             output: None,
+                            approval: None,
                         })
                         .collect(),
                     partial: m.partial,
@@ -165,6 +199,7 @@ impl Chat {
                     name: name.clone(),
                     arguments: arguments.clone(),
                     output: None,
+                    approval: None,
                 };
                 match self.last_answer() {
                     Some(answer) if answer.partial => answer.tools.push(step),
@@ -179,10 +214,24 @@ impl Chat {
             } if *session == mine => {
                 if let Some(step) = step_of(&mut self.messages, call_id) {
                     step.output = Some((*ok, output.clone()));
+                    step.approval = None;
+                }
+            }
+            Event::ToolApprovalRequested {
+                session,
+                call_id,
+                subject,
+                ..
+            } if *session == mine => {
+                // The turn is paused, not over: Stop stays, Send waits.
+                self.busy = true;
+                if let Some(step) = step_of(&mut self.messages, call_id) {
+                    step.approval = Some(subject.clone());
                 }
             }
             Event::TurnFinished { session, stopped } if *session == mine => {
                 self.busy = false;
+                self.clear_approvals(|_| true);
                 if let Some(last) = self.last_answer() {
                     last.partial = *stopped;
                 }
@@ -192,6 +241,35 @@ impl Chat {
                 ..
             } if *session == mine => self.busy = false,
             _ => {}
+        }
+    }
+
+    /// Whether a tool call of this chat waits for the user.
+    pub fn awaits_approval(&self) -> bool {
+        self.messages
+            .iter()
+            .flat_map(|m| &m.tools)
+            .any(|s| s.approval.is_some())
+    }
+
+    /// The user decided on call `call_id`: it waits no more, nor, when the decision grants
+    /// its tool, do the tool's other waiting calls (the agent runs them too).
+    pub fn decided(&mut self, call_id: &str, decision: Decision) {
+        let Some(step) = step_of(&mut self.messages, call_id) else {
+            return;
+        };
+        step.approval = None;
+        if matches!(decision, Decision::AllowInChat | Decision::AlwaysAllow) {
+            let tool = step.name.clone();
+            self.clear_approvals(|s| s.name == tool);
+        }
+    }
+
+    fn clear_approvals(&mut self, which: impl Fn(&ToolStep) -> bool) {
+        for step in self.messages.iter_mut().flat_map(|m| m.tools.iter_mut()) {
+            if which(step) {
+                step.approval = None;
+            }
         }
     }
 
@@ -469,6 +547,109 @@ mod tests {
             reopened.messages[1].tools[0].output,
             Some((true, "saved".into()))
         );
+    }
+
+    #[test]
+    fn an_approval_waits_on_its_step_until_decided_or_the_turn_ends() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("look around");
+        for (id, name) in [
+            ("f1", "web_fetch"),
+            ("f2", "web_fetch"),
+            ("m", "memory_save"),
+        ] {
+            chat.apply(&Event::ToolCallStarted {
+                session: "s".into(),
+                call_id: id.into(),
+                name: name.into(),
+                arguments: "{}".into(),
+            });
+            chat.apply(&Event::ToolApprovalRequested {
+                session: "s".into(),
+                call_id: id.into(),
+                name: name.into(),
+                subject: format!("subject of {id}"),
+            });
+        }
+        // Another chat's request is not shown here.
+        chat.apply(&Event::ToolApprovalRequested {
+            session: "other".into(),
+            call_id: "f1".into(),
+            name: "web_fetch".into(),
+            subject: "elsewhere".into(),
+        });
+        let tools = &chat.messages[1].tools;
+        assert_eq!(tools[0].approval.as_deref(), Some("subject of f1"));
+        assert_eq!(tools[0].status(), "waiting for approval");
+        assert_eq!(
+            tools[0].approval_question(),
+            "Ferry wants to fetch this page:"
+        );
+        assert!(chat.busy && chat.awaits_approval());
+
+        // A grant releases the tool's other waiting calls, not other tools'.
+        chat.decided("f1", Decision::AllowInChat);
+        let waiting: Vec<_> = chat.messages[1]
+            .tools
+            .iter()
+            .map(|t| t.approval.is_some())
+            .collect();
+        assert_eq!(waiting, [false, false, true]);
+        chat.apply(&Event::ToolCallFinished {
+            session: "s".into(),
+            call_id: "m".into(),
+            output: DECLINED_TOOL_OUTPUT.into(),
+            ok: false,
+        });
+        assert_eq!(chat.messages[1].tools[2].status(), "declined");
+        assert!(!chat.awaits_approval());
+
+        chat.apply(&Event::ToolApprovalRequested {
+            session: "s".into(),
+            call_id: "f2".into(),
+            name: "web_fetch".into(),
+            subject: "again".into(),
+        });
+        chat.apply(&Event::TurnFinished {
+            session: "s".into(),
+            stopped: true,
+        });
+        assert!(!chat.awaits_approval() && !chat.busy);
+
+        // Reopened, calls that did not run still say why.
+        let mut call = Message::text(Role::Assistant, "");
+        call.tool_calls = Some(
+            ["d", "s"]
+                .map(|id| ToolCall {
+                    id: id.into(),
+                    kind: "function".into(),
+                    function: FunctionCall {
+                        name: "web_fetch".into(),
+                        arguments: "{}".into(),
+                    },
+                })
+                .to_vec(),
+        );
+        let result = |id: &str, text: &str| {
+            let mut m = Message::text(Role::Tool, text);
+            m.tool_call_id = Some(id.into());
+            stored(id, m)
+        };
+        let reopened = Chat::open(
+            "s".into(),
+            &[
+                stored("a", call),
+                result("d", DECLINED_TOOL_OUTPUT),
+                result("s", STOPPED_TOOL_OUTPUT),
+            ],
+            None,
+        );
+        let statuses: Vec<_> = reopened.messages[0]
+            .tools
+            .iter()
+            .map(ToolStep::status)
+            .collect();
+        assert_eq!(statuses, ["declined", "stopped"]);
     }
 
     #[test]
