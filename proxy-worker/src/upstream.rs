@@ -1,18 +1,21 @@
 //! Calls to the provider: one fetch with a deadline that aborts it, and the streaming pipe
 //! that passes each upstream event on as soon as it is translated — never the whole body.
 
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
+use ferry_core::usage::UsageRecord;
 use ferry_core::wire::Usage;
 use ferry_core::{ProviderId, ProxyError, quota};
 use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    AbortController, ByteStream, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    AbortController, ByteStream, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
     RequestRedirect, Response,
 };
 
@@ -172,7 +175,7 @@ pub struct Tail {
     pub input_estimate: u64,
     pub env: Env,
     /// Keeps the settlement and the row alive when the client goes away mid-stream.
-    pub ctx: Rc<Context>,
+    pub ctx: Rc<worker::Context>,
 }
 
 /// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
@@ -187,11 +190,30 @@ pub fn pipe(
     let body = response
         .stream()
         .map_err(|_| ProxyError::upstream(provider, format!("{provider} sent no body")))?;
+    // The task that settles the stream and queues its row is registered now, while the
+    // request is alive: one registered when a client has gone away (from `Drop`) is not
+    // run. It waits for the stream's end, whichever way that comes.
+    let (ending, ended) = handoff::<Ending>();
+    tail.ctx.wait_until(async move {
+        let Ending {
+            pending,
+            used,
+            record,
+            env,
+        } = ended.await;
+        if let Some(pending) = pending {
+            pending.settle(used.total_tokens).await;
+        }
+        if let Some(record) = record {
+            usage::send(env, record).await;
+        }
+    });
     let state = Pipe {
         body: Box::pin(body),
         call,
         translator,
         tail,
+        ending: Some(ending),
     };
     let events = stream::unfold(state, |mut state| async move {
         let out = state.next_bytes().await?;
@@ -215,28 +237,50 @@ struct Pipe {
     call: Call,
     translator: StreamTranslator,
     tail: Tail,
+    /// Hands the stream's end to the task registered in [`pipe`], once.
+    ending: Option<Handoff<Ending>>,
+}
+
+/// What the end task does: settle `pending` (if the stream did not already) to `used`,
+/// and queue the usage row.
+struct Ending {
+    pending: Option<Pending>,
+    used: Usage,
+    record: Option<UsageRecord>,
+    env: Env,
 }
 
 impl Drop for Pipe {
     /// A client that leaves mid-stream still settles what was used: most providers count
     /// only in the last chunk, so what was sent and streamed so far is estimated.
     fn drop(&mut self) {
-        if let Some(pending) = self.tail.pending.take() {
+        let pending = self.tail.pending.take();
+        if pending.is_some() {
             self.call.abort();
-            let used = self.used().total_tokens;
-            self.tail.ctx.wait_until(pending.settle(used));
         }
-        self.record_usage();
+        self.end(pending);
     }
 }
 
 impl Pipe {
-    /// Queues the stream's usage row, once.
-    fn record_usage(&mut self) {
-        if let Some(draft) = self.tail.usage.take() {
-            let record = draft.finish(Some(self.used()), self.translator.failure());
-            usage::send_later(&self.tail.ctx, &self.tail.env, record);
-        }
+    /// Hands the stream's end to the end task, once: the reservation still to settle and
+    /// the usage row.
+    fn end(&mut self, pending: Option<Pending>) {
+        let Some(ending) = self.ending.take() else {
+            return;
+        };
+        let used = self.used();
+        let record = self
+            .tail
+            .usage
+            .take()
+            .map(|draft| draft.finish(Some(used), self.translator.failure()));
+        ending.send(Ending {
+            pending,
+            used,
+            record,
+            env: self.tail.env.clone(),
+        });
     }
 
     /// The provider's count for a stream that ended properly; otherwise at least the
@@ -260,7 +304,7 @@ impl Pipe {
                 if let Some(pending) = self.tail.pending.take() {
                     pending.settle(self.used().total_tokens).await;
                 }
-                self.record_usage();
+                self.end(None);
                 return None;
             }
             match self.call.within(self.body.next()).await {
@@ -278,5 +322,53 @@ impl Pipe {
             }
         }
         Some(out)
+    }
+}
+
+/// A one-value handoff from a stream to a task awaiting its end: single-threaded (one
+/// isolate), so an `Rc` and a waker suffice.
+struct Handoff<T>(Rc<RefCell<Slot<T>>>);
+
+struct Slot<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+}
+
+/// The awaiting side of a [`Handoff`].
+struct Handed<T>(Rc<RefCell<Slot<T>>>);
+
+fn handoff<T>() -> (Handoff<T>, Handed<T>) {
+    let slot = Rc::new(RefCell::new(Slot {
+        value: None,
+        waker: None,
+    }));
+    (Handoff(Rc::clone(&slot)), Handed(slot))
+}
+
+impl<T> Handoff<T> {
+    fn send(self, value: T) {
+        let waker = {
+            let mut slot = self.0.borrow_mut();
+            slot.value = Some(value);
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Future for Handed<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut slot = self.0.borrow_mut();
+        match slot.value.take() {
+            Some(value) => Poll::Ready(value),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
     }
 }

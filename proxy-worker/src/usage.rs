@@ -55,31 +55,33 @@ pub const SEND_BACKOFF_MS: [u64; 3] = [250, 1_000, 4_000];
 /// Queues the record once the response is out, retrying a failed send with backoff; only
 /// when every attempt failed is the row lost, and the log says which.
 pub fn send_later(ctx: &Context, env: &Env, record: UsageRecord) {
-    let env = env.clone();
-    ctx.wait_until(async move {
-        let sent = with_retries(
-            || async {
-                match env.queue(QUEUE) {
-                    Ok(queue) => queue.send(&record).await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            },
-            |ms| Delay::from(Duration::from_millis(ms)),
-        )
-        .await;
-        match sent {
-            Ok(1) => {}
-            Ok(attempts) => worker::console_warn!(
-                "ferry: usage event for {} queued at attempt {attempts}",
-                record.request_id
-            ),
-            Err(reason) => worker::console_error!(
-                "ferry: usage event for {} could not be queued after {} attempts ({reason})",
-                record.request_id,
-                SEND_BACKOFF_MS.len() + 1
-            ),
-        }
-    });
+    ctx.wait_until(send(env.clone(), record));
+}
+
+/// Queues the record, retrying a failed send with backoff (see [`send_later`]).
+pub async fn send(env: Env, record: UsageRecord) {
+    let sent = with_retries(
+        || async {
+            match env.queue(QUEUE) {
+                Ok(queue) => queue.send(&record).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+        |ms| Delay::from(Duration::from_millis(ms)),
+    )
+    .await;
+    match sent {
+        Ok(1) => {}
+        Ok(attempts) => worker::console_warn!(
+            "ferry: usage event for {} queued at attempt {attempts}",
+            record.request_id
+        ),
+        Err(reason) => worker::console_error!(
+            "ferry: usage event for {} could not be queued after {} attempts ({reason})",
+            record.request_id,
+            SEND_BACKOFF_MS.len() + 1
+        ),
+    }
 }
 
 /// Runs `send` until it succeeds, pausing [`SEND_BACKOFF_MS`] between attempts: `Ok` with
