@@ -1,14 +1,16 @@
 // AUTH_MODE=supabase: Supabase access tokens minted here (HS256 with a test secret; RS256
 // and ES256 with test keys served as JWKS by a loopback stand-in for Supabase Auth), good
-// ones admitted, hostile ones refused with 401, rotated keys picked up.
+// ones admitted, hostile ones refused with 401, rotated keys picked up; a JWKS that hangs or
+// fails answers 503 auth_unavailable within the fetch's timeout and is not asked again by
+// every request; anonymous sign-ins refused unless ALLOW_ANONYMOUS_USERS=true.
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
-import { MESSAGES, assertError, post, providerHeaders, useStack } from './support/stack.mjs';
+import { MESSAGES, assertError, post, providerHeaders, startStack, useStack } from './support/stack.mjs';
 import { b64, claims as baseClaims, hmac, hs256 as signHs256, nowSecs, token } from './support/tokens.mjs';
 
 const SECRET = 'test-jwt-secret-with-at-least-32-characters!';
@@ -97,6 +99,114 @@ describe('Supabase access tokens', () => {
     // Unknown kids refetch the keys at most once per interval.
     await sleep(JWKS_REFRESH_MIN_MS + 200);
     const res = await chat(es256(claims(), 'ec-2', rotated));
+    assert.equal(res.status, 200, await res.clone().text());
+  });
+});
+
+describe('anonymous sign-ins', () => {
+  const anonymous = () => hs256(claims({ is_anonymous: true }));
+
+  it('are refused with 401 by default, also once the token is cached', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const error = await assertError(await chat(anonymous()), 401, 'unauthorized');
+      assert.match(error.message, /anonymous/);
+    }
+    assert.equal(stack.mock.requests.length, 0);
+    // A signed-in user with an account still passes.
+    assert.equal((await chat(hs256(claims({ is_anonymous: false })))).status, 200);
+  });
+
+  describe('with ALLOW_ANONYMOUS_USERS=true', () => {
+    let allowing;
+    before(async () => {
+      allowing = await startStack({
+        vars: { AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, ALLOW_ANONYMOUS_USERS: 'true' },
+      });
+    });
+    after(async () => {
+      await allowing?.stop();
+    });
+
+    it('are admitted', async () => {
+      const res = await post(
+        allowing.url,
+        '/v1/chat/completions',
+        { model: 'gpt-4o-mini', messages: MESSAGES },
+        { ...providerHeaders('openai'), authorization: `Bearer ${anonymous()}` },
+      );
+      assert.equal(res.status, 200, await res.clone().text());
+    });
+  });
+});
+
+describe('when the signing keys cannot be fetched', () => {
+  const JWKS_TIMEOUT_MS = 3_000;
+  // Stand-ins for a Supabase Auth in trouble: one never answers, one answers 500.
+  const fetches = { hang: 0, fail: 0 };
+  const sockets = new Set();
+  const troubled = http.createServer((req, res) => {
+    const mode = req.url.split('/')[1];
+    if (!(mode in fetches) || !req.url.endsWith('/auth/v1/.well-known/jwks.json')) {
+      res.writeHead(404).end();
+      return;
+    }
+    fetches[mode] += 1;
+    if (mode === 'fail') res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}');
+    // hang: no answer at all
+  });
+  troubled.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const stacks = {};
+  before(async () => {
+    await new Promise((resolve) => troubled.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${troubled.address().port}`;
+    for (const mode of Object.keys(fetches)) {
+      stacks[mode] = await startStack({
+        vars: { AUTH_MODE: 'supabase', SUPABASE_URL: `${base}/${mode}`, SUPABASE_JWT_SECRET: SECRET },
+      });
+    }
+  });
+  after(async () => {
+    for (const s of Object.values(stacks)) await s.stop();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => troubled.close(resolve));
+  });
+
+  const chatAt = (mode, bearer) =>
+    post(
+      stacks[mode].url,
+      '/v1/chat/completions',
+      { model: 'gpt-4o-mini', messages: MESSAGES },
+      { ...providerHeaders('openai'), authorization: `Bearer ${bearer}` },
+    );
+  const issuer = (mode) => `http://127.0.0.1:${troubled.address().port}/${mode}`;
+  const rs256At = (mode) => rs256(baseClaims(issuer(mode), { sub: USER }));
+
+  it('a JWKS that hangs: 503 auth_unavailable within the timeout, not a hung request', async () => {
+    const started = Date.now();
+    const res = await chatAt('hang', rs256At('hang'));
+    const took = Date.now() - started;
+    const error = await assertError(res, 503, 'auth_unavailable');
+    assert.match(error.message, /keys/);
+    assert.ok(took < JWKS_TIMEOUT_MS + 2_000, `took ${took} ms`);
+    assert.ok(took >= JWKS_TIMEOUT_MS - 500, `gave up after ${took} ms, before the timeout`);
+    // Within the next 30 s, no new fetch and no new wait.
+    const again = Date.now();
+    await assertError(await chatAt('hang', rs256At('hang')), 503, 'auth_unavailable');
+    assert.ok(Date.now() - again < 1_000, 'the failure was not remembered');
+    assert.equal(fetches.hang, 1);
+  });
+
+  it('a JWKS that fails is fetched once per window, not per request', async () => {
+    for (let i = 0; i < 6; i += 1) {
+      await assertError(await chatAt('fail', rs256At('fail')), 503, 'auth_unavailable');
+    }
+    assert.equal(fetches.fail, 1);
+    assert.equal(stacks.fail.mock.requests.length, 0);
+    // HS256 tokens need no keys: they still pass.
+    const res = await chatAt('fail', signHs256(SECRET, baseClaims(issuer('fail'), { sub: USER })));
     assert.equal(res.status, 200, await res.clone().text());
   });
 });

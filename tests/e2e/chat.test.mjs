@@ -150,6 +150,22 @@ describe('requests sent upstream', () => {
     assert.equal(record.query.alt, 'sse');
     assert.equal(record.headers['x-goog-api-key'], KEY);
   });
+
+  it('google: the model is one encoded path segment: ?, # and ../ do not reshape the URL', async () => {
+    const cases = [
+      ['gemini-2.5-flash?alt=json&key=x#y', '/google/v1beta/models/gemini-2.5-flash%3Falt%3Djson%26key%3Dx%23y:generateContent'],
+      ['../../v1beta/files/secret', '/google/v1beta/models/..%2F..%2Fv1beta%2Ffiles%2Fsecret:generateContent'],
+    ];
+    for (const [model, path] of cases) {
+      stack.mock.clear();
+      const res = await post(stack.url, '/v1/chat/completions', { model, messages: MESSAGES }, providerHeaders('google'));
+      assert.equal(res.status, 200, await res.clone().text());
+      await res.text();
+      const record = upstream();
+      assert.equal(record.path, path);
+      assert.deepEqual(record.query, {}, 'nothing of the model leaked into the query');
+    }
+  });
 });
 
 describe('choosing the provider', () => {

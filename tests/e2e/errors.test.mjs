@@ -55,6 +55,28 @@ describe('400 invalid_request', () => {
     assertNothingUpstream();
   });
 
+  it('a model name that is not printable or too long, on chat and embeddings, before any upstream call', async () => {
+    const names = {
+      'U+0000': 'gpt-4o\u0000mini',
+      'only U+0000': '\u0000',
+      'a newline': 'gpt-4o\nmini',
+      'a right-to-left override': 'gpt-4o\u202Emini',
+      '257 characters': 'g'.repeat(257),
+    };
+    for (const [what, model] of Object.entries(names)) {
+      const chat = await post(stack.url, CHAT, { model, messages: MESSAGES }, providerHeaders('openai'));
+      const error = await assertError(chat, 400, 'invalid_request');
+      assert.match(error.message, /model/, what);
+      assert.ok(!error.message.includes('\u0000'), `${what}: the message repeats the name`);
+      const embeddings = await post(stack.url, '/v1/embeddings', { model, input: 'hi' }, providerHeaders('openai'));
+      await assertError(embeddings, 400, 'invalid_request');
+    }
+    assertNothingUpstream();
+    // 256 printable characters are fine.
+    const res = await post(stack.url, CHAT, { model: 'g'.repeat(256), messages: MESSAGES }, providerHeaders('openai'));
+    assert.equal(res.status, 200, await res.clone().text());
+  });
+
   it('a body without messages', async () => {
     const res = await post(stack.url, CHAT, { model: 'gpt-4o-mini' }, providerHeaders('openai'));
     await assertError(res, 400, 'invalid_request');

@@ -61,3 +61,37 @@ describe('PROXY_ENABLED=false', () => {
     );
   });
 });
+
+// A kill switch must fail safe: a value meant as "off" that the proxy does not read as a
+// switch turns the proxy (or the provider) off, never on.
+const misspelt = useStack({ vars: { PROXY_ENABLED: 'disabled' } });
+const providerMisspelt = useStack({ vars: { PROXY_DISABLE_ANTHROPIC: 'please' } });
+
+describe('kill switches that do not parse', () => {
+  it('PROXY_ENABLED=disabled switches the proxy off', async () => {
+    const health = await (await fetch(`${misspelt.url}/health`)).json();
+    assert.equal(health.status, 'disabled');
+    await assertError(
+      await post(misspelt.url, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: MESSAGES }, providerHeaders('openai')),
+      503,
+      'proxy_disabled',
+    );
+    assert.deepEqual(misspelt.mock.requests.map((r) => r.path), []);
+    assert.ok(await misspelt.worker.waitForLog(/PROXY_ENABLED: expected true or false/), 'no warning in the log');
+  });
+
+  it('PROXY_DISABLE_ANTHROPIC=please disables Anthropic, and only Anthropic', async () => {
+    const health = await (await fetch(`${providerMisspelt.url}/health`)).json();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.providers.anthropic, 'disabled');
+    assert.equal(health.providers.openai, 'enabled');
+    await assertError(
+      await post(providerMisspelt.url, '/v1/chat/completions', { model: 'claude-sonnet-4-5', messages: MESSAGES }, providerHeaders('anthropic')),
+      503,
+      'provider_disabled',
+    );
+    const res = await post(providerMisspelt.url, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: MESSAGES }, providerHeaders('openai'));
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(providerMisspelt.mock.requests.map((r) => r.path), ['/openai/v1/chat/completions']);
+  });
+});

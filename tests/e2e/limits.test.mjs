@@ -1,11 +1,12 @@
 // Per-user rate limits under AUTH_MODE=supabase: exact at the boundary, also for
 // concurrent requests; users independent of each other; X-RateLimit-* headers; and what
-// happens when the limits' Durable Object cannot be reached (requests go ahead, unlimited).
+// happens when the limits' Durable Object cannot be reached (chat under a per-isolate
+// limiter of the same rate; web fetch and search refused with 503 limits_unavailable).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { assertError, chatAs, useStack } from './support/stack.mjs';
+import { assertError, chatAs, post, providerHeaders, useStack } from './support/stack.mjs';
 import { claims, hs256 } from './support/tokens.mjs';
 import { configVariant, mockVars, startWorker } from './support/worker.mjs';
 import { startMockProvider } from './support/mock-provider.mjs';
@@ -73,12 +74,15 @@ describe('when the limits cannot be reached', () => {
   let mock;
   let worker;
   before(async () => {
-    // The same worker without its Durable Object binding.
-    const config = configVariant('nolimits', (text) => text.slice(0, text.indexOf('[[durable_objects.bindings]]')));
+    // The same worker, its Durable Object binding pointing at a worker that does not run:
+    // every call to a user's limits object fails, as in an outage.
+    const config = configVariant('brokenlimits', (text) =>
+      text.replace(/^class_name = "LimitsObject"$/m, 'class_name = "LimitsObject"\nscript_name = "ferry-limits-nowhere"'),
+    );
     mock = await startMockProvider();
     worker = await startWorker({
       config,
-      vars: { ...mockVars(mock.url), AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '1' },
+      vars: { ...mockVars(mock.url), AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '2' },
     });
   });
   after(async () => {
@@ -86,13 +90,36 @@ describe('when the limits cannot be reached', () => {
     await mock?.close();
   });
 
-  it('requests go ahead unlimited, without rate-limit headers', async () => {
+  it('chat goes on under a per-isolate limiter at the same rate, not unlimited', async () => {
     const user = newUser();
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 1; i <= 2; i += 1) {
       const res = await chat(worker.url, user);
       assert.equal(res.status, 200, await res.clone().text());
-      assert.deepEqual(rateHeaders(res), [null, null, null]);
+      assert.deepEqual(rateHeaders(res).slice(0, 2), ['2', String(2 - i)]);
+      await res.text();
     }
+    const refused = await chat(worker.url, user);
+    await assertError(refused, 429, 'rate_limited');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(mock.requests.length, 2, 'the refused request reached the provider');
+    // Another user has their own allowance.
+    assert.equal((await chat(worker.url, newUser())).status, 200);
     assert.ok(await worker.waitForLog(/limits unavailable/), 'no warning in the log');
+  });
+
+  it('web fetch and search fail closed: 503 limits_unavailable, nothing fetched', async () => {
+    mock.clear();
+    const auth = { authorization: `Bearer ${newUser()}` };
+    await assertError(
+      await post(worker.url, '/v1/proxy/fetch', { url: `${mock.url}/openai/v1/models` }, auth),
+      503,
+      'limits_unavailable',
+    );
+    await assertError(
+      await post(worker.url, '/v1/proxy/search', { query: 'ferry', count: 3 }, { ...auth, ...providerHeaders('brave') }),
+      503,
+      'limits_unavailable',
+    );
+    assert.deepEqual(mock.requests.map((r) => r.path), []);
   });
 });

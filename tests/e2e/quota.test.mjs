@@ -1,12 +1,14 @@
 // The daily token quota under AUTH_MODE=supabase: reserved before each call, settled to the
 // provider's real usage after it, refused with Retry-After until the next UTC midnight
-// once spent; per user.
+// once spent; per user. A stream the client leaves settles what was sent and streamed
+// (most providers count only in the last chunk); the reservation counts tool definitions.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import http from 'node:http';
+import { after, describe, it } from 'node:test';
 
-import { readSse } from './support/sse.mjs';
-import { FORMATS, assertError, chatAs, useStack } from './support/stack.mjs';
+import { abortAfterContent, readSse } from './support/sse.mjs';
+import { FORMATS, MESSAGES, WEATHER_TOOL, assertError, chatAs, post, providerHeaders, useStack } from './support/stack.mjs';
 import { claims, hs256 } from './support/tokens.mjs';
 
 const SECRET = 'quota-test-secret-with-at-least-32-chars!!';
@@ -48,3 +50,87 @@ describe('daily token quota', () => {
   });
 });
 
+
+// A provider that streams slowly (a word every 300 ms, 30 of them) and, like most, counts
+// only in its last chunk; Groq points at it on a second proxy with a quota of 3 tokens.
+const SMALL_QUOTA = 3;
+const slowServer = http.createServer(async (req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const chunk = (fields) => `data: ${JSON.stringify({ id: 'slow', object: 'chat.completion.chunk', created: 1, model: 'slow', ...fields })}\n\n`;
+  for (let i = 0; i < 30 && !res.destroyed; i += 1) {
+    res.write(chunk({ choices: [{ index: 0, delta: { content: 'word ' } }] }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  if (res.destroyed) return;
+  res.write(chunk({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 30, total_tokens: 31 } }));
+  res.end('data: [DONE]\n\n');
+});
+await new Promise((resolve) => slowServer.listen(0, '127.0.0.1', resolve));
+after(() => slowServer.close());
+const small = useStack({
+  vars: {
+    AUTH_MODE: 'supabase',
+    SUPABASE_URL,
+    SUPABASE_JWT_SECRET: SECRET,
+    DAILY_TOKEN_QUOTA: String(SMALL_QUOTA),
+    GROQ_BASE_URL: `http://127.0.0.1:${slowServer.address().port}/v1`,
+  },
+});
+
+const chatAsWith = (url, bearer, body, signal, provider = 'openai') =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...providerHeaders(provider), authorization: `Bearer ${bearer}` },
+    body: JSON.stringify(body),
+    signal,
+  });
+
+describe('what a call counts', () => {
+  it('a stream the client leaves at mid-answer settles its input and the output so far', async () => {
+    const user = newUser();
+    // "Hi" and a 1-token answer limit: 2 tokens held while in flight, under the quota of
+    // 3. The client leaves after two words, long before the provider's count would come:
+    // the call settles its estimate instead — 1 token in, 3 or more out ("word word "
+    // and what followed before the proxy noticed) — and spends the quota. Had it settled
+    // nothing, or kept its 2-token hold, the next call would still be let in.
+    const controller = new AbortController();
+    const body = { model: 'slow', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, stream: true };
+    const res = await chatAsWith(small.url, user, body, controller.signal, 'groq');
+    assert.equal(res.status, 200);
+    assert.equal(await abortAfterContent(res, controller, 2), 'word word ');
+    // The settlement runs once the proxy notices the client has gone.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await assertError(await chatAs(small.url, user), 429, 'quota_exceeded');
+    // Another user's quota is untouched.
+    assert.equal((await chatAs(small.url, newUser())).status, 200);
+  });
+
+  it('big tool definitions reserve more', async () => {
+    const user = newUser();
+    // A tool of ~400 characters: ~100 tokens held while the call is in flight, over the
+    // quota of 40 together with a 1-token answer limit.
+    const tool = { ...WEATHER_TOOL, function: { ...WEATHER_TOOL.function, description: 'd'.repeat(400) } };
+    const controller = new AbortController();
+    const first = await chatAsWith(
+      stack.url,
+      user,
+      { model: 'gpt-4o-slow', messages: MESSAGES, max_tokens: 1, tools: [tool], stream: true },
+      controller.signal,
+    );
+    assert.equal(first.status, 200);
+    try {
+      // While the first call holds its reservation, the next one finds no room.
+      await assertError(await chatAs(stack.url, user), 429, 'quota_exceeded');
+    } finally {
+      await readSse(first);
+    }
+    // Without tools, the same call holds only a few tokens: another user's pair both pass.
+    const other = newUser();
+    const light = await chatAsWith(stack.url, other, { model: 'gpt-4o-slow', messages: MESSAGES, max_tokens: 1, stream: true });
+    assert.equal(light.status, 200);
+    const second = await chatAs(stack.url, other);
+    assert.equal(second.status, 200, await second.clone().text());
+    await readSse(light);
+  });
+});

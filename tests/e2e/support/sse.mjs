@@ -83,3 +83,37 @@ export function assembleToolCalls(chunks) {
   }
   return calls;
 }
+
+/**
+ * Reads a chat stream until `count` events with answer text have arrived, then aborts the
+ * request with `controller` (the client going away mid-answer). Returns the text received.
+ */
+export async function abortAfterContent(res, controller, count) {
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let text = '';
+  let seen = 0;
+  while (seen < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const data = buffer.slice(0, end).replace(/^data: ?/, '');
+      buffer = buffer.slice(end + 2);
+      try {
+        const content = JSON.parse(data).choices?.[0]?.delta?.content;
+        if (content) {
+          text += content;
+          seen += 1;
+        }
+      } catch {
+        // [DONE] or not JSON
+      }
+    }
+  }
+  controller.abort();
+  await reader.cancel().catch(() => {});
+  return text;
+}
