@@ -380,40 +380,39 @@ impl StreamTranslator {
 }
 
 /// Characters of answer text in OpenAI chunk events: the string values of `content`,
-/// `reasoning_content` and `arguments` (an escape counts as one character). A byte scan,
-/// no parse: the chunks are compact JSON, and a key inside a string value would be escaped.
+/// `reasoning_content` and `arguments` (an escape counts as one character). A search, no
+/// parse: the chunks are compact JSON, and a key inside a string value would be escaped.
 fn answer_chars(events: &[u8]) -> u64 {
-    const KEYS: [&[u8]; 2] = [b"content\":\"", b"arguments\":\""];
-    let mut count = 0u64;
+    let Ok(text) = std::str::from_utf8(events) else {
+        return 0;
+    };
+    // One pass over the string-valued fields (`"key":"`), keeping the answer's.
+    let mut count = 0;
+    for (at, marker) in text.match_indices("\":\"") {
+        let key = text.get(..at).unwrap_or_default();
+        if key.ends_with("content") || key.ends_with("arguments") {
+            count += string_chars(text.as_bytes().get(at + marker.len()..).unwrap_or_default());
+        }
+    }
+    count
+}
+
+/// Characters of a JSON string's body, up to its closing quote.
+fn string_chars(body: &[u8]) -> u64 {
+    let mut count = 0;
     let mut i = 0;
-    while i < events.len() {
-        let candidate = matches!(events[i], b'c' | b'a');
-        let Some(key) = KEYS
-            .iter()
-            .find(|k| candidate && events[i..].starts_with(k))
-        else {
-            i += 1;
-            continue;
-        };
-        i += key.len();
-        while let Some(&byte) = events.get(i) {
-            match byte {
-                b'"' => break,
-                b'\\' => {
-                    // `\uXXXX` is one character; other escapes are two bytes.
-                    i += if events.get(i + 1) == Some(&b'u') {
-                        6
-                    } else {
-                        2
-                    };
-                    count += 1;
-                    continue;
-                }
-                // UTF-8 continuation bytes are part of the character already counted.
-                0x80..=0xBF => {}
-                _ => count += 1,
+    while let Some(&byte) = body.get(i) {
+        match byte {
+            b'"' => break,
+            b'\\' => {
+                // `\uXXXX` is one character; other escapes are two bytes.
+                i += if body.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                count += 1;
+                continue;
             }
-            i += 1;
+            // UTF-8 continuation bytes belong to a character already counted.
+            0x80..=0xBF => {}
+            _ => count += 1,
         }
         i += 1;
     }
