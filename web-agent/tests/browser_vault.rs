@@ -14,7 +14,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_agent::browser::vault::{
-    DEVICE_DB, DEVICE_KEY_ID, DEVICE_STORE, PBKDF2_ITERATIONS, WebVault, new_salt,
+    DEVICE_DB, DEVICE_KEY_ID, DEVICE_STORE, LEGACY_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS,
+    PassphraseParams, WebVault,
 };
 use web_agent::seams::{Sealed, Vault, VaultError};
 use web_sys::CryptoKey;
@@ -149,39 +150,116 @@ async fn vaults_opened_at_the_same_time_agree_on_one_device_key() {
 
 #[wasm_bindgen_test]
 async fn a_passphrase_opens_what_it_sealed_and_a_wrong_one_does_not() {
-    assert_eq!(PBKDF2_ITERATIONS, 310_000);
-    let salt = new_salt().unwrap();
-    let sealed = WebVault::from_passphrase("correct horse battery staple", &salt)
+    const { assert!(PBKDF2_ITERATIONS >= 600_000) };
+    let params = PassphraseParams::new().unwrap();
+    assert_eq!(params.iterations, PBKDF2_ITERATIONS);
+    let sealed = WebVault::from_passphrase("correct horse battery staple", &params)
         .await
         .unwrap()
         .seal(SECRET)
         .await
         .unwrap();
 
-    let same = WebVault::from_passphrase("correct horse battery staple", &salt)
+    let same = WebVault::from_passphrase("correct horse battery staple", &params)
         .await
         .unwrap();
     assert_eq!(same.open(&sealed).await.unwrap(), SECRET);
 
-    let wrong = WebVault::from_passphrase("correct horse battery stapler", &salt)
+    let wrong = WebVault::from_passphrase("correct horse battery stapler", &params)
         .await
         .unwrap();
     assert_eq!(wrong.open(&sealed).await, Err(VaultError::Open));
 
-    let other_salt = new_salt().unwrap();
-    assert_ne!(salt, other_salt);
-    let salted_differently = WebVault::from_passphrase("correct horse battery staple", &other_salt)
+    let other = PassphraseParams::new().unwrap();
+    assert_ne!(params.salt, other.salt);
+    let salted_differently = WebVault::from_passphrase("correct horse battery staple", &other)
         .await
         .unwrap();
     assert_eq!(
         salted_differently.open(&sealed).await,
         Err(VaultError::Open)
     );
+    // The count is part of the key: the same salt at another count does not open it.
+    let fewer = PassphraseParams {
+        iterations: LEGACY_PBKDF2_ITERATIONS,
+        ..params.clone()
+    };
+    let weaker = WebVault::from_passphrase("correct horse battery staple", &fewer)
+        .await
+        .unwrap();
+    assert_eq!(weaker.open(&sealed).await, Err(VaultError::Open));
+}
+
+#[wasm_bindgen_test]
+async fn the_count_is_recorded_and_old_params_read_as_310_000() {
+    let params = PassphraseParams::new().unwrap();
+    let stored = serde_json::to_value(&params).unwrap();
+    assert_eq!(stored["iterations"], 600_000);
+    // Params stored before the count was recorded: a salt alone.
+    let old: PassphraseParams =
+        serde_json::from_value(serde_json::json!({ "salt": params.salt })).unwrap();
+    assert_eq!(old.iterations, 310_000);
+    assert!(!old.is_current());
+    assert!(params.is_current());
+}
+
+#[wasm_bindgen_test]
+async fn data_sealed_at_310_000_opens_and_is_sealed_again_at_600_000() {
+    let passphrase = "correct horse battery staple";
+    // A vault of before: a salt alone recorded, secrets sealed at 310,000 rounds.
+    let old: PassphraseParams = serde_json::from_value(serde_json::json!({
+        "salt": PassphraseParams::new().unwrap().salt
+    }))
+    .unwrap();
+    let before = WebVault::from_passphrase(passphrase, &old).await.unwrap();
+    let sealed = vec![
+        before.seal(SECRET).await.unwrap(),
+        before.seal("a second secret").await.unwrap(),
+    ];
+
+    // A wrong passphrase opens nothing and upgrades nothing.
+    assert_eq!(
+        WebVault::unlock_passphrase("wrong", &old, &sealed)
+            .await
+            .err(),
+        Some(VaultError::Open)
+    );
+
+    let unlocked = WebVault::unlock_passphrase(passphrase, &old, &sealed)
+        .await
+        .unwrap();
+    assert!(unlocked.upgraded);
+    assert_eq!(unlocked.params.iterations, 600_000);
+    assert_ne!(unlocked.params.salt, old.salt);
+    assert_eq!(unlocked.sealed.len(), 2);
+    assert_eq!(
+        unlocked.vault.open(&unlocked.sealed[0]).await.unwrap(),
+        SECRET
+    );
+    // What it gives back opens with the new params from scratch, and not with the old ones.
+    let now = WebVault::from_passphrase(passphrase, &unlocked.params)
+        .await
+        .unwrap();
+    assert_eq!(
+        now.open(&unlocked.sealed[1]).await.unwrap(),
+        "a second secret"
+    );
+    assert_eq!(
+        before.open(&unlocked.sealed[0]).await,
+        Err(VaultError::Open)
+    );
+
+    // Unlocked again with the new params: nothing more to do.
+    let again = WebVault::unlock_passphrase(passphrase, &unlocked.params, &unlocked.sealed)
+        .await
+        .unwrap();
+    assert!(!again.upgraded);
+    assert_eq!(again.sealed, unlocked.sealed);
 }
 
 #[wasm_bindgen_test]
 async fn the_device_key_does_not_open_a_passphrase_sealing() {
-    let sealed = WebVault::from_passphrase("hunter2", &new_salt().unwrap())
+    let sealed = WebVault::from_passphrase("hunter2", &PassphraseParams::new().unwrap())
         .await
         .unwrap()
         .seal(SECRET)

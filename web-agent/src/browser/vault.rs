@@ -5,8 +5,10 @@
 //!   and kept as a `CryptoKey` object in its own IndexedDB database ([`DEVICE_DB`]). The
 //!   browser stores the key material itself; script only ever holds a handle, so a stolen
 //!   export of the app's data cannot be opened elsewhere.
-//! - [`WebVault::from_passphrase`]: PBKDF2-SHA-256 over a passphrase and a stored salt
-//!   ([`new_salt`]); nothing is persisted, so it also opens on another device.
+//! - [`WebVault::from_passphrase`]: PBKDF2-SHA-256 over a passphrase with the
+//!   [`PassphraseParams`] (salt and iteration count) stored beside what it seals; no key is
+//!   persisted, so it also opens on another device. [`WebVault::unlock_passphrase`] opens
+//!   data sealed under an older, lower count and seals it again at [`PBKDF2_ITERATIONS`].
 //!
 //! Everything comes from the global object rather than `window`, so the vault works in a
 //! worker as well as in a page.
@@ -18,6 +20,7 @@ use indexed_db_futures::error::{DomException, Error as IdbError};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use js_sys::{Array, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -27,10 +30,13 @@ use web_sys::{
 
 use crate::seams::{Sealed, Vault, VaultError};
 
-/// PBKDF2-SHA-256 rounds for passphrase keys: OWASP's 2021 figure (its 2023 cheat sheet asks
-/// for 600,000). Changing it changes every derived key, so secrets sealed before would no
-/// longer open: a change needs the count stored beside the salt.
-pub const PBKDF2_ITERATIONS: u32 = 310_000;
+/// PBKDF2-SHA-256 rounds for new passphrase keys: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
+/// The count is recorded in the [`PassphraseParams`] beside the salt, so raising it later
+/// leaves what was sealed before still open (and re-sealed on unlock).
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+/// The rounds of passphrase vaults made before the count was recorded (OWASP's 2021
+/// figure): params without an `iterations` field are read as this.
+pub const LEGACY_PBKDF2_ITERATIONS: u32 = 310_000;
 /// The IndexedDB database holding the device key; nothing else lives there, so clearing the
 /// app's data store never drops the key that opens it.
 pub const DEVICE_DB: &str = "ferry-vault";
@@ -68,9 +74,21 @@ impl WebVault {
         })
     }
 
-    /// The vault under a key derived from `passphrase` and `salt`; the same pair gives the
-    /// same key anywhere. Takes a noticeable moment by design ([`PBKDF2_ITERATIONS`]).
-    pub async fn from_passphrase(passphrase: &str, salt: &[u8]) -> Result<Self, VaultError> {
+    /// The vault under a key derived from `passphrase` with `params` (salt, rounds); the same
+    /// pair gives the same key anywhere. Takes a noticeable moment by design
+    /// ([`PBKDF2_ITERATIONS`]).
+    pub async fn from_passphrase(
+        passphrase: &str,
+        params: &PassphraseParams,
+    ) -> Result<Self, VaultError> {
+        let salt = BASE64
+            .decode(&params.salt)
+            .map_err(|_| VaultError::Unavailable("the vault's salt is not base64".into()))?;
+        if params.iterations == 0 {
+            return Err(VaultError::Unavailable(
+                "the vault's iteration count is zero".into(),
+            ));
+        }
         let (crypto, subtle) = web_crypto()?;
         let secret = Uint8Array::from(passphrase.as_bytes());
         let imported =
@@ -83,8 +101,8 @@ impl WebVault {
         let params = Pbkdf2Params::new_with_str(
             "PBKDF2",
             "SHA-256",
-            PBKDF2_ITERATIONS,
-            &Uint8Array::from(salt),
+            params.iterations,
+            &Uint8Array::from(salt.as_slice()),
         );
         let derived = subtle.derive_key_with_object_and_object(
             &params,
@@ -102,7 +120,88 @@ impl WebVault {
     }
 }
 
-/// A fresh random salt for [`WebVault::from_passphrase`], to be stored beside what it seals.
+/// What a passphrase vault needs besides the passphrase, stored beside what it sealed: the
+/// salt and the PBKDF2 iteration count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassphraseParams {
+    /// Base64 (standard alphabet).
+    pub salt: String,
+    /// Absent in params stored before the count was recorded: those used
+    /// [`LEGACY_PBKDF2_ITERATIONS`].
+    #[serde(default = "legacy_iterations")]
+    pub iterations: u32,
+}
+
+fn legacy_iterations() -> u32 {
+    LEGACY_PBKDF2_ITERATIONS
+}
+
+impl PassphraseParams {
+    /// A fresh salt at today's count: for sealing anew.
+    pub fn new() -> Result<Self, VaultError> {
+        Ok(Self {
+            salt: BASE64.encode(new_salt()?),
+            iterations: PBKDF2_ITERATIONS,
+        })
+    }
+
+    /// Whether keys derived with these are as strong as new ones.
+    pub fn is_current(&self) -> bool {
+        self.iterations >= PBKDF2_ITERATIONS
+    }
+}
+
+/// What [`WebVault::unlock_passphrase`] gives back: the vault, the params and the sealed
+/// secrets to store from now on (new ones if `upgraded`).
+#[derive(Debug)]
+pub struct Unlocked {
+    pub vault: WebVault,
+    pub params: PassphraseParams,
+    pub sealed: Vec<Sealed>,
+    /// The secrets were sealed again under a new salt at [`PBKDF2_ITERATIONS`]: store
+    /// `params` and `sealed` in place of the old ones.
+    pub upgraded: bool,
+}
+
+impl WebVault {
+    /// Opens a passphrase vault: derives the key with the stored `params` and checks that
+    /// it opens every one of `sealed` (a wrong passphrase is [`VaultError::Open`]). If the
+    /// params are older than [`PBKDF2_ITERATIONS`], everything is sealed again under a
+    /// fresh salt at today's count, and the old key is dropped.
+    pub async fn unlock_passphrase(
+        passphrase: &str,
+        params: &PassphraseParams,
+        sealed: &[Sealed],
+    ) -> Result<Unlocked, VaultError> {
+        let vault = Self::from_passphrase(passphrase, params).await?;
+        let mut secrets = Vec::with_capacity(sealed.len());
+        for one in sealed {
+            secrets.push(vault.open(one).await?);
+        }
+        if params.is_current() {
+            return Ok(Unlocked {
+                vault,
+                params: params.clone(),
+                sealed: sealed.to_vec(),
+                upgraded: false,
+            });
+        }
+        let params = PassphraseParams::new()?;
+        let vault = Self::from_passphrase(passphrase, &params).await?;
+        let mut resealed = Vec::with_capacity(secrets.len());
+        for secret in &secrets {
+            resealed.push(vault.seal(secret).await?);
+        }
+        Ok(Unlocked {
+            vault,
+            params,
+            sealed: resealed,
+            upgraded: true,
+        })
+    }
+}
+
+/// A fresh random salt for [`PassphraseParams`], to be stored beside what it seals.
 pub fn new_salt() -> Result<[u8; 16], VaultError> {
     let (crypto, _) = web_crypto()?;
     let bytes = random_bytes(&crypto, 16).map_err(unavailable)?;
