@@ -3,7 +3,8 @@
 // row in `usage_events` through Supabase's REST API with the signed-in user's own token —
 // here the PostgREST stand-in over a real PostgreSQL with Ferry's migrations, so the
 // row-level security that lets a user add only their own direct rows is exercised. While
-// Supabase is unreachable the rows wait in IndexedDB; they are sent later, exactly once.
+// Supabase is unreachable the rows wait in IndexedDB; they are sent later, exactly once,
+// and only with their own user's token (another user's would be refused by RLS).
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -123,5 +124,27 @@ describe('direct-call usage', () => {
     // A later turn adds its own row; none of the earlier ones is sent again.
     await send('and once more');
     assert.equal((await rows()).length, 3);
+  });
+
+  it('rows of a user who signed out wait for that user; the next user\'s rows go meanwhile', async () => {
+    const mine = async (id) =>
+      (await db.query("select 1 from public.usage_events where route = 'direct' and user_id = $1", [id])).rows.length;
+    const before = await mine(user.id);
+    await rest.down();
+    await send('queued, then signed out');
+    await rest.up();
+    // Someone else signs in on this browser and chats.
+    const otherId = await db.createUser('other@example.test');
+    const other = hs256(SECRET, claims(rest.url, { sub: otherId }));
+    await page.evaluate((token) => window.run({ type: 'set_access_token', token }), other);
+    await send('the other user\'s call');
+    assert.equal(await mine(otherId), 1, 'their own row went, with their token');
+    const waiting = await page.evaluate(() => window.outbox());
+    assert.deepEqual(waiting.map((r) => r.user_id), [user.id], 'the first user\'s row waits, set aside');
+    assert.equal(await mine(user.id), before);
+    // The first user back: their row goes.
+    await page.evaluate((token) => window.run({ type: 'set_access_token', token }), user.token);
+    assert.equal(await mine(user.id), before + 1);
+    assert.deepEqual(await page.evaluate(() => window.outbox()), []);
   });
 });

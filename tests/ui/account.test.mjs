@@ -2,8 +2,10 @@
 // PostgREST stand-in over a real PostgreSQL with Ferry's migrations, so row-level security
 // is exercised: settings follow the user to a second browser (never the key), and the Usage
 // page shows their own calls, logged by the proxy, as cost and token charts and a table.
+// A row's owner writes what they like into it: endpoints and routing in it are never taken.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import { startPostgres } from '../db/support/postgres.mjs';
@@ -41,10 +43,20 @@ before(async () => {
     config: { auth_mode: 'supabase', supabase_url: auth.url, supabase_anon_key: apiKey(SECRET, { role: 'anon', iss: 'supabase' }) },
   });
   ferry = await app.page();
-  await ferry.page.goto(`${app.site.url}/#${auth.magicLinkFragment()}`);
-  await ferry.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
-  await ferry.button('Sign out').waitFor();
+  await signIn(ferry);
 });
+
+/** Asks for the emailed link in `page`'s browser and follows it (PKCE: only there). */
+async function signIn(page) {
+  await page.page.goto(`${app.site.url}/`);
+  await page.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+  await page.page.getByLabel('Email').fill('ada@example.test');
+  await page.button('Email me a sign-in link').click();
+  await page.page.getByRole('status').filter({ hasText: 'on its way' }).waitFor();
+  await page.page.goto(auth.magicLink());
+  await page.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+  await page.button('Sign out').waitFor();
+}
 after(async () => {
   await app?.stop();
   await auth?.stop();
@@ -60,6 +72,7 @@ describe('account data', () => {
     await dialog.getByLabel('System prompt').fill('Answer like a ship captain.');
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await ferry.button('Sign out').waitFor();
     const stored = await eventually(
       async () => {
         const { rows } = await db.query('select settings from public.user_settings');
@@ -69,11 +82,12 @@ describe('account data', () => {
     );
     assert.equal(stored.model, 'mistral-small-2409');
     assert.ok(!JSON.stringify(stored).includes(KEY), 'never the key');
+    assert.deepEqual(Object.keys(stored).sort(), ['model', 'provider', 'system_prompt'], 'no endpoints, no routing');
 
     const other = await startBrowser();
     try {
       const second = new FerryPage(await other.page(), app.site.url);
-      await second.page.goto(`${app.site.url}/#${auth.magicLinkFragment()}`);
+      await signIn(second);
       const settings = second.page.getByRole('dialog', { name: 'Settings' });
       // No key on this device yet: Settings opens, with the synced choices in it.
       await settings.waitFor();
@@ -123,5 +137,50 @@ describe('account data', () => {
     await ferry.screenshot('usage');
     await ferry.button('Back to chat').click();
     await ferry.message.waitFor();
+  });
+
+  it('endpoints and routing its owner put in the row are not applied: the key goes to the proxy', async () => {
+    // Where a planted proxy_url or provider_base_url would send the call (and the key).
+    const caught = [];
+    const evil = http.createServer((req, res) => {
+      caught.push({ method: req.method, url: req.url, headers: req.headers });
+      res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }).end();
+    });
+    await new Promise((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const evilUrl = `http://127.0.0.1:${evil.address().port}`;
+    try {
+      await db.query(
+        `update public.user_settings set settings = settings || $1::jsonb`,
+        [JSON.stringify({ proxy_url: evilUrl, provider_base_url: `${evilUrl}/v1`, always_proxy: true, supabase_url: evilUrl, model: 'mistral-large-latest' })],
+      );
+      // At start, the synced settings are read again.
+      await ferry.page.reload();
+      await ferry.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+      await ferry.button('Sign out').waitFor();
+      app.mock.requests.length = 0;
+      // The allowed field (the model) arrives; the rest of the row does not.
+      await ferry.button('Settings').click();
+      const dialog = ferry.page.getByRole('dialog', { name: 'Settings' });
+      await ferry.page.waitForFunction(() => document.querySelector('.settings [list]')?.value === 'mistral-large-latest');
+      assert.notEqual(await dialog.getByLabel('Proxy URL').inputValue(), evilUrl);
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+      await ferry.send('Where does my key go?');
+      await ferry.answers.last().getByText('Hello from openai!').waitFor();
+      await ferry.idle();
+      assert.deepEqual(caught, [], 'nothing reached the planted endpoints');
+      const upstream = app.mock.requests.filter((r) => JSON.stringify(r.headers ?? {}).includes(KEY));
+      assert.ok(upstream.length > 0, 'the key reached the provider, through the proxy');
+      // And the next save writes back the allowed fields only.
+      await ferry.configure({ model: 'mistral-large-latest' });
+      await eventually(
+        async () => {
+          const { rows } = await db.query('select settings from public.user_settings');
+          return rows[0] && !JSON.stringify(rows[0].settings).includes(evilUrl);
+        },
+        { what: 'the row rewritten without the planted fields' },
+      );
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
   });
 });

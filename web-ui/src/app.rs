@@ -609,11 +609,12 @@ fn App() -> impl IntoView {
         .await;
         match loaded {
             Ok(()) => {
-                // Back from a sign-in link or OAuth: the code is in the address.
+                agent::send(&Command::Load);
+                // Back from a sign-in link or OAuth: the code is in the address. After Load,
+                // so that reopening the latest chat does not clear what the sign-in says.
                 if let Some(complete) = crate::account::take_sign_in_callback() {
                     agent::send(&complete);
                 }
-                agent::send(&Command::Load);
             }
             Err(reason) => state.load_error.set(Some(reason)),
         }

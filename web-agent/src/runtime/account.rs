@@ -279,18 +279,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
     }
 
-    /// Makes `session` the sign-in in force: kept sealed, its settings synced, the usage
-    /// rows that waited for it sent.
+    /// Makes `session` the sign-in in force: kept sealed, its settings synced, the UI told,
+    /// the usage rows that waited for it sent.
     async fn adopt(
         &mut self,
         session: AuthSession,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         self.keep(session).await?;
+        // The synced settings first (a `Ready`), so that what the app opens on `SignedIn`
+        // (Settings, without a key here yet) shows them.
+        self.sync_settings(emit).await;
         if let Some(user) = self.signed_in_user() {
             emit(Event::SignedIn { user });
         }
-        self.sync_settings(emit).await;
         // Rows that waited for a token go now.
         self.flush_usage().await;
         Ok(())

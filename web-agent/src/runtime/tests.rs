@@ -1131,14 +1131,14 @@ fn signed_in_runtime(transport: &FakeTransport, expires_in: u64) -> TestRuntime<
     transport.json(200, None, "[]");
     transport.json(201, None, "");
     let events = come_back_with_code(&mut rt, "code-1");
-    assert_eq!(events[0], Event::SignedIn { user: ADA.into() });
     assert!(matches!(
-        &events[1],
+        &events[0],
         Event::Ready {
             signed_in: Some(_),
             ..
         }
     ));
+    assert_eq!(events[1], Event::SignedIn { user: ADA.into() });
     let urls = transport.urls();
     assert_eq!(
         urls,
@@ -1311,7 +1311,7 @@ fn a_sign_in_to_another_account_waits_for_the_users_yes() {
     transport.json(201, None, "");
     let events = command(&mut rt, Command::SwitchAccount { confirm: true });
     assert_eq!(
-        events[0],
+        events[1],
         Event::SignedIn {
             user: MALLORY.into()
         }
@@ -1332,7 +1332,7 @@ fn the_same_account_signing_in_again_needs_no_question() {
     transport.json(200, None, "[]");
     transport.json(201, None, "");
     let events = come_back_with_code(&mut rt, "code-9");
-    assert_eq!(events[0], Event::SignedIn { user: ADA.into() });
+    assert_eq!(events.last(), Some(&Event::SignedIn { user: ADA.into() }));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
