@@ -61,9 +61,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// Sends the signed-in user's queued rows; what Supabase does not take stays queued for
-    /// next time, and so do other users' rows (see the module doc).
+    /// next time, and so do other users' rows (see the module doc). A batch refused for
+    /// what it holds is sent again row by row, so one row Supabase will never take (a model
+    /// name PostgreSQL cannot store, a row over the caps) is dropped alone instead of
+    /// holding every later row back for good.
     pub(super) async fn flush_usage(&self) {
-        let (Some(url), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
+        let (Some(_), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
             return;
         };
         let Some(user) = token_subject(token) else {
@@ -73,12 +76,30 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return;
         };
         let rows: Vec<UsageRecord> = queued.into_iter().filter(|r| r.user_id == user).collect();
-        if rows.is_empty() {
-            return;
+        match self.insert_usage(&rows).await {
+            Some(Inserted::Taken) => self.dequeue(&rows).await,
+            Some(Inserted::Refused) if rows.len() > 1 => {
+                for row in &rows {
+                    if self.insert_usage(std::slice::from_ref(row)).await.is_some() {
+                        self.dequeue(std::slice::from_ref(row)).await;
+                    }
+                }
+            }
+            Some(Inserted::Refused) => self.dequeue(&rows).await,
+            None => {}
         }
-        let Ok(body) = serde_json::to_string(&rows) else {
-            return;
+    }
+
+    /// One insert of `rows` with the user's token: `None` when it should be tried again
+    /// later (offline, an expired token, Supabase failing).
+    async fn insert_usage(&self, rows: &[UsageRecord]) -> Option<Inserted> {
+        let (Some(url), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
+            return None;
         };
+        if rows.is_empty() {
+            return None;
+        }
+        let body = serde_json::to_string(rows).ok()?;
         let mut headers = vec![
             ("content-type", "application/json".to_owned()),
             ("authorization", format!("Bearer {token}")),
@@ -99,13 +120,36 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             headers,
             body: Some(body),
         };
-        let Ok(answer) = transport::fetch(&self.transport, &request).await else {
-            return;
-        };
-        if answer.is_success() {
-            for row in rows {
-                let _ = self.store.delete_outbox(&row.request_id).await;
-            }
+        let answer = transport::fetch(&self.transport, &request).await.ok()?;
+        Inserted::from_status(answer.status)
+    }
+
+    async fn dequeue(&self, rows: &[UsageRecord]) {
+        for row in rows {
+            let _ = self.store.delete_outbox(&row.request_id).await;
+        }
+    }
+}
+
+/// What Supabase did with an insert of usage rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inserted {
+    Taken,
+    /// Refused for what the rows hold (a 4xx other than the token's or the moment's fault:
+    /// PostgREST answers a row-level-security refusal with 403); sending them again as
+    /// they are can never work.
+    Refused,
+}
+
+impl Inserted {
+    /// `None`: not the rows' fault (401 an expired token, 408 / 429 the moment, 5xx
+    /// Supabase): try again later.
+    fn from_status(status: u16) -> Option<Self> {
+        match status {
+            200..=299 => Some(Self::Taken),
+            401 | 408 | 429 => None,
+            400..=499 => Some(Self::Refused),
+            _ => None,
         }
     }
 }
@@ -114,6 +158,27 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_refusals_of_the_rows_themselves_drop_them() {
+        for status in [200, 201, 204] {
+            assert_eq!(
+                Inserted::from_status(status),
+                Some(Inserted::Taken),
+                "{status}"
+            );
+        }
+        for status in [400, 403, 404, 409, 413, 422] {
+            assert_eq!(
+                Inserted::from_status(status),
+                Some(Inserted::Refused),
+                "{status}"
+            );
+        }
+        for status in [401, 408, 429, 500, 502, 503] {
+            assert_eq!(Inserted::from_status(status), None, "{status}");
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn the_subject_of_a_token() {

@@ -1392,6 +1392,60 @@ fn usage_rows_of_another_user_are_set_aside_not_sent() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn a_usage_row_supabase_will_never_take_is_dropped_alone() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.supabase_url = Some("https://project.supabase.test".into());
+    let row = |id: &str, model: &str| {
+        ferry_core::usage::UsageRecord::new(&ferry_core::usage::CallOutcome {
+            request_id: id,
+            user_id: ADA,
+            started_ms: 1,
+            finished_ms: 2,
+            route: ferry_core::usage::UsageRoute::Direct,
+            provider: ProviderId::OpenAi,
+            model,
+            usage: None,
+            error_code: None,
+        })
+    };
+    for (id, model) in [("r-1", "m"), ("r-bad", "m\u{0}"), ("r-3", "m")] {
+        run(rt.store().put_outbox(&row(id, model))).unwrap();
+    }
+    let sign_in = |rt: &mut TestRuntime<'_>| {
+        command(
+            rt,
+            Command::SetAccessToken {
+                token: Some(token_for(ADA, "ada@example.test")),
+            },
+        )
+    };
+    // Supabase failing: nothing is the rows' fault, all three wait.
+    transport.json(503, None, "");
+    sign_in(&mut rt);
+    assert_eq!(run(rt.store().outbox()).unwrap().len(), 3);
+    // The batch refused for what it holds: each row alone, and only the bad one is dropped.
+    transport.sent.borrow_mut().clear();
+    transport.json(400, None, r#"{"code":"22P05"}"#);
+    transport.json(201, None, "");
+    transport.json(400, None, r#"{"code":"22P05"}"#);
+    transport.json(201, None, "");
+    sign_in(&mut rt);
+    let sizes: Vec<usize> = transport
+        .sent
+        .borrow()
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Vec<serde_json::Value>>(r.body.as_deref().unwrap())
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(sizes, [3, 1, 1, 1]);
+    assert!(run(rt.store().outbox()).unwrap().is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn settings_saved_on_another_device_arrive_with_the_sign_in() {
     let transport = FakeTransport::default();
     let mut rt = signed_in_runtime(&transport, 3600);
