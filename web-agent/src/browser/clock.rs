@@ -20,7 +20,10 @@ impl Clock for BrowserClock {
             .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok());
         let filled = crypto.is_some_and(|c| c.get_random_values_with_js_u8_array(&bytes).is_ok());
         if !filled {
-            // Ids only need to be unique, not secret.
+            // Every browser has `crypto.getRandomValues`, secure context or not; this only
+            // keeps ids unique where it is missing. A sign-in's code verifier is drawn from
+            // these ids too, but it must be sealed by the vault first, and without Web
+            // Crypto there is no vault, so no sign-in starts on such a verifier.
             for i in 0..12 {
                 bytes.set_index(i, (Math::random() * 256.0) as u8);
             }
