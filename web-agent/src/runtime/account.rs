@@ -71,19 +71,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     async fn keep(&mut self, session: AuthSession) -> Result<(), ErrorKind> {
-        let json = serde_json::to_string(&session).map_err(|_| ErrorKind::Storage)?;
-        let sealed = self
-            .vault
-            .seal(&json)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
-        self.store
-            .put_key(&KeyRecord {
-                provider: OWNER,
-                sealed,
-            })
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        self.seal_as(OWNER, &session).await?;
         self.access_token = Some(session.access_token.clone());
         self.session = Some(session);
         Ok(())
@@ -123,7 +111,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             verifier,
             created_ms: self.clock.now_ms(),
         };
-        let json = serde_json::to_string(&flow).map_err(|_| ErrorKind::Storage)?;
+        self.seal_as(SIGN_IN, &flow).await?;
+        Ok(auth::code_challenge(&flow.verifier))
+    }
+
+    /// Keeps `value` as JSON sealed like a key, under `owner`.
+    async fn seal_as(&self, owner: KeyOwner, value: &impl Serialize) -> Result<(), ErrorKind> {
+        let json = serde_json::to_string(value).map_err(|_| ErrorKind::Storage)?;
         let sealed = self
             .vault
             .seal(&json)
@@ -131,12 +125,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .map_err(|_| ErrorKind::Storage)?;
         self.store
             .put_key(&KeyRecord {
-                provider: SIGN_IN,
+                provider: owner,
                 sealed,
             })
             .await
-            .map_err(|_| ErrorKind::Storage)?;
-        Ok(auth::code_challenge(&flow.verifier))
+            .map_err(|_| ErrorKind::Storage)
     }
 
     pub(super) async fn sign_in_with_email(
