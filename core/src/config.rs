@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::search::SearchEngine;
-use crate::{ProviderId, ProxyError};
+use crate::{ProviderId, ProxyError, check_model_name};
 
 /// Who the caller is taken to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,8 +131,31 @@ pub struct Config {
     /// Whether tokens of Supabase anonymous sign-ins (`is_anonymous: true`) are accepted
     /// (`ALLOW_ANONYMOUS_USERS`, default off: anyone can mint such a token).
     pub allow_anonymous_users: bool,
+    /// The Supabase project's anon key (`SUPABASE_ANON_KEY`): public by design, for the app.
+    pub supabase_anon_key: Option<String>,
+    /// The provider a new user of the app starts with (`DEFAULT_PROVIDER`).
+    pub default_provider: Option<ProviderId>,
+    /// The model a new user of the app starts with (`DEFAULT_MODEL`).
+    pub default_model: Option<String>,
     /// Variables that did not parse, by name (values are not repeated: they may be secret).
     pub warnings: Vec<String>,
+}
+
+/// The app's `ferry-config.json`, as the Worker that serves the app answers it: made from the
+/// variables on each request, never a file. No `proxy_url`: the app and the proxy share an
+/// origin, and the app takes its own origin as the proxy when the config names none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppConfig {
+    /// `"supabase"` or `"none"`, as `AUTH_MODE` reads.
+    pub auth_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supabase_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supabase_anon_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl Config {
@@ -225,6 +248,20 @@ impl Config {
                 Some((p, url.trim_end_matches('/').to_owned()))
             })
             .collect();
+        let default_provider = get("DEFAULT_PROVIDER").and_then(|v| match v.parse() {
+            Ok(provider) => Some(provider),
+            Err(_) => {
+                warnings.push("DEFAULT_PROVIDER: expected a provider id".to_owned());
+                None
+            }
+        });
+        let default_model = get("DEFAULT_MODEL").and_then(|v| match check_model_name(&v) {
+            Ok(()) => Some(v),
+            Err(_) => {
+                warnings.push("DEFAULT_MODEL: expected a model name".to_owned());
+                None
+            }
+        });
         let search_base_urls = SearchEngine::ALL
             .into_iter()
             .filter_map(|e| {
@@ -256,6 +293,9 @@ impl Config {
             base_urls,
             fetch_allow_private,
             allow_anonymous_users,
+            supabase_anon_key: get("SUPABASE_ANON_KEY"),
+            default_provider,
+            default_model,
             warnings,
         }
     }
@@ -266,6 +306,20 @@ impl Config {
             .get(&engine)
             .map(String::as_str)
             .unwrap_or(engine.default_base_url())
+    }
+
+    /// What the app served beside the proxy is told (`GET /ferry-config.json`).
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            auth_mode: match self.auth_mode {
+                AuthMode::Supabase => "supabase",
+                AuthMode::None => "none",
+            },
+            supabase_url: self.supabase_url.clone(),
+            supabase_anon_key: self.supabase_anon_key.clone(),
+            provider: self.default_provider,
+            model: self.default_model.clone(),
+        }
     }
 
     /// The upstream root for `provider`: the override, else the provider's own.
@@ -441,6 +495,40 @@ mod tests {
         assert_eq!(c.warnings.len(), 2);
         let c = config(&[("ALLOW_ANONYMOUS_USERS", "true")]);
         assert!(c.allow_anonymous_users);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_apps_config_comes_from_the_variables() {
+        let c = config(&[
+            ("AUTH_MODE", "supabase"),
+            ("SUPABASE_URL", "https://abc.supabase.co/"),
+            ("SUPABASE_ANON_KEY", "eyJ.anon.key"),
+            ("SUPABASE_SERVICE_ROLE_KEY", "service-role-SECRET"),
+            ("SUPABASE_JWT_SECRET", "jwt-SECRET"),
+            ("DEFAULT_PROVIDER", "Anthropic"),
+            ("DEFAULT_MODEL", "claude-sonnet-4-5"),
+        ]);
+        assert_eq!(
+            serde_json::to_value(c.app_config()).ok(),
+            Some(serde_json::json!({
+                "auth_mode": "supabase",
+                "supabase_url": "https://abc.supabase.co",
+                "supabase_anon_key": "eyJ.anon.key",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-5",
+            }))
+        );
+        // Unset: only the mode, so the app keeps its own defaults (and its own origin).
+        assert_eq!(
+            serde_json::to_value(config(&[("AUTH_MODE", "none")]).app_config()).ok(),
+            Some(serde_json::json!({ "auth_mode": "none" }))
+        );
+        let bad = config(&[
+            ("DEFAULT_PROVIDER", "acme"),
+            ("DEFAULT_MODEL", "bad\nmodel"),
+        ]);
+        assert_eq!((bad.default_provider, bad.default_model), (None, None));
+        assert_eq!(bad.warnings.len(), 2);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -19,7 +19,7 @@ pub mod tokens;
 pub mod usage;
 pub mod wire;
 
-pub use config::{AllowedOrigins, AuthMode, Config, Health, KillSwitch, Secret};
+pub use config::{AllowedOrigins, AppConfig, AuthMode, Config, Health, KillSwitch, Secret};
 pub use error::{ErrorBody, ErrorDetail, ProxyError};
 pub use provider::{
     AuthStyle, MAX_MODEL_CHARS, ProviderId, ProviderInfo, WireFormat, check_model_name,

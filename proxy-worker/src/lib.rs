@@ -3,6 +3,9 @@
 //!
 //! This crate is glue: it reads the request and the environment, asks `ferry-core` what to
 //! do, and does the I/O. The routes are matched here; each lives in `routes/`.
+//!
+//! The same Worker serves the app as static assets (wrangler.toml's `[assets]`): the routes
+//! here run first, any other path is a file of the app if there is one, else a 404 from here.
 
 mod alert;
 mod body;
@@ -33,6 +36,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     Health,
+    /// The app's configuration: the app is served from this Worker's static assets.
+    AppConfig,
     ChatCompletions,
     Embeddings,
     Models,
@@ -48,6 +53,7 @@ impl Route {
             .or_else(|| path.strip_prefix("/v1/"));
         match (path, rest) {
             ("/health", _) => Some(Self::Health),
+            ("/ferry-config.json", _) => Some(Self::AppConfig),
             (_, Some("chat/completions")) => Some(Self::ChatCompletions),
             (_, Some("embeddings")) => Some(Self::Embeddings),
             (_, Some("models")) => Some(Self::Models),
@@ -59,7 +65,7 @@ impl Route {
 
     fn method(self) -> Method {
         match self {
-            Self::Health | Self::Models => Method::Get,
+            Self::Health | Self::AppConfig | Self::Models => Method::Get,
             Self::ChatCompletions | Self::Embeddings | Self::Fetch | Self::Search => Method::Post,
         }
     }
@@ -67,6 +73,7 @@ impl Route {
     fn name(self) -> &'static str {
         match self {
             Self::Health => "health",
+            Self::AppConfig => "app_config",
             Self::ChatCompletions => "chat",
             Self::Embeddings => "embeddings",
             Self::Models => "models",
@@ -100,14 +107,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             };
             let handled = match route {
                 Route::Health => routes::health::handle(&config),
+                Route::AppConfig => routes::app_config::handle(&config),
                 Route::ChatCompletions => routes::chat::handle(req, &scope).await,
                 Route::Embeddings => routes::embeddings::handle(req, &scope).await,
                 Route::Models => routes::models::handle(req, &scope).await,
                 Route::Fetch => routes::fetch::handle(req, &scope).await,
                 Route::Search => routes::search::handle(req, &scope).await,
             };
-            // Health checks are polled by monitors: logging each would drown the log.
-            if route != Route::Health {
+            // Health checks are polled by monitors, the app's config read on every page
+            // load: logging each would drown the log.
+            if !matches!(route, Route::Health | Route::AppConfig) {
                 log::record(&exchange, route.name(), &handled);
             }
             // A stream that started writes its own row when it ends. A request refused
@@ -136,6 +145,8 @@ mod tests {
     fn routes_and_aliases() {
         let cases = [
             ("/health", Some(Route::Health)),
+            ("/ferry-config.json", Some(Route::AppConfig)),
+            ("/v1/ferry-config.json", None),
             ("/v1/proxy/chat/completions", Some(Route::ChatCompletions)),
             ("/v1/chat/completions", Some(Route::ChatCompletions)),
             ("/v1/chat/completions/", Some(Route::ChatCompletions)),

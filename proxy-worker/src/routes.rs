@@ -1,5 +1,6 @@
 //! One module per endpoint of the contract, and the steps they share.
 
+pub mod app_config;
 pub mod chat;
 pub mod embeddings;
 pub mod fetch;
