@@ -395,7 +395,8 @@ fn reload_page() {
     }
 }
 
-/// The app's own configuration, written beside `index.html` by whoever serves it.
+/// The app's own configuration, beside `index.html`: from the Worker's variables when the
+/// proxy's Worker serves the app, else written by whoever serves it.
 #[derive(Debug, Default, serde::Deserialize)]
 struct AppConfig {
     #[serde(default)]
@@ -411,6 +412,12 @@ struct AppConfig {
     supabase_url: Option<String>,
     #[serde(default)]
     supabase_anon_key: Option<String>,
+}
+
+/// The page's own origin (`https://ferry.example`), the proxy's when the config names none.
+fn own_origin() -> Option<String> {
+    let origin = web_sys::window()?.location().origin().ok()?;
+    origin.starts_with("http").then_some(origin)
 }
 
 async fn app_config() -> AppConfig {
@@ -598,7 +605,8 @@ fn App() -> impl IntoView {
         let defaults = serde_json::json!({
             "provider": config.provider.unwrap_or(ProviderId::OpenAi),
             "model": config.model.unwrap_or_else(|| "gpt-4o-mini".to_owned()),
-            "proxy_url": config.proxy_url,
+            // Served with the proxy from one Worker, the app's own origin is the proxy.
+            "proxy_url": config.proxy_url.or_else(own_origin),
             "system_prompt": crate::settings::PRESETS[0].1,
             "supabase_url": config.supabase_url,
             "supabase_anon_key": config.supabase_anon_key,
