@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the app: the agent module first (scripts/build-agent.sh, copied in by trunk), then
-# the Leptos app with trunk, into target/web-ui-dist/. Offline: trunk uses the wasm-bindgen
+# the Leptos app with trunk, into target/web-ui-dist/, then its headers for Workers Static
+# Assets (scripts/app-headers.mjs: _headers, .assetsignore). Offline: trunk uses the wasm-bindgen
 # CLI of the version in Cargo.lock and npm binaryen's wasm-opt, both on PATH.
 #
 # `--crash-trigger` builds the test-only variant instead (feature `crash-trigger`: a page
@@ -18,3 +19,4 @@ if [ "${1:-}" = "--crash-trigger" ]; then
 fi
 bash scripts/build-agent.sh
 (cd web-ui && trunk build --release --offline)
+node scripts/app-headers.mjs target/web-ui-dist

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the proxy worker (Rust → wasm → proxy-worker/build/) with tools already on PATH or
 # in node_modules, never downloading any, and writes target/wrangler.local.toml: the same
-# worker config without the build step, which local runs and tests start from.
+# worker config without the build step, which local runs and tests start from. Its [assets]
+# directory, the app (scripts/build-ui.sh), is made empty if not built yet, so the proxy
+# alone still starts.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -15,8 +17,9 @@ profile=${FERRY_WORKER_PROFILE:---release}
     worker-build "$profile"
 )
 
-mkdir -p target
+mkdir -p target/web-ui-dist
 # Paths in a wrangler config are relative to the config file.
 sed -e '/^\[build\]/,/^$/d' \
     -e 's#^main = "proxy-worker/#main = "../proxy-worker/#' \
+    -e 's#^directory = "target/#directory = "#' \
     wrangler.toml > target/wrangler.local.toml
