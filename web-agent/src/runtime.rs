@@ -206,7 +206,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// Unseals the stored keys into memory (at start).
     pub async fn unlock(&mut self) -> Result<(), ErrorKind> {
-        for record in self.store.keys().await.map_err(|_| ErrorKind::Storage)? {
+        for record in self.store.keys().await? {
             if let Ok(key) = self.vault.open(&record.sealed).await {
                 if record.provider == KeyOwner::Account(crate::store::Account::Supabase) {
                     self.restore_session(&key);
@@ -322,7 +322,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 self.store
                     .delete_key(provider)
                     .await
-                    .map_err(|_| ErrorKind::Storage)
+                    .map_err(ErrorKind::from)
             }
             Command::SetSettings { settings } => match serde_json::from_value(settings.clone()) {
                 Ok(parsed) => {
@@ -331,7 +331,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         .store
                         .put_settings(&settings)
                         .await
-                        .map_err(|_| ErrorKind::Storage);
+                        .map_err(ErrorKind::from);
                     // For the user's other devices.
                     self.push_settings().await;
                     saved
@@ -370,21 +370,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         remember: bool,
     ) -> Result<(), ErrorKind> {
         if remember {
-            let sealed = self
-                .vault
-                .seal(&key)
-                .await
-                .map_err(|_| ErrorKind::Storage)?;
-            self.store
-                .put_key(&KeyRecord { provider, sealed })
-                .await
-                .map_err(|_| ErrorKind::Storage)?;
+            let sealed = self.vault.seal(&key).await?;
+            self.store.put_key(&KeyRecord { provider, sealed }).await?;
         } else {
             // "Don't save key": forget any stored copy, keep it in memory only.
-            self.store
-                .delete_key(provider)
-                .await
-                .map_err(|_| ErrorKind::Storage)?;
+            self.store.delete_key(provider).await?;
         }
         self.keys.insert(provider, key);
         Ok(())
@@ -392,10 +382,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// The session's stored messages, in order.
     async fn history(&self, session: &str) -> Result<Vec<StoredMessage>, ErrorKind> {
-        self.store
-            .messages(session)
-            .await
-            .map_err(|_| ErrorKind::Storage)
+        self.store.messages(session).await.map_err(ErrorKind::from)
     }
 
     async fn send(
@@ -451,10 +438,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .position(|m| m.id == message && m.message.role == Role::User)
             .ok_or(ErrorKind::InvalidRequest)?;
         history[at].message = Message::text(Role::User, text);
-        self.store
-            .put_message(&history[at])
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        self.store.put_message(&history[at]).await?;
         self.truncate_after(&mut history, at).await?;
         self.answer(session, history, emit).await
     }
@@ -466,10 +450,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         keep_through: usize,
     ) -> Result<(), ErrorKind> {
         for later in history.drain(keep_through + 1..) {
-            self.store
-                .delete_message(&later.id)
-                .await
-                .map_err(|_| ErrorKind::Storage)?;
+            self.store.delete_message(&later.id).await?;
         }
         Ok(())
     }
@@ -536,10 +517,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             partial,
             created_ms: self.clock.now_ms(),
         };
-        self.store
-            .put_message(&stored)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        self.store.put_message(&stored).await?;
         if !partial {
             emit(Event::MessageSaved {
                 session: session.to_owned(),

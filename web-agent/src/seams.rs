@@ -26,6 +26,13 @@ pub enum VaultError {
     Seal(String),
 }
 
+/// A secret that cannot be sealed or opened is a storage failure to the UI.
+impl From<VaultError> for crate::protocol::ErrorKind {
+    fn from(_: VaultError) -> Self {
+        Self::Storage
+    }
+}
+
 /// Seals and opens secrets under a key that never leaves the vault.
 #[allow(
     async_fn_in_trait,

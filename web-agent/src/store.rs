@@ -100,6 +100,13 @@ pub enum StoreError {
     BadDocument(String),
 }
 
+/// The UI hears of any storage failure as one kind: what failed is in the log, not the UI.
+impl From<StoreError> for crate::protocol::ErrorKind {
+    fn from(_: StoreError) -> Self {
+        Self::Storage
+    }
+}
+
 /// The browser's storage, as the agent needs it.
 #[allow(
     async_fn_in_trait,

@@ -118,18 +118,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// Keeps `value` as JSON sealed like a key, under `owner`.
     async fn seal_as(&self, owner: KeyOwner, value: &impl Serialize) -> Result<(), ErrorKind> {
         let json = serde_json::to_string(value).map_err(|_| ErrorKind::Storage)?;
-        let sealed = self
-            .vault
-            .seal(&json)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let sealed = self.vault.seal(&json).await?;
         self.store
             .put_key(&KeyRecord {
                 provider: owner,
                 sealed,
             })
             .await
-            .map_err(|_| ErrorKind::Storage)
+            .map_err(ErrorKind::from)
     }
 
     pub(super) async fn sign_in_with_email(

@@ -68,10 +68,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     serde_json::to_value(&self.settings).map_err(|_| ErrorKind::Storage)?;
                 // Kept in this browser only: grants are not among the settings synced to
                 // the user's other devices.
-                self.store
-                    .put_settings(&settings)
-                    .await
-                    .map_err(|_| ErrorKind::Storage)?;
+                self.store.put_settings(&settings).await?;
             }
             _ => {}
         }

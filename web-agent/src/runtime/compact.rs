@@ -23,11 +23,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         entries: &[Entry],
         emit: &mut impl FnMut(Event),
     ) -> Result<Option<Compaction>, ErrorKind> {
-        let previous = self
-            .store
-            .compaction(session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let previous = self.store.compaction(session).await?;
         let budget = Budget {
             context_window: self.settings.context_window,
             answer_reserve: self.settings.answer_reserve,
@@ -64,8 +60,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                             session: session.to_owned(),
                             compaction: compaction.clone(),
                         })
-                        .await
-                        .map_err(|_| ErrorKind::Storage)?;
+                        .await?;
                     emit(Event::Compacted {
                         session: session.to_owned(),
                         summarized,

@@ -37,10 +37,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             created_ms: now,
             updated_ms: now,
         };
-        self.store
-            .put_session(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        self.store.put_session(&session).await?;
         Ok(session.id)
     }
 
@@ -51,12 +48,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         let messages = self.history(&session).await?;
-        let first_kept = self
-            .store
-            .compaction(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?
-            .map(|c| c.first_kept);
+        let first_kept = self.store.compaction(&session).await?.map(|c| c.first_kept);
         emit(Event::SessionOpened {
             session,
             messages,
@@ -71,11 +63,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         query: Option<&str>,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let mut sessions = self
-            .store
-            .sessions()
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let mut sessions = self.store.sessions().await?;
         if let Some(query) = query
             .map(str::to_lowercase)
             .filter(|q| !q.trim().is_empty())
@@ -86,8 +74,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     || self
                         .store
                         .messages(&session.id)
-                        .await
-                        .map_err(|_| ErrorKind::Storage)?
+                        .await?
                         .iter()
                         .any(|m| m.message.text_content().to_lowercase().contains(&query));
                 if hit {
@@ -107,30 +94,19 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         title: String,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let sessions = self
-            .store
-            .sessions()
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let sessions = self.store.sessions().await?;
         let Some(mut session) = sessions.into_iter().find(|s| s.id == id) else {
             return Err(ErrorKind::InvalidRequest);
         };
         session.title = title.trim().to_owned();
         session.updated_ms = self.clock.now_ms();
-        self.store
-            .put_session(&session)
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        self.store.put_session(&session).await?;
         self.list(None, emit).await
     }
 
     /// Names an untitled session after its first question, and marks it as just used.
     pub(super) async fn touch(&self, id: &str, first_text: Option<&str>) -> Result<(), ErrorKind> {
-        let sessions = self
-            .store
-            .sessions()
-            .await
-            .map_err(|_| ErrorKind::Storage)?;
+        let sessions = self.store.sessions().await?;
         let now = self.clock.now_ms();
         let mut session = sessions
             .into_iter()
@@ -150,6 +126,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.store
             .put_session(&session)
             .await
-            .map_err(|_| ErrorKind::Storage)
+            .map_err(ErrorKind::from)
     }
 }

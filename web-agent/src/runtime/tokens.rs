@@ -131,11 +131,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let (conversation, conversation_exact) = match &session {
             Some(session) => {
                 let stored = self.history(session).await?;
-                let compaction = self
-                    .store
-                    .compaction(session)
-                    .await
-                    .map_err(|_| ErrorKind::Storage)?;
+                let compaction = self.store.compaction(session).await?;
                 let entries = self.entries(stored).await;
                 let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
                 let sent = compaction::context(system, &entries, compaction.as_ref());
