@@ -4,7 +4,7 @@
 //! `cargo bench -p ferry-core --bench hot_path` prints time per operation (median of
 //! batches) side by side for the three formats.
 
-#![allow(clippy::unwrap_used, clippy::print_stdout, reason = "benchmark binary")]
+#![expect(clippy::unwrap_used, clippy::print_stdout, reason = "benchmark binary")]
 
 use std::hint::black_box;
 use std::time::Instant;

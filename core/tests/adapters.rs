@@ -8,7 +8,7 @@
 //! `FERRY_BLESS=1 cargo test -p ferry-core --test adapters` rewrites the expected files of
 //! streams and answers from the current output, for review in the diff.
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+#![expect(clippy::unwrap_used, reason = "test code")]
 
 use ferry_core::ProviderId;
 use ferry_core::adapter::{self, AnswerContext, StreamTranslator, Target};

@@ -701,7 +701,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// Streams an answer into the turn, saving the draft as it grows.
-    #[allow(
+    #[expect(
         clippy::too_many_arguments,
         reason = "one call site; the pieces are the call's"
     )]

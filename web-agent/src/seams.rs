@@ -34,7 +34,7 @@ impl From<VaultError> for crate::protocol::ErrorKind {
 }
 
 /// Seals and opens secrets under a key that never leaves the vault.
-#[allow(
+#[expect(
     async_fn_in_trait,
     reason = "single-threaded browser code; no Send bound wanted"
 )]
@@ -44,7 +44,7 @@ pub trait Vault {
 }
 
 /// Exact token counts, from a tokenizer that loads lazily and off the main thread.
-#[allow(
+#[expect(
     async_fn_in_trait,
     reason = "single-threaded browser code; no Send bound wanted"
 )]

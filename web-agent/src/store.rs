@@ -108,7 +108,7 @@ impl From<StoreError> for crate::protocol::ErrorKind {
 }
 
 /// The browser's storage, as the agent needs it.
-#[allow(
+#[expect(
     async_fn_in_trait,
     reason = "single-threaded browser code; no Send bound wanted"
 )]

@@ -9,7 +9,7 @@ use ferry_core::adapter::UpstreamRequest;
 pub struct NetworkError(pub String);
 
 /// An answer's body, read as it arrives.
-#[allow(
+#[expect(
     async_fn_in_trait,
     reason = "single-threaded browser code; no Send bound wanted"
 )]
@@ -26,7 +26,7 @@ pub struct Answer<B> {
     pub body: B,
 }
 
-#[allow(
+#[expect(
     async_fn_in_trait,
     reason = "single-threaded browser code; no Send bound wanted"
 )]

@@ -1,7 +1,7 @@
 //! IndexedDB storage in headless Chromium: the same conformance checks as the in-memory
 //! store, and data surviving a reopen of the database.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
-#![allow(clippy::unwrap_used, reason = "test code")]
+#![expect(clippy::unwrap_used, reason = "test code")]
 
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_agent::browser::idb::IdbStore;

@@ -3,7 +3,7 @@
 //! `FERRY_SSE_SERVER` and a URL where nothing listens in `FERRY_CLOSED_URL`): Server-Sent Events arrive chunk by chunk as they are sent, not
 //! buffered; refusals keep their status and `Retry-After`; a closed port is a network error.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+#![expect(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::sse::SseFramer;

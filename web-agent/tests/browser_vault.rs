@@ -1,7 +1,7 @@
 //! Runs in headless Chromium: the Web Crypto vault seals, opens, persists its device key
 //! without ever letting it out, and refuses wrong keys and altered data.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 use std::task::Poll;
 

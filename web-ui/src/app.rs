@@ -703,7 +703,7 @@ pub fn start() {
 /// panics, so that the panic screen can be tested in the built app.
 #[cfg(feature = "crash-trigger")]
 fn install_crash_trigger() {
-    #[allow(
+    #[expect(
         clippy::panic,
         reason = "the whole point: a panic on request, in test builds"
     )]

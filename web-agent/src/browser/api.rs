@@ -8,7 +8,7 @@
 //! One command runs at a time: a second one is refused while the first holds the runtime
 //! (`try_borrow_mut`), which is why holding that borrow across awaits is sound here.
 
-#![allow(
+#![expect(
     clippy::await_holding_refcell_ref,
     reason = "every borrow is taken with try_borrow*, so an overlapping call is refused, not a panic"
 )]
