@@ -20,8 +20,9 @@ import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { once } from 'node:events';
+import { claims, nowSecs, token } from '../tests/e2e/support/tokens.mjs';
 import { ROOT, freePort, mockVars, startWorker } from '../tests/e2e/support/worker.mjs';
 
 const PER_TARGET = Number(process.env.BENCH_REQUESTS ?? 800);
@@ -86,12 +87,9 @@ async function startAuth() {
   const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
-  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const claims = { sub: randomUUID(), aud: 'authenticated', role: 'authenticated', iss: `${url}/auth/v1`, iat: now, exp: now + 7200 };
-  const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: 'bench' })}.${b64(claims)}`;
-  const signature = sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
-  return { url, token: `${input}.${signature.toString('base64url')}`, stop: () => server.close() };
+  const es256 = (input) => sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+  const payload = claims(url, { exp: nowSecs() + 7200 });
+  return { url, token: token({ alg: 'ES256', typ: 'JWT', kid: 'bench' }, payload, es256), stop: () => server.close() };
 }
 
 /** The mock provider, in its own process. */
