@@ -191,11 +191,7 @@ pub fn embeddings_response(context: &AnswerContext, body: &[u8]) -> Result<Strin
 /// The error for a non-2xx upstream answer: the provider's own words for a 4xx (its
 /// status kept), `upstream_error` for anything else. The key is redacted from the message.
 pub fn upstream_error(provider: ProviderId, status: u16, body: &[u8], key: &str) -> ProxyError {
-    let parsed = match provider.info().wire {
-        WireFormat::OpenAi => openai::error_details(body),
-        WireFormat::Anthropic => anthropic::error_details(body),
-        WireFormat::Google => google::error_details(body),
-    };
+    let parsed = error_details(provider, body);
     let ProviderErrorDetails {
         kind,
         code,
@@ -216,6 +212,16 @@ pub fn upstream_error(provider: ProviderId, status: u16, body: &[u8], key: &str)
         }
     } else {
         ProxyError::upstream(provider, format!("{provider} answered {status}: {message}"))
+    }
+}
+
+/// The error `provider` reported in an error answer's body, read in its own format (the
+/// proxy's answers are in OpenAI's); `None` when the body is not such an error.
+pub fn error_details(provider: ProviderId, body: &[u8]) -> Option<ProviderErrorDetails> {
+    match provider.info().wire {
+        WireFormat::OpenAi => openai::error_details(body),
+        WireFormat::Anthropic => anthropic::error_details(body),
+        WireFormat::Google => google::error_details(body),
     }
 }
 

@@ -102,23 +102,23 @@ impl ProxyError {
 
     pub fn code(&self) -> &str {
         match self {
-            Self::InvalidRequest { .. } => "invalid_request",
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::NotFound { .. } => "not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::QuotaExceeded { .. } => "quota_exceeded",
+            Self::InvalidRequest { .. } => code::INVALID_REQUEST,
+            Self::Unauthorized { .. } => code::UNAUTHORIZED,
+            Self::NotFound { .. } => code::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => code::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => code::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => code::RATE_LIMITED,
+            Self::QuotaExceeded { .. } => code::QUOTA_EXCEEDED,
             Self::Provider { code, status, .. } => code
                 .as_deref()
                 .unwrap_or_else(|| provider_status_code(*status)),
             Self::Remote { status, .. } => provider_status_code(*status),
-            Self::Upstream { .. } | Self::RemoteFailed { .. } => "upstream_error",
-            Self::ProxyDisabled => "proxy_disabled",
-            Self::ProviderDisabled { .. } => "provider_disabled",
-            Self::LimitsUnavailable { .. } => "limits_unavailable",
-            Self::AuthUnavailable { .. } => "auth_unavailable",
-            Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => "upstream_timeout",
+            Self::Upstream { .. } | Self::RemoteFailed { .. } => code::UPSTREAM_ERROR,
+            Self::ProxyDisabled => code::PROXY_DISABLED,
+            Self::ProviderDisabled { .. } => code::PROVIDER_DISABLED,
+            Self::LimitsUnavailable { .. } => code::LIMITS_UNAVAILABLE,
+            Self::AuthUnavailable { .. } => code::AUTH_UNAVAILABLE,
+            Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => code::UPSTREAM_TIMEOUT,
         }
     }
 
@@ -208,14 +208,74 @@ impl ProxyError {
 /// A code for a provider refusal that carried none of its own.
 fn provider_status_code(status: u16) -> &'static str {
     match status {
-        400 => "invalid_request",
-        401 => "invalid_api_key",
-        403 => "permission_denied",
-        404 => "model_not_found",
-        408 => "request_timeout",
-        413 => "payload_too_large",
-        429 => "rate_limited",
-        _ => "provider_error",
+        400 => code::INVALID_REQUEST,
+        401 => code::INVALID_API_KEY,
+        403 => code::PERMISSION_DENIED,
+        404 => code::MODEL_NOT_FOUND,
+        408 => code::REQUEST_TIMEOUT,
+        413 => code::PAYLOAD_TOO_LARGE,
+        429 => code::RATE_LIMITED,
+        _ => code::PROVIDER_ERROR,
+    }
+}
+
+/// The `code` values of the contract's error body: the one list the proxy writes and
+/// clients read back.
+pub mod code {
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    pub const UPSTREAM_ERROR: &str = "upstream_error";
+    pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
+    pub const PROXY_DISABLED: &str = "proxy_disabled";
+    pub const PROVIDER_DISABLED: &str = "provider_disabled";
+    pub const LIMITS_UNAVAILABLE: &str = "limits_unavailable";
+    pub const AUTH_UNAVAILABLE: &str = "auth_unavailable";
+    /// Provider refusals that carried no code of their own, by status.
+    pub const INVALID_API_KEY: &str = "invalid_api_key";
+    pub const PERMISSION_DENIED: &str = "permission_denied";
+    pub const MODEL_NOT_FOUND: &str = "model_not_found";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const PROVIDER_ERROR: &str = "provider_error";
+}
+
+/// What a client can make of an error answer (the proxy's, or a provider's called
+/// directly): its status and `code` read back into the contract's families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The proxy refused the caller's access token: sign in again.
+    Unauthorized,
+    /// A per-user or provider rate limit: wait, then retry.
+    RateLimited,
+    /// The daily token quota is spent: wait, then retry.
+    QuotaExceeded,
+    /// An operator turned the proxy or this provider off for now.
+    Disabled,
+    /// The request itself is wrong.
+    InvalidRequest,
+    /// The provider refused (a bad key, an unknown model).
+    Refused,
+    /// The provider or the proxy failed; a retry may work.
+    Failed,
+}
+
+impl ErrorClass {
+    pub fn of_answer(status: u16, code: Option<&str>) -> Self {
+        match (status, code) {
+            (401, Some(code::UNAUTHORIZED)) => Self::Unauthorized,
+            (429, Some(code::QUOTA_EXCEEDED)) => Self::QuotaExceeded,
+            (429, _) => Self::RateLimited,
+            (503, Some(code::PROXY_DISABLED | code::PROVIDER_DISABLED)) => Self::Disabled,
+            (400 | 413, Some(code::INVALID_REQUEST | code::PAYLOAD_TOO_LARGE)) => {
+                Self::InvalidRequest
+            }
+            (400..=499, _) => Self::Refused,
+            _ => Self::Failed,
+        }
     }
 }
 
@@ -334,5 +394,91 @@ mod tests {
                 "provider": "openai",
             }})
         );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_error_of_the_proxy_reads_back_into_its_class() {
+        let anthropic = ProviderId::Anthropic;
+        let message = || "x".to_owned();
+        let refusal = |status, code: Option<&str>| ProxyError::Provider {
+            provider: anthropic,
+            status,
+            kind: None,
+            code: code.map(str::to_owned),
+            message: message(),
+        };
+        let cases = [
+            (ProxyError::invalid("x"), ErrorClass::InvalidRequest),
+            (
+                ProxyError::PayloadTooLarge { limit: 1 },
+                ErrorClass::InvalidRequest,
+            ),
+            (
+                ProxyError::Unauthorized { message: message() },
+                ErrorClass::Unauthorized,
+            ),
+            (
+                ProxyError::NotFound { path: "/".into() },
+                ErrorClass::Refused,
+            ),
+            (
+                ProxyError::MethodNotAllowed {
+                    method: "PUT".into(),
+                },
+                ErrorClass::Refused,
+            ),
+            (
+                ProxyError::RateLimited {
+                    retry_after_secs: 1,
+                },
+                ErrorClass::RateLimited,
+            ),
+            (
+                ProxyError::QuotaExceeded {
+                    retry_after_secs: 1,
+                },
+                ErrorClass::QuotaExceeded,
+            ),
+            (refusal(401, None), ErrorClass::Refused),
+            (refusal(404, Some("model_not_found")), ErrorClass::Refused),
+            (refusal(429, None), ErrorClass::RateLimited),
+            (ProxyError::upstream(anthropic, "x"), ErrorClass::Failed),
+            (ProxyError::ProxyDisabled, ErrorClass::Disabled),
+            (
+                ProxyError::ProviderDisabled {
+                    provider: anthropic,
+                },
+                ErrorClass::Disabled,
+            ),
+            (
+                ProxyError::UpstreamTimeout {
+                    provider: anthropic,
+                    timeout_secs: 1,
+                },
+                ErrorClass::Failed,
+            ),
+            (
+                ProxyError::LimitsUnavailable { message: message() },
+                ErrorClass::Failed,
+            ),
+            (
+                ProxyError::AuthUnavailable { message: message() },
+                ErrorClass::Failed,
+            ),
+        ];
+        for (error, class) in cases {
+            assert_eq!(
+                ErrorClass::of_answer(error.status(), Some(error.code())),
+                class,
+                "{error:?}"
+            );
+        }
+        // A provider called directly may send no code, or one of its own.
+        assert_eq!(ErrorClass::of_answer(400, None), ErrorClass::Refused);
+        assert_eq!(
+            ErrorClass::of_answer(401, Some("authentication_error")),
+            ErrorClass::Refused
+        );
+        assert_eq!(ErrorClass::of_answer(500, None), ErrorClass::Failed);
     }
 }

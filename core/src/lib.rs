@@ -20,7 +20,7 @@ pub mod usage;
 pub mod wire;
 
 pub use config::{AllowedOrigins, AppConfig, AuthMode, Config, Health, KillSwitch, Secret};
-pub use error::{ErrorBody, ErrorDetail, ProxyError};
+pub use error::{ErrorBody, ErrorClass, ErrorDetail, ProxyError, code};
 pub use provider::{
     AuthStyle, MAX_MODEL_CHARS, ProviderId, ProviderInfo, WireFormat, check_model_name,
     resolve_provider,

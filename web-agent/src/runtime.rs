@@ -656,7 +656,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     let text = transport::read_all(&mut answer.body)
                         .await
                         .unwrap_or_default();
-                    let refused = refusal(answer.status, answer.retry_after_secs, &text, key);
+                    let refused = refusal(
+                        routing::answer_provider(way, provider),
+                        answer.status,
+                        answer.retry_after_secs,
+                        &text,
+                        key,
+                    );
                     (refused, Failure::Status(answer.status))
                 }
                 Err(e) => (e.into(), Failure::Network),
@@ -800,20 +806,21 @@ fn next_seq(history: &[StoredMessage]) -> u64 {
     history.last().map_or(0, |m| m.seq + 1)
 }
 
-/// An error answer, in the UI's terms; the key never reaches the message.
-fn refusal(status: u16, retry_after: Option<u64>, body: &[u8], key: &str) -> CallFailure {
-    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let field = |pointer: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.pointer(pointer))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let code = field("/error/code");
-    let message = field("/error/message").unwrap_or_else(|| format!("HTTP {status}"));
+/// An error answer, in the UI's terms, read by core in the format of `provider` (who
+/// wrote it: the proxy writes OpenAI's); the key never reaches the message.
+fn refusal(
+    provider: ProviderId,
+    status: u16,
+    retry_after: Option<u64>,
+    body: &[u8],
+    key: &str,
+) -> CallFailure {
+    let details = ferry_core::adapter::error_details(provider, body).unwrap_or_default();
+    let message = Some(details.message)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| format!("HTTP {status}"));
     CallFailure {
-        kind: ErrorKind::from_answer(status, code.as_deref(), retry_after),
+        kind: ErrorKind::from_answer(status, details.code.as_deref(), retry_after),
         message: ferry_core::adapter::redact(&message, key),
     }
 }

@@ -1655,3 +1655,64 @@ fn the_magic_link_is_asked_for() {
 }
 
 mod approvals;
+
+#[wasm_bindgen_test(unsupported = test)]
+fn refusals_are_read_by_core_in_the_format_of_who_wrote_them() {
+    // Anthropic called directly: its envelope, its type as the code.
+    let anthropic = refusal(
+        ProviderId::Anthropic,
+        401,
+        None,
+        format!(r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key {KEY}"}}}}"#).as_bytes(),
+        KEY,
+    );
+    assert_eq!(anthropic.kind, ErrorKind::ProviderRefused);
+    assert_eq!(anthropic.message, "invalid x-api-key [redacted]");
+    // Gemini called directly: its numeric code is no contract code.
+    let google = refusal(
+        ProviderId::Google,
+        429,
+        Some(7),
+        br#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}"#,
+        KEY,
+    );
+    assert_eq!(
+        (google.kind, google.message.as_str()),
+        (
+            ErrorKind::RateLimited {
+                retry_after_secs: 7
+            },
+            "Resource has been exhausted"
+        )
+    );
+    // The proxy writes the contract's body (OpenAI's format) with its codes.
+    let proxy = refusal(
+        ProviderId::OpenAi,
+        429,
+        Some(600),
+        br#"{"error":{"type":"rate_limit_error","code":"quota_exceeded","message":"daily token quota exceeded"}}"#,
+        KEY,
+    );
+    assert_eq!(
+        proxy.kind,
+        ErrorKind::QuotaExceeded {
+            retry_after_secs: 600
+        }
+    );
+    let disabled = refusal(
+        ProviderId::OpenAi,
+        503,
+        None,
+        br#"{"error":{"type":"service_unavailable","code":"proxy_disabled","message":"off"}}"#,
+        KEY,
+    );
+    assert_eq!(disabled.kind, ErrorKind::ProviderDisabled);
+    // A body that is no error of its format: the status is the message.
+    for body in [&b"<html>Bad gateway</html>"[..], br#"{"error":{}}"#] {
+        let failed = refusal(ProviderId::Google, 502, None, body, KEY);
+        assert_eq!(
+            (failed.kind, failed.message.as_str()),
+            (ErrorKind::Upstream, "HTTP 502")
+        );
+    }
+}
