@@ -1,0 +1,149 @@
+//! What the app asks of the agent.
+
+use ferry_core::ProviderId;
+use serde::{Deserialize, Serialize};
+
+use crate::{Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
+
+/// What the UI asks of the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    SendMessage {
+        session: SessionId,
+        text: String,
+    },
+    /// Stop the answer being written; what has arrived is kept, marked stopped.
+    Stop {
+        session: SessionId,
+    },
+    /// Answer the last user message again.
+    Regenerate {
+        session: SessionId,
+    },
+    /// Replace a user message and answer from there.
+    EditAndResend {
+        session: SessionId,
+        message: MessageId,
+        text: String,
+    },
+    /// Try the failed model call again.
+    Retry {
+        session: SessionId,
+    },
+    /// The user's answer to a tool call waiting for approval
+    /// ([`Event::ToolApprovalRequested`]); the turn goes on from there.
+    ///
+    /// [`Event::ToolApprovalRequested`]: crate::Event::ToolApprovalRequested
+    ApproveToolCall {
+        session: SessionId,
+        call_id: String,
+        decision: Decision,
+    },
+    NewSession,
+    OpenSession {
+        session: SessionId,
+    },
+    RenameSession {
+        session: SessionId,
+        title: String,
+    },
+    DeleteSession {
+        session: SessionId,
+    },
+    SearchSessions {
+        query: String,
+    },
+    SetSettings {
+        settings: serde_json::Value,
+    },
+    /// Store a key (encrypted), or keep it in memory only when `remember` is false. The
+    /// owner is a provider (`"openai"`) or a search engine for `web_search` (`"brave"`).
+    SetKey {
+        provider: KeyOwner,
+        key: String,
+        remember: bool,
+    },
+    ClearKey {
+        provider: KeyOwner,
+    },
+    /// Everything to one JSON document; keys only if asked for, and then encrypted.
+    Export {
+        include_keys: bool,
+    },
+    Import {
+        document: String,
+    },
+    /// The settings in force and the sessions: what a UI shows first.
+    Load,
+    /// The provider's models (the key's own list), via the way model calls take.
+    ListModels {
+        provider: ProviderId,
+    },
+    /// The user's Supabase access token after sign-in or refresh (`None`: signed out).
+    /// Usage rows waiting for a token are sent then.
+    SetAccessToken {
+        token: Option<String>,
+    },
+    /// Email a sign-in link that leads back to `redirect_to` (the app's address). PKCE:
+    /// only this browser can complete it.
+    SignInWithEmail {
+        email: String,
+        redirect_to: String,
+    },
+    /// Sign in with GitHub or Google (PKCE): answered by [`Event::SignInRedirect`], the
+    /// address to send the browser to.
+    ///
+    /// [`Event::SignInRedirect`]: crate::Event::SignInRedirect
+    SignInWithProvider {
+        provider: OAuthProvider,
+        redirect_to: String,
+    },
+    /// The address Supabase came back with: its query (`?code=…` or `?error=…`) and its
+    /// fragment. A code is traded with this browser's verifier; a session in the fragment
+    /// (`#access_token=…`) is refused.
+    CompleteSignIn {
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        fragment: String,
+    },
+    /// The answer to [`Event::ConfirmAccountSwitch`]: `true` signs in to the other account,
+    /// `false` stays with the current one and drops the other's session.
+    ///
+    /// [`Event::ConfirmAccountSwitch`]: crate::Event::ConfirmAccountSwitch
+    SwitchAccount {
+        confirm: bool,
+    },
+    SignOut,
+    /// The signed-in user's usage since `since` (RFC 3339): rows and totals per day.
+    LoadUsage {
+        since: String,
+    },
+    /// Count the tokens the session's next request would send, and the draft's.
+    CountTokens {
+        #[serde(default)]
+        session: Option<SessionId>,
+        #[serde(default)]
+        draft: String,
+    },
+}
+
+impl Command {
+    /// Whether it may call a provider, the proxy or Supabase (a sign-in is refreshed first).
+    pub fn reaches_the_network(&self) -> bool {
+        matches!(
+            self,
+            Self::SendMessage { .. }
+                | Self::Regenerate { .. }
+                | Self::EditAndResend { .. }
+                | Self::Retry { .. }
+                | Self::ApproveToolCall { .. }
+                | Self::ListModels { .. }
+                | Self::LoadUsage { .. }
+                | Self::Load
+                // Saved for the user's other devices too.
+                | Self::SetSettings { .. }
+        )
+    }
+}

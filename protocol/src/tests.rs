@@ -1,0 +1,582 @@
+//! The JSON on the wire, pinned: each value against the exact text the agent and the app
+//! exchange, both ways. The page's API is public, so a change here is a breaking change.
+
+use ferry_core::ProviderId;
+use ferry_core::search::SearchEngine;
+use ferry_core::wire::{Message, Role, Usage, UsageDetails};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use crate::*;
+
+/// `value` is written as exactly `json`, and `json` reads back as `value`.
+fn pinned<T>(value: &T, json: &str)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    assert_eq!(serde_json::to_string(value).unwrap(), json);
+    assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value, "{json}");
+}
+
+fn s() -> SessionId {
+    "s1".to_owned()
+}
+
+fn settings(json: serde_json::Value) -> SettingsView {
+    serde_json::from_value(json).unwrap()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn commands_keep_their_json() {
+    let approve = |decision| Command::ApproveToolCall {
+        session: s(),
+        call_id: "c1".into(),
+        decision,
+    };
+    let cases = [
+        (
+            Command::SendMessage {
+                session: s(),
+                text: "hi".into(),
+            },
+            r#"{"type":"send_message","session":"s1","text":"hi"}"#,
+        ),
+        (
+            Command::Stop { session: s() },
+            r#"{"type":"stop","session":"s1"}"#,
+        ),
+        (
+            Command::Regenerate { session: s() },
+            r#"{"type":"regenerate","session":"s1"}"#,
+        ),
+        (
+            Command::EditAndResend {
+                session: s(),
+                message: "m1".into(),
+                text: "again".into(),
+            },
+            r#"{"type":"edit_and_resend","session":"s1","message":"m1","text":"again"}"#,
+        ),
+        (
+            Command::Retry { session: s() },
+            r#"{"type":"retry","session":"s1"}"#,
+        ),
+        (
+            approve(Decision::AllowOnce),
+            r#"{"type":"approve_tool_call","session":"s1","call_id":"c1","decision":"allow_once"}"#,
+        ),
+        (
+            approve(Decision::AllowInChat),
+            r#"{"type":"approve_tool_call","session":"s1","call_id":"c1","decision":"allow_in_chat"}"#,
+        ),
+        (
+            approve(Decision::AlwaysAllow),
+            r#"{"type":"approve_tool_call","session":"s1","call_id":"c1","decision":"always_allow"}"#,
+        ),
+        (
+            approve(Decision::Deny),
+            r#"{"type":"approve_tool_call","session":"s1","call_id":"c1","decision":"deny"}"#,
+        ),
+        (Command::NewSession, r#"{"type":"new_session"}"#),
+        (
+            Command::OpenSession { session: s() },
+            r#"{"type":"open_session","session":"s1"}"#,
+        ),
+        (
+            Command::RenameSession {
+                session: s(),
+                title: "T".into(),
+            },
+            r#"{"type":"rename_session","session":"s1","title":"T"}"#,
+        ),
+        (
+            Command::DeleteSession { session: s() },
+            r#"{"type":"delete_session","session":"s1"}"#,
+        ),
+        (
+            Command::SearchSessions { query: "q".into() },
+            r#"{"type":"search_sessions","query":"q"}"#,
+        ),
+        (
+            Command::SetSettings {
+                settings: serde_json::json!({"provider": "openai", "model": "gpt-4o-mini"}),
+            },
+            r#"{"type":"set_settings","settings":{"model":"gpt-4o-mini","provider":"openai"}}"#,
+        ),
+        (
+            Command::SetKey {
+                provider: KeyOwner::Provider(ProviderId::OpenAi),
+                key: "sk-x".into(),
+                remember: true,
+            },
+            r#"{"type":"set_key","provider":"openai","key":"sk-x","remember":true}"#,
+        ),
+        (
+            Command::SetKey {
+                provider: KeyOwner::Search(SearchEngine::Brave),
+                key: "b".into(),
+                remember: false,
+            },
+            r#"{"type":"set_key","provider":"brave","key":"b","remember":false}"#,
+        ),
+        (
+            Command::ClearKey {
+                provider: KeyOwner::Provider(ProviderId::Anthropic),
+            },
+            r#"{"type":"clear_key","provider":"anthropic"}"#,
+        ),
+        (
+            Command::Export {
+                include_keys: false,
+            },
+            r#"{"type":"export","include_keys":false}"#,
+        ),
+        (
+            Command::Import {
+                document: "{}".into(),
+            },
+            r#"{"type":"import","document":"{}"}"#,
+        ),
+        (Command::Load, r#"{"type":"load"}"#),
+        (
+            Command::ListModels {
+                provider: ProviderId::OpenAi,
+            },
+            r#"{"type":"list_models","provider":"openai"}"#,
+        ),
+        (
+            Command::SetAccessToken {
+                token: Some("t".into()),
+            },
+            r#"{"type":"set_access_token","token":"t"}"#,
+        ),
+        (
+            Command::SetAccessToken { token: None },
+            r#"{"type":"set_access_token","token":null}"#,
+        ),
+        (
+            Command::SignInWithEmail {
+                email: "a@b.c".into(),
+                redirect_to: "http://app/".into(),
+            },
+            r#"{"type":"sign_in_with_email","email":"a@b.c","redirect_to":"http://app/"}"#,
+        ),
+        (
+            Command::SignInWithProvider {
+                provider: OAuthProvider::Github,
+                redirect_to: "http://app/".into(),
+            },
+            r#"{"type":"sign_in_with_provider","provider":"github","redirect_to":"http://app/"}"#,
+        ),
+        (
+            Command::SignInWithProvider {
+                provider: OAuthProvider::Google,
+                redirect_to: "http://app/".into(),
+            },
+            r#"{"type":"sign_in_with_provider","provider":"google","redirect_to":"http://app/"}"#,
+        ),
+        (
+            Command::CompleteSignIn {
+                query: "?code=x".into(),
+                fragment: String::new(),
+            },
+            r#"{"type":"complete_sign_in","query":"?code=x","fragment":""}"#,
+        ),
+        (
+            Command::SwitchAccount { confirm: true },
+            r#"{"type":"switch_account","confirm":true}"#,
+        ),
+        (Command::SignOut, r#"{"type":"sign_out"}"#),
+        (
+            Command::LoadUsage {
+                since: "2026-01-01T00:00:00Z".into(),
+            },
+            r#"{"type":"load_usage","since":"2026-01-01T00:00:00Z"}"#,
+        ),
+        (
+            Command::CountTokens {
+                session: Some(s()),
+                draft: "d".into(),
+            },
+            r#"{"type":"count_tokens","session":"s1","draft":"d"}"#,
+        ),
+        (
+            Command::CountTokens {
+                session: None,
+                draft: String::new(),
+            },
+            r#"{"type":"count_tokens","session":null,"draft":""}"#,
+        ),
+    ];
+    for (command, json) in &cases {
+        pinned(command, json);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn commands_may_leave_out_what_has_a_default() {
+    let read = |json: &str| serde_json::from_str::<Command>(json).unwrap();
+    assert_eq!(
+        read(r#"{"type":"count_tokens"}"#),
+        Command::CountTokens {
+            session: None,
+            draft: String::new()
+        }
+    );
+    assert_eq!(
+        read(r#"{"type":"complete_sign_in","query":"?code=x"}"#),
+        Command::CompleteSignIn {
+            query: "?code=x".into(),
+            fragment: String::new()
+        }
+    );
+    // Neither an unknown command nor a sign-in's own record is something the app can send.
+    assert!(serde_json::from_str::<Command>(r#"{"type":"launch"}"#).is_err());
+    assert!(
+        serde_json::from_str::<Command>(r#"{"type":"clear_key","provider":"supabase"}"#).is_err()
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn events_keep_their_json() {
+    let error = |kind, message: &str| Event::Error {
+        session: None,
+        kind,
+        message: message.into(),
+    };
+    let row = |at: &str, route: &str, cost: Option<f64>, code: Option<&str>| UsageRow {
+        created_at: at.into(),
+        route: route.into(),
+        provider: "openai".into(),
+        model: "m".into(),
+        input_tokens: if code.is_some() { 0 } else { 10 },
+        output_tokens: if code.is_some() { 0 } else { 20 },
+        cost_usd: cost,
+        error_code: code.map(str::to_owned),
+    };
+    let cases = [
+        (
+            Event::Delta {
+                session: s(),
+                message: "m1".into(),
+                text: "he".into(),
+            },
+            r#"{"type":"delta","session":"s1","message":"m1","text":"he"}"#,
+        ),
+        (
+            Event::ToolCallStarted {
+                session: s(),
+                call_id: "c1".into(),
+                name: "web_fetch".into(),
+                arguments: r#"{"url":"x"}"#.into(),
+            },
+            r#"{"type":"tool_call_started","session":"s1","call_id":"c1","name":"web_fetch","arguments":"{\"url\":\"x\"}"}"#,
+        ),
+        (
+            Event::ToolCallFinished {
+                session: s(),
+                call_id: "c1".into(),
+                output: "out".into(),
+                ok: true,
+            },
+            r#"{"type":"tool_call_finished","session":"s1","call_id":"c1","output":"out","ok":true}"#,
+        ),
+        (
+            Event::ToolApprovalRequested {
+                session: s(),
+                call_id: "c1".into(),
+                name: "web_fetch".into(),
+                subject: "https://x".into(),
+            },
+            r#"{"type":"tool_approval_requested","session":"s1","call_id":"c1","name":"web_fetch","subject":"https://x"}"#,
+        ),
+        (
+            Event::MessageSaved {
+                session: s(),
+                message: "m1".into(),
+            },
+            r#"{"type":"message_saved","session":"s1","message":"m1"}"#,
+        ),
+        (
+            Event::Compacted {
+                session: s(),
+                summarized: 4,
+            },
+            r#"{"type":"compacted","session":"s1","summarized":4}"#,
+        ),
+        (
+            Event::Usage {
+                session: s(),
+                usage: Usage {
+                    prompt_tokens: 10,
+                    completion_tokens: 5,
+                    total_tokens: 15,
+                    prompt_tokens_details: Some(UsageDetails {
+                        cached_tokens: Some(2),
+                        reasoning_tokens: None,
+                    }),
+                    completion_tokens_details: None,
+                },
+            },
+            r#"{"type":"usage","session":"s1","usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+        ),
+        (
+            Event::TurnFinished {
+                session: s(),
+                stopped: false,
+            },
+            r#"{"type":"turn_finished","session":"s1","stopped":false}"#,
+        ),
+        (
+            Event::Error {
+                session: Some(s()),
+                kind: ErrorKind::RateLimited {
+                    retry_after_secs: 3,
+                },
+                message: "slow".into(),
+            },
+            r#"{"type":"error","session":"s1","kind":{"kind":"rate_limited","retry_after_secs":3},"message":"slow"}"#,
+        ),
+        (
+            error(
+                ErrorKind::QuotaExceeded {
+                    retry_after_secs: 60,
+                },
+                "q",
+            ),
+            r#"{"type":"error","session":null,"kind":{"kind":"quota_exceeded","retry_after_secs":60},"message":"q"}"#,
+        ),
+        (
+            error(ErrorKind::Offline, "o"),
+            r#"{"type":"error","session":null,"kind":{"kind":"offline"},"message":"o"}"#,
+        ),
+        (
+            error(ErrorKind::Unauthorized, "u"),
+            r#"{"type":"error","session":null,"kind":{"kind":"unauthorized"},"message":"u"}"#,
+        ),
+        (
+            error(ErrorKind::ProviderDisabled, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"provider_disabled"},"message":""}"#,
+        ),
+        (
+            error(ErrorKind::ProviderRefused, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"provider_refused"},"message":""}"#,
+        ),
+        (
+            error(ErrorKind::Upstream, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"upstream"},"message":""}"#,
+        ),
+        (
+            error(ErrorKind::MissingKey, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"missing_key"},"message":""}"#,
+        ),
+        (
+            error(ErrorKind::InvalidRequest, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"invalid_request"},"message":""}"#,
+        ),
+        (
+            error(ErrorKind::Storage, ""),
+            r#"{"type":"error","session":null,"kind":{"kind":"storage"},"message":""}"#,
+        ),
+        (
+            Event::Sessions {
+                sessions: vec![SessionView {
+                    id: s(),
+                    title: "Hello".into(),
+                    created_ms: 1,
+                    updated_ms: 2,
+                }],
+            },
+            r#"{"type":"sessions","sessions":[{"id":"s1","title":"Hello","created_ms":1,"updated_ms":2}]}"#,
+        ),
+        (
+            Event::SessionCreated { session: s() },
+            r#"{"type":"session_created","session":"s1"}"#,
+        ),
+        (
+            Event::SessionOpened {
+                session: s(),
+                messages: vec![
+                    MessageView {
+                        id: "m1".into(),
+                        session: s(),
+                        seq: 0,
+                        message: Message::text(Role::User, "hi"),
+                        partial: false,
+                        created_ms: 5,
+                    },
+                    MessageView {
+                        id: "m2".into(),
+                        session: s(),
+                        seq: 1,
+                        message: Message::text(Role::Assistant, "a"),
+                        partial: true,
+                        created_ms: 6,
+                    },
+                ],
+                first_kept: Some("m2".into()),
+            },
+            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"hi"},"partial":false,"created_ms":5},{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"a"},"partial":true,"created_ms":6}],"first_kept":"m2"}"#,
+        ),
+        (
+            Event::SessionOpened {
+                session: s(),
+                messages: vec![],
+                first_kept: None,
+            },
+            r#"{"type":"session_opened","session":"s1","messages":[],"first_kept":null}"#,
+        ),
+        (
+            Event::Ready {
+                settings: settings(serde_json::json!({
+                    "provider": "anthropic", "model": "claude", "always_allow": ["web_fetch"]
+                })),
+                keys: vec![
+                    KeyOwner::Provider(ProviderId::OpenAi),
+                    KeyOwner::Search(SearchEngine::Tavily),
+                ],
+                signed_in: Some("u1".into()),
+            },
+            r#"{"type":"ready","settings":{"provider":"anthropic","model":"claude","system_prompt":"","proxy_url":null,"always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":128000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":null,"supabase_anon_key":null,"always_allow":["web_fetch"]},"keys":["openai","tavily"],"signed_in":"u1"}"#,
+        ),
+        (
+            Event::Ready {
+                settings: settings(serde_json::json!({
+                    "provider": "openai", "model": "gpt-4o-mini", "proxy_url": "http://p",
+                    "supabase_url": "http://sb", "supabase_anon_key": "anon"
+                })),
+                keys: vec![],
+                signed_in: None,
+            },
+            r#"{"type":"ready","settings":{"provider":"openai","model":"gpt-4o-mini","system_prompt":"","proxy_url":"http://p","always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":128000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":"http://sb","supabase_anon_key":"anon"},"keys":[],"signed_in":null}"#,
+        ),
+        (
+            Event::MagicLinkSent {
+                email: "a@b.c".into(),
+            },
+            r#"{"type":"magic_link_sent","email":"a@b.c"}"#,
+        ),
+        (
+            Event::SignInRedirect {
+                url: "https://sb/auth".into(),
+            },
+            r#"{"type":"sign_in_redirect","url":"https://sb/auth"}"#,
+        ),
+        (
+            Event::ConfirmAccountSwitch {
+                current: "a@b.c".into(),
+                next: "d@e.f".into(),
+            },
+            r#"{"type":"confirm_account_switch","current":"a@b.c","next":"d@e.f"}"#,
+        ),
+        (
+            Event::SignedIn { user: "u1".into() },
+            r#"{"type":"signed_in","user":"u1"}"#,
+        ),
+        (Event::SignedOut, r#"{"type":"signed_out"}"#),
+        (
+            Event::UsageReport {
+                days: vec![DayUsage {
+                    day: "2026-01-01".into(),
+                    calls: 2,
+                    input_tokens: 10,
+                    output_tokens: 20,
+                    cost_usd: 0.5,
+                }],
+                rows: vec![
+                    row("2026-01-01T00:00:00Z", "direct", Some(0.25), None),
+                    row(
+                        "2026-01-01T00:00:01Z",
+                        "proxy",
+                        None,
+                        Some("upstream_error"),
+                    ),
+                ],
+            },
+            r#"{"type":"usage_report","days":[{"day":"2026-01-01","calls":2,"input_tokens":10,"output_tokens":20,"cost_usd":0.5}],"rows":[{"created_at":"2026-01-01T00:00:00Z","route":"direct","provider":"openai","model":"m","input_tokens":10,"output_tokens":20,"cost_usd":0.25,"error_code":null},{"created_at":"2026-01-01T00:00:01Z","route":"proxy","provider":"openai","model":"m","input_tokens":0,"output_tokens":0,"cost_usd":null,"error_code":"upstream_error"}]}"#,
+        ),
+        (
+            Event::Models {
+                provider: ProviderId::Anthropic,
+                models: vec!["a".into(), "b".into()],
+            },
+            r#"{"type":"models","provider":"anthropic","models":["a","b"]}"#,
+        ),
+        (
+            Event::Exported {
+                document: "{}".into(),
+            },
+            r#"{"type":"exported","document":"{}"}"#,
+        ),
+        (
+            Event::Imported {
+                sessions: 1,
+                messages: 2,
+                notes: 3,
+            },
+            r#"{"type":"imported","sessions":1,"messages":2,"notes":3}"#,
+        ),
+        (
+            Event::TokenCount {
+                session: Some(s()),
+                conversation: 100,
+                draft: 3,
+                exact: true,
+            },
+            r#"{"type":"token_count","session":"s1","conversation":100,"draft":3,"exact":true}"#,
+        ),
+        (
+            Event::TokenCount {
+                session: None,
+                conversation: 0,
+                draft: 0,
+                exact: false,
+            },
+            r#"{"type":"token_count","session":null,"conversation":0,"draft":0,"exact":false}"#,
+        ),
+    ];
+    for (event, json) in &cases {
+        pinned(event, json);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn events_may_leave_out_what_has_a_default() {
+    let read = |json: &str| serde_json::from_str::<Event>(json).unwrap();
+    assert_eq!(
+        read(
+            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"hi"},"created_ms":5}]}"#
+        ),
+        Event::SessionOpened {
+            session: s(),
+            messages: vec![MessageView {
+                id: "m1".into(),
+                session: s(),
+                seq: 0,
+                message: Message::text(Role::User, "hi"),
+                partial: false,
+                created_ms: 5,
+            }],
+            first_kept: None,
+        }
+    );
+    let Event::Ready {
+        settings,
+        signed_in,
+        ..
+    } = read(r#"{"type":"ready","settings":{"provider":"openai","model":"m"},"keys":["brave"]}"#)
+    else {
+        panic!("not ready")
+    };
+    assert_eq!(signed_in, None);
+    assert_eq!(
+        (
+            settings.max_rounds,
+            settings.context_window,
+            settings.answer_reserve,
+            settings.keep_recent_tokens
+        ),
+        (8, 128_000, 4_096, 20_000)
+    );
+}

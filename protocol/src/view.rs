@@ -1,0 +1,188 @@
+//! The plain values Commands and Events carry: what the app shows and sends, shaped for
+//! the app. None of them is how the agent stores anything; the agent converts its records
+//! into these at the boundary, so a change of its storage never reaches the app.
+
+use ferry_core::ProviderId;
+use ferry_core::search::SearchEngine;
+use ferry_core::wire::Message;
+use serde::{Deserialize, Serialize};
+
+pub type SessionId = String;
+pub type MessageId = String;
+
+/// The answer text a tool call left unanswered gets when the user stops the turn.
+pub const STOPPED_TOOL_OUTPUT: &str = "(not run: the user stopped the turn)";
+/// The answer text of a tool call the user declined.
+pub const DECLINED_TOOL_OUTPUT: &str =
+    "(not run: the user declined this call; do not try it again without asking them)";
+
+/// A chat, as the sidebar lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub title: String,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// One message of a chat, as the conversation shows it. An answer still streaming, or cut
+/// short by Stop, is `partial`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub session: SessionId,
+    /// Order within the session.
+    pub seq: u64,
+    pub message: Message,
+    #[serde(default)]
+    pub partial: bool,
+    pub created_ms: u64,
+}
+
+/// The user's settings as the app shows and edits them (never containing keys). The app
+/// sends them back whole, as JSON, with [`Command::SetSettings`].
+///
+/// [`Command::SetSettings`]: crate::Command::SetSettings
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub provider: ProviderId,
+    pub model: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    #[serde(default)]
+    pub always_proxy: bool,
+    /// Where direct calls go instead of the provider's own API (a local Ollama, a
+    /// compatible gateway).
+    #[serde(default)]
+    pub provider_base_url: Option<String>,
+    /// Model calls per user turn at most (tool rounds included).
+    #[serde(default = "default_max_rounds")]
+    pub max_rounds: u32,
+    /// The model's context window, in tokens.
+    #[serde(default = "default_context_window")]
+    pub context_window: u64,
+    /// Tokens kept free for the answer.
+    #[serde(default = "default_answer_reserve")]
+    pub answer_reserve: u64,
+    /// Tokens of recent conversation kept verbatim when older messages are summarized.
+    #[serde(default = "default_keep_recent")]
+    pub keep_recent_tokens: u64,
+    /// The Supabase project, when the user signs in: direct calls' usage goes there.
+    #[serde(default)]
+    pub supabase_url: Option<String>,
+    /// The project's public (anon) API key, which Supabase's REST API asks for.
+    #[serde(default)]
+    pub supabase_anon_key: Option<String>,
+    /// Tools the user chose to "always allow": their calls never wait for approval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub always_allow: Vec<String>,
+}
+
+// The agent's own defaults; it always sends every field, so these only matter for a view
+// read from elsewhere. The agent's tests check that both read the same.
+fn default_max_rounds() -> u32 {
+    8
+}
+
+fn default_context_window() -> u64 {
+    128_000
+}
+
+fn default_answer_reserve() -> u64 {
+    4_096
+}
+
+fn default_keep_recent() -> u64 {
+    20_000
+}
+
+/// Whose key it is: a model provider's, or a search engine's (for `web_search`). Sent as
+/// the plain name (`"openai"`, `"brave"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyOwner {
+    Provider(ProviderId),
+    Search(SearchEngine),
+}
+
+impl KeyOwner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider(provider) => provider.as_str(),
+            Self::Search(engine) => engine.as_str(),
+        }
+    }
+}
+
+impl From<ProviderId> for KeyOwner {
+    fn from(provider: ProviderId) -> Self {
+        Self::Provider(provider)
+    }
+}
+
+/// The OAuth providers the app offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    Github,
+    Google,
+}
+
+impl OAuthProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Google => "google",
+        }
+    }
+}
+
+/// The user's answer to a tool call that waits for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Run this call.
+    AllowOnce,
+    /// Run this call and every later call of the tool in this chat.
+    AllowInChat,
+    /// Run this call and every later call of the tool, in every chat (kept in settings).
+    AlwaysAllow,
+    /// Do not run it: the model is told the user declined.
+    Deny,
+}
+
+impl Decision {
+    pub fn allows(self) -> bool {
+        match self {
+            Self::AllowOnce | Self::AllowInChat | Self::AlwaysAllow => true,
+            Self::Deny => false,
+        }
+    }
+}
+
+/// One model call, as the Usage page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageRow {
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub route: String,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: Option<f64>,
+    pub error_code: Option<String>,
+}
+
+/// One day's totals, as the Usage page charts them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayUsage {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
