@@ -688,9 +688,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let request = self.chat_request(messages);
         match self.first_answer(&request).await {
             Ok((way, answer)) => {
-                let provider = self.settings.provider;
-                self.stream(session, turn, way, provider, answer.body, draft, emit)
-                    .await
+                let call = AnswerStream {
+                    session,
+                    way,
+                    provider: self.settings.provider,
+                    body: answer.body,
+                };
+                self.stream(call, turn, draft, emit).await
             }
             Err(failure) => Ok(turn.step(Input::CallFailed {
                 kind: failure.kind,
@@ -707,20 +711,19 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// Streams an answer into the turn, saving the draft as it grows.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; the pieces are the call's"
-    )]
     async fn stream<B: Body>(
         &mut self,
-        session: &str,
+        call: AnswerStream<'_, B>,
         turn: &mut Turn,
-        way: Way,
-        provider: ProviderId,
-        mut body: B,
         draft: &mut Option<Draft>,
         emit: &mut impl FnMut(Event),
     ) -> Result<Vec<Effect>, ErrorKind> {
+        let AnswerStream {
+            session,
+            way,
+            provider,
+            mut body,
+        } = call;
         let mut translator = StreamTranslator::new(AnswerContext {
             provider: routing::answer_provider(way, provider),
             model: self.settings.model.clone(),
@@ -799,6 +802,16 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .await
             .map(drop)
     }
+}
+
+/// One model call's answer, to be streamed into its turn.
+struct AnswerStream<'a, B> {
+    session: &'a str,
+    /// How the call went, which decides the answer's format.
+    way: Way,
+    /// The provider the call was for.
+    provider: ProviderId,
+    body: B,
 }
 
 /// The place after the last of `history`.
