@@ -1,5 +1,6 @@
-// Runs the proxy worker for local use, in workerd through Miniflare, with two things a local
-// run needs and `wrangler dev` cannot give:
+// Runs the proxy worker for local use, in workerd through Miniflare — the proxy and, from the
+// config's [assets], the app on the same origin, as deployed — with two things a local run
+// needs and `wrangler dev` cannot give:
 //
 //   - Public addresses only. Every fetch the worker makes goes through a workerd network
 //     service with `allow = ["public"]`: loopback, private, link-local and other non-public
@@ -7,13 +8,14 @@
 //     (after DNS), so a page cannot use the local proxy to read this machine or its LAN.
 //     `wrangler dev` (4.x) always sends the worker's fetches through Miniflare's own
 //     "internet" service, which allows private addresses, and has no option to change it.
-//   - CORS for the app's own origin only: ALLOWED_ORIGINS is http://127.0.0.1:APP_PORT and
-//     http://localhost:APP_PORT, never `*`.
+//   - CORS for no other page: the app served here is same-origin and needs none, so
+//     ALLOWED_ORIGINS is empty; with `--app-port` (an app served elsewhere on this machine)
+//     it is http://127.0.0.1:APP_PORT and http://localhost:APP_PORT, never `*`.
 //
 // Everything else comes from the same wrangler config `wrangler dev` reads (bindings, Durable
 // Objects, queues, [vars]), through wrangler's own `unstable_getMiniflareWorkerOptions`.
 //
-// Usage: node scripts/dev-worker.mjs [--port 8787] [--app-port 8080] [--ip 127.0.0.1]
+// Usage: node scripts/dev-worker.mjs [--port 8787] [--app-port PORT] [--ip 127.0.0.1]
 //          [--config target/wrangler.local.toml] [--var KEY:VALUE ...]
 // `--var` sets a variable over the config's [vars] (AUTH_MODE and ALLOWED_ORIGINS included).
 // Runs until interrupted.
@@ -34,7 +36,7 @@ const PUBLIC_ONLY = { network: { allow: ['public'], deny: [], tlsOptions: { trus
 function localVars(appPort) {
   return {
     AUTH_MODE: 'none',
-    ALLOWED_ORIGINS: `http://127.0.0.1:${appPort},http://localhost:${appPort}`,
+    ALLOWED_ORIGINS: appPort ? `http://127.0.0.1:${appPort},http://localhost:${appPort}` : '',
   };
 }
 
@@ -43,7 +45,7 @@ function parse(argv) {
     args: argv,
     options: {
       port: { type: 'string', default: process.env.PORT ?? '8787' },
-      'app-port': { type: 'string', default: process.env.APP_PORT ?? '8080' },
+      'app-port': { type: 'string' },
       ip: { type: 'string', default: '127.0.0.1' },
       config: { type: 'string', default: 'target/wrangler.local.toml' },
       var: { type: 'string', multiple: true, default: [] },

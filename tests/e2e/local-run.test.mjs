@@ -2,7 +2,8 @@
 // worker cannot be used by a web page to read this machine or its network. Its outbound
 // network allows public addresses only, so even with the web-fetch guard switched off
 // (FETCH_ALLOW_PRIVATE=true) a fetch of a loopback page is refused by the runtime itself;
-// and CORS answers the app's own origin only.
+// the app is served on the worker's own origin, as deployed, and needs no CORS; with
+// `--app-port` (an app served elsewhere) CORS answers that app's origin only.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -23,16 +24,20 @@ let worker;
 let appPort;
 let log = '';
 
-/** `node scripts/dev-worker.mjs` with the flags scripts/run.sh passes, plus `extra`. */
-async function startLocalWorker(extra) {
+/**
+ * `node scripts/dev-worker.mjs` with the flags scripts/run.sh passes, plus `extra`; with
+ * `separateApp`, also `--app-port` (a free port, kept in `appPort`).
+ */
+async function startLocalWorker(extra, { separateApp = true } = {}) {
   const port = await freePort();
-  appPort = await freePort();
+  if (separateApp) appPort = await freePort();
   const child = spawn(
     process.execPath,
     [
       path.join(ROOT, 'scripts', 'dev-worker.mjs'),
       '--config', 'target/wrangler.local.toml', '--ip', '127.0.0.1',
-      '--port', String(port), '--app-port', String(appPort),
+      '--port', String(port),
+      ...(separateApp ? ['--app-port', String(appPort)] : []),
       ...extra,
     ],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
@@ -122,6 +127,30 @@ describe('the local runtime (scripts/run.sh)', () => {
       });
       await preflight.arrayBuffer();
       assert.equal(preflight.headers.get('access-control-allow-origin'), null, `preflight from ${origin}`);
+    }
+  });
+});
+
+describe('scripts/run.sh: the app and the proxy on one origin', () => {
+  let local;
+  before(async () => {
+    local = await startLocalWorker([], { separateApp: false });
+  });
+  after(() => local?.stop());
+
+  it('serves the app with its policy, its config from the variables, and no CORS for anyone', async () => {
+    const page = await fetch(`${local.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>Ferry<\/title>/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
+    const config = await fetch(`${local.url}/ferry-config.json`);
+    const body = await config.json();
+    assert.equal(body.auth_mode, 'none');
+    assert.equal(body.proxy_url, undefined, 'the app takes its own origin');
+    for (const origin of [new URL(local.url).origin, 'https://evil.example']) {
+      const res = await fetch(`${local.url}/health`, { headers: { origin } });
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
     }
   });
 });
