@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
+use ferry_protocol::DayUsage;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Project;
@@ -137,7 +138,8 @@ pub fn save_settings_request(
     }
 }
 
-/// One model call, as the Usage page lists it.
+/// One model call, as Supabase answers it (the Usage page gets it as
+/// [`ferry_protocol::UsageRow`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageRow {
     /// RFC 3339, UTC.
@@ -150,17 +152,6 @@ pub struct UsageRow {
     /// PostgREST sends `numeric` as a JSON number.
     pub cost_usd: Option<f64>,
     pub error_code: Option<String>,
-}
-
-/// One day's totals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DayUsage {
-    /// `YYYY-MM-DD`, UTC.
-    pub day: String,
-    pub calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
 }
 
 /// Rows at most the Usage page reads.

@@ -22,11 +22,8 @@ use crate::approval::{Decision, Gate, Verdict};
 use crate::protocol::{ErrorKind, Event, SessionId};
 use crate::tools;
 
-/// The answer text a tool call left unanswered gets when the user stops the turn.
-pub const STOPPED_TOOL_OUTPUT: &str = "(not run: the user stopped the turn)";
-/// The answer text of a tool call the user declined.
-pub const DECLINED_TOOL_OUTPUT: &str =
-    "(not run: the user declined this call; do not try it again without asking them)";
+/// The answer texts of a tool call the user stopped or declined: the app recognises them.
+pub use ferry_protocol::{DECLINED_TOOL_OUTPUT, STOPPED_TOOL_OUTPUT};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {

@@ -20,32 +20,11 @@
 use std::collections::BTreeSet;
 
 use ferry_core::wire::{Message, Role};
-use serde::{Deserialize, Serialize};
 
 use crate::tools::{self, ToolRequest};
 
 /// The user's answer to a tool call that waits for approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// Run this call.
-    AllowOnce,
-    /// Run this call and every later call of the tool in this chat.
-    AllowInChat,
-    /// Run this call and every later call of the tool, in every chat (kept in settings).
-    AlwaysAllow,
-    /// Do not run it: the model is told the user declined.
-    Deny,
-}
-
-impl Decision {
-    pub fn allows(self) -> bool {
-        match self {
-            Self::AllowOnce | Self::AllowInChat | Self::AlwaysAllow => true,
-            Self::Deny => false,
-        }
-    }
-}
+pub use ferry_protocol::Decision;
 
 /// What the policy says about one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

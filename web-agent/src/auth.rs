@@ -32,21 +32,7 @@ pub struct Project {
 }
 
 /// The OAuth providers the app offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OAuthProvider {
-    Github,
-    Google,
-}
-
-impl OAuthProvider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Github => "github",
-            Self::Google => "google",
-        }
-    }
-}
+pub use ferry_protocol::OAuthProvider;
 
 /// A signed-in user's session.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

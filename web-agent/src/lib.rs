@@ -5,22 +5,26 @@
 //! The logic is plain Rust, tested natively with fakes: the agent loop is a state machine
 //! that returns effects instead of doing I/O, and the platform (fetch, IndexedDB, Web
 //! Crypto) sits behind narrow traits.
+//!
+//! Outside the crate only the protocol (defined in `ferry-protocol`), the [`runtime`] that
+//! answers it, the page's handle (`browser::api`, exported to JavaScript) and the seams
+//! with their browser implementations (which the browser tests exercise) are visible; the
+//! app depends on `ferry-protocol` alone.
 
-pub mod account_data;
-pub mod agent;
-pub mod approval;
-pub mod auth;
+mod account_data;
+mod agent;
+mod approval;
+mod auth;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
-pub mod memory;
+mod memory;
 pub mod protocol;
-pub mod routing;
+mod routing;
 pub mod runtime;
 pub mod seams;
 pub mod store;
-pub mod tools;
+mod tools;
 pub mod transport;
 
-pub use agent::{Effect, Input, Turn};
 pub use protocol::{Command, ErrorKind, Event};

@@ -316,8 +316,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 provider,
                 key,
                 remember,
-            } => self.set_key(provider, key, remember).await,
+            } => self.set_key(provider.into(), key, remember).await,
             Command::ClearKey { provider } => {
+                let provider = KeyOwner::from(provider);
                 self.keys.remove(&provider);
                 self.store
                     .delete_key(provider)

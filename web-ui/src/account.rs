@@ -3,9 +3,8 @@
 //! asking and keeps the session; this is the form, the hand-over of the address Supabase
 //! sends the browser back to, and the question asked before switching accounts.
 
+use ferry_protocol::{Command, OAuthProvider};
 use leptos::prelude::*;
-use web_agent::auth::OAuthProvider;
-use web_agent::protocol::Command;
 
 use crate::agent;
 use crate::app::State;

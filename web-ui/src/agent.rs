@@ -6,11 +6,11 @@
 
 use std::cell::RefCell;
 
+use ferry_protocol::{Command, Event};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_agent::protocol::{Command, Event};
 
 // Relative to the page, not to this snippet's own URL.
 #[wasm_bindgen(

@@ -3,12 +3,10 @@
 //! that will not load).
 
 use ferry_core::ProviderId;
+use ferry_protocol::{Command, Event, KeyOwner, SessionId, SessionView, SettingsView};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_agent::protocol::{Command, Event, SessionId};
-use web_agent::runtime::Settings;
-use web_agent::store::{KeyOwner, Session};
 
 use crate::agent;
 use crate::chat::ChatView;
@@ -19,7 +17,7 @@ use crate::sidebar::Sidebar;
 /// Everything the views share. All signals: `Copy`, handed around by context.
 #[derive(Clone, Copy)]
 pub struct State {
-    pub sessions: RwSignal<Vec<Session>>,
+    pub sessions: RwSignal<Vec<SessionView>>,
     pub query: RwSignal<String>,
     pub chat: RwSignal<Chat>,
     /// The text of a first message, waiting for its new session.
@@ -27,7 +25,7 @@ pub struct State {
     pub banner: RwSignal<Option<Banner>>,
     /// Seconds left before Retry, for rate limits and quotas.
     pub countdown: RwSignal<u64>,
-    pub settings: RwSignal<Option<Settings>>,
+    pub settings: RwSignal<Option<SettingsView>>,
     pub keys: RwSignal<Vec<KeyOwner>>,
     pub models: RwSignal<Vec<String>>,
     /// The composer's text.
@@ -49,12 +47,7 @@ pub struct State {
     /// The Usage page is shown instead of the chat.
     pub show_usage: RwSignal<bool>,
     /// The Usage page's data: totals per day and the rows.
-    pub usage: RwSignal<
-        Option<(
-            Vec<web_agent::account_data::DayUsage>,
-            Vec<web_agent::account_data::UsageRow>,
-        )>,
-    >,
+    pub usage: RwSignal<Option<(Vec<ferry_protocol::DayUsage>, Vec<ferry_protocol::UsageRow>)>>,
     /// Where the last sign-in link went.
     pub link_sent: RwSignal<Option<String>>,
     /// A sign-in came back for another account: (signed in as, the other), until answered.
@@ -231,7 +224,7 @@ impl State {
             } => {
                 self.chat.update(|c| c.apply(&event));
                 self.count_tokens();
-                if kind == web_agent::protocol::ErrorKind::Unauthorized
+                if kind == ferry_protocol::ErrorKind::Unauthorized
                     && self.auth_required.get_untracked()
                 {
                     self.user.set(None);
@@ -581,7 +574,7 @@ fn App() -> impl IntoView {
         });
         listen(&window, "offline", move |_| {
             state.banner.set(Some(Banner::from_error(
-                web_agent::protocol::ErrorKind::Offline,
+                ferry_protocol::ErrorKind::Offline,
                 "",
                 None,
             )));

@@ -3,9 +3,9 @@
 //! the token counts.
 
 use ferry_core::wire::Role;
+use ferry_protocol::{Command, Decision};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_agent::protocol::{Command, Decision};
 
 use crate::agent;
 use crate::app::{COMPOSER, State, focus_soon};

@@ -7,8 +7,8 @@
 //! (`ferry-markdown`, through the module's `renderMarkdown`), so the first paint does not
 //! carry a Markdown parser.
 //!
-//! [`Command`]: web_agent::protocol::Command
-//! [`Event`]: web_agent::protocol::Event
+//! [`Command`]: ferry_protocol::Command
+//! [`Event`]: ferry_protocol::Event
 
 pub mod model;
 

@@ -3,9 +3,9 @@
 //! tested natively.
 
 use ferry_core::wire::Role;
-use web_agent::agent::{DECLINED_TOOL_OUTPUT, STOPPED_TOOL_OUTPUT};
-use web_agent::protocol::{Decision, ErrorKind, Event, SessionId};
-use web_agent::store::StoredMessage;
+use ferry_protocol::{
+    DECLINED_TOOL_OUTPUT, Decision, ErrorKind, Event, MessageView, STOPPED_TOOL_OUTPUT, SessionId,
+};
 
 /// A tool call the model made, shown as a collapsible step of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,7 +90,7 @@ pub struct Chat {
 impl Chat {
     /// The messages of a stored session. Tool results are folded into the steps of the
     /// answer that called them.
-    pub fn open(session: SessionId, stored: &[StoredMessage], first_kept: Option<String>) -> Self {
+    pub fn open(session: SessionId, stored: &[MessageView], first_kept: Option<String>) -> Self {
         let mut messages: Vec<ViewMessage> = Vec::new();
         for m in stored {
             match m.message.role {
@@ -412,8 +412,8 @@ mod tests {
         assert_eq!(css_string("two\nlines"), r#""two\a lines""#);
     }
 
-    fn stored(id: &str, message: Message) -> StoredMessage {
-        StoredMessage {
+    fn stored(id: &str, message: Message) -> MessageView {
+        MessageView {
             id: id.into(),
             session: "s".into(),
             seq: 0,

@@ -3,10 +3,9 @@
 //! export / import of everything.
 
 use ferry_core::ProviderId;
+use ferry_protocol::{Command, KeyOwner};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_agent::protocol::Command;
-use web_agent::store::KeyOwner;
 
 use crate::agent;
 use crate::app::State;

@@ -1,16 +1,15 @@
 //! The sessions sidebar: New chat, search across titles and messages, switch, rename,
 //! delete (after a confirmation), and the way to Settings.
 
+use ferry_protocol::{Command, SessionView};
 use leptos::prelude::*;
-use web_agent::protocol::Command;
-use web_agent::store::Session;
 
 use crate::agent;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::model::css_string;
 
 #[component]
-fn SessionRow(session: Session) -> impl IntoView {
+fn SessionRow(session: SessionView) -> impl IntoView {
     let state = expect_context::<State>();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);

@@ -1,9 +1,8 @@
 //! The Usage page: the signed-in user's own calls of the last 30 days from Supabase, as a
 //! cost-per-day and a tokens-per-day chart (SVG drawn here) and a table. Only there when signed in.
 
+use ferry_protocol::{Command, DayUsage};
 use leptos::prelude::*;
-use web_agent::account_data::DayUsage;
-use web_agent::protocol::Command;
 
 use crate::agent;
 use crate::app::State;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{Clock, Runtime};
 use crate::account_data::{self, SyncedSettings};
 use crate::auth::{self, AuthError, AuthSession, Callback, OAuthProvider, Project};
-use crate::protocol::{ErrorKind, Event};
+use crate::protocol::{ErrorKind, Event, key_view};
 use crate::runtime::direct_usage::{token_claim, token_subject};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Account, KeyOwner, KeyRecord, Store};
@@ -52,8 +52,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// What is in force, for the UI: settings, whose keys are held, who is signed in.
     pub(super) fn ready(&self) -> Event {
         Event::Ready {
-            settings: self.settings.clone(),
-            keys: self.keys.keys().copied().collect(),
+            settings: (&self.settings).into(),
+            keys: self.keys.keys().copied().filter_map(key_view).collect(),
             signed_in: self.signed_in_user(),
         }
     }
@@ -366,7 +366,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             serde_json::from_slice(&answer.body).map_err(|_| ErrorKind::Upstream)?;
         emit(Event::UsageReport {
             days: account_data::per_day(&rows),
-            rows,
+            rows: rows.into_iter().map(Into::into).collect(),
         });
         Ok(())
     }

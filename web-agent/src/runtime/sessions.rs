@@ -51,7 +51,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let first_kept = self.store.compaction(&session).await?.map(|c| c.first_kept);
         emit(Event::SessionOpened {
             session,
-            messages,
+            messages: messages.into_iter().map(Into::into).collect(),
             first_kept,
         });
         Ok(())
@@ -84,7 +84,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             sessions = matching;
         }
         sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
-        emit(Event::Sessions { sessions });
+        emit(Event::Sessions {
+            sessions: sessions.into_iter().map(Into::into).collect(),
+        });
         Ok(())
     }
 

@@ -875,10 +875,10 @@ fn web_search_is_offered_once_a_search_key_is_set_and_goes_through_the_proxy() {
     send(&mut rt, "s", "hello");
     assert!(!declared_tools(&transport.sent.borrow()[0]).contains(&"web_search".to_owned()));
 
-    let brave: KeyOwner = serde_json::from_str(r#""brave""#).unwrap();
+    let brave: crate::protocol::KeyOwner = serde_json::from_str(r#""brave""#).unwrap();
     assert_eq!(
         brave,
-        KeyOwner::Search(ferry_core::search::SearchEngine::Brave)
+        crate::protocol::KeyOwner::Search(ferry_core::search::SearchEngine::Brave)
     );
     run(rt.handle(
         Command::SetKey {
@@ -931,7 +931,7 @@ fn web_search_is_offered_once_a_search_key_is_set_and_goes_through_the_proxy() {
     assert!(!last_call.contains("BSA-search-key"));
     // Stored sealed, like a provider key.
     let keys = run(rt.store().keys()).unwrap();
-    assert!(keys.iter().any(|k| k.provider == brave));
+    assert!(keys.iter().any(|k| k.provider == KeyOwner::from(brave)));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -943,7 +943,10 @@ fn load_tells_the_settings_and_which_keys_are_held_never_the_keys() {
         panic!("{events:?}")
     };
     assert_eq!(settings.provider, ProviderId::OpenAi);
-    assert_eq!(keys, &[KeyOwner::Provider(ProviderId::OpenAi)]);
+    assert_eq!(
+        keys,
+        &[crate::protocol::KeyOwner::Provider(ProviderId::OpenAi)]
+    );
     assert!(matches!(events[1], Event::Sessions { .. }));
     assert!(!format!("{events:?}").contains(KEY));
 }
