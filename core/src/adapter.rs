@@ -129,6 +129,28 @@ pub fn usage_of(answer: &str) -> Option<Usage> {
     serde_json::from_str::<WithUsage>(answer).ok()?.usage
 }
 
+/// The text of the first choice of a non-streaming answer already translated by
+/// [`chat_response`] (or the proxy's), if it has one.
+pub fn answer_text(answer: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        choices: Vec<Choice>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Choice {
+        message: Option<ChoiceMessage>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ChoiceMessage {
+        content: Option<serde_json::Value>,
+    }
+    let Answer { choices } = serde_json::from_str(answer).ok()?;
+    match choices.into_iter().next()?.message?.content? {
+        serde_json::Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
 /// The model-list request.
 pub fn models_request(target: &Target<'_>) -> UpstreamRequest {
     let base = target.base_url;
@@ -454,6 +476,21 @@ pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_answers_text_is_its_first_choices_content() {
+        let answer = r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Summary."},"finish_reason":"end_turn","logprobs":null},{"message":{"content":"other"}}],"usage":{}}"#;
+        assert_eq!(answer_text(answer), Some("Summary.".to_owned()));
+        for none in [
+            r#"{"choices":[]}"#,
+            r#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[]}}]}"#,
+            r#"{"choices":[{"finish_reason":"stop"}]}"#,
+            r#"{"error":{"message":"no"}}"#,
+            "not json",
+        ] {
+            assert_eq!(answer_text(none), None, "{none}");
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn answer_text_is_counted_in_chunk_events() {

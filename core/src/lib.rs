@@ -15,6 +15,7 @@ mod provider;
 pub mod quota;
 pub mod search;
 pub mod sse;
+pub mod stream;
 pub mod tokens;
 pub mod usage;
 pub mod wire;

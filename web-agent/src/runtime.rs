@@ -6,9 +6,9 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use ferry_core::adapter::{AnswerContext, StreamTranslator, UpstreamRequest};
-use ferry_core::sse::{DONE, SseFramer};
-use ferry_core::wire::{ChatChunk, ChatRequest, Message, Role};
+use ferry_core::adapter::{AnswerContext, UpstreamRequest};
+use ferry_core::stream::{StreamEvent, StreamReader};
+use ferry_core::wire::{ChatRequest, Message, Role};
 use ferry_core::{ProviderId, ProxyError};
 use serde::{Deserialize, Serialize};
 
@@ -725,66 +725,51 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             provider,
             mut body,
         } = call;
-        let mut translator = StreamTranslator::new(AnswerContext {
+        let mut reader = StreamReader::new(AnswerContext {
             provider: routing::answer_provider(way, provider),
             model: self.settings.model.clone(),
             created: self.clock.now_ms() / 1000,
         });
         let started_ms = self.clock.now_ms();
-        let mut framer = SseFramer::new();
-        let mut out = Vec::new();
         let mut events = Vec::new();
         loop {
             if self.stop.take() {
                 return Ok(turn.step(Input::Stop));
             }
-            out.clear();
             match body.next().await {
-                Some(Ok(bytes)) => translator.push(&bytes, &mut out),
-                Some(Err(e)) => translator.fail(&ProxyError::invalid(e.0), &mut out),
-                None => translator.end(&mut out),
+                Some(Ok(bytes)) => reader.push(&bytes, &mut events),
+                Some(Err(e)) => reader.fail(&ProxyError::invalid(e.0), &mut events),
+                None => reader.end(&mut events),
             }
-            framer.push(&out, &mut events);
             for event in events.drain(..) {
-                if event.data == DONE {
-                    if way == Way::Direct {
-                        self.record_direct(translator.usage(), started_ms).await;
-                    }
-                    return Ok(turn.step(Input::AnswerEnded));
-                }
-                if let Ok(chunk) = serde_json::from_str::<ChatChunk>(&event.data) {
-                    for effect in turn.step(Input::Chunk(chunk)) {
-                        if let (Effect::Emit(Event::Delta { text, .. }), Some(d)) =
-                            (&effect, draft.as_mut())
-                        {
-                            d.text.push_str(text);
+                match event {
+                    StreamEvent::Chunk(chunk) => {
+                        for effect in turn.step(Input::Chunk(chunk)) {
+                            if let (Effect::Emit(Event::Delta { text, .. }), Some(d)) =
+                                (&effect, draft.as_mut())
+                            {
+                                d.text.push_str(text);
+                            }
+                            if let Effect::Emit(event) = effect {
+                                emit(event);
+                            }
                         }
-                        if let Effect::Emit(event) = effect {
-                            emit(event);
-                        }
+                        self.save_draft(session, draft).await?;
                     }
-                    self.save_draft(session, draft).await?;
-                    continue;
+                    StreamEvent::Done { usage } => {
+                        if way == Way::Direct {
+                            self.record_direct(usage, started_ms).await;
+                        }
+                        return Ok(turn.step(Input::AnswerEnded));
+                    }
+                    // The stream is over; no other way (text already shown).
+                    StreamEvent::Error(error) => {
+                        return Ok(turn.step(Input::CallFailed {
+                            kind: ErrorKind::Upstream,
+                            message: error.to_string(),
+                        }));
+                    }
                 }
-                // An error event: the stream is over; no other way (text already shown).
-                let message = serde_json::from_str::<serde_json::Value>(&event.data)
-                    .ok()
-                    .and_then(|v| {
-                        v.pointer("/error/message")
-                            .and_then(|m| m.as_str())
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_else(|| "the answer broke off".to_owned());
-                return Ok(turn.step(Input::CallFailed {
-                    kind: ErrorKind::Upstream,
-                    message,
-                }));
-            }
-            if translator.is_finished() && translator.failure().is_none() {
-                if way == Way::Direct {
-                    self.record_direct(translator.usage(), started_ms).await;
-                }
-                return Ok(turn.step(Input::AnswerEnded));
             }
         }
     }

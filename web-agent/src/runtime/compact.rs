@@ -100,13 +100,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 message: e.to_string(),
             })?,
         };
-        Ok(serde_json::from_str::<serde_json::Value>(&openai)
-            .ok()
-            .and_then(|v| {
-                v.pointer("/choices/0/message/content")?
-                    .as_str()
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default())
+        Ok(ferry_core::adapter::answer_text(&openai).unwrap_or_default())
     }
 }
