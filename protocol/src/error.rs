@@ -1,5 +1,6 @@
 //! What went wrong, as the app hears of it.
 
+use ferry_core::ErrorClass;
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, in terms the UI can act on.
@@ -31,21 +32,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The kind for an error answer of the proxy (or a provider called directly).
+    /// The kind for an error answer of the proxy (or a provider called directly), read by
+    /// core's [`ErrorClass`], the one home of the contract's codes.
     pub fn from_answer(status: u16, code: Option<&str>, retry_after_secs: Option<u64>) -> Self {
         let wait = retry_after_secs.unwrap_or(1);
-        match (status, code) {
-            (401, Some("unauthorized")) => Self::Unauthorized,
-            (429, Some("quota_exceeded")) => Self::QuotaExceeded {
+        match ErrorClass::of_answer(status, code) {
+            ErrorClass::Unauthorized => Self::Unauthorized,
+            ErrorClass::QuotaExceeded => Self::QuotaExceeded {
                 retry_after_secs: wait,
             },
-            (429, _) => Self::RateLimited {
+            ErrorClass::RateLimited => Self::RateLimited {
                 retry_after_secs: wait,
             },
-            (503, Some("proxy_disabled" | "provider_disabled")) => Self::ProviderDisabled,
-            (400 | 413, Some("invalid_request" | "payload_too_large")) => Self::InvalidRequest,
-            (400..=499, _) => Self::ProviderRefused,
-            _ => Self::Upstream,
+            ErrorClass::Disabled => Self::ProviderDisabled,
+            ErrorClass::InvalidRequest => Self::InvalidRequest,
+            ErrorClass::Refused => Self::ProviderRefused,
+            ErrorClass::Failed => Self::Upstream,
         }
     }
 
