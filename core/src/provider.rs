@@ -26,7 +26,8 @@ pub enum ProviderId {
 }
 
 /// The API dialect a provider speaks upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WireFormat {
     /// OpenAI Chat Completions, passed through.
     OpenAi,
@@ -37,7 +38,8 @@ pub enum WireFormat {
 }
 
 /// How the user's key travels to the provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthStyle {
     /// `Authorization: Bearer <key>`
     Bearer,
@@ -58,19 +60,126 @@ impl AuthStyle {
     }
 }
 
-/// What Ferry knows of a provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A header a request sent from a browser page must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Header {
+    pub name: &'static str,
+    pub value: &'static str,
+}
+
+/// What Ferry knows of a provider: the one registry, read by the proxy, the agent's
+/// routing, the app and (through `core/providers.json`) the end-to-end tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ProviderInfo {
     pub id: ProviderId,
+    /// The name people know it by, as the app shows it.
+    pub display_name: &'static str,
     /// API root as the provider's own SDK takes it.
     pub default_base_url: &'static str,
     pub wire: WireFormat,
     pub auth: AuthStyle,
     /// Whether a browser page may call the provider directly (it answers CORS preflights).
     pub browser_cors: bool,
+    /// What a browser page's direct call must add (Anthropic's opt-in, their name for it).
+    pub browser_header: Option<Header>,
     /// Prefix of the provider's variables: `<PREFIX>_BASE_URL`, `PROXY_DISABLE_<PREFIX>`.
     pub env_prefix: &'static str,
 }
+
+/// An OpenAI-format provider called with a bearer key.
+const fn openai_format(
+    id: ProviderId,
+    display_name: &'static str,
+    default_base_url: &'static str,
+    browser_cors: bool,
+    env_prefix: &'static str,
+) -> ProviderInfo {
+    ProviderInfo {
+        id,
+        display_name,
+        default_base_url,
+        wire: WireFormat::OpenAi,
+        auth: AuthStyle::Bearer,
+        browser_cors,
+        browser_header: None,
+        env_prefix,
+    }
+}
+
+const OPENAI: ProviderInfo = openai_format(
+    ProviderId::OpenAi,
+    "OpenAI",
+    "https://api.openai.com/v1",
+    true,
+    "OPENAI",
+);
+const ANTHROPIC: ProviderInfo = ProviderInfo {
+    id: ProviderId::Anthropic,
+    display_name: "Anthropic",
+    default_base_url: "https://api.anthropic.com",
+    wire: WireFormat::Anthropic,
+    auth: AuthStyle::XApiKey,
+    browser_cors: true,
+    browser_header: Some(Header {
+        name: "anthropic-dangerous-direct-browser-access",
+        value: "true",
+    }),
+    env_prefix: "ANTHROPIC",
+};
+const GOOGLE: ProviderInfo = ProviderInfo {
+    id: ProviderId::Google,
+    display_name: "Google Gemini",
+    default_base_url: "https://generativelanguage.googleapis.com",
+    wire: WireFormat::Google,
+    auth: AuthStyle::XGoogApiKey,
+    browser_cors: true,
+    browser_header: None,
+    env_prefix: "GOOGLE",
+};
+const OPENROUTER: ProviderInfo = openai_format(
+    ProviderId::OpenRouter,
+    "OpenRouter",
+    "https://openrouter.ai/api/v1",
+    true,
+    "OPENROUTER",
+);
+const GROQ: ProviderInfo = openai_format(
+    ProviderId::Groq,
+    "Groq",
+    "https://api.groq.com/openai/v1",
+    true,
+    "GROQ",
+);
+const MISTRAL: ProviderInfo = openai_format(
+    ProviderId::Mistral,
+    "Mistral",
+    "https://api.mistral.ai/v1",
+    false,
+    "MISTRAL",
+);
+const DEEPSEEK: ProviderInfo = openai_format(
+    ProviderId::DeepSeek,
+    "DeepSeek",
+    "https://api.deepseek.com/v1",
+    false,
+    "DEEPSEEK",
+);
+const XAI: ProviderInfo =
+    openai_format(ProviderId::Xai, "xAI", "https://api.x.ai/v1", false, "XAI");
+const TOGETHER: ProviderInfo = openai_format(
+    ProviderId::Together,
+    "Together",
+    "https://api.together.xyz/v1",
+    false,
+    "TOGETHER",
+);
+const FIREWORKS: ProviderInfo = openai_format(
+    ProviderId::Fireworks,
+    "Fireworks",
+    "https://api.fireworks.ai/inference/v1",
+    false,
+    "FIREWORKS",
+);
 
 impl ProviderId {
     pub const ALL: [ProviderId; 10] = [
@@ -86,6 +195,7 @@ impl ProviderId {
         Self::Fireworks,
     ];
 
+    /// The id as the contract spells it (`X-Provider`, JSON, `/health`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OpenAi => "openai",
@@ -101,88 +211,29 @@ impl ProviderId {
         }
     }
 
-    pub fn info(self) -> ProviderInfo {
-        let (default_base_url, wire, auth, browser_cors, env_prefix) = match self {
-            Self::OpenAi => (
-                "https://api.openai.com/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                true,
-                "OPENAI",
-            ),
-            Self::Anthropic => (
-                "https://api.anthropic.com",
-                WireFormat::Anthropic,
-                AuthStyle::XApiKey,
-                true,
-                "ANTHROPIC",
-            ),
-            Self::Google => (
-                "https://generativelanguage.googleapis.com",
-                WireFormat::Google,
-                AuthStyle::XGoogApiKey,
-                true,
-                "GOOGLE",
-            ),
-            Self::OpenRouter => (
-                "https://openrouter.ai/api/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                true,
-                "OPENROUTER",
-            ),
-            Self::Groq => (
-                "https://api.groq.com/openai/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                true,
-                "GROQ",
-            ),
-            Self::Mistral => (
-                "https://api.mistral.ai/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                false,
-                "MISTRAL",
-            ),
-            Self::DeepSeek => (
-                "https://api.deepseek.com/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                false,
-                "DEEPSEEK",
-            ),
-            Self::Xai => (
-                "https://api.x.ai/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                false,
-                "XAI",
-            ),
-            Self::Together => (
-                "https://api.together.xyz/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                false,
-                "TOGETHER",
-            ),
-            Self::Fireworks => (
-                "https://api.fireworks.ai/inference/v1",
-                WireFormat::OpenAi,
-                AuthStyle::Bearer,
-                false,
-                "FIREWORKS",
-            ),
-        };
-        ProviderInfo {
-            id: self,
-            default_base_url,
-            wire,
-            auth,
-            browser_cors,
-            env_prefix,
+    /// The provider's entry in the registry.
+    pub fn info(self) -> &'static ProviderInfo {
+        match self {
+            Self::OpenAi => &OPENAI,
+            Self::Anthropic => &ANTHROPIC,
+            Self::Google => &GOOGLE,
+            Self::OpenRouter => &OPENROUTER,
+            Self::Groq => &GROQ,
+            Self::Mistral => &MISTRAL,
+            Self::DeepSeek => &DEEPSEEK,
+            Self::Xai => &XAI,
+            Self::Together => &TOGETHER,
+            Self::Fireworks => &FIREWORKS,
         }
     }
+}
+
+/// The registry as JSON, for tools outside Rust (the end-to-end tests read it from
+/// `core/providers.json`, which a test keeps equal to this).
+pub fn registry_json() -> String {
+    let all: Vec<&ProviderInfo> = ProviderId::ALL.into_iter().map(ProviderId::info).collect();
+    // Plain strings, bools and enums: serializing cannot fail.
+    serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
 }
 
 impl fmt::Display for ProviderId {
@@ -335,6 +386,36 @@ mod tests {
             );
             assert_eq!(id.info().env_prefix, id.as_str().to_ascii_uppercase());
         }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_registry_has_one_entry_per_provider_and_tools_read_it_as_is() {
+        for id in ProviderId::ALL {
+            assert_eq!(id.info().id, id);
+            assert!(!id.info().display_name.is_empty());
+        }
+        assert_eq!(
+            ProviderId::Anthropic.info().browser_header,
+            Some(Header {
+                name: "anthropic-dangerous-direct-browser-access",
+                value: "true"
+            })
+        );
+        let file = include_str!("../providers.json");
+        #[cfg(not(target_family = "wasm"))]
+        if std::env::var_os("FERRY_BLESS").is_some() {
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/providers.json"),
+                registry_json(),
+            )
+            .unwrap();
+            return;
+        }
+        assert_eq!(
+            file,
+            registry_json(),
+            "core/providers.json is stale: FERRY_BLESS=1 cargo test -p ferry-core"
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -15,9 +15,6 @@ use ferry_core::adapter::{self, HttpMethod, Target, UpstreamRequest};
 use ferry_core::wire::ChatRequest;
 use ferry_core::{ProviderId, ProxyError};
 
-/// Anthropic answers browsers only with this header (their name for it, not ours).
-const ANTHROPIC_BROWSER_HEADER: &str = "anthropic-dangerous-direct-browser-access";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Way {
     Direct,
@@ -150,10 +147,11 @@ fn direct_target<'a>(
 }
 
 /// Anthropic answers a browser only when asked to in this header.
+/// Adds what the provider wants of a call from a browser page (Anthropic answers browsers
+/// only with its opt-in header), as the registry says.
 fn allow_browser(provider: ProviderId, call: &mut UpstreamRequest) {
-    if provider == ProviderId::Anthropic {
-        call.headers
-            .push((ANTHROPIC_BROWSER_HEADER, "true".to_owned()));
+    if let Some(header) = provider.info().browser_header {
+        call.headers.push((header.name, header.value.to_owned()));
     }
 }
 
@@ -285,7 +283,10 @@ mod tests {
                 .map(|(_, v)| v.as_str())
         };
         assert_eq!(header("x-api-key"), Some("sk-ant"));
-        assert_eq!(header(ANTHROPIC_BROWSER_HEADER), Some("true"));
+        assert_eq!(
+            header("anthropic-dangerous-direct-browser-access"),
+            Some("true")
+        );
         // The access token is for the proxy only.
         assert_eq!(header("authorization"), None);
         assert!(call.body.unwrap().contains("\"max_tokens\":4096"));

@@ -30,21 +30,6 @@ pub const PRESETS: [(&str, &str); 4] = [
     ),
 ];
 
-fn provider_name(provider: ProviderId) -> &'static str {
-    match provider {
-        ProviderId::OpenAi => "OpenAI",
-        ProviderId::Anthropic => "Anthropic",
-        ProviderId::Google => "Google Gemini",
-        ProviderId::OpenRouter => "OpenRouter",
-        ProviderId::Groq => "Groq",
-        ProviderId::Mistral => "Mistral",
-        ProviderId::DeepSeek => "DeepSeek",
-        ProviderId::Xai => "xAI",
-        ProviderId::Together => "Together",
-        ProviderId::Fireworks => "Fireworks",
-    }
-}
-
 /// Reads the chosen file and hands its text to the agent's import.
 fn import_file(ev: leptos::ev::Event) {
     let Some(input) = ev
@@ -202,7 +187,7 @@ pub fn SettingsPanel() -> impl IntoView {
                         }
                     >
                         {ProviderId::ALL.into_iter().map(|p| view! {
-                            <option value=p.as_str() selected=move || provider.get() == p>{provider_name(p)}</option>
+                            <option value=p.as_str() selected=move || provider.get() == p>{p.info().display_name}</option>
                         }).collect_view()}
                     </select>
                 </label>

@@ -15,27 +15,20 @@ export const DEFAULT_CONFIG = process.env.FERRY_E2E_WRANGLER_CONFIG || 'target/w
 const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
 const READY_TIMEOUT_MS = 60_000;
 
-/** All providers of the contract; the OpenAI-style ones share the mock's OpenAI routes. */
-export const PROVIDERS = [
-  'openai',
-  'anthropic',
-  'google',
-  'openrouter',
-  'groq',
-  'mistral',
-  'deepseek',
-  'xai',
-  'together',
-  'fireworks',
-];
+/** Core's provider registry (core/providers.json, which a core test keeps equal to it). */
+export const REGISTRY = JSON.parse(readFileSync(path.join(ROOT, 'core', 'providers.json'), 'utf8'));
+
+/** All providers of the contract, by id. */
+export const PROVIDERS = REGISTRY.map((p) => p.id);
+
+/** Where each wire format lives on the mock: the OpenAI-format providers share its OpenAI routes. */
+const MOCK_ROUTES = { openai: 'openai/v1', anthropic: 'anthropic', google: 'google' };
 
 /** Vars that point every provider at the mock, with no auth and open CORS. */
 export function mockVars(mockUrl) {
   const vars = {};
-  for (const id of PROVIDERS) {
-    const base =
-      id === 'anthropic' ? `${mockUrl}/anthropic` : id === 'google' ? `${mockUrl}/google` : `${mockUrl}/openai/v1`;
-    vars[`${id.toUpperCase()}_BASE_URL`] = base;
+  for (const { env_prefix, wire } of REGISTRY) {
+    vars[`${env_prefix}_BASE_URL`] = `${mockUrl}/${MOCK_ROUTES[wire]}`;
   }
   return {
     ...vars,
