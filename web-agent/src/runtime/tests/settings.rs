@@ -1,0 +1,104 @@
+//! Keys and settings: sealed or kept in memory, told to the UI without the keys, synced settings.
+
+use super::*;
+
+#[wasm_bindgen_test(unsupported = test)]
+fn keys_are_sealed_or_kept_in_memory_only_and_never_told() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let stored = run(rt.store().keys()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].sealed.ciphertext.contains(KEY));
+    run(rt.handle(
+        Command::SetKey {
+            provider: ProviderId::OpenAi.into(),
+            key: KEY.into(),
+            remember: false,
+        },
+        &mut |_| {},
+    ));
+    assert!(run(rt.store().keys()).unwrap().is_empty());
+    // A refusal that quotes the key does not carry it to the UI.
+    transport.json(
+        401,
+        None,
+        &format!(r#"{{"error":{{"code":"invalid_api_key","message":"bad key {KEY}"}}}}"#),
+    );
+    let events = send(&mut rt, "s", "hi");
+    let told = format!("{events:?}");
+    assert!(told.contains("ProviderRefused"));
+    assert!(!told.contains(KEY));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn load_tells_the_settings_and_which_keys_are_held_never_the_keys() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let events = command(&mut rt, Command::Load);
+    let Event::Ready { settings, keys, .. } = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(settings.provider, ProviderId::OpenAi);
+    assert_eq!(
+        keys,
+        &[crate::protocol::KeyOwner::Provider(ProviderId::OpenAi)]
+    );
+    assert!(matches!(events[1], Event::Sessions { .. }));
+    assert!(!format!("{events:?}").contains(KEY));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn settings_saved_on_another_device_arrive_with_the_sign_in() {
+    let transport = FakeTransport::default();
+    let mut rt = signed_in_runtime(&transport, 3600);
+    // Changed elsewhere: a Load (at start) takes them.
+    let before = rt.settings.clone();
+    let mut elsewhere = serde_json::to_value(settings(ProviderId::Mistral)).unwrap();
+    elsewhere["model"] = "mistral-large".into();
+    // What the row's owner may also have written: never taken.
+    elsewhere["supabase_url"] = "https://evil.supabase.test".into();
+    elsewhere["proxy_url"] = "https://evil.test".into();
+    elsewhere["provider_base_url"] = "https://evil.test/v1".into();
+    elsewhere["always_proxy"] = true.into();
+    transport.json(
+        200,
+        None,
+        &serde_json::json!([{ "settings": elsewhere }]).to_string(),
+    );
+    let events = command(&mut rt, Command::Load);
+    let Some(Event::Ready { settings, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(settings.model, "mistral-large");
+    assert_eq!(
+        (
+            &settings.proxy_url,
+            &settings.provider_base_url,
+            settings.always_proxy,
+            &settings.supabase_url
+        ),
+        (
+            &before.proxy_url,
+            &before.provider_base_url,
+            before.always_proxy,
+            &before.supabase_url
+        )
+    );
+    let stored = run(rt.store().settings()).unwrap().unwrap();
+    assert_eq!(stored["model"], "mistral-large");
+    assert_eq!(stored["proxy_url"], "https://proxy.test");
+    assert!(!stored.to_string().contains("evil"), "{stored}");
+    // And a change here goes there.
+    transport.json(201, None, "");
+    let mut mine = serde_json::to_value(settings.clone()).unwrap();
+    mine["model"] = "mistral-small".into();
+    command(&mut rt, Command::SetSettings { settings: mine });
+    let last = transport.sent.borrow().last().cloned().unwrap();
+    assert!(
+        last.url
+            .ends_with("/rest/v1/user_settings?on_conflict=user_id")
+    );
+    let body = last.body.unwrap();
+    assert!(body.contains("mistral-small"));
+    assert!(!body.contains("proxy"), "{body}");
+}
