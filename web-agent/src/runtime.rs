@@ -10,14 +10,13 @@ use ferry_core::adapter::{AnswerContext, UpstreamRequest};
 use ferry_core::stream::{StreamEvent, StreamReader};
 use ferry_core::wire::{ChatRequest, Message, Role};
 use ferry_core::{ProviderId, ProxyError};
-use serde::{Deserialize, Serialize};
 
 use crate::agent::{Effect, Input, Turn};
 use crate::compaction;
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::{Estimate, Tokenizer, Vault};
-use crate::store::{KeyOwner, KeyRecord, Store, StoredMessage};
+use crate::store::{KeyOwner, Store, StoredMessage};
 use crate::tools;
 use crate::transport::{self, Answer, Body, Transport};
 use tokens::TokenCounts;
@@ -31,60 +30,6 @@ const PAGE_CHARS: usize = 20_000;
 pub trait Clock {
     fn now_ms(&self) -> u64;
     fn new_id(&self) -> String;
-}
-
-/// The user's settings (synced, never containing keys).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
-    pub provider: ProviderId,
-    pub model: String,
-    #[serde(default)]
-    pub system_prompt: String,
-    #[serde(default)]
-    pub proxy_url: Option<String>,
-    #[serde(default)]
-    pub always_proxy: bool,
-    /// Where direct calls go instead of the provider's own API (a local Ollama, a
-    /// compatible gateway).
-    #[serde(default)]
-    pub provider_base_url: Option<String>,
-    /// Model calls per user turn at most (tool rounds included).
-    #[serde(default = "default_max_rounds")]
-    pub max_rounds: u32,
-    /// The model's context window, in tokens.
-    #[serde(default = "default_context_window")]
-    pub context_window: u64,
-    /// Tokens kept free for the answer.
-    #[serde(default = "default_answer_reserve")]
-    pub answer_reserve: u64,
-    /// Tokens of recent conversation kept verbatim when older messages are summarized.
-    #[serde(default = "default_keep_recent")]
-    pub keep_recent_tokens: u64,
-    /// The Supabase project, when the user signs in: direct calls' usage goes there.
-    #[serde(default)]
-    pub supabase_url: Option<String>,
-    /// The project's public (anon) API key, which Supabase's REST API asks for.
-    #[serde(default)]
-    pub supabase_anon_key: Option<String>,
-    /// Tools the user chose to "always allow": their calls never wait for approval.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub always_allow: Vec<String>,
-}
-
-fn default_max_rounds() -> u32 {
-    8
-}
-
-fn default_context_window() -> u64 {
-    128_000
-}
-
-fn default_answer_reserve() -> u64 {
-    4_096
-}
-
-fn default_keep_recent() -> u64 {
-    compaction::Policy::default().keep_recent_tokens
 }
 
 /// Lets the UI stop the turn in progress from outside the running command.
@@ -218,6 +163,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
+    /// Answers one command. Each goes to the handler of the unit whose job it is: a new
+    /// command is one handler there and one line here.
     pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
         if command.reaches_the_network() {
             self.fresh_session(emit).await;
@@ -228,36 +175,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let outcome = match command {
             Command::SendMessage { session, text } => self.send(session, text, emit).await,
             Command::Retry { session } => self.retry(session, emit).await,
-            Command::Stop { session } => match self.stop_paused(&session, emit).await {
-                Some(stopped) => stopped,
-                None => {
-                    // A turn in progress watches the handle; nothing else to stop.
-                    self.stop.stop();
-                    Ok(())
-                }
-            },
+            Command::Stop { session } => self.stop_turn(&session, emit).await,
             Command::ApproveToolCall {
                 session,
                 call_id,
                 decision,
             } => self.approve(session, call_id, decision, emit).await,
-            Command::NewSession => self.new_session().await.map(|session| {
-                emit(Event::SessionCreated { session });
-            }),
-            Command::OpenSession { session } => {
-                let opened = self.open_session(session.clone(), emit).await;
-                self.show_paused(&session, emit);
-                opened
-            }
-            Command::Load => {
-                emit(self.ready());
-                let listed = self.list(None, emit).await;
-                // Settings changed on another device arrive after the first paint of these.
-                if self.session.is_some() {
-                    self.sync_settings(emit).await;
-                }
-                listed
-            }
+            Command::NewSession => self.create_session(emit).await,
+            Command::OpenSession { session } => self.open(session, emit).await,
+            Command::Load => self.load(emit).await,
             Command::LoadUsage { since } => self.load_usage(&since, emit).await,
             Command::SignInWithEmail { email, redirect_to } => {
                 self.sign_in_with_email(&email, &redirect_to, emit).await
@@ -276,76 +202,19 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::SignOut => self.sign_out(emit).await,
             Command::ListModels { provider } => self.list_models(provider, emit).await,
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
-            Command::DeleteSession { session } => {
-                self.forget_paused(&session);
-                let deleted = self.store.delete_session(&session).await;
-                match deleted {
-                    Ok(()) => self.list(None, emit).await,
-                    Err(_) => Err(ErrorKind::Storage),
-                }
-            }
+            Command::DeleteSession { session } => self.delete_session(&session, emit).await,
             Command::SearchSessions { query } => self.list(Some(&query), emit).await,
-            Command::Export { include_keys } => {
-                let now = self.clock.now_ms();
-                match crate::store::export(&self.store, include_keys, now).await {
-                    Ok(export) => match serde_json::to_string(&export) {
-                        Ok(document) => {
-                            emit(Event::Exported { document });
-                            Ok(())
-                        }
-                        Err(_) => Err(ErrorKind::Storage),
-                    },
-                    Err(_) => Err(ErrorKind::Storage),
-                }
-            }
-            Command::Import { document } => {
-                match crate::store::import(&self.store, &document).await {
-                    Ok(imported) => {
-                        emit(Event::Imported {
-                            sessions: imported.sessions,
-                            messages: imported.messages,
-                            notes: imported.notes,
-                        });
-                        self.list(None, emit).await
-                    }
-                    Err(crate::store::StoreError::BadDocument(_)) => Err(ErrorKind::InvalidRequest),
-                    Err(_) => Err(ErrorKind::Storage),
-                }
-            }
+            Command::Export { include_keys } => self.export(include_keys, emit).await,
+            Command::Import { document } => self.import(&document, emit).await,
             Command::SetKey {
                 provider,
                 key,
                 remember,
             } => self.set_key(provider.into(), key, remember).await,
-            Command::ClearKey { provider } => {
-                let provider = KeyOwner::from(provider);
-                self.keys.remove(&provider);
-                self.store
-                    .delete_key(provider)
-                    .await
-                    .map_err(ErrorKind::from)
-            }
-            Command::SetSettings { settings } => match serde_json::from_value(settings.clone()) {
-                Ok(parsed) => {
-                    self.settings = parsed;
-                    let saved = self
-                        .store
-                        .put_settings(&settings)
-                        .await
-                        .map_err(ErrorKind::from);
-                    // For the user's other devices.
-                    self.push_settings().await;
-                    saved
-                }
-                Err(_) => Err(ErrorKind::InvalidRequest),
-            },
+            Command::ClearKey { provider } => self.clear_key(provider.into()).await,
+            Command::SetSettings { settings } => self.set_settings(settings).await,
             Command::Regenerate { session } => self.regenerate(session, emit).await,
-            Command::SetAccessToken { token } => {
-                self.access_token = token;
-                // A fresh token is the moment to send what waited for one.
-                self.flush_usage().await;
-                Ok(())
-            }
+            Command::SetAccessToken { token } => self.take_access_token(token).await,
             Command::CountTokens { session, draft } => {
                 self.count_tokens(session, &draft, emit).await
             }
@@ -364,21 +233,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
     }
 
-    async fn set_key(
+    /// Stops the turn paused on an approval in `session`, or else the turn in progress.
+    async fn stop_turn(
         &mut self,
-        provider: KeyOwner,
-        key: String,
-        remember: bool,
+        session: &str,
+        emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        if remember {
-            let sealed = self.vault.seal(&key).await?;
-            self.store.put_key(&KeyRecord { provider, sealed }).await?;
-        } else {
-            // "Don't save key": forget any stored copy, keep it in memory only.
-            self.store.delete_key(provider).await?;
+        match self.stop_paused(session, emit).await {
+            Some(stopped) => stopped,
+            None => {
+                // A turn in progress watches the handle; nothing else to stop.
+                self.stop.stop();
+                Ok(())
+            }
         }
-        self.keys.insert(provider, key);
-        Ok(())
     }
 
     /// The session's stored messages, in order.
@@ -828,12 +696,15 @@ mod account;
 mod approvals;
 mod compact;
 mod direct_usage;
+mod export;
 mod models;
 mod sessions;
+mod settings;
 mod tokens;
 mod tool_calls;
 
 pub use self::sessions::auto_title;
+pub use self::settings::Settings;
 
 #[cfg(test)]
 mod tests;

@@ -371,6 +371,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
+    /// The app's access token, when it signed the user in: a fresh token is the moment to
+    /// send the usage rows that waited for one.
+    pub(super) async fn take_access_token(
+        &mut self,
+        token: Option<String>,
+    ) -> Result<(), ErrorKind> {
+        self.access_token = token;
+        self.flush_usage().await;
+        Ok(())
+    }
+
     /// Refreshes the sign-in when its access token is about to run out. A refused refresh
     /// (revoked, already used) signs the user out and says so; a network failure leaves the
     /// session for the next try.

@@ -1,4 +1,5 @@
-//! Session commands: create, list and search, rename, name automatically.
+//! Session commands: the app's first load, create, open, list and search, rename, delete,
+//! name automatically.
 
 use super::{Clock, Runtime};
 use crate::protocol::{ErrorKind, Event, SessionId};
@@ -41,8 +42,41 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(session.id)
     }
 
+    /// Creates a session and tells its id.
+    pub(super) async fn create_session(
+        &self,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let session = self.new_session().await?;
+        emit(Event::SessionCreated { session });
+        Ok(())
+    }
+
+    /// At the app's start: what the agent holds, the sessions, then the settings synced
+    /// from the user's other devices.
+    pub(super) async fn load(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
+        emit(self.ready());
+        let listed = self.list(None, emit).await;
+        // Settings changed on another device arrive after the first paint of these.
+        if self.session.is_some() {
+            self.sync_settings(emit).await;
+        }
+        listed
+    }
+
+    /// Opens `session` for the UI, with the tool call it waits on, if any.
+    pub(super) async fn open(
+        &self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let opened = self.open_session(session.clone(), emit).await;
+        self.show_paused(&session, emit);
+        opened
+    }
+
     /// The session's messages, and where a compaction cut it, for the UI to show.
-    pub(super) async fn open_session(
+    async fn open_session(
         &self,
         session: SessionId,
         emit: &mut impl FnMut(Event),
@@ -88,6 +122,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             sessions: sessions.into_iter().map(Into::into).collect(),
         });
         Ok(())
+    }
+
+    /// Deletes `session` (and a turn paused in it), then lists the sessions left.
+    pub(super) async fn delete_session(
+        &mut self,
+        session: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        self.forget_paused(session);
+        self.store.delete_session(session).await?;
+        self.list(None, emit).await
     }
 
     pub(super) async fn rename(
