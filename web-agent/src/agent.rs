@@ -55,7 +55,7 @@ pub enum Effect {
     CallModel {
         messages: Vec<Message>,
     },
-    /// Abort the model call in flight.
+    /// Abort the model call in flight, or asked for and not made yet.
     CancelModel,
     RunTool {
         call_id: String,

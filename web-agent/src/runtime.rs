@@ -410,7 +410,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             next_seq += 1;
             next_seq - 1
         };
-        let mut queue: VecDeque<Effect> = effects.into();
+        let mut queue = VecDeque::new();
+        enqueue(&mut queue, effects);
         let mut draft: Option<Draft> = None;
         while let Some(effect) = queue.pop_front() {
             match effect {
@@ -425,8 +426,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     let inputs = self
                         .call_model(&session, &mut turn, messages, &mut draft, emit)
                         .await?;
-                    queue.extend(inputs);
+                    enqueue(&mut queue, inputs);
                 }
+                // Carried out as it was queued (see `enqueue`).
                 Effect::CancelModel => {}
                 Effect::RunTool {
                     call_id,
@@ -437,11 +439,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         Ok(output) => (output, true),
                         Err(output) => (output, false),
                     };
-                    queue.extend(turn.step(Input::ToolDone {
+                    let done = turn.step(Input::ToolDone {
                         call_id,
                         output,
                         ok,
-                    }));
+                    });
+                    enqueue(&mut queue, done);
                 }
                 Effect::Save { message, stopped } => {
                     let (id, seq) = match (message.role, draft.take()) {
@@ -457,7 +460,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 Effect::Emit(event) => emit(event),
             }
             if self.stop.take() && !turn.is_finished() {
-                queue.extend(turn.step(Input::Stop));
+                enqueue(&mut queue, turn.step(Input::Stop));
             }
         }
         if turn.is_awaiting_approval() {
@@ -666,6 +669,19 @@ struct AnswerStream<'a, B> {
     /// The provider the call was for.
     provider: ProviderId,
     body: B,
+}
+
+/// Queues a turn's `effects`, carrying out a [`Effect::CancelModel`] at once: the model
+/// call it cancels may be queued ahead of it (the next round, asked for as the last tool
+/// finished) and is dropped unmade; a call whose answer was being read has stopped
+/// already, as [`Runtime::stream`] stops reading on Stop.
+fn enqueue(queue: &mut VecDeque<Effect>, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            Effect::CancelModel => queue.retain(|e| !matches!(e, Effect::CallModel { .. })),
+            effect => queue.push_back(effect),
+        }
+    }
 }
 
 /// The place after the last of `history`.

@@ -53,6 +53,8 @@ pub(super) struct FakeTransport {
     pub(super) script: RefCell<VecDeque<Scripted>>,
     pub(super) sent: RefCell<Vec<UpstreamRequest>>,
     pub(super) stop_after_first: RefCell<Option<StopHandle>>,
+    /// Pressed while the answer to a request for this URL is read (a tool's, say).
+    pub(super) stop_reading: RefCell<Option<(String, StopHandle)>>,
 }
 
 impl FakeTransport {
@@ -91,7 +93,13 @@ impl Transport for &FakeTransport {
                 retry_after_secs,
                 body: Chunks {
                     chunks: body.into_iter().map(|c| Ok(c.into_bytes())).collect(),
-                    stop_after_first: self.stop_after_first.borrow_mut().take(),
+                    stop_after_first: self.stop_after_first.borrow_mut().take().or_else(|| {
+                        let mut reading = self.stop_reading.borrow_mut();
+                        let url = reading.as_ref().map(|(url, _)| url.clone());
+                        (url.as_ref() == Some(&request.url))
+                            .then(|| reading.take().map(|(_, stop)| stop))
+                            .flatten()
+                    }),
                 },
             }),
             Some(Scripted::Unreachable) | None => Err(NetworkError("connection refused".into())),

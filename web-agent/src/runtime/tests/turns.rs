@@ -127,6 +127,42 @@ fn stop_keeps_the_partial_answer() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn a_stop_while_a_tool_runs_makes_no_further_model_call() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    // The model fetches the page the user named (no asking); Stop is pressed while it loads.
+    let url = "https://docs.example/guide";
+    let arguments = serde_json::json!({ "url": url }).to_string();
+    let call = serde_json::json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+        "function": {"name": "web_fetch", "arguments": arguments}}]});
+    transport.answer(200, &[&chunk(call), "[DONE]"]);
+    let page = serde_json::json!({"url": url, "status": 200, "content_type": "text/html",
+        "text": "A page."});
+    transport.json(200, None, &page.to_string());
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Read."})), "[DONE]"],
+    );
+    let fetch = "https://proxy.test/v1/proxy/fetch";
+    *transport.stop_reading.borrow_mut() = Some((fetch.into(), rt.stop_handle()));
+    let events = send(&mut rt, "s", "Summarize https://docs.example/guide please");
+    let urls = transport.urls();
+    assert_eq!(urls.len(), 2, "one model call, then the page: {urls:?}");
+    assert_eq!(urls[1], fetch);
+    assert!(matches!(
+        events.last(),
+        Some(Event::TurnFinished { stopped: true, .. })
+    ));
+    assert!(!events.iter().any(|e| matches!(e, Event::Delta { .. })));
+    let stored = stored_texts(&rt, "s");
+    assert_eq!(
+        stored.iter().map(|(role, ..)| *role).collect::<Vec<_>>(),
+        [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
+    );
+    assert_eq!(stored[3], (Role::Assistant, String::new(), true));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn without_a_key_the_ui_is_told_to_add_one() {
     let transport = FakeTransport::default();
     let mut rt = Runtime::new(
