@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Clock, Runtime, next_seq};
+use super::turns::next_seq;
+use super::{Clock, Runtime};
 use crate::agent::Input;
 use crate::approval::{Decision, Facts, Gate, Grants};
 use crate::protocol::{Command, ErrorKind, Event, SessionId};

@@ -5,7 +5,8 @@
 use ferry_core::adapter::AnswerContext;
 use ferry_core::wire::ChatRequest;
 
-use super::{CallFailure, Clock, Runtime};
+use super::calls::CallFailure;
+use super::{Clock, Runtime};
 use crate::compaction::{self, Budget, Compaction, Entry, Policy};
 use crate::protocol::{ErrorKind, Event};
 use crate::routing::Way;

@@ -5,7 +5,8 @@ use ferry_core::ProviderId;
 use ferry_core::adapter;
 use ferry_core::wire::ModelList;
 
-use super::{CallFailure, Clock, Runtime};
+use super::calls::CallFailure;
+use super::{Clock, Runtime};
 use crate::protocol::{ErrorKind, Event};
 use crate::routing::{self, Way};
 use crate::seams::{Tokenizer, Vault};

@@ -2,8 +2,10 @@
 //! helpers they share live in [`support`].
 
 use ferry_core::ProviderId;
+use ferry_core::wire::Role;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+use super::calls::refusal;
 use super::*;
 use crate::store::{KeyOwner, MemoryStore};
 use support::*;

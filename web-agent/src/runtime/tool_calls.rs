@@ -4,13 +4,16 @@ use ferry_core::adapter::HttpMethod;
 use ferry_core::search::{SearchEngine, SearchResults};
 use serde::Deserialize;
 
-use super::{Clock, PAGE_CHARS, Runtime};
+use super::{Clock, Runtime};
 use crate::memory::{self, Note};
 use crate::routing;
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{KeyOwner, Store};
 use crate::tools::{self, ToolRequest};
 use crate::transport::{self, Transport};
+
+/// Characters of a fetched page handed to the model.
+const PAGE_CHARS: usize = 20_000;
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Runs one tool; `Err` carries the message the model reads.

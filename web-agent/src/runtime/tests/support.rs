@@ -8,11 +8,12 @@ use std::task::{Context, Poll, Waker};
 
 use ferry_core::ProviderId;
 use ferry_core::adapter::UpstreamRequest;
+use ferry_core::wire::Role;
 
 use super::super::*;
 use crate::seams::{Sealed, VaultError};
 use crate::store::MemoryStore;
-use crate::transport::{Answer, NetworkError};
+use crate::transport::{Answer, Body, NetworkError};
 
 /// Every fake completes at once, so one poll runs a whole command.
 pub(super) fn run<F: std::future::Future>(future: F) -> F::Output {

@@ -1,0 +1,270 @@
+//! Turns: a message sent, regenerated, edited and resent, or retried becomes a [`Turn`]
+//! whose effects are carried out here — model calls, tools, saves, events — until it
+//! finishes, fails (kept for Retry) or waits for an approval. Stop ends it.
+
+use std::collections::VecDeque;
+
+use ferry_core::wire::{Message, Role};
+
+use super::stream::Draft;
+use super::{Clock, Runtime};
+use crate::agent::{Effect, Input, Turn};
+use crate::compaction;
+use crate::protocol::{ErrorKind, Event, SessionId};
+use crate::seams::{Tokenizer, Vault};
+use crate::store::{Store, StoredMessage};
+use crate::transport::Transport;
+
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
+    /// Stops the turn paused on an approval in `session`, or else the turn in progress.
+    pub(super) async fn stop_turn(
+        &mut self,
+        session: &str,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        match self.stop_paused(session, emit).await {
+            Some(stopped) => stopped,
+            None => {
+                // A turn in progress watches the handle; nothing else to stop.
+                self.stop.stop();
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) async fn send(
+        &mut self,
+        session: SessionId,
+        text: String,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut history = self.history(&session).await?;
+        let first = history.is_empty().then_some(text.as_str());
+        self.touch(&session, first).await?;
+        let user = Message::text(Role::User, text);
+        let saved = self
+            .save(
+                &session,
+                self.clock.new_id(),
+                next_seq(&history),
+                &user,
+                false,
+                emit,
+            )
+            .await?;
+        history.push(saved);
+        self.answer(session, history, emit).await
+    }
+
+    /// Answers the last user message again: what followed it is replaced.
+    pub(super) async fn regenerate(
+        &mut self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut history = self.history(&session).await?;
+        let last_user = history
+            .iter()
+            .rposition(|m| m.message.role == Role::User)
+            .ok_or(ErrorKind::InvalidRequest)?;
+        self.truncate_after(&mut history, last_user).await?;
+        self.answer(session, history, emit).await
+    }
+
+    /// Replaces a user message's text and answers it anew: what followed it is replaced.
+    pub(super) async fn edit_and_resend(
+        &mut self,
+        session: SessionId,
+        message: &str,
+        text: String,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut history = self.history(&session).await?;
+        let at = history
+            .iter()
+            .position(|m| m.id == message && m.message.role == Role::User)
+            .ok_or(ErrorKind::InvalidRequest)?;
+        history[at].message = Message::text(Role::User, text);
+        self.store.put_message(&history[at]).await?;
+        self.truncate_after(&mut history, at).await?;
+        self.answer(session, history, emit).await
+    }
+
+    /// Deletes what followed `history[keep_through]`, in the store and in `history`.
+    pub(super) async fn truncate_after(
+        &self,
+        history: &mut Vec<StoredMessage>,
+        keep_through: usize,
+    ) -> Result<(), ErrorKind> {
+        for later in history.drain(keep_through + 1..) {
+            self.store.delete_message(&later.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a turn answering the session as stored — `history`, already read — whose last
+    /// message is the user's.
+    pub(super) async fn answer(
+        &mut self,
+        session: SessionId,
+        history: Vec<StoredMessage>,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let seq = next_seq(&history);
+        let gate = self.gate(&session, &history);
+        let entries = self.entries(history).await;
+        let compaction = self.compact(&session, &entries, emit).await?;
+        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
+        let context = compaction::context(system, &entries, compaction.as_ref());
+        let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds, gate);
+        // A Stop pressed since the command arrived (while it saved, counted or compacted)
+        // still stops this turn; one that comes after it has ended is dropped.
+        let outcome = self.drive(session, turn, effects, seq, emit).await;
+        self.stop.take();
+        // After the turn, not during it: usage never slows an answer.
+        self.flush_usage().await;
+        outcome
+    }
+
+    pub(super) async fn retry(
+        &mut self,
+        session: SessionId,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let Some((failed_session, mut turn)) = self.failed.take() else {
+            return Err(ErrorKind::InvalidRequest);
+        };
+        if failed_session != session {
+            self.failed = Some((failed_session, turn));
+            return Err(ErrorKind::InvalidRequest);
+        }
+        let effects = turn.retry();
+        let seq = next_seq(&self.history(&session).await?);
+        let outcome = self.drive(session, turn, effects, seq, emit).await;
+        self.stop.take();
+        // After the turn, not during it: usage never slows an answer.
+        self.flush_usage().await;
+        outcome
+    }
+
+    pub(super) async fn save(
+        &self,
+        session: &str,
+        id: String,
+        seq: u64,
+        message: &Message,
+        partial: bool,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<StoredMessage, ErrorKind> {
+        let stored = StoredMessage {
+            id: id.clone(),
+            session: session.to_owned(),
+            seq,
+            message: message.clone(),
+            partial,
+            created_ms: self.clock.now_ms(),
+        };
+        self.store.put_message(&stored).await?;
+        if !partial {
+            emit(Event::MessageSaved {
+                session: session.to_owned(),
+                message: id,
+            });
+        }
+        Ok(stored)
+    }
+
+    /// Carries out a turn's effects, feeding what they bring back into the turn, until it
+    /// finishes or fails. Messages it saves take places from `next_seq` on.
+    pub(super) async fn drive(
+        &mut self,
+        session: SessionId,
+        mut turn: Turn,
+        effects: Vec<Effect>,
+        mut next_seq: u64,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        let mut place = || {
+            next_seq += 1;
+            next_seq - 1
+        };
+        let mut queue = VecDeque::new();
+        enqueue(&mut queue, effects);
+        let mut draft: Option<Draft> = None;
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::CallModel { messages } => {
+                    let seq = place();
+                    draft = Some(Draft {
+                        id: self.clock.new_id(),
+                        seq,
+                        text: String::new(),
+                        saved_ms: self.clock.now_ms(),
+                    });
+                    let inputs = self
+                        .call_model(&session, &mut turn, messages, &mut draft, emit)
+                        .await?;
+                    enqueue(&mut queue, inputs);
+                }
+                // Carried out as it was queued (see `enqueue`).
+                Effect::CancelModel => {}
+                Effect::RunTool {
+                    call_id,
+                    name,
+                    arguments,
+                } => {
+                    let (output, ok) = match self.run_tool(&name, &arguments).await {
+                        Ok(output) => (output, true),
+                        Err(output) => (output, false),
+                    };
+                    let done = turn.step(Input::ToolDone {
+                        call_id,
+                        output,
+                        ok,
+                    });
+                    enqueue(&mut queue, done);
+                }
+                Effect::Save { message, stopped } => {
+                    let (id, seq) = match (message.role, draft.take()) {
+                        (Role::Assistant, Some(d)) => (d.id, d.seq),
+                        (_, kept) => {
+                            draft = kept;
+                            (self.clock.new_id(), place())
+                        }
+                    };
+                    self.save(&session, id, seq, &message, stopped, emit)
+                        .await?;
+                }
+                Effect::Emit(event) => emit(event),
+            }
+            if self.stop.take() && !turn.is_finished() {
+                enqueue(&mut queue, turn.step(Input::Stop));
+            }
+        }
+        if turn.is_awaiting_approval() {
+            // Until the user decides (ApproveToolCall) or stops.
+            self.paused = Some(turn);
+        } else if !turn.is_finished() {
+            self.failed = Some((session, turn));
+        }
+        Ok(())
+    }
+}
+
+/// Queues a turn's `effects`, carrying out a [`Effect::CancelModel`] at once: the model
+/// call it cancels may be queued ahead of it (the next round, asked for as the last tool
+/// finished) and is dropped unmade; a call whose answer was being read has stopped
+/// already, as [`Runtime::stream`] stops reading on Stop.
+fn enqueue(queue: &mut VecDeque<Effect>, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            Effect::CancelModel => queue.retain(|e| !matches!(e, Effect::CallModel { .. })),
+            effect => queue.push_back(effect),
+        }
+    }
+}
+
+/// The place after the last of `history`.
+pub(super) fn next_seq(history: &[StoredMessage]) -> u64 {
+    history.last().map_or(0, |m| m.seq + 1)
+}
