@@ -3,7 +3,7 @@
 //! Generic over the seams, so the same code runs in the browser and, with fakes, in tests.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::agent::Turn;
@@ -11,6 +11,7 @@ use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::seams::{Estimate, Tokenizer, Vault};
 use crate::store::{KeyOwner, Store, StoredMessage};
 use crate::transport::Transport;
+use approvals::Approvals;
 use tokens::TokenCounts;
 
 /// Time and fresh ids, from the platform.
@@ -51,10 +52,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     stop: StopHandle,
     /// The turn whose model call failed, kept for Retry.
     failed: Option<(SessionId, Turn)>,
-    /// The turn waiting for the user to approve a tool call.
-    paused: Option<Turn>,
-    /// Tools allowed "in this chat", per session (in memory: they end with the page).
-    chat_grants: BTreeMap<SessionId, BTreeSet<String>>,
+    /// The turn paused on an approval, and the grants "in this chat".
+    approvals: Approvals,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -73,8 +72,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             pending_switch: None,
             stop: StopHandle::default(),
             failed: None,
-            paused: None,
-            chat_grants: BTreeMap::new(),
+            approvals: Approvals::default(),
         }
     }
 }
@@ -95,8 +93,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             pending_switch: self.pending_switch,
             stop: self.stop,
             failed: self.failed,
-            paused: self.paused,
-            chat_grants: self.chat_grants,
+            approvals: self.approvals,
         }
     }
 

@@ -2,11 +2,11 @@
 //! back into it, and the grants kept ("allow in this chat" in memory, per session; "always
 //! allow" with the settings).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::turns::next_seq;
 use super::{Clock, Runtime};
-use crate::agent::Input;
+use crate::agent::{Input, Turn};
 use crate::approval::{Decision, Facts, Gate, Grants};
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
 use crate::seams::{Tokenizer, Vault};
@@ -24,6 +24,15 @@ pub(super) fn starts_a_turn(command: &Command) -> bool {
     )
 }
 
+/// What approvals keep between commands.
+#[derive(Default)]
+pub(super) struct Approvals {
+    /// The turn waiting for the user to approve a tool call.
+    pub(super) paused: Option<Turn>,
+    /// Tools allowed "in this chat", per session (in memory: they end with the page).
+    chat_grants: BTreeMap<SessionId, BTreeSet<String>>,
+}
+
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// What the approval policy sees for a turn in `session`: the facts of its stored
     /// messages (all of them, also those a compaction sends as a summary) and the grants.
@@ -33,6 +42,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             grants: Grants {
                 always: self.settings.always_allow.iter().cloned().collect(),
                 in_chat: self
+                    .approvals
                     .chat_grants
                     .get(session)
                     .cloned()
@@ -50,6 +60,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         let tool = self
+            .approvals
             .paused
             .as_ref()
             .filter(|turn| turn.session() == session)
@@ -58,7 +69,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .ok_or(ErrorKind::InvalidRequest)?;
         match decision {
             Decision::AllowInChat => {
-                self.chat_grants
+                self.approvals
+                    .chat_grants
                     .entry(session.clone())
                     .or_default()
                     .insert(tool);
@@ -84,7 +96,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         session: &str,
         emit: &mut impl FnMut(Event),
     ) -> Option<Result<(), ErrorKind>> {
-        if self.paused.as_ref().is_none_or(|t| t.session() != session) {
+        if self
+            .approvals
+            .paused
+            .as_ref()
+            .is_none_or(|t| t.session() != session)
+        {
             return None;
         }
         // The handle may have been pressed too; this Stop is the one that counts.
@@ -94,7 +111,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// Ends a paused turn, if any, as Stop would: before another turn starts.
     pub(super) async fn end_paused(&mut self, emit: &mut impl FnMut(Event)) {
-        let Some(session) = self.paused.as_ref().map(|t| t.session().to_owned()) else {
+        let Some(session) = self
+            .approvals
+            .paused
+            .as_ref()
+            .map(|t| t.session().to_owned())
+        else {
             return;
         };
         if let Err(kind) = self.resume(session.clone(), Input::Stop, emit).await {
@@ -108,15 +130,25 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// A deleted session's paused turn is dropped (nothing of it is saved).
     pub(super) fn forget_paused(&mut self, session: &str) {
-        if self.paused.as_ref().is_some_and(|t| t.session() == session) {
-            self.paused = None;
+        if self
+            .approvals
+            .paused
+            .as_ref()
+            .is_some_and(|t| t.session() == session)
+        {
+            self.approvals.paused = None;
         }
-        self.chat_grants.remove(session);
+        self.approvals.chat_grants.remove(session);
     }
 
     /// The approvals still awaited in `session`, told again (its chat was opened anew).
     pub(super) fn show_paused(&self, session: &str, emit: &mut impl FnMut(Event)) {
-        if let Some(turn) = self.paused.as_ref().filter(|t| t.session() == session) {
+        if let Some(turn) = self
+            .approvals
+            .paused
+            .as_ref()
+            .filter(|t| t.session() == session)
+        {
             for request in turn.approval_requests() {
                 emit(request);
             }
@@ -130,7 +162,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         input: Input,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let Some(mut turn) = self.paused.take_if(|t| t.session() == session) else {
+        let Some(mut turn) = self.approvals.paused.take_if(|t| t.session() == session) else {
             return Err(ErrorKind::InvalidRequest);
         };
         let effects = turn.step(input);

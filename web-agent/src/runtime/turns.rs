@@ -243,7 +243,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
         if turn.is_awaiting_approval() {
             // Until the user decides (ApproveToolCall) or stops.
-            self.paused = Some(turn);
+            self.approvals.paused = Some(turn);
         } else if !turn.is_finished() {
             self.failed = Some((session, turn));
         }
