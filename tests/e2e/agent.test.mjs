@@ -53,6 +53,12 @@ before(async () => {
         await window.agent.command(JSON.stringify(command), (e) => events.push(JSON.parse(e)));
         return events;
       };
+      // The page handle is `command` and `stop` only: a session and its messages come as
+      // events, as the app gets them.
+      window.newSession = async () =>
+        (await window.run({ type: 'new_session' })).find((e) => e.type === 'session_created').session;
+      window.messages = async (session) =>
+        (await window.run({ type: 'open_session', session })).find((e) => e.type === 'session_opened').messages;
       await window.run({ type: 'set_key', provider: 'mistral', key, remember: true });
       // Reads a whole object store of an IndexedDB database, as the tests look at it.
       window.readStore = (db, store) =>
@@ -78,9 +84,9 @@ after(async () => {
 
 const turn = (text) =>
   page.evaluate(async (text) => {
-    const session = await window.agent.newSession();
+    const session = await window.newSession();
     const events = await window.run({ type: 'send_message', session, text });
-    const messages = JSON.parse(await window.agent.messages(session));
+    const messages = await window.messages(session);
     return { events, messages };
   }, text);
 
@@ -135,12 +141,12 @@ describe('an agent turn in the browser', () => {
     };
     const { events, messages } = await page.evaluate(async (settings) => {
       await window.run({ type: 'set_settings', settings });
-      const session = await window.agent.newSession();
+      const session = await window.newSession();
       const all = [];
       for (let i = 0; i < 4; i += 1) {
         all.push(...(await window.run({ type: 'send_message', session, text: `question ${i} ${'word '.repeat(20)}` })));
       }
-      return { events: all, messages: JSON.parse(await window.agent.messages(session)) };
+      return { events: all, messages: await window.messages(session) };
     }, small);
     assert.equal(events.filter((e) => e.type === 'compacted').length, 1);
     assert.equal(messages.length, 8, 'every question and answer is still stored');
@@ -172,6 +178,17 @@ describe('an agent turn in the browser', () => {
   it('asks the browser to keep its data (persistent storage)', async () => {
     assert.equal(await page.evaluate(() => window.persistRequests), 1);
     assert.equal(await page.evaluate(() => window.agent.persistent), true);
+  });
+
+  it('opens to the page through command and stop only: no side door past the protocol', async () => {
+    const handle = await page.evaluate(() => {
+      const own = new Set();
+      for (let o = Object.getPrototypeOf(window.agent); o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+        for (const name of Object.getOwnPropertyNames(o)) own.add(name);
+      }
+      return [...own].filter((name) => typeof window.agent[name] === 'function' && !['constructor', 'free'].includes(name) && !name.startsWith('__'));
+    });
+    assert.deepEqual(handle.sort(), ['command', 'stop']);
   });
 
   it('keeps the key sealed in IndexedDB, never in plaintext', async () => {

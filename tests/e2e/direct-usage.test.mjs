@@ -59,9 +59,13 @@ before(async () => {
         await window.agent.command(JSON.stringify(command), (e) => events.push(JSON.parse(e)));
         return events;
       };
+      // The page handle is `command` and `stop` only: a session and its messages come as
+      // events, as the app gets them.
+      window.newSession = async () =>
+        (await window.run({ type: 'new_session' })).find((e) => e.type === 'session_created').session;
       await window.run({ type: 'set_key', provider: 'anthropic', key, remember: false });
       await window.run({ type: 'set_access_token', token });
-      window.session = await window.agent.newSession();
+      window.session = await window.newSession();
       window.outbox = () =>
         new Promise((resolve, reject) => {
           const open = indexedDB.open('ferry-direct');

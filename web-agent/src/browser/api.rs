@@ -1,6 +1,6 @@
 //! The agent as a page's JavaScript sees it: `openAgent(db, settings)` and, on the agent,
-//! `command(json, onEvent)`, `stop()`, `newSession()`, `messages(session)`. Commands and
-//! events travel as the JSON of [`Command`] and [`Event`].
+//! `command(json, onEvent)` and `stop()` — nothing else reaches it. Commands and events
+//! travel as the JSON of [`Command`] and [`Event`] (the `ferry-protocol` crate).
 //!
 //! Beside the agent, the module exports `renderMarkdown(text)`: the app's Markdown renderer
 //! ([`ferry_markdown`]) lives here so that the app's first paint need not carry it.
@@ -114,63 +114,5 @@ impl Agent {
     /// Stops the turn in progress; what has arrived is kept.
     pub fn stop(&self) {
         self.stop.stop();
-    }
-
-    /// Creates a session; resolves to its id.
-    #[wasm_bindgen(js_name = newSession)]
-    pub fn new_session(&self) -> js_sys::Promise {
-        let runtime = Rc::clone(&self.runtime);
-        future_to_promise(async move {
-            let runtime = runtime.try_borrow().map_err(js_error)?;
-            let id = runtime
-                .new_session()
-                .await
-                .map_err(|kind| js_error(format!("{kind:?}")))?;
-            Ok(JsValue::from_str(&id))
-        })
-    }
-
-    /// Measures progressive saving: `count` saves of one answer growing by a delta each,
-    /// as a stream saves it; resolves to the milliseconds taken. For the benchmarks.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = measureDraftSaves)]
-    pub fn measure_draft_saves(&self, session: String, count: u32) -> js_sys::Promise {
-        let runtime = Rc::clone(&self.runtime);
-        future_to_promise(async move {
-            let runtime = runtime.try_borrow().map_err(js_error)?;
-            let started = js_sys::Date::now();
-            let mut text = String::new();
-            for seq in 0..count {
-                text.push_str(" token");
-                let draft = crate::store::StoredMessage {
-                    id: format!("{session}-draft"),
-                    session: session.clone(),
-                    seq: 0,
-                    message: ferry_core::wire::Message::text(
-                        ferry_core::wire::Role::Assistant,
-                        text.clone(),
-                    ),
-                    partial: seq + 1 < count,
-                    created_ms: 0,
-                };
-                runtime
-                    .store()
-                    .put_message(&draft)
-                    .await
-                    .map_err(js_error)?;
-            }
-            Ok(JsValue::from_f64(js_sys::Date::now() - started))
-        })
-    }
-
-    /// The session's stored messages, as JSON.
-    pub fn messages(&self, session: String) -> js_sys::Promise {
-        let runtime = Rc::clone(&self.runtime);
-        future_to_promise(async move {
-            let runtime = runtime.try_borrow().map_err(js_error)?;
-            let messages = runtime.store().messages(&session).await.map_err(js_error)?;
-            let json = serde_json::to_string(&messages).map_err(js_error)?;
-            Ok(JsValue::from_str(&json))
-        })
     }
 }
