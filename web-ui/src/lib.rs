@@ -1,6 +1,7 @@
 //! Ferry's app: what people open in their browser. Leptos, rendered on the client; it
-//! talks only to the agent (`web-agent`), by [`Command`]s and [`Event`]s, and the agent
-//! does all storage and network.
+//! talks only to the agent (`web-agent`, loaded as a module of its own), by [`Command`]s
+//! and [`Event`]s of `ferry-protocol`, the one crate of the agent's it depends on; the
+//! agent does all storage and network.
 //!
 //! The plain-Rust part — the chat as events fold into it — is tested natively; the Leptos
 //! views and the agent's loading are wasm-only. Markdown is rendered by the agent's module
@@ -29,3 +30,20 @@ mod usage;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::start;
+
+#[cfg(test)]
+mod tests {
+    /// The app reaches the agent through the protocol only: no other crate of the agent is
+    /// a dependency, so none of its modules can be named here.
+    #[test]
+    fn depends_on_the_protocol_and_not_on_the_agent() {
+        let manifest = include_str!("../Cargo.toml");
+        let names: Vec<&str> = manifest
+            .lines()
+            .filter_map(|line| line.split(['=', '.', ' ']).next())
+            .filter(|name| !name.is_empty() && !name.starts_with(['#', '[']))
+            .collect();
+        assert!(names.contains(&"ferry-protocol"), "{names:?}");
+        assert!(!names.contains(&"web-agent"), "{names:?}");
+    }
+}
