@@ -1,7 +1,8 @@
 //! What the signed-in user keeps in Supabase, through its REST API with their own token:
 //! their settings (`user_settings`, so a second device gets them — never keys, messages or
-//! memory) and their usage (`usage_events`, read back for the Usage page, summed per day).
-//! Plain requests and answers; row-level security keeps each user to their own rows.
+//! memory) and their usage (`usage_events`: the rows of the calls the browser makes
+//! straight to a provider go in, and every row is read back for the Usage page, summed per
+//! day). Plain requests and answers; row-level security keeps each user to their own rows.
 //!
 //! Only the [`SyncedSettings`] travel, both ways: a row is whatever its owner wrote, and
 //! an account's owner is not always the person at this browser, so nothing in it may say
@@ -10,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
-use ferry_protocol::DayUsage;
+use ferry_core::usage::UsageRecord;
+use ferry_protocol::{DayUsage, UsageRow};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Project;
@@ -138,21 +140,44 @@ pub fn save_settings_request(
     }
 }
 
-/// One model call, as Supabase answers it (the Usage page gets it as
-/// [`ferry_protocol::UsageRow`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UsageRow {
-    /// RFC 3339, UTC.
-    pub created_at: String,
-    pub route: String,
-    pub provider: String,
-    pub model: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    /// PostgREST sends `numeric` as a JSON number.
-    pub cost_usd: Option<f64>,
-    pub error_code: Option<String>,
+/// The insert of `rows` (the user's own, made by [`UsageRecord::new`]) with the user's
+/// token. `request_id` is unique in the table, so a
+/// row sent twice (a reply lost on the way back) is still one row. `None` for no rows.
+pub fn usage_insert_request(
+    project: &Project,
+    token: &str,
+    rows: &[UsageRecord],
+) -> Option<UpstreamRequest> {
+    if rows.is_empty() {
+        return None;
+    }
+    let body = serde_json::to_string(rows).ok()?;
+    let mut headers = vec![
+        ("content-type", "application/json".to_owned()),
+        ("authorization", format!("Bearer {token}")),
+        (
+            "prefer",
+            "resolution=ignore-duplicates,return=minimal".to_owned(),
+        ),
+    ];
+    if !project.anon_key.is_empty() {
+        headers.push(("apikey", project.anon_key.clone()));
+    }
+    Some(UpstreamRequest {
+        method: HttpMethod::Post,
+        url: format!(
+            "{}/rest/v1/usage_events?on_conflict=request_id",
+            root(project)
+        ),
+        headers,
+        body: Some(body),
+    })
 }
+
+/// The columns of `usage_events` read back for the Usage page: those of the app's
+/// [`UsageRow`], a view of the [`UsageRecord`] that was written.
+const USAGE_COLUMNS: &str =
+    "created_at,route,provider,model,input_tokens,output_tokens,cost_usd,error_code";
 
 /// Rows at most the Usage page reads.
 pub const USAGE_ROWS: u32 = 1000;
@@ -163,12 +188,18 @@ pub fn usage_request(project: &Project, token: &str, since: &str) -> UpstreamReq
     UpstreamRequest {
         method: HttpMethod::Get,
         url: format!(
-            "{}/rest/v1/usage_events?select=created_at,route,provider,model,input_tokens,output_tokens,cost_usd,error_code&created_at=gte.{since}&order=created_at.desc&limit={USAGE_ROWS}",
+            "{}/rest/v1/usage_events?select={USAGE_COLUMNS}&created_at=gte.{since}&order=created_at.desc&limit={USAGE_ROWS}",
             root(project)
         ),
         headers: headers(project, token),
         body: None,
     }
+}
+
+/// The rows of the answer to [`usage_request`] (PostgREST sends `numeric` as a JSON
+/// number); `None` when it does not read.
+pub fn usage_from_answer(body: &[u8]) -> Option<Vec<UsageRow>> {
+    serde_json::from_slice(body).ok()
 }
 
 /// Totals per UTC day, oldest first.
@@ -263,6 +294,82 @@ mod tests {
             save.body.as_deref(),
             Some(r#"{"settings":{"model":"m"},"user_id":"u1"}"#)
         );
+    }
+
+    fn record(request_id: &str) -> UsageRecord {
+        UsageRecord::new(&ferry_core::usage::CallOutcome {
+            request_id,
+            user_id: "u1",
+            started_ms: 1_764_000_000_000,
+            finished_ms: 1_764_000_000_250,
+            route: ferry_core::usage::UsageRoute::Direct,
+            provider: ferry_core::ProviderId::OpenAi,
+            model: "gpt-4o-mini",
+            usage: Some(ferry_core::wire::Usage {
+                prompt_tokens: 12,
+                completion_tokens: 3,
+                total_tokens: 15,
+                ..Default::default()
+            }),
+            error_code: None,
+        })
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn usage_rows_go_in_with_the_users_token_once_each() {
+        let rows = [record("r1"), record("r2")];
+        let insert = usage_insert_request(&project(), "jwt", &rows).unwrap();
+        assert_eq!(insert.method, HttpMethod::Post);
+        assert_eq!(
+            insert.url,
+            "https://abc.supabase.co/rest/v1/usage_events?on_conflict=request_id"
+        );
+        for header in [
+            ("content-type", "application/json"),
+            ("authorization", "Bearer jwt"),
+            ("prefer", "resolution=ignore-duplicates,return=minimal"),
+            ("apikey", "anon"),
+        ] {
+            assert!(
+                insert.headers.contains(&(header.0, header.1.to_owned())),
+                "{header:?}"
+            );
+        }
+        let sent: Vec<UsageRecord> = serde_json::from_str(insert.body.as_deref().unwrap()).unwrap();
+        assert_eq!(sent, rows);
+
+        assert!(usage_insert_request(&project(), "jwt", &[]).is_none());
+        let keyless = Project {
+            anon_key: String::new(),
+            ..project()
+        };
+        let insert = usage_insert_request(&keyless, "jwt", &rows).unwrap();
+        assert!(insert.headers.iter().all(|(name, _)| *name != "apikey"));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_written_row_reads_back_as_the_usage_pages_row() {
+        let written = record("r1");
+        let mut stored = serde_json::to_value(&written).unwrap();
+        let stored = stored.as_object_mut().unwrap();
+        stored.retain(|column, _| USAGE_COLUMNS.split(',').any(|c| c == column));
+        assert_eq!(stored.len(), USAGE_COLUMNS.split(',').count());
+        let body = serde_json::to_vec(&[&stored]).unwrap();
+        let rows = usage_from_answer(&body).unwrap();
+        assert_eq!(
+            rows,
+            [UsageRow {
+                created_at: written.created_at.clone(),
+                route: "direct".into(),
+                provider: "openai".into(),
+                model: "gpt-4o-mini".into(),
+                input_tokens: 12,
+                output_tokens: 3,
+                cost_usd: written.cost_usd,
+                error_code: None,
+            }]
+        );
+        assert_eq!(usage_from_answer(b"not json"), None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

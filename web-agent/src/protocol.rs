@@ -4,7 +4,6 @@
 
 pub use ferry_protocol::*;
 
-use crate::account_data;
 use crate::runtime::Settings;
 use crate::store::{self, Session, StoredMessage};
 
@@ -78,31 +77,6 @@ impl From<&Settings> for SettingsView {
             supabase_url,
             supabase_anon_key,
             always_allow,
-        }
-    }
-}
-
-impl From<account_data::UsageRow> for UsageRow {
-    fn from(row: account_data::UsageRow) -> Self {
-        let account_data::UsageRow {
-            created_at,
-            route,
-            provider,
-            model,
-            input_tokens,
-            output_tokens,
-            cost_usd,
-            error_code,
-        } = row;
-        Self {
-            created_at,
-            route,
-            provider,
-            model,
-            input_tokens,
-            output_tokens,
-            cost_usd,
-            error_code,
         }
     }
 }

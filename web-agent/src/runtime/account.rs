@@ -37,7 +37,7 @@ struct Flow {
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
-    fn project(&self) -> Result<Project, ErrorKind> {
+    pub(super) fn project(&self) -> Result<Project, ErrorKind> {
         let url = self
             .settings
             .supabase_url
@@ -362,11 +362,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             401 | 403 => return Err(ErrorKind::Unauthorized),
             _ => return Err(ErrorKind::Upstream),
         }
-        let rows: Vec<account_data::UsageRow> =
-            serde_json::from_slice(&answer.body).map_err(|_| ErrorKind::Upstream)?;
+        let rows = account_data::usage_from_answer(&answer.body).ok_or(ErrorKind::Upstream)?;
         emit(Event::UsageReport {
             days: account_data::per_day(&rows),
-            rows: rows.into_iter().map(Into::into).collect(),
+            rows,
         });
         Ok(())
     }

@@ -12,11 +12,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
 
 use super::{Clock, Runtime};
+use crate::account_data;
 use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
 use crate::transport::{self, Transport};
@@ -93,33 +93,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// One insert of `rows` with the user's token: `None` when it should be tried again
     /// later (offline, an expired token, Supabase failing).
     async fn insert_usage(&self, rows: &[UsageRecord]) -> Option<Inserted> {
-        let (Some(url), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
-            return None;
-        };
-        if rows.is_empty() {
-            return None;
-        }
-        let body = serde_json::to_string(rows).ok()?;
-        let mut headers = vec![
-            ("content-type", "application/json".to_owned()),
-            ("authorization", format!("Bearer {token}")),
-            (
-                "prefer",
-                "resolution=ignore-duplicates,return=minimal".to_owned(),
-            ),
-        ];
-        if let Some(anon) = &self.settings.supabase_anon_key {
-            headers.push(("apikey", anon.clone()));
-        }
-        let request = UpstreamRequest {
-            method: HttpMethod::Post,
-            url: format!(
-                "{}/rest/v1/usage_events?on_conflict=request_id",
-                url.trim_end_matches('/')
-            ),
-            headers,
-            body: Some(body),
-        };
+        let project = self.project().ok()?;
+        let token = self.access_token.as_deref()?;
+        let request = account_data::usage_insert_request(&project, token, rows)?;
         let answer = transport::fetch(&self.transport, &request).await.ok()?;
         Inserted::from_status(answer.status)
     }
