@@ -2,7 +2,9 @@
 // Static files only; `/` is index.html. Every answer carries the app's
 // Content-Security-Policy (web-ui/csp.txt), with the origins of the URLs in DIR's
 // ferry-config.json added to connect-src where the policy does not already allow them.
-// Also a module: `contentSecurityPolicy(config)`, `serveApp({ dir, port })`.
+// Also a module: `contentSecurityPolicy(config)`, `serveApp({ dir, port })`, and
+// `sendFile(res, root, pathname, headers)`, the one answer with a file under a root (its
+// path-traversal guard and MIME table) that the tests' static server uses as well.
 
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +13,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const POLICY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web-ui', 'csp.txt');
-const TYPES = {
+/** The content types of the files served, by extension (anything else: octet-stream). */
+export const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
   '.wasm': 'application/wasm',
@@ -56,6 +59,35 @@ export function contentSecurityPolicy(config = {}) {
     .join('; ');
 }
 
+/**
+ * Answers `res` with the file at `pathname` (URL-encoded, `/`-separated, `''` or ending in
+ * `/`: its index.html) under the directory `root`, with `headers` and the file's type: 400
+ * for a path that does not decode, 403 for one that leaves `root` (`..`, encoded or not),
+ * 404 for no such file.
+ */
+export async function sendFile(res, root, pathname, headers = {}) {
+  const base = path.resolve(root);
+  const wanted = pathname === '' || pathname.endsWith('/') ? `${pathname}index.html` : pathname;
+  let file;
+  try {
+    file = path.join(base, path.normalize(decodeURIComponent(wanted)));
+  } catch {
+    res.writeHead(400, headers).end();
+    return;
+  }
+  if (!file.startsWith(base + path.sep)) {
+    res.writeHead(403, headers).end();
+    return;
+  }
+  try {
+    const body = await readFile(file);
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { ...headers, 'content-type': type }).end(body);
+  } catch {
+    res.writeHead(404, headers).end('not found');
+  }
+}
+
 async function readConfig(root) {
   try {
     return JSON.parse(await readFile(path.join(root, 'ferry-config.json'), 'utf8'));
@@ -82,25 +114,7 @@ export async function serveApp({ dir = 'target/web-ui-dist', port = 8080, config
       res.writeHead(200, { ...headers, 'content-type': TYPES['.json'] }).end(JSON.stringify(config));
       return;
     }
-    const wanted = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
-    let file;
-    try {
-      file = path.join(root, path.normalize(decodeURIComponent(wanted)));
-    } catch {
-      res.writeHead(400, headers).end();
-      return;
-    }
-    if (!file.startsWith(root + path.sep)) {
-      res.writeHead(403, headers).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-      res.writeHead(200, { ...headers, 'content-type': type }).end(body);
-    } catch {
-      res.writeHead(404, headers).end('not found');
-    }
+    await sendFile(res, root, url.pathname, headers);
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -1,11 +1,13 @@
 // Headless Debian Chromium driven by playwright-core (never a downloaded browser), and a
 // loopback static server for the pages under test.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+
+import { sendFile } from '../../../scripts/serve-app.mjs';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -37,14 +39,6 @@ export async function startBrowser() {
   };
 }
 
-const TYPES = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.css': 'text/css',
-};
-
 /**
  * Serves `routes` (path → { type, body, status? }) and files under `mounts` (URL prefix → directory)
  * on 127.0.0.1 — a secure context, as IndexedDB and Web Crypto need. `requested` lists the
@@ -52,7 +46,7 @@ const TYPES = {
  */
 export async function startStatic({ routes = {}, mounts = {} } = {}) {
   const requested = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://static.invalid');
     requested.push(url.pathname);
     const route = routes[url.pathname];
@@ -62,17 +56,7 @@ export async function startStatic({ routes = {}, mounts = {} } = {}) {
     }
     for (const [prefix, dir] of Object.entries(mounts)) {
       if (!url.pathname.startsWith(prefix)) continue;
-      const rest = url.pathname.slice(prefix.length) || 'index.html';
-      const file = path.join(
-        dir,
-        path.normalize(rest.endsWith('/') ? `${rest}index.html` : rest).replace(/^(\.\.[/\\])+/, ''),
-      );
-      try {
-        const body = readFileSync(file);
-        res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
+      await sendFile(res, dir, url.pathname.slice(prefix.length));
       return;
     }
     res.writeHead(404).end();
