@@ -36,23 +36,23 @@ pub use ferry_protocol::OAuthProvider;
 
 /// A signed-in user's session.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthSession {
+pub struct SignIn {
     pub access_token: String,
     pub refresh_token: String,
     /// When the access token expires, ms since the epoch.
     pub expires_at_ms: u64,
 }
 
-impl std::fmt::Debug for AuthSession {
+impl std::fmt::Debug for SignIn {
     // Tokens are credentials: never in a debug print.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthSession")
+        f.debug_struct("SignIn")
             .field("expires_at_ms", &self.expires_at_ms)
             .finish_non_exhaustive()
     }
 }
 
-impl AuthSession {
+impl SignIn {
     /// Whether to refresh now: expired, or about to.
     pub fn refresh_due(&self, now_ms: u64) -> bool {
         now_ms + REFRESH_MARGIN_MS >= self.expires_at_ms
@@ -232,8 +232,8 @@ pub fn refusal_reason(status: u16, body: &[u8]) -> String {
 }
 
 /// Trades the refresh token for a new session.
-pub fn refresh_request(project: &Project, session: &AuthSession) -> UpstreamRequest {
-    let body = serde_json::json!({ "refresh_token": session.refresh_token });
+pub fn refresh_request(project: &Project, sign_in: &SignIn) -> UpstreamRequest {
+    let body = serde_json::json!({ "refresh_token": sign_in.refresh_token });
     request(
         project,
         HttpMethod::Post,
@@ -243,11 +243,7 @@ pub fn refresh_request(project: &Project, session: &AuthSession) -> UpstreamRequ
 }
 
 /// The session in a token endpoint's answer (or its refusal).
-pub fn session_from_answer(
-    status: u16,
-    body: &[u8],
-    now_ms: u64,
-) -> Result<AuthSession, AuthError> {
+pub fn sign_in_from_answer(status: u16, body: &[u8], now_ms: u64) -> Result<SignIn, AuthError> {
     #[derive(Deserialize)]
     struct Answer {
         access_token: String,
@@ -259,7 +255,7 @@ pub fn session_from_answer(
     }
     let answer: Answer =
         serde_json::from_slice(body).map_err(|e| AuthError::Unreadable(e.to_string()))?;
-    Ok(AuthSession {
+    Ok(SignIn {
         access_token: answer.access_token,
         refresh_token: answer.refresh_token,
         expires_at_ms: now_ms + answer.expires_in * 1000,
@@ -267,7 +263,7 @@ pub fn session_from_answer(
 }
 
 /// Ends the session on Supabase's side too (its refresh token stops working).
-pub fn sign_out_request(project: &Project, session: &AuthSession) -> UpstreamRequest {
+pub fn sign_out_request(project: &Project, sign_in: &SignIn) -> UpstreamRequest {
     let mut call = request(
         project,
         HttpMethod::Post,
@@ -275,7 +271,7 @@ pub fn sign_out_request(project: &Project, session: &AuthSession) -> UpstreamReq
         None,
     );
     call.headers
-        .push(("authorization", format!("Bearer {}", session.access_token)));
+        .push(("authorization", format!("Bearer {}", sign_in.access_token)));
     call
 }
 
@@ -406,15 +402,15 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn refresh_comes_a_minute_before_expiry() {
-        let session = AuthSession {
+        let sign_in = SignIn {
             access_token: "a".into(),
             refresh_token: "r".into(),
             expires_at_ms: 100_000,
         };
-        assert!(!session.refresh_due(39_999));
-        assert!(session.refresh_due(40_000));
-        assert!(session.refresh_due(200_000));
-        let call = refresh_request(&project(), &session);
+        assert!(!sign_in.refresh_due(39_999));
+        assert!(sign_in.refresh_due(40_000));
+        assert!(sign_in.refresh_due(200_000));
+        let call = refresh_request(&project(), &sign_in);
         assert_eq!(
             call.url,
             "https://abc.supabase.co/auth/v1/token?grant_type=refresh_token"
@@ -426,8 +422,8 @@ mod tests {
     fn token_answers_and_refusals_are_read() {
         let body = br#"{"access_token":"new","token_type":"bearer","expires_in":3600,"expires_at":9,"refresh_token":"r2","user":{"id":"u"}}"#;
         assert_eq!(
-            session_from_answer(200, body, 5),
-            Ok(AuthSession {
+            sign_in_from_answer(200, body, 5),
+            Ok(SignIn {
                 access_token: "new".into(),
                 refresh_token: "r2".into(),
                 expires_at_ms: 5 + 3_600_000,
@@ -435,31 +431,31 @@ mod tests {
         );
         let refused = br#"{"error":"invalid_grant","error_description":"Invalid Refresh Token: Already Used"}"#;
         assert_eq!(
-            session_from_answer(400, refused, 0),
+            sign_in_from_answer(400, refused, 0),
             Err(AuthError::Refused(
                 "Invalid Refresh Token: Already Used".into()
             ))
         );
         assert!(matches!(
-            session_from_answer(200, b"{}", 0),
+            sign_in_from_answer(200, b"{}", 0),
             Err(AuthError::Unreadable(_))
         ));
     }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn sign_out_carries_the_access_token_and_debug_hides_tokens() {
-        let session = AuthSession {
+        let sign_in = SignIn {
             access_token: "secret-access".into(),
             refresh_token: "secret-refresh".into(),
             expires_at_ms: 1,
         };
-        let call = sign_out_request(&project(), &session);
+        let call = sign_out_request(&project(), &sign_in);
         assert_eq!(call.url, "https://abc.supabase.co/auth/v1/logout");
         assert!(
             call.headers
                 .contains(&("authorization", "Bearer secret-access".to_owned()))
         );
-        let shown = format!("{session:?}");
+        let shown = format!("{sign_in:?}");
         assert!(!shown.contains("secret"), "{shown}");
     }
 }

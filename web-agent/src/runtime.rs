@@ -46,9 +46,9 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     /// The user's Supabase access token, when signed in.
     access_token: Option<String>,
     /// The whole sign-in (refreshable), when the agent signed the user in itself.
-    session: Option<crate::auth::AuthSession>,
+    sign_in: Option<crate::auth::SignIn>,
     /// A sign-in to another account, held until the user confirms the switch.
-    pending_switch: Option<crate::auth::AuthSession>,
+    pending_switch: Option<crate::auth::SignIn>,
     stop: StopHandle,
     /// The turn whose model call failed, kept for Retry.
     failed: Option<(SessionId, Turn)>,
@@ -68,7 +68,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             settings,
             keys: BTreeMap::new(),
             access_token: None,
-            session: None,
+            sign_in: None,
             pending_switch: None,
             stop: StopHandle::default(),
             failed: None,
@@ -89,7 +89,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             settings: self.settings,
             keys: self.keys,
             access_token: self.access_token,
-            session: self.session,
+            sign_in: self.sign_in,
             pending_switch: self.pending_switch,
             stop: self.stop,
             failed: self.failed,
@@ -114,7 +114,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         for record in self.store.keys().await? {
             if let Ok(key) = self.vault.open(&record.sealed).await {
                 if record.provider == KeyOwner::Account(crate::store::Account::Supabase) {
-                    self.restore_session(&key);
+                    self.restore_sign_in(&key);
                 } else if !matches!(record.provider, KeyOwner::Account(_)) {
                     self.keys.insert(record.provider, key);
                 }
@@ -127,7 +127,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// command is one handler there and one line here.
     pub async fn handle(&mut self, command: Command, emit: &mut impl FnMut(Event)) {
         if command.reaches_the_network() {
-            self.fresh_session(emit).await;
+            self.fresh_sign_in(emit).await;
         }
         if approvals::starts_a_turn(&command) {
             self.end_paused(emit).await;
@@ -199,7 +199,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 }
 
-mod account;
 mod approvals;
 mod calls;
 mod compact;
@@ -208,6 +207,7 @@ mod export;
 mod models;
 mod sessions;
 mod settings;
+mod sign_in;
 mod stream;
 mod tokens;
 mod tool_calls;

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::agent;
+use crate::agent_module;
 use crate::chat::ChatView;
 use crate::model::{Action, Banner, Chat};
 use crate::settings::SettingsPanel;
@@ -93,11 +93,11 @@ impl State {
         match self.chat.get_untracked().session {
             Some(session) => {
                 self.chat.update(|c| c.sent(&text));
-                agent::send(&Command::SendMessage { session, text });
+                agent_module::send(&Command::SendMessage { session, text });
             }
             None => {
                 self.pending.set(Some(text));
-                agent::send(&Command::NewSession);
+                agent_module::send(&Command::NewSession);
             }
         }
     }
@@ -110,18 +110,18 @@ impl State {
 
     pub fn open(self, session: SessionId) {
         self.banner.set(None);
-        agent::send(&Command::OpenSession { session });
+        agent_module::send(&Command::OpenSession { session });
     }
 
     pub fn refresh_sessions(self) {
-        agent::send(&Command::SearchSessions {
+        agent_module::send(&Command::SearchSessions {
             query: self.query.get_untracked(),
         });
     }
 
     /// Asks for the token counts of the open chat and the composer's text.
     pub fn count_tokens(self) {
-        agent::send(&Command::CountTokens {
+        agent_module::send(&Command::CountTokens {
             session: self.chat.with_untracked(|c| c.session.clone()),
             draft: self.draft.get_untracked(),
         });
@@ -129,7 +129,7 @@ impl State {
 
     /// Asks for the composer's count only: typing does not re-read the conversation.
     pub fn count_draft(self) {
-        agent::send(&Command::CountTokens {
+        agent_module::send(&Command::CountTokens {
             session: None,
             draft: self.draft.get_untracked(),
         });
@@ -183,7 +183,7 @@ impl State {
                 self.chat.set(Chat::open(session.clone(), &[], None));
                 if let Some(text) = self.pending.try_update(Option::take).flatten() {
                     self.chat.update(|c| c.sent(&text));
-                    agent::send(&Command::SendMessage { session, text });
+                    agent_module::send(&Command::SendMessage { session, text });
                 }
                 self.refresh_sessions();
             }
@@ -211,7 +211,7 @@ impl State {
                     .with_untracked(|c| c.session.as_ref() == Some(session))
                 {
                     // The stored messages carry the ids Edit needs.
-                    agent::send(&Command::OpenSession {
+                    agent_module::send(&Command::OpenSession {
                         session: session.clone(),
                     });
                 }
@@ -274,7 +274,7 @@ impl State {
             }
             Event::UsageReport { days, rows } => self.usage.set(Some((days, rows))),
             Event::MagicLinkSent { email } => self.link_sent.set(Some(email)),
-            Event::SignInRedirect { url } => crate::account::go_to(&url),
+            Event::SignInRedirect { url } => crate::sign_in::go_to(&url),
             Event::ConfirmAccountSwitch { current, next } => {
                 self.switch_ask.set(Some((current, next)));
             }
@@ -506,7 +506,7 @@ fn BannerView() -> impl IntoView {
         state.banner.set(None);
         if let Some(session) = banner.session {
             state.chat.update(|c| c.busy = true);
-            agent::send(&Command::Retry { session });
+            agent_module::send(&Command::Retry { session });
         }
     };
     view! {
@@ -604,17 +604,17 @@ fn App() -> impl IntoView {
             "supabase_url": config.supabase_url,
             "supabase_anon_key": config.supabase_anon_key,
         });
-        let loaded = agent::load("./web-agent-pkg", &defaults, move |event| {
+        let loaded = agent_module::load("./web-agent-pkg", &defaults, move |event| {
             state.on_event(event)
         })
         .await;
         match loaded {
             Ok(()) => {
-                agent::send(&Command::Load);
+                agent_module::send(&Command::Load);
                 // Back from a sign-in link or OAuth: the code is in the address. After Load,
                 // so that reopening the latest chat does not clear what the sign-in says.
-                if let Some(complete) = crate::account::take_sign_in_callback() {
-                    agent::send(&complete);
+                if let Some(complete) = crate::sign_in::take_sign_in_callback() {
+                    agent_module::send(&complete);
                 }
             }
             Err(reason) => state.load_error.set(Some(reason)),
@@ -641,7 +641,7 @@ fn App() -> impl IntoView {
                 >
                     <Show
                         when=move || !(state.auth_required.get() && state.user.with(Option::is_none))
-                        fallback=|| view! { <crate::account::SignIn/> }
+                        fallback=|| view! { <crate::sign_in::SignIn/> }
                     >
                         <Show
                             when=move || !state.show_usage.get()
@@ -653,7 +653,7 @@ fn App() -> impl IntoView {
                 </Show>
             </main>
             {move || state.switch_ask.get().map(|(current, next)| view! {
-                <crate::account::SwitchAccount current=current next=next/>
+                <crate::sign_in::SwitchAccount current=current next=next/>
             })}
             <Show when=move || state.settings_open.get()>
                 <SettingsPanel/>

@@ -7,7 +7,7 @@ use ferry_protocol::{Command, Decision};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::agent;
+use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::model::{Chat, Row, ToolStep, ViewMessage};
 
@@ -18,8 +18,8 @@ pub fn stop_turn(state: State) {
         .chat
         .with_untracked(|c| c.awaits_approval().then(|| c.session.clone()).flatten());
     match paused {
-        Some(session) => agent::send(&Command::Stop { session }),
-        None => agent::stop(),
+        Some(session) => agent_module::send(&Command::Stop { session }),
+        None => agent_module::stop(),
     }
 }
 
@@ -46,7 +46,7 @@ fn approval(step: ToolStep, subject: String) -> impl IntoView {
                 }
             });
         }
-        agent::send(&Command::ApproveToolCall {
+        agent_module::send(&Command::ApproveToolCall {
             session,
             call_id,
             decision,
@@ -96,7 +96,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let empty = message.text.is_empty() && message.tools.is_empty();
     // Answers are Markdown; what the user typed is shown as typed.
     let html = (!is_user)
-        .then(|| agent::render_markdown(&message.text))
+        .then(|| agent_module::render_markdown(&message.text))
         .flatten();
     let tools = message.tools;
     let text = message.text;
@@ -124,7 +124,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
         }
         state.banner.set(None);
         state.chat.update(|c| c.busy = true);
-        agent::send(&Command::EditAndResend {
+        agent_module::send(&Command::EditAndResend {
             session,
             message: id.get_value(),
             text,
@@ -190,7 +190,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                             let Some(session) = state.chat.get_untracked().session else { return };
                             state.banner.set(None);
                             state.chat.update(|c| c.busy = true);
-                            agent::send(&Command::Regenerate { session });
+                            agent_module::send(&Command::Regenerate { session });
                         }
                     >
                         "Regenerate"

@@ -14,9 +14,7 @@
 pub mod model;
 
 #[cfg(target_arch = "wasm32")]
-mod account;
-#[cfg(target_arch = "wasm32")]
-mod agent;
+mod agent_module;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
@@ -25,6 +23,8 @@ mod chat;
 mod settings;
 #[cfg(target_arch = "wasm32")]
 mod sidebar;
+#[cfg(target_arch = "wasm32")]
+mod sign_in;
 #[cfg(target_arch = "wasm32")]
 mod usage;
 

@@ -7,7 +7,7 @@ use ferry_protocol::{Command, KeyOwner};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::agent;
+use crate::agent_module;
 use crate::app::State;
 
 /// System prompt presets: a name and the prompt.
@@ -46,7 +46,7 @@ fn import_file(ev: leptos::ev::Event) {
         if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
             && let Some(document) = text.as_string()
         {
-            agent::send(&Command::Import { document });
+            agent_module::send(&Command::Import { document });
         }
     });
 }
@@ -80,7 +80,7 @@ pub fn SettingsPanel() -> impl IntoView {
     state.notice.set(None);
     state.models.set(Vec::new());
     if state.has_key(provider.get_untracked()) {
-        agent::send(&Command::ListModels {
+        agent_module::send(&Command::ListModels {
             provider: provider.get_untracked(),
         });
     }
@@ -109,12 +109,12 @@ pub fn SettingsPanel() -> impl IntoView {
         let Ok(json) = serde_json::to_value(&settings) else {
             return false;
         };
-        agent::send(&Command::SetSettings { settings: json });
+        agent_module::send(&Command::SetSettings { settings: json });
         state.settings.set(Some(settings));
         let typed = key.get_untracked().trim().to_owned();
         if !typed.is_empty() {
             let owner = KeyOwner::Provider(provider.get_untracked());
-            agent::send(&Command::SetKey {
+            agent_module::send(&Command::SetKey {
                 provider: owner,
                 key: typed,
                 remember: !dont_save.get_untracked(),
@@ -181,7 +181,7 @@ pub fn SettingsPanel() -> impl IntoView {
                                 provider.set(p);
                                 state.models.set(Vec::new());
                                 if state.has_key(p) {
-                                    agent::send(&Command::ListModels { provider: p });
+                                    agent_module::send(&Command::ListModels { provider: p });
                                 }
                             }
                         }
@@ -210,7 +210,7 @@ pub fn SettingsPanel() -> impl IntoView {
                         type="button"
                         on:click=move |_| {
                             if save() && has_key() {
-                                agent::send(&Command::ListModels { provider: provider.get_untracked() });
+                                agent_module::send(&Command::ListModels { provider: provider.get_untracked() });
                             }
                         }
                     >
@@ -284,7 +284,7 @@ pub fn SettingsPanel() -> impl IntoView {
             </form>
             <h3>"Your data"</h3>
             <div class="row">
-                <button type="button" on:click=move |_| agent::send(&Command::Export { include_keys: false })>
+                <button type="button" on:click=move |_| agent_module::send(&Command::Export { include_keys: false })>
                     "Export data"
                 </button>
                 <label class="file">

@@ -4,7 +4,7 @@
 use ferry_protocol::{Command, SessionView};
 use leptos::prelude::*;
 
-use crate::agent;
+use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::model::css_string;
 
@@ -44,7 +44,7 @@ fn SessionRow(session: SessionView) -> impl IntoView {
             css_string(&format!("Rename {shown_after}"))
         ));
         if !title.is_empty() {
-            agent::send(&Command::RenameSession {
+            agent_module::send(&Command::RenameSession {
                 session: id.get_value(),
                 title,
             });
@@ -61,7 +61,7 @@ fn SessionRow(session: SessionView) -> impl IntoView {
         {
             state.close_chat();
         }
-        agent::send(&Command::DeleteSession { session });
+        agent_module::send(&Command::DeleteSession { session });
     };
 
     view! {
@@ -214,7 +214,7 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
                 <button type="button" on:click=move |_| state.settings_open.set(true)>"Settings"</button>
                 <Show when=move || state.user.with(Option::is_some)>
                     <button type="button" on:click=move |_| { state.usage.set(None); state.show_usage.set(true); }>"Usage"</button>
-                    <button type="button" on:click=move |_| agent::send(&Command::SignOut)>"Sign out"</button>
+                    <button type="button" on:click=move |_| agent_module::send(&Command::SignOut)>"Sign out"</button>
                 </Show>
                 <button
                     type="button"

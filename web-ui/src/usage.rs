@@ -4,7 +4,7 @@
 use ferry_protocol::{Command, DayUsage};
 use leptos::prelude::*;
 
-use crate::agent;
+use crate::agent_module;
 use crate::app::State;
 use crate::model::{bars, stacked};
 
@@ -37,7 +37,7 @@ fn since_30_days() -> String {
 #[component]
 pub fn UsageView() -> impl IntoView {
     let state = expect_context::<State>();
-    agent::send(&Command::LoadUsage {
+    agent_module::send(&Command::LoadUsage {
         since: since_30_days(),
     });
     // Every one of the 30 days gets its place, with or without calls (once, for both charts).

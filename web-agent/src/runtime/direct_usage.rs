@@ -16,9 +16,9 @@ use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
 
 use super::{Clock, Runtime};
-use crate::account_data;
 use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
+use crate::supabase_rest;
 use crate::transport::{self, Transport};
 
 /// The user id (`sub`) of a Supabase access token. The token is not verified here: it is
@@ -95,7 +95,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     async fn insert_usage(&self, rows: &[UsageRecord]) -> Option<Inserted> {
         let project = self.project().ok()?;
         let token = self.access_token.as_deref()?;
-        let request = account_data::usage_insert_request(&project, token, rows)?;
+        let request = supabase_rest::usage_insert_request(&project, token, rows)?;
         let answer = transport::fetch(&self.transport, &request).await.ok()?;
         Inserted::from_status(answer.status)
     }

@@ -58,7 +58,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit(self.ready());
         let listed = self.list(None, emit).await;
         // Settings changed on another device arrive after the first paint of these.
-        if self.session.is_some() {
+        if self.sign_in.is_some() {
             self.sync_settings(emit).await;
         }
         listed

@@ -10,13 +10,13 @@ use super::*;
 use crate::store::{KeyOwner, MemoryStore};
 use support::*;
 
-mod account;
 mod approvals;
 mod compaction;
 mod export;
 mod models;
 mod sessions;
 mod settings;
+mod sign_in;
 mod support;
 mod tokens;
 mod tools;

@@ -6,7 +6,7 @@
 use ferry_protocol::{Command, OAuthProvider};
 use leptos::prelude::*;
 
-use crate::agent;
+use crate::agent_module;
 use crate::app::State;
 
 /// The app's own address, where Supabase sends the user back: no query, no fragment.
@@ -58,7 +58,7 @@ pub fn SignIn() -> impl IntoView {
     let state = expect_context::<State>();
     let email = RwSignal::new(String::new());
     let oauth = move |provider: OAuthProvider| {
-        agent::send(&Command::SignInWithProvider {
+        agent_module::send(&Command::SignInWithProvider {
             provider,
             redirect_to: here(),
         });
@@ -70,7 +70,7 @@ pub fn SignIn() -> impl IntoView {
             <form on:submit=move |ev| {
                 ev.prevent_default();
                 state.link_sent.set(None);
-                agent::send(&Command::SignInWithEmail {
+                agent_module::send(&Command::SignInWithEmail {
                     email: email.get_untracked(),
                     redirect_to: here(),
                 });
@@ -118,7 +118,7 @@ pub fn SwitchAccount(current: String, next: String) -> impl IntoView {
     });
     let answer = move |confirm: bool| {
         state.switch_ask.set(None);
-        agent::send(&Command::SwitchAccount { confirm });
+        agent_module::send(&Command::SwitchAccount { confirm });
     };
     view! {
         <dialog node_ref=dialog class="switch-account" aria-labelledby="switch-title"

@@ -12,12 +12,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Clock, Runtime};
-use crate::account_data::{self, SyncedSettings};
-use crate::auth::{self, AuthError, AuthSession, Callback, OAuthProvider, Project};
+use crate::auth::{self, AuthError, Callback, OAuthProvider, Project, SignIn};
 use crate::protocol::{ErrorKind, Event, key_view};
 use crate::runtime::direct_usage::{token_claim, token_subject};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Account, KeyOwner, KeyRecord, Store};
+use crate::supabase_rest::{self, SyncedSettings};
 use crate::transport::{self, Transport};
 
 const OWNER: KeyOwner = KeyOwner::Account(Account::Supabase);
@@ -63,22 +63,22 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.access_token.as_deref().and_then(token_subject)
     }
 
-    pub(super) fn restore_session(&mut self, sealed_json: &str) {
-        if let Ok(session) = serde_json::from_str::<AuthSession>(sealed_json) {
-            self.access_token = Some(session.access_token.clone());
-            self.session = Some(session);
+    pub(super) fn restore_sign_in(&mut self, sealed_json: &str) {
+        if let Ok(sign_in) = serde_json::from_str::<SignIn>(sealed_json) {
+            self.access_token = Some(sign_in.access_token.clone());
+            self.sign_in = Some(sign_in);
         }
     }
 
-    async fn keep(&mut self, session: AuthSession) -> Result<(), ErrorKind> {
-        self.seal_as(OWNER, &session).await?;
-        self.access_token = Some(session.access_token.clone());
-        self.session = Some(session);
+    async fn keep(&mut self, sign_in: SignIn) -> Result<(), ErrorKind> {
+        self.seal_as(OWNER, &sign_in).await?;
+        self.access_token = Some(sign_in.access_token.clone());
+        self.sign_in = Some(sign_in);
         Ok(())
     }
 
     async fn forget(&mut self) {
-        self.session = None;
+        self.sign_in = None;
         self.access_token = None;
         self.pending_switch = None;
         let _ = self.store.delete_key(OWNER).await;
@@ -218,15 +218,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|_| ErrorKind::Offline)?;
-        let session =
-            match auth::session_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
-                Ok(session) => session,
+        let sign_in =
+            match auth::sign_in_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
+                Ok(sign_in) => sign_in,
                 Err(e) => {
                     Self::refuse_link(&e.to_string(), emit);
                     return Ok(());
                 }
             };
-        let next = token_subject(&session.access_token);
+        let next = token_subject(&sign_in.access_token);
         match self.signed_in_user() {
             Some(current) if next.as_ref() != Some(&current) => {
                 let name = |token: &str, id: Option<String>| {
@@ -238,16 +238,16 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     self.access_token.as_deref().unwrap_or_default(),
                     Some(current),
                 );
-                let next_name = name(&session.access_token, next);
+                let next_name = name(&sign_in.access_token, next);
                 // Nothing of the other account is in force until the user says so.
-                self.pending_switch = Some(session);
+                self.pending_switch = Some(sign_in);
                 emit(Event::ConfirmAccountSwitch {
                     current: current_name,
                     next: next_name,
                 });
                 Ok(())
             }
-            _ => self.adopt(session, emit).await,
+            _ => self.adopt(sign_in, emit).await,
         }
     }
 
@@ -257,11 +257,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         confirm: bool,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let Some(session) = self.pending_switch.take() else {
+        let Some(sign_in) = self.pending_switch.take() else {
             return Err(ErrorKind::InvalidRequest);
         };
         if confirm {
-            self.adopt(session, emit).await
+            self.adopt(sign_in, emit).await
         } else {
             emit(self.ready());
             Ok(())
@@ -272,10 +272,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// the usage rows that waited for it sent.
     async fn adopt(
         &mut self,
-        session: AuthSession,
+        sign_in: SignIn,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        self.keep(session).await?;
+        self.keep(sign_in).await?;
         // The synced settings first (a `Ready`), so that what the app opens on `SignedIn`
         // (Settings, without a key here yet) shows them.
         self.sync_settings(emit).await;
@@ -288,10 +288,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     pub(super) async fn sign_out(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
-        if let (Some(session), Ok(project)) = (&self.session, self.project()) {
+        if let (Some(sign_in), Ok(project)) = (&self.sign_in, self.project()) {
             // Best effort: signed out here whatever Supabase answers.
             let _ =
-                transport::fetch(&self.transport, &auth::sign_out_request(&project, session)).await;
+                transport::fetch(&self.transport, &auth::sign_out_request(&project, sign_in)).await;
         }
         self.forget().await;
         emit(Event::SignedOut);
@@ -305,14 +305,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let (Ok(project), Some(token)) = (self.project(), self.access_token.clone()) else {
             return;
         };
-        let request = account_data::settings_request(&project, &token);
+        let request = supabase_rest::settings_request(&project, &token);
         let Ok(answer) = transport::fetch(&self.transport, &request).await else {
             return;
         };
         if !answer.is_success() {
             return;
         }
-        let synced = account_data::settings_from_answer(&answer.body)
+        let synced = supabase_rest::settings_from_answer(&answer.body)
             .map(|row| SyncedSettings::from_row(&row))
             .filter(|synced| !synced.is_empty());
         match synced {
@@ -338,7 +338,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return;
         };
         let synced = SyncedSettings::from_settings(&self.settings);
-        let request = account_data::save_settings_request(&project, token, &user, &synced);
+        let request = supabase_rest::save_settings_request(&project, token, &user, &synced);
         let _ = transport::fetch(&self.transport, &request).await;
     }
 
@@ -353,7 +353,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .access_token
             .as_deref()
             .ok_or(ErrorKind::Unauthorized)?;
-        let request = account_data::usage_request(&project, token, since);
+        let request = supabase_rest::usage_request(&project, token, since);
         let answer = transport::fetch(&self.transport, &request)
             .await
             .map_err(|_| ErrorKind::Offline)?;
@@ -362,9 +362,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             401 | 403 => return Err(ErrorKind::Unauthorized),
             _ => return Err(ErrorKind::Upstream),
         }
-        let rows = account_data::usage_from_answer(&answer.body).ok_or(ErrorKind::Upstream)?;
+        let rows = supabase_rest::usage_from_answer(&answer.body).ok_or(ErrorKind::Upstream)?;
         emit(Event::UsageReport {
-            days: account_data::per_day(&rows),
+            days: supabase_rest::per_day(&rows),
             rows,
         });
         Ok(())
@@ -384,17 +384,17 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// Refreshes the sign-in when its access token is about to run out. A refused refresh
     /// (revoked, already used) signs the user out and says so; a network failure leaves the
     /// session for the next try.
-    pub(super) async fn fresh_session(&mut self, emit: &mut impl FnMut(Event)) {
-        let Some(session) = &self.session else { return };
-        if !session.refresh_due(self.clock.now_ms()) {
+    pub(super) async fn fresh_sign_in(&mut self, emit: &mut impl FnMut(Event)) {
+        let Some(sign_in) = &self.sign_in else { return };
+        if !sign_in.refresh_due(self.clock.now_ms()) {
             return;
         }
         let Ok(project) = self.project() else { return };
-        let request = auth::refresh_request(&project, session);
+        let request = auth::refresh_request(&project, sign_in);
         let Ok(answer) = transport::fetch(&self.transport, &request).await else {
             return;
         };
-        match auth::session_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
+        match auth::sign_in_from_answer(answer.status, &answer.body, self.clock.now_ms()) {
             Ok(fresh) => {
                 if self.keep(fresh).await.is_ok() {
                     self.flush_usage().await;
