@@ -22,8 +22,11 @@ import { contentSecurityPolicy } from './serve-app.mjs';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const PAGE_CACHE = 'no-cache';
-/** Trunk names what it hashes `<name>-<16 hex digits>`, before `_bg.wasm` or the extension. */
-const HASHED = /-[0-9a-f]{16}(?:_bg)?(?:\.[a-z0-9]+)?$/;
+/**
+ * Trunk names what it hashes `<name>-<hash>`, before `_bg.wasm` or the extension; the hash
+ * is a 64-bit number in hex without leading zeros, so 16 digits or, now and then, fewer.
+ */
+const HASHED = /-[0-9a-f]{8,16}(?:_bg)?(?:\.[a-z0-9]+)?$/;
 
 /** Whether `file` (DIR-relative, `/`-separated) sits under a name trunk hashed. */
 export function isHashed(file) {

@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 
+import { isHashed } from '../../scripts/app-headers.mjs';
 import { contentSecurityPolicy } from '../../scripts/serve-app.mjs';
 import { startBrowser } from '../e2e/support/browser.mjs';
 import { startMockProvider } from '../e2e/support/mock-provider.mjs';
@@ -49,8 +50,8 @@ async function head(pathname) {
 /** The hashed files the built page names: trunk's `web-ui-<hash>.js` and its `_bg.wasm`. */
 function hashedFiles() {
   const html = readFileSync(path.join(DIST, 'index.html'), 'utf8');
-  const js = html.match(/web-ui-[0-9a-f]{16}\.js/)?.[0];
-  const wasm = html.match(/web-ui-[0-9a-f]{16}_bg\.wasm/)?.[0];
+  const js = html.match(/web-ui-[0-9a-f]{8,16}\.js/)?.[0];
+  const wasm = html.match(/web-ui-[0-9a-f]{8,16}_bg\.wasm/)?.[0];
   assert.ok(js && wasm, 'the built page names its hashed script and wasm');
   return { js, wasm };
 }
@@ -152,4 +153,16 @@ describe('the app served by the Worker, as deployed', () => {
     assert.deepEqual(violations, []);
     await page.close();
   });
+});
+
+test("trunk's hashes count as hashed at any length, names without one do not", () => {
+  // A 64-bit hash in hex drops its leading zeros: one build in sixteen has 15 digits.
+  for (const file of ['web-ui-f5343522a85c157.js', 'web-ui-f5343522a85c157_bg.wasm', 'web-ui-0154c858ed6dca19.js',
+    'style-9c2d4520913ba987.css', 'snippets/web-ui-0154c858ed6dca19/inline0.js']) {
+    assert.ok(isHashed(file), file);
+  }
+  for (const file of ['index.html', 'start.js', 'web-agent-pkg/web_agent.js', 'web-agent-pkg/web_agent_bg.wasm',
+    'web-agent-pkg/tokenizer-worker.js', 'web-agent-pkg/ferry_tokenizer_bg.wasm']) {
+    assert.ok(!isHashed(file), file);
+  }
 });
