@@ -8,6 +8,7 @@ mod chat;
 mod chunk;
 mod embeddings;
 mod models;
+mod reasoning;
 
 pub use chat::{
     ChatCompletion, ChatRequest, Choice, Content, ContentPart, FinishReason, FunctionCall,
@@ -19,6 +20,9 @@ pub use embeddings::{
     Embedding, EmbeddingInput, EmbeddingUsage, EmbeddingsRequest, EmbeddingsResponse,
 };
 pub use models::{Model, ModelList};
+pub use reasoning::{
+    ReasoningDetail, ReasoningEffort, ReasoningFormat, ReasoningKind, merge_reasoning_details,
+};
 
 /// Unknown JSON fields, kept verbatim.
 pub type Extra = serde_json::Map<String, serde_json::Value>;

@@ -335,6 +335,8 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
                 role: Role::Assistant,
                 content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 tool_calls: (!calls.is_empty()).then_some(calls),
+                reasoning_content: None,
+                reasoning_details: None,
             },
             finish_reason: Some(finish_reason(response.stop_reason.as_deref())),
         }],

@@ -418,8 +418,8 @@ impl UsageMetadata {
         );
         if self.thoughts_token_count > 0 {
             usage.completion_tokens_details = Some(UsageDetails {
-                cached_tokens: None,
                 reasoning_tokens: Some(self.thoughts_token_count),
+                ..UsageDetails::default()
             });
         }
         usage
@@ -508,6 +508,8 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
                 role: Role::Assistant,
                 content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 tool_calls: (!calls.is_empty()).then_some(calls),
+                reasoning_content: None,
+                reasoning_details: None,
             },
             finish_reason: Some(finish),
         }],

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Extra;
+use super::{Extra, ReasoningDetail, ReasoningEffort};
 
 /// `POST /v1/chat/completions` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +32,9 @@ pub struct ChatRequest {
     pub parallel_tool_calls: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// How hard a reasoning model should think; each adapter maps it to the provider's control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -53,6 +56,7 @@ impl ChatRequest {
             tool_choice: None,
             parallel_tool_calls: None,
             user: None,
+            reasoning_effort: None,
             extra: Extra::new(),
         }
     }
@@ -115,6 +119,13 @@ pub struct Message {
     pub tool_calls: Option<Vec<ToolCall>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// An assistant turn's thinking text, for display (DeepSeek's and vLLM's field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// The opaque parts of an assistant turn's thinking, which the client sends back
+    /// unchanged so the provider that made them gets them on the next turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<ReasoningDetail>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -128,6 +139,8 @@ impl Message {
             name: None,
             tool_calls: None,
             tool_call_id: None,
+            reasoning_content: None,
+            reasoning_details: None,
             extra: Extra::new(),
         }
     }
@@ -277,6 +290,10 @@ pub struct ResponseMessage {
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<ReasoningDetail>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,8 +306,9 @@ pub enum FinishReason {
     FunctionCall,
 }
 
-/// Token usage. `prompt_tokens` includes cached tokens, as OpenAI counts them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Token usage. `prompt_tokens` includes cached and cache-write tokens, as OpenAI counts
+/// them; `completion_tokens` includes reasoning tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -299,15 +317,23 @@ pub struct Usage {
     pub prompt_tokens_details: Option<UsageDetails>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<UsageDetails>,
+    /// The call's estimated cost in USD (OpenRouter's field), where the price is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// The breakdowns OpenAI reports; only the fields Ferry accounts for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageDetails {
+    /// Input read from the provider's cache (in `prompt_tokens_details`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
+    /// Thinking (in `completion_tokens_details`); estimated for Anthropic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
+    /// Input written to the provider's cache (in `prompt_tokens_details`, OpenRouter's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<u64>,
 }
 
 impl Usage {
@@ -319,10 +345,25 @@ impl Usage {
             total_tokens: prompt_tokens + completion_tokens,
             prompt_tokens_details: (cached_tokens > 0).then_some(UsageDetails {
                 cached_tokens: Some(cached_tokens),
-                reasoning_tokens: None,
+                ..UsageDetails::default()
             }),
             completion_tokens_details: None,
+            cost: None,
         }
+    }
+
+    /// Input tokens written to the cache, zero when not reported.
+    pub fn cache_write_tokens(&self) -> u64 {
+        self.prompt_tokens_details
+            .and_then(|d| d.cache_write_tokens)
+            .unwrap_or(0)
+    }
+
+    /// Reasoning tokens (part of `completion_tokens`), zero when not reported.
+    pub fn reasoning_tokens(&self) -> u64 {
+        self.completion_tokens_details
+            .and_then(|d| d.reasoning_tokens)
+            .unwrap_or(0)
     }
 
     /// Cached input tokens, zero when not reported.

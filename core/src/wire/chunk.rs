@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FinishReason, Role, Usage};
+use super::{FinishReason, ReasoningDetail, Role, Usage};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatChunk {
@@ -72,6 +72,13 @@ pub struct Delta {
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
+    /// More thinking text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// Opaque thinking parts: entries of one `index` across chunks are one detail
+    /// (see [`crate::wire::merge_reasoning_details`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<ReasoningDetail>>,
 }
 
 impl Delta {
@@ -79,7 +86,21 @@ impl Delta {
         Self {
             role: Some(role),
             content: Some(String::new()),
-            tool_calls: None,
+            ..Self::default()
+        }
+    }
+
+    pub fn reasoning(text: impl Into<String>) -> Self {
+        Self {
+            reasoning_content: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn reasoning_detail(detail: ReasoningDetail) -> Self {
+        Self {
+            reasoning_details: Some(vec![detail]),
+            ..Self::default()
         }
     }
 
