@@ -1,0 +1,227 @@
+//! What Ferry knows of each model family: context window, maximum output, whether and how
+//! it reasons, whether it takes images, tools and a custom temperature, and its list prices.
+//!
+//! The data is one table, [`table::FAMILIES`] (`core/src/models/table.rs`), one line per
+//! family and provider. A model id finds its family by the longest matching prefix, so dated
+//! ids (`claude-sonnet-4-5-20250929`) and suffixed ones (`gpt-4.1-mini-2025-04-14`) match.
+//! Matching ignores case and treats `.` like `-`, so OpenRouter's `claude-sonnet-4.5`
+//! finds `claude-sonnet-4-5`. Ids with a path (`openai/gpt-5`,
+//! `accounts/fireworks/models/deepseek-r1`) are also looked up by their last part.
+//! A model the table does not know gets [`ModelFacts::UNKNOWN`]: no reasoning control, no
+//! images, tools and temperature allowed, 128k window, 4096 output tokens, no price.
+
+mod table;
+
+use serde::Serialize;
+
+use crate::ProviderId;
+use crate::pricing::Price;
+
+/// How a model is asked to reason, if at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reasoning {
+    /// No reasoning control; the model may not take a reasoning field.
+    None,
+    /// OpenAI-style `reasoning_effort` (o-series, gpt-5, grok-3-mini, OpenRouter's `reasoning`).
+    Effort,
+    /// Anthropic's `thinking.budget_tokens`.
+    AnthropicBudget,
+    /// Gemini 2.5's `thinkingConfig.thinkingBudget`; `can_disable`: a budget of 0 turns it off.
+    GeminiBudget { can_disable: bool },
+    /// Gemini 3's `thinkingConfig.thinkingLevel`.
+    GeminiLevel,
+    /// Always reasons, with no control (deepseek-reasoner).
+    Always,
+}
+
+impl Reasoning {
+    /// Whether a `reasoning_effort` from the client maps to a provider control.
+    pub fn takes_effort(&self) -> bool {
+        !matches!(self, Self::None | Self::Always)
+    }
+
+    /// Whether the model produces reasoning at all.
+    pub fn reasons(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+}
+
+/// The facts of one model family.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ModelFacts {
+    /// Input plus output tokens the model can hold.
+    pub context_window: u32,
+    /// Most output tokens one answer may have (reasoning included).
+    pub max_output: u32,
+    pub reasoning: Reasoning,
+    /// Takes image inputs.
+    pub images: bool,
+    /// Takes tool (function) definitions.
+    pub tools: bool,
+    /// Takes a custom `temperature` (OpenAI's reasoning models refuse one).
+    pub temperature: bool,
+    /// List prices; `None` where unknown.
+    pub price: Option<Price>,
+}
+
+impl ModelFacts {
+    /// What an unknown model is taken to be: safe, not optimistic.
+    pub const UNKNOWN: Self = Self {
+        context_window: 128_000,
+        max_output: 4_096,
+        reasoning: Reasoning::None,
+        images: false,
+        tools: true,
+        temperature: true,
+        price: None,
+    };
+}
+
+/// One line of the table: a model family as one provider serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Family {
+    pub provider: ProviderId,
+    /// Model id prefix, lowercase, as the provider spells it.
+    pub prefix: &'static str,
+    #[serde(flatten)]
+    pub facts: ModelFacts,
+}
+
+/// The facts of `model` as `provider` serves it; [`ModelFacts::UNKNOWN`] when the table does
+/// not know it.
+pub fn facts(provider: ProviderId, model: &str) -> ModelFacts {
+    let Some(family) = find(provider, model) else {
+        return ModelFacts::UNKNOWN;
+    };
+    let mut facts = family.facts;
+    if provider == ProviderId::OpenRouter {
+        // OpenRouter takes one `reasoning: {effort}` for every model that reasons, and
+        // bills the vendor's list price.
+        if facts.reasoning.reasons() {
+            facts.reasoning = Reasoning::Effort;
+        }
+    } else if family.provider != provider {
+        // Another host's price says nothing about this one's.
+        facts.price = None;
+    }
+    facts
+}
+
+/// The family `model` belongs to: `provider`'s own lines first, then (for hosts of open
+/// models and for OpenRouter) any provider's.
+pub fn find(provider: ProviderId, model: &str) -> Option<&'static Family> {
+    let id = normalize(model);
+    let last = id.rsplit('/').next().unwrap_or(&id).to_owned();
+    let own = |f: &&Family| f.provider == provider;
+    longest(&id, own)
+        .or_else(|| longest(&last, own))
+        .or_else(|| longest(&id, |_| true))
+        .or_else(|| longest(&last, |_| true))
+}
+
+/// The family of `model` on any provider (the first listed wins a tie): for callers that
+/// know only the model id.
+pub fn find_any(model: &str) -> Option<&'static Family> {
+    let id = normalize(model);
+    let last = id.rsplit('/').next().unwrap_or(&id).to_owned();
+    longest(&id, |_| true).or_else(|| longest(&last, |_| true))
+}
+
+/// The model a new chat on `provider` starts with.
+pub fn default_model(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::OpenAi => "gpt-5-mini",
+        ProviderId::Anthropic => "claude-sonnet-4-5",
+        ProviderId::Google => "gemini-2.5-flash",
+        ProviderId::OpenRouter => "openai/gpt-5-mini",
+        ProviderId::Groq => "llama-3.3-70b-versatile",
+        ProviderId::Mistral => "mistral-medium-latest",
+        ProviderId::DeepSeek => "deepseek-chat",
+        ProviderId::Xai => "grok-4",
+        ProviderId::Together => "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        ProviderId::Fireworks => "accounts/fireworks/models/llama-v3p3-70b-instruct",
+    }
+}
+
+/// The whole table.
+pub fn families() -> &'static [Family] {
+    table::FAMILIES
+}
+
+fn normalize(model: &str) -> String {
+    model.trim().to_ascii_lowercase().replace('.', "-")
+}
+
+fn longest(id: &str, keep: impl Fn(&&Family) -> bool) -> Option<&'static Family> {
+    let mut best: Option<&'static Family> = None;
+    for family in table::FAMILIES.iter().filter(keep) {
+        let prefix = family.prefix.replace('.', "-");
+        let longer = best.is_none_or(|b| family.prefix.len() > b.prefix.len());
+        if id.starts_with(&prefix) && longer {
+            best = Some(family);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn unknown_models_get_safe_defaults() {
+        let unknown = facts(ProviderId::OpenAi, "my-local-model");
+        assert_eq!(unknown, ModelFacts::UNKNOWN);
+        assert_eq!(
+            (
+                unknown.reasoning,
+                unknown.images,
+                unknown.tools,
+                unknown.temperature
+            ),
+            (Reasoning::None, false, true, true)
+        );
+        assert_eq!(
+            (unknown.context_window, unknown.max_output),
+            (128_000, 4_096)
+        );
+        assert_eq!(facts(ProviderId::Anthropic, ""), ModelFacts::UNKNOWN);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn dated_and_dotted_ids_find_their_family() {
+        let sonnet = facts(ProviderId::Anthropic, "claude-sonnet-4-5-20250929");
+        assert_eq!(sonnet.reasoning, Reasoning::AnthropicBudget);
+        assert_eq!(
+            facts(ProviderId::OpenRouter, "anthropic/claude-sonnet-4.5").context_window,
+            sonnet.context_window
+        );
+        assert_eq!(
+            facts(ProviderId::OpenAi, "GPT-4.1-mini-2025-04-14"),
+            facts(ProviderId::OpenAi, "gpt-4.1-mini")
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn openrouter_reasons_by_effort_at_the_vendor_price() {
+        let via = facts(ProviderId::OpenRouter, "anthropic/claude-sonnet-4.5");
+        let own = facts(ProviderId::Anthropic, "claude-sonnet-4-5");
+        assert_eq!(via.reasoning, Reasoning::Effort);
+        assert_eq!(via.price, own.price);
+        assert!(via.reasoning.takes_effort());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_default_model_is_in_the_table() {
+        for provider in ProviderId::ALL {
+            let model = default_model(provider);
+            assert!(find(provider, model).is_some(), "{provider:?} {model}");
+            assert!(
+                facts(provider, model).price.is_some(),
+                "{provider:?} {model}"
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The model table: one line per model family and provider. To update it, edit a line or add
+//! one (a longer prefix overrides a shorter one), then run
+//! `FERRY_BLESS=1 cargo test -p ferry-core models` to refresh `core/models.json`.
+//!
+//! Prices are list prices in USD per million tokens: input, output, cache read, cache write.
+//! Long-context surcharges are not modelled (the base tier is listed).
+
+use super::{Family, ModelFacts, Reasoning};
+use crate::ProviderId::{
+    self, Anthropic, DeepSeek, Fireworks, Google, Groq, Mistral, OpenAi, OpenRouter, Together, Xai,
+};
+use crate::pricing::Price;
+
+/// What a family takes besides text and a token limit.
+#[derive(Clone, Copy)]
+struct Takes {
+    images: bool,
+    tools: bool,
+    temperature: bool,
+}
+
+const VISION: Takes = Takes {
+    images: true,
+    tools: true,
+    temperature: true,
+};
+const TEXT: Takes = Takes {
+    images: false,
+    tools: true,
+    temperature: true,
+};
+/// OpenAI's reasoning models refuse a custom temperature.
+const VISION_FIXED_TEMP: Takes = Takes {
+    images: true,
+    tools: true,
+    temperature: false,
+};
+const TEXT_FIXED_TEMP: Takes = Takes {
+    images: false,
+    tools: true,
+    temperature: false,
+};
+const NO_TOOLS_FIXED_TEMP: Takes = Takes {
+    images: false,
+    tools: false,
+    temperature: false,
+};
+
+const fn family(
+    provider: ProviderId,
+    prefix: &'static str,
+    (context_window, max_output): (u32, u32),
+    reasoning: Reasoning,
+    takes: Takes,
+    price: Option<Price>,
+) -> Family {
+    Family {
+        provider,
+        prefix,
+        facts: ModelFacts {
+            context_window,
+            max_output,
+            reasoning,
+            images: takes.images,
+            tools: takes.tools,
+            temperature: takes.temperature,
+            price,
+        },
+    }
+}
+
+/// Input, output, cache read; a cache write costs plain input (OpenAI, Gemini, DeepSeek, xAI).
+const fn cached(input: f64, output: f64, cache_read: f64) -> Option<Price> {
+    Some(Price {
+        input,
+        output,
+        cached_input: cache_read,
+        cache_write: input,
+    })
+}
+
+/// Anthropic: a cache write costs 1.25× input (5-minute cache), a cache read 0.1×.
+const fn anthropic(input: f64, output: f64) -> Option<Price> {
+    Some(Price {
+        input,
+        output,
+        cached_input: input / 10.0,
+        cache_write: input * 1.25,
+    })
+}
+
+/// No cache discount published.
+const fn flat(input: f64, output: f64) -> Option<Price> {
+    Some(Price {
+        input,
+        output,
+        cached_input: input,
+        cache_write: input,
+    })
+}
+
+use Reasoning::{Always, AnthropicBudget, Effort, GeminiLevel};
+const BUDGET_OFF: Reasoning = Reasoning::GeminiBudget { can_disable: true };
+const BUDGET_ON: Reasoning = Reasoning::GeminiBudget { can_disable: false };
+const NONE: Reasoning = Reasoning::None;
+
+#[rustfmt::skip]
+pub(super) const FAMILIES: &[Family] = &[
+    // OpenAI
+    family(OpenAi, "gpt-5", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
+    family(OpenAi, "gpt-5-mini", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(0.25, 2.0, 0.025)),
+    family(OpenAi, "gpt-5-nano", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(0.05, 0.40, 0.005)),
+    family(OpenAi, "gpt-4.1", (1_047_576, 32_768), NONE, VISION, cached(2.0, 8.0, 0.50)),
+    family(OpenAi, "gpt-4.1-mini", (1_047_576, 32_768), NONE, VISION, cached(0.40, 1.60, 0.10)),
+    family(OpenAi, "gpt-4.1-nano", (1_047_576, 32_768), NONE, VISION, cached(0.10, 0.40, 0.025)),
+    family(OpenAi, "gpt-4o", (128_000, 16_384), NONE, VISION, cached(2.50, 10.0, 1.25)),
+    family(OpenAi, "gpt-4o-mini", (128_000, 16_384), NONE, VISION, cached(0.15, 0.60, 0.075)),
+    family(OpenAi, "o3", (200_000, 100_000), Effort, VISION_FIXED_TEMP, cached(2.0, 8.0, 0.50)),
+    family(OpenAi, "o4-mini", (200_000, 100_000), Effort, VISION_FIXED_TEMP, cached(1.10, 4.40, 0.275)),
+    family(OpenAi, "text-embedding-3-small", (8_191, 0), NONE, NO_TOOLS_FIXED_TEMP, flat(0.02, 0.0)),
+    family(OpenAi, "text-embedding-3-large", (8_191, 0), NONE, NO_TOOLS_FIXED_TEMP, flat(0.13, 0.0)),
+    // Anthropic
+    family(Anthropic, "claude-opus-4-5", (200_000, 64_000), AnthropicBudget, VISION, anthropic(5.0, 25.0)),
+    family(Anthropic, "claude-opus-4", (200_000, 32_000), AnthropicBudget, VISION, anthropic(15.0, 75.0)),
+    family(Anthropic, "claude-sonnet-4", (200_000, 64_000), AnthropicBudget, VISION, anthropic(3.0, 15.0)),
+    family(Anthropic, "claude-3-7-sonnet", (200_000, 64_000), AnthropicBudget, VISION, anthropic(3.0, 15.0)),
+    family(Anthropic, "claude-haiku-4-5", (200_000, 64_000), AnthropicBudget, VISION, anthropic(1.0, 5.0)),
+    family(Anthropic, "claude-3-5-haiku", (200_000, 8_192), NONE, TEXT, anthropic(0.80, 4.0)),
+    // Google
+    family(Google, "gemini-2.5-pro", (1_048_576, 65_536), BUDGET_ON, VISION, cached(1.25, 10.0, 0.125)),
+    family(Google, "gemini-2.5-flash", (1_048_576, 65_536), BUDGET_OFF, VISION, cached(0.30, 2.50, 0.03)),
+    family(Google, "gemini-2.5-flash-lite", (1_048_576, 65_536), BUDGET_OFF, VISION, cached(0.10, 0.40, 0.01)),
+    family(Google, "gemini-3-pro", (1_048_576, 65_536), GeminiLevel, VISION, cached(2.0, 12.0, 0.20)),
+    family(Google, "gemini-2.0-flash", (1_048_576, 8_192), NONE, VISION, cached(0.10, 0.40, 0.025)),
+    // DeepSeek
+    family(DeepSeek, "deepseek-chat", (128_000, 8_192), NONE, TEXT, cached(0.28, 0.42, 0.028)),
+    family(DeepSeek, "deepseek-reasoner", (128_000, 65_536), Always, TEXT_FIXED_TEMP, cached(0.28, 0.42, 0.028)),
+    // xAI
+    family(Xai, "grok-4", (256_000, 64_000), Always, VISION, cached(3.0, 15.0, 0.75)),
+    family(Xai, "grok-3-mini", (131_072, 32_768), Effort, TEXT, cached(0.30, 0.50, 0.075)),
+    // Mistral
+    family(Mistral, "mistral-medium", (128_000, 32_768), NONE, VISION, flat(0.40, 2.0)),
+    family(Mistral, "mistral-large", (128_000, 32_768), NONE, TEXT, flat(2.0, 6.0)),
+    family(Mistral, "mistral-small", (128_000, 32_768), NONE, VISION, flat(0.10, 0.30)),
+    // Groq
+    family(Groq, "llama-3.3-70b-versatile", (131_072, 32_768), NONE, TEXT, flat(0.59, 0.79)),
+    family(Groq, "llama-3.1-8b-instant", (131_072, 131_072), NONE, TEXT, flat(0.05, 0.08)),
+    // Together
+    family(Together, "llama-3.3-70b-instruct", (131_072, 8_192), NONE, TEXT, flat(0.88, 0.88)),
+    // Fireworks
+    family(Fireworks, "llama-v3p3-70b-instruct", (131_072, 16_384), NONE, TEXT, flat(0.90, 0.90)),
+    // OpenRouter serves the vendors' models under `vendor/model`, found by the last part.
+    family(OpenRouter, "openrouter/auto", (2_000_000, 32_768), Effort, VISION, None),
+];
