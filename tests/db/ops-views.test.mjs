@@ -54,12 +54,12 @@ before(async () => {
         yesterday23: at(yesterday + 23 * HOUR),
       };
 
-      // [user, created_at, route, provider, model, input, output, cached, cost, error]
+      // [user, created_at, route, provider, model, input, output, cached, cost, error, reasoning, cache write]
       const seed = [
         // today: 5 calls (1 direct), 1 error, 1 unpriced; cost 0.0155
-        [alice, todayAt(0.1), 'proxy', 'openai', 'gpt-4o-mini', 100, 50, 20, '0.001000', null],
+        [alice, todayAt(0.1), 'proxy', 'anthropic', 'claude-sonnet-4-5', 100, 50, 20, '0.001000', null, 30, 10],
         [alice, todayAt(0.2), 'direct', 'anthropic', 'claude-haiku-4-5', 200, 100, 0, '0.002500', null],
-        [bob, todayAt(0.3), 'proxy', 'openai', 'gpt-4o', 1000, 500, 0, '0.012000', null],
+        [bob, todayAt(0.3), 'proxy', 'openai', 'o3', 1000, 500, 0, '0.012000', null, 400, 0],
         [bob, todayAt(0.4), 'proxy', 'groq', 'unpriced-model', 300, 30, 0, null, null],
         [bob, todayAt(0.5), 'proxy', 'openai', 'gpt-4o', 0, 0, 0, '0.000000', 'upstream_timeout'],
         // yesterday 10:xx UTC: 4 calls, 1 error; 11:xx UTC: 2 calls, 1 error; 23:xx: 1 call; 2 of 7 direct
@@ -72,19 +72,20 @@ before(async () => {
         // yesterday 23:30 UTC, already "today" in the server's zone (+05:45): must count as yesterday
         [bob, at(yesterday + 23 * HOUR + 30 * min), 'proxy', 'openai', 'gpt-4o', 5, 5, 0, '0.000050', null],
         // Carol: one big call 3 days ago (in the 30-day ranking, not in the last 24 h) ...
-        [carol, at(today - 3 * DAY + 12 * HOUR), 'direct', 'google', 'gemini-2.5-pro', 5000, 1000, 0, '0.050000', null],
+        [carol, at(today - 3 * DAY + 12 * HOUR), 'direct', 'google', 'gemini-2.5-pro', 5000, 1000, 0, '0.050000', null, 700, 2000],
         // ... one 40 days ago (in the 90-day daily views only) and one 100 days ago (in none).
         [carol, at(today - 40 * DAY + 12 * HOUR), 'proxy', 'openai', 'gpt-4o', 900000, 0, 0, '1.000000', null],
         [carol, at(today - 100 * DAY + 12 * HOUR), 'proxy', 'openai', 'gpt-4o', 800000, 0, 0, '2.000000', null],
       ];
       let n = 0;
-      for (const [user, createdAt, route, provider, model, input, output, cached, cost, error] of seed) {
+      for (const [user, createdAt, route, provider, model, input, output, cached, cost, error, reasoning = 0, written = 0] of seed) {
         await q(
           `insert into public.usage_events
              (request_id, user_id, created_at, route, provider, model,
-              input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, error_code)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 250, $10, $11)`,
-          [`req_seed_${++n}`, user, createdAt, route, provider, model, input, output, cached, cost, error],
+              input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, error_code,
+              reasoning_tokens, cache_write_tokens)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 250, $10, $11, $12, $13)`,
+          [`req_seed_${++n}`, user, createdAt, route, provider, model, input, output, cached, cost, error, reasoning, written],
         );
       }
 
@@ -150,40 +151,47 @@ test('direct vs proxy share per UTC day', () => {
   ]);
 });
 
-test('estimated cost and tokens per UTC day, unpriced calls counted apart', () => {
+test('estimated cost and tokens (reasoning and cache writes too) per UTC day, unpriced calls counted apart', () => {
   assert.deepEqual(figures.cost, [
     {
       day: days.today, requests: 5, cost_usd: '0.015500', unpriced_requests: 1,
       input_tokens: 1600, output_tokens: 680, cached_tokens: 20,
+      reasoning_tokens: 430, cache_write_tokens: 10,
     },
     {
       day: days.yesterday, requests: 7, cost_usd: '0.002150', unpriced_requests: 0,
       input_tokens: 215, output_tokens: 110, cached_tokens: 0,
+      reasoning_tokens: 0, cache_write_tokens: 0,
     },
     {
       day: days.threeAgo, requests: 1, cost_usd: '0.050000', unpriced_requests: 0,
       input_tokens: 5000, output_tokens: 1000, cached_tokens: 0,
+      reasoning_tokens: 700, cache_write_tokens: 2000,
     },
     {
       day: days.fortyAgo, requests: 1, cost_usd: '1.000000', unpriced_requests: 0,
       input_tokens: 900000, output_tokens: 0, cached_tokens: 0,
+      reasoning_tokens: 0, cache_write_tokens: 0,
     },
   ]);
 });
 
-test('top users by tokens over the last 30 days', () => {
+test('top users by tokens over the last 30 days, with their reasoning and cache-write tokens', () => {
   assert.deepEqual(figures.top, [
     {
       rank: 1, user_id: carol, requests: 1, total_tokens: 6000,
       input_tokens: 5000, output_tokens: 1000, cached_tokens: 0, cost_usd: '0.050000',
+      reasoning_tokens: 700, cache_write_tokens: 2000,
     },
     {
       rank: 2, user_id: bob, requests: 7, total_tokens: 1960,
       input_tokens: 1385, output_tokens: 575, cached_tokens: 0, cost_usd: '0.012850',
+      reasoning_tokens: 400, cache_write_tokens: 0,
     },
     {
       rank: 3, user_id: alice, requests: 5, total_tokens: 645,
       input_tokens: 430, output_tokens: 215, cached_tokens: 20, cost_usd: '0.004800',
+      reasoning_tokens: 30, cache_write_tokens: 10,
     },
   ]);
 });

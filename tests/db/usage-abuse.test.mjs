@@ -122,7 +122,7 @@ test('a direct row costs at most 100 USD and never less than 0', async () => {
 });
 
 test('a direct row counts at most 10,000,000 tokens of each kind', async () => {
-  for (const column of ['input_tokens', 'output_tokens', 'cached_tokens']) {
+  for (const column of ['input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens', 'cache_write_tokens']) {
     await assert.rejects(insert([row({ request_id: browserId(), [column]: 10_000_001 })], as(alice)), RLS_REFUSED, column);
     await assert.rejects(insert([row({ request_id: browserId(), [column]: -1 })], as(alice)), CHECK_FAILED, column);
     assert.equal((await insert([row({ request_id: browserId(), [column]: 10_000_000 })], as(alice))).rowCount, 1);

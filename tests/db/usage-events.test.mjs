@@ -48,6 +48,8 @@ test("a user adds their own 'direct' usage row; defaults fill the rest", async (
   assert.equal(row.route, 'direct');
   assert.equal(row.cost_usd, '0.000123');
   assert.equal(row.cached_tokens, 0);
+  assert.equal(row.reasoning_tokens, 0, 'a client that sends no reasoning count stores 0');
+  assert.equal(row.cache_write_tokens, 0);
   assert.equal(row.error_code, null);
   assert.match(row.id, /^[0-9a-f-]{36}$/);
   assert.ok(Math.abs(Date.now() - row.created_at.getTime()) < 60_000);
@@ -158,7 +160,10 @@ test('a retried insert with the same request id adds nothing the second time', a
 });
 
 test('usage rows are checked: known route, no negative tokens, latency or cost', async () => {
-  const bad = { route: 'edge', input_tokens: -1, output_tokens: -1, cached_tokens: -1, latency_ms: -1, cost_usd: -0.01 };
+  const bad = {
+    route: 'edge', input_tokens: -1, output_tokens: -1, cached_tokens: -1, reasoning_tokens: -1,
+    cache_write_tokens: -1, latency_ms: -1, cost_usd: -0.01,
+  };
   for (const [column, value] of Object.entries(bad)) {
     const row = { request_id: requestId('bad'), user_id: alice, route: 'proxy', provider: 'openai', [column]: value };
     const columns = Object.keys(row);
@@ -171,6 +176,30 @@ test('usage rows are checked: known route, no negative tokens, latency or cost',
     { code: '23502' },
     'request_id is required',
   );
+});
+
+test("the proxy's row keeps its reasoning and cache-write tokens", async () => {
+  const id = requestId('reasoning');
+  await db.query(
+    `insert into public.usage_events
+       (request_id, user_id, route, provider, model, input_tokens, output_tokens, cached_tokens,
+        reasoning_tokens, cache_write_tokens, cost_usd)
+     values ($1, $2, 'proxy', 'anthropic', 'claude-sonnet-4-5', 3000, 2000, 1000, 1500, 1000, 0.03705)`,
+    [id, alice],
+    SERVICE,
+  );
+  const row = await rowOf(id);
+  assert.deepEqual(
+    [row.input_tokens, row.output_tokens, row.cached_tokens, row.reasoning_tokens, row.cache_write_tokens, row.cost_usd],
+    [3000, 2000, 1000, 1500, 1000, '0.037050'],
+  );
+  // The owner reads them back as the Usage page does.
+  const { rows } = await db.query(
+    'select reasoning_tokens, cache_write_tokens from public.usage_events where request_id = $1',
+    [id],
+    as(alice),
+  );
+  assert.deepEqual(rows, [{ reasoning_tokens: 1500, cache_write_tokens: 1000 }]);
 });
 
 test('deleting a user in auth.users removes their usage rows', async () => {
