@@ -3,7 +3,7 @@
 use ferry_core::ProviderId;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
+use crate::{ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
 
 /// What the UI asks of the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +56,14 @@ pub enum Command {
     },
     SetSettings {
         settings: serde_json::Value,
+    },
+    /// One chat's own parameters, whole (a `None` field takes the default in Settings);
+    /// answered by [`Event::Sessions`] with the chat as it is now.
+    ///
+    /// [`Event::Sessions`]: crate::Event::Sessions
+    SetChatParams {
+        session: SessionId,
+        params: ChatParams,
     },
     /// Store a key (encrypted), or keep it in memory only when `remember` is false. The
     /// owner is a provider (`"openai"`) or a search engine for `web_search` (`"brave"`).

@@ -13,8 +13,16 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// More text of the answer being written.
+    /// More text of the answer being written; `message` is the answer's id, as it is
+    /// stored (one per model call).
     Delta {
+        session: SessionId,
+        message: MessageId,
+        text: String,
+    },
+    /// More of the model's thinking, before (or between) the answer's text: shown live,
+    /// stored with the answer as `message.reasoning_content`.
+    ThinkingDelta {
         session: SessionId,
         message: MessageId,
         text: String,
@@ -52,8 +60,12 @@ pub enum Event {
         session: SessionId,
         summarized: usize,
     },
+    /// The tokens one model call took, and what it cost (`usage.cost`, USD, when known).
+    /// `message` is the answer it wrote, as stored.
     Usage {
         session: SessionId,
+        #[serde(default)]
+        message: Option<MessageId>,
         usage: Usage,
     },
     /// The turn is over: answered, or stopped by the user.

@@ -3,7 +3,7 @@
 
 use ferry_core::ProviderId;
 use ferry_core::search::SearchEngine;
-use ferry_core::wire::{Message, Role, Usage, UsageDetails};
+use ferry_core::wire::{Message, ReasoningEffort, Role, Usage, UsageDetails};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -103,6 +103,24 @@ fn commands_keep_their_json() {
                 settings: serde_json::json!({"provider": "openai", "model": "gpt-4o-mini"}),
             },
             r#"{"type":"set_settings","settings":{"model":"gpt-4o-mini","provider":"openai"}}"#,
+        ),
+        (
+            Command::SetChatParams {
+                session: s(),
+                params: ChatParams {
+                    reasoning_effort: Some(ReasoningEffort::High),
+                    temperature: Some(0.5),
+                    max_output_tokens: Some(2048),
+                },
+            },
+            r#"{"type":"set_chat_params","session":"s1","params":{"reasoning_effort":"high","temperature":0.5,"max_output_tokens":2048}}"#,
+        ),
+        (
+            Command::SetChatParams {
+                session: s(),
+                params: ChatParams::default(),
+            },
+            r#"{"type":"set_chat_params","session":"s1","params":{}}"#,
         ),
         (
             Command::SetKey {
@@ -265,6 +283,14 @@ fn events_keep_their_json() {
             r#"{"type":"delta","session":"s1","message":"m1","text":"he"}"#,
         ),
         (
+            Event::ThinkingDelta {
+                session: s(),
+                message: "m1".into(),
+                text: "hm".into(),
+            },
+            r#"{"type":"thinking_delta","session":"s1","message":"m1","text":"hm"}"#,
+        ),
+        (
             Event::ToolCallStarted {
                 session: s(),
                 call_id: "c1".into(),
@@ -308,18 +334,27 @@ fn events_keep_their_json() {
         (
             Event::Usage {
                 session: s(),
+                message: None,
                 usage: Usage {
                     prompt_tokens: 10,
                     completion_tokens: 5,
                     total_tokens: 15,
                     prompt_tokens_details: Some(UsageDetails {
                         cached_tokens: Some(2),
-                        reasoning_tokens: None,
+                        ..UsageDetails::default()
                     }),
-                    completion_tokens_details: None,
+                    ..Usage::default()
                 },
             },
-            r#"{"type":"usage","session":"s1","usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+            r#"{"type":"usage","session":"s1","message":null,"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+        ),
+        (
+            Event::Usage {
+                session: s(),
+                message: Some("m2".into()),
+                usage: thinking_usage(),
+            },
+            r#"{"type":"usage","session":"s1","message":"m2","usage":{"prompt_tokens":10,"completion_tokens":50,"total_tokens":60,"completion_tokens_details":{"reasoning_tokens":40},"cost":0.0125}}"#,
         ),
         (
             Event::TurnFinished {
@@ -381,14 +416,29 @@ fn events_keep_their_json() {
         ),
         (
             Event::Sessions {
-                sessions: vec![SessionView {
-                    id: s(),
-                    title: "Hello".into(),
-                    created_ms: 1,
-                    updated_ms: 2,
-                }],
+                sessions: vec![
+                    SessionView {
+                        id: s(),
+                        title: "Hello".into(),
+                        created_ms: 1,
+                        updated_ms: 2,
+                        params: ChatParams::default(),
+                        cost_usd: None,
+                    },
+                    SessionView {
+                        id: "s2".into(),
+                        title: "Think".into(),
+                        created_ms: 3,
+                        updated_ms: 4,
+                        params: ChatParams {
+                            reasoning_effort: Some(ReasoningEffort::Low),
+                            ..ChatParams::default()
+                        },
+                        cost_usd: Some(0.25),
+                    },
+                ],
             },
-            r#"{"type":"sessions","sessions":[{"id":"s1","title":"Hello","created_ms":1,"updated_ms":2}]}"#,
+            r#"{"type":"sessions","sessions":[{"id":"s1","title":"Hello","created_ms":1,"updated_ms":2,"params":{},"cost_usd":null},{"id":"s2","title":"Think","created_ms":3,"updated_ms":4,"params":{"reasoning_effort":"low"},"cost_usd":0.25}]}"#,
         ),
         (
             Event::SessionCreated { session: s() },
@@ -405,6 +455,8 @@ fn events_keep_their_json() {
                         message: Message::text(Role::User, "hi"),
                         partial: false,
                         created_ms: 5,
+                        cost_usd: None,
+                        usage: None,
                     },
                     MessageView {
                         id: "m2".into(),
@@ -413,11 +465,30 @@ fn events_keep_their_json() {
                         message: Message::text(Role::Assistant, "a"),
                         partial: true,
                         created_ms: 6,
+                        cost_usd: None,
+                        usage: None,
                     },
                 ],
                 first_kept: Some("m2".into()),
             },
             r#"{"type":"session_opened","session":"s1","messages":[{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"hi"},"partial":false,"created_ms":5},{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"a"},"partial":true,"created_ms":6}],"first_kept":"m2"}"#,
+        ),
+        (
+            Event::SessionOpened {
+                session: s(),
+                messages: vec![MessageView {
+                    id: "m2".into(),
+                    session: s(),
+                    seq: 1,
+                    message: thinking_answer(),
+                    partial: false,
+                    created_ms: 6,
+                    cost_usd: Some(0.0125),
+                    usage: Some(thinking_usage()),
+                }],
+                first_kept: None,
+            },
+            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"Paris.","reasoning_content":"The capital…","reasoning_details":[{"type":"reasoning.text","text":"The capital…","signature":"sig==","format":"anthropic-claude-v1","index":0}]},"partial":false,"created_ms":6,"cost_usd":0.0125,"usage":{"prompt_tokens":10,"completion_tokens":50,"total_tokens":60,"completion_tokens_details":{"reasoning_tokens":40},"cost":0.0125}}],"first_kept":null}"#,
         ),
         (
             Event::SessionOpened {
@@ -438,18 +509,20 @@ fn events_keep_their_json() {
                 ],
                 signed_in: Some("u1".into()),
             },
-            r#"{"type":"ready","settings":{"provider":"anthropic","model":"claude","system_prompt":"","proxy_url":null,"always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":128000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":null,"supabase_anon_key":null,"always_allow":["web_fetch"]},"keys":["openai","tavily"],"signed_in":"u1"}"#,
+            r#"{"type":"ready","settings":{"provider":"anthropic","model":"claude","system_prompt":"","proxy_url":null,"always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":null,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":null,"supabase_anon_key":null,"always_allow":["web_fetch"],"params":{}},"keys":["openai","tavily"],"signed_in":"u1"}"#,
         ),
         (
             Event::Ready {
                 settings: settings(serde_json::json!({
-                    "provider": "openai", "model": "gpt-4o-mini", "proxy_url": "http://p",
-                    "supabase_url": "http://sb", "supabase_anon_key": "anon"
+                    "provider": "openai", "model": "gpt-5-mini", "proxy_url": "http://p",
+                    "context_window": 64000,
+                    "supabase_url": "http://sb", "supabase_anon_key": "anon",
+                    "params": {"reasoning_effort": "minimal", "max_output_tokens": 1000}
                 })),
                 keys: vec![],
                 signed_in: None,
             },
-            r#"{"type":"ready","settings":{"provider":"openai","model":"gpt-4o-mini","system_prompt":"","proxy_url":"http://p","always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":128000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":"http://sb","supabase_anon_key":"anon"},"keys":[],"signed_in":null}"#,
+            r#"{"type":"ready","settings":{"provider":"openai","model":"gpt-5-mini","system_prompt":"","proxy_url":"http://p","always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":64000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":"http://sb","supabase_anon_key":"anon","params":{"reasoning_effort":"minimal","max_output_tokens":1000}},"keys":[],"signed_in":null}"#,
         ),
         (
             Event::MagicLinkSent {
@@ -557,6 +630,8 @@ fn events_may_leave_out_what_has_a_default() {
                 message: Message::text(Role::User, "hi"),
                 partial: false,
                 created_ms: 5,
+                cost_usd: None,
+                usage: None,
             }],
             first_kept: None,
         }
@@ -577,6 +652,104 @@ fn events_may_leave_out_what_has_a_default() {
             settings.answer_reserve,
             settings.keep_recent_tokens
         ),
-        (8, 128_000, 4_096, 20_000)
+        (8, None, 4_096, 20_000)
     );
+    assert_eq!(settings.params, ChatParams::default());
+    // What came before chats had parameters and answers a cost.
+    assert_eq!(
+        read(
+            r#"{"type":"usage","session":"s1","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#
+        ),
+        Event::Usage {
+            session: s(),
+            message: None,
+            usage: Usage::new(1, 2, 0),
+        }
+    );
+    assert_eq!(
+        read(
+            r#"{"type":"sessions","sessions":[{"id":"s1","title":"T","created_ms":1,"updated_ms":2}]}"#
+        ),
+        Event::Sessions {
+            sessions: vec![SessionView {
+                id: s(),
+                title: "T".into(),
+                created_ms: 1,
+                updated_ms: 2,
+                params: ChatParams::default(),
+                cost_usd: None,
+            }]
+        }
+    );
+}
+
+/// An answer that thought first, as Anthropic's thinking comes back.
+fn thinking_answer() -> Message {
+    let mut message = Message::text(Role::Assistant, "Paris.");
+    message.reasoning_content = Some("The capital…".into());
+    message.reasoning_details = Some(
+        serde_json::from_value(serde_json::json!([{
+            "type": "reasoning.text", "text": "The capital…", "signature": "sig==",
+            "format": "anthropic-claude-v1", "index": 0
+        }]))
+        .unwrap(),
+    );
+    message
+}
+
+fn thinking_usage() -> Usage {
+    Usage {
+        prompt_tokens: 10,
+        completion_tokens: 50,
+        total_tokens: 60,
+        completion_tokens_details: Some(UsageDetails {
+            reasoning_tokens: Some(40),
+            ..UsageDetails::default()
+        }),
+        cost: Some(0.0125),
+        ..Usage::default()
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn chat_params_take_the_defaults_for_what_they_leave_unset() {
+    let defaults = ChatParams {
+        reasoning_effort: Some(ReasoningEffort::Medium),
+        temperature: Some(0.7),
+        max_output_tokens: None,
+    };
+    let chat = ChatParams {
+        reasoning_effort: Some(ReasoningEffort::None),
+        temperature: None,
+        max_output_tokens: Some(500),
+    };
+    assert_eq!(
+        chat.or(&defaults),
+        ChatParams {
+            reasoning_effort: Some(ReasoningEffort::None),
+            temperature: Some(0.7),
+            max_output_tokens: Some(500),
+        }
+    );
+    assert_eq!(ChatParams::default().or(&defaults), defaults);
+    assert!(ChatParams::default().is_empty());
+    assert!(!chat.is_empty());
+    // Every effort by its OpenAI name; anything else is refused.
+    for (effort, name) in [
+        (ReasoningEffort::None, "none"),
+        (ReasoningEffort::Minimal, "minimal"),
+        (ReasoningEffort::Low, "low"),
+        (ReasoningEffort::Medium, "medium"),
+        (ReasoningEffort::High, "high"),
+    ] {
+        pinned(
+            &ChatParams {
+                reasoning_effort: Some(effort),
+                ..ChatParams::default()
+            },
+            &format!(r#"{{"reasoning_effort":"{name}"}}"#),
+        );
+    }
+    assert!(serde_json::from_str::<ChatParams>(r#"{"reasoning_effort":"max"}"#).is_err());
+    assert!(serde_json::from_str::<ChatParams>(r#"{"max_output_tokens":-1}"#).is_err());
 }

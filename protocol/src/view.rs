@@ -4,7 +4,7 @@
 
 use ferry_core::ProviderId;
 use ferry_core::search::SearchEngine;
-use ferry_core::wire::Message;
+use ferry_core::wire::{Message, ReasoningEffort, Usage};
 use serde::{Deserialize, Serialize};
 
 pub type SessionId = String;
@@ -23,6 +23,46 @@ pub struct SessionView {
     pub title: String,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// This chat's own parameters; a field left `None` takes the default of
+    /// [`SettingsView::params`].
+    #[serde(default)]
+    pub params: ChatParams,
+    /// What the answers the chat holds cost, in USD (`None`: no answer reported a cost).
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+}
+
+/// The parameters of a chat's model calls. In [`SettingsView::params`] they are the
+/// defaults, in [`SessionView::params`] one chat's choices; a `None` field is "not set"
+/// (the chat takes the default; the default leaves it to the provider). Only the fields
+/// set are written. A parameter the model does not take (see
+/// `ferry_core::models::facts`) is neither shown nor sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatParams {
+    /// How hard a reasoning model thinks before it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// The answer's length at most, in tokens (thinking included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u32>,
+}
+
+impl ChatParams {
+    /// These parameters, each one not set taken from `defaults`.
+    pub fn or(self, defaults: &ChatParams) -> ChatParams {
+        ChatParams {
+            reasoning_effort: self.reasoning_effort.or(defaults.reasoning_effort),
+            temperature: self.temperature.or(defaults.temperature),
+            max_output_tokens: self.max_output_tokens.or(defaults.max_output_tokens),
+        }
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == ChatParams::default()
+    }
 }
 
 /// One message of a chat, as the conversation shows it. An answer still streaming, or cut
@@ -37,13 +77,20 @@ pub struct MessageView {
     #[serde(default)]
     pub partial: bool,
     pub created_ms: u64,
+    /// What this answer cost, in USD: the provider's (or proxy's) figure, else an
+    /// estimate from the price table. Only on answers whose usage is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// The tokens this answer took (its thinking counted in `completion_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 /// The user's settings as the app shows and edits them (never containing keys). The app
 /// sends them back whole, as JSON, with [`Command::SetSettings`].
 ///
 /// [`Command::SetSettings`]: crate::Command::SetSettings
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsView {
     pub provider: ProviderId,
     pub model: String,
@@ -60,9 +107,10 @@ pub struct SettingsView {
     /// Model calls per user turn at most (tool rounds included).
     #[serde(default = "default_max_rounds")]
     pub max_rounds: u32,
-    /// The model's context window, in tokens.
-    #[serde(default = "default_context_window")]
-    pub context_window: u64,
+    /// The context window compaction keeps to, in tokens; `None`: the model's own (from
+    /// `ferry_core::models::facts`).
+    #[serde(default)]
+    pub context_window: Option<u64>,
     /// Tokens kept free for the answer.
     #[serde(default = "default_answer_reserve")]
     pub answer_reserve: u64,
@@ -78,16 +126,15 @@ pub struct SettingsView {
     /// Tools the user chose to "always allow": their calls never wait for approval.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub always_allow: Vec<String>,
+    /// The default parameters of every chat's model calls.
+    #[serde(default)]
+    pub params: ChatParams,
 }
 
 // The agent's own defaults; it always sends every field, so these only matter for a view
 // read from elsewhere. The agent's tests check that both read the same.
 fn default_max_rounds() -> u32 {
     8
-}
-
-fn default_context_window() -> u64 {
-    128_000
 }
 
 fn default_answer_reserve() -> u64 {
