@@ -10,7 +10,7 @@ pub mod openai;
 
 use crate::sse::{self, SseEvent, SseFramer};
 use crate::wire::{ChatRequest, EmbeddingsRequest, EmbeddingsResponse, ModelList, Usage};
-use crate::{ProviderId, ProxyError, WireFormat};
+use crate::{ProviderId, ProxyError, WireFormat, models, pricing};
 
 /// Where and as whom to call the provider.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +36,14 @@ pub struct UpstreamRequest {
     /// Lower-case names. Contains the key: never log it.
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<String>,
+    /// Parameters of the client's request left out because the model or provider refuses
+    /// them (`temperature` with Anthropic's thinking, `reasoning_effort` for a model that does
+    /// not reason, …), for the `X-Ferry-Dropped-Params` header. Never an error.
+    pub dropped: Dropped,
 }
+
+/// Names of the request parameters an adapter left out, in the order it met them.
+pub type Dropped = Vec<&'static str>;
 
 impl UpstreamRequest {
     fn new(target: &Target<'_>, method: HttpMethod, url: String, body: Option<String>) -> Self {
@@ -52,6 +59,7 @@ impl UpstreamRequest {
             url,
             headers,
             body,
+            dropped: Dropped::new(),
         }
     }
 }
@@ -80,14 +88,27 @@ pub fn chat_request(
     request.model = model;
     let stream = request.is_stream();
     let base = target.base_url;
-    let (url, body) = match target.provider.info().wire {
+    let provider = target.provider;
+    let facts = models::facts(provider, &request.model);
+    let mut dropped = Dropped::new();
+    let (url, body) = match provider.info().wire {
         WireFormat::OpenAi => (
             format!("{base}/chat/completions"),
-            to_json(&openai::chat_request(request))?,
+            to_json(&openai::chat_request(
+                request,
+                provider,
+                &facts,
+                &mut dropped,
+            ))?,
         ),
         WireFormat::Anthropic => (
             format!("{base}/v1/messages"),
-            to_json(&anthropic::chat_request(&request, target.provider)?)?,
+            to_json(&anthropic::chat_request(
+                &request,
+                provider,
+                &facts,
+                &mut dropped,
+            )?)?,
         ),
         WireFormat::Google => {
             let method = if stream {
@@ -97,24 +118,53 @@ pub fn chat_request(
             };
             (
                 google::model_url(base, &request.model, method),
-                to_json(&google::chat_request(&request, target.provider)?)?,
+                to_json(&google::chat_request(
+                    &request,
+                    provider,
+                    &facts,
+                    &mut dropped,
+                )?)?,
             )
         }
     };
-    Ok(UpstreamRequest::new(
-        target,
-        HttpMethod::Post,
-        url,
-        Some(body),
-    ))
+    let mut upstream = UpstreamRequest::new(target, HttpMethod::Post, url, Some(body));
+    upstream.dropped = dropped;
+    Ok(upstream)
+}
+
+/// The request's `temperature` and `top_p`, or nothing (both listed in `dropped`) when
+/// `allowed` is false: the model refuses a custom sampling while it reasons.
+pub(crate) fn sampling(
+    request: &ChatRequest,
+    allowed: bool,
+    dropped: &mut Dropped,
+) -> (Option<f64>, Option<f64>) {
+    if allowed {
+        return (request.temperature, request.top_p);
+    }
+    if request.temperature.is_some() {
+        dropped.push("temperature");
+    }
+    if request.top_p.is_some() {
+        dropped.push("top_p");
+    }
+    (None, None)
+}
+
+/// `usage` with the estimated cost of the call to `model`, unless it has a cost already.
+pub(crate) fn with_cost(model: &str, mut usage: Usage) -> Usage {
+    if usage.cost.is_none() {
+        usage.cost = pricing::estimate_cost(model, &usage);
+    }
+    usage
 }
 
 /// A successful non-streaming answer, as OpenAI-shaped JSON text.
 pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<String, ProxyError> {
     match context.provider.info().wire {
-        // Passed through untouched: the provider's own extras reach the client.
-        WireFormat::OpenAi => openai::check_chat_response(context, body)
-            .map(|()| String::from_utf8_lossy(body).into_owned()),
+        // Passed through, but for the thinking's name and the cost: the provider's own
+        // extras reach the client.
+        WireFormat::OpenAi => openai::chat_response(context, body),
         WireFormat::Anthropic => to_json(&anthropic::chat_response(context, body)?),
         WireFormat::Google => to_json(&google::chat_response(context, body)?),
     }

@@ -117,6 +117,7 @@ pub fn search_request(
                 ("accept", "application/json".to_owned()),
             ],
             body: None,
+            dropped: Vec::new(),
         },
         SearchEngine::Tavily => UpstreamRequest {
             method: HttpMethod::Post,
@@ -126,6 +127,7 @@ pub fn search_request(
                 ("content-type", "application/json".to_owned()),
             ],
             body: Some(serde_json::json!({ "query": query, "max_results": count }).to_string()),
+            dropped: Vec::new(),
         },
     })
 }

@@ -7,8 +7,13 @@
 //! | tool results are `tool_result` blocks in a user turn | each `tool` message becomes one; consecutive ones share a turn |
 //! | turns alternate user / assistant | consecutive messages of one role are merged |
 //! | tool arguments are a JSON object (`input`) | parsed from OpenAI's JSON text; streamed back as `input_json_delta` pieces |
-//! | `input_tokens` excludes cache reads and writes | OpenAI's `prompt_tokens` = input + cache read + cache write; `cached_tokens` = cache read |
-//! | thinking, citations, server tools | their blocks and deltas are skipped |
+//! | `input_tokens` excludes cache reads and writes | OpenAI's `prompt_tokens` = input + cache read + cache write; `cached_tokens` = cache read, `cache_write_tokens` = cache creation |
+//! | thinking (`thinking` / `redacted_thinking` blocks) | text streams as `reasoning_content`; each block, once closed, is one `reasoning_details` entry (format `anthropic-claude-v1`: `reasoning.text` with its signature, `reasoning.encrypted` for redacted data) |
+//! | thinking blocks must come back, signature intact, before the turn's `tool_use` | the client's `reasoning_details` of this format become `thinking` / `redacted_thinking` blocks first in the assistant turn, in `index` order; other formats are dropped |
+//! | `reasoning_effort` | `thinking.budget_tokens` ([`budget`]), `max_tokens` raised to budget + answer; none → no thinking |
+//! | with thinking on, `temperature`, `top_p` and a forced `tool_choice` are refused | dropped (and listed in `dropped`); a forced choice becomes `auto` |
+//! | no separate thinking count in older answers | `reasoning_tokens` = `output_tokens_details.thinking_tokens` when sent, else estimated from the thinking text (about 4 characters a token) |
+//! | citations, server tools | their blocks and deltas are skipped |
 //! | `stop_reason` | `end_turn`/`stop_sequence`/`pause_turn` → stop, `max_tokens` → length, `tool_use` → tool_calls, `refusal` → content_filter |
 
 use std::collections::HashMap;
@@ -17,22 +22,38 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, tool_arguments, write_chunk,
+    AnswerContext, Dropped, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
+    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk,
 };
+use crate::models::{ModelFacts, Reasoning};
 use crate::sse::{self, SseEvent};
 use crate::wire::{
     ChatChunk, ChatCompletion, ChatRequest, Choice, Delta, FinishReason, FunctionCall, Message,
-    Model, ModelList, ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode,
-    Usage,
+    Model, ModelList, ReasoningDetail, ReasoningEffort, ReasoningFormat, ReasoningKind,
+    ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode, Usage,
+    UsageDetails,
 };
-use crate::{ProviderId, ProxyError};
+use crate::{ProviderId, ProxyError, tokens};
 
 /// The `anthropic-version` header Ferry speaks.
 pub const API_VERSION: &str = "2023-06-01";
 
 /// `max_tokens` when the client sets no limit: the largest every current model accepts.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// The smallest thinking budget Anthropic accepts.
+pub const MIN_THINKING_BUDGET: u32 = 1024;
+
+/// The thinking budget for an effort (`None` for no thinking).
+pub fn budget(effort: ReasoningEffort) -> Option<u32> {
+    match effort {
+        ReasoningEffort::None => None,
+        ReasoningEffort::Minimal => Some(MIN_THINKING_BUDGET),
+        ReasoningEffort::Low => Some(2048),
+        ReasoningEffort::Medium => Some(8192),
+        ReasoningEffort::High => Some(24_576),
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct MessagesRequest {
@@ -55,6 +76,15 @@ pub struct MessagesRequest {
     tool_choice: Option<ToolChoiceDef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Thinking>,
+}
+
+#[derive(Debug, Serialize)]
+struct Thinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    budget_tokens: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +96,13 @@ struct Turn {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Block {
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
     Text {
         text: String,
     },
@@ -113,9 +150,13 @@ struct Metadata {
     user_id: String,
 }
 
+/// The Messages request for `request`; `facts` of its model decide the thinking control, and
+/// what is left out is added to `dropped`.
 pub fn chat_request(
     request: &ChatRequest,
     provider: ProviderId,
+    facts: &ModelFacts,
+    dropped: &mut Dropped,
 ) -> Result<MessagesRequest, ProxyError> {
     reject_unsupported(request, provider)?;
     let mut system = Vec::new();
@@ -155,20 +196,60 @@ pub fn chat_request(
                 .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}})),
         })
         .collect::<Vec<_>>();
-    let tool_choice = tool_choice(request, !tools.is_empty());
+    let mut tool_choice = tool_choice(request, !tools.is_empty());
+    let answer = request.max_output_tokens().unwrap_or(DEFAULT_MAX_TOKENS);
+    let budget = thinking_budget(request, facts, dropped);
+    let (temperature, top_p) = sampling(request, facts.temperature && budget.is_none(), dropped);
+    if let (Some(_), Some(choice)) = (budget, tool_choice.as_mut())
+        && matches!(choice.kind, "any" | "tool")
+    {
+        // Thinking takes only `auto` or `none`.
+        dropped.push("tool_choice");
+        choice.kind = "auto";
+        choice.name = None;
+    }
     Ok(MessagesRequest {
         model: request.model.clone(),
-        max_tokens: request.max_output_tokens().unwrap_or(DEFAULT_MAX_TOKENS),
+        max_tokens: match budget {
+            // Room for the thinking and the answer, within what the model can write.
+            Some(budget) => budget
+                .saturating_add(answer)
+                .min(facts.max_output.max(budget + 1)),
+            None => answer,
+        },
         messages: turns,
         system: (!system.is_empty()).then(|| system.join("\n\n")),
-        temperature: request.temperature,
-        top_p: request.top_p,
+        temperature,
+        top_p,
         stop_sequences: request.stop_sequences(),
         stream: request.is_stream(),
         tools,
         tool_choice,
         metadata: request.user.clone().map(|user_id| Metadata { user_id }),
+        thinking: budget.map(|budget_tokens| Thinking {
+            kind: "enabled",
+            budget_tokens,
+        }),
     })
+}
+
+/// The thinking budget `request` asks for, if the model takes one: [`budget`] of its effort,
+/// kept below the model's output limit.
+fn thinking_budget(
+    request: &ChatRequest,
+    facts: &ModelFacts,
+    dropped: &mut Dropped,
+) -> Option<u32> {
+    let effort = request.reasoning_effort?;
+    if facts.reasoning != Reasoning::AnthropicBudget {
+        dropped.push("reasoning_effort");
+        return None;
+    }
+    let ceiling = facts
+        .max_output
+        .saturating_sub(MIN_THINKING_BUDGET)
+        .max(MIN_THINKING_BUDGET);
+    budget(effort).map(|b| b.min(ceiling))
 }
 
 fn tool_choice(request: &ChatRequest, has_tools: bool) -> Option<ToolChoiceDef> {
@@ -213,7 +294,8 @@ fn content_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block>,
 }
 
 fn assistant_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block>, ProxyError> {
-    let mut blocks = content_blocks(message, provider)?;
+    let mut blocks = thinking_blocks(message);
+    blocks.extend(content_blocks(message, provider)?);
     for call in message.tool_calls.iter().flatten() {
         blocks.push(Block::ToolUse {
             id: call.id.clone(),
@@ -222,6 +304,33 @@ fn assistant_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block
         });
     }
     Ok(blocks)
+}
+
+/// The turn's own thinking, back as Anthropic made it: details of this format, in `index`
+/// order. A thinking text without its signature would be refused, so it is left out.
+fn thinking_blocks(message: &Message) -> Vec<Block> {
+    let mut details: Vec<&ReasoningDetail> = message
+        .reasoning_details
+        .iter()
+        .flatten()
+        .filter(|d| d.is_from(&ReasoningFormat::Anthropic))
+        .collect();
+    details.sort_by_key(|d| d.index.unwrap_or(u32::MAX));
+    details
+        .into_iter()
+        .filter_map(
+            |detail| match (&detail.kind, &detail.signature, &detail.data) {
+                (ReasoningKind::Text, Some(signature), _) => Some(Block::Thinking {
+                    thinking: detail.text.clone().unwrap_or_default(),
+                    signature: signature.clone(),
+                }),
+                (ReasoningKind::Encrypted, _, Some(data)) => {
+                    Some(Block::RedactedThinking { data: data.clone() })
+                }
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 fn tool_result(message: &Message, provider: ProviderId) -> Result<Block, ProxyError> {
@@ -254,6 +363,16 @@ enum ResponseBlock {
     Text {
         text: String,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+        #[serde(default)]
+        signature: String,
+    },
+    RedactedThinking {
+        #[serde(default)]
+        data: String,
+    },
     ToolUse {
         id: String,
         name: String,
@@ -274,6 +393,14 @@ struct AnthropicUsage {
     cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens_details: Option<OutputDetails>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+struct OutputDetails {
+    #[serde(default)]
+    thinking_tokens: Option<u64>,
 }
 
 impl AnthropicUsage {
@@ -287,13 +414,35 @@ impl AnthropicUsage {
         self.cache_read_input_tokens = later
             .cache_read_input_tokens
             .or(self.cache_read_input_tokens);
+        self.output_tokens_details = later.output_tokens_details.or(self.output_tokens_details);
     }
 
-    fn to_openai(self) -> Usage {
+    /// OpenAI's usage, with `thinking_estimate` (tokens of the thinking text seen) standing in
+    /// for a thinking count Anthropic did not send, and the estimated cost of `model`.
+    fn to_openai(self, thinking_estimate: u64, model: &str) -> Usage {
         let cached = self.cache_read_input_tokens.unwrap_or(0);
-        let prompt =
-            self.input_tokens.unwrap_or(0) + cached + self.cache_creation_input_tokens.unwrap_or(0);
-        Usage::new(prompt, self.output_tokens.unwrap_or(0), cached)
+        let written = self.cache_creation_input_tokens.unwrap_or(0);
+        let output = self.output_tokens.unwrap_or(0);
+        let prompt = self.input_tokens.unwrap_or(0) + cached + written;
+        let mut usage = Usage::new(prompt, output, cached);
+        if written > 0 {
+            usage
+                .prompt_tokens_details
+                .get_or_insert_with(UsageDetails::default)
+                .cache_write_tokens = Some(written);
+        }
+        let thinking = self
+            .output_tokens_details
+            .and_then(|d| d.thinking_tokens)
+            .unwrap_or(thinking_estimate)
+            .min(output);
+        if thinking > 0 {
+            usage.completion_tokens_details = Some(UsageDetails {
+                reasoning_tokens: Some(thinking),
+                ..UsageDetails::default()
+            });
+        }
+        with_cost(model, usage)
     }
 }
 
@@ -310,9 +459,29 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
     let response: MessagesResponse = parse(context.provider, body)?;
     let mut text = String::new();
     let mut calls = Vec::new();
+    let mut thinking = String::new();
+    let mut details = Vec::new();
+    let mut thinking_estimate = 0;
     for block in response.content {
         match block {
             ResponseBlock::Text { text: t } => text.push_str(&t),
+            ResponseBlock::Thinking {
+                thinking: t,
+                signature,
+            } => {
+                thinking_estimate += tokens::estimate(&t);
+                thinking.push_str(&t);
+                let index = u32::try_from(details.len()).unwrap_or(u32::MAX);
+                details.push(thinking_detail(index, t, signature));
+            }
+            ResponseBlock::RedactedThinking { data } => {
+                let index = u32::try_from(details.len()).unwrap_or(u32::MAX);
+                details.push(ReasoningDetail::encrypted(
+                    ReasoningFormat::Anthropic,
+                    index,
+                    data,
+                ));
+            }
             ResponseBlock::ToolUse { id, name, input } => calls.push(ToolCall {
                 id,
                 kind: "function".to_owned(),
@@ -324,25 +493,33 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
             ResponseBlock::Other => {}
         }
     }
+    let model = response.model.unwrap_or_else(|| context.model.clone());
+    let usage = response.usage.to_openai(thinking_estimate, &model);
     Ok(ChatCompletion {
         id: response.id,
         object: "chat.completion".to_owned(),
         created: context.created,
-        model: response.model.unwrap_or_else(|| context.model.clone()),
+        model,
         choices: vec![Choice {
             index: 0,
             message: ResponseMessage {
                 role: Role::Assistant,
                 content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 tool_calls: (!calls.is_empty()).then_some(calls),
-                reasoning_content: None,
-                reasoning_details: None,
+                reasoning_content: (!thinking.is_empty()).then_some(thinking),
+                reasoning_details: (!details.is_empty()).then_some(details),
             },
             finish_reason: Some(finish_reason(response.stop_reason.as_deref())),
         }],
-        usage: Some(response.usage.to_openai()),
+        usage: Some(usage),
         extra: Default::default(),
     })
+}
+
+/// A thinking block as a detail; an empty signature (none was sent) is none.
+fn thinking_detail(index: u32, text: String, signature: String) -> ReasoningDetail {
+    let signature = (!signature.is_empty()).then_some(signature);
+    ReasoningDetail::text(ReasoningFormat::Anthropic, index, text, signature)
 }
 
 pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
@@ -396,6 +573,9 @@ enum StreamEventData {
         index: u32,
         delta: BlockDelta,
     },
+    ContentBlockStop {
+        index: u32,
+    },
     MessageDelta {
         #[serde(default)]
         delta: MessageDeltaBody,
@@ -406,7 +586,7 @@ enum StreamEventData {
     Error {
         error: ErrorBody,
     },
-    /// `ping`, `content_block_stop` and whatever Anthropic adds.
+    /// `ping` and whatever Anthropic adds.
     #[serde(other)]
     Other,
 }
@@ -428,6 +608,12 @@ enum BlockDelta {
     },
     InputJsonDelta {
         partial_json: String,
+    },
+    ThinkingDelta {
+        thinking: String,
+    },
+    SignatureDelta {
+        signature: String,
     },
     #[serde(other)]
     Other,
@@ -451,8 +637,29 @@ pub struct StreamState {
     context: AnswerContext,
     id: String,
     usage: AnthropicUsage,
-    /// Content-block index → OpenAI tool-call index.
-    tool_calls: HashMap<u32, u32>,
+    /// Content-block index → what the open block is.
+    blocks: HashMap<u32, OpenBlock>,
+    tool_calls: u32,
+    /// Reasoning details sent so far (the next one's `index`).
+    details: u32,
+    /// Estimated tokens of the thinking text seen.
+    thinking_estimate: u64,
+}
+
+/// A content block that has started and not yet stopped.
+#[derive(Debug)]
+enum OpenBlock {
+    /// A tool call, by its OpenAI index.
+    Tool(u32),
+    /// Thinking: its text so far (sent on as it comes, kept for the closing detail) and
+    /// its signature.
+    Thinking {
+        text: String,
+        signature: String,
+    },
+    Redacted {
+        data: String,
+    },
 }
 
 impl StreamState {
@@ -461,7 +668,10 @@ impl StreamState {
             context,
             id: String::new(),
             usage: AnthropicUsage::default(),
-            tool_calls: HashMap::new(),
+            blocks: HashMap::new(),
+            tool_calls: 0,
+            details: 0,
+            thinking_estimate: 0,
         }
     }
 
@@ -487,33 +697,11 @@ impl StreamState {
             StreamEventData::ContentBlockStart {
                 index,
                 content_block,
-            } => match content_block {
-                ResponseBlock::Text { text } if !text.is_empty() => {
-                    write_chunk(out, &self.chunk(Delta::content(text)));
-                }
-                ResponseBlock::ToolUse { id, name, .. } => {
-                    // The opening `input` is always `{}`; the arguments follow as deltas.
-                    let ordinal = u32::try_from(self.tool_calls.len()).unwrap_or(u32::MAX);
-                    self.tool_calls.insert(index, ordinal);
-                    let call = ToolCallDelta::start(ordinal, &id, &name, "");
-                    write_chunk(out, &self.chunk(Delta::tool_call(call)));
-                }
-                ResponseBlock::Text { .. } | ResponseBlock::Other => {}
-            },
-            StreamEventData::ContentBlockDelta { index, delta } => match delta {
-                BlockDelta::TextDelta { text } => {
-                    write_chunk(out, &self.chunk(Delta::content(text)));
-                }
-                BlockDelta::InputJsonDelta { partial_json } => {
-                    if let Some(&ordinal) = self.tool_calls.get(&index)
-                        && !partial_json.is_empty()
-                    {
-                        let call = ToolCallDelta::arguments(ordinal, &partial_json);
-                        write_chunk(out, &self.chunk(Delta::tool_call(call)));
-                    }
-                }
-                BlockDelta::Other => {}
-            },
+            } => self.on_block_start(index, content_block, out),
+            StreamEventData::ContentBlockDelta { index, delta } => {
+                self.on_block_delta(index, delta, out);
+            }
+            StreamEventData::ContentBlockStop { index } => self.on_block_stop(index, out),
             StreamEventData::MessageDelta { delta, usage } => {
                 if let Some(usage) = usage {
                     self.usage.update(usage);
@@ -528,7 +716,7 @@ impl StreamState {
                     &self.id,
                     self.context.created,
                     &self.context.model,
-                    self.usage.to_openai(),
+                    self.openai_usage(),
                 );
                 write_chunk(out, &usage);
                 sse::write_data(out, sse::DONE);
@@ -542,6 +730,87 @@ impl StreamState {
         Ok(Progress::More)
     }
 
+    fn on_block_start(&mut self, index: u32, block: ResponseBlock, out: &mut Vec<u8>) {
+        match block {
+            ResponseBlock::Text { text } if !text.is_empty() => {
+                write_chunk(out, &self.chunk(Delta::content(text)));
+            }
+            ResponseBlock::ToolUse { id, name, .. } => {
+                // The opening `input` is always `{}`; the arguments follow as deltas.
+                let ordinal = self.tool_calls;
+                self.tool_calls = self.tool_calls.saturating_add(1);
+                self.blocks.insert(index, OpenBlock::Tool(ordinal));
+                let call = ToolCallDelta::start(ordinal, &id, &name, "");
+                write_chunk(out, &self.chunk(Delta::tool_call(call)));
+            }
+            ResponseBlock::Thinking {
+                thinking,
+                signature,
+            } => {
+                if !thinking.is_empty() {
+                    write_chunk(out, &self.chunk(Delta::reasoning(thinking.as_str())));
+                }
+                let block = OpenBlock::Thinking {
+                    text: thinking,
+                    signature,
+                };
+                self.blocks.insert(index, block);
+            }
+            ResponseBlock::RedactedThinking { data } => {
+                self.blocks.insert(index, OpenBlock::Redacted { data });
+            }
+            ResponseBlock::Text { .. } | ResponseBlock::Other => {}
+        }
+    }
+
+    fn on_block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Vec<u8>) {
+        match (delta, self.blocks.get_mut(&index)) {
+            (BlockDelta::TextDelta { text }, _) => {
+                write_chunk(out, &self.chunk(Delta::content(text)));
+            }
+            (BlockDelta::InputJsonDelta { partial_json }, Some(&mut OpenBlock::Tool(ordinal)))
+                if !partial_json.is_empty() =>
+            {
+                let call = ToolCallDelta::arguments(ordinal, &partial_json);
+                write_chunk(out, &self.chunk(Delta::tool_call(call)));
+            }
+            (BlockDelta::ThinkingDelta { thinking }, Some(OpenBlock::Thinking { text, .. }))
+                if !thinking.is_empty() =>
+            {
+                text.push_str(&thinking);
+                write_chunk(out, &self.chunk(Delta::reasoning(thinking)));
+            }
+            (
+                BlockDelta::SignatureDelta { signature: more },
+                Some(OpenBlock::Thinking { signature, .. }),
+            ) => {
+                signature.push_str(&more);
+            }
+            _ => {}
+        }
+    }
+
+    /// A closed thinking block goes to the client whole, as one reasoning detail.
+    fn on_block_stop(&mut self, index: u32, out: &mut Vec<u8>) {
+        let detail = match self.blocks.remove(&index) {
+            Some(OpenBlock::Thinking { text, signature }) => {
+                self.thinking_estimate += tokens::estimate(&text);
+                thinking_detail(self.details, text, signature)
+            }
+            Some(OpenBlock::Redacted { data }) => {
+                ReasoningDetail::encrypted(ReasoningFormat::Anthropic, self.details, data)
+            }
+            Some(OpenBlock::Tool(_)) | None => return,
+        };
+        self.details = self.details.saturating_add(1);
+        write_chunk(out, &self.chunk(Delta::reasoning_detail(detail)));
+    }
+
+    fn openai_usage(&self) -> Usage {
+        self.usage
+            .to_openai(self.thinking_estimate, &self.context.model)
+    }
+
     pub(crate) fn on_end(&mut self, _out: &mut Vec<u8>) -> Result<(), ProxyError> {
         Err(ProxyError::upstream(
             self.context.provider,
@@ -551,6 +820,6 @@ impl StreamState {
 
     pub fn usage(&self) -> Option<Usage> {
         (self.usage.input_tokens.is_some() || self.usage.output_tokens.is_some())
-            .then(|| self.usage.to_openai())
+            .then(|| self.openai_usage())
     }
 }

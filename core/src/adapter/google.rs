@@ -10,7 +10,10 @@
 //! | `functionResponse.response` must be an object | JSON-object tool output is sent as is, anything else as `{"content": text}` |
 //! | tool schemas | sent as `parametersJsonSchema` (full JSON Schema) |
 //! | function calls arrive whole, not argument by argument | one tool-call delta with all the arguments |
-//! | thought parts (`thought: true`) | skipped; their tokens count as output (`reasoning_tokens`) |
+//! | thought parts (`thought: true`) | streamed as `reasoning_content`; `thoughtsTokenCount` is `reasoning_tokens`, inside `completion_tokens` |
+//! | `reasoning_effort` | 2.5: `thinkingConfig.thinkingBudget` ([`thinking_budget`]; none → 0 where the model can stop thinking, else its minimum); 3: `thinkingLevel` `low` / `high`; `includeThoughts: true` whenever the model thinks, effort or not |
+//! | a text part's `thoughtSignature` (Gemini 3) | a `reasoning.encrypted` detail of format `google-gemini-v1`; sent back as the signature of the turn's text part (the last such detail) |
+//! | `cachedContentTokenCount` | `cached_tokens` (part of `prompt_tokens`) |
 //! | the stream just ends | complete only if a `finishReason` came; then usage and `[DONE]` are added |
 //! | `finishReason` | `STOP` → stop (tool_calls when calls were made), `MAX_TOKENS` → length, safety reasons → content_filter |
 //! | images by URL | `fileData` with a MIME type guessed from the extension |
@@ -21,15 +24,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, tool_arguments, write_chunk,
+    AnswerContext, Dropped, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
+    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk,
 };
+use crate::models::{ModelFacts, Reasoning};
 use crate::sse::{self, SseEvent};
 use crate::wire::{
     ChatChunk, ChatCompletion, ChatRequest, Choice, Delta, Embedding, EmbeddingUsage,
     EmbeddingsRequest, EmbeddingsResponse, FinishReason, FunctionCall, Message, Model, ModelList,
-    ResponseMessage, Role, ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode, Usage,
-    UsageDetails,
+    ReasoningDetail, ReasoningEffort, ReasoningFormat, ReasoningKind, ResponseMessage, Role,
+    ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode, Usage, UsageDetails,
 };
 use crate::{ProviderId, ProxyError};
 
@@ -145,11 +149,83 @@ struct GenerationConfig {
     response_mime_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_json_schema: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_config: Option<ThinkingConfig>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThinkingConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_budget: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_level: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include_thoughts: Option<bool>,
+}
+
+/// Gemini 2.5's thinking budget for an effort; `can_disable`: the model may not think at all
+/// (Pro cannot, and thinks at least [`MIN_THINKING_BUDGET`]).
+pub fn thinking_budget(effort: ReasoningEffort, can_disable: bool) -> u32 {
+    match effort {
+        ReasoningEffort::None if can_disable => 0,
+        ReasoningEffort::None => MIN_THINKING_BUDGET,
+        ReasoningEffort::Minimal => 512,
+        ReasoningEffort::Low => 1024,
+        ReasoningEffort::Medium => 8192,
+        ReasoningEffort::High => 24_576,
+    }
+}
+
+/// The smallest budget of a Gemini 2.5 model that cannot stop thinking.
+pub const MIN_THINKING_BUDGET: u32 = 128;
+
+/// Gemini 3's thinking level for an effort.
+pub fn thinking_level(effort: ReasoningEffort) -> &'static str {
+    match effort {
+        ReasoningEffort::None | ReasoningEffort::Minimal | ReasoningEffort::Low => "low",
+        ReasoningEffort::Medium | ReasoningEffort::High => "high",
+    }
+}
+
+/// The thinking control for `request` on a model with `facts`.
+fn thinking_config(
+    request: &ChatRequest,
+    facts: &ModelFacts,
+    dropped: &mut Dropped,
+) -> Option<ThinkingConfig> {
+    let effort = request.reasoning_effort;
+    match facts.reasoning {
+        Reasoning::GeminiBudget { can_disable } => {
+            let budget = effort.map(|e| thinking_budget(e, can_disable).min(facts.max_output));
+            Some(ThinkingConfig {
+                thinking_budget: budget,
+                include_thoughts: (budget != Some(0)).then_some(true),
+                ..ThinkingConfig::default()
+            })
+        }
+        Reasoning::GeminiLevel => Some(ThinkingConfig {
+            thinking_level: effort.map(thinking_level),
+            include_thoughts: Some(true),
+            ..ThinkingConfig::default()
+        }),
+        Reasoning::Always => Some(ThinkingConfig {
+            include_thoughts: Some(true),
+            ..ThinkingConfig::default()
+        }),
+        Reasoning::None | Reasoning::Effort | Reasoning::AnthropicBudget => {
+            if effort.is_some() {
+                dropped.push("reasoning_effort");
+            }
+            None
+        }
+    }
 }
 
 impl GenerationConfig {
     fn is_empty(&self) -> bool {
-        self.temperature.is_none()
+        self.thinking_config.is_none()
+            && self.temperature.is_none()
             && self.top_p.is_none()
             && self.max_output_tokens.is_none()
             && self.stop_sequences.is_empty()
@@ -158,9 +234,13 @@ impl GenerationConfig {
     }
 }
 
+/// The `generateContent` request for `request`; `facts` of its model decide the thinking
+/// control, and what is left out is added to `dropped`.
 pub fn chat_request(
     request: &ChatRequest,
     provider: ProviderId,
+    facts: &ModelFacts,
+    dropped: &mut Dropped,
 ) -> Result<GenerateContentRequest, ProxyError> {
     reject_unsupported(request, provider)?;
     let mut system = Vec::new();
@@ -176,6 +256,7 @@ pub fn chat_request(
             Role::User => ("user", content_parts(message, provider)?),
             Role::Assistant => {
                 let mut parts = content_parts(message, provider)?;
+                sign_text_part(message, &mut parts);
                 for call in message.tool_calls.iter().flatten() {
                     call_names.insert(&call.id, &call.function.name);
                     let signature = call
@@ -230,6 +311,8 @@ pub fn chat_request(
         }
     });
     let (response_mime_type, response_json_schema) = response_format(request);
+    let thinking_config = thinking_config(request, facts, dropped);
+    let (temperature, top_p) = sampling(request, facts.temperature, dropped);
     Ok(GenerateContentRequest {
         contents,
         system_instruction: (!system.is_empty()).then(|| Turn {
@@ -245,14 +328,33 @@ pub fn chat_request(
         },
         tool_config,
         generation_config: GenerationConfig {
-            temperature: request.temperature,
-            top_p: request.top_p,
+            temperature,
+            top_p,
             max_output_tokens: request.max_output_tokens(),
             stop_sequences: request.stop_sequences(),
             response_mime_type,
             response_json_schema,
+            thinking_config,
         },
     })
+}
+
+/// Puts the turn's text signature (its last detail of Gemini's format) back on its text
+/// part, where Gemini made it. Function-call signatures ride in the call ids instead.
+fn sign_text_part(message: &Message, parts: &mut [Part]) {
+    let signature = message
+        .reasoning_details
+        .iter()
+        .flatten()
+        .filter(|d| d.is_from(&ReasoningFormat::Google) && d.kind == ReasoningKind::Encrypted)
+        .max_by_key(|d| d.index.unwrap_or(0))
+        .and_then(|d| d.data.clone());
+    let text_part = parts
+        .iter_mut()
+        .rfind(|p| matches!(p.data, PartData::Text(_)));
+    if let (Some(signature), Some(part)) = (signature, text_part) {
+        part.thought_signature = Some(signature);
+    }
 }
 
 /// OpenAI's `response_format` as Gemini's JSON mode.
@@ -410,7 +512,7 @@ struct UsageMetadata {
 }
 
 impl UsageMetadata {
-    fn to_openai(self) -> Usage {
+    fn to_openai(self, model: &str) -> Usage {
         let mut usage = Usage::new(
             self.prompt_token_count + self.tool_use_prompt_token_count,
             self.candidates_token_count + self.thoughts_token_count,
@@ -422,7 +524,7 @@ impl UsageMetadata {
                 ..UsageDetails::default()
             });
         }
-        usage
+        with_cost(model, usage)
     }
 }
 
@@ -460,6 +562,8 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
     }
     let mut text = String::new();
     let mut calls = Vec::new();
+    let mut thinking = String::new();
+    let mut details = Vec::new();
     let candidate = response.candidates.into_iter().next();
     let reason = candidate.as_ref().and_then(|c| c.finish_reason.clone());
     for part in candidate
@@ -468,7 +572,11 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
         .unwrap_or_default()
     {
         if part.thought == Some(true) {
+            thinking.push_str(part.text.as_deref().unwrap_or_default());
             continue;
+        }
+        if let Some(detail) = text_signature(&part, details.len()) {
+            details.push(detail);
         }
         if let Some(t) = part.text {
             text.push_str(&t);
@@ -493,29 +601,46 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<ChatComplet
         None if blocked => FinishReason::ContentFilter,
         None => FinishReason::Stop,
     };
+    let model = response
+        .model_version
+        .unwrap_or_else(|| context.model.clone());
+    let usage = response.usage_metadata.map(|u| u.to_openai(&model));
     Ok(ChatCompletion {
         id: response
             .response_id
             .unwrap_or_else(|| "chatcmpl-gemini".to_owned()),
         object: "chat.completion".to_owned(),
         created: context.created,
-        model: response
-            .model_version
-            .unwrap_or_else(|| context.model.clone()),
+        model,
         choices: vec![Choice {
             index: 0,
             message: ResponseMessage {
                 role: Role::Assistant,
                 content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 tool_calls: (!calls.is_empty()).then_some(calls),
-                reasoning_content: None,
-                reasoning_details: None,
+                reasoning_content: (!thinking.is_empty()).then_some(thinking),
+                reasoning_details: (!details.is_empty()).then_some(details),
             },
             finish_reason: Some(finish),
         }],
-        usage: response.usage_metadata.map(UsageMetadata::to_openai),
+        usage,
         extra: Default::default(),
     })
+}
+
+/// The signature on a part other than a thought or a function call (whose signature rides in
+/// its id), as the `index`-th detail.
+fn text_signature(part: &ResponsePart, index: usize) -> Option<ReasoningDetail> {
+    if part.thought == Some(true) || part.function_call.is_some() {
+        return None;
+    }
+    let signature = part.thought_signature.as_ref()?;
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    Some(ReasoningDetail::encrypted(
+        ReasoningFormat::Google,
+        index,
+        signature.clone(),
+    ))
 }
 
 pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
@@ -653,6 +778,8 @@ pub struct StreamState {
     id: String,
     started: bool,
     calls: usize,
+    /// Reasoning details sent so far.
+    details: usize,
     usage: Option<UsageMetadata>,
     finished: bool,
 }
@@ -664,6 +791,7 @@ impl StreamState {
             id: "chatcmpl-gemini".to_owned(),
             started: false,
             calls: 0,
+            details: 0,
             usage: None,
             finished: false,
         }
@@ -708,7 +836,14 @@ impl StreamState {
         };
         for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
             if part.thought == Some(true) {
+                if let Some(text) = part.text.filter(|t| !t.is_empty()) {
+                    write_chunk(out, &self.chunk(Delta::reasoning(text)));
+                }
                 continue;
+            }
+            if let Some(detail) = text_signature(&part, self.details) {
+                self.details += 1;
+                write_chunk(out, &self.chunk(Delta::reasoning_detail(detail)));
             }
             if let Some(text) = part.text.filter(|t| !t.is_empty()) {
                 write_chunk(out, &self.chunk(Delta::content(text)));
@@ -741,7 +876,10 @@ impl StreamState {
                 "google ended the stream before a finishReason",
             ));
         }
-        let usage = self.usage.unwrap_or_default().to_openai();
+        let usage = self
+            .usage
+            .unwrap_or_default()
+            .to_openai(&self.context.model);
         let chunk = ChatChunk::usage(&self.id, self.context.created, &self.context.model, usage);
         write_chunk(out, &chunk);
         sse::write_data(out, sse::DONE);
@@ -749,6 +887,6 @@ impl StreamState {
     }
 
     pub fn usage(&self) -> Option<Usage> {
-        self.usage.map(UsageMetadata::to_openai)
+        self.usage.map(|u| u.to_openai(&self.context.model))
     }
 }

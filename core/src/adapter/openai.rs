@@ -1,20 +1,35 @@
 //! OpenAI-format providers (OpenAI, OpenRouter, Groq, Mistral, DeepSeek, xAI, Together,
-//! Fireworks): requests and answers pass through; the proxy only asks for usage in streams.
+//! Fireworks): requests and answers pass through, but for the few changes below.
 //!
 //! | quirk | handling |
 //! |---|---|
 //! | usage is only streamed on request | `stream_options.include_usage = true` is always set |
 //! | providers add their own fields | passed through untouched, in both directions |
+//! | `reasoning_effort` | passed for models that take an effort; OpenRouter's spelling is `reasoning: {effort}`; dropped for a model that does not reason or takes no control |
+//! | OpenAI's reasoning models refuse `temperature` / `top_p` and `max_tokens` | the first two dropped (for any model whose facts say it takes no temperature); `max_tokens` sent as `max_completion_tokens` |
+//! | thinking text comes as `reasoning` (OpenRouter, Groq) or `reasoning_content` (DeepSeek) | the `reasoning` key of a delta or message is renamed `reasoning_content`; `reasoning_details` pass as they are |
+//! | thinking sent back | OpenRouter takes `reasoning_details` (not `reasoning_content`); DeepSeek needs `reasoning_content` back on the turns of a tool loop, and ignores it elsewhere; others get neither |
+//! | cost | the usage chunk (and a whole answer's usage) gains `cost` (USD, estimated) unless the provider sent one |
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{AnswerContext, Progress, ProviderErrorDetails, parse};
+use super::{AnswerContext, Dropped, Progress, ProviderErrorDetails, parse, sampling, with_cost};
+use crate::models::ModelFacts;
 use crate::sse::{self, SseEvent};
-use crate::wire::{ChatRequest, ModelList, StreamOptions, Usage};
+use crate::wire::{ChatRequest, Message, ModelList, Role, StreamOptions, Usage};
 use crate::{ProviderId, ProxyError};
 
-/// The request as sent upstream: unchanged but for the usage request in streams.
-pub fn chat_request(mut request: ChatRequest) -> ChatRequest {
+/// The request as sent upstream: the client's, with usage asked for in streams, the
+/// reasoning control in the provider's spelling, and what the model refuses left out (and
+/// listed in `dropped`).
+pub fn chat_request(
+    mut request: ChatRequest,
+    provider: ProviderId,
+    facts: &ModelFacts,
+    dropped: &mut Dropped,
+) -> ChatRequest {
     if request.is_stream() {
         let options = request.stream_options.get_or_insert_with(|| StreamOptions {
             include_usage: None,
@@ -22,12 +37,140 @@ pub fn chat_request(mut request: ChatRequest) -> ChatRequest {
         });
         options.include_usage = Some(true);
     }
+    if let Some(effort) = request.reasoning_effort {
+        if !facts.reasoning.takes_effort() {
+            request.reasoning_effort = None;
+            dropped.push("reasoning_effort");
+        } else if provider == ProviderId::OpenRouter {
+            request.reasoning_effort = None;
+            request
+                .extra
+                .entry("reasoning")
+                .or_insert_with(|| serde_json::json!({ "effort": effort.as_str() }));
+        }
+    }
+    (request.temperature, request.top_p) = sampling(&request, facts.temperature, dropped);
+    if provider == ProviderId::OpenAi
+        && facts.reasoning.reasons()
+        && let Some(max) = request.max_tokens.take()
+    {
+        request.max_completion_tokens.get_or_insert(max);
+    }
+    keep_reasoning_for(provider, &mut request.messages);
     request
 }
 
-/// Checks that a 2xx body is a JSON object; it is then passed on as it is.
-pub fn check_chat_response(context: &AnswerContext, body: &[u8]) -> Result<(), ProxyError> {
-    parse::<serde::de::IgnoredAny>(context.provider, body).map(|_| ())
+/// Leaves on each message only the reasoning fields `provider` takes back.
+fn keep_reasoning_for(provider: ProviderId, messages: &mut [Message]) {
+    match provider {
+        ProviderId::OpenRouter => {
+            for message in messages.iter_mut() {
+                message.reasoning_content = None;
+            }
+        }
+        ProviderId::DeepSeek => {
+            // Between two user messages, the assistant turns of a tool loop keep theirs.
+            let mut start = 0;
+            while start < messages.len() {
+                let end = messages
+                    .iter()
+                    .skip(start + 1)
+                    .position(|m| m.role == Role::User)
+                    .map_or(messages.len(), |at| start + 1 + at);
+                let span = messages.get_mut(start..end).unwrap_or_default();
+                let tool_loop = span.iter().any(|m| m.tool_calls.is_some());
+                for message in span {
+                    message.reasoning_details = None;
+                    if !tool_loop {
+                        message.reasoning_content = None;
+                    }
+                }
+                start = end;
+            }
+        }
+        _ => {
+            for message in messages.iter_mut() {
+                message.reasoning_content = None;
+                message.reasoning_details = None;
+            }
+        }
+    }
+}
+
+/// A 2xx answer, as the client gets it: the provider's JSON with thinking under
+/// `reasoning_content` and the estimated cost in its usage.
+pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<String, ProxyError> {
+    parse::<serde::de::IgnoredAny>(context.provider, body)?;
+    let text = String::from_utf8_lossy(body);
+    let mut usage = None;
+    Ok(rewrite(&text, &context.model, &mut usage).into_owned())
+}
+
+/// `data` with a `reasoning` key renamed `reasoning_content` (unless it has one already)
+/// and, when it carries usage, that usage's `cost` added; the usage is put in `usage`.
+/// Byte edits rather than a parse and a rewrite, so everything else stays as it came.
+fn rewrite<'a>(data: &'a str, model: &str, usage: &mut Option<Usage>) -> Cow<'a, str> {
+    let mut text = Cow::Borrowed(data);
+    if data.contains("\"reasoning\":") && !data.contains("\"reasoning_content\":") {
+        text = Cow::Owned(rename_keys(
+            data,
+            "\"reasoning\":",
+            "\"reasoning_content\":",
+        ));
+    }
+    if text.contains("\"usage\"") {
+        #[derive(Deserialize)]
+        struct WithUsage {
+            usage: Option<Usage>,
+        }
+        if let Ok(WithUsage { usage: Some(found) }) = serde_json::from_str(&text) {
+            let priced = with_cost(model, found);
+            if found.cost.is_none()
+                && let Some(cost) = priced.cost
+                && let Some(with) = insert_cost(&text, cost)
+            {
+                text = Cow::Owned(with);
+            }
+            *usage = Some(priced);
+        }
+    }
+    text
+}
+
+/// Where `key` (with its quotes and colon) starts as a key of `text`, not inside a string:
+/// within a JSON string every quote is escaped.
+fn key_positions<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(key)
+        .map(|(at, _)| at)
+        .filter(|&at| at == 0 || text.as_bytes().get(at - 1) != Some(&b'\\'))
+}
+
+fn rename_keys(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    for at in key_positions(text, from) {
+        out.push_str(text.get(last..at).unwrap_or_default());
+        out.push_str(to);
+        last = at + from.len();
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    out
+}
+
+/// `text` with `"cost":<cost>` first in its `usage` object; `None` if there is none.
+fn insert_cost(text: &str, cost: f64) -> Option<String> {
+    let key = "\"usage\":";
+    let at = key_positions(text, key).next()? + key.len();
+    let rest = text.get(at..)?;
+    let open = at + (rest.len() - rest.trim_start().len());
+    if text.as_bytes().get(open) != Some(&b'{') {
+        return None;
+    }
+    let inside = text.get(open + 1..)?.trim_start();
+    let separator = if inside.starts_with('}') { "" } else { "," };
+    let cost = serde_json::to_string(&cost).ok()?;
+    let (head, tail) = text.split_at(open + 1);
+    Some(format!("{head}\"cost\":{cost}{separator}{tail}"))
 }
 
 pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
@@ -89,17 +232,14 @@ impl StreamState {
                 .unwrap_or_else(|| "error event in stream".to_owned());
             return Err(ProxyError::upstream(self.context.provider, message));
         }
-        // Only the usage chunk is parsed; every other event is forwarded as it came.
-        if data.contains("\"usage\"") {
-            #[derive(Deserialize)]
-            struct WithUsage {
-                usage: Option<Usage>,
-            }
-            if let Ok(WithUsage { usage: Some(usage) }) = serde_json::from_str(data) {
-                self.usage = Some(usage);
-            }
+        // Only the usage chunk is parsed; other events are forwarded as they came, but for
+        // the name of their thinking text.
+        let mut usage = None;
+        let data = rewrite(data, &self.context.model, &mut usage);
+        if usage.is_some() {
+            self.usage = usage;
         }
-        sse::write_data(out, data);
+        sse::write_data(out, &data);
         Ok(Progress::More)
     }
 
