@@ -3,7 +3,7 @@
 //! that will not load).
 
 use ferry_core::ProviderId;
-use ferry_protocol::{Command, Event, KeyOwner, SessionId, SessionView, SettingsView};
+use ferry_protocol::{ChatParams, Command, Event, KeyOwner, SessionId, SessionView, SettingsView};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -55,6 +55,10 @@ pub struct State {
     /// The latest chat was reopened at start (once).
     restored: RwSignal<bool>,
     pub load_error: RwSignal<Option<String>>,
+    /// Now, in ms since the epoch, ticking each second while a turn runs (thinking's time).
+    pub clock: RwSignal<u64>,
+    /// The parameters chosen before a new chat exists, sent once it does.
+    pub new_chat_params: RwSignal<ChatParams>,
 }
 
 impl State {
@@ -84,6 +88,8 @@ impl State {
             show_usage: RwSignal::new(false),
             usage: RwSignal::new(None),
             load_error: RwSignal::new(None),
+            clock: RwSignal::new(now_ms()),
+            new_chat_params: RwSignal::new(ChatParams::default()),
         }
     }
 
@@ -181,6 +187,14 @@ impl State {
             }
             Event::SessionCreated { session } => {
                 self.chat.set(Chat::open(session.clone(), &[], None));
+                let params = self.new_chat_params.get_untracked();
+                if !params.is_empty() {
+                    self.new_chat_params.set(ChatParams::default());
+                    agent_module::send(&Command::SetChatParams {
+                        session: session.clone(),
+                        params,
+                    });
+                }
                 if let Some(text) = self.pending.try_update(Option::take).flatten() {
                     self.chat.update(|c| c.sent(&text));
                     agent_module::send(&Command::SendMessage { session, text });
@@ -197,13 +211,14 @@ impl State {
                     .with_untracked(|c| c.busy && c.session.as_ref() == Some(&session));
                 let mut chat = Chat::open(session, &messages, first_kept);
                 chat.busy = busy;
+                self.chat.with_untracked(|before| chat.carry_from(before));
                 self.chat.set(chat);
                 // Messages that changed are drawn anew: a button of theirs that had focus is gone.
                 refocus_if_lost();
                 self.count_tokens();
             }
             Event::TurnFinished { ref session, .. } => {
-                self.chat.update(|c| c.apply(&event));
+                self.chat.update(|c| c.apply(&event, now_ms()));
                 // Stop goes away with the turn: if it had focus, the composer takes it.
                 refocus_if_lost();
                 if self
@@ -222,7 +237,7 @@ impl State {
                 kind,
                 ref message,
             } => {
-                self.chat.update(|c| c.apply(&event));
+                self.chat.update(|c| c.apply(&event, now_ms()));
                 self.count_tokens();
                 if kind == ferry_protocol::ErrorKind::Unauthorized
                     && self.auth_required.get_untracked()
@@ -292,8 +307,23 @@ impl State {
             } => self.notice.set(Some(format!(
                 "Imported {sessions} chats and {messages} messages"
             ))),
-            other => self.chat.update(|c| c.apply(&other)),
+            other => {
+                if matches!(other, Event::ThinkingDelta { .. }) {
+                    self.clock.set(now_ms());
+                }
+                self.chat.update(|c| c.apply(&other, now_ms()));
+            }
         }
+    }
+}
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
     }
 }
 
@@ -544,11 +574,14 @@ fn App() -> impl IntoView {
     let state = State::new();
     provide_context(state);
 
-    // The countdown of a rate limit or quota.
+    // The countdown of a rate limit or quota; the clock of a running turn.
     let _ = set_interval_with_handle(
         move || {
             if state.countdown.get_untracked() > 0 {
                 state.countdown.update(|n| *n -= 1);
+            }
+            if state.chat.with_untracked(|c| c.busy) {
+                state.clock.set(now_ms());
             }
         },
         std::time::Duration::from_secs(1),
@@ -595,9 +628,13 @@ fn App() -> impl IntoView {
         state
             .auth_required
             .set(config.auth_mode.as_deref() == Some("supabase") && config.supabase_url.is_some());
+        let provider = config.provider.unwrap_or(ProviderId::OpenAi);
         let defaults = serde_json::json!({
-            "provider": config.provider.unwrap_or(ProviderId::OpenAi),
-            "model": config.model.unwrap_or_else(|| "gpt-4o-mini".to_owned()),
+            "provider": provider,
+            // The provider's current default, from the model facts, unless the config names one.
+            "model": config.model.unwrap_or_else(|| {
+                ferry_core::models::default_model(provider).to_owned()
+            }),
             // Served with the proxy from one Worker, the app's own origin is the proxy.
             "proxy_url": config.proxy_url.or_else(own_origin),
             "system_prompt": crate::settings::PRESETS[0].1,

@@ -1,15 +1,17 @@
-//! The conversation and the composer: answers rendered as Markdown while they stream,
-//! tool calls as collapsible steps, the compaction marker, Stop / Regenerate / Edit, and
-//! the token counts.
+//! The conversation and the composer: each answer as one block — its thinking (live, then
+//! folded), its tool calls as collapsible steps, its text rendered as Markdown while it
+//! streams, its cost — the compaction marker, Stop / Regenerate / Edit, the chat's own
+//! parameters, and the token counts and the chat's cost.
 
 use ferry_core::wire::Role;
-use ferry_protocol::{Command, Decision};
+use ferry_protocol::{ChatParams, Command, Decision};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::model::{Chat, Row, ToolStep, ViewMessage};
+use crate::model::{Chat, Controls, Row, Thinking, ToolStep, ViewMessage, usd};
+use crate::params::ParamsFields;
 
 /// Stops the turn: through the queue when it is paused on an approval (no command is
 /// running then), else at once, around the queue.
@@ -84,6 +86,27 @@ fn tool_step(step: ToolStep) -> impl IntoView {
     }
 }
 
+/// The model's thinking, above the answer: open while it thinks, folded once the answer
+/// starts, with the time it took.
+fn thinking_section(thinking: Thinking) -> impl IntoView {
+    let state = expect_context::<State>();
+    let open = thinking.running();
+    let text = thinking.text.clone();
+    let label = move || {
+        if thinking.running() {
+            thinking.label(state.clock.get())
+        } else {
+            thinking.label(0)
+        }
+    };
+    view! {
+        <details class="thinking" aria-label="Thinking" open=open>
+            <summary>{label}</summary>
+            <div class="thinking-text">{text}</div>
+        </details>
+    }
+}
+
 #[component]
 fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let state = expect_context::<State>();
@@ -93,7 +116,11 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let is_user = message.role == Role::User;
     let label = if is_user { "You" } else { "Ferry" };
     let partial = message.partial;
-    let empty = message.text.is_empty() && message.tools.is_empty();
+    let empty =
+        message.text.is_empty() && message.tools.is_empty() && message.thinking.text.is_empty();
+    let thinking = (!message.thinking.text.is_empty() || message.thinking.running())
+        .then(|| thinking_section(message.thinking.clone()));
+    let cost = message.cost.map(|c| usd(c.0));
     // Answers are Markdown; what the user typed is shown as typed.
     let html = (!is_user)
         .then(|| agent_module::render_markdown(&message.text))
@@ -139,6 +166,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
             aria-busy=move || (last && !is_user && state.chat.with(|c| c.busy)).then_some("true")
         >
             <div class="who">{label}</div>
+            {thinking}
             {tools.into_iter().map(tool_step).collect_view()}
             <Show
                 when=move || editing.get()
@@ -167,6 +195,9 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                 <div class="typing" role="status" aria-label="Ferry is typing"><span></span><span></span><span></span></div>
             </Show>
             <div class="actions">
+                {cost.map(|cost| view! {
+                    <span class="cost" title="What this answer cost (estimated)">{cost}</span>
+                })}
                 {(partial && !is_user).then(|| view! {
                     <span class="stopped" hidden=move || state.chat.with(|c| c.busy) && last>"Stopped"</span>
                 })}
@@ -189,7 +220,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                         on:click=move |_| {
                             let Some(session) = state.chat.get_untracked().session else { return };
                             state.banner.set(None);
-                            state.chat.update(|c| c.busy = true);
+                            state.chat.update(Chat::regenerating);
                             agent_module::send(&Command::Regenerate { session });
                         }
                     >
@@ -256,6 +287,74 @@ pub fn ChatView() -> impl IntoView {
             format!("Conversation: {about}{conversation} tokens · Draft: {about}{draft}")
         })
     };
+    // The chat's cost: its answers' (live), else what the chat list says.
+    let chat_cost = move || {
+        let session = state.chat.with(|c| c.session.clone())?;
+        let cost = state.chat.with(Chat::cost).or_else(|| {
+            state
+                .sessions
+                .with(|all| all.iter().find(|s| s.id == session)?.cost_usd)
+        })?;
+        Some(format!("Chat cost: {}", usd(cost)))
+    };
+
+    // The open chat's own parameters; a new chat's wait for it to be created.
+    let params = RwSignal::new(ChatParams::default());
+    Effect::new(move |_| {
+        let session = state.chat.with(|c| c.session.clone());
+        let own = match session {
+            Some(session) => state.sessions.with(|all| {
+                all.iter()
+                    .find(|s| s.id == session)
+                    .map(|s| s.params)
+                    .unwrap_or_default()
+            }),
+            None => state.new_chat_params.get(),
+        };
+        params.set(own);
+    });
+    let controls = Signal::derive(move || {
+        state.settings.with(|s| {
+            s.as_ref()
+                .map(|s| Controls::of(s.provider, &s.model))
+                .unwrap_or(Controls {
+                    effort: false,
+                    temperature: true,
+                    max_output: u32::MAX,
+                })
+        })
+    });
+    let changed = Callback::new(move |()| {
+        let chosen = controls.get_untracked().fit(params.get_untracked());
+        match state.chat.with_untracked(|c| c.session.clone()) {
+            Some(session) => {
+                state.sessions.update(|all| {
+                    if let Some(view) = all.iter_mut().find(|s| s.id == session) {
+                        view.params = chosen;
+                    }
+                });
+                agent_module::send(&Command::SetChatParams {
+                    session,
+                    params: chosen,
+                });
+            }
+            None => state.new_chat_params.set(chosen),
+        }
+    });
+    let summary = move || {
+        let set = controls.get().fit(params.get());
+        let mut parts = vec!["Chat options".to_owned()];
+        if let Some(effort) = set.reasoning_effort {
+            parts.push(format!("effort {}", effort.as_str()));
+        }
+        if let Some(t) = set.temperature {
+            parts.push(format!("temperature {t}"));
+        }
+        if let Some(m) = set.max_output_tokens {
+            parts.push(format!("max {m} tokens"));
+        }
+        parts.join(" · ")
+    };
 
     view! {
         // A log: new messages are announced (politely) as they are added.
@@ -310,7 +409,14 @@ pub fn ChatView() -> impl IntoView {
             >
                 <button type="button" class="danger" on:click=move |_| stop_turn(state)>"Stop"</button>
             </Show>
-            <div class="tokens" aria-live="off">{tokens}</div>
+            <details class="chat-params">
+                <summary>{summary}</summary>
+                <ParamsFields params=params controls=controls changed=changed default="Default"/>
+            </details>
+            <div class="tokens" aria-live="off">
+                {tokens}
+                {move || chat_cost().map(|cost| view! { <span class="chat-cost">{cost}</span> })}
+            </div>
         </form>
     }
 }

@@ -1,14 +1,19 @@
 //! Settings: provider, key (sealed by the agent, or held in memory only), model (the
-//! provider's live list, or any name typed), system prompt with presets, proxy, and
-//! export / import of everything.
+//! provider's live list, with the current default from the model facts preselected, or any
+//! name typed), every chat's default parameters, system prompt with presets, proxy, and
+//! export / import of everything. On a first start it opens by itself; the first Save
+//! with a key gives way to the chat.
 
 use ferry_core::ProviderId;
+use ferry_core::models::default_model;
 use ferry_protocol::{Command, KeyOwner};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::agent_module;
-use crate::app::State;
+use crate::app::{COMPOSER, State, focus_soon};
+use crate::model::Controls;
+use crate::params::ParamsFields;
 
 /// System prompt presets: a name and the prompt.
 pub const PRESETS: [(&str, &str); 4] = [
@@ -75,6 +80,12 @@ pub fn SettingsPanel() -> impl IntoView {
             .unwrap_or_default(),
     );
     let always_proxy = RwSignal::new(current.as_ref().is_some_and(|s| s.always_proxy));
+    let params = RwSignal::new(current.as_ref().map(|s| s.params).unwrap_or_default());
+    let controls = Signal::derive(move || {
+        Controls::of(provider.get(), model.with(|m| m.trim().to_owned()).as_str())
+    });
+    // The user typed or picked a model: the live list no longer chooses one.
+    let touched = RwSignal::new(false);
     let key = RwSignal::new(String::new());
     let dont_save = RwSignal::new(false);
     state.notice.set(None);
@@ -84,6 +95,19 @@ pub fn SettingsPanel() -> impl IntoView {
             provider: provider.get_untracked(),
         });
     }
+
+    // The live list arrived: a model the user did not choose (none, or the default) that the
+    // provider does not list gives way to the first one it does.
+    Effect::new(move |_| {
+        state.models.with(|listed| {
+            let current = model.get_untracked().trim().to_owned();
+            let ours = current.is_empty() || current == default_model(provider.get_untracked());
+            if !touched.get_untracked() && ours && !listed.is_empty() && !listed.contains(&current)
+            {
+                model.set(listed[0].clone());
+            }
+        });
+    });
 
     let has_key = move || {
         state
@@ -96,12 +120,14 @@ pub fn SettingsPanel() -> impl IntoView {
         let Some(mut settings) = state.settings.get_untracked() else {
             return false;
         };
+
         settings.provider = provider.get_untracked();
         settings.model = model.get_untracked().trim().to_owned();
         settings.system_prompt = system_prompt.get_untracked();
         settings.proxy_url =
             Some(proxy_url.get_untracked().trim().to_owned()).filter(|u| !u.is_empty());
         settings.always_proxy = always_proxy.get_untracked();
+        settings.params = controls.get_untracked().fit(params.get_untracked());
         if settings.model.is_empty() {
             state.notice.set(Some("Choose a model first.".to_owned()));
             return false;
@@ -169,8 +195,15 @@ pub fn SettingsPanel() -> impl IntoView {
             <h2 id="settings-title">"Settings"</h2>
             <form on:submit=move |ev| {
                 ev.prevent_default();
+                // The first key saved: nothing stands between the user and the chat now.
+                let first_key = !has_key() && !key.with_untracked(|k| k.trim().is_empty());
                 if save() {
-                    state.notice.set(Some("Saved".to_owned()));
+                    if first_key && !state.must_sign_in() {
+                        close();
+                        focus_soon(COMPOSER);
+                    } else {
+                        state.notice.set(Some("Saved".to_owned()));
+                    }
                 }
             }>
                 <label>
@@ -179,6 +212,12 @@ pub fn SettingsPanel() -> impl IntoView {
                         on:change=move |ev| {
                             if let Ok(p) = serde_json::from_value::<ProviderId>(serde_json::Value::String(event_target_value(&ev))) {
                                 provider.set(p);
+                                // The model saved for this provider, else its current default.
+                                let saved = state.settings.with_untracked(|s| {
+                                    s.as_ref().filter(|s| s.provider == p).map(|s| s.model.clone())
+                                });
+                                model.set(saved.unwrap_or_else(|| default_model(p).to_owned()));
+                                touched.set(false);
                                 state.models.set(Vec::new());
                                 if state.has_key(p) {
                                     agent_module::send(&Command::ListModels { provider: p });
@@ -221,7 +260,11 @@ pub fn SettingsPanel() -> impl IntoView {
                     "Model"
                     <input
                         list="model-list"
-                        bind:value=model
+                        prop:value=move || model.get()
+                        on:input=move |ev| {
+                            touched.set(true);
+                            model.set(event_target_value(&ev));
+                        }
                     />
                 </label>
                 <datalist id="model-list">
@@ -239,12 +282,16 @@ pub fn SettingsPanel() -> impl IntoView {
                             children=move |m| {
                                 let pick = m.clone();
                                 view! {
-                                    <li><button type="button" class="chip" on:click=move |_| model.set(pick.clone())>{m}</button></li>
+                                    <li><button type="button" class="chip" on:click=move |_| { touched.set(true); model.set(pick.clone()); }>{m}</button></li>
                                 }
                             }
                         />
                     </ul>
                 </Show>
+                <fieldset class="defaults">
+                    <legend>"Every chat, unless it says otherwise"</legend>
+                    <ParamsFields params=params controls=controls changed=Callback::new(|()| {}) default="Default"/>
+                </fieldset>
                 <label>
                     "Preset"
                     <select on:change=move |ev| {

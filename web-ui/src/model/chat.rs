@@ -1,0 +1,1068 @@
+//! The conversation as plain data: the agent's [`Event`]s folded into a [`Chat`].
+
+use ferry_core::wire::Role;
+use ferry_protocol::{
+    DECLINED_TOOL_OUTPUT, Decision, Event, MessageView, STOPPED_TOOL_OUTPUT, SessionId,
+};
+
+/// A tool call the model made, shown as a collapsible step of its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ToolStep {
+    pub call_id: String,
+    pub name: String,
+    pub arguments: String,
+    /// `None` while it runs.
+    pub output: Option<(bool, String)>,
+    /// Waiting for the user's approval: what the call would act on (the URL, the note).
+    pub approval: Option<String>,
+}
+
+impl ToolStep {
+    /// The step's state, in words.
+    pub fn status(&self) -> &'static str {
+        match (&self.output, &self.approval) {
+            (None, Some(_)) => "waiting for approval",
+            (None, None) => "running…",
+            (Some((true, _)), _) => "done",
+            (Some((false, output)), _) if output == DECLINED_TOOL_OUTPUT => "declined",
+            (Some((false, output)), _) if output == STOPPED_TOOL_OUTPUT => "stopped",
+            (Some((false, _)), _) => "failed",
+        }
+    }
+
+    /// What the approval asks, above the call's subject.
+    pub fn approval_question(&self) -> String {
+        match self.name.as_str() {
+            "web_fetch" => "Ferry wants to fetch this page:".to_owned(),
+            "web_search" => "Ferry wants to search the web for:".to_owned(),
+            "memory_save" => "Ferry wants to remember this note:".to_owned(),
+            "memory_delete" => "Ferry wants to forget the note:".to_owned(),
+            "memory_search" => "Ferry wants to search its notes for:".to_owned(),
+            other => format!("Ferry wants to use the tool {other} with:"),
+        }
+    }
+}
+
+/// The tools Ferry's agent has. A stored call to any other name failed: the agent answered
+/// that there is no such tool (stored results keep no flag of their own).
+const TOOLS: [&str; 5] = [
+    "web_fetch",
+    "web_search",
+    "memory_save",
+    "memory_delete",
+    "memory_search",
+];
+
+/// An amount in USD. Compared and hashed by its bits, so a message keeps its `Eq` key.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usd(pub f64);
+
+impl Eq for Usd {}
+
+impl std::hash::Hash for Usd {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+impl Usd {
+    fn add(total: &mut Option<Usd>, more: Option<f64>) {
+        if let Some(more) = more.filter(|c| c.is_finite() && *c >= 0.0) {
+            *total = Some(Usd(total.map_or(0.0, |t| t.0) + more));
+        }
+    }
+}
+
+/// The model's thinking before (and between) the rounds of one answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Thinking {
+    pub text: String,
+    /// Thinking right now, since this time (ms since the epoch).
+    pub since_ms: Option<u64>,
+    /// Time spent thinking, when it was seen live (a reopened chat does not know it).
+    pub spent_ms: Option<u64>,
+}
+
+impl Thinking {
+    /// Whether the model is thinking right now: the section is open then.
+    pub fn running(&self) -> bool {
+        self.since_ms.is_some()
+    }
+
+    /// The section's summary at `now_ms`: "Thinking… 3 s", then "Thought for 3 s".
+    pub fn label(&self, now_ms: u64) -> String {
+        let spent = self.spent_ms.unwrap_or(0);
+        match self.since_ms {
+            Some(since) => format!(
+                "Thinking… {}",
+                super::duration((spent + now_ms.saturating_sub(since)) / 1000)
+            ),
+            None if self.spent_ms.is_some() => {
+                format!("Thought for {}", super::duration(spent / 1000))
+            }
+            None => "Thinking".to_owned(),
+        }
+    }
+
+    fn start(&mut self, now_ms: u64) {
+        if self.since_ms.is_none() {
+            if !self.text.is_empty() {
+                self.text.push_str("\n\n");
+            }
+            self.since_ms = Some(now_ms);
+        }
+    }
+
+    fn stop(&mut self, now_ms: u64) {
+        if let Some(since) = self.since_ms.take() {
+            self.spent_ms = Some(self.spent_ms.unwrap_or(0) + now_ms.saturating_sub(since));
+        }
+    }
+}
+
+/// A message as shown. One answer is one message, however many model calls it took: its
+/// thinking, then its tool steps, then its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ViewMessage {
+    /// The first stored message it shows (empty until stored, for the user's own).
+    pub id: String,
+    /// Every stored message it shows: an answer's model calls, in order.
+    pub ids: Vec<String>,
+    pub role: Role,
+    pub text: String,
+    pub thinking: Thinking,
+    pub tools: Vec<ToolStep>,
+    /// Still streaming, or cut short.
+    pub partial: bool,
+    /// The answer of the turn running now: its next model call joins it.
+    pub live: bool,
+    /// What the answer cost, over all its model calls.
+    pub cost: Option<Usd>,
+}
+
+impl ViewMessage {
+    fn new(id: &str, role: Role) -> Self {
+        Self {
+            id: id.to_owned(),
+            ids: if id.is_empty() {
+                Vec::new()
+            } else {
+                vec![id.to_owned()]
+            },
+            role,
+            text: String::new(),
+            thinking: Thinking::default(),
+            tools: Vec::new(),
+            partial: false,
+            live: false,
+            cost: None,
+        }
+    }
+
+    /// Adds the stored message `id` to this one.
+    fn has(&mut self, id: &str) {
+        if id.is_empty() || self.ids.iter().any(|i| i == id) {
+            return;
+        }
+        if self.id.is_empty() {
+            self.id = id.to_owned();
+        }
+        self.ids.push(id.to_owned());
+    }
+
+    /// More text of the model call `id`: a new call's text starts a new paragraph.
+    fn write(&mut self, id: &str, text: &str) {
+        let next_call = !id.is_empty() && !self.ids.iter().any(|i| i == id);
+        if next_call && !self.text.is_empty() && !text.is_empty() {
+            self.text.push_str("\n\n");
+        }
+        self.has(id);
+        self.text.push_str(text);
+    }
+}
+
+/// The step of tool call `call_id`, the latest one of that id.
+fn step_of<'a>(messages: &'a mut [ViewMessage], call_id: &str) -> Option<&'a mut ToolStep> {
+    messages
+        .iter_mut()
+        .rev()
+        .flat_map(|m| m.tools.iter_mut())
+        .find(|s| s.call_id == call_id)
+}
+
+/// A message as the conversation draws it. The view is keyed by all of it, so an event
+/// redraws only the messages it changed (a delta, the one answer it grows).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Row {
+    pub index: usize,
+    pub message: ViewMessage,
+    /// The last message: an answer there offers Regenerate.
+    pub last: bool,
+    /// The compaction marker stands above it.
+    pub marker: bool,
+}
+
+/// One session's conversation as shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chat {
+    pub session: Option<SessionId>,
+    pub messages: Vec<ViewMessage>,
+    /// The first message still sent verbatim after a compaction: the marker goes above it.
+    pub first_kept: Option<String>,
+    /// A turn is running.
+    pub busy: bool,
+}
+
+impl Chat {
+    /// The messages of a stored session. An answer's model calls, one after another, are
+    /// one message; tool results are folded into the steps that called them.
+    pub fn open(session: SessionId, stored: &[MessageView], first_kept: Option<String>) -> Self {
+        let mut messages: Vec<ViewMessage> = Vec::new();
+        for m in stored {
+            match m.message.role {
+                Role::Tool => {
+                    let call_id = m.message.tool_call_id.as_deref().unwrap_or_default();
+                    if let Some(step) = step_of(&mut messages, call_id) {
+                        let output = m.message.text_content();
+                        // Stored results keep no flag; the agent's own answers for calls
+                        // that did not run are known by their words, a call of a tool
+                        // Ferry does not have by its name.
+                        let ran = output != DECLINED_TOOL_OUTPUT
+                            && output != STOPPED_TOOL_OUTPUT
+                            && TOOLS.contains(&step.name.as_str());
+                        step.output = Some((ran, output));
+                    }
+                }
+                Role::System | Role::Developer => {}
+                role => {
+                    let joins = role == Role::Assistant
+                        && messages.last().is_some_and(|l| l.role == Role::Assistant);
+                    if !joins {
+                        messages.push(ViewMessage::new(&m.id, role));
+                    }
+                    let Some(shown) = messages.last_mut() else {
+                        continue;
+                    };
+                    shown.write(&m.id, &m.message.text_content());
+                    if let Some(thinking) = m
+                        .message
+                        .reasoning_content
+                        .as_deref()
+                        .filter(|t| !t.is_empty())
+                    {
+                        if !shown.thinking.text.is_empty() {
+                            shown.thinking.text.push_str("\n\n");
+                        }
+                        shown.thinking.text.push_str(thinking);
+                    }
+                    shown
+                        .tools
+                        .extend(m.message.tool_calls.iter().flatten().map(|c| ToolStep {
+                            call_id: c.id.clone(),
+                            name: c.function.name.clone(),
+                            arguments: c.function.arguments.clone(),
+                            output: None,
+                            approval: None,
+                        }));
+                    Usd::add(&mut shown.cost, m.cost_usd);
+                    shown.partial = m.partial;
+                }
+            }
+        }
+        Self {
+            session: Some(session),
+            messages,
+            first_kept,
+            busy: false,
+        }
+    }
+
+    /// What this chat showed before it was read again from storage, and storage does not
+    /// keep: how long each answer thought, and which tool calls failed.
+    pub fn carry_from(&mut self, before: &Chat) {
+        if before.session != self.session {
+            return;
+        }
+        for message in &mut self.messages {
+            let earlier = before
+                .messages
+                .iter()
+                .find(|b| b.ids.iter().any(|id| message.ids.contains(id)));
+            if let Some(earlier) = earlier {
+                // Read again in the middle of a turn: the turn still writes this answer.
+                message.live = earlier.live;
+                if message.thinking.spent_ms.is_none() {
+                    message.thinking.spent_ms = earlier.thinking.spent_ms;
+                }
+                if message.cost.is_none() {
+                    message.cost = earlier.cost;
+                }
+            }
+            for step in &mut message.tools {
+                let failed = before
+                    .messages
+                    .iter()
+                    .flat_map(|m| &m.tools)
+                    .any(|s| s.call_id == step.call_id && matches!(s.output, Some((false, _))));
+                if let (true, Some((ok, _))) = (failed, step.output.as_mut()) {
+                    *ok = false;
+                }
+            }
+        }
+    }
+
+    /// The user's message, shown at once while the agent saves and answers it.
+    pub fn sent(&mut self, text: &str) {
+        let mut message = ViewMessage::new("", Role::User);
+        message.text = text.to_owned();
+        self.messages.push(message);
+        self.busy = true;
+    }
+
+    /// Regenerate: the last answer goes, its replacement streams in its place.
+    pub fn regenerating(&mut self) {
+        if self
+            .messages
+            .last()
+            .is_some_and(|m| m.role == Role::Assistant)
+        {
+            self.messages.pop();
+        }
+        self.busy = true;
+    }
+
+    /// Where the answer of model call `id` is shown, or the running turn's answer.
+    fn find_live(&self, id: &str) -> Option<usize> {
+        self.messages.iter().rposition(|m| {
+            m.role == Role::Assistant
+                && (m.live || (!id.is_empty() && m.ids.iter().any(|i| i == id)))
+        })
+    }
+
+    /// The answer the running turn writes: model call `id`'s, or the one it continues.
+    fn live(&mut self, id: &str) -> &mut ViewMessage {
+        let at = match self.find_live(id) {
+            Some(at) => at,
+            None => {
+                let mut answer = ViewMessage::new("", Role::Assistant);
+                answer.partial = true;
+                answer.live = true;
+                self.messages.push(answer);
+                self.messages.len() - 1
+            }
+        };
+        &mut self.messages[at]
+    }
+
+    /// The chat's cost: the sum of its answers'.
+    pub fn cost(&self) -> Option<f64> {
+        let mut total = None;
+        for message in &self.messages {
+            Usd::add(&mut total, message.cost.map(|c| c.0));
+        }
+        total.map(|t| t.0)
+    }
+
+    /// Folds in one event of this session (others are ignored), at `now_ms`.
+    pub fn apply(&mut self, event: &Event, now_ms: u64) {
+        let Some(mine) = self.session.clone() else {
+            return;
+        };
+        match event {
+            Event::Delta {
+                session,
+                message,
+                text,
+            } if *session == mine => {
+                self.busy = true;
+                let answer = self.live(message);
+                answer.thinking.stop(now_ms);
+                answer.write(message, text);
+            }
+            Event::ThinkingDelta {
+                session,
+                message,
+                text,
+            } if *session == mine => {
+                self.busy = true;
+                let answer = self.live(message);
+                answer.has(message);
+                answer.thinking.start(now_ms);
+                answer.thinking.text.push_str(text);
+            }
+            Event::ToolCallStarted {
+                session,
+                call_id,
+                name,
+                arguments,
+            } if *session == mine => {
+                let answer = self.live("");
+                answer.thinking.stop(now_ms);
+                answer.tools.push(ToolStep {
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    arguments: arguments.clone(),
+                    output: None,
+                    approval: None,
+                });
+            }
+            Event::ToolCallFinished {
+                session,
+                call_id,
+                output,
+                ok,
+            } if *session == mine => {
+                if let Some(step) = step_of(&mut self.messages, call_id) {
+                    step.output = Some((*ok, output.clone()));
+                    step.approval = None;
+                }
+            }
+            Event::ToolApprovalRequested {
+                session,
+                call_id,
+                subject,
+                ..
+            } if *session == mine => {
+                // The turn is paused, not over: Stop stays, Send waits.
+                self.busy = true;
+                if let Some(step) = step_of(&mut self.messages, call_id) {
+                    step.approval = Some(subject.clone());
+                }
+            }
+            Event::Usage {
+                session,
+                message,
+                usage,
+            } if *session == mine => {
+                let id = message.as_deref().unwrap_or_default();
+                if let Some(at) = self.find_live(id) {
+                    Usd::add(&mut self.messages[at].cost, usage.cost);
+                }
+            }
+            Event::TurnFinished { session, stopped } if *session == mine => {
+                self.busy = false;
+                self.clear_approvals(|_| true);
+                for message in &mut self.messages {
+                    message.thinking.stop(now_ms);
+                    message.live = false;
+                }
+                if let Some(last) = self
+                    .messages
+                    .iter_mut()
+                    .rev()
+                    .find(|m| m.role == Role::Assistant)
+                {
+                    last.partial = *stopped;
+                }
+            }
+            Event::Error {
+                session: Some(session),
+                ..
+            } if *session == mine => {
+                self.busy = false;
+                for message in &mut self.messages {
+                    message.thinking.stop(now_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a tool call of this chat waits for the user.
+    pub fn awaits_approval(&self) -> bool {
+        self.messages
+            .iter()
+            .flat_map(|m| &m.tools)
+            .any(|s| s.approval.is_some())
+    }
+
+    /// The user decided on call `call_id`: it waits no more, nor, when the decision grants
+    /// its tool, do the tool's other waiting calls (the agent runs them too).
+    pub fn decided(&mut self, call_id: &str, decision: Decision) {
+        let Some(step) = step_of(&mut self.messages, call_id) else {
+            return;
+        };
+        step.approval = None;
+        if matches!(decision, Decision::AllowInChat | Decision::AlwaysAllow) {
+            let tool = step.name.clone();
+            self.clear_approvals(|s| s.name == tool);
+        }
+    }
+
+    fn clear_approvals(&mut self, which: impl Fn(&ToolStep) -> bool) {
+        for step in self.messages.iter_mut().flat_map(|m| m.tools.iter_mut()) {
+            if which(step) {
+                step.approval = None;
+            }
+        }
+    }
+
+    /// The messages as the view draws them.
+    pub fn rows(&self) -> Vec<Row> {
+        let count = self.messages.len();
+        self.messages
+            .iter()
+            .enumerate()
+            .map(|(index, message)| Row {
+                index,
+                message: message.clone(),
+                last: index + 1 == count,
+                marker: self
+                    .first_kept
+                    .as_deref()
+                    .is_some_and(|kept| message.ids.iter().any(|id| id == kept)),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_core::wire::{FunctionCall, Message, ToolCall};
+
+    use super::*;
+
+    fn stored(id: &str, message: Message) -> MessageView {
+        MessageView {
+            id: id.into(),
+            session: "s".into(),
+            seq: 0,
+            message,
+            partial: false,
+            created_ms: 0,
+            cost_usd: None,
+            usage: None,
+        }
+    }
+
+    #[test]
+    fn deltas_grow_one_answer_and_the_end_settles_it() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("hi");
+        for text in ["Hel", "lo"] {
+            chat.apply(
+                &Event::Delta {
+                    session: "s".into(),
+                    message: "a1".into(),
+                    text: text.into(),
+                },
+                0,
+            );
+        }
+        // Another session's events change nothing here.
+        chat.apply(
+            &Event::Delta {
+                session: "other".into(),
+                message: "x".into(),
+                text: "nope".into(),
+            },
+            0,
+        );
+        assert_eq!(chat.messages.len(), 2);
+        assert_eq!(chat.messages[1].text, "Hello");
+        assert!(chat.busy && chat.messages[1].partial);
+        chat.apply(
+            &Event::TurnFinished {
+                session: "s".into(),
+                stopped: false,
+            },
+            0,
+        );
+        assert!(!chat.busy && !chat.messages[1].partial);
+    }
+
+    #[test]
+    fn rows_mark_the_last_message_and_the_first_kept_one() {
+        let mut chat = Chat::open(
+            "s".into(),
+            &[
+                stored("u1", Message::text(Role::User, "old")),
+                stored("a1", Message::text(Role::Assistant, "summarized")),
+                stored("u2", Message::text(Role::User, "kept")),
+            ],
+            Some("u2".into()),
+        );
+        chat.sent("kept");
+        let rows = chat.rows();
+        let flags: Vec<(usize, bool, bool)> =
+            rows.iter().map(|r| (r.index, r.last, r.marker)).collect();
+        assert_eq!(
+            flags,
+            [
+                (0, false, false),
+                (1, false, false),
+                (2, false, true),
+                (3, true, false)
+            ]
+        );
+        // The same unsaved text twice is still two rows: keys stay apart by place.
+        chat.sent("again");
+        chat.sent("again");
+        let rows = chat.rows();
+        assert_eq!(rows[4].message, rows[5].message);
+        assert_ne!(rows[4], rows[5]);
+    }
+
+    #[test]
+    fn a_stopped_answer_stays_marked() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("hi");
+        chat.apply(
+            &Event::Delta {
+                session: "s".into(),
+                message: "a1".into(),
+                text: "par".into(),
+            },
+            0,
+        );
+        chat.apply(
+            &Event::TurnFinished {
+                session: "s".into(),
+                stopped: true,
+            },
+            0,
+        );
+        assert!(chat.messages[1].partial);
+        assert!(!chat.busy);
+    }
+
+    #[test]
+    fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("remember tea");
+        chat.apply(
+            &Event::ToolCallStarted {
+                session: "s".into(),
+                call_id: "c1".into(),
+                name: "memory_save".into(),
+                arguments: "{}".into(),
+            },
+            0,
+        );
+        chat.apply(
+            &Event::ToolCallFinished {
+                session: "s".into(),
+                call_id: "c1".into(),
+                output: "saved".into(),
+                ok: true,
+            },
+            0,
+        );
+        assert_eq!(
+            chat.messages[1].tools[0].output,
+            Some((true, "saved".into()))
+        );
+
+        let mut call = Message::text(Role::Assistant, "");
+        call.tool_calls = Some(vec![ToolCall {
+            id: "c1".into(),
+            kind: "function".into(),
+            function: FunctionCall {
+                name: "memory_save".into(),
+                arguments: "{}".into(),
+            },
+        }]);
+        let mut result = Message::text(Role::Tool, "saved");
+        result.tool_call_id = Some("c1".into());
+        let reopened = Chat::open(
+            "s".into(),
+            &[
+                stored("u", Message::text(Role::User, "remember tea")),
+                stored("a", call),
+                stored("t", result),
+                stored("b", Message::text(Role::Assistant, "Noted.")),
+            ],
+            None,
+        );
+        let roles: Vec<Role> = reopened.messages.iter().map(|m| m.role).collect();
+        // The call and the answer after it are one answer.
+        assert_eq!(roles, [Role::User, Role::Assistant]);
+        assert_eq!(
+            reopened.messages[1].tools[0].output,
+            Some((true, "saved".into()))
+        );
+        assert_eq!(reopened.messages[1].text, "Noted.");
+    }
+
+    #[test]
+    fn an_approval_waits_on_its_step_until_decided_or_the_turn_ends() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("look around");
+        for (id, name) in [
+            ("f1", "web_fetch"),
+            ("f2", "web_fetch"),
+            ("m", "memory_save"),
+        ] {
+            chat.apply(
+                &Event::ToolCallStarted {
+                    session: "s".into(),
+                    call_id: id.into(),
+                    name: name.into(),
+                    arguments: "{}".into(),
+                },
+                0,
+            );
+            chat.apply(
+                &Event::ToolApprovalRequested {
+                    session: "s".into(),
+                    call_id: id.into(),
+                    name: name.into(),
+                    subject: format!("subject of {id}"),
+                },
+                0,
+            );
+        }
+        // Another chat's request is not shown here.
+        chat.apply(
+            &Event::ToolApprovalRequested {
+                session: "other".into(),
+                call_id: "f1".into(),
+                name: "web_fetch".into(),
+                subject: "elsewhere".into(),
+            },
+            0,
+        );
+        let tools = &chat.messages[1].tools;
+        assert_eq!(tools[0].approval.as_deref(), Some("subject of f1"));
+        assert_eq!(tools[0].status(), "waiting for approval");
+        assert_eq!(
+            tools[0].approval_question(),
+            "Ferry wants to fetch this page:"
+        );
+        assert!(chat.busy && chat.awaits_approval());
+
+        // A grant releases the tool's other waiting calls, not other tools'.
+        chat.decided("f1", Decision::AllowInChat);
+        let waiting: Vec<_> = chat.messages[1]
+            .tools
+            .iter()
+            .map(|t| t.approval.is_some())
+            .collect();
+        assert_eq!(waiting, [false, false, true]);
+        chat.apply(
+            &Event::ToolCallFinished {
+                session: "s".into(),
+                call_id: "m".into(),
+                output: DECLINED_TOOL_OUTPUT.into(),
+                ok: false,
+            },
+            0,
+        );
+        assert_eq!(chat.messages[1].tools[2].status(), "declined");
+        assert!(!chat.awaits_approval());
+
+        chat.apply(
+            &Event::ToolApprovalRequested {
+                session: "s".into(),
+                call_id: "f2".into(),
+                name: "web_fetch".into(),
+                subject: "again".into(),
+            },
+            0,
+        );
+        chat.apply(
+            &Event::TurnFinished {
+                session: "s".into(),
+                stopped: true,
+            },
+            0,
+        );
+        assert!(!chat.awaits_approval() && !chat.busy);
+
+        // Reopened, calls that did not run still say why.
+        let mut call = Message::text(Role::Assistant, "");
+        call.tool_calls = Some(
+            ["d", "s"]
+                .map(|id| ToolCall {
+                    id: id.into(),
+                    kind: "function".into(),
+                    function: FunctionCall {
+                        name: "web_fetch".into(),
+                        arguments: "{}".into(),
+                    },
+                })
+                .to_vec(),
+        );
+        let result = |id: &str, text: &str| {
+            let mut m = Message::text(Role::Tool, text);
+            m.tool_call_id = Some(id.into());
+            stored(id, m)
+        };
+        let reopened = Chat::open(
+            "s".into(),
+            &[
+                stored("a", call),
+                result("d", DECLINED_TOOL_OUTPUT),
+                result("s", STOPPED_TOOL_OUTPUT),
+            ],
+            None,
+        );
+        let statuses: Vec<_> = reopened.messages[0]
+            .tools
+            .iter()
+            .map(ToolStep::status)
+            .collect();
+        assert_eq!(statuses, ["declined", "stopped"]);
+    }
+
+    fn call(id: &str, name: &str) -> ToolCall {
+        ToolCall {
+            id: id.into(),
+            kind: "function".into(),
+            function: FunctionCall {
+                name: name.into(),
+                arguments: "{}".into(),
+            },
+        }
+    }
+
+    fn result(id: &str, text: &str) -> MessageView {
+        let mut m = Message::text(Role::Tool, text);
+        m.tool_call_id = Some(id.into());
+        stored(&format!("r{id}"), m)
+    }
+
+    fn started(id: &str, name: &str) -> Event {
+        Event::ToolCallStarted {
+            session: "s".into(),
+            call_id: id.into(),
+            name: name.into(),
+            arguments: "{}".into(),
+        }
+    }
+
+    fn finished(id: &str, ok: bool) -> Event {
+        Event::ToolCallFinished {
+            session: "s".into(),
+            call_id: id.into(),
+            output: "out".into(),
+            ok,
+        }
+    }
+
+    fn thinking(message: &str, text: &str) -> Event {
+        Event::ThinkingDelta {
+            session: "s".into(),
+            message: message.into(),
+            text: text.into(),
+        }
+    }
+
+    fn delta(message: &str, text: &str) -> Event {
+        Event::Delta {
+            session: "s".into(),
+            message: message.into(),
+            text: text.into(),
+        }
+    }
+
+    fn finished_turn() -> Event {
+        Event::TurnFinished {
+            session: "s".into(),
+            stopped: false,
+        }
+    }
+
+    #[test]
+    fn an_answer_of_three_tool_rounds_is_one_message_live_and_reopened() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("look three times");
+        for (round, id) in ["a1", "a2", "a3"].into_iter().enumerate() {
+            chat.apply(&thinking(id, &format!("round {round}")), 0);
+            chat.apply(&started(&format!("c{round}"), "memory_search"), 0);
+            chat.apply(&finished(&format!("c{round}"), true), 0);
+        }
+        chat.apply(&delta("a4", "All three done."), 0);
+        chat.apply(&finished_turn(), 0);
+        assert_eq!(chat.messages.len(), 2);
+        let answer = &chat.messages[1];
+        assert_eq!(answer.tools.len(), 3);
+        assert_eq!(answer.ids, ["a1", "a2", "a3", "a4"]);
+        assert_eq!(answer.thinking.text, "round 0\n\nround 1\n\nround 2");
+        assert_eq!(answer.text, "All three done.");
+        assert!(!answer.partial && !answer.live);
+
+        // The next turn's answer is a message of its own.
+        chat.sent("again");
+        chat.apply(&delta("b1", "Again."), 0);
+        assert_eq!(chat.messages.len(), 4);
+
+        let mut stored_turn = vec![stored("u", Message::text(Role::User, "look three times"))];
+        for round in 0..3 {
+            let mut asked = Message::text(Role::Assistant, if round == 1 { "Hm." } else { "" });
+            asked.reasoning_content = Some(format!("round {round}"));
+            asked.tool_calls = Some(vec![call(&format!("c{round}"), "memory_search")]);
+            stored_turn.push(stored(&format!("a{round}"), asked));
+            stored_turn.push(result(&format!("c{round}"), "no notes match"));
+        }
+        stored_turn.push(stored(
+            "a3",
+            Message::text(Role::Assistant, "All three done."),
+        ));
+        stored_turn.push(stored("u2", Message::text(Role::User, "again")));
+        let reopened = Chat::open("s".into(), &stored_turn, Some("a1".into()));
+        let roles: Vec<Role> = reopened.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::User, Role::Assistant, Role::User]);
+        let answer = &reopened.messages[1];
+        assert_eq!(answer.id, "a0");
+        assert_eq!(answer.thinking.text, "round 0\n\nround 1\n\nround 2");
+        assert_eq!(answer.text, "Hm.\n\nAll three done.");
+        let statuses: Vec<_> = answer.tools.iter().map(ToolStep::status).collect();
+        assert_eq!(statuses, ["done", "done", "done"]);
+        // A compaction that kept the answer's second call marks the answer.
+        let markers: Vec<bool> = reopened.rows().iter().map(|r| r.marker).collect();
+        assert_eq!(markers, [false, true, false]);
+    }
+
+    #[test]
+    fn thinking_is_timed_open_while_it_runs_and_folds_when_the_answer_starts() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("think");
+        chat.apply(&thinking("a1", "Let me "), 10_000);
+        chat.apply(&thinking("a1", "see."), 11_500);
+        let answer = &chat.messages[1];
+        assert!(answer.thinking.running());
+        assert_eq!(answer.thinking.text, "Let me see.");
+        assert_eq!(answer.thinking.label(13_100), "Thinking… 3 s");
+        chat.apply(&delta("a1", "Yes."), 13_200);
+        let answer = &chat.messages[1];
+        assert!(!answer.thinking.running());
+        assert_eq!(answer.thinking.label(60_000), "Thought for 3 s");
+        assert_eq!(answer.text, "Yes.");
+        chat.apply(&finished_turn(), 14_000);
+
+        // Read back from storage: the text is stored; the time is known from before.
+        let mut stored_answer = Message::text(Role::Assistant, "Yes.");
+        stored_answer.reasoning_content = Some("Let me see.".into());
+        let messages = [
+            stored("u", Message::text(Role::User, "think")),
+            stored("a1", stored_answer),
+        ];
+        let mut reopened = Chat::open("s".into(), &messages, None);
+        assert_eq!(reopened.messages[1].thinking.text, "Let me see.");
+        assert_eq!(reopened.messages[1].thinking.label(0), "Thinking");
+        reopened.carry_from(&chat);
+        assert_eq!(reopened.messages[1].thinking.label(0), "Thought for 3 s");
+
+        // A turn that ends while thinking stops the clock.
+        let mut cut = Chat::open("s".into(), &[], None);
+        cut.sent("think");
+        cut.apply(&thinking("a1", "Hm"), 1_000);
+        cut.apply(&finished_turn(), 2_000);
+        assert!(!cut.messages[1].thinking.running());
+        assert_eq!(cut.messages[1].thinking.label(9_000), "Thought for 1 s");
+    }
+
+    #[test]
+    fn an_unknown_or_failed_tool_shows_failed_live_and_when_read_again() {
+        let mut chat = Chat::open("s".into(), &[], None);
+        chat.sent("go");
+        chat.apply(&started("c1", "teleport"), 0);
+        chat.apply(
+            &Event::ToolCallFinished {
+                session: "s".into(),
+                call_id: "c1".into(),
+                output: "there is no tool named teleport".into(),
+                ok: false,
+            },
+            0,
+        );
+        chat.apply(&started("c2", "web_fetch"), 0);
+        chat.apply(&finished("c2", false), 0);
+        assert_eq!(chat.messages[1].tools[0].status(), "failed");
+        assert_eq!(chat.messages[1].tools[1].status(), "failed");
+
+        let mut asked = Message::text(Role::Assistant, "");
+        asked.tool_calls = Some(vec![call("c1", "teleport"), call("c2", "web_fetch")]);
+        let messages = [
+            stored("u", Message::text(Role::User, "go")),
+            stored("a", asked),
+            result("c1", "there is no tool named teleport"),
+            result("c2", "out"),
+        ];
+        // After a reload, a tool Ferry does not have is known by its name.
+        let reloaded = Chat::open("s".into(), &messages, None);
+        let statuses: Vec<_> = reloaded.messages[1]
+            .tools
+            .iter()
+            .map(ToolStep::status)
+            .collect();
+        assert_eq!(statuses, ["failed", "done"]);
+        // Read again after the turn, what the turn saw fail stays failed.
+        let mut reopened = Chat::open("s".into(), &messages, None);
+        reopened.carry_from(&chat);
+        let statuses: Vec<_> = reopened.messages[1]
+            .tools
+            .iter()
+            .map(ToolStep::status)
+            .collect();
+        assert_eq!(statuses, ["failed", "failed"]);
+    }
+
+    #[test]
+    fn each_answer_costs_the_sum_of_its_calls_and_the_chat_the_sum_of_its_answers() {
+        let usage = |message: &str, cost: Option<f64>| Event::Usage {
+            session: "s".into(),
+            message: Some(message.into()),
+            usage: ferry_core::wire::Usage {
+                cost,
+                ..ferry_core::wire::Usage::default()
+            },
+        };
+        let mut chat = Chat::open("s".into(), &[], None);
+        assert_eq!(chat.cost(), None);
+        chat.sent("go");
+        chat.apply(&started("c1", "memory_search"), 0);
+        chat.apply(&usage("a1", Some(0.001)), 0);
+        chat.apply(&finished("c1", true), 0);
+        chat.apply(&delta("a2", "Done."), 0);
+        chat.apply(&usage("a2", Some(0.0025)), 0);
+        chat.apply(&usage("a2", None), 0);
+        chat.apply(&finished_turn(), 0);
+        // Late usage of no known answer is not drawn as one.
+        chat.apply(&usage("zz", Some(1.0)), 0);
+        assert_eq!(chat.messages.len(), 2);
+        let cost = chat.messages[1].cost.map(|c| c.0).unwrap_or_default();
+        assert!((cost - 0.0035).abs() < 1e-12, "{cost}");
+
+        let priced = |id: &str, text: &str, cost: f64| MessageView {
+            cost_usd: Some(cost),
+            ..stored(id, Message::text(Role::Assistant, text))
+        };
+        let reopened = Chat::open(
+            "s".into(),
+            &[
+                stored("u", Message::text(Role::User, "one")),
+                priced("a", "First.", 0.5),
+                stored("u2", Message::text(Role::User, "two")),
+                priced("b1", "", 0.25),
+                priced("b2", "Second.", 0.125),
+            ],
+            None,
+        );
+        let costs: Vec<_> = reopened
+            .messages
+            .iter()
+            .map(|m| m.cost.map(|c| c.0))
+            .collect();
+        assert_eq!(costs, [None, Some(0.5), None, Some(0.375)]);
+        assert_eq!(reopened.cost(), Some(0.875));
+    }
+
+    #[test]
+    fn regenerate_takes_the_last_answer_away_for_its_replacement() {
+        let mut chat = Chat::open(
+            "s".into(),
+            &[
+                stored("u", Message::text(Role::User, "hi")),
+                stored("a", Message::text(Role::Assistant, "Hello.")),
+            ],
+            None,
+        );
+        chat.regenerating();
+        assert!(chat.busy);
+        chat.apply(&delta("b", "Hi!"), 0);
+        let texts: Vec<&str> = chat.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["hi", "Hi!"]);
+    }
+}
