@@ -135,7 +135,8 @@ pub struct Config {
     pub supabase_anon_key: Option<String>,
     /// The provider a new user of the app starts with (`DEFAULT_PROVIDER`).
     pub default_provider: Option<ProviderId>,
-    /// The model a new user of the app starts with (`DEFAULT_MODEL`).
+    /// The model a new user of the app starts with (`DEFAULT_MODEL`); unset with a
+    /// `DEFAULT_PROVIDER`, the app is told that provider's `models::default_model`.
     pub default_model: Option<String>,
     /// Variables that did not parse, by name (values are not repeated: they may be secret).
     pub warnings: Vec<String>,
@@ -318,7 +319,11 @@ impl Config {
             supabase_url: self.supabase_url.clone(),
             supabase_anon_key: self.supabase_anon_key.clone(),
             provider: self.default_provider,
-            model: self.default_model.clone(),
+            // A provider without a model starts on that provider's current default.
+            model: self.default_model.clone().or_else(|| {
+                self.default_provider
+                    .map(|p| crate::models::default_model(p).to_owned())
+            }),
         }
     }
 
@@ -522,6 +527,18 @@ mod tests {
         assert_eq!(
             serde_json::to_value(config(&[("AUTH_MODE", "none")]).app_config()).ok(),
             Some(serde_json::json!({ "auth_mode": "none" }))
+        );
+        // A provider alone: its current default model from the model table.
+        assert_eq!(
+            serde_json::to_value(
+                config(&[("AUTH_MODE", "none"), ("DEFAULT_PROVIDER", "google")]).app_config()
+            )
+            .ok(),
+            Some(serde_json::json!({
+                "auth_mode": "none",
+                "provider": "google",
+                "model": crate::models::default_model(ProviderId::Google),
+            }))
         );
         let bad = config(&[
             ("DEFAULT_PROVIDER", "acme"),

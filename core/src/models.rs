@@ -112,27 +112,27 @@ pub fn facts(provider: ProviderId, model: &str) -> ModelFacts {
 /// models and for OpenRouter) any provider's.
 pub fn find(provider: ProviderId, model: &str) -> Option<&'static Family> {
     let id = normalize(model);
-    let last = id.rsplit('/').next().unwrap_or(&id).to_owned();
+    let last = id.rsplit('/').next().unwrap_or(&id);
     let own = |f: &&Family| f.provider == provider;
     longest(&id, own)
-        .or_else(|| longest(&last, own))
+        .or_else(|| longest(last, own))
         .or_else(|| longest(&id, |_| true))
-        .or_else(|| longest(&last, |_| true))
+        .or_else(|| longest(last, |_| true))
 }
 
 /// The family of `model` on any provider (the first listed wins a tie): for callers that
 /// know only the model id.
 pub fn find_any(model: &str) -> Option<&'static Family> {
     let id = normalize(model);
-    let last = id.rsplit('/').next().unwrap_or(&id).to_owned();
-    longest(&id, |_| true).or_else(|| longest(&last, |_| true))
+    let last = id.rsplit('/').next().unwrap_or(&id);
+    longest(&id, |_| true).or_else(|| longest(last, |_| true))
 }
 
 /// The model a new chat on `provider` starts with.
 pub fn default_model(provider: ProviderId) -> &'static str {
     match provider {
         ProviderId::OpenAi => "gpt-5-mini",
-        ProviderId::Anthropic => "claude-sonnet-4-5",
+        ProviderId::Anthropic => "claude-sonnet-4-6",
         ProviderId::Google => "gemini-2.5-flash",
         ProviderId::OpenRouter => "openai/gpt-5-mini",
         ProviderId::Groq => "llama-3.3-70b-versatile",
@@ -144,21 +144,37 @@ pub fn default_model(provider: ProviderId) -> &'static str {
     }
 }
 
-/// The whole table.
+/// The whole table, in its order.
 pub fn families() -> &'static [Family] {
     table::FAMILIES
 }
 
+/// The table as pretty JSON: what `core/models.json` holds, for the end-to-end tests and
+/// anyone outside Rust (a test keeps the file equal to this).
+pub fn families_json() -> String {
+    serde_json::to_string_pretty(table::FAMILIES).unwrap_or_default() + "\n"
+}
+
+/// Lowercase, trimmed; `.` is matched as `-` by [`matches`], so it is kept here.
 fn normalize(model: &str) -> String {
-    model.trim().to_ascii_lowercase().replace('.', "-")
+    model.trim().to_ascii_lowercase()
+}
+
+/// Whether `id` starts with `prefix`, a `.` in either matching a `-` in the other.
+fn matches(id: &str, prefix: &str) -> bool {
+    let dash = |b: u8| if b == b'.' { b'-' } else { b };
+    id.len() >= prefix.len()
+        && id
+            .bytes()
+            .zip(prefix.bytes())
+            .all(|(a, b)| dash(a) == dash(b))
 }
 
 fn longest(id: &str, keep: impl Fn(&&Family) -> bool) -> Option<&'static Family> {
     let mut best: Option<&'static Family> = None;
     for family in table::FAMILIES.iter().filter(keep) {
-        let prefix = family.prefix.replace('.', "-");
         let longer = best.is_none_or(|b| family.prefix.len() > b.prefix.len());
-        if id.starts_with(&prefix) && longer {
+        if longer && matches(id, family.prefix) {
             best = Some(family);
         }
     }
@@ -187,13 +203,29 @@ mod tests {
             (unknown.context_window, unknown.max_output),
             (128_000, 4_096)
         );
-        assert_eq!(facts(ProviderId::Anthropic, ""), ModelFacts::UNKNOWN);
+        assert_eq!(unknown.price, None);
+        for odd in [
+            "",
+            "   ",
+            "/",
+            "gpt",
+            "-",
+            "accounts/fireworks/models/",
+            "😀",
+        ] {
+            assert_eq!(
+                facts(ProviderId::Fireworks, odd),
+                ModelFacts::UNKNOWN,
+                "{odd:?}"
+            );
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn dated_and_dotted_ids_find_their_family() {
+    fn dated_dotted_and_pathed_ids_find_their_family() {
         let sonnet = facts(ProviderId::Anthropic, "claude-sonnet-4-5-20250929");
         assert_eq!(sonnet.reasoning, Reasoning::AnthropicBudget);
+        assert_eq!(sonnet.price.map(|p| p.input), Some(3.0));
         assert_eq!(
             facts(ProviderId::OpenRouter, "anthropic/claude-sonnet-4.5").context_window,
             sonnet.context_window
@@ -202,6 +234,99 @@ mod tests {
             facts(ProviderId::OpenAi, "GPT-4.1-mini-2025-04-14"),
             facts(ProviderId::OpenAi, "gpt-4.1-mini")
         );
+        // The longer prefix wins: mini is not priced as gpt-4.1, gpt-5.1-chat not as gpt-5.1.
+        assert_eq!(
+            facts(ProviderId::OpenAi, "gpt-4.1-mini")
+                .price
+                .map(|p| p.input),
+            Some(0.40)
+        );
+        assert_eq!(
+            facts(ProviderId::OpenAi, "gpt-5.1-chat-latest").reasoning,
+            Reasoning::None
+        );
+        assert_eq!(
+            facts(ProviderId::OpenAi, "gpt-5.1-2025-11-13").reasoning,
+            Reasoning::Effort
+        );
+        let fireworks = facts(
+            ProviderId::Fireworks,
+            "accounts/fireworks/models/llama-v3p3-70b-instruct",
+        );
+        assert_eq!(fireworks.price.map(|p| p.input), Some(0.90));
+        let together = facts(
+            ProviderId::Together,
+            "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        );
+        assert_eq!(together.price.map(|p| p.input), Some(0.88));
+        assert_eq!(
+            facts(ProviderId::Groq, "openai/gpt-oss-120b").reasoning,
+            Reasoning::Effort
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn each_provider_reasons_its_own_way() {
+        use Reasoning::*;
+        for (provider, model, reasoning) in [
+            (ProviderId::OpenAi, "o3", Effort),
+            (ProviderId::OpenAi, "o4-mini-2025-04-16", Effort),
+            (ProviderId::OpenAi, "gpt-5-mini", Effort),
+            (ProviderId::OpenAi, "gpt-4o", None),
+            (
+                ProviderId::Anthropic,
+                "claude-opus-4-1-20250805",
+                AnthropicBudget,
+            ),
+            (
+                ProviderId::Anthropic,
+                "claude-3-7-sonnet-20250219",
+                AnthropicBudget,
+            ),
+            (ProviderId::Anthropic, "claude-haiku-4-5", AnthropicBudget),
+            (ProviderId::Anthropic, "claude-3-5-haiku-latest", None),
+            (
+                ProviderId::Google,
+                "gemini-2.5-pro",
+                GeminiBudget { can_disable: false },
+            ),
+            (
+                ProviderId::Google,
+                "gemini-2.5-flash",
+                GeminiBudget { can_disable: true },
+            ),
+            (
+                ProviderId::Google,
+                "gemini-2.5-flash-lite",
+                GeminiBudget { can_disable: true },
+            ),
+            (ProviderId::Google, "gemini-3-pro-preview", GeminiLevel),
+            (ProviderId::Google, "gemini-3.1-pro-preview", GeminiLevel),
+            (ProviderId::Google, "gemini-2.0-flash", None),
+            (ProviderId::DeepSeek, "deepseek-reasoner", Always),
+            (ProviderId::DeepSeek, "deepseek-chat", None),
+            (ProviderId::Xai, "grok-4-0709", Always),
+            (ProviderId::Xai, "grok-4-fast-non-reasoning", None),
+            (ProviderId::Xai, "grok-3-mini", Effort),
+            (ProviderId::Mistral, "magistral-medium-latest", Always),
+            (ProviderId::Mistral, "mistral-small-latest", None),
+            (ProviderId::OpenRouter, "deepseek/deepseek-r1", Effort),
+            (ProviderId::OpenRouter, "openai/gpt-4o", None),
+        ] {
+            assert_eq!(
+                facts(provider, model).reasoning,
+                reasoning,
+                "{provider:?} {model}"
+            );
+        }
+        assert!(!Always.takes_effort() && Always.reasons());
+        assert!(!None.takes_effort() && !None.reasons());
+        assert!(AnthropicBudget.takes_effort() && GeminiLevel.takes_effort());
+        // OpenAI's reasoning models take no temperature; Claude takes one (without thinking).
+        assert!(!facts(ProviderId::OpenAi, "o3").temperature);
+        assert!(facts(ProviderId::Anthropic, "claude-sonnet-4-5").temperature);
+        assert!(!facts(ProviderId::DeepSeek, "deepseek-chat").images);
+        assert!(facts(ProviderId::Google, "gemini-2.5-flash").images);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -211,10 +336,22 @@ mod tests {
         assert_eq!(via.reasoning, Reasoning::Effort);
         assert_eq!(via.price, own.price);
         assert!(via.reasoning.takes_effort());
+        assert_eq!(
+            facts(ProviderId::OpenRouter, "google/gemini-2.5-flash").reasoning,
+            Reasoning::Effort
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn every_default_model_is_in_the_table() {
+    fn another_hosts_price_is_not_borrowed() {
+        // Groq does not list deepseek-reasoner: its facts are DeepSeek's, its price unknown.
+        let borrowed = facts(ProviderId::Groq, "deepseek-reasoner");
+        assert_eq!(borrowed.reasoning, Reasoning::Always);
+        assert_eq!(borrowed.price, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_default_model_is_in_the_table_with_a_price() {
         for provider in ProviderId::ALL {
             let model = default_model(provider);
             assert!(find(provider, model).is_some(), "{provider:?} {model}");
@@ -222,6 +359,69 @@ mod tests {
                 facts(provider, model).price.is_some(),
                 "{provider:?} {model}"
             );
+            assert!(facts(provider, model).tools, "{provider:?} {model}");
         }
+        assert_ne!(default_model(ProviderId::OpenAi), "gpt-4o-mini");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_table_is_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for family in families() {
+            let Family {
+                provider,
+                prefix,
+                facts,
+            } = *family;
+            assert!(
+                seen.insert((provider, prefix)),
+                "twice: {provider:?} {prefix}"
+            );
+            assert_eq!(prefix, prefix.trim().to_ascii_lowercase(), "{prefix}");
+            assert!(!prefix.is_empty() && !prefix.contains('/'), "{prefix}");
+            assert!(facts.max_output <= facts.context_window, "{prefix}");
+            assert!(facts.context_window >= 2_048, "{prefix}");
+            if let Some(p) = facts.price {
+                for value in [p.input, p.output, p.cached_input, p.cache_write] {
+                    assert!(value.is_finite() && value >= 0.0, "{prefix}");
+                }
+                assert!(p.cached_input <= p.input, "{prefix}");
+                assert!(p.cache_write >= p.input, "{prefix}");
+            }
+            if let (ProviderId::Anthropic, Some(p)) = (provider, facts.price) {
+                assert!((p.cache_write - p.input * 1.25).abs() < 1e-9, "{prefix}");
+                assert!((p.cached_input - p.input * 0.1).abs() < 1e-9, "{prefix}");
+            }
+            // Each line is found by its own prefix, on its own provider.
+            assert_eq!(
+                find(provider, prefix),
+                Some(family),
+                "{provider:?} {prefix}"
+            );
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_json_copy_is_current() {
+        let file = include_str!("../models.json");
+        #[cfg(not(target_family = "wasm"))]
+        if std::env::var_os("FERRY_BLESS").is_some() {
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/models.json"),
+                families_json(),
+            )
+            .unwrap();
+            return;
+        }
+        assert_eq!(
+            file,
+            families_json(),
+            "core/models.json is stale: FERRY_BLESS=1 cargo test -p ferry-core models"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(file).unwrap();
+        let first = &parsed[0];
+        assert_eq!(first["provider"], "openai");
+        assert_eq!(first["reasoning"]["kind"], "effort");
+        assert!(first["price"]["cache_write"].is_number());
     }
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ProviderId;
-use crate::pricing::estimate_cost;
+use crate::pricing::estimate_cost_on;
 use crate::wire::Usage;
 
 /// Who made the call: `proxy` rows are written by the proxy, `direct` rows by the browser.
@@ -27,8 +27,16 @@ pub struct UsageRecord {
     pub provider: ProviderId,
     pub model: String,
     pub input_tokens: u64,
+    /// Includes reasoning tokens.
     pub output_tokens: u64,
+    /// Input read from the provider's cache (part of `input_tokens`).
     pub cached_tokens: u64,
+    /// Thinking (part of `output_tokens`); Anthropic's is estimated from the thinking text.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// Input written to the provider's cache (part of `input_tokens`).
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     pub latency_ms: u64,
     /// `None` for a model without a known price.
     pub cost_usd: Option<f64>,
@@ -63,8 +71,15 @@ impl UsageRecord {
             input_tokens: usage.prompt_tokens,
             output_tokens: usage.completion_tokens,
             cached_tokens: usage.cached_tokens(),
+            reasoning_tokens: usage.reasoning_tokens(),
+            cache_write_tokens: usage.cache_write_tokens(),
             latency_ms: call.finished_ms.saturating_sub(call.started_ms),
-            cost_usd: call.usage.and_then(|u| estimate_cost(call.model, &u)),
+            cost_usd: call.usage.and_then(|u| {
+                // The provider's own figure (OpenRouter's) when it gives one, else the table's.
+                u.cost
+                    .filter(|c| c.is_finite() && *c >= 0.0)
+                    .or_else(|| estimate_cost_on(call.provider, call.model, &u))
+            }),
             error_code: call.error_code.map(str::to_owned),
         }
     }
@@ -130,6 +145,72 @@ mod tests {
         let json = serde_json::to_value(&record).unwrap();
         assert_eq!(json["route"], "proxy");
         assert_eq!(json["provider"], "openai");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_record_carries_reasoning_and_cache_write_tokens_and_their_cost() {
+        let mut usage = Usage::new(3_000, 2_000, 1_000);
+        if let Some(details) = usage.prompt_tokens_details.as_mut() {
+            details.cache_write_tokens = Some(1_000);
+        }
+        usage.completion_tokens_details = Some(crate::wire::UsageDetails {
+            reasoning_tokens: Some(1_500),
+            ..Default::default()
+        });
+        let call = CallOutcome {
+            request_id: "req_3",
+            user_id: "u",
+            started_ms: 0,
+            finished_ms: 1,
+            route: UsageRoute::Proxy,
+            provider: ProviderId::Anthropic,
+            model: "claude-sonnet-4-5",
+            usage: Some(usage),
+            error_code: None,
+        };
+        let record = UsageRecord::new(&call);
+        assert_eq!(
+            (
+                record.input_tokens,
+                record.cached_tokens,
+                record.cache_write_tokens,
+                record.output_tokens,
+                record.reasoning_tokens
+            ),
+            (3_000, 1_000, 1_000, 2_000, 1_500)
+        );
+        // 1,000 fresh × 3.00 + 1,000 read × 0.30 + 1,000 written × 3.75 + 2,000 out × 15.00.
+        let cost = record.cost_usd.unwrap();
+        assert!((cost - 0.03705).abs() < 1e-12, "{cost}");
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(
+            (
+                json["reasoning_tokens"].as_u64(),
+                json["cache_write_tokens"].as_u64()
+            ),
+            (Some(1_500), Some(1_000))
+        );
+        // Rows written before these columns read back with zeros.
+        let mut old = json.clone();
+        old.as_object_mut()
+            .unwrap()
+            .retain(|k, _| k != "reasoning_tokens" && k != "cache_write_tokens");
+        let old: UsageRecord = serde_json::from_value(old).unwrap();
+        assert_eq!((old.reasoning_tokens, old.cache_write_tokens), (0, 0));
+        // The provider's own cost (OpenRouter reports one) wins over the table's estimate.
+        let mut reported = usage;
+        reported.cost = Some(0.5);
+        let record = UsageRecord::new(&CallOutcome {
+            usage: Some(reported),
+            ..call
+        });
+        assert_eq!(record.cost_usd, Some(0.5));
+        reported.cost = Some(f64::NAN);
+        let record = UsageRecord::new(&CallOutcome {
+            usage: Some(reported),
+            ..call
+        });
+        assert!((record.cost_usd.unwrap() - 0.03705).abs() < 1e-12);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
