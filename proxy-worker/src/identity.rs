@@ -249,6 +249,7 @@ async fn fetch_keys(url: &str) -> Result<JwkSet, &'static str> {
         url: url.to_owned(),
         headers: vec![("accept", "application/json".to_owned())],
         body: None,
+        dropped: Vec::new(),
     };
     let how = Outbound {
         timeout_ms: JWKS_TIMEOUT_MS,

@@ -90,6 +90,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
                 ),
             ],
             body: None,
+            dropped: Vec::new(),
         };
         let (response, call) = upstream::fetch(&request, &how).await?;
         let status = response.status_code();
@@ -137,6 +138,7 @@ async fn check_name(doh_url: &str, name: &str) -> Result<(), ProxyError> {
             url: url.to_string(),
             headers: vec![("accept", "application/dns-json".to_owned())],
             body: None,
+            dropped: Vec::new(),
         };
         let how = Outbound {
             timeout_ms: 3_000,
