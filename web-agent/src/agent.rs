@@ -16,7 +16,9 @@
 
 use std::collections::BTreeMap;
 
-use ferry_core::wire::{ChatChunk, FunctionCall, Message, Role, ToolCall};
+use ferry_core::wire::{
+    ChatChunk, FunctionCall, Message, ReasoningDetail, Role, ToolCall, merge_reasoning_details,
+};
 
 use crate::approval::{Decision, Gate, Verdict};
 use crate::protocol::{ErrorKind, Event, SessionId};
@@ -88,13 +90,38 @@ enum Phase {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Answer {
     text: String,
+    /// The model's thinking, as text (`reasoning_content`).
+    thinking: String,
+    /// The opaque parts of the thinking, merged by index: they go back to the provider
+    /// exactly as they came.
+    details: Vec<ReasoningDetail>,
     /// By the tool call's index in the stream.
     calls: BTreeMap<u32, ToolCall>,
 }
 
+/// What a chunk added that the UI is shown.
+#[derive(Debug, Default)]
+struct Added<'c> {
+    thinking: Option<&'c str>,
+    text: Option<&'c str>,
+}
+
 impl Answer {
-    fn absorb<'c>(&mut self, chunk: &'c ChatChunk) -> Option<&'c str> {
-        let choice = chunk.choices.first()?;
+    fn absorb<'c>(&mut self, chunk: &'c ChatChunk) -> Added<'c> {
+        let Some(choice) = chunk.choices.first() else {
+            return Added::default();
+        };
+        let thinking = choice
+            .delta
+            .reasoning_content
+            .as_deref()
+            .filter(|t| !t.is_empty());
+        if let Some(thinking) = thinking {
+            self.thinking.push_str(thinking);
+        }
+        if let Some(details) = &choice.delta.reasoning_details {
+            merge_reasoning_details(&mut self.details, details);
+        }
         for delta in choice.delta.tool_calls.iter().flatten() {
             let call = self.calls.entry(delta.index).or_insert_with(|| ToolCall {
                 id: String::new(),
@@ -116,16 +143,30 @@ impl Answer {
                 }
             }
         }
-        let text = choice.delta.content.as_deref().filter(|t| !t.is_empty())?;
-        self.text.push_str(text);
-        Some(text)
+        let text = choice.delta.content.as_deref().filter(|t| !t.is_empty());
+        if let Some(text) = text {
+            self.text.push_str(text);
+        }
+        Added { thinking, text }
     }
 
-    fn into_message(self) -> Message {
-        let mut message = Message::text(Role::Assistant, self.text);
-        if !self.calls.is_empty() {
-            message.tool_calls = Some(self.calls.into_values().collect());
+    /// The answer as the message it is: its text, its thinking (text and opaque parts,
+    /// which go back to the provider as they are), its tool calls.
+    fn into_message(mut self) -> Message {
+        let calls = std::mem::take(&mut self.calls);
+        let mut message = self.without_calls();
+        if !calls.is_empty() {
+            message.tool_calls = Some(calls.into_values().collect());
         }
+        message
+    }
+
+    /// What of the answer is kept when it is stopped: a half-streamed tool call cannot be
+    /// run or answered, so only the text and the thinking that arrived.
+    fn without_calls(self) -> Message {
+        let mut message = Message::text(Role::Assistant, self.text);
+        message.reasoning_content = Some(self.thinking).filter(|t| !t.is_empty());
+        message.reasoning_details = Some(self.details).filter(|d| !d.is_empty());
         message
     }
 }
@@ -221,6 +262,12 @@ impl Turn {
         }
     }
 
+    /// The answer being streamed, as the turn names it (`round-<n>`); the runtime, which
+    /// stores it, tells the UI its stored id instead.
+    fn answer_id(&self) -> String {
+        format!("round-{}", self.rounds)
+    }
+
     fn emit(&self, event: impl FnOnce(SessionId) -> Event) -> Effect {
         Effect::Emit(event(self.session.clone()))
     }
@@ -244,16 +291,20 @@ impl Turn {
         let mut effects = Vec::new();
         match (&mut self.phase, input) {
             (Phase::Calling, Input::Chunk(chunk)) => {
-                if let Some(text) = self.answer.absorb(&chunk) {
-                    let (session, text) = (self.session.clone(), text.to_owned());
-                    effects.push(Effect::Emit(Event::Delta {
-                        session,
-                        message: format!("round-{}", self.rounds),
-                        text,
+                let added = self.answer.absorb(&chunk);
+                if let Some(text) = added.thinking {
+                    effects.push(Effect::Emit(Event::ThinkingDelta {
+                        session: self.session.clone(),
+                        message: self.answer_id(),
+                        text: text.to_owned(),
                     }));
                 }
-                if let Some(usage) = chunk.usage {
-                    effects.push(self.emit(|session| Event::Usage { session, usage }));
+                if let Some(text) = added.text {
+                    effects.push(Effect::Emit(Event::Delta {
+                        session: self.session.clone(),
+                        message: self.answer_id(),
+                        text: text.to_owned(),
+                    }));
                 }
             }
             (Phase::Calling, Input::AnswerEnded) => self.answered(&mut effects),
@@ -278,9 +329,7 @@ impl Turn {
             }
             (Phase::Calling, Input::Stop) => {
                 effects.push(Effect::CancelModel);
-                let answer = std::mem::take(&mut self.answer);
-                // A half-streamed tool call cannot be run or answered: keep the text only.
-                let message = Message::text(Role::Assistant, answer.text);
+                let message = std::mem::take(&mut self.answer).without_calls();
                 effects.push(Effect::Save {
                     message,
                     stopped: true,

@@ -91,6 +91,7 @@ fn request(
         url,
         headers,
         body,
+        dropped: Vec::new(),
     }
 }
 

@@ -14,12 +14,16 @@ impl From<Session> for SessionView {
             title,
             created_ms,
             updated_ms,
+            params,
+            cost_usd,
         } = session;
         Self {
             id,
             title,
             created_ms,
             updated_ms,
+            params,
+            cost_usd,
         }
     }
 }
@@ -33,6 +37,8 @@ impl From<StoredMessage> for MessageView {
             message,
             partial,
             created_ms,
+            cost_usd,
+            usage,
         } = stored;
         Self {
             id,
@@ -41,6 +47,8 @@ impl From<StoredMessage> for MessageView {
             message,
             partial,
             created_ms,
+            cost_usd,
+            usage,
         }
     }
 }
@@ -62,6 +70,7 @@ impl From<&Settings> for SettingsView {
             supabase_url,
             supabase_anon_key,
             always_allow,
+            params,
         } = settings.clone();
         Self {
             provider,
@@ -77,6 +86,7 @@ impl From<&Settings> for SettingsView {
             supabase_url,
             supabase_anon_key,
             always_allow,
+            params,
         }
     }
 }
@@ -110,14 +120,15 @@ mod tests {
     #[wasm_bindgen_test(unsupported = test)]
     fn the_settings_view_reads_and_writes_as_the_settings_do() {
         let cases = [
-            serde_json::json!({"provider": "openai", "model": "gpt-4o-mini"}),
+            serde_json::json!({"provider": "openai", "model": "gpt-5-mini"}),
             serde_json::json!({
                 "provider": "anthropic", "model": "claude", "system_prompt": "Be brief.",
                 "proxy_url": "https://proxy.test", "always_proxy": true,
                 "provider_base_url": "http://localhost:11434", "max_rounds": 3,
                 "context_window": 8000, "answer_reserve": 500, "keep_recent_tokens": 900,
                 "supabase_url": "https://sb.test", "supabase_anon_key": "anon",
-                "always_allow": ["web_fetch"]
+                "always_allow": ["web_fetch"],
+                "params": {"reasoning_effort": "low", "temperature": 0.3, "max_output_tokens": 900}
             }),
         ];
         for json in cases {
@@ -138,22 +149,38 @@ mod tests {
             title: "Hello".into(),
             created_ms: 1,
             updated_ms: 2,
+            params: ChatParams {
+                reasoning_effort: Some(ferry_core::wire::ReasoningEffort::High),
+                ..ChatParams::default()
+            },
+            cost_usd: Some(0.5),
         };
         assert_eq!(
             serde_json::to_value(SessionView::from(session.clone())).unwrap(),
             serde_json::to_value(&session).unwrap()
         );
+        let mut answer = ferry_core::wire::Message::text(ferry_core::wire::Role::Assistant, "hi");
+        answer.reasoning_content = Some("thinking".into());
+        let mut usage = ferry_core::wire::Usage::new(10, 20, 0);
+        usage.cost = Some(0.25);
         let stored = StoredMessage {
             id: "m1".into(),
             session: "s1".into(),
             seq: 3,
-            message: ferry_core::wire::Message::text(ferry_core::wire::Role::User, "hi"),
+            message: answer,
             partial: true,
             created_ms: 4,
+            cost_usd: Some(0.25),
+            usage: Some(usage),
         };
         assert_eq!(
             serde_json::to_value(MessageView::from(stored.clone())).unwrap(),
             serde_json::to_value(&stored).unwrap()
+        );
+        let view = MessageView::from(stored);
+        assert_eq!(
+            (view.cost_usd, view.usage, view.message.reasoning_content),
+            (Some(0.25), Some(usage), Some("thinking".to_owned()))
         );
     }
 

@@ -202,6 +202,7 @@ pub fn proxy_request(
         url: format!("{}/v1/proxy/{route}", root.trim_end_matches('/')),
         headers,
         body,
+        dropped: Vec::new(),
     }
 }
 

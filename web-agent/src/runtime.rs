@@ -173,6 +173,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             } => self.set_key(provider.into(), key, remember).await,
             Command::ClearKey { provider } => self.clear_key(provider.into()).await,
             Command::SetSettings { settings } => self.set_settings(settings).await,
+            Command::SetChatParams { session, params } => {
+                self.set_chat_params(&session, params, emit).await
+            }
             Command::Regenerate { session } => self.regenerate(session, emit).await,
             Command::SetAccessToken { token } => self.take_access_token(token).await,
             Command::CountTokens { session, draft } => {

@@ -8,7 +8,8 @@
 use ferry_core::ProviderId;
 use ferry_core::search::SearchEngine;
 use ferry_core::usage::UsageRecord;
-use ferry_core::wire::Message;
+use ferry_core::wire::{Message, Usage};
+use ferry_protocol::ChatParams;
 use serde::{Deserialize, Serialize};
 
 use crate::compaction::Compaction;
@@ -21,6 +22,13 @@ pub struct Session {
     pub title: String,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// The chat's own parameters (a field not set takes the default in the settings).
+    #[serde(default)]
+    pub params: ChatParams,
+    /// What the answers the chat holds cost, in USD: the sum of their `cost_usd`, kept
+    /// here so listing the chats reads no messages.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 /// One message of a session. An answer being streamed is saved again and again under the
@@ -36,6 +44,12 @@ pub struct StoredMessage {
     #[serde(default)]
     pub partial: bool,
     pub created_ms: u64,
+    /// What this answer cost, in USD (see [`crate::protocol::MessageView::cost_usd`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// The tokens the model call that wrote this answer took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 /// Whose key it is: a model provider's, or a search engine's (for `web_search`). Stored
@@ -351,6 +365,8 @@ pub mod conformance {
             title: format!("Session {id}"),
             created_ms: 1,
             updated_ms: 2,
+            params: ChatParams::default(),
+            cost_usd: None,
         }
     }
 
@@ -362,6 +378,8 @@ pub mod conformance {
             message: Message::text(Role::User, text),
             partial: false,
             created_ms: seq,
+            cost_usd: None,
+            usage: None,
         }
     }
 

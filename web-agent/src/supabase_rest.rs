@@ -99,6 +99,7 @@ pub fn settings_request(project: &Project, token: &str) -> UpstreamRequest {
         url: format!("{}/rest/v1/user_settings?select=settings", root(project)),
         headers: headers(project, token),
         body: None,
+        dropped: Vec::new(),
     }
 }
 
@@ -137,6 +138,7 @@ pub fn save_settings_request(
         ),
         headers,
         body: Some(serde_json::json!({ "user_id": user_id, "settings": settings }).to_string()),
+        dropped: Vec::new(),
     }
 }
 
@@ -171,6 +173,7 @@ pub fn usage_insert_request(
         ),
         headers,
         body: Some(body),
+        dropped: Vec::new(),
     })
 }
 
@@ -193,6 +196,7 @@ pub fn usage_request(project: &Project, token: &str, since: &str) -> UpstreamReq
         ),
         headers: headers(project, token),
         body: None,
+        dropped: Vec::new(),
     }
 }
 

@@ -59,11 +59,13 @@ pub async fn open_agent(
     settings: String,
     tokenizer_url: Option<String>,
 ) -> Result<Agent, JsValue> {
-    let defaults: Settings = serde_json::from_str(&settings).map_err(js_error)?;
+    let defaults = serde_json::from_str(&settings)
+        .and_then(Settings::read)
+        .map_err(js_error)?;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
     // What the user saved wins over the page's defaults.
     let settings = match store.settings().await {
-        Ok(Some(saved)) => serde_json::from_value(saved).unwrap_or(defaults),
+        Ok(Some(saved)) => Settings::read(saved).unwrap_or(defaults),
         _ => defaults,
     };
     let vault = WebVault::device().await.map_err(js_error)?;

@@ -26,7 +26,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<Option<Compaction>, ErrorKind> {
         let previous = self.store.compaction(session).await?;
         let budget = Budget {
-            context_window: self.settings.context_window,
+            context_window: self.settings.context_window(),
             answer_reserve: self.settings.answer_reserve,
         };
         let policy = Policy {

@@ -2,7 +2,7 @@
 //! name automatically.
 
 use super::{Clock, Runtime};
-use crate::protocol::{ErrorKind, Event, SessionId};
+use crate::protocol::{ChatParams, ErrorKind, Event, SessionId};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Session, Store};
 use crate::transport::Transport;
@@ -37,6 +37,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             title: NEW_TITLE.to_owned(),
             created_ms: now,
             updated_ms: now,
+            params: ChatParams::default(),
+            cost_usd: None,
         };
         self.store.put_session(&session).await?;
         Ok(session.id)
@@ -135,6 +137,48 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.list(None, emit).await
     }
 
+    /// Sets one chat's own parameters (whole), then lists the sessions, this one as it is
+    /// now. Values no provider takes are refused and nothing changes.
+    pub(super) async fn set_chat_params(
+        &self,
+        id: &str,
+        params: ChatParams,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<(), ErrorKind> {
+        if !super::settings::valid_params(&params) {
+            return Err(ErrorKind::InvalidRequest);
+        }
+        let mut session = self.session(id).await?.ok_or(ErrorKind::InvalidRequest)?;
+        session.params = params;
+        self.store.put_session(&session).await?;
+        self.list(None, emit).await
+    }
+
+    /// Keeps the chat's cost, the sum of its answers' costs, on its record (so listing
+    /// the chats reads no messages): after each turn, which is when answers come and go.
+    pub(super) async fn sum_cost(&self, id: &str) -> Result<(), ErrorKind> {
+        let Some(mut session) = self.session(id).await? else {
+            return Ok(());
+        };
+        let cost = self
+            .history(id)
+            .await?
+            .iter()
+            .filter_map(|m| m.cost_usd)
+            .fold(None, |sum: Option<f64>, cost| Some(sum.unwrap_or(0.0) + cost));
+        if cost != session.cost_usd {
+            session.cost_usd = cost;
+            self.store.put_session(&session).await?;
+        }
+        Ok(())
+    }
+
+    /// The stored record of session `id`, if there is one.
+    pub(super) async fn session(&self, id: &str) -> Result<Option<Session>, ErrorKind> {
+        let sessions = self.store.sessions().await?;
+        Ok(sessions.into_iter().find(|s| s.id == id))
+    }
+
     pub(super) async fn rename(
         &self,
         id: &str,
@@ -163,6 +207,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 title: String::new(),
                 created_ms: now,
                 updated_ms: now,
+                params: ChatParams::default(),
+                cost_usd: None,
             });
         if let Some(text) =
             first_text.filter(|_| session.title.is_empty() || session.title == NEW_TITLE)

@@ -2,19 +2,23 @@
 //! user's other devices; keys sealed by the vault or kept in memory only.
 
 use ferry_core::ProviderId;
+use ferry_core::models::{self, ModelFacts};
 use serde::{Deserialize, Serialize};
 
 use super::{Clock, Runtime};
 use crate::compaction;
-use crate::protocol::ErrorKind;
+use crate::protocol::{ChatParams, ErrorKind};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{KeyOwner, KeyRecord, Store};
 use crate::transport::Transport;
 
-/// The user's settings (synced, never containing keys).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The user's settings (synced, never containing keys). Read stored or sent settings
+/// with [`Settings::read`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub provider: ProviderId,
+    /// Empty: the provider's current default ([`Settings::model`]).
+    #[serde(default)]
     pub model: String,
     #[serde(default)]
     pub system_prompt: String,
@@ -29,9 +33,10 @@ pub struct Settings {
     /// Model calls per user turn at most (tool rounds included).
     #[serde(default = "default_max_rounds")]
     pub max_rounds: u32,
-    /// The model's context window, in tokens.
-    #[serde(default = "default_context_window")]
-    pub context_window: u64,
+    /// The context window compaction keeps to, in tokens; `None`: the model's own
+    /// ([`Settings::context_window`]).
+    #[serde(default)]
+    pub context_window: Option<u64>,
     /// Tokens kept free for the answer.
     #[serde(default = "default_answer_reserve")]
     pub answer_reserve: u64,
@@ -47,14 +52,61 @@ pub struct Settings {
     /// Tools the user chose to "always allow": their calls never wait for approval.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub always_allow: Vec<String>,
+    /// Every chat's default parameters (a chat's own take their place field by field).
+    #[serde(default)]
+    pub params: ChatParams,
+}
+
+/// The context window every version before per-chat parameters wrote, chosen or not.
+const LEGACY_CONTEXT_WINDOW: u64 = 128_000;
+
+impl Settings {
+    /// Settings as stored or sent (JSON). Settings written before chats had parameters
+    /// (no `params` field) always carried `context_window: 128000`, the old default,
+    /// whether the user chose it or not: there it is read as not set, so the model's own
+    /// window applies. From this version on `params` is always written, and a
+    /// `context_window` beside it is the user's.
+    pub fn read(json: serde_json::Value) -> Result<Self, serde_json::Error> {
+        let legacy = json.get("params").is_none();
+        let mut settings: Self = serde_json::from_value(json)?;
+        if legacy && settings.context_window == Some(LEGACY_CONTEXT_WINDOW) {
+            settings.context_window = None;
+        }
+        Ok(settings)
+    }
+
+    /// The model chats use: the one chosen, or the provider's current default.
+    pub fn model(&self) -> &str {
+        if self.model.trim().is_empty() {
+            models::default_model(self.provider)
+        } else {
+            &self.model
+        }
+    }
+
+    /// What Ferry knows of the model chats use.
+    pub fn facts(&self) -> ModelFacts {
+        models::facts(self.provider, self.model())
+    }
+
+    /// The context window compaction keeps to: the user's, else the model's.
+    pub fn context_window(&self) -> u64 {
+        self.context_window
+            .unwrap_or_else(|| u64::from(self.facts().context_window))
+    }
 }
 
 fn default_max_rounds() -> u32 {
     8
 }
 
-fn default_context_window() -> u64 {
-    128_000
+/// Whether `params` are values a provider could take: a temperature from 0 to 2 (OpenAI's
+/// range, the widest), an answer of at least one token.
+pub(super) fn valid_params(params: &ChatParams) -> bool {
+    params
+        .temperature
+        .is_none_or(|t| t.is_finite() && (0.0..=2.0).contains(&t))
+        && params.max_output_tokens.is_none_or(|n| n > 0)
 }
 
 fn default_answer_reserve() -> u64 {
@@ -72,15 +124,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         &mut self,
         settings: serde_json::Value,
     ) -> Result<(), ErrorKind> {
-        let Ok(parsed) = serde_json::from_value(settings.clone()) else {
-            return Err(ErrorKind::InvalidRequest);
+        let parsed = match Settings::read(settings) {
+            Ok(parsed) if valid_params(&parsed.params) => parsed,
+            _ => return Err(ErrorKind::InvalidRequest),
         };
         self.settings = parsed;
-        let saved = self
-            .store
-            .put_settings(&settings)
-            .await
-            .map_err(ErrorKind::from);
+        // As read: with `params` always written, so the legacy rule never applies again.
+        let saved = match serde_json::to_value(&self.settings) {
+            Ok(json) => self
+                .store
+                .put_settings(&json)
+                .await
+                .map_err(ErrorKind::from),
+            Err(_) => Err(ErrorKind::InvalidRequest),
+        };
         // For the user's other devices.
         self.push_settings().await;
         saved

@@ -1,9 +1,13 @@
 //! A model's answer streamed into its turn: read as core's typed stream events, shown as it
-//! grows, saved as a draft every so often, its usage recorded for a direct call.
+//! grows (its thinking too), saved as a draft every so often; its usage and cost reported
+//! once it is complete, kept with the answer, and recorded for a direct call.
+//!
+//! The turn names the answer by its round; the UI hears of it by the id it is stored
+//! under, in `Delta`, `ThinkingDelta` and `Usage` alike.
 
 use ferry_core::adapter::AnswerContext;
 use ferry_core::stream::{StreamEvent, StreamReader};
-use ferry_core::wire::{Message, Role};
+use ferry_core::wire::{Message, Role, Usage};
 use ferry_core::{ProviderId, ProxyError};
 
 use super::{Clock, Runtime};
@@ -22,7 +26,55 @@ pub(super) struct Draft {
     pub(super) id: String,
     pub(super) seq: u64,
     pub(super) text: String,
+    pub(super) thinking: String,
     pub(super) saved_ms: u64,
+    /// The call's usage, its `cost` filled in, once reported.
+    pub(super) usage: Option<Usage>,
+}
+
+impl Draft {
+    pub(super) fn new(id: String, seq: u64, now_ms: u64) -> Self {
+        Self {
+            id,
+            seq,
+            text: String::new(),
+            thinking: String::new(),
+            saved_ms: now_ms,
+            usage: None,
+        }
+    }
+
+    /// Takes what an event of the turn shows of the answer, and names the answer in it by
+    /// its stored id.
+    fn absorb(&mut self, event: &mut Event) {
+        match event {
+            Event::Delta { message, text, .. } => {
+                self.text.push_str(text);
+                message.clone_from(&self.id);
+            }
+            Event::ThinkingDelta { message, text, .. } => {
+                self.thinking.push_str(text);
+                message.clone_from(&self.id);
+            }
+            _ => {}
+        }
+    }
+
+    /// The answer as saved while it streams: what has arrived of text and thinking.
+    fn message(&self) -> Message {
+        let mut message = Message::text(Role::Assistant, self.text.clone());
+        message.reasoning_content = Some(self.thinking.clone()).filter(|t| !t.is_empty());
+        message
+    }
+}
+
+/// `usage` with its cost: the one the provider or the proxy reported, else the price
+/// table's estimate for `model` (`None` where the price is unknown).
+pub(super) fn priced(mut usage: Usage, model: &str) -> Usage {
+    if usage.cost.is_none() {
+        usage.cost = ferry_core::pricing::estimate_cost(model, &usage);
+    }
+    usage
 }
 
 /// One model call's answer, to be streamed into its turn.
@@ -50,9 +102,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             provider,
             mut body,
         } = call;
+        let model = self.settings.model().to_owned();
         let mut reader = StreamReader::new(AnswerContext {
             provider: routing::answer_provider(way, provider),
-            model: self.settings.model.clone(),
+            model: model.clone(),
             created: self.clock.now_ms() / 1000,
         });
         let started_ms = self.clock.now_ms();
@@ -69,19 +122,30 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             for event in events.drain(..) {
                 match event {
                     StreamEvent::Chunk(chunk) => {
+                        if let (Some(usage), Some(d)) = (chunk.usage, draft.as_mut()) {
+                            d.usage = Some(usage);
+                        }
                         for effect in turn.step(Input::Chunk(chunk)) {
-                            if let (Effect::Emit(Event::Delta { text, .. }), Some(d)) =
-                                (&effect, draft.as_mut())
-                            {
-                                d.text.push_str(text);
-                            }
-                            if let Effect::Emit(event) = effect {
+                            if let Effect::Emit(mut event) = effect {
+                                if let Some(d) = draft.as_mut() {
+                                    d.absorb(&mut event);
+                                }
                                 emit(event);
                             }
                         }
                         self.save_draft(session, draft).await?;
                     }
                     StreamEvent::Done { usage } => {
+                        let reported = draft.as_ref().and_then(|d| d.usage).or(usage);
+                        let usage = reported.map(|u| priced(u, &model));
+                        if let (Some(usage), Some(d)) = (usage, draft.as_mut()) {
+                            d.usage = Some(usage);
+                            emit(Event::Usage {
+                                session: session.to_owned(),
+                                message: Some(d.id.clone()),
+                                usage,
+                            });
+                        }
                         if way == Way::Direct {
                             self.record_direct(usage, started_ms).await;
                         }
@@ -108,12 +172,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             return Ok(());
         };
         let now = self.clock.now_ms();
-        if d.text.is_empty() || now.saturating_sub(d.saved_ms) < DRAFT_SAVE_INTERVAL_MS {
+        let nothing = d.text.is_empty() && d.thinking.is_empty();
+        if nothing || now.saturating_sub(d.saved_ms) < DRAFT_SAVE_INTERVAL_MS {
             return Ok(());
         }
         d.saved_ms = now;
-        let message = Message::text(Role::Assistant, d.text.clone());
-        self.save(session, d.id.clone(), d.seq, &message, true, &mut |_| {})
+        let message = d.message();
+        self.save_answer(session, d, &message, true, &mut |_| {})
             .await
             .map(drop)
     }

@@ -157,18 +157,50 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<StoredMessage, ErrorKind> {
         let stored = StoredMessage {
-            id: id.clone(),
+            id,
             session: session.to_owned(),
             seq,
             message: message.clone(),
             partial,
             created_ms: self.clock.now_ms(),
+            cost_usd: None,
+            usage: None,
         };
+        self.put(stored, emit).await
+    }
+
+    /// Saves the answer `draft` stands for as `message`, with the call's usage and cost.
+    pub(super) async fn save_answer(
+        &self,
+        session: &str,
+        draft: &Draft,
+        message: &Message,
+        partial: bool,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<StoredMessage, ErrorKind> {
+        let stored = StoredMessage {
+            id: draft.id.clone(),
+            session: session.to_owned(),
+            seq: draft.seq,
+            message: message.clone(),
+            partial,
+            created_ms: self.clock.now_ms(),
+            cost_usd: draft.usage.and_then(|u| u.cost),
+            usage: draft.usage,
+        };
+        self.put(stored, emit).await
+    }
+
+    async fn put(
+        &self,
+        stored: StoredMessage,
+        emit: &mut impl FnMut(Event),
+    ) -> Result<StoredMessage, ErrorKind> {
         self.store.put_message(&stored).await?;
-        if !partial {
+        if !stored.partial {
             emit(Event::MessageSaved {
-                session: session.to_owned(),
-                message: id,
+                session: stored.session.clone(),
+                message: stored.id.clone(),
             });
         }
         Ok(stored)
@@ -195,12 +227,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             match effect {
                 Effect::CallModel { messages } => {
                     let seq = place();
-                    draft = Some(Draft {
-                        id: self.clock.new_id(),
-                        seq,
-                        text: String::new(),
-                        saved_ms: self.clock.now_ms(),
-                    });
+                    draft = Some(Draft::new(self.clock.new_id(), seq, self.clock.now_ms()));
                     let inputs = self
                         .call_model(&session, &mut turn, messages, &mut draft, emit)
                         .await?;
@@ -224,30 +251,32 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     });
                     enqueue(&mut queue, done);
                 }
-                Effect::Save { message, stopped } => {
-                    let (id, seq) = match (message.role, draft.take()) {
-                        (Role::Assistant, Some(d)) => (d.id, d.seq),
-                        (_, kept) => {
-                            draft = kept;
-                            (self.clock.new_id(), place())
-                        }
-                    };
-                    self.save(&session, id, seq, &message, stopped, emit)
-                        .await?;
-                }
+                Effect::Save { message, stopped } => match (message.role, draft.take()) {
+                    (Role::Assistant, Some(d)) => {
+                        self.save_answer(&session, &d, &message, stopped, emit)
+                            .await?;
+                    }
+                    (_, kept) => {
+                        draft = kept;
+                        let (id, seq) = (self.clock.new_id(), place());
+                        self.save(&session, id, seq, &message, stopped, emit)
+                            .await?;
+                    }
+                },
                 Effect::Emit(event) => emit(event),
             }
             if self.stop.take() && !turn.is_finished() {
                 enqueue(&mut queue, turn.step(Input::Stop));
             }
         }
+        let summed = self.sum_cost(&session).await;
         if turn.is_awaiting_approval() {
             // Until the user decides (ApproveToolCall) or stops.
             self.approvals.paused = Some(turn);
         } else if !turn.is_finished() {
             self.failed = Some((session, turn));
         }
-        Ok(())
+        summed
     }
 }
 

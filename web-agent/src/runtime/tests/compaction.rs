@@ -8,7 +8,7 @@ fn a_long_session_is_compacted_and_every_message_stays_stored() {
     let mut rt = runtime(&transport, ProviderId::OpenAi);
     // About 30 tokens a message: three turns stay under 90 % of the usable 220 tokens, the
     // fourth question passes it.
-    rt.settings.context_window = 270;
+    rt.settings.context_window = Some(270);
     rt.settings.answer_reserve = 50;
     rt.settings.keep_recent_tokens = 60;
     let long = "word ".repeat(20);
@@ -61,7 +61,7 @@ fn exact_counts_decide_when_to_compact() {
     };
     let mut rt = runtime(&transport, ProviderId::OpenAi).with_tokenizer(&tokenizer);
     rt.settings.model = "gpt-4o".into();
-    rt.settings.context_window = 120;
+    rt.settings.context_window = Some(120);
     rt.settings.answer_reserve = 0;
     rt.settings.keep_recent_tokens = 20;
     // One-letter words: a token each for the tokenizer, half a token by the estimate.

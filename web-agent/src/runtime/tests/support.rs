@@ -11,6 +11,7 @@ use ferry_core::adapter::UpstreamRequest;
 use ferry_core::wire::Role;
 
 use super::super::*;
+use crate::protocol::ChatParams;
 use crate::seams::{Sealed, VaultError};
 use crate::store::MemoryStore;
 use crate::transport::{Answer, Body, NetworkError};
@@ -148,12 +149,13 @@ pub(super) fn settings(provider: ProviderId) -> Settings {
         always_proxy: false,
         provider_base_url: None,
         max_rounds: 4,
-        context_window: 128_000,
+        context_window: None,
         answer_reserve: 4_096,
         keep_recent_tokens: 20_000,
         supabase_url: None,
         supabase_anon_key: None,
         always_allow: Vec::new(),
+        params: ChatParams::default(),
     }
 }
 
