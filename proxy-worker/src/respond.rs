@@ -14,8 +14,12 @@ use crate::log::StreamTag;
 use crate::usage::Draft;
 
 /// Headers a browser page may read from a response.
-const EXPOSED_HEADERS: &str =
-    "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
+const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, X-RateLimit-Limit, \
+    X-RateLimit-Remaining, X-RateLimit-Reset, X-Ferry-Dropped-Params";
+
+/// Names the request parameters the adapter left out because the model or provider
+/// refuses them (`temperature` with Anthropic's thinking, …): a note, never an error.
+pub const DROPPED_PARAMS: &str = "x-ferry-dropped-params";
 
 #[derive(Debug, Default)]
 pub struct Noted {
@@ -30,6 +34,8 @@ pub struct Noted {
     /// A call left for the provider (or another outside service): from here on the
     /// request costs something, and a failure is no longer a refusal.
     pub upstream: bool,
+    /// Request parameters the adapter left out, for [`DROPPED_PARAMS`].
+    pub dropped: Vec<&'static str>,
 }
 
 #[derive(Debug)]
@@ -91,6 +97,10 @@ impl Exchange {
         self.noted.borrow_mut().upstream = true;
     }
 
+    pub fn note_dropped(&self, dropped: &[&'static str]) {
+        self.noted.borrow_mut().dropped = dropped.to_vec();
+    }
+
     pub fn note_streaming(&self) {
         self.noted.borrow_mut().streaming = true;
     }
@@ -118,6 +128,9 @@ impl Exchange {
         };
         let headers = response.headers_mut();
         headers.set("x-request-id", &self.request_id)?;
+        if let Some(dropped) = dropped_params(&self.noted.borrow().dropped) {
+            headers.set(DROPPED_PARAMS, &dropped)?;
+        }
         if let Some(limits) = self.noted.borrow().limits {
             headers.set("x-ratelimit-limit", &limits.limit.to_string())?;
             headers.set("x-ratelimit-remaining", &limits.remaining.to_string())?;
@@ -155,6 +168,18 @@ fn error_response(error: &ProxyError) -> worker::Result<Response> {
         headers.set("retry-after", &secs.to_string())?;
     }
     Ok(response)
+}
+
+/// `X-Ferry-Dropped-Params`' value: the names once each, in the order met, comma and space
+/// between; `None` when nothing was dropped.
+fn dropped_params(dropped: &[&str]) -> Option<String> {
+    let mut names: Vec<&str> = Vec::with_capacity(dropped.len());
+    for name in dropped {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 pub fn now_ms() -> u64 {
@@ -213,6 +238,17 @@ fn fallback_bytes(now_ms: u64, counter: u64, noise: f64) -> [u8; 12] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropped_params_are_named_once_each_in_order() {
+        assert_eq!(dropped_params(&[]), None);
+        assert_eq!(
+            dropped_params(&["temperature", "top_p", "temperature", "tool_choice"]).as_deref(),
+            Some("temperature, top_p, tool_choice")
+        );
+        assert!(EXPOSED_HEADERS.contains("X-Ferry-Dropped-Params"));
+        assert!(DROPPED_PARAMS.eq_ignore_ascii_case("X-Ferry-Dropped-Params"));
+    }
 
     #[test]
     fn random_bytes_make_the_id() {

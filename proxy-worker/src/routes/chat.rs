@@ -50,6 +50,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         }
     };
     scope.exchange.note_upstream();
+    scope.exchange.note_dropped(&call.dropped);
     if stream {
         scope.exchange.note_streaming();
         let sent = upstream::send(&call, provider, &caller.key, config.stream_timeout_ms).await;
