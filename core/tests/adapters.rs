@@ -27,8 +27,8 @@ fn context(provider: ProviderId, model: &str) -> AnswerContext {
 }
 
 /// Runs a stream through the translator in chunks of `size` bytes.
-fn translate(provider: ProviderId, input: &[u8], size: usize) -> Vec<Value> {
-    let mut translator = StreamTranslator::new(context(provider, "fixture-model"));
+fn translate(provider: ProviderId, model: &str, input: &[u8], size: usize) -> Vec<Value> {
+    let mut translator = StreamTranslator::new(context(provider, model));
     let mut out = Vec::new();
     for chunk in input.chunks(size.max(1)) {
         translator.push(chunk, &mut out);
@@ -58,12 +58,19 @@ fn check_golden(path: &str, expected: &str, actual: &Value) {
 
 macro_rules! stream_case {
     ($name:ident, $provider:expr, $file:literal) => {
+        stream_case!($name, $provider, "fixture-model", $file);
+    };
+    ($name:ident, $provider:expr, $model:literal, $file:literal) => {
         #[wasm_bindgen_test(unsupported = test)]
         fn $name() {
             let input = include_bytes!(concat!("fixtures/", $file, ".sse"));
-            let whole = translate($provider, input, input.len());
-            for size in [1, 3, 17] {
-                assert_eq!(translate($provider, input, size), whole, "chunks of {size}");
+            let whole = translate($provider, $model, input, input.len());
+            for size in [1, 3, 7, 17] {
+                assert_eq!(
+                    translate($provider, $model, input, size),
+                    whole,
+                    "chunks of {size}"
+                );
             }
             check_golden(
                 concat!($file, ".expected.json"),
@@ -103,6 +110,34 @@ stream_case!(
     anthropic_stream_cut,
     ProviderId::Anthropic,
     "anthropic/stream_cut"
+);
+stream_case!(
+    anthropic_stream_thinking_redacted_then_tool_use,
+    ProviderId::Anthropic,
+    "anthropic/stream_thinking"
+);
+stream_case!(
+    google_stream_thought_parts_and_text_signature,
+    ProviderId::Google,
+    "google/stream_thinking"
+);
+stream_case!(
+    openai_stream_reasoning_tokens_get_a_cost,
+    ProviderId::OpenAi,
+    "o4-mini",
+    "openai/stream_reasoning_usage"
+);
+stream_case!(
+    deepseek_stream_reasoning_content_passes,
+    ProviderId::DeepSeek,
+    "deepseek-reasoner",
+    "deepseek/stream_reasoning"
+);
+stream_case!(
+    openrouter_stream_reasoning_becomes_reasoning_content,
+    ProviderId::OpenRouter,
+    "anthropic/claude-sonnet-4.5",
+    "openrouter/stream_reasoning"
 );
 stream_case!(google_stream_text, ProviderId::Google, "google/stream_text");
 stream_case!(
@@ -159,11 +194,13 @@ request_case!(google_request_translation, ProviderId::Google, "google");
 
 macro_rules! answer_case {
     ($name:ident, $provider:expr, $file:literal) => {
+        answer_case!($name, $provider, "fixture-model", $file);
+    };
+    ($name:ident, $provider:expr, $model:literal, $file:literal) => {
         #[wasm_bindgen_test(unsupported = test)]
         fn $name() {
             let body = include_bytes!(concat!("fixtures/", $file, ".json"));
-            let answer =
-                adapter::chat_response(&context($provider, "fixture-model"), body).unwrap();
+            let answer = adapter::chat_response(&context($provider, $model), body).unwrap();
             check_golden(
                 concat!($file, ".expected.json"),
                 include_str!(concat!("fixtures/", $file, ".expected.json")),
@@ -311,3 +348,25 @@ fn unknown_content_parts_survive_for_openai_format() {
     let request: ChatRequest = serde_json::from_value(raw.clone()).unwrap();
     assert_eq!(serde_json::to_value(&request).unwrap(), raw);
 }
+answer_case!(
+    anthropic_answer_with_thinking,
+    ProviderId::Anthropic,
+    "anthropic/response_thinking"
+);
+answer_case!(
+    google_answer_with_thoughts,
+    ProviderId::Google,
+    "google/response_thinking"
+);
+answer_case!(
+    openrouter_answer_reasoning_becomes_reasoning_content,
+    ProviderId::OpenRouter,
+    "deepseek/deepseek-r1",
+    "openrouter/response_reasoning"
+);
+answer_case!(
+    deepseek_answer_reasoning_content_passes,
+    ProviderId::DeepSeek,
+    "deepseek-reasoner",
+    "deepseek/response_reasoning"
+);
