@@ -254,3 +254,47 @@ impl StreamState {
         self.usage
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn only_the_reasoning_key_is_renamed_not_text_that_looks_like_it() {
+        let data =
+            r#"{"choices":[{"delta":{"content":"say \"reasoning\": yes","reasoning":"x"}}]}"#;
+        let mut usage = None;
+        assert_eq!(
+            rewrite(data, "m", &mut usage),
+            r#"{"choices":[{"delta":{"content":"say \"reasoning\": yes","reasoning_content":"x"}}]}"#
+        );
+        // A chunk that has both keeps both, rather than name two fields alike.
+        let both = r#"{"choices":[{"delta":{"reasoning":"x","reasoning_content":"x"}}]}"#;
+        assert_eq!(rewrite(both, "m", &mut usage), both);
+        assert_eq!(usage, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_cost_goes_first_in_the_usage_object_unless_one_is_there() {
+        let mut usage = None;
+        let data = r#"{"choices":[],"usage": {"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000}}"#;
+        assert_eq!(
+            rewrite(data, "gpt-4o-mini", &mut usage),
+            r#"{"choices":[],"usage": {"cost":0.15,"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000}}"#
+        );
+        assert_eq!(usage.and_then(|u| u.cost), Some(0.15));
+        let priced =
+            r#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,"cost":0.5}}"#;
+        assert_eq!(rewrite(priced, "gpt-4o-mini", &mut usage), priced);
+        assert_eq!(usage.and_then(|u| u.cost), Some(0.5));
+        // Unknown model: no estimate, nothing added.
+        let unknown = r#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
+        assert_eq!(rewrite(unknown, "mystery", &mut usage), unknown);
+        assert_eq!(
+            insert_cost(r#"{"usage":{}}"#, 1.5).as_deref(),
+            Some(r#"{"usage":{"cost":1.5}}"#)
+        );
+        assert_eq!(insert_cost(r#"{"usage":null}"#, 1.5), None);
+    }
+}
