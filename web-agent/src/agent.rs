@@ -14,15 +14,12 @@
 //! left to do, until an [`Input::Approval`] (or Stop) comes. A declined call is answered
 //! with [`DECLINED_TOOL_OUTPUT`], so the model carries on knowing why.
 
-use std::collections::BTreeMap;
-
-use ferry_core::wire::{
-    ChatChunk, FunctionCall, Message, ReasoningDetail, Role, ToolCall, merge_reasoning_details,
-};
+use ferry_core::wire::{ChatChunk, Message, Role, ToolCall};
 
 use crate::approval::{Decision, Gate, Verdict};
 use crate::protocol::{ErrorKind, Event, SessionId};
 use crate::tools;
+use answer::Answer;
 
 /// The answer texts of a tool call the user stopped or declined: the app recognises them.
 pub use ferry_protocol::{DECLINED_TOOL_OUTPUT, STOPPED_TOOL_OUTPUT};
@@ -84,91 +81,6 @@ enum Phase {
     /// The call failed; [`Turn::retry`] calls again.
     Failed,
     Finished,
-}
-
-/// The assistant message being streamed.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Answer {
-    text: String,
-    /// The model's thinking, as text (`reasoning_content`).
-    thinking: String,
-    /// The opaque parts of the thinking, merged by index: they go back to the provider
-    /// exactly as they came.
-    details: Vec<ReasoningDetail>,
-    /// By the tool call's index in the stream.
-    calls: BTreeMap<u32, ToolCall>,
-}
-
-/// What a chunk added that the UI is shown.
-#[derive(Debug, Default)]
-struct Added<'c> {
-    thinking: Option<&'c str>,
-    text: Option<&'c str>,
-}
-
-impl Answer {
-    fn absorb<'c>(&mut self, chunk: &'c ChatChunk) -> Added<'c> {
-        let Some(choice) = chunk.choices.first() else {
-            return Added::default();
-        };
-        let thinking = choice
-            .delta
-            .reasoning_content
-            .as_deref()
-            .filter(|t| !t.is_empty());
-        if let Some(thinking) = thinking {
-            self.thinking.push_str(thinking);
-        }
-        if let Some(details) = &choice.delta.reasoning_details {
-            merge_reasoning_details(&mut self.details, details);
-        }
-        for delta in choice.delta.tool_calls.iter().flatten() {
-            let call = self.calls.entry(delta.index).or_insert_with(|| ToolCall {
-                id: String::new(),
-                kind: "function".to_owned(),
-                function: FunctionCall {
-                    name: String::new(),
-                    arguments: String::new(),
-                },
-            });
-            if let Some(id) = &delta.id {
-                call.id.clone_from(id);
-            }
-            if let Some(function) = &delta.function {
-                if let Some(name) = &function.name {
-                    call.function.name.push_str(name);
-                }
-                if let Some(arguments) = &function.arguments {
-                    call.function.arguments.push_str(arguments);
-                }
-            }
-        }
-        let text = choice.delta.content.as_deref().filter(|t| !t.is_empty());
-        if let Some(text) = text {
-            self.text.push_str(text);
-        }
-        Added { thinking, text }
-    }
-
-    /// The answer as the message it is: its text, its thinking (text and opaque parts,
-    /// which go back to the provider as they are), its tool calls.
-    fn into_message(mut self) -> Message {
-        let calls = std::mem::take(&mut self.calls);
-        let mut message = self.without_calls();
-        if !calls.is_empty() {
-            message.tool_calls = Some(calls.into_values().collect());
-        }
-        message
-    }
-
-    /// What of the answer is kept when it is stopped: a half-streamed tool call cannot be
-    /// run or answered, so only the text and the thinking that arrived.
-    fn without_calls(self) -> Message {
-        let mut message = Message::text(Role::Assistant, self.text);
-        message.reasoning_content = Some(self.thinking).filter(|t| !t.is_empty());
-        message.reasoning_details = Some(self.details).filter(|d| !d.is_empty());
-        message
-    }
 }
 
 /// One user turn in progress.
@@ -357,7 +269,7 @@ impl Turn {
     /// The model finished a round: either the final answer, or tool calls to run.
     fn answered(&mut self, effects: &mut Vec<Effect>) {
         let answer = std::mem::take(&mut self.answer);
-        let calls: Vec<ToolCall> = answer.calls.values().cloned().collect();
+        let calls = answer.calls();
         let message = answer.into_message();
         self.messages.push(message.clone());
         effects.push(Effect::Save {
@@ -370,6 +282,7 @@ impl Turn {
         }
         self.results.clear();
         let mut asking = Vec::new();
+        let mut unknown = Vec::new();
         for call in &calls {
             effects.push(self.emit(|session| Event::ToolCallStarted {
                 session,
@@ -377,6 +290,11 @@ impl Turn {
                 name: call.function.name.clone(),
                 arguments: call.function.arguments.clone(),
             }));
+            if !tools::is_builtin(&call.function.name) {
+                // Nothing to run or to ask about: it fails, and the model reads why.
+                unknown.push((call.id.clone(), tools::no_such_tool(&call.function.name)));
+                continue;
+            }
             match self
                 .gate
                 .verdict(&call.function.name, &call.function.arguments)
@@ -393,6 +311,9 @@ impl Turn {
             asking,
         };
         self.round = calls;
+        for (call_id, output) in unknown {
+            self.tool_done(call_id, output, false, effects);
+        }
     }
 
     /// A tool answered (or was declined): keep its result; the last one ends the round.
@@ -512,5 +433,6 @@ fn run(call: &ToolCall) -> Effect {
     }
 }
 
+mod answer;
 #[cfg(test)]
 mod tests;

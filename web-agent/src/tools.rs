@@ -164,8 +164,16 @@ pub fn parse(name: &str, arguments: &str) -> Result<ToolRequest, String> {
         "memory_delete" => Ok(ToolRequest::MemoryDelete {
             id: non_empty("id", read::<Id>(name, arguments)?.id)?,
         }),
-        other => Err(format!("there is no tool named {other}")),
+        other => Err(no_such_tool(other)),
     }
+}
+
+/// What the model reads when it calls a tool that does not exist.
+pub fn no_such_tool(name: &str) -> String {
+    format!(
+        "there is no tool named {name}; the tools are {}",
+        BUILTIN.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -233,7 +241,7 @@ mod tests {
         );
         assert_eq!(
             parse("rm_rf", "{}"),
-            Err("there is no tool named rm_rf".into())
+            Err("there is no tool named rm_rf; the tools are web_fetch, web_search, memory_save, memory_search, memory_delete".into())
         );
     }
 }

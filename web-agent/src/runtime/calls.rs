@@ -2,13 +2,14 @@
 //! [`routing`]), and a refusal read in the format of whoever wrote it.
 
 use ferry_core::adapter::UpstreamRequest;
-use ferry_core::wire::{ChatRequest, Message};
+use ferry_core::models::{ModelFacts, Reasoning};
+use ferry_core::wire::{ChatRequest, Message, ReasoningEffort};
 use ferry_core::{ProviderId, ProxyError};
 
 use super::stream::{AnswerStream, Draft};
 use super::{Clock, Runtime};
 use crate::agent::{Effect, Input, Turn};
-use crate::protocol::{ErrorKind, Event};
+use crate::protocol::{ChatParams, ErrorKind, Event};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
@@ -117,7 +118,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         draft: &mut Option<Draft>,
         emit: &mut impl FnMut(Event),
     ) -> Result<Vec<Effect>, ErrorKind> {
-        let request = self.chat_request(messages);
+        let params = self.chat_params(session).await?;
+        let request = self.chat_request(messages, &params);
         match self.first_answer(&request).await {
             Ok((way, answer)) => {
                 let call = AnswerStream {
@@ -135,11 +137,57 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
     }
 
-    pub(super) fn chat_request(&self, messages: Vec<Message>) -> ChatRequest {
-        let mut request = ChatRequest::new(self.settings.model.clone(), messages);
+    /// The request of a chat's model call with `params` (see [`with_params`]).
+    pub(super) fn chat_request(&self, messages: Vec<Message>, params: &ChatParams) -> ChatRequest {
+        let mut request = ChatRequest::new(self.settings.model(), messages);
         request.stream = Some(true);
         request.tools = Some(tools::declarations(self.search_engine().is_some()));
+        with_params(
+            &mut request,
+            params,
+            self.settings.provider,
+            &self.settings.facts(),
+        );
         request
+    }
+
+    /// The parameters of `session`'s calls: its own, each one not set taken from the
+    /// settings' defaults.
+    pub(super) async fn chat_params(&self, session: &str) -> Result<ChatParams, ErrorKind> {
+        let own = self.session(session).await?.map(|s| s.params);
+        Ok(own.unwrap_or_default().or(&self.settings.params))
+    }
+}
+
+/// Puts into `request` those of `params` the model takes, as `facts` tell:
+///
+/// | parameter | sent when | as |
+/// |---|---|---|
+/// | reasoning effort | the model's reasoning takes one (`Reasoning::takes_effort`) | `reasoning_effort` |
+/// | temperature | the model takes one, and is not asked to think by budget (Anthropic refuses both) | `temperature` |
+/// | max output tokens | always, at most the model's `max_output` | `max_completion_tokens` for OpenAI (its reasoning models refuse `max_tokens`), `max_tokens` for the others (every OpenAI-compatible API reads it; core's Anthropic and Gemini adapters read either) |
+///
+/// A parameter left out is never an error: the user sees only the controls the model
+/// takes, and settings chosen for another model simply do not apply.
+pub(super) fn with_params(
+    request: &mut ChatRequest,
+    params: &ChatParams,
+    provider: ProviderId,
+    facts: &ModelFacts,
+) {
+    let effort = params
+        .reasoning_effort
+        .filter(|_| facts.reasoning.takes_effort());
+    request.reasoning_effort = effort;
+    let thinks_by_budget = facts.reasoning == Reasoning::AnthropicBudget
+        && effort.is_some_and(|e| e != ReasoningEffort::None);
+    request.temperature = params
+        .temperature
+        .filter(|_| facts.temperature && !thinks_by_budget);
+    let max = params.max_output_tokens.map(|n| n.min(facts.max_output));
+    match provider {
+        ProviderId::OpenAi => request.max_completion_tokens = max,
+        _ => request.max_tokens = max,
     }
 }
 

@@ -1,6 +1,11 @@
 //! Compaction at work: when a turn's context would pass the budget, the older part is
 //! summarized by the model (non-streaming, routed like any call) and stored beside the
 //! untouched messages.
+//!
+//! The budget is the model's context window (from core's model facts, unless the user set
+//! one) less room for the answer: the settings' reserve, or the chat's maximum output when
+//! that is larger. The summary reads the answers' text and tool steps, never their
+//! thinking (see [`compaction::summary_request`]).
 
 use ferry_core::adapter::AnswerContext;
 use ferry_core::wire::ChatRequest;
@@ -25,9 +30,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<Option<Compaction>, ErrorKind> {
         let previous = self.store.compaction(session).await?;
+        // Room for the longest answer the chat asks for (thinking included), at least.
+        let longest = self.chat_params(session).await?.max_output_tokens;
+        let most = self.settings.facts().max_output;
         let budget = Budget {
             context_window: self.settings.context_window(),
-            answer_reserve: self.settings.answer_reserve,
+            answer_reserve: self
+                .settings
+                .answer_reserve
+                .max(longest.map_or(0, |n| u64::from(n.min(most)))),
         };
         let policy = Policy {
             keep_recent_tokens: self.settings.keep_recent_tokens,
@@ -49,7 +60,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         };
         let update = previous.as_ref().filter(|_| plan.updates_previous);
         let request =
-            compaction::summary_request(update, plan.to_summarize(entries), &self.settings.model);
+            compaction::summary_request(update, plan.to_summarize(entries), self.settings.model());
         let mut last_error = String::new();
         for _ in 0..policy.max_attempts.max(1) {
             match self.complete(request.clone()).await {

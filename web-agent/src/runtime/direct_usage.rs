@@ -52,7 +52,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             finished_ms: self.clock.now_ms(),
             route: UsageRoute::Direct,
             provider: self.settings.provider,
-            model: &self.settings.model,
+            model: self.settings.model(),
             usage,
             error_code: None,
         });

@@ -69,11 +69,12 @@ impl Draft {
 }
 
 /// `usage` with its cost: the one the provider or the proxy reported, else the price
-/// table's estimate for `model` (`None` where the price is unknown).
-pub(super) fn priced(mut usage: Usage, model: &str) -> Usage {
-    if usage.cost.is_none() {
-        usage.cost = ferry_core::pricing::estimate_cost(model, &usage);
-    }
+/// table's estimate for `model` at `provider` (`None` where the price is unknown).
+pub(super) fn priced(mut usage: Usage, provider: ProviderId, model: &str) -> Usage {
+    usage.cost = usage
+        .cost
+        .filter(|c| c.is_finite() && *c >= 0.0)
+        .or_else(|| ferry_core::pricing::estimate_cost_on(provider, model, &usage));
     usage
 }
 
@@ -137,7 +138,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     }
                     StreamEvent::Done { usage } => {
                         let reported = draft.as_ref().and_then(|d| d.usage).or(usage);
-                        let usage = reported.map(|u| priced(u, &model));
+                        let usage = reported.map(|u| priced(u, provider, &model));
                         if let (Some(usage), Some(d)) = (usage, draft.as_mut()) {
                             d.usage = Some(usage);
                             emit(Event::Usage {

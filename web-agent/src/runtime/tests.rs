@@ -14,6 +14,7 @@ mod approvals;
 mod compaction;
 mod export;
 mod models;
+mod reasoning;
 mod sessions;
 mod settings;
 mod sign_in;

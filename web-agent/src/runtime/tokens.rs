@@ -80,9 +80,15 @@ fn digest(text: &str) -> u64 {
     hasher.finish()
 }
 
-/// What of a message the model reads: its text and any tool calls.
+/// What of a message counts: its text, its thinking and any tool calls. Thinking is
+/// counted although providers drop an earlier turn's thinking from what the model reads:
+/// the figure is what the conversation holds, and the budget errs on the safe side.
 fn countable(message: &Message) -> String {
     let mut text = message.text_content();
+    if let Some(thinking) = &message.reasoning_content {
+        text.push('\n');
+        text.push_str(thinking);
+    }
     for call in message.tool_calls.iter().flatten() {
         text.push('\n');
         text.push_str(&call.function.name);
@@ -93,7 +99,7 @@ fn countable(message: &Message) -> String {
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     fn encoding(&self) -> Option<Encoding> {
-        tokens::encoding_for(&self.settings.model)
+        tokens::encoding_for(self.settings.model())
     }
 
     /// Each message's tokens, frame included, and whether the counts are exact.

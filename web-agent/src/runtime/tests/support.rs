@@ -75,6 +75,24 @@ impl FakeTransport {
         ));
     }
 
+    /// An answer whose body (ASCII) arrives in pieces of `piece` bytes, cut wherever the
+    /// network may cut it: mid-event, mid-line.
+    pub(super) fn pieces(&self, status: u16, body: &str, piece: usize) {
+        let pieces = body
+            .as_bytes()
+            .chunks(piece.max(1))
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        self.script
+            .borrow_mut()
+            .push_back(Scripted::Answer(status, None, pieces));
+    }
+
+    /// The JSON body of the `n`th request sent.
+    pub(super) fn body(&self, n: usize) -> serde_json::Value {
+        serde_json::from_str(self.sent.borrow()[n].body.as_deref().unwrap()).unwrap()
+    }
+
     pub(super) fn unreachable(&self) {
         self.script.borrow_mut().push_back(Scripted::Unreachable);
     }
