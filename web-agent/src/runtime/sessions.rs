@@ -165,7 +165,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .await?
             .iter()
             .filter_map(|m| m.cost_usd)
-            .fold(None, |sum: Option<f64>, cost| Some(sum.unwrap_or(0.0) + cost));
+            .fold(None, |sum: Option<f64>, cost| {
+                Some(sum.unwrap_or(0.0) + cost)
+            });
         if cost != session.cost_usd {
             session.cost_usd = cost;
             self.store.put_session(&session).await?;

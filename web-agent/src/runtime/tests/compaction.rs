@@ -104,3 +104,87 @@ fn exact_counts_decide_when_to_compact() {
         "{events:?}"
     );
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_summary_reads_answers_and_tool_steps_never_their_thinking() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.answer_reserve = 50;
+    rt.settings.keep_recent_tokens = 60;
+    let long = "word ".repeat(20);
+    let detail = serde_json::json!({"type": "reasoning.encrypted", "data": "SECRETDETAIL",
+        "format": "google-gemini-v1", "index": 0});
+    let call = serde_json::json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+        "function": {"name": "memory_search", "arguments": "{\"query\":\"tea\"}"}}]});
+    for i in 0..3 {
+        transport.answer(
+            200,
+            &[
+                &chunk(serde_json::json!({"reasoning_content": format!("PRIVATETHOUGHT{i} ")})),
+                &chunk(serde_json::json!({"reasoning_details": [detail]})),
+                &chunk(call.clone()),
+                "[DONE]",
+            ],
+        );
+        transport.answer(
+            200,
+            &[
+                &chunk(serde_json::json!({"content": format!("answer {i} {long}")})),
+                "[DONE]",
+            ],
+        );
+        send(&mut rt, "s", &format!("question {i} {long}"));
+    }
+    let before = transport.sent.borrow().len();
+    assert_eq!(before, 6, "no compaction yet");
+    // Now the conversation is past the window.
+    rt.settings.context_window = Some(300);
+    let summary = serde_json::json!({"id": "x", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "## Goal\nTea."}, "finish_reason": "stop"}]});
+    transport.json(200, None, &summary.to_string());
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "short"})), "[DONE]"],
+    );
+    let events = send(&mut rt, "s", &format!("last question {long}"));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Compacted { .. })),
+        "{events:?}"
+    );
+    let summary_call = transport.sent.borrow()[before].body.clone().unwrap();
+    assert!(summary_call.contains("question 0"), "{summary_call}");
+    assert!(summary_call.contains("Tool call: memory_search"));
+    assert!(summary_call.contains("answer 0"));
+    assert!(!summary_call.contains("PRIVATETHOUGHT"), "{summary_call}");
+    assert!(!summary_call.contains("SECRETDETAIL"), "{summary_call}");
+    // The thinking is still stored.
+    let stored = run(rt.store().messages("s")).unwrap();
+    assert!(stored.iter().any(|m| {
+        m.message
+            .reasoning_content
+            .as_deref()
+            .is_some_and(|t| t.starts_with("PRIVATETHOUGHT0"))
+    }));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_budget_is_the_models_own_window_unless_the_user_set_one() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::Anthropic);
+    rt.settings.model = "claude-sonnet-4-5".into();
+    rt.settings.context_window = None;
+    let facts = ferry_core::models::facts(ProviderId::Anthropic, "claude-sonnet-4-5");
+    assert_eq!(
+        rt.settings.context_window(),
+        u64::from(facts.context_window)
+    );
+    rt.settings.context_window = Some(9_000);
+    assert_eq!(rt.settings.context_window(), 9_000);
+    // An unknown model: the table's safe default.
+    rt.settings.model = "my-local-model".into();
+    rt.settings.context_window = None;
+    assert_eq!(
+        rt.settings.context_window(),
+        u64::from(ferry_core::models::ModelFacts::UNKNOWN.context_window)
+    );
+}

@@ -102,3 +102,74 @@ fn settings_saved_on_another_device_arrive_with_the_sign_in() {
     assert!(body.contains("mistral-small"));
     assert!(!body.contains("proxy"), "{body}");
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_old_default_window_reads_as_unset_and_a_chosen_one_stays() {
+    // Written before chats had parameters: every such settings carried 128000.
+    let old = serde_json::json!({"provider": "anthropic", "model": "claude-sonnet-4-5",
+        "context_window": 128_000, "answer_reserve": 4096});
+    let read = Settings::read(old).unwrap();
+    assert_eq!(read.context_window, None);
+    assert_eq!(
+        read.context_window(),
+        u64::from(
+            ferry_core::models::facts(ProviderId::Anthropic, "claude-sonnet-4-5").context_window
+        )
+    );
+    // An older window the user changed is theirs.
+    let chosen = serde_json::json!({"provider": "openai", "model": "m", "context_window": 32_000});
+    assert_eq!(Settings::read(chosen).unwrap().context_window, Some(32_000));
+    // From this version on `params` is written, and 128000 beside it was chosen.
+    let new = serde_json::json!({"provider": "openai", "model": "m", "context_window": 128_000,
+        "params": {}});
+    assert_eq!(Settings::read(new).unwrap().context_window, Some(128_000));
+
+    // Saved settings always carry `params`, so a chosen 128000 reads back as chosen.
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let mut mine = serde_json::to_value(settings(ProviderId::OpenAi)).unwrap();
+    mine["context_window"] = 128_000.into();
+    mine.as_object_mut().unwrap().remove("params");
+    command(&mut rt, Command::SetSettings { settings: mine });
+    let stored = run(rt.store().settings()).unwrap().unwrap();
+    assert_eq!(stored["params"], serde_json::json!({}));
+    assert_eq!(Settings::read(stored).unwrap().context_window, None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn no_model_chosen_is_the_providers_current_default() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.model = String::new();
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Hi"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hi");
+    assert_eq!(
+        transport.body(0)["model"],
+        ferry_core::models::default_model(ProviderId::OpenAi)
+    );
+    let read = Settings::read(serde_json::json!({"provider": "anthropic"})).unwrap();
+    assert_eq!(
+        read.model(),
+        ferry_core::models::default_model(ProviderId::Anthropic)
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn default_params_no_provider_takes_are_refused() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let mut mine = serde_json::to_value(settings(ProviderId::OpenAi)).unwrap();
+    mine["params"] = serde_json::json!({"temperature": 7.5});
+    let events = command(&mut rt, Command::SetSettings { settings: mine });
+    assert!(matches!(
+        events[..],
+        [Event::Error {
+            kind: ErrorKind::InvalidRequest,
+            ..
+        }]
+    ));
+    assert_eq!(rt.settings.params, crate::protocol::ChatParams::default());
+}

@@ -111,3 +111,87 @@ fn web_search_is_offered_once_a_search_key_is_set_and_goes_through_the_proxy() {
     let keys = run(rt.store().keys()).unwrap();
     assert!(keys.iter().any(|k| k.provider == KeyOwner::from(brave)));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_call_of_a_tool_that_does_not_exist_fails_and_the_model_is_told() {
+    let transport = FakeTransport::default();
+    let call = serde_json::json!({"tool_calls": [
+        {"index": 0, "id": "call_x", "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}},
+        {"index": 1, "id": "call_m", "type": "function",
+            "function": {"name": "memory_search", "arguments": "{\"query\":\"tea\"}"}}]});
+    transport.answer(200, &[&chunk(call), "[DONE]"]);
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"content": "No weather tool."})),
+            "[DONE]",
+        ],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let events = send(&mut rt, "s", "weather in Oslo?");
+    let finished: Vec<(&str, bool, &str)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ToolCallFinished {
+                call_id,
+                ok,
+                output,
+                ..
+            } => Some((call_id.as_str(), *ok, output.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished.len(), 2, "{events:?}");
+    assert_eq!(finished[0].0, "call_x");
+    assert!(!finished[0].1, "an unknown tool is a failure, not done");
+    assert!(
+        finished[0].2.contains("there is no tool named get_weather"),
+        "{}",
+        finished[0].2
+    );
+    assert!(finished[1].1, "the other call of the round runs");
+    // Nobody was asked to approve a call that cannot run.
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::ToolApprovalRequested { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
+    );
+    // The model read why, in the order of its calls.
+    let second = transport.body(1);
+    let messages = second["messages"].as_array().unwrap();
+    let results: Vec<&serde_json::Value> =
+        messages.iter().filter(|m| m["role"] == "tool").collect();
+    assert_eq!(results[0]["tool_call_id"], "call_x");
+    assert!(
+        results[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("no tool named")
+    );
+    assert_eq!(results[1]["tool_call_id"], "call_m");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_tool_that_fails_is_reported_failed() {
+    let transport = FakeTransport::default();
+    let call = serde_json::json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+        "function": {"name": "memory_save", "arguments": "{\"text\":\"  \"}"}}]});
+    transport.answer(200, &[&chunk(call), "[DONE]"]);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Sorry."})), "[DONE]"],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    let events = send(&mut rt, "s", "remember nothing");
+    assert!(
+        events.iter().any(|e| matches!(e,
+            Event::ToolCallFinished { ok: false, output, .. } if output.contains("must not be empty"))),
+        "{events:?}"
+    );
+}
