@@ -26,8 +26,32 @@
 //   markdown     a Rust code block and a table (MARKDOWN_PIECES), in 3 content events
 // A key starting with "bad-key" gets HTTP 401 with a provider-format error whose message
 // contains the key (as real providers do), to check that the proxy redacts it.
+//
+// Thinking (mock-thinking.mjs): a request that asks for it (Anthropic `thinking`, Gemini
+// `thinkingConfig` with a budget or level, OpenAI-format `reasoning_effort` or a `reasoner`
+// model) gets thinking in the provider's format, and what it sends back is checked by the
+// provider's rules (signatures before tool_use, thought signatures on function calls),
+// refused with the provider's 400 otherwise.
 
 import http from 'node:http';
+
+import {
+  THINKING,
+  THINKING_USAGE,
+  anthropicThinkingBlocks,
+  anthropicThinkingEvents,
+  anthropicThinkingRefusal,
+  anthropicThinkingUsage,
+  anthropicWantsThinking,
+  googleSignatureRefusal,
+  googleThinkingParts,
+  googleThinkingUsage,
+  googleWantsThinking,
+  openaiReasoning,
+  openaiReasoningRefusal,
+  openaiReasoningUsage,
+  thinkingState,
+} from './mock-thinking.mjs';
 
 export const SLOW_GAP_MS = 300;
 export const HANG_MS = 30_000;
@@ -73,6 +97,7 @@ export function piecesOf(scenario, provider) {
 
 export async function startMockProvider() {
   const requests = [];
+  const thinking = thinkingState();
   const sockets = new Set();
   const timers = new Set();
   let closed = false;
@@ -148,7 +173,7 @@ export async function startMockProvider() {
     };
     requests.push(record);
 
-    const ctx = { req, res, record, body, url, sleep, isClosed: () => closed };
+    const ctx = { req, res, record, body, url, sleep, thinking, isClosed: () => closed };
     if (path.startsWith('/openai/v1/')) return openai(ctx, path.slice('/openai/v1'.length));
     if (path.startsWith('/anthropic/')) return anthropic(ctx, path.slice('/anthropic'.length));
     if (path.startsWith('/google/')) return google(ctx, path.slice('/google'.length));
@@ -390,6 +415,8 @@ async function openai(ctx, route) {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return openaiInvalid(res, "Missing required parameter: 'messages'.", 'messages');
     }
+    const refusal = openaiReasoningRefusal(body);
+    if (refusal) return openaiInvalid(res, refusal.message, refusal.param);
     if (String(body.model).includes('agent') && body.stream) return agentTurn(ctx, body);
     return body.stream ? openaiStream(ctx, scenario, body) : openaiComplete(ctx, scenario, body);
   }
@@ -428,6 +455,8 @@ async function openaiComplete(ctx, scenario, body) {
           ],
         }
       : { role: 'assistant', content: piecesOf(scenario, 'openai').join(''), refusal: null };
+  const reasoning = openaiReasoning(body);
+  if (reasoning === 'text') message.reasoning_content = THINKING.join('');
   await finishJson(ctx, scenario, {
     id: OPENAI_ID,
     object: 'chat.completion',
@@ -442,7 +471,7 @@ async function openaiComplete(ctx, scenario, body) {
         finish_reason: scenario === 'tools' ? 'tool_calls' : 'stop',
       },
     ],
-    usage: openaiUsage(),
+    usage: reasoning ? openaiReasoningUsage() : openaiUsage(),
   });
 }
 
@@ -481,6 +510,11 @@ async function openaiStream(ctx, scenario, body) {
     content = piecesOf(scenario, 'openai').map((p) => chunk({ content: p }));
     finish = 'stop';
   }
+  const reasoning = openaiReasoning(body);
+  if (reasoning === 'text') {
+    // DeepSeek's shape: thinking in reasoning_content before the answer's content.
+    content = [...THINKING.map((t) => chunk({ content: null, reasoning_content: t })), ...content];
+  }
   const closing = [chunk({}, finish)];
   if (withUsage) {
     closing.push(
@@ -491,7 +525,7 @@ async function openaiStream(ctx, scenario, body) {
         model: body.model,
         system_fingerprint: 'fp_mock',
         choices: [],
-        usage: openaiUsage(),
+        usage: reasoning ? openaiReasoningUsage() : openaiUsage(),
       })}\n\n`,
     );
   }
@@ -552,6 +586,11 @@ async function anthropic(ctx, route) {
         `messages: Unexpected role "${badRole.role}". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`,
       );
     }
+    if (anthropicWantsThinking(body)) {
+      const refusal = anthropicThinkingRefusal(body, ctx.thinking);
+      if (refusal) return anthropicError(res, 400, 'invalid_request_error', refusal);
+      return anthropicThinking(ctx, scenario, body);
+    }
     return body.stream ? anthropicStream(ctx, scenario, body) : anthropicComplete(ctx, scenario, body);
   }
 
@@ -586,6 +625,20 @@ async function anthropicComplete(ctx, scenario, body) {
     stop_reason: scenario === 'tools' ? 'tool_use' : 'end_turn',
     stop_sequence: null,
     usage: anthropicUsage(USAGE.output),
+  });
+}
+
+/** A thinking answer, streamed or whole: thinking (and redacted thinking), then a call or text. */
+async function anthropicThinking(ctx, scenario, body) {
+  const blocks = anthropicThinkingBlocks(body, scenario, ctx.thinking);
+  const message = { id: ANTHROPIC_ID, type: 'message', role: 'assistant', model: body.model };
+  if (body.stream) return play(ctx, scenario, { ...anthropicThinkingEvents(message, blocks), gap: 0 });
+  await finishJson(ctx, scenario, {
+    ...message,
+    content: blocks,
+    stop_reason: blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
+    stop_sequence: null,
+    usage: anthropicThinkingUsage(THINKING_USAGE.output),
   });
 }
 
@@ -703,6 +756,9 @@ async function google(ctx, route) {
       if (!Array.isArray(body.contents) || body.contents.length === 0) {
         return googleError(res, 400, 'INVALID_ARGUMENT', '* GenerateContentRequest.contents: contents is not specified');
       }
+      const refusal = googleSignatureRefusal(model, body, ctx.thinking);
+      if (refusal) return googleError(res, 400, 'INVALID_ARGUMENT', refusal);
+      if (googleWantsThinking(body)) return googleThinking(ctx, scenario, model, body, method);
       if (method === 'generateContent') return googleComplete(ctx, scenario, model);
       return googleStream(ctx, scenario, model);
     }
@@ -736,6 +792,20 @@ async function googleComplete(ctx, scenario, model) {
       ? [{ functionCall: { name: 'get_weather', args: TOOL_ARGS } }]
       : [{ text: piecesOf(scenario, 'google').join('') }];
   await finishJson(ctx, scenario, googleResponse(model, parts, 'STOP', USAGE.output));
+}
+
+/** A thinking answer: thought parts (thoughtsTokenCount rising), then a signed call or text. */
+async function googleThinking(ctx, scenario, model, body, method) {
+  const steps = googleThinkingParts(scenario, body, ctx.thinking);
+  const thoughts = (i) => Math.round((THINKING_USAGE.reasoning * Math.min(i + 1, THINKING.length)) / THINKING.length);
+  const response = (parts, i, done) => ({
+    ...googleResponse(model, parts, done ? 'STOP' : null, 0),
+    usageMetadata: googleThinkingUsage(done, thoughts(i)),
+  });
+  const last = steps.length - 1;
+  if (method === 'generateContent') return finishJson(ctx, scenario, response(steps.flat(), last, true));
+  const content = steps.map((parts, i) => `data: ${JSON.stringify(response(parts, i, i === last))}\r\n\r\n`);
+  return play(ctx, scenario, { opening: [], content, closing: [], gap: 0 });
 }
 
 async function googleStream(ctx, scenario, model) {
