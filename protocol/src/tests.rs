@@ -270,6 +270,8 @@ fn events_keep_their_json() {
         model: "m".into(),
         input_tokens: if code.is_some() { 0 } else { 10 },
         output_tokens: if code.is_some() { 0 } else { 20 },
+        reasoning_tokens: if code.is_some() { 0 } else { 15 },
+        cache_write_tokens: if code.is_some() { 0 } else { 4 },
         cost_usd: cost,
         error_code: code.map(str::to_owned),
     };
@@ -567,7 +569,7 @@ fn events_keep_their_json() {
                     ),
                 ],
             },
-            r#"{"type":"usage_report","days":[{"day":"2026-01-01","calls":2,"input_tokens":10,"output_tokens":20,"cost_usd":0.5}],"rows":[{"created_at":"2026-01-01T00:00:00Z","route":"direct","provider":"openai","model":"m","input_tokens":10,"output_tokens":20,"cost_usd":0.25,"error_code":null},{"created_at":"2026-01-01T00:00:01Z","route":"proxy","provider":"openai","model":"m","input_tokens":0,"output_tokens":0,"cost_usd":null,"error_code":"upstream_error"}]}"#,
+            r#"{"type":"usage_report","days":[{"day":"2026-01-01","calls":2,"input_tokens":10,"output_tokens":20,"cost_usd":0.5}],"rows":[{"created_at":"2026-01-01T00:00:00Z","route":"direct","provider":"openai","model":"m","input_tokens":10,"output_tokens":20,"reasoning_tokens":15,"cache_write_tokens":4,"cost_usd":0.25,"error_code":null},{"created_at":"2026-01-01T00:00:01Z","route":"proxy","provider":"openai","model":"m","input_tokens":0,"output_tokens":0,"reasoning_tokens":0,"cache_write_tokens":0,"cost_usd":null,"error_code":"upstream_error"}]}"#,
         ),
         (
             Event::Models {
@@ -655,6 +657,16 @@ fn events_may_leave_out_what_has_a_default() {
         (8, None, 4_096, 20_000)
     );
     assert_eq!(settings.params, ChatParams::default());
+    // A usage row from before thinking and cache writes were counted.
+    let Event::UsageReport { rows, .. } = read(
+        r#"{"type":"usage_report","days":[],"rows":[{"created_at":"t","route":"proxy","provider":"openai","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":null,"error_code":null}]}"#,
+    ) else {
+        panic!("not a report")
+    };
+    assert_eq!(
+        (rows[0].reasoning_tokens, rows[0].cache_write_tokens),
+        (0, 0)
+    );
     // What came before chats had parameters and answers a cost.
     assert_eq!(
         read(

@@ -218,7 +218,14 @@ pub struct UsageRow {
     pub provider: String,
     pub model: String,
     pub input_tokens: u64,
+    /// Thinking included.
     pub output_tokens: u64,
+    /// Thinking, part of `output_tokens` (Anthropic's is an estimate).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// Input written to the provider's cache, part of `input_tokens`.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     pub cost_usd: Option<f64>,
     pub error_code: Option<String>,
 }

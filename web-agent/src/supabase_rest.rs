@@ -179,8 +179,7 @@ pub fn usage_insert_request(
 
 /// The columns of `usage_events` read back for the Usage page: those of the app's
 /// [`UsageRow`], a view of the [`UsageRecord`] that was written.
-const USAGE_COLUMNS: &str =
-    "created_at,route,provider,model,input_tokens,output_tokens,cost_usd,error_code";
+const USAGE_COLUMNS: &str = "created_at,route,provider,model,input_tokens,output_tokens,reasoning_tokens,cache_write_tokens,cost_usd,error_code";
 
 /// Rows at most the Usage page reads.
 pub const USAGE_ROWS: u32 = 1000;
@@ -247,6 +246,8 @@ mod tests {
             model: "gpt-4o-mini".into(),
             input_tokens: input,
             output_tokens: output,
+            reasoning_tokens: 0,
+            cache_write_tokens: 0,
             cost_usd: cost,
             error_code: None,
         }
@@ -313,6 +314,14 @@ mod tests {
                 prompt_tokens: 12,
                 completion_tokens: 3,
                 total_tokens: 15,
+                prompt_tokens_details: Some(ferry_core::wire::UsageDetails {
+                    cache_write_tokens: Some(5),
+                    ..Default::default()
+                }),
+                completion_tokens_details: Some(ferry_core::wire::UsageDetails {
+                    reasoning_tokens: Some(2),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             error_code: None,
@@ -341,6 +350,16 @@ mod tests {
         }
         let sent: Vec<UsageRecord> = serde_json::from_str(insert.body.as_deref().unwrap()).unwrap();
         assert_eq!(sent, rows);
+        // The thinking and cache-write columns go in with each row.
+        let columns: Vec<serde_json::Value> =
+            serde_json::from_str(insert.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (
+                &columns[0]["reasoning_tokens"],
+                &columns[0]["cache_write_tokens"]
+            ),
+            (&serde_json::json!(2), &serde_json::json!(5))
+        );
 
         assert!(usage_insert_request(&project(), "jwt", &[]).is_none());
         let keyless = Project {
@@ -369,6 +388,8 @@ mod tests {
                 model: "gpt-4o-mini".into(),
                 input_tokens: 12,
                 output_tokens: 3,
+                reasoning_tokens: 2,
+                cache_write_tokens: 5,
                 cost_usd: written.cost_usd,
                 error_code: None,
             }]

@@ -190,3 +190,44 @@ fn the_usage_page_reads_the_users_rows_and_sums_them_per_day() {
     );
     assert!(bearer(&transport.sent.borrow()[0]).is_some_and(|b| b.starts_with("Bearer h.")));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_direct_calls_row_counts_its_thinking_cache_writes_and_cost() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    rt.settings.model = "gpt-5-mini".into();
+    rt.settings.supabase_url = Some("https://project.supabase.test".into());
+    rt.set_access_token(Some(token_for(ADA, "ada@example.test")));
+    let usage = serde_json::json!({"id": "c", "object": "chat.completion.chunk", "created": 1,
+        "model": "gpt-5-mini", "choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 80,
+        "total_tokens": 180, "prompt_tokens_details": {"cached_tokens": 40, "cache_write_tokens": 10},
+        "completion_tokens_details": {"reasoning_tokens": 64}}});
+    transport.answer(
+        200,
+        &[
+            &chunk(serde_json::json!({"reasoning_content": "Thinking."})),
+            &chunk(serde_json::json!({"content": "Hi"})),
+            &usage.to_string(),
+            "[DONE]",
+        ],
+    );
+    transport.unreachable();
+    send(&mut rt, "s", "hello");
+    let rows = run(rt.store().outbox()).unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row.input_tokens,
+            row.output_tokens,
+            row.cached_tokens,
+            row.reasoning_tokens,
+            row.cache_write_tokens
+        ),
+        (100, 80, 40, 64, 10)
+    );
+    // The row's cost is the one the answer shows.
+    let answer = run(rt.store().messages("s")).unwrap().pop().unwrap();
+    assert!(row.cost_usd.is_some());
+    assert_eq!(row.cost_usd, answer.cost_usd);
+}
