@@ -34,6 +34,7 @@ fn get(url: String) -> UpstreamRequest {
         url,
         headers: vec![("accept", "text/event-stream".to_owned())],
         body: None,
+        dropped: Vec::new(),
     }
 }
 

@@ -638,3 +638,125 @@ fn a_reloaded_chat_sends_its_answers_thinking_back() {
     );
     assert_eq!(body["messages"][2]["reasoning_details"][0], detail);
 }
+
+/// A Gemini stream in its documented format: one `data:` event per part list.
+fn gemini_stream(events: &[serde_json::Value], thoughts: u64) -> String {
+    let last = events.len() - 1;
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, parts)| {
+            let mut candidate =
+                serde_json::json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+            if i == last {
+                candidate["finishReason"] = "STOP".into();
+            }
+            let event = serde_json::json!({"candidates": [candidate],
+                "usageMetadata": {"promptTokenCount": 500, "candidatesTokenCount": 40,
+                    "thoughtsTokenCount": thoughts, "totalTokenCount": 540 + thoughts},
+                "modelVersion": "gemini-3-pro-preview", "responseId": "r"});
+            format!("data: {event}\n\n")
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn gemini_thinks_through_two_tool_rounds_and_its_signatures_go_back() {
+    let transport = FakeTransport::default();
+    let mut rt = runtime(&transport, ProviderId::Google);
+    rt.settings.model = "gemini-3-pro-preview".into();
+    rt.settings.params.reasoning_effort = Some(ReasoningEffort::High);
+    let call = |query: &str, signature: &str| {
+        serde_json::json!([{"functionCall": {"name": "memory_search", "args": {"query": query}},
+            "thoughtSignature": signature}])
+    };
+    for round in [
+        gemini_stream(
+            &[
+                serde_json::json!([{"text": "Look it up.", "thought": true}]),
+                call("tea", "G-SIG-ONE+/="),
+            ],
+            30,
+        ),
+        gemini_stream(
+            &[
+                serde_json::json!([{"text": "Once more.", "thought": true}]),
+                call("green tea", "G-SIG-TWO"),
+            ],
+            20,
+        ),
+        gemini_stream(
+            &[serde_json::json!([{"text": "You like tea.", "thoughtSignature": "G-SIG-TEXT"}])],
+            0,
+        ),
+    ] {
+        transport.pieces(200, &round, 11);
+    }
+    let events = send(&mut rt, "s", "What do I like?");
+    assert_eq!(transport.sent.borrow().len(), 3, "{events:?}");
+    let first = transport.body(0);
+    assert_eq!(
+        first["generationConfig"]["thinkingConfig"]["includeThoughts"],
+        true
+    );
+    // Each call goes back with its own signature, on the call.
+    let third = transport.body(2);
+    let signed: Vec<(String, String)> = third["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["role"] == "model")
+        .flat_map(|c| c["parts"].as_array().unwrap().clone())
+        .filter_map(|p| {
+            Some((
+                p["functionCall"]["args"]["query"].as_str()?.to_owned(),
+                p["thoughtSignature"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        signed,
+        [
+            ("tea".to_owned(), "G-SIG-ONE+/=".to_owned()),
+            ("green tea".to_owned(), "G-SIG-TWO".to_owned())
+        ]
+    );
+    let thought: String = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ThinkingDelta { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(thought, "Look it up.Once more.");
+    // The answer's text signature is kept, and goes back on its text part next turn.
+    let answer = run(rt.store().messages("s")).unwrap().pop().unwrap();
+    let details = answer.message.reasoning_details.clone().unwrap();
+    assert_eq!(details[0].format, Some(ReasoningFormat::Google));
+    assert_eq!(details[0].data.as_deref(), Some("G-SIG-TEXT"));
+    // Thinking is counted as output, and as thinking.
+    let first_answer = run(rt.store().messages("s")).unwrap().remove(1);
+    let usage = first_answer.usage.unwrap();
+    assert_eq!(
+        (usage.completion_tokens, usage.reasoning_tokens()),
+        (70, 30)
+    );
+    transport.pieces(
+        200,
+        &gemini_stream(&[serde_json::json!([{"text": "Bye."}])], 0),
+        usize::MAX,
+    );
+    send(&mut rt, "s", "Thanks");
+    let next = transport.body(3);
+    let text_part = next["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["role"] == "model")
+        .flat_map(|c| c["parts"].as_array().unwrap().clone())
+        .find(|p| p["text"] == "You like tea.")
+        .unwrap();
+    assert_eq!(text_part["thoughtSignature"], "G-SIG-TEXT");
+    // Thinking text is never sent back to Gemini as text.
+    assert!(!next.to_string().contains("Look it up."), "{next}");
+}
