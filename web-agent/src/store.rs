@@ -383,6 +383,38 @@ pub mod conformance {
         }
     }
 
+    /// An answer as a thinking model leaves it: thinking text, opaque details (signed text,
+    /// encrypted data, a type Ferry does not know with a field of its own), usage with its
+    /// breakdowns and cost.
+    pub fn thinking_answer(id: &str, session: &str, seq: u64) -> StoredMessage {
+        let mut message = Message::text(Role::Assistant, "Tea.");
+        message.reasoning_content = Some("They said tea.".into());
+        message.reasoning_details = serde_json::from_value(serde_json::json!([
+            {"type": "reasoning.text", "text": "They said tea.", "signature": "c2ln+/==",
+                "format": "anthropic-claude-v1", "index": 0},
+            {"type": "reasoning.encrypted", "data": "ZGF0YQ==", "format": "google-gemini-v1",
+                "index": 1},
+            {"type": "reasoning.future", "format": "someone-v9", "index": 2, "shape": {"x": [1, 2]}}
+        ]))
+        .ok();
+        let mut usage = Usage::new(1_200, 300, 1_000);
+        usage.completion_tokens_details = Some(ferry_core::wire::UsageDetails {
+            reasoning_tokens: Some(250),
+            ..Default::default()
+        });
+        usage.cost = Some(0.0042);
+        StoredMessage {
+            id: id.to_owned(),
+            session: session.to_owned(),
+            seq,
+            message,
+            partial: false,
+            created_ms: seq,
+            cost_usd: usage.cost,
+            usage: Some(usage),
+        }
+    }
+
     /// Round trips, ordering, progressive saves, deletion and export / import.
     pub async fn check<S: Store>(store: &S, fresh: &S) -> Result<(), String> {
         let fail = |what: &str| Err(what.to_owned());
@@ -424,6 +456,28 @@ pub mod conformance {
             != "Hello"
         {
             return fail("the last save of a message did not win");
+        }
+        // An answer that thought, with its usage and cost, in a chat with its own params.
+        let answer = thinking_answer("m5", "s1", 5);
+        if answer.message.reasoning_details.as_ref().map(Vec::len) != Some(3) {
+            return fail("the thinking answer's details do not read");
+        }
+        store.put_message(&answer).await.map_err(err)?;
+        let read = store.messages("s1").await.map_err(err)?;
+        if read.last() != Some(&answer) {
+            return Err(format!("a thinking answer did not round-trip: {read:?}"));
+        }
+        let mut chat = session("s1");
+        chat.params = ChatParams {
+            reasoning_effort: Some(ferry_core::wire::ReasoningEffort::Minimal),
+            temperature: Some(0.25),
+            max_output_tokens: Some(4_000),
+        };
+        chat.cost_usd = Some(0.125);
+        store.put_session(&chat).await.map_err(err)?;
+        let sessions = store.sessions().await.map_err(err)?;
+        if !sessions.contains(&chat) {
+            return Err(format!("a chat's params did not round-trip: {sessions:?}"));
         }
         store
             .put_note(&Note {

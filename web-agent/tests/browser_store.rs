@@ -30,11 +30,17 @@ async fn data_survives_a_reopen() {
             .put_message(&conformance::message("m", "s", 1, "kept"))
             .await
             .unwrap();
+        store
+            .put_message(&conformance::thinking_answer("a", "s", 2))
+            .await
+            .unwrap();
     }
     let reopened = IdbStore::open(&name).await.unwrap();
     let messages = reopened.messages("s").await.unwrap();
-    assert_eq!(messages.len(), 1);
+    assert_eq!(messages.len(), 2);
     assert_eq!(messages[0].message.text_content(), "kept");
+    // Thinking, its opaque parts, usage and cost come back as they were saved.
+    assert_eq!(messages[1], conformance::thinking_answer("a", "s", 2));
 }
 
 #[wasm_bindgen_test]
