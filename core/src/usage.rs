@@ -74,14 +74,23 @@ impl UsageRecord {
             reasoning_tokens: usage.reasoning_tokens(),
             cache_write_tokens: usage.cache_write_tokens(),
             latency_ms: call.finished_ms.saturating_sub(call.started_ms),
-            cost_usd: call.usage.and_then(|u| {
-                // The provider's own figure (OpenRouter's) when it gives one, else the table's.
-                u.cost
-                    .filter(|c| c.is_finite() && *c >= 0.0)
-                    .or_else(|| estimate_cost_on(call.provider, call.model, &u))
-            }),
+            cost_usd: call
+                .usage
+                .and_then(|u| cost_of(call.provider, call.model, &u)),
             error_code: call.error_code.map(str::to_owned),
         }
+    }
+}
+
+/// The cost of a call: OpenRouter's own figure when it reports one (it bills that); else
+/// the table's price on this provider (a host of open models charges its own), else the
+/// figure the answer carried (a model only another provider's line knows).
+fn cost_of(provider: ProviderId, model: &str, usage: &Usage) -> Option<f64> {
+    let reported = usage.cost.filter(|c| c.is_finite() && *c >= 0.0);
+    let estimated = || estimate_cost_on(provider, model, usage);
+    match provider {
+        ProviderId::OpenRouter => reported.or_else(estimated),
+        _ => estimated().or(reported),
     }
 }
 
@@ -197,20 +206,43 @@ mod tests {
             .retain(|k, _| k != "reasoning_tokens" && k != "cache_write_tokens");
         let old: UsageRecord = serde_json::from_value(old).unwrap();
         assert_eq!((old.reasoning_tokens, old.cache_write_tokens), (0, 0));
-        // The provider's own cost (OpenRouter reports one) wins over the table's estimate.
+        // A cost the answer carried does not replace this provider's own price ...
         let mut reported = usage;
         reported.cost = Some(0.5);
         let record = UsageRecord::new(&CallOutcome {
             usage: Some(reported),
             ..call
         });
+        assert!((record.cost_usd.unwrap() - 0.03705).abs() < 1e-12);
+        // ... but OpenRouter's own figure is what it bills, so it wins; a broken one does not.
+        let routed = CallOutcome {
+            provider: ProviderId::OpenRouter,
+            model: "anthropic/claude-sonnet-4.5",
+            ..call
+        };
+        let record = UsageRecord::new(&CallOutcome {
+            usage: Some(reported),
+            ..routed
+        });
         assert_eq!(record.cost_usd, Some(0.5));
         reported.cost = Some(f64::NAN);
         let record = UsageRecord::new(&CallOutcome {
             usage: Some(reported),
-            ..call
+            ..routed
         });
         assert!((record.cost_usd.unwrap() - 0.03705).abs() < 1e-12);
+        // A model this provider's lines do not price keeps the figure the answer carried.
+        reported.cost = Some(0.25);
+        let hosted = CallOutcome {
+            provider: ProviderId::Groq,
+            model: "deepseek-reasoner",
+            ..call
+        };
+        let record = UsageRecord::new(&CallOutcome {
+            usage: Some(reported),
+            ..hosted
+        });
+        assert_eq!(record.cost_usd, Some(0.25));
     }
 
     #[wasm_bindgen_test(unsupported = test)]
