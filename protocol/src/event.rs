@@ -60,8 +60,10 @@ pub enum Event {
         session: SessionId,
         summarized: usize,
     },
-    /// The tokens one model call took, and what it cost (`usage.cost`, USD, when known).
-    /// `message` is the answer it wrote, as stored.
+    /// The tokens one model call took (thinking in `completion_tokens`), and what it cost
+    /// (`usage.cost`, USD: the provider's or proxy's figure, else the price table's
+    /// estimate; absent when the price is unknown). Sent once per call, when its answer
+    /// is complete; `message` is that answer, as stored (`None` only from older agents).
     Usage {
         session: SessionId,
         #[serde(default)]

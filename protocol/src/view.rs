@@ -44,7 +44,9 @@ pub struct ChatParams {
     pub reasoning_effort: Option<ReasoningEffort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
-    /// The answer's length at most, in tokens (thinking included).
+    /// The answer's length at most, in tokens, at most the model's own maximum. As the
+    /// provider counts it: OpenAI's and Gemini's include the thinking; with Anthropic's
+    /// thinking on, the thinking budget comes on top.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_tokens: Option<u32>,
 }
