@@ -124,7 +124,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 match event {
                     StreamEvent::Chunk(chunk) => {
                         if let (Some(usage), Some(d)) = (chunk.usage, draft.as_mut()) {
-                            d.usage = Some(usage);
+                            d.usage = Some(priced(usage, provider, &model));
                         }
                         for effect in turn.step(Input::Chunk(chunk)) {
                             if let Effect::Emit(mut event) = effect {
