@@ -760,3 +760,79 @@ fn gemini_thinks_through_two_tool_rounds_and_its_signatures_go_back() {
     // Thinking text is never sent back to Gemini as text.
     assert!(!next.to_string().contains("Look it up."), "{next}");
 }
+
+/// What the proxy streams for `upstream` (an Anthropic stream): core's translation, the
+/// same the worker sends.
+fn as_the_proxy_sends(upstream: &str) -> String {
+    let mut translator =
+        ferry_core::adapter::StreamTranslator::new(ferry_core::adapter::AnswerContext {
+            provider: ProviderId::Anthropic,
+            model: CLAUDE.into(),
+            created: 1,
+        });
+    let mut out = Vec::new();
+    translator.push(upstream.as_bytes(), &mut out);
+    translator.end(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn direct_and_through_the_proxy_a_thinking_turn_ends_the_same() {
+    let rounds = [
+        anthropic_stream(
+            &[
+                thinking("I should look in memory.", SIG_ONE),
+                search("toolu_1", "tea"),
+            ],
+            "tool_use",
+        ),
+        anthropic_stream(
+            &[
+                serde_json::json!({"type": "redacted_thinking", "data": REDACTED}),
+                serde_json::json!({"type": "text", "text": "You like tea."}),
+            ],
+            "end_turn",
+        ),
+    ];
+    let mut outcomes = Vec::new();
+    for proxy in [false, true] {
+        let transport = FakeTransport::default();
+        let mut rt = claude_runtime(&transport);
+        rt.settings.always_proxy = proxy;
+        for round in &rounds {
+            let body = if proxy {
+                as_the_proxy_sends(round)
+            } else {
+                round.clone()
+            };
+            transport.pieces(200, &body, 9);
+        }
+        let events = send(&mut rt, "s", "What do I like?");
+        let urls = transport.urls();
+        assert_eq!(urls.len(), 2);
+        assert_eq!(urls[0].contains("/v1/proxy/"), proxy);
+        let messages: Vec<(Message, Option<f64>)> = run(rt.store().messages("s"))
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.message, m.cost_usd))
+            .collect();
+        let shown: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ThinkingDelta { text, .. } => Some(format!("thinking {text}")),
+                Event::Delta { text, .. } => Some(format!("text {text}")),
+                Event::ToolCallFinished { ok, .. } => Some(format!("tool {ok}")),
+                Event::Usage { usage, .. } => Some(format!("usage {}", usage.total_tokens)),
+                _ => None,
+            })
+            .collect();
+        outcomes.push((messages, shown));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (messages, shown) = &outcomes[0];
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    assert!(messages[1].0.reasoning_details.is_some());
+    assert!(messages[3].0.reasoning_details.is_some());
+    assert!(messages[1].1.is_some(), "costed either way");
+    assert!(shown.contains(&"thinking I should look in memory.".to_owned()));
+}
