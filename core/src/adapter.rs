@@ -461,22 +461,33 @@ impl StreamTranslator {
 /// `reasoning_content` and `arguments` (an escape counts as one character). A search, no
 /// parse: the chunks are compact JSON, and a key inside a string value would be escaped.
 fn answer_chars(events: &[u8]) -> u64 {
-    let Ok(text) = std::str::from_utf8(events) else {
-        return 0;
-    };
     // One pass over the string-valued fields (`"key":"`), keeping the answer's.
     let mut count = 0;
-    for (at, marker) in text.match_indices("\":\"") {
-        let key = text.get(..at).unwrap_or_default();
-        if key.ends_with("content") || key.ends_with("arguments") {
-            count += string_chars(text.as_bytes().get(at + marker.len()..).unwrap_or_default());
+    let mut from = 0;
+    while let Some(at) = events
+        .get(from..)
+        .and_then(|rest| sse::find_either(rest, b':', b':'))
+    {
+        let colon = from + at;
+        from = colon + 1;
+        let quoted = colon > 0
+            && events.get(colon - 1) == Some(&b'"')
+            && events.get(colon + 1) == Some(&b'"');
+        if !quoted {
+            continue;
+        }
+        let key = events.get(..colon - 1).unwrap_or_default();
+        if key.ends_with(b"content") || key.ends_with(b"arguments") {
+            let (chars, len) = string_chars(events.get(colon + 2..).unwrap_or_default());
+            count += chars;
+            from = colon + 2 + len;
         }
     }
     count
 }
 
-/// Characters of a JSON string's body, up to its closing quote.
-fn string_chars(body: &[u8]) -> u64 {
+/// Characters of a JSON string's body, up to its closing quote, and the bytes they take.
+fn string_chars(body: &[u8]) -> (u64, usize) {
     let mut count = 0;
     let mut i = 0;
     while let Some(&byte) = body.get(i) {
@@ -494,7 +505,7 @@ fn string_chars(body: &[u8]) -> u64 {
         }
         i += 1;
     }
-    count
+    (count, i.min(body.len()))
 }
 
 /// What a dialect's stream state says after one event.
@@ -505,10 +516,41 @@ pub(crate) enum Progress {
     Done,
 }
 
-/// Writes a chunk as one `data:` event.
+/// Writes a chunk as one `data:` event, serialised in place: compact JSON has no line
+/// break, so it is one `data:` line.
 pub(crate) fn write_chunk(out: &mut Vec<u8>, chunk: &crate::wire::ChatChunk) {
-    if let Ok(json) = serde_json::to_string(chunk) {
-        sse::write_data(out, &json);
+    let start = out.len();
+    out.extend_from_slice(b"data: ");
+    if serde_json::to_writer(&mut *out, chunk).is_ok() {
+        out.extend_from_slice(b"\n\n");
+    } else {
+        out.truncate(start);
+    }
+}
+
+/// Writes one `data:` event of a chunk with a single choice carrying `delta`: the same
+/// bytes as serialising [`crate::wire::ChatChunk::delta`], without building one (the id,
+/// object and model strings would be copied for every event).
+pub(crate) fn write_delta(
+    out: &mut Vec<u8>,
+    id: &str,
+    created: u64,
+    model: &str,
+    delta: &crate::wire::Delta,
+) {
+    let start = out.len();
+    out.extend_from_slice(b"data: {\"id\":");
+    let written = serde_json::to_writer(&mut *out, id).and_then(|()| {
+        out.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        out.extend_from_slice(created.to_string().as_bytes());
+        out.extend_from_slice(b",\"model\":");
+        serde_json::to_writer(&mut *out, model)?;
+        out.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":");
+        serde_json::to_writer(&mut *out, delta)
+    });
+    match written {
+        Ok(()) => out.extend_from_slice(b",\"finish_reason\":null}]}\n\n"),
+        Err(_) => out.truncate(start),
     }
 }
 
@@ -577,6 +619,28 @@ mod tests {
         assert_eq!(translator.usage(), None);
         translator.push(b"data: [DONE]\n\n", &mut out);
         assert!(translator.is_complete());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_delta_event_is_the_chunk_serialised() {
+        use crate::wire::{ChatChunk, Delta};
+        for delta in [
+            Delta::role(crate::wire::Role::Assistant),
+            Delta::content("Hé \"x\"\n"),
+            Delta::reasoning("think"),
+        ] {
+            let mut direct = Vec::new();
+            write_delta(&mut direct, "msg_\"1", 17, "m/\u{e9}", &delta);
+            let mut built = Vec::new();
+            write_chunk(
+                &mut built,
+                &ChatChunk::delta("msg_\"1", 17, "m/\u{e9}", delta),
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&direct),
+                String::from_utf8_lossy(&built)
+            );
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

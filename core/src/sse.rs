@@ -5,6 +5,8 @@
 //! lines join with `\n`; a blank line dispatches; an event left unfinished when the stream
 //! ends is not dispatched.
 
+use std::borrow::Cow;
+
 /// One dispatched event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SseEvent {
@@ -37,23 +39,30 @@ impl SseFramer {
             self.after_cr = false;
             bytes = bytes.strip_prefix(b"\n").unwrap_or(bytes);
         }
-        while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(end) = find_either(bytes, b'\n', b'\r') {
             let (head, rest) = bytes.split_at(end);
-            let line = if self.line.is_empty() {
-                String::from_utf8_lossy(head).into_owned()
+            // The line is read in place unless part of it came in an earlier chunk.
+            let mut pending = std::mem::take(&mut self.line);
+            let whole = if pending.is_empty() {
+                head
             } else {
-                self.line.extend_from_slice(head);
-                let whole = String::from_utf8_lossy(&self.line).into_owned();
-                self.line.clear();
-                whole
+                pending.extend_from_slice(head);
+                pending.as_slice()
+            };
+            let text = match std::str::from_utf8(whole) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(whole),
             };
             let line = if self.started {
-                line.as_str()
+                &*text
             } else {
                 self.started = true;
-                line.strip_prefix('\u{feff}').unwrap_or(&line)
+                text.strip_prefix('\u{feff}').unwrap_or(&text)
             };
             self.on_line(line, out);
+            drop(text);
+            pending.clear();
+            self.line = pending;
             bytes = match rest {
                 [b'\r', b'\n', tail @ ..] => tail,
                 [b'\r'] => {
@@ -114,6 +123,26 @@ impl SseFramer {
     }
 }
 
+/// The index of the first byte of `bytes` that is `a` or `b`. Eight bytes at a time: the
+/// lines of a stream are long (thinking text, signatures) and this is its hottest loop.
+pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let (fill_a, fill_b) = (ONES * u64::from(a), ONES * u64::from(b));
+    // Whether a word holds a zero byte (exact as a yes or no, not as to where).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut start = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if has_zero(word ^ fill_a) || has_zero(word ^ fill_b) {
+            break;
+        }
+        start += 8;
+    }
+    let at = bytes.get(start..)?.iter().position(|&x| x == a || x == b)?;
+    Some(start + at)
+}
+
 /// Appends one `data:` event to `out`; a line break in `data` becomes a further `data:`
 /// line, so the client's framer joins it back as it was.
 pub fn write_data(out: &mut Vec<u8>, data: &str) {
@@ -132,6 +161,26 @@ pub const DONE: &str = "[DONE]";
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn find_either_finds_the_first_of_two_bytes_anywhere() {
+        let text = b"0123456789abcdef0123456789abcdef!";
+        for at in 0..text.len() {
+            let mut bytes = text.to_vec();
+            if let Some(byte) = bytes.get_mut(at) {
+                *byte = b'\r';
+            }
+            bytes.push(b'\n');
+            assert_eq!(find_either(&bytes, b'\n', b'\r'), Some(at));
+        }
+        assert_eq!(find_either(text, b'\n', b'\r'), None);
+        assert_eq!(find_either(b"", b'\n', b'\r'), None);
+        // Bytes just above and below the ones looked for are no match.
+        assert_eq!(
+            find_either(b"\x09\x0b\x0c\x0e\x8a\x8d\xff\x00\x0a", b'\n', b'\r'),
+            Some(8)
+        );
+    }
 
     fn data(d: &str) -> SseEvent {
         SseEvent {

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::{
     AnswerContext, Dropped, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk,
+    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk, write_delta,
 };
 use crate::models::{ModelFacts, Reasoning};
 use crate::sse::{self, SseEvent};
@@ -675,8 +675,14 @@ impl StreamState {
         }
     }
 
-    fn chunk(&self, delta: Delta) -> ChatChunk {
-        ChatChunk::delta(&self.id, self.context.created, &self.context.model, delta)
+    fn write(&self, out: &mut Vec<u8>, delta: &Delta) {
+        write_delta(
+            out,
+            &self.id,
+            self.context.created,
+            &self.context.model,
+            delta,
+        );
     }
 
     pub(crate) fn on_event(
@@ -692,7 +698,7 @@ impl StreamState {
                     self.context.model = model;
                 }
                 self.usage.update(message.usage);
-                write_chunk(out, &self.chunk(Delta::role(Role::Assistant)));
+                self.write(out, &Delta::role(Role::Assistant));
             }
             StreamEventData::ContentBlockStart {
                 index,
@@ -733,7 +739,7 @@ impl StreamState {
     fn on_block_start(&mut self, index: u32, block: ResponseBlock, out: &mut Vec<u8>) {
         match block {
             ResponseBlock::Text { text } if !text.is_empty() => {
-                write_chunk(out, &self.chunk(Delta::content(text)));
+                self.write(out, &Delta::content(text));
             }
             ResponseBlock::ToolUse { id, name, .. } => {
                 // The opening `input` is always `{}`; the arguments follow as deltas.
@@ -741,14 +747,14 @@ impl StreamState {
                 self.tool_calls = self.tool_calls.saturating_add(1);
                 self.blocks.insert(index, OpenBlock::Tool(ordinal));
                 let call = ToolCallDelta::start(ordinal, &id, &name, "");
-                write_chunk(out, &self.chunk(Delta::tool_call(call)));
+                self.write(out, &Delta::tool_call(call));
             }
             ResponseBlock::Thinking {
                 thinking,
                 signature,
             } => {
                 if !thinking.is_empty() {
-                    write_chunk(out, &self.chunk(Delta::reasoning(thinking.as_str())));
+                    self.write(out, &Delta::reasoning(thinking.as_str()));
                 }
                 let block = OpenBlock::Thinking {
                     text: thinking,
@@ -766,19 +772,19 @@ impl StreamState {
     fn on_block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Vec<u8>) {
         match (delta, self.blocks.get_mut(&index)) {
             (BlockDelta::TextDelta { text }, _) => {
-                write_chunk(out, &self.chunk(Delta::content(text)));
+                self.write(out, &Delta::content(text));
             }
             (BlockDelta::InputJsonDelta { partial_json }, Some(&mut OpenBlock::Tool(ordinal)))
                 if !partial_json.is_empty() =>
             {
                 let call = ToolCallDelta::arguments(ordinal, &partial_json);
-                write_chunk(out, &self.chunk(Delta::tool_call(call)));
+                self.write(out, &Delta::tool_call(call));
             }
             (BlockDelta::ThinkingDelta { thinking }, Some(OpenBlock::Thinking { text, .. }))
                 if !thinking.is_empty() =>
             {
                 text.push_str(&thinking);
-                write_chunk(out, &self.chunk(Delta::reasoning(thinking)));
+                self.write(out, &Delta::reasoning(thinking));
             }
             (
                 BlockDelta::SignatureDelta { signature: more },
@@ -803,7 +809,7 @@ impl StreamState {
             Some(OpenBlock::Tool(_)) | None => return,
         };
         self.details = self.details.saturating_add(1);
-        write_chunk(out, &self.chunk(Delta::reasoning_detail(detail)));
+        self.write(out, &Delta::reasoning_detail(detail));
     }
 
     fn openai_usage(&self) -> Usage {

@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::{
     AnswerContext, Dropped, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk,
+    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk, write_delta,
 };
 use crate::models::{ModelFacts, Reasoning};
 use crate::sse::{self, SseEvent};
@@ -797,8 +797,14 @@ impl StreamState {
         }
     }
 
-    fn chunk(&self, delta: Delta) -> ChatChunk {
-        ChatChunk::delta(&self.id, self.context.created, &self.context.model, delta)
+    fn write(&self, out: &mut Vec<u8>, delta: &Delta) {
+        write_delta(
+            out,
+            &self.id,
+            self.context.created,
+            &self.context.model,
+            delta,
+        );
     }
 
     pub(crate) fn on_event(
@@ -819,7 +825,7 @@ impl StreamState {
             if let Some(model) = response.model_version {
                 self.context.model = model;
             }
-            write_chunk(out, &self.chunk(Delta::role(Role::Assistant)));
+            self.write(out, &Delta::role(Role::Assistant));
         }
         if let Some(usage) = response.usage_metadata {
             self.usage = Some(usage);
@@ -837,22 +843,22 @@ impl StreamState {
         for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
             if part.thought == Some(true) {
                 if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                    write_chunk(out, &self.chunk(Delta::reasoning(text)));
+                    self.write(out, &Delta::reasoning(text));
                 }
                 continue;
             }
             if let Some(detail) = text_signature(&part, self.details) {
                 self.details += 1;
-                write_chunk(out, &self.chunk(Delta::reasoning_detail(detail)));
+                self.write(out, &Delta::reasoning_detail(detail));
             }
             if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                write_chunk(out, &self.chunk(Delta::content(text)));
+                self.write(out, &Delta::content(text));
             }
             if let Some(call) = part.function_call {
                 let id = call_id(self.calls, part.thought_signature.as_deref());
                 let ordinal = u32::try_from(self.calls).unwrap_or(u32::MAX);
                 let delta = ToolCallDelta::start(ordinal, &id, &call.name, &call.args.to_string());
-                write_chunk(out, &self.chunk(Delta::tool_call(delta)));
+                self.write(out, &Delta::tool_call(delta));
                 self.calls += 1;
             }
         }
