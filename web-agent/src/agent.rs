@@ -12,7 +12,14 @@
 //! run becomes [`Effect::RunTool`]; any other is announced with
 //! [`Event::ToolApprovalRequested`] and waits, and the turn pauses once nothing else is
 //! left to do, until an [`Input::Approval`] (or Stop) comes. A declined call is answered
-//! with [`DECLINED_TOOL_OUTPUT`], so the model carries on knowing why.
+//! with [`DECLINED_TOOL_OUTPUT`], so the model carries on knowing why. A call of a tool
+//! that does not exist is neither run nor asked about: it fails at once (`ok: false`),
+//! and the model reads which tools there are.
+//!
+//! The answer keeps the model's thinking as it streams ([`Event::ThinkingDelta`]):
+//! `reasoning_content` to show, and the opaque `reasoning_details` merged by index. Both
+//! stay on the stored message and go back to the model in the next round as they came;
+//! core's adapters pick out the details of their own provider.
 
 use ferry_core::wire::{ChatChunk, Message, Role, ToolCall};
 

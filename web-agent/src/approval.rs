@@ -14,6 +14,9 @@
 //! | `memory_search` | always: it reads local notes only | — |
 //! | a tool not built in (MCP servers' tools, later) | — | always, unless granted |
 //!
+//! Until Ferry offers tools beyond its own, a call of any other name never reaches this
+//! policy: the turn fails it at once ([`crate::agent`]).
+//!
 //! A grant ("allow in this chat", "always allow") lets every call of that tool run; it
 //! changes nothing about what the tool can reach.
 
