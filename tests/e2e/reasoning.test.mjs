@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
 
-import { AFTER_TOOL, THINKING, THINKING_USAGE } from './support/mock-thinking.mjs';
+import { AFTER_TOOL, OPENROUTER_COST, THINKING, THINKING_USAGE } from './support/mock-thinking.mjs';
 import { assembleToolCalls, contentOf, readSse } from './support/sse.mjs';
 import { KEY, WEATHER_TOOL, post, providerHeaders } from './support/stack.mjs';
 import { eventually, startSupabaseStack } from './support/supabase-stack.mjs';
@@ -94,7 +94,12 @@ const LOOPS = [
   { provider: 'anthropic', model: 'claude-sonnet-4-5-tools-redacted', upstream: '/v1/messages' },
   { provider: 'google', model: 'gemini-2.5-flash-tools', upstream: ':stream' },
   { provider: 'google', model: 'gemini-3-pro-preview-tools', upstream: ':stream' },
+  { provider: 'openrouter', model: 'anthropic/claude-sonnet-4.5-tools', upstream: '/chat/completions' },
 ];
+/** The upstream path of a provider's chat calls on the mock. */
+const UPSTREAM = { anthropic: '/v1/messages', google: '/google/', openrouter: '/chat/completions' };
+/** The words of each provider's refusal when the thinking did not come back. */
+const REFUSED = { anthropic: /must start with a thinking block/, google: /thought_signature/, openrouter: /reasoning_details/ };
 
 describe('a two-round tool loop with thinking on', () => {
   for (const { provider, model } of LOOPS) {
@@ -107,7 +112,7 @@ describe('a two-round tool loop with thinking on', () => {
         assert.equal(assistant.reasoning_content, THINKING.join(''));
         assert.equal(assistant.tool_calls?.length, 1, JSON.stringify(assistant));
         assert.equal(assistant.tool_calls[0].function.name, 'get_weather');
-        if (provider === 'anthropic') {
+        if (provider !== 'google') {
           const [thinking, ...rest] = assistant.reasoning_details;
           assert.equal(thinking.type, 'reasoning.text');
           assert.equal(thinking.format, 'anthropic-claude-v1');
@@ -125,8 +130,15 @@ describe('a two-round tool loop with thinking on', () => {
         assert.equal(answer.content, AFTER_TOOL);
 
         // What the provider got back: the thinking restored before the call, signatures intact.
-        const [sent] = stack.mock.requestsTo(provider === 'anthropic' ? '/v1/messages' : '/google/');
-        if (provider === 'anthropic') {
+        const [sent] = stack.mock.requestsTo(UPSTREAM[provider]);
+        if (provider === 'openrouter') {
+          // OpenRouter takes the details back as they came, and its own spelling of the effort.
+          const turn = sent.body.messages.find((m) => m.role === 'assistant');
+          assert.deepEqual(turn.reasoning_details, assistant.reasoning_details);
+          assert.equal(turn.reasoning_content, undefined);
+          assert.deepEqual(sent.body.reasoning, { effort: 'low' });
+          assert.equal(sent.body.reasoning_effort, undefined);
+        } else if (provider === 'anthropic') {
           const turn = sent.body.messages.find((m) => m.role === 'assistant');
           assert.deepEqual(turn.content.map((b) => b.type), [
             'thinking',
@@ -156,7 +168,7 @@ describe('a two-round tool loop with thinking on', () => {
       const res = await ask([...QUESTION, bare, tool]);
       const text = await res.text();
       assert.equal(res.status, 400, text);
-      assert.match(JSON.parse(text).error.message, provider === 'anthropic' ? /must start with a thinking block/ : /thought_signature/);
+      assert.match(JSON.parse(text).error.message, REFUSED[provider]);
     });
   }
 
@@ -252,6 +264,22 @@ describe('the official openai SDK sees the thinking and the true usage', () => {
     const expected = usd(priceOf('google', 'gemini-2.5-flash'), { fresh: input, read: cacheRead, output: answer + reasoning });
     assert.ok(Math.abs(usage.cost - expected) < 1e-12, `${usage.cost} ≠ ${expected}`);
   });
+
+  it("openrouter: OpenRouter's own cost is what the client sees and the row keeps", async () => {
+    const { thinking, last } = await readStream(
+      await sdk('openrouter').chat.completions.create({
+        model: 'anthropic/claude-sonnet-4.5',
+        messages: QUESTION,
+        reasoning_effort: 'high',
+        stream: true,
+      }),
+    );
+    assert.equal(thinking, THINKING.join(''));
+    assert.equal(last.usage.cost, OPENROUTER_COST);
+    assert.equal(last.usage.completion_tokens_details.reasoning_tokens, THINKING_USAGE.reasoning);
+    const [sent] = stack.mock.requestsTo('/chat/completions');
+    assert.deepEqual(sent.body.reasoning, { effort: 'high' });
+  });
 });
 
 describe('X-Ferry-Dropped-Params', () => {
@@ -298,7 +326,13 @@ describe('X-Ferry-Dropped-Params', () => {
 describe('usage rows', () => {
   it('carry reasoning and cache-write tokens and their cost', async () => {
     const ids = [];
-    for (const [provider, model] of [['anthropic', 'claude-sonnet-4-5'], ['google', 'gemini-2.5-flash'], ['deepseek', 'deepseek-reasoner']]) {
+    const calls = [
+      ['anthropic', 'claude-sonnet-4-5'],
+      ['google', 'gemini-2.5-flash'],
+      ['deepseek', 'deepseek-reasoner'],
+      ['openrouter', 'anthropic/claude-sonnet-4.5'],
+    ];
+    for (const [provider, model] of calls) {
       for (const stream of [true, false]) {
         const res = await chat(provider, { model, messages: QUESTION, reasoning_effort: 'low', stream });
         assert.equal(res.status, 200, await res.clone().text());
@@ -327,6 +361,8 @@ describe('usage rows', () => {
         assert.equal(row.output_tokens, answer + reasoning);
         assert.equal(row.reasoning_tokens, reasoning);
       }
+      // OpenRouter bills its own figure: the row keeps it rather than the table's estimate.
+      if (provider === 'openrouter') assert.equal(row.cost_usd, OPENROUTER_COST.toFixed(6));
     }
   });
 });

@@ -29,9 +29,9 @@
 //
 // Thinking (mock-thinking.mjs): a request that asks for it (Anthropic `thinking`, Gemini
 // `thinkingConfig` with a budget or level, OpenAI-format `reasoning_effort` or a `reasoner`
-// model) gets thinking in the provider's format, and what it sends back is checked by the
-// provider's rules (signatures before tool_use, thought signatures on function calls),
-// refused with the provider's 400 otherwise.
+// model, OpenRouter's `reasoning`) gets thinking in the provider's format, and what it sends
+// back is checked by the provider's rules (signatures before tool_use, thought signatures on
+// function calls, reasoning_details kept in a tool loop), refused with a 400 otherwise.
 
 import http from 'node:http';
 
@@ -50,6 +50,9 @@ import {
   openaiReasoning,
   openaiReasoningRefusal,
   openaiReasoningUsage,
+  openrouterRefusal,
+  openrouterThinking,
+  openrouterUsage,
   thinkingState,
 } from './mock-thinking.mjs';
 
@@ -417,6 +420,9 @@ async function openai(ctx, route) {
     }
     const refusal = openaiReasoningRefusal(body);
     if (refusal) return openaiInvalid(res, refusal.message, refusal.param);
+    const lost = openrouterRefusal(body, ctx.thinking);
+    if (lost) return sendJson(res, 400, { error: { message: lost, code: 400 } });
+    if (openaiReasoning(body) === 'openrouter') return openrouter(ctx, scenario, body);
     if (String(body.model).includes('agent') && body.stream) return agentTurn(ctx, body);
     return body.stream ? openaiStream(ctx, scenario, body) : openaiComplete(ctx, scenario, body);
   }
@@ -531,6 +537,29 @@ async function openaiStream(ctx, scenario, body) {
   }
   closing.push('data: [DONE]\n\n');
   await play(ctx, scenario, { opening, content, closing, gap: scenario === 'slow' ? SLOW_GAP_MS : 0 });
+}
+
+/** OpenRouter with reasoning: `reasoning` and `reasoning_details` fragments, its own cost. */
+async function openrouter(ctx, scenario, body) {
+  const { thinking, answer, message, finish } = openrouterThinking(scenario, body, ctx.thinking);
+  const base = { id: OPENAI_ID, created: CREATED, model: body.model };
+  if (!body.stream) {
+    return finishJson(ctx, scenario, {
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message, finish_reason: finish }],
+      usage: openrouterUsage(),
+    });
+  }
+  const chunk = (delta, finish_reason = null) =>
+    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason }] })}\n\n`;
+  const content = [...thinking, answer].map((delta) => chunk({ role: 'assistant', ...delta }));
+  const closing = [
+    chunk({}, finish),
+    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: openrouterUsage() })}\n\n`,
+    'data: [DONE]\n\n',
+  ];
+  await play(ctx, scenario, { opening: [], content, closing, gap: 0 });
 }
 
 // ---------------------------------------------------------------------------------------------

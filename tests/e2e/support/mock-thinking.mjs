@@ -8,6 +8,9 @@
 //              `thinkingBudget` or a `thinkingLevel` (what a client's reasoning_effort becomes)
 //   OpenAI     a model whose name contains `reasoner` (DeepSeek: `reasoning_content` streamed),
 //              or any request with `reasoning_effort` (OpenAI: reasoning tokens in usage only)
+//   OpenRouter a request with `reasoning: {effort}` (OpenRouter's spelling): `delta.reasoning`
+//              and `reasoning_details` fragments (one Anthropic-made detail, its signature
+//              last), and OpenRouter's own `usage.cost` (OPENROUTER_COST)
 // Model-name triggers on top of the usual scenarios (`tools` → a tool call in round one):
 //   redacted   Anthropic also sends a redacted_thinking block
 // A request whose last message is a tool result is round two: the answer is text.
@@ -23,6 +26,9 @@
 //   Gemini, thinking on or a gemini-3 model: in the current turn, each functionCall part of
 //     a model turn carries a thoughtSignature this mock issued.
 //   OpenAI reasoning models (o1, o3, o4-mini, gpt-5): no temperature other than 1, no max_tokens.
+//   OpenRouter, reasoning on: in the current tool loop each assistant message with tool_calls
+//     carries the reasoning_details it was given (a reasoning.text with an issued signature),
+//     as OpenRouter asks of clients so that the model's provider gets its thinking back.
 
 import { randomBytes } from 'node:crypto';
 
@@ -236,8 +242,12 @@ export function openaiReasoningRefusal(body) {
   return null;
 }
 
-/** Whether an OpenAI-format answer reasons: with text (DeepSeek's reasoner) or in usage only. */
+/**
+ * Whether an OpenAI-format answer reasons: OpenRouter's way, with text (DeepSeek's reasoner)
+ * or in usage only (OpenAI).
+ */
 export function openaiReasoning(body) {
+  if (body.reasoning?.effort !== undefined) return 'openrouter';
   if (String(body.model).includes('reasoner')) return 'text';
   return body.reasoning_effort !== undefined && body.reasoning_effort !== 'none' ? 'usage' : null;
 }
@@ -255,4 +265,58 @@ export function openaiReasoningUsage() {
     prompt_cache_hit_tokens: THINKING_USAGE.cacheRead,
     prompt_cache_miss_tokens: THINKING_USAGE.input,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenRouter
+
+/** What OpenRouter reports as the call's cost (its own figure, in `usage.cost`). */
+export const OPENROUTER_COST = 0.00042;
+const OPENROUTER_FORMAT = 'anthropic-claude-v1';
+
+/** OpenRouter's refusal of a tool loop that lost its reasoning_details, or null. */
+export function openrouterRefusal(body, state) {
+  if (openaiReasoning(body) !== 'openrouter') return null;
+  let loopStart = 0;
+  body.messages.forEach((m, i) => {
+    if (m.role === 'user') loopStart = i + 1;
+  });
+  for (const [i, m] of body.messages.entries()) {
+    if (i < loopStart || m.role !== 'assistant' || !m.tool_calls?.length) continue;
+    const text = (m.reasoning_details ?? []).find((d) => d.type === 'reasoning.text');
+    if (!text || state.signatures.get(text.signature) !== text.text) {
+      return `messages.${i}: Provider returned error: messages.1.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`tool_use\`. Preserve reasoning_details when sending tool results back.`;
+    }
+  }
+  return null;
+}
+
+/**
+ * An OpenRouter answer with reasoning: the deltas of the thinking (each with its
+ * reasoning_details fragment, the signature in the last), then the call or the text.
+ */
+export function openrouterThinking(scenario, body, state) {
+  const signature = token();
+  state.signatures.set(signature, THINKING.join(''));
+  const fragment = (fields) => [{ type: 'reasoning.text', format: OPENROUTER_FORMAT, index: 0, ...fields }];
+  const thinking = [
+    ...THINKING.map((text) => ({ reasoning: text, reasoning_details: fragment({ text }) })),
+    { reasoning_details: fragment({ signature }) },
+  ];
+  const afterTool = body.messages.at(-1)?.role === 'tool';
+  const call = { id: 'call_openrouter01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } };
+  const answer = scenario === 'tools' && !afterTool ? { tool_calls: [call] } : { content: afterTool ? AFTER_TOOL : 'Hello from openrouter!' };
+  const message = {
+    role: 'assistant',
+    content: answer.content ?? null,
+    reasoning: THINKING.join(''),
+    reasoning_details: fragment({ text: THINKING.join(''), signature }),
+    ...(answer.tool_calls ? { tool_calls: answer.tool_calls } : {}),
+  };
+  const streamed = answer.tool_calls ? { tool_calls: [{ index: 0, ...call }] } : answer;
+  return { thinking, answer: streamed, message, finish: answer.tool_calls ? 'tool_calls' : 'stop' };
+}
+
+export function openrouterUsage() {
+  return { ...openaiReasoningUsage(), cost: OPENROUTER_COST };
 }
