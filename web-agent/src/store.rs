@@ -129,6 +129,8 @@ impl From<StoreError> for crate::protocol::ErrorKind {
 pub trait Store {
     async fn put_session(&self, session: &Session) -> Result<(), StoreError>;
     async fn sessions(&self) -> Result<Vec<Session>, StoreError>;
+    /// One session's record, if it is stored (read on every model call, for its params).
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
     /// Deletes the session and its messages.
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
     async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError>;
@@ -266,6 +268,9 @@ impl Store for MemoryStore {
     }
     async fn sessions(&self) -> Result<Vec<Session>, StoreError> {
         Ok(self.inner.borrow().sessions.values().cloned().collect())
+    }
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.inner.borrow().sessions.get(id).cloned())
     }
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         let mut inner = self.inner.borrow_mut();
@@ -478,6 +483,12 @@ pub mod conformance {
         let sessions = store.sessions().await.map_err(err)?;
         if !sessions.contains(&chat) {
             return Err(format!("a chat's params did not round-trip: {sessions:?}"));
+        }
+        if store.session("s1").await.map_err(err)? != Some(chat.clone()) {
+            return fail("a session read by its id is not the one stored");
+        }
+        if store.session("nowhere").await.map_err(err)?.is_some() {
+            return fail("a session that was never stored was found");
         }
         store
             .put_note(&Note {

@@ -283,6 +283,17 @@ impl Store for IdbStore {
         self.put(COMPACTIONS, record).await
     }
 
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let tx = self.db.transaction(SESSIONS).build().map_err(failed)?;
+        tx.object_store(SESSIONS)
+            .map_err(failed)?
+            .get(id.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)
+    }
+
     async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
         let tx = self.db.transaction(COMPACTIONS).build().map_err(failed)?;
         let record: Option<CompactionRecord> = tx

@@ -177,8 +177,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// The stored record of session `id`, if there is one.
     pub(super) async fn session(&self, id: &str) -> Result<Option<Session>, ErrorKind> {
-        let sessions = self.store.sessions().await?;
-        Ok(sessions.into_iter().find(|s| s.id == id))
+        self.store.session(id).await.map_err(ErrorKind::from)
     }
 
     pub(super) async fn rename(
@@ -187,8 +186,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         title: String,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let sessions = self.store.sessions().await?;
-        let Some(mut session) = sessions.into_iter().find(|s| s.id == id) else {
+        let Some(mut session) = self.session(id).await? else {
             return Err(ErrorKind::InvalidRequest);
         };
         session.title = title.trim().to_owned();
@@ -199,19 +197,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
     /// Names an untitled session after its first question, and marks it as just used.
     pub(super) async fn touch(&self, id: &str, first_text: Option<&str>) -> Result<(), ErrorKind> {
-        let sessions = self.store.sessions().await?;
         let now = self.clock.now_ms();
-        let mut session = sessions
-            .into_iter()
-            .find(|s| s.id == id)
-            .unwrap_or(Session {
-                id: id.to_owned(),
-                title: String::new(),
-                created_ms: now,
-                updated_ms: now,
-                params: ChatParams::default(),
-                cost_usd: None,
-            });
+        let mut session = self.session(id).await?.unwrap_or(Session {
+            id: id.to_owned(),
+            title: String::new(),
+            created_ms: now,
+            updated_ms: now,
+            params: ChatParams::default(),
+            cost_usd: None,
+        });
         if let Some(text) =
             first_text.filter(|_| session.title.is_empty() || session.title == NEW_TITLE)
         {
