@@ -24,21 +24,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, Dropped, ImageRef, Piece, Progress, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, sampling, tool_arguments, with_cost, write_chunk, write_delta,
+    AnswerContext, Dropped, ImageRef, Piece, ProviderErrorDetails, content_pieces, parse,
+    reject_unsupported, sampling, tool_arguments, with_cost,
 };
-use crate::models::{ModelFacts, Reasoning};
-use crate::sse::{self, SseEvent};
+use crate::models::ModelFacts;
 use crate::wire::{
-    ChatChunk, ChatCompletion, ChatRequest, Choice, Delta, Embedding, EmbeddingUsage,
-    EmbeddingsRequest, EmbeddingsResponse, FinishReason, FunctionCall, Message, Model, ModelList,
-    ReasoningDetail, ReasoningEffort, ReasoningFormat, ReasoningKind, ResponseMessage, Role,
-    ToolCall, ToolCallDelta, ToolChoice, ToolChoiceMode, Usage, UsageDetails,
+    ChatCompletion, ChatRequest, Choice, Embedding, EmbeddingUsage, EmbeddingsRequest,
+    EmbeddingsResponse, FinishReason, FunctionCall, Message, Model, ModelList, ReasoningDetail,
+    ReasoningFormat, ReasoningKind, ResponseMessage, Role, ToolCall, ToolChoice, ToolChoiceMode,
+    Usage, UsageDetails,
 };
 use crate::{ProviderId, ProxyError};
 
 /// Separates a made-up call id from the thought signature it carries.
 const SIGNATURE_SEPARATOR: char = '.';
+
+mod stream;
+mod thinking;
+
+pub use stream::StreamState;
+pub use thinking::{MIN_THINKING_BUDGET, thinking_budget, thinking_level};
+use thinking::{ThinkingConfig, thinking_config};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -151,75 +157,6 @@ struct GenerationConfig {
     response_json_schema: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thinking_config: Option<ThinkingConfig>,
-}
-
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ThinkingConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thinking_budget: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thinking_level: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    include_thoughts: Option<bool>,
-}
-
-/// Gemini 2.5's thinking budget for an effort; `can_disable`: the model may not think at all
-/// (Pro cannot, and thinks at least [`MIN_THINKING_BUDGET`]).
-pub fn thinking_budget(effort: ReasoningEffort, can_disable: bool) -> u32 {
-    match effort {
-        ReasoningEffort::None if can_disable => 0,
-        ReasoningEffort::None => MIN_THINKING_BUDGET,
-        ReasoningEffort::Minimal => 512,
-        ReasoningEffort::Low => 1024,
-        ReasoningEffort::Medium => 8192,
-        ReasoningEffort::High => 24_576,
-    }
-}
-
-/// The smallest budget of a Gemini 2.5 model that cannot stop thinking.
-pub const MIN_THINKING_BUDGET: u32 = 128;
-
-/// Gemini 3's thinking level for an effort.
-pub fn thinking_level(effort: ReasoningEffort) -> &'static str {
-    match effort {
-        ReasoningEffort::None | ReasoningEffort::Minimal | ReasoningEffort::Low => "low",
-        ReasoningEffort::Medium | ReasoningEffort::High => "high",
-    }
-}
-
-/// The thinking control for `request` on a model with `facts`.
-fn thinking_config(
-    request: &ChatRequest,
-    facts: &ModelFacts,
-    dropped: &mut Dropped,
-) -> Option<ThinkingConfig> {
-    let effort = request.reasoning_effort;
-    match facts.reasoning {
-        Reasoning::GeminiBudget { can_disable } => {
-            let budget = effort.map(|e| thinking_budget(e, can_disable).min(facts.max_output));
-            Some(ThinkingConfig {
-                thinking_budget: budget,
-                include_thoughts: (budget != Some(0)).then_some(true),
-                ..ThinkingConfig::default()
-            })
-        }
-        Reasoning::GeminiLevel => Some(ThinkingConfig {
-            thinking_level: effort.map(thinking_level),
-            include_thoughts: Some(true),
-            ..ThinkingConfig::default()
-        }),
-        Reasoning::Always => Some(ThinkingConfig {
-            include_thoughts: Some(true),
-            ..ThinkingConfig::default()
-        }),
-        Reasoning::None | Reasoning::Effort | Reasoning::AnthropicBudget => {
-            if effort.is_some() {
-                dropped.push("reasoning_effort");
-            }
-            None
-        }
-    }
 }
 
 impl GenerationConfig {
@@ -769,130 +706,4 @@ pub fn error_details(body: &[u8]) -> Option<ProviderErrorDetails> {
         kind: error.status,
         message: error.message,
     })
-}
-
-/// Translation state of one Gemini stream.
-#[derive(Debug)]
-pub struct StreamState {
-    context: AnswerContext,
-    id: String,
-    started: bool,
-    calls: usize,
-    /// Reasoning details sent so far.
-    details: usize,
-    usage: Option<UsageMetadata>,
-    finished: bool,
-}
-
-impl StreamState {
-    pub fn new(context: AnswerContext) -> Self {
-        Self {
-            context,
-            id: "chatcmpl-gemini".to_owned(),
-            started: false,
-            calls: 0,
-            details: 0,
-            usage: None,
-            finished: false,
-        }
-    }
-
-    fn write(&self, out: &mut Vec<u8>, delta: &Delta) {
-        write_delta(
-            out,
-            &self.id,
-            self.context.created,
-            &self.context.model,
-            delta,
-        );
-    }
-
-    pub(crate) fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<u8>,
-    ) -> Result<Progress, ProxyError> {
-        let response: GenerateContentResponse =
-            parse(self.context.provider, event.data.as_bytes())?;
-        if let Some(error) = response.error {
-            return Err(ProxyError::upstream(self.context.provider, error.message));
-        }
-        if !self.started {
-            self.started = true;
-            if let Some(id) = response.response_id {
-                self.id = id;
-            }
-            if let Some(model) = response.model_version {
-                self.context.model = model;
-            }
-            self.write(out, &Delta::role(Role::Assistant));
-        }
-        if let Some(usage) = response.usage_metadata {
-            self.usage = Some(usage);
-        }
-        let blocked = response
-            .prompt_feedback
-            .and_then(|f| f.block_reason)
-            .is_some();
-        let Some(candidate) = response.candidates.into_iter().next() else {
-            if blocked {
-                self.finish(FinishReason::ContentFilter, out);
-            }
-            return Ok(Progress::More);
-        };
-        for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
-            if part.thought == Some(true) {
-                if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                    self.write(out, &Delta::reasoning(text));
-                }
-                continue;
-            }
-            if let Some(detail) = text_signature(&part, self.details) {
-                self.details += 1;
-                self.write(out, &Delta::reasoning_detail(detail));
-            }
-            if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                self.write(out, &Delta::content(text));
-            }
-            if let Some(call) = part.function_call {
-                let id = call_id(self.calls, part.thought_signature.as_deref());
-                let ordinal = u32::try_from(self.calls).unwrap_or(u32::MAX);
-                let delta = ToolCallDelta::start(ordinal, &id, &call.name, &call.args.to_string());
-                self.write(out, &Delta::tool_call(delta));
-                self.calls += 1;
-            }
-        }
-        if let Some(reason) = candidate.finish_reason {
-            self.finish(finish_reason(&reason, self.calls > 0), out);
-        }
-        Ok(Progress::More)
-    }
-
-    fn finish(&mut self, reason: FinishReason, out: &mut Vec<u8>) {
-        self.finished = true;
-        let chunk = ChatChunk::finish(&self.id, self.context.created, &self.context.model, reason);
-        write_chunk(out, &chunk);
-    }
-
-    /// Gemini closes the stream after the last candidate: complete if it said why it stopped.
-    pub(crate) fn on_end(&mut self, out: &mut Vec<u8>) -> Result<(), ProxyError> {
-        if !self.finished {
-            return Err(ProxyError::upstream(
-                self.context.provider,
-                "google ended the stream before a finishReason",
-            ));
-        }
-        let usage = self
-            .usage
-            .unwrap_or_default()
-            .to_openai(&self.context.model);
-        let chunk = ChatChunk::usage(&self.id, self.context.created, &self.context.model, usage);
-        write_chunk(out, &chunk);
-        sse::write_data(out, sse::DONE);
-        Ok(())
-    }
-
-    pub fn usage(&self) -> Option<Usage> {
-        self.usage.map(|u| u.to_openai(&self.context.model))
-    }
 }
