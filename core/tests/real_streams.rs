@@ -252,3 +252,48 @@ fn gemini_whole_answer_implicit_cache_is_cached_tokens() {
     assert_eq!(usage.completion_tokens, 656 + 1549);
     assert_eq!(usage.reasoning_tokens(), 1549);
 }
+
+#[test]
+fn every_recorded_stream_translates_alike_at_any_chunking() {
+    let dir = std::env::var_os("FERRY_REAL_STREAMS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-streams"),
+        PathBuf::from,
+    );
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("no recordings, skipped");
+        return;
+    };
+    let raw = |provider: ProviderId, input: &[u8], size: usize| {
+        let mut translator = StreamTranslator::new(context(provider));
+        let mut out = Vec::new();
+        for chunk in input.chunks(size.max(1)) {
+            translator.push(chunk, &mut out);
+        }
+        translator.end(&mut out);
+        (out, translator.is_complete())
+    };
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let provider = match name.split('_').next() {
+            _ if !name.ends_with(".sse") => continue,
+            Some("anthropic") => ProviderId::Anthropic,
+            Some("gemini") => ProviderId::Google,
+            Some("openai") => ProviderId::OpenAi,
+            _ => continue,
+        };
+        let input = std::fs::read(entry.path()).unwrap();
+        let (whole, complete) = raw(provider, &input, input.len());
+        for size in [1, 7] {
+            assert_eq!(
+                raw(provider, &input, size),
+                (whole.clone(), complete),
+                "{name}"
+            );
+        }
+        // Only the recording of an error event ends in one.
+        assert_eq!(complete, !name.contains("error"), "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 10, "{seen} recordings");
+}
