@@ -10,8 +10,8 @@ use crate::sse::{self, SseEvent};
 use crate::wire::{ChatChunk, Delta, ReasoningDetail, ReasoningFormat, Role, ToolCallDelta, Usage};
 use crate::{ProxyError, tokens};
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// One event, as the translator handles it.
+#[derive(Debug)]
 enum StreamEventData {
     MessageStart {
         message: StartMessage,
@@ -28,9 +28,7 @@ enum StreamEventData {
         index: u32,
     },
     MessageDelta {
-        #[serde(default)]
-        delta: MessageDeltaBody,
-        #[serde(default)]
+        stop_reason: Option<String>,
         usage: Option<AnthropicUsage>,
     },
     MessageStop,
@@ -38,8 +36,114 @@ enum StreamEventData {
         error: ErrorBody,
     },
     /// `ping` and whatever Anthropic adds.
+    Other,
+}
+
+/// One event as Anthropic sends it, read in a single pass: as an internally tagged enum,
+/// serde would first copy every event into a buffer of its own to find the tag.
+#[derive(Debug, Deserialize)]
+struct RawEvent {
+    #[serde(rename = "type")]
+    kind: EventKind,
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    message: Option<StartMessage>,
+    #[serde(default)]
+    content_block: Option<ResponseBlock>,
+    #[serde(default)]
+    delta: Option<RawDelta>,
+    #[serde(default)]
+    usage: Option<AnthropicUsage>,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum EventKind {
+    MessageStart,
+    ContentBlockStart,
+    ContentBlockDelta,
+    ContentBlockStop,
+    MessageDelta,
+    MessageStop,
+    Error,
     #[serde(other)]
     Other,
+}
+
+/// A `content_block_delta`'s or `message_delta`'s `delta`, every field it may hold.
+#[derive(Debug, Default, Deserialize)]
+struct RawDelta {
+    #[serde(rename = "type", default)]
+    kind: Option<DeltaKind>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    partial_json: Option<String>,
+    #[serde(default)]
+    thinking: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DeltaKind {
+    TextDelta,
+    InputJsonDelta,
+    ThinkingDelta,
+    SignatureDelta,
+    #[serde(other)]
+    Other,
+}
+
+impl RawEvent {
+    /// The event, or `None` when a field its type requires is missing.
+    fn into_event(self) -> Option<StreamEventData> {
+        Some(match self.kind {
+            EventKind::MessageStart => StreamEventData::MessageStart {
+                message: self.message?,
+            },
+            EventKind::ContentBlockStart => StreamEventData::ContentBlockStart {
+                index: self.index?,
+                content_block: self.content_block?,
+            },
+            EventKind::ContentBlockDelta => {
+                let delta = self.delta?;
+                let text = |field: Option<String>| field.unwrap_or_default();
+                StreamEventData::ContentBlockDelta {
+                    index: self.index?,
+                    delta: match delta.kind? {
+                        DeltaKind::TextDelta => BlockDelta::TextDelta {
+                            text: text(delta.text),
+                        },
+                        DeltaKind::InputJsonDelta => BlockDelta::InputJsonDelta {
+                            partial_json: text(delta.partial_json),
+                        },
+                        DeltaKind::ThinkingDelta => BlockDelta::ThinkingDelta {
+                            thinking: text(delta.thinking),
+                        },
+                        DeltaKind::SignatureDelta => BlockDelta::SignatureDelta {
+                            signature: text(delta.signature),
+                        },
+                        DeltaKind::Other => BlockDelta::Other,
+                    },
+                }
+            }
+            EventKind::ContentBlockStop => StreamEventData::ContentBlockStop { index: self.index? },
+            EventKind::MessageDelta => StreamEventData::MessageDelta {
+                stop_reason: self.delta.and_then(|d| d.stop_reason),
+                usage: self.usage,
+            },
+            EventKind::MessageStop => StreamEventData::MessageStop,
+            EventKind::Error => StreamEventData::Error { error: self.error? },
+            EventKind::Other => StreamEventData::Other,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,29 +155,13 @@ struct StartMessage {
     usage: AnthropicUsage,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug)]
 enum BlockDelta {
-    TextDelta {
-        text: String,
-    },
-    InputJsonDelta {
-        partial_json: String,
-    },
-    ThinkingDelta {
-        thinking: String,
-    },
-    SignatureDelta {
-        signature: String,
-    },
-    #[serde(other)]
+    TextDelta { text: String },
+    InputJsonDelta { partial_json: String },
+    ThinkingDelta { thinking: String },
+    SignatureDelta { signature: String },
     Other,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct MessageDeltaBody {
-    #[serde(default)]
-    stop_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,7 +230,15 @@ impl StreamState {
         out: &mut Vec<u8>,
     ) -> Result<Progress, ProxyError> {
         let provider = self.context.provider;
-        match parse::<StreamEventData>(provider, event.data.as_bytes())? {
+        let raw: RawEvent = parse(provider, event.data.as_bytes())?;
+        let kind = raw.kind;
+        let Some(data) = raw.into_event() else {
+            return Err(ProxyError::upstream(
+                provider,
+                format!("unreadable answer from {provider}: a {kind:?} event without its fields"),
+            ));
+        };
+        match data {
             StreamEventData::MessageStart { message } => {
                 self.id = message.id;
                 if let Some(model) = message.model {
@@ -159,11 +255,11 @@ impl StreamState {
                 self.on_block_delta(index, delta, out);
             }
             StreamEventData::ContentBlockStop { index } => self.on_block_stop(index, out),
-            StreamEventData::MessageDelta { delta, usage } => {
+            StreamEventData::MessageDelta { stop_reason, usage } => {
                 if let Some(usage) = usage {
                     self.usage.update(usage);
                 }
-                let reason = finish_reason(delta.stop_reason.as_deref());
+                let reason = finish_reason(stop_reason.as_deref());
                 let chunk =
                     ChatChunk::finish(&self.id, self.context.created, &self.context.model, reason);
                 write_chunk(out, &chunk);
