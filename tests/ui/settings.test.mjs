@@ -33,8 +33,9 @@ describe('settings', () => {
     assert.ok(offered.includes('gpt-4o-mini'), offered.join(', '));
     await list.getByRole('button', { name: 'gpt-4o-mini' }).click();
     assert.equal(await dialog.getByRole('combobox', { name: 'Model' }).inputValue(), 'gpt-4o-mini');
+    // Opened without a key, saved with one: Settings gives way to the chat.
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
-    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
     const listed = app.mock.requests.find((r) => r.path === '/openai/v1/models');
     assert.equal(listed.headers.authorization, `Bearer ${KEY}`);
   });

@@ -341,21 +341,6 @@ pub fn ChatView() -> impl IntoView {
             None => state.new_chat_params.set(chosen),
         }
     });
-    let summary = move || {
-        let set = controls.get().fit(params.get());
-        let mut parts = vec!["Chat options".to_owned()];
-        if let Some(effort) = set.reasoning_effort {
-            parts.push(format!("effort {}", effort.as_str()));
-        }
-        if let Some(t) = set.temperature {
-            parts.push(format!("temperature {t}"));
-        }
-        if let Some(m) = set.max_output_tokens {
-            parts.push(format!("max {m} tokens"));
-        }
-        parts.join(" · ")
-    };
-
     view! {
         // A log: new messages are announced (politely) as they are added.
         <section class="conversation" role="log" aria-label="Conversation" on:click=copy_code>
@@ -410,7 +395,7 @@ pub fn ChatView() -> impl IntoView {
                 <button type="button" class="danger" on:click=move |_| stop_turn(state)>"Stop"</button>
             </Show>
             <details class="chat-params">
-                <summary>{summary}</summary>
+                <summary>"Chat options"</summary>
                 <ParamsFields params=params controls=controls changed=changed default="Default"/>
             </details>
             <div class="tokens" aria-live="off">

@@ -23,7 +23,7 @@ pub fn ParamsFields(
     let temperature_text = move || {
         params
             .with(|p| p.temperature)
-            .map(|t| t.to_string())
+            .map(|t| format!("{t}"))
             .unwrap_or_default()
     };
     let max_text = move || {
@@ -32,62 +32,55 @@ pub fn ParamsFields(
             .map(|m| m.to_string())
             .unwrap_or_default()
     };
+    let effort = move || {
+        params
+            .with(|p| p.reasoning_effort)
+            .map_or("", |e| e.as_str())
+    };
     view! {
         <div class="params">
-            <Show when=move || controls.get().effort>
-                <label>
-                    "Reasoning effort"
-                    <select
-                        aria-label="Reasoning effort"
-                        on:change=move |ev| {
-                            let effort = effort_from(&event_target_value(&ev));
-                            params.update(|p| p.reasoning_effort = effort);
+            <label hidden=move || !controls.get().effort>
+                "Reasoning effort"
+                <select
+                    aria-label="Reasoning effort"
+                    prop:value=effort
+                    on:change=move |ev| {
+                        let effort = effort_from(&event_target_value(&ev));
+                        params.update(|p| p.reasoning_effort = effort);
+                        changed.run(());
+                    }
+                >
+                    <option value="">{default}</option>
+                    {EFFORTS.map(|e| view! { <option value=e.as_str()>{effort_label(e)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label hidden=move || !controls.get().temperature>
+                "Temperature"
+                <input
+                    type="number"
+                    aria-label="Temperature"
+                    min="0"
+                    max=MAX_TEMPERATURE
+                    step="0.1"
+                    placeholder=default
+                    prop:value=temperature_text
+                    on:change=move |ev| match temperature_from(&event_target_value(&ev)) {
+                        Ok(t) => {
+                            problem.set(None);
+                            params.update(|p| p.temperature = t);
                             changed.run(());
                         }
-                    >
-                        <option value="" selected=move || params.with(|p| p.reasoning_effort.is_none())>
-                            {default}
-                        </option>
-                        {EFFORTS.into_iter().map(|effort| view! {
-                            <option
-                                value=effort.as_str()
-                                selected=move || params.with(|p| p.reasoning_effort == Some(effort))
-                            >
-                                {effort_label(effort)}
-                            </option>
-                        }).collect_view()}
-                    </select>
-                </label>
-            </Show>
-            <Show when=move || controls.get().temperature>
-                <label>
-                    "Temperature"
-                    <input
-                        type="number"
-                        aria-label="Temperature"
-                        min="0"
-                        max=MAX_TEMPERATURE.to_string()
-                        step="0.1"
-                        placeholder=default
-                        prop:value=temperature_text
-                        on:change=move |ev| match temperature_from(&event_target_value(&ev)) {
-                            Ok(t) => {
-                                problem.set(None);
-                                params.update(|p| p.temperature = t);
-                                changed.run(());
-                            }
-                            Err(why) => problem.set(Some(why)),
-                        }
-                    />
-                </label>
-            </Show>
+                        Err(why) => problem.set(Some(why)),
+                    }
+                />
+            </label>
             <label>
                 "Max output tokens"
                 <input
                     type="number"
                     aria-label="Max output tokens"
                     min="1"
-                    max=move || controls.get().max_output.to_string()
+                    max=move || controls.get().max_output
                     step="1"
                     placeholder=default
                     prop:value=max_text
@@ -103,9 +96,7 @@ pub fn ParamsFields(
                     }
                 />
             </label>
-            <p class="problem" aria-live="polite" hidden=move || problem.with(Option::is_none)>
-                {move || problem.get()}
-            </p>
+            <p class="problem" aria-live="polite">{move || problem.get()}</p>
         </div>
     }
 }

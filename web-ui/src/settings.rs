@@ -114,6 +114,8 @@ pub fn SettingsPanel() -> impl IntoView {
             .keys
             .with(|keys| keys.contains(&KeyOwner::Provider(provider.get())))
     };
+    // Opened without a key (a first start): the first Save with one goes on to the chat.
+    let had_key = state.has_key(provider.get_untracked());
 
     // Saves what the form says; the key only if one was typed. Returns whether it could.
     let save = move || -> bool {
@@ -195,10 +197,10 @@ pub fn SettingsPanel() -> impl IntoView {
             <h2 id="settings-title">"Settings"</h2>
             <form on:submit=move |ev| {
                 ev.prevent_default();
-                // The first key saved: nothing stands between the user and the chat now.
-                let first_key = !has_key() && !key.with_untracked(|k| k.trim().is_empty());
                 if save() {
-                    if first_key && !state.must_sign_in() {
+                    // Opened without a key, saved with one: nothing stands between the user
+                    // and the chat now.
+                    if !had_key && has_key() && !state.must_sign_in() {
                         close();
                         focus_soon(COMPOSER);
                     } else {

@@ -121,8 +121,13 @@ export class FerryPage {
     if (dontSave) await dialog.getByRole('checkbox', { name: "Don't save key" }).check();
     await dialog.getByRole('combobox', { name: 'Model' }).fill(model);
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
-    await dialog.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    // The first key saved gives way to the chat; a later Save says so and stays open.
+    await Promise.race([
+      dialog.waitFor({ state: 'hidden' }),
+      dialog.getByRole('status').filter({ hasText: 'Saved' }).waitFor(),
+    ]);
+    if (await dialog.isVisible()) await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
   }
 
   async send(text) {

@@ -74,12 +74,34 @@ pub fn temperature_from(text: &str) -> Result<Option<f64>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    match text.parse::<f64>() {
-        Ok(t) if (0.0..=MAX_TEMPERATURE).contains(&t) => Ok(Some(t)),
+    match decimal(text) {
+        Some(t) if (0.0..=MAX_TEMPERATURE).contains(&t) => Ok(Some(t)),
         _ => Err(format!(
             "Temperature is a number from 0 to {MAX_TEMPERATURE}."
         )),
     }
+}
+
+/// A plain decimal ("0.7", "1", ".5") — all a temperature needs. Read by hand: the
+/// standard float parser would add its weight to the first-paint wasm for this one field.
+fn decimal(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
+        return None;
+    }
+    let whole = if whole.is_empty() {
+        0
+    } else {
+        whole.parse::<u32>().ok()?
+    };
+    let scale = 10_u32.pow(u32::try_from(fraction.len()).ok()?);
+    let fraction = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse::<u32>().ok()?
+    };
+    Some(f64::from(whole) + f64::from(fraction) / f64::from(scale))
 }
 
 /// A typed maximum of output tokens: empty is the default; else a whole number from 1 to
@@ -142,6 +164,11 @@ mod tests {
         assert!(temperature_from("2.5").is_err());
         assert!(temperature_from("-1").is_err());
         assert!(temperature_from("warm").is_err());
+        assert_eq!(temperature_from(".5"), Ok(Some(0.5)));
+        assert_eq!(temperature_from("1.25"), Ok(Some(1.25)));
+        for bad in [".", "1.2.3", "1e0", "+1", "0x1", " . "] {
+            assert!(temperature_from(bad).is_err(), "{bad}");
+        }
         assert_eq!(max_output_from("", 100), Ok(None));
         assert_eq!(max_output_from("64", 100), Ok(Some(64)));
         assert!(max_output_from("0", 100).is_err());
