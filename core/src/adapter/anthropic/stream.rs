@@ -376,3 +376,44 @@ impl StreamState {
             .then(|| self.openai_usage())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProviderId;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn on(data: &str) -> Result<Progress, ProxyError> {
+        let mut state = StreamState::new(AnswerContext {
+            provider: ProviderId::Anthropic,
+            model: "m".to_owned(),
+            created: 0,
+        });
+        let event = SseEvent {
+            event: None,
+            data: data.to_owned(),
+        };
+        state.on_event(&event, &mut Vec::new())
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_event_without_the_fields_of_its_type_is_unreadable() {
+        for data in [
+            r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}"#,
+            r#"{"type":"content_block_start","index":0}"#,
+            r#"{"type":"message_start"}"#,
+            r#"{"type":"error"}"#,
+            r#"{"index":0}"#,
+        ] {
+            let error = on(data).err().map(|e| e.code().to_owned());
+            assert_eq!(error.as_deref(), Some("upstream_error"), "{data}");
+        }
+        for data in [
+            r#"{"type": "ping"}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#,
+            r#"{"type":"some_new_event","whatever":[1]}"#,
+        ] {
+            assert_eq!(on(data).ok(), Some(Progress::More), "{data}");
+        }
+    }
+}
