@@ -382,3 +382,37 @@ fn other_openai_format_providers_get_no_reasoning_fields_back() {
         );
     }
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn anthropic_continues_a_tool_loop_without_its_thinking_unthinking() {
+    let call = json!({"role": "assistant", "content": null, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    ]});
+    let result = json!({"role": "tool", "tool_call_id": "call_1", "content": "18°C"});
+    let request = |messages: Vec<Value>| json!({"model": "claude-sonnet-4-5", "reasoning_effort": "low", "messages": messages});
+    let user = json!({"role": "user", "content": "Weather?"});
+    // The loop's turn came from elsewhere: no thinking block to open it with.
+    let (body, dropped) = upstream(
+        ProviderId::Anthropic,
+        request(vec![user.clone(), call.clone(), result.clone()]),
+    );
+    assert_eq!(body.get("thinking"), None);
+    assert_eq!(dropped, ["reasoning_effort"]);
+    // With its thinking, the loop goes on thinking.
+    let (body, dropped) = upstream(
+        ProviderId::Anthropic,
+        request(vec![
+            user.clone(),
+            assistant_with_details(),
+            json!({"role": "tool", "tool_call_id": "toolu_01", "content": "18°C"}),
+        ]),
+    );
+    assert_eq!(body["thinking"]["budget_tokens"], json!(2048));
+    assert!(dropped.is_empty());
+    // A finished loop (the user spoke since) does not hold thinking back.
+    let (body, _) = upstream(
+        ProviderId::Anthropic,
+        request(vec![user.clone(), call, result, user]),
+    );
+    assert_eq!(body["thinking"]["budget_tokens"], json!(2048));
+}

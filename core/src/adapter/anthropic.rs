@@ -12,6 +12,7 @@
 //! | thinking blocks must come back, signature intact, before the turn's `tool_use` | the client's `reasoning_details` of this format become `thinking` / `redacted_thinking` blocks first in the assistant turn, in `index` order; other formats are dropped |
 //! | `reasoning_effort` | `thinking.budget_tokens` ([`budget`]), `max_tokens` raised to budget + answer; none → no thinking |
 //! | with thinking on, `temperature`, `top_p` and a forced `tool_choice` are refused | dropped (and listed in `dropped`); a forced choice becomes `auto` |
+//! | with thinking on, the assistant turn of an unfinished tool loop must open with its thinking | a loop whose turn has none (made without thinking, or by another provider) is continued without thinking, `reasoning_effort` listed in `dropped` |
 //! | no separate thinking count in older answers | `reasoning_tokens` = `output_tokens_details.thinking_tokens` when sent, else estimated from the thinking text (about 4 characters a token) |
 //! | citations, server tools | their blocks and deltas are skipped |
 //! | `stop_reason` | `end_turn`/`stop_sequence`/`pause_turn` → stop, `max_tokens` → length, `tool_use` → tool_calls, `refusal` → content_filter |
@@ -245,11 +246,31 @@ fn thinking_budget(
         dropped.push("reasoning_effort");
         return None;
     }
+    let wanted = budget(effort)?;
+    if unsigned_tool_loop(&request.messages) {
+        dropped.push("reasoning_effort");
+        return None;
+    }
     let ceiling = facts
         .max_output
         .saturating_sub(MIN_THINKING_BUDGET)
         .max(MIN_THINKING_BUDGET);
-    budget(effort).map(|b| b.min(ceiling))
+    Some(wanted.min(ceiling))
+}
+
+/// Whether the request continues a tool loop whose assistant turn has no thinking of
+/// Anthropic's to send back (it was made without thinking, or by another provider).
+/// Anthropic refuses thinking then: the turn must open with its thinking block.
+fn unsigned_tool_loop(messages: &[Message]) -> bool {
+    let Some(last) = messages.iter().rposition(|m| m.role != Role::Tool) else {
+        return false;
+    };
+    messages.get(last).is_some_and(|m| {
+        m.role == Role::Assistant
+            && m.tool_calls.as_ref().is_some_and(|calls| !calls.is_empty())
+            && last + 1 < messages.len()
+            && thinking_blocks(m).is_empty()
+    })
 }
 
 fn tool_choice(request: &ChatRequest, has_tools: bool) -> Option<ToolChoiceDef> {
