@@ -10,6 +10,7 @@
 //! | thinking text comes as `reasoning` (OpenRouter, Groq) or `reasoning_content` (DeepSeek) | the `reasoning` key of a delta or message is renamed `reasoning_content`; `reasoning_details` pass as they are |
 //! | thinking sent back | OpenRouter takes `reasoning_details` (not `reasoning_content`); DeepSeek needs `reasoning_content` back on the turns of a tool loop, and ignores it elsewhere; others get neither |
 //! | cost | the usage chunk (and a whole answer's usage) gains `cost` (USD, estimated) unless the provider sent one |
+//! | DeepSeek counts cache reads as `prompt_cache_hit_tokens` | copied to `prompt_tokens_details.cached_tokens` where that is missing |
 
 use std::borrow::Cow;
 
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use super::{AnswerContext, Dropped, Progress, ProviderErrorDetails, parse, sampling, with_cost};
 use crate::models::ModelFacts;
 use crate::sse::{self, SseEvent};
-use crate::wire::{ChatRequest, Message, ModelList, Role, StreamOptions, Usage};
+use crate::wire::{ChatRequest, Message, ModelList, Role, StreamOptions, Usage, UsageDetails};
 use crate::{ProviderId, ProxyError};
 
 /// The request as sent upstream: the client's, with usage asked for in streams, the
@@ -121,14 +122,37 @@ fn rewrite<'a>(data: &'a str, model: &str, usage: &mut Option<Usage>) -> Cow<'a,
     if text.contains("\"usage\"") {
         #[derive(Deserialize)]
         struct WithUsage {
-            usage: Option<Usage>,
+            usage: Option<ProviderUsage>,
+        }
+        /// OpenAI's usage, and DeepSeek's own name for cache reads.
+        #[derive(Deserialize)]
+        struct ProviderUsage {
+            #[serde(flatten)]
+            usage: Usage,
+            #[serde(default)]
+            prompt_cache_hit_tokens: Option<u64>,
         }
         if let Ok(WithUsage { usage: Some(found) }) = serde_json::from_str(&text) {
-            let priced = with_cost(model, found);
-            if found.cost.is_none()
-                && let Some(cost) = priced.cost
-                && let Some(with) = insert_cost(&text, cost)
+            let mut fields = Vec::new();
+            let mut sent = found.usage;
+            if let Some(hits) = found.prompt_cache_hit_tokens.filter(|&h| h > 0)
+                && sent.prompt_tokens_details.is_none()
             {
+                sent.prompt_tokens_details = Some(UsageDetails {
+                    cached_tokens: Some(hits),
+                    ..UsageDetails::default()
+                });
+                fields.push(format!(
+                    "\"prompt_tokens_details\":{{\"cached_tokens\":{hits}}}"
+                ));
+            }
+            let priced = with_cost(model, sent);
+            if sent.cost.is_none()
+                && let Some(cost) = priced.cost.and_then(|c| serde_json::to_string(&c).ok())
+            {
+                fields.push(format!("\"cost\":{cost}"));
+            }
+            if let Some(with) = insert_fields(&text, &fields.join(",")) {
                 text = Cow::Owned(with);
             }
             *usage = Some(priced);
@@ -157,8 +181,12 @@ fn rename_keys(text: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// `text` with `"cost":<cost>` first in its `usage` object; `None` if there is none.
-fn insert_cost(text: &str, cost: f64) -> Option<String> {
+/// `text` with `fields` (JSON members, comma-separated) first in its `usage` object; `None`
+/// if there is none, or nothing to add.
+fn insert_fields(text: &str, fields: &str) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
     let key = "\"usage\":";
     let at = key_positions(text, key).next()? + key.len();
     let rest = text.get(at..)?;
@@ -168,9 +196,8 @@ fn insert_cost(text: &str, cost: f64) -> Option<String> {
     }
     let inside = text.get(open + 1..)?.trim_start();
     let separator = if inside.starts_with('}') { "" } else { "," };
-    let cost = serde_json::to_string(&cost).ok()?;
     let (head, tail) = text.split_at(open + 1);
-    Some(format!("{head}\"cost\":{cost}{separator}{tail}"))
+    Some(format!("{head}{fields}{separator}{tail}"))
 }
 
 pub fn models_response(provider: ProviderId, body: &[u8]) -> Result<ModelList, ProxyError> {
@@ -292,9 +319,27 @@ mod tests {
         let unknown = r#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
         assert_eq!(rewrite(unknown, "mystery", &mut usage), unknown);
         assert_eq!(
-            insert_cost(r#"{"usage":{}}"#, 1.5).as_deref(),
+            insert_fields(r#"{"usage":{}}"#, r#""cost":1.5"#).as_deref(),
             Some(r#"{"usage":{"cost":1.5}}"#)
         );
-        assert_eq!(insert_cost(r#"{"usage":null}"#, 1.5), None);
+        assert_eq!(insert_fields(r#"{"usage":null}"#, r#""cost":1.5"#), None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn deepseeks_cache_hits_become_cached_tokens_and_are_priced_so() {
+        let mut usage = None;
+        let data = r#"{"usage":{"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000,"prompt_cache_hit_tokens":1000000,"prompt_cache_miss_tokens":0}}"#;
+        let out = rewrite(data, "deepseek-chat", &mut usage);
+        let price = crate::pricing::price_of("deepseek-chat").map(|p| p.cached_input);
+        let expected = format!(
+            r#"{{"usage":{{"prompt_tokens_details":{{"cached_tokens":1000000}},"cost":{},"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000,"prompt_cache_hit_tokens":1000000,"prompt_cache_miss_tokens":0}}}}"#,
+            price.unwrap_or_default()
+        );
+        assert_eq!(out, expected);
+        assert_eq!(usage.map(|u| u.cached_tokens()), Some(1_000_000));
+        // Where OpenAI's field is there, it is left as it came.
+        let both = r#"{"usage":{"prompt_tokens":10,"completion_tokens":0,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"prompt_cache_hit_tokens":4}}"#;
+        let out = rewrite(both, "mystery", &mut usage);
+        assert_eq!(out, both);
     }
 }
