@@ -213,4 +213,49 @@ mod tests {
         reader.push(OPENAI_CHUNK.as_bytes(), &mut events);
         assert_eq!(texts(&events), ["error connection reset"]);
     }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn thinking_reads_back_as_typed_reasoning_and_details() {
+        let input = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m1\",\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"Hmm.\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"c2ln\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        let events = read(ProviderId::Anthropic, input);
+        let deltas: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Chunk(c) => c.choices.first().map(|c| c.delta.clone()),
+                _ => None,
+            })
+            .collect();
+        let thinking: String = deltas
+            .iter()
+            .filter_map(|d| d.reasoning_content.clone())
+            .collect();
+        assert_eq!(thinking, "Hmm.");
+        let details: Vec<_> = deltas
+            .iter()
+            .filter_map(|d| d.reasoning_details.clone())
+            .flatten()
+            .collect();
+        assert_eq!(
+            details,
+            [crate::wire::ReasoningDetail::text(
+                crate::wire::ReasoningFormat::Anthropic,
+                0,
+                "Hmm.",
+                Some("c2ln".to_owned())
+            )]
+        );
+        let Some(StreamEvent::Done { usage: Some(usage) }) = events.last() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(usage.reasoning_tokens(), 1);
+        assert!(usage.cost.is_some_and(|c| c > 0.0));
+    }
 }
