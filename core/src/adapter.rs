@@ -3,6 +3,12 @@
 //!
 //! Each adapter is a set of plain functions (build a request, parse a response, translate
 //! one stream event); this module dispatches on the provider's [`WireFormat`].
+//!
+//! The model's facts ([`crate::models::facts`]) decide what each request may carry: the
+//! reasoning control `reasoning_effort` becomes, and the parameters the model refuses while
+//! it reasons, which are left out and named in [`UpstreamRequest::dropped`] rather than
+//! refused. Every usage the adapters give back carries its estimated `cost` in USD
+//! ([`crate::pricing::estimate_cost`]) unless the provider sent its own.
 
 pub mod anthropic;
 pub mod google;
