@@ -161,9 +161,9 @@ pub(crate) fn sampling(
 }
 
 /// `usage` with the estimated cost of the call to `model`, unless it has a cost already.
-pub(crate) fn with_cost(model: &str, mut usage: Usage) -> Usage {
+pub(crate) fn with_cost(provider: ProviderId, model: &str, mut usage: Usage) -> Usage {
     if usage.cost.is_none() {
-        usage.cost = pricing::estimate_cost(model, &usage);
+        usage.cost = pricing::estimate_cost_on(provider, model, &usage);
     }
     usage
 }

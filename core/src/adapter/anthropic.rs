@@ -463,7 +463,7 @@ impl AnthropicUsage {
                 ..UsageDetails::default()
             });
         }
-        with_cost(model, usage)
+        with_cost(ProviderId::Anthropic, model, usage)
     }
 }
 

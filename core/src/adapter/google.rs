@@ -461,7 +461,7 @@ impl UsageMetadata {
                 ..UsageDetails::default()
             });
         }
-        with_cost(model, usage)
+        with_cost(ProviderId::Google, model, usage)
     }
 }
 

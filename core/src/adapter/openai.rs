@@ -104,13 +104,18 @@ pub fn chat_response(context: &AnswerContext, body: &[u8]) -> Result<String, Pro
     parse::<serde::de::IgnoredAny>(context.provider, body)?;
     let text = String::from_utf8_lossy(body);
     let mut usage = None;
-    Ok(rewrite(&text, &context.model, &mut usage).into_owned())
+    Ok(rewrite(&text, context.provider, &context.model, &mut usage).into_owned())
 }
 
 /// `data` with a `reasoning` key renamed `reasoning_content` (unless it has one already)
 /// and, when it carries usage, that usage's `cost` added; the usage is put in `usage`.
 /// Byte edits rather than a parse and a rewrite, so everything else stays as it came.
-fn rewrite<'a>(data: &'a str, model: &str, usage: &mut Option<Usage>) -> Cow<'a, str> {
+fn rewrite<'a>(
+    data: &'a str,
+    provider: ProviderId,
+    model: &str,
+    usage: &mut Option<Usage>,
+) -> Cow<'a, str> {
     let mut text = Cow::Borrowed(data);
     if data.contains("\"reasoning\":") && !data.contains("\"reasoning_content\":") {
         text = Cow::Owned(rename_keys(
@@ -146,7 +151,7 @@ fn rewrite<'a>(data: &'a str, model: &str, usage: &mut Option<Usage>) -> Cow<'a,
                     "\"prompt_tokens_details\":{{\"cached_tokens\":{hits}}}"
                 ));
             }
-            let priced = with_cost(model, sent);
+            let priced = with_cost(provider, model, sent);
             if sent.cost.is_none()
                 && let Some(cost) = priced.cost.and_then(|c| serde_json::to_string(&c).ok())
             {
@@ -262,7 +267,7 @@ impl StreamState {
         // Only the usage chunk is parsed; other events are forwarded as they came, but for
         // the name of their thinking text.
         let mut usage = None;
-        let data = rewrite(data, &self.context.model, &mut usage);
+        let data = rewrite(data, self.context.provider, &self.context.model, &mut usage);
         if usage.is_some() {
             self.usage = usage;
         }
@@ -293,13 +298,28 @@ mod tests {
             r#"{"choices":[{"delta":{"content":"say \"reasoning\": yes","reasoning":"x"}}]}"#;
         let mut usage = None;
         assert_eq!(
-            rewrite(data, "m", &mut usage),
+            rewrite(data, ProviderId::OpenAi, "m", &mut usage),
             r#"{"choices":[{"delta":{"content":"say \"reasoning\": yes","reasoning_content":"x"}}]}"#
         );
         // A chunk that has both keeps both, rather than name two fields alike.
         let both = r#"{"choices":[{"delta":{"reasoning":"x","reasoning_content":"x"}}]}"#;
-        assert_eq!(rewrite(both, "m", &mut usage), both);
+        assert_eq!(rewrite(both, ProviderId::OpenAi, "m", &mut usage), both);
         assert_eq!(usage, None);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_usage_chunk_is_priced_at_the_hosts_own_rate() {
+        let data =
+            r#"{"usage":{"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000}}"#;
+        let cost_on = |provider| {
+            let mut usage = None;
+            rewrite(data, provider, "kimi-k2-instruct", &mut usage);
+            usage.and_then(|u| u.cost)
+        };
+        assert_eq!(cost_on(ProviderId::Fireworks), Some(0.60));
+        assert_eq!(cost_on(ProviderId::Groq), Some(1.0));
+        // Not on OpenAI's list: no price borrowed from another host.
+        assert_eq!(cost_on(ProviderId::OpenAi), None);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -307,17 +327,23 @@ mod tests {
         let mut usage = None;
         let data = r#"{"choices":[],"usage": {"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000}}"#;
         assert_eq!(
-            rewrite(data, "gpt-4o-mini", &mut usage),
+            rewrite(data, ProviderId::OpenAi, "gpt-4o-mini", &mut usage),
             r#"{"choices":[],"usage": {"cost":0.15,"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000}}"#
         );
         assert_eq!(usage.and_then(|u| u.cost), Some(0.15));
         let priced =
             r#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,"cost":0.5}}"#;
-        assert_eq!(rewrite(priced, "gpt-4o-mini", &mut usage), priced);
+        assert_eq!(
+            rewrite(priced, ProviderId::OpenAi, "gpt-4o-mini", &mut usage),
+            priced
+        );
         assert_eq!(usage.and_then(|u| u.cost), Some(0.5));
         // Unknown model: no estimate, nothing added.
         let unknown = r#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
-        assert_eq!(rewrite(unknown, "mystery", &mut usage), unknown);
+        assert_eq!(
+            rewrite(unknown, ProviderId::OpenAi, "mystery", &mut usage),
+            unknown
+        );
         assert_eq!(
             insert_fields(r#"{"usage":{}}"#, r#""cost":1.5"#).as_deref(),
             Some(r#"{"usage":{"cost":1.5}}"#)
@@ -329,7 +355,7 @@ mod tests {
     fn deepseeks_cache_hits_become_cached_tokens_and_are_priced_so() {
         let mut usage = None;
         let data = r#"{"usage":{"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000,"prompt_cache_hit_tokens":1000000,"prompt_cache_miss_tokens":0}}"#;
-        let out = rewrite(data, "deepseek-chat", &mut usage);
+        let out = rewrite(data, ProviderId::DeepSeek, "deepseek-chat", &mut usage);
         let price = crate::pricing::price_of("deepseek-chat").map(|p| p.cached_input);
         let expected = format!(
             r#"{{"usage":{{"prompt_tokens_details":{{"cached_tokens":1000000}},"cost":{},"prompt_tokens":1000000,"completion_tokens":0,"total_tokens":1000000,"prompt_cache_hit_tokens":1000000,"prompt_cache_miss_tokens":0}}}}"#,
@@ -339,7 +365,7 @@ mod tests {
         assert_eq!(usage.map(|u| u.cached_tokens()), Some(1_000_000));
         // Where OpenAI's field is there, it is left as it came.
         let both = r#"{"usage":{"prompt_tokens":10,"completion_tokens":0,"total_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"prompt_cache_hit_tokens":4}}"#;
-        let out = rewrite(both, "mystery", &mut usage);
+        let out = rewrite(both, ProviderId::OpenAi, "mystery", &mut usage);
         assert_eq!(out, both);
     }
 }
