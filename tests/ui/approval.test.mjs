@@ -36,12 +36,13 @@ async function asked(text, subject) {
 
 /**
  * Waits for the answer the mock model gives after the tool results, and the turn's end.
- * Each model call of the turn is its own answer: `rounds` of them after the `before` there
- * were.
+ * The turn is one answer however many model calls it made: the one after the `before`
+ * there were.
  */
-async function done(before, { pattern = /^Done: /, rounds = 2 } = {}) {
-  await ferry.answers.nth(before + rounds - 1).getByText(pattern).waitFor();
+async function done(before, { pattern = /^Done: / } = {}) {
+  await ferry.answers.nth(before).getByText(pattern).waitFor();
   await ferry.idle();
+  assert.equal(await ferry.answers.count(), before + 1, 'one answer for the turn');
 }
 
 async function newChat() {
@@ -138,7 +139,7 @@ describe('tool approval', () => {
     await approval.getByText('Ferry wants to remember this note:').waitFor();
     assert.equal(hits('inject'), 1);
     await approval.getByRole('button', { name: 'Deny', exact: true }).click();
-    await done(before, { pattern: /^Done: \(not run: the user declined/, rounds: 3 });
+    await done(before, { pattern: /^Done: \(not run: the user declined/ });
     const notes = await ferry.readStore('notes');
     assert.ok(!notes.some((n) => n.text.includes('evil.example')), JSON.stringify(notes));
   });
