@@ -31,7 +31,13 @@ pub struct Controls {
 
 impl Controls {
     pub fn of(provider: ProviderId, model: &str) -> Self {
-        Self::from_facts(&models::facts(provider, model))
+        let mut controls = Self::from_facts(&models::facts(provider, model));
+        // The table's guess for a model it does not know (a local one, a new one) is no
+        // limit to hold the user to.
+        if models::find(provider, model).is_none() {
+            controls.max_output = u32::MAX;
+        }
+        controls
     }
 
     pub fn from_facts(facts: &ModelFacts) -> Self {
@@ -137,6 +143,8 @@ mod tests {
         assert!(claude.effort && claude.temperature);
         let unknown = Controls::of(ProviderId::Mistral, "a-model-nobody-knows");
         assert!(!unknown.effort && unknown.temperature);
+        assert_eq!(unknown.max_output, u32::MAX);
+        assert!(plain.max_output < u32::MAX);
     }
 
     #[test]
