@@ -97,9 +97,11 @@ impl Thinking {
                 "Thinking… {}",
                 super::duration((spent + now_ms.saturating_sub(since)) / 1000)
             ),
-            None if self.spent_ms.is_some() => {
-                format!("Thought for {}", super::duration(spent / 1000))
-            }
+            // Rounded, and never "0 s": it did think.
+            None if self.spent_ms.is_some() => format!(
+                "Thought for {}",
+                super::duration(spent.saturating_add(500).div_euclid(1000).max(1))
+            ),
             None => "Thinking".to_owned(),
         }
     }

@@ -433,6 +433,12 @@ fn thinking_is_timed_open_while_it_runs_and_folds_when_the_answer_starts() {
     cut.apply(&finished_turn(), 2_000);
     assert!(!cut.messages[1].thinking.running());
     assert_eq!(cut.messages[1].thinking.label(9_000), "Thought for 1 s");
+    // A blink of thinking still reads as some.
+    let mut blink = Chat::open("s".into(), &[], None);
+    blink.sent("quick");
+    blink.apply(&thinking("a1", "Ok"), 5_000);
+    blink.apply(&delta("a1", "Yes."), 5_100);
+    assert_eq!(blink.messages[1].thinking.label(0), "Thought for 1 s");
 }
 
 #[test]
