@@ -73,6 +73,7 @@ describe('reasoning', () => {
 
     await effort.selectOption('high');
     await ferry.send('Think hard, please');
+    await ferry.answers.last().getByText(ANSWER.join('')).waitFor();
     await ferry.idle();
     const sent = provider.requests.findLast((r) => r.body.model === 'o4-mini-thinker');
     assert.equal(sent.body.reasoning_effort, 'high');

@@ -54,6 +54,8 @@ describe('settings', () => {
   it('an export imported into a fresh profile restores every chat', async () => {
     await ferry.button('New chat').click();
     await ferry.send('Second chat');
+    // Send is there before the new chat exists too: wait for the question, then the turn.
+    await ferry.questions.getByText('Second chat').waitFor();
     await ferry.idle();
     await ferry.button('Settings').click();
     const [download] = await Promise.all([
