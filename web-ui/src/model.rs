@@ -11,7 +11,7 @@ pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};
 pub use chat::{Chat, Row, Thinking, ToolStep, Usd, ViewMessage};
 pub use params::{
-    Controls, EFFORTS, MAX_TEMPERATURE, effort_from, effort_label, max_output_from,
+    Controls, EFFORTS, MAX_TEMPERATURE, effort_from, effort_label, max_output_from, preselect,
     temperature_from,
 };
 

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::model::Controls;
+use crate::model::{Controls, preselect};
 use crate::params::ParamsFields;
 
 /// System prompt presets: a name and the prompt.
@@ -96,15 +96,15 @@ pub fn SettingsPanel() -> impl IntoView {
         });
     }
 
-    // The live list arrived: a model the user did not choose (none, or the default) that the
-    // provider does not list gives way to the first one it does.
+    // The live list arrived: a model the user did not choose may give way to one listed.
     Effect::new(move |_| {
         state.models.with(|listed| {
-            let current = model.get_untracked().trim().to_owned();
-            let ours = current.is_empty() || current == default_model(provider.get_untracked());
-            if !touched.get_untracked() && ours && !listed.is_empty() && !listed.contains(&current)
+            if touched.get_untracked() {
+                return;
+            }
+            if let Some(pick) = preselect(provider.get_untracked(), &model.get_untracked(), listed)
             {
-                model.set(listed[0].clone());
+                model.set(pick);
             }
         });
     });

@@ -58,6 +58,26 @@ impl Controls {
     }
 }
 
+/// The model to choose when the provider's live list `listed` arrives and the field holds
+/// `current`, which the user did not choose (none, or the provider's default): the default
+/// when listed (kept), else the first listed chat model the facts know (tools taken — not
+/// an embedding or image model); `None` keeps `current`.
+pub fn preselect(provider: ProviderId, current: &str, listed: &[String]) -> Option<String> {
+    let current = current.trim();
+    let default = models::default_model(provider);
+    let ours = current.is_empty() || current == default;
+    if !ours || listed.iter().any(|m| m == current) {
+        return None;
+    }
+    if listed.iter().any(|m| m == default) {
+        return Some(default.to_owned());
+    }
+    listed
+        .iter()
+        .find(|m| models::find(provider, m).is_some_and(|f| f.facts.tools))
+        .cloned()
+}
+
 /// The effort a select's value names ("" is the default: none chosen).
 pub fn effort_from(value: &str) -> Option<ReasoningEffort> {
     EFFORTS.into_iter().find(|e| e.as_str() == value)
@@ -186,5 +206,36 @@ mod tests {
         for effort in EFFORTS {
             assert_eq!(effort_from(effort.as_str()), Some(effort));
         }
+    }
+
+    #[test]
+    fn the_live_list_preselects_the_default_or_a_known_chat_model_never_over_a_choice() {
+        let listed = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let openai = ProviderId::OpenAi;
+        let default = models::default_model(openai);
+        // The default listed: kept; chosen when the field is empty.
+        assert_eq!(
+            preselect(openai, default, &listed(&["dall-e-3", default])),
+            None
+        );
+        assert_eq!(
+            preselect(openai, "", &listed(&["dall-e-3", default])),
+            Some(default.to_owned())
+        );
+        // Not listed: the first listed chat model the facts know, not an image or embedding one.
+        assert_eq!(
+            preselect(
+                openai,
+                default,
+                &listed(&["dall-e-3", "text-embedding-3-small", "gpt-4.1-mini"])
+            ),
+            Some("gpt-4.1-mini".to_owned())
+        );
+        assert_eq!(preselect(openai, "", &listed(&["dall-e-3"])), None);
+        // A model of the user's own stands, listed or not.
+        assert_eq!(
+            preselect(openai, "my-fine-tune", &listed(&["gpt-4.1-mini"])),
+            None
+        );
     }
 }
