@@ -122,7 +122,6 @@ pub fn SettingsPanel() -> impl IntoView {
         let Some(mut settings) = state.settings.get_untracked() else {
             return false;
         };
-
         settings.provider = provider.get_untracked();
         settings.model = model.get_untracked().trim().to_owned();
         settings.system_prompt = system_prompt.get_untracked();
