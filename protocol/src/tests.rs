@@ -459,6 +459,7 @@ fn events_keep_their_json() {
                         created_ms: 5,
                         cost_usd: None,
                         usage: None,
+                        tool_ok: None,
                     },
                     MessageView {
                         id: "m2".into(),
@@ -469,6 +470,7 @@ fn events_keep_their_json() {
                         created_ms: 6,
                         cost_usd: None,
                         usage: None,
+                        tool_ok: None,
                     },
                 ],
                 first_kept: Some("m2".into()),
@@ -487,10 +489,29 @@ fn events_keep_their_json() {
                     created_ms: 6,
                     cost_usd: Some(0.0125),
                     usage: Some(thinking_usage()),
+                    tool_ok: None,
                 }],
                 first_kept: None,
             },
             r#"{"type":"session_opened","session":"s1","messages":[{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"Paris.","reasoning_content":"The capital…","reasoning_details":[{"type":"reasoning.text","text":"The capital…","signature":"sig==","format":"anthropic-claude-v1","index":0}]},"partial":false,"created_ms":6,"cost_usd":0.0125,"usage":{"prompt_tokens":10,"completion_tokens":50,"total_tokens":60,"completion_tokens_details":{"reasoning_tokens":40},"cost":0.0125}}],"first_kept":null}"#,
+        ),
+        (
+            Event::SessionOpened {
+                session: s(),
+                messages: vec![MessageView {
+                    id: "m3".into(),
+                    session: s(),
+                    seq: 2,
+                    message: tool_result("c1", "HTTP 500"),
+                    partial: false,
+                    created_ms: 7,
+                    cost_usd: None,
+                    usage: None,
+                    tool_ok: Some(false),
+                }],
+                first_kept: None,
+            },
+            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m3","session":"s1","seq":2,"message":{"role":"tool","content":"HTTP 500","tool_call_id":"c1"},"partial":false,"created_ms":7,"tool_ok":false}],"first_kept":null}"#,
         ),
         (
             Event::SessionOpened {
@@ -634,6 +655,7 @@ fn events_may_leave_out_what_has_a_default() {
                 created_ms: 5,
                 cost_usd: None,
                 usage: None,
+                tool_ok: None,
             }],
             first_kept: None,
         }
@@ -706,6 +728,12 @@ fn thinking_answer() -> Message {
         }]))
         .unwrap(),
     );
+    message
+}
+
+fn tool_result(call_id: &str, output: &str) -> Message {
+    let mut message = Message::text(Role::Tool, output);
+    message.tool_call_id = Some(call_id.into());
     message
 }
 

@@ -86,6 +86,11 @@ pub struct MessageView {
     /// The tokens this answer took (its thinking counted in `completion_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// On a tool result: whether the tool ran and succeeded (`false` for a failed, unknown,
+    /// declined or stopped call). `None` on other messages and on results stored before
+    /// the flag was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_ok: Option<bool>,
 }
 
 /// The user's settings as the app shows and edits them (never containing keys). The app

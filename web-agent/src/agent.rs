@@ -68,10 +68,13 @@ pub enum Effect {
         name: String,
         arguments: String,
     },
-    /// Store a message of the turn; `stopped` marks a partial answer.
+    /// Store a message of the turn; `stopped` marks a partial answer. On a tool result,
+    /// `tool_ok` says whether the tool succeeded (kept with it, so a reopened chat shows
+    /// a failed call as failed).
     Save {
         message: Message,
         stopped: bool,
+        tool_ok: Option<bool>,
     },
     Emit(Event),
 }
@@ -97,8 +100,8 @@ pub struct Turn {
     /// What the model sees: the context it was started with and this turn's messages.
     messages: Vec<Message>,
     answer: Answer,
-    /// Tool results of the current round, in the order of the calls.
-    results: Vec<Message>,
+    /// Tool results of the current round, each with whether the tool succeeded.
+    results: Vec<(Message, bool)>,
     rounds: u32,
     max_rounds: u32,
     phase: Phase,
@@ -252,6 +255,7 @@ impl Turn {
                 effects.push(Effect::Save {
                     message,
                     stopped: true,
+                    tool_ok: None,
                 });
                 self.finish(true, &mut effects);
             }
@@ -262,6 +266,7 @@ impl Turn {
                     effects.push(Effect::Save {
                         message: result,
                         stopped: true,
+                        tool_ok: Some(false),
                     });
                 }
                 self.finish(true, &mut effects);
@@ -282,6 +287,7 @@ impl Turn {
         effects.push(Effect::Save {
             message,
             stopped: false,
+            tool_ok: None,
         });
         if calls.is_empty() {
             self.finish(false, effects);
@@ -342,7 +348,7 @@ impl Turn {
         }
         let mut result = Message::text(Role::Tool, output.clone());
         result.tool_call_id = Some(call_id.clone());
-        self.results.push(result);
+        self.results.push((result, ok));
         effects.push(self.emit(|session| Event::ToolCallFinished {
             session,
             call_id,
@@ -401,7 +407,7 @@ impl Turn {
     fn next_round(&mut self, effects: &mut Vec<Effect>) {
         let mut results = std::mem::take(&mut self.results);
         // In the order of the calls, whenever each was answered.
-        results.sort_by_key(|r| {
+        results.sort_by_key(|(r, _)| {
             self.round
                 .iter()
                 .position(|c| Some(&c.id) == r.tool_call_id.as_ref())
@@ -409,10 +415,11 @@ impl Turn {
         if !results.is_empty() {
             self.gate.facts.tool_output_before = true;
         }
-        for result in results {
+        for (result, ok) in results {
             effects.push(Effect::Save {
                 message: result.clone(),
                 stopped: false,
+                tool_ok: Some(ok),
             });
             self.messages.push(result);
         }

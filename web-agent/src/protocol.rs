@@ -39,6 +39,7 @@ impl From<StoredMessage> for MessageView {
             created_ms,
             cost_usd,
             usage,
+            tool_ok,
         } = stored;
         Self {
             id,
@@ -49,6 +50,7 @@ impl From<StoredMessage> for MessageView {
             created_ms,
             cost_usd,
             usage,
+            tool_ok,
         }
     }
 }
@@ -172,6 +174,7 @@ mod tests {
             created_ms: 4,
             cost_usd: Some(0.25),
             usage: Some(usage),
+            tool_ok: Some(true),
         };
         assert_eq!(
             serde_json::to_value(MessageView::from(stored.clone())).unwrap(),
@@ -182,6 +185,7 @@ mod tests {
             (view.cost_usd, view.usage, view.message.reasoning_content),
             (Some(0.25), Some(usage), Some("thinking".to_owned()))
         );
+        assert_eq!(view.tool_ok, Some(true));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -50,6 +50,11 @@ pub struct StoredMessage {
     /// The tokens the model call that wrote this answer took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// On a tool result: whether the tool succeeded (see
+    /// [`crate::protocol::MessageView::tool_ok`]). Records from before it was kept read
+    /// as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_ok: Option<bool>,
 }
 
 /// Whose key it is: a model provider's, or a search engine's (for `web_search`). Stored
@@ -385,6 +390,7 @@ pub mod conformance {
             created_ms: seq,
             cost_usd: None,
             usage: None,
+            tool_ok: None,
         }
     }
 
@@ -417,6 +423,7 @@ pub mod conformance {
             created_ms: seq,
             cost_usd: usage.cost,
             usage: Some(usage),
+            tool_ok: None,
         }
     }
 
@@ -472,6 +479,16 @@ pub mod conformance {
         if read.last() != Some(&answer) {
             return Err(format!("a thinking answer did not round-trip: {read:?}"));
         }
+        // A tool call that failed keeps its outcome, so a reopened chat shows it failed.
+        let mut failed = message("m6", "s1", 6, "HTTP 500");
+        failed.message.role = Role::Tool;
+        failed.message.tool_call_id = Some("call_1".into());
+        failed.tool_ok = Some(false);
+        store.put_message(&failed).await.map_err(err)?;
+        let read = store.messages("s1").await.map_err(err)?;
+        if read.last() != Some(&failed) {
+            return Err(format!("a failed tool result did not round-trip: {read:?}"));
+        }
         let mut chat = session("s1");
         chat.params = ChatParams {
             reasoning_effort: Some(ferry_core::wire::ReasoningEffort::Minimal),
@@ -519,6 +536,9 @@ pub mod conformance {
         }
         let full = export(store, true, 9).await.map_err(err)?;
         let document = serde_json::to_string(&full).map_err(|e| e.to_string())?;
+        if !document.contains(r#""tool_ok":false"#) {
+            return fail("an export left out a tool result's outcome");
+        }
         // Twice: nothing may be duplicated.
         import(fresh, &document).await.map_err(err)?;
         import(fresh, &document).await.map_err(err)?;

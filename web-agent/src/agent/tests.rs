@@ -25,7 +25,9 @@ fn saved(effects: &[Effect]) -> Vec<(Message, bool)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Save { message, stopped } => Some((message.clone(), *stopped)),
+            Effect::Save {
+                message, stopped, ..
+            } => Some((message.clone(), *stopped)),
             _ => None,
         })
         .collect()
@@ -446,5 +448,45 @@ fn stop_while_an_approval_waits_answers_every_call() {
             decision: Decision::AllowOnce,
         })
         .is_empty()
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn tool_results_are_saved_with_whether_the_tool_succeeded() {
+    let (mut turn, _) = start();
+    turn.step(call(0, "a", "memory_search", "{\"query\":\"tea\"}"));
+    turn.step(call(1, "b", "memory_search", "{\"query\":\"sun\"}"));
+    turn.step(call(2, "c", "no_such_tool", "{}"));
+    let answered = turn.step(Input::AnswerEnded);
+    let outcomes = |effects: &[Effect]| -> Vec<(Option<String>, Option<bool>)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Save {
+                    message, tool_ok, ..
+                } => Some((message.tool_call_id.clone(), *tool_ok)),
+                _ => None,
+            })
+            .collect()
+    };
+    // The answer with the calls: no outcome of its own.
+    assert_eq!(outcomes(&answered), [(None, None)]);
+    turn.step(Input::ToolDone {
+        call_id: "b".into(),
+        output: "notes unavailable".into(),
+        ok: false,
+    });
+    let after = turn.step(Input::ToolDone {
+        call_id: "a".into(),
+        output: "likes tea".into(),
+        ok: true,
+    });
+    assert_eq!(
+        outcomes(&after),
+        [
+            (Some("a".to_owned()), Some(true)),
+            (Some("b".to_owned()), Some(false)),
+            (Some("c".to_owned()), Some(false)),
+        ]
     );
 }

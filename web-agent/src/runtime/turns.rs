@@ -165,6 +165,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             created_ms: self.clock.now_ms(),
             cost_usd: None,
             usage: None,
+            tool_ok: None,
         };
         self.put(stored, emit).await
     }
@@ -187,6 +188,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             created_ms: self.clock.now_ms(),
             cost_usd: draft.usage.and_then(|u| u.cost),
             usage: draft.usage,
+            tool_ok: None,
         };
         self.put(stored, emit).await
     }
@@ -251,7 +253,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     });
                     enqueue(&mut queue, done);
                 }
-                Effect::Save { message, stopped } => match (message.role, draft.take()) {
+                Effect::Save {
+                    message,
+                    stopped,
+                    tool_ok,
+                } => match (message.role, draft.take()) {
                     (Role::Assistant, Some(d)) => {
                         self.save_answer(&session, &d, &message, stopped, emit)
                             .await?;
@@ -259,8 +265,18 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     (_, kept) => {
                         draft = kept;
                         let (id, seq) = (self.clock.new_id(), place());
-                        self.save(&session, id, seq, &message, stopped, emit)
-                            .await?;
+                        let stored = StoredMessage {
+                            id,
+                            session: session.clone(),
+                            seq,
+                            message,
+                            partial: stopped,
+                            created_ms: self.clock.now_ms(),
+                            cost_usd: None,
+                            usage: None,
+                            tool_ok,
+                        };
+                        self.put(stored, emit).await?;
                     }
                 },
                 Effect::Emit(event) => emit(event),

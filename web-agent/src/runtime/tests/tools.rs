@@ -195,3 +195,77 @@ fn a_tool_that_fails_is_reported_failed() {
         "{events:?}"
     );
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_tool_result_keeps_whether_it_succeeded_when_the_chat_is_read_again() {
+    let transport = FakeTransport::default();
+    // One round: a call that works, one that fails, one to a tool Ferry does not have.
+    let calls = serde_json::json!({"tool_calls": [
+        {"index": 0, "id": "call_ok", "type": "function",
+            "function": {"name": "memory_save", "arguments": "{\"text\":\"likes tea\"}"}},
+        {"index": 1, "id": "call_bad", "type": "function",
+            "function": {"name": "memory_save", "arguments": "{\"text\":\"  \"}"}},
+        {"index": 2, "id": "call_none", "type": "function",
+            "function": {"name": "fixed_version", "arguments": "{}"}}]});
+    transport.answer(200, &[&chunk(calls), "[DONE]"]);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Done."})), "[DONE]"],
+    );
+    let mut rt = runtime(&transport, ProviderId::OpenAi);
+    send(&mut rt, "s", "remember tea");
+    let outcomes = |messages: Vec<(Option<String>, Option<bool>)>| {
+        messages
+            .into_iter()
+            .filter_map(|(id, ok)| Some((id?, ok)))
+            .collect::<Vec<_>>()
+    };
+    let stored = run(rt.store().messages("s")).unwrap();
+    let expected = vec![
+        ("call_ok".to_owned(), Some(true)),
+        ("call_bad".to_owned(), Some(false)),
+        ("call_none".to_owned(), Some(false)),
+    ];
+    assert_eq!(
+        outcomes(
+            stored
+                .iter()
+                .map(|m| (m.message.tool_call_id.clone(), m.tool_ok))
+                .collect()
+        ),
+        expected
+    );
+    // Only tool results carry the flag.
+    assert!(
+        stored
+            .iter()
+            .filter(|m| m.message.role != Role::Tool)
+            .all(|m| m.tool_ok.is_none())
+    );
+    let opened = command(
+        &mut rt,
+        Command::OpenSession {
+            session: "s".into(),
+        },
+    );
+    let Some(Event::SessionOpened { messages, .. }) = opened.first() else {
+        panic!("{opened:?}")
+    };
+    assert_eq!(
+        outcomes(
+            messages
+                .iter()
+                .map(|m| (m.message.tool_call_id.clone(), m.tool_ok))
+                .collect()
+        ),
+        expected
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_tool_result_stored_before_the_flag_reads_without_one() {
+    let old = r#"{"id":"m","session":"s","seq":2,"message":{"role":"tool","content":"ok","tool_call_id":"c"},"created_ms":3}"#;
+    let stored: crate::store::StoredMessage = serde_json::from_str(old).unwrap();
+    assert_eq!(stored.tool_ok, None);
+    assert!(!serde_json::to_string(&stored).unwrap().contains("tool_ok"));
+}
