@@ -44,7 +44,7 @@ impl ToolStep {
 }
 
 /// The tools Ferry's agent has. A stored call to any other name failed: the agent answered
-/// that there is no such tool (stored results keep no flag of their own).
+/// that there is no such tool (for results stored before they kept their outcome).
 const TOOLS: [&str; 5] = [
     "web_fetch",
     "web_search",
@@ -226,13 +226,15 @@ impl Chat {
                     let call_id = m.message.tool_call_id.as_deref().unwrap_or_default();
                     if let Some(step) = step_of(&mut messages, call_id) {
                         let output = m.message.text_content();
-                        // Stored results keep no flag; the agent's own answers for calls
-                        // that did not run are known by their words, a call of a tool
-                        // Ferry does not have by its name.
-                        let ran = output != DECLINED_TOOL_OUTPUT
-                            && output != STOPPED_TOOL_OUTPUT
-                            && TOOLS.contains(&step.name.as_str());
-                        step.output = Some((ran, output));
+                        // The stored outcome; results stored before it was kept: the
+                        // agent's own answers for calls that did not run are known by
+                        // their words, a call of a tool Ferry does not have by its name.
+                        let ok = m.tool_ok.unwrap_or_else(|| {
+                            output != DECLINED_TOOL_OUTPUT
+                                && output != STOPPED_TOOL_OUTPUT
+                                && TOOLS.contains(&step.name.as_str())
+                        });
+                        step.output = Some((ok, output));
                     }
                 }
                 Role::System | Role::Developer => {}

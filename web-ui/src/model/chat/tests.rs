@@ -14,6 +14,7 @@ fn stored(id: &str, message: Message) -> MessageView {
         created_ms: 0,
         cost_usd: None,
         usage: None,
+        tool_ok: None,
     }
 }
 
@@ -485,6 +486,41 @@ fn an_unknown_or_failed_tool_shows_failed_live_and_when_read_again() {
         .map(ToolStep::status)
         .collect();
     assert_eq!(statuses, ["failed", "failed"]);
+}
+
+#[test]
+fn a_stored_tool_outcome_is_what_a_reopened_chat_shows() {
+    let outcome = |id: &str, text: &str, ok: bool| MessageView {
+        tool_ok: Some(ok),
+        ..result(id, text)
+    };
+    let mut asked = Message::text(Role::Assistant, "");
+    asked.tool_calls = Some(vec![
+        call("c1", "web_fetch"),
+        call("c2", "web_fetch"),
+        call("c3", "teleport"),
+        call("c4", "memory_save"),
+    ]);
+    let reopened = Chat::open(
+        "s".into(),
+        &[
+            stored("u", Message::text(Role::User, "go")),
+            stored("a", asked),
+            // A built-in tool that failed: its words alone would read "done".
+            outcome("c1", "HTTP 500 from the page", false),
+            outcome("c2", "the page", true),
+            // Stored before the outcome was kept: today's rule.
+            result("c3", "there is no tool named teleport"),
+            outcome("c4", DECLINED_TOOL_OUTPUT, false),
+        ],
+        None,
+    );
+    let statuses: Vec<_> = reopened.messages[1]
+        .tools
+        .iter()
+        .map(ToolStep::status)
+        .collect();
+    assert_eq!(statuses, ["failed", "done", "failed", "declined"]);
 }
 
 #[test]
