@@ -1,10 +1,14 @@
 //! What went wrong, as the app hears of it.
 
 use ferry_core::ErrorClass;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 /// What went wrong, in terms the UI can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// JSON: `{"kind":"rate_limited","retry_after_secs":12}`, `{"kind":"offline"}`. Read through
+/// a flat struct (see the `Deserialize` impl) rather than serde's internally tagged enum:
+/// the same JSON, a fraction of the code in the app's wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ErrorKind {
     /// No network: wait and retry.
@@ -29,6 +33,52 @@ pub enum ErrorKind {
     /// The request itself is wrong.
     InvalidRequest,
     Storage,
+}
+
+impl<'de> Deserialize<'de> for ErrorKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Offline,
+            Unauthorized,
+            RateLimited,
+            QuotaExceeded,
+            ProviderDisabled,
+            ProviderRefused,
+            Upstream,
+            MissingKey,
+            InvalidRequest,
+            Storage,
+        }
+        #[derive(Deserialize)]
+        struct Flat {
+            kind: Kind,
+            #[serde(default)]
+            retry_after_secs: Option<u64>,
+        }
+        let flat = Flat::deserialize(deserializer)?;
+        let wait = || {
+            flat.retry_after_secs
+                .ok_or_else(|| de::Error::missing_field("retry_after_secs"))
+        };
+        Ok(match flat.kind {
+            Kind::Offline => Self::Offline,
+            Kind::Unauthorized => Self::Unauthorized,
+            Kind::RateLimited => Self::RateLimited {
+                retry_after_secs: wait()?,
+            },
+            Kind::QuotaExceeded => Self::QuotaExceeded {
+                retry_after_secs: wait()?,
+            },
+            Kind::ProviderDisabled => Self::ProviderDisabled,
+            Kind::ProviderRefused => Self::ProviderRefused,
+            Kind::Upstream => Self::Upstream,
+            Kind::MissingKey => Self::MissingKey,
+            Kind::InvalidRequest => Self::InvalidRequest,
+            Kind::Storage => Self::Storage,
+        })
+    }
 }
 
 impl ErrorKind {
@@ -72,6 +122,51 @@ impl ErrorKind {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn every_kind_reads_back_from_its_json() {
+        let kinds = [
+            ErrorKind::Offline,
+            ErrorKind::Unauthorized,
+            ErrorKind::RateLimited {
+                retry_after_secs: 12,
+            },
+            ErrorKind::QuotaExceeded {
+                retry_after_secs: 600,
+            },
+            ErrorKind::ProviderDisabled,
+            ErrorKind::ProviderRefused,
+            ErrorKind::Upstream,
+            ErrorKind::MissingKey,
+            ErrorKind::InvalidRequest,
+            ErrorKind::Storage,
+        ];
+        for kind in kinds {
+            let json = serde_json::to_string(&kind).expect("serializes");
+            let back: ErrorKind = serde_json::from_str(&json).expect("reads back");
+            assert_eq!(back, kind, "{json}");
+        }
+        // Key order does not matter; a field a kind does not have is ignored.
+        let read = |json: &str| serde_json::from_str::<ErrorKind>(json);
+        assert_eq!(
+            read(r#"{"retry_after_secs":3,"kind":"rate_limited"}"#).ok(),
+            Some(ErrorKind::RateLimited {
+                retry_after_secs: 3
+            })
+        );
+        assert_eq!(
+            read(r#"{"kind":"offline","retry_after_secs":3}"#).ok(),
+            Some(ErrorKind::Offline)
+        );
+        // A wait is required where the kind has one; an unknown kind is refused.
+        let missing = read(r#"{"kind":"quota_exceeded"}"#).expect_err("no wait");
+        assert!(
+            missing.to_string().contains("retry_after_secs"),
+            "{missing}"
+        );
+        assert!(read(r#"{"kind":"on_fire"}"#).is_err());
+        assert!(read(r#"{"retry_after_secs":3}"#).is_err());
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn proxy_answers_map_to_kinds() {
