@@ -2,7 +2,8 @@
 // facts, preselected in the provider's live list, the first Save with a key giving way to
 // the composer); the Thinking section streaming open, folding when the answer starts,
 // surviving a reload and going into the export; an answer of three tool rounds drawn as one;
-// a call of a tool Ferry lacks shown failed; the per-chat controls shown only for a model
+// a call of a tool Ferry lacks, and a call of one of its own that failed, shown failed (and
+// still after a reload); the per-chat controls shown only for a model
 // that takes them, and what they set sent upstream; the cost of an answer and of the chat.
 
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { KEY, openApp } from './support/app.mjs';
-import { ANSWER, LISTED, ROUNDS_DONE, THINKING, TELEPORT_DONE, startThinkingProvider } from './support/thinking-provider.mjs';
+import { ANSWER, BLANK_DONE, LISTED, ROUNDS_DONE, THINKING, TELEPORT_DONE, startThinkingProvider } from './support/thinking-provider.mjs';
 
 let app;
 let ferry;
@@ -164,5 +165,25 @@ describe('reasoning', () => {
     await ferry.page.reload();
     await ferry.answers.last().getByText(TELEPORT_DONE).waitFor();
     assert.equal(await step.innerText(), 'Tool: teleport — failed');
+  });
+
+  it("a call of one of Ferry's own tools that failed shows failed, and still after a reload", async () => {
+    await ferry.configure({ model: 'mistral-small-blank' });
+    await ferry.button('New chat').click();
+    await ferry.send('Remember nothing');
+    const allow = ferry.page.getByRole('button', { name: 'Allow once' });
+    const done = ferry.answers.last().getByText(BLANK_DONE);
+    await allow.or(done).first().waitFor();
+    if (await allow.isVisible()) await allow.click();
+    await done.waitFor();
+    await ferry.idle();
+    const step = ferry.answers.last().locator('details.tool summary');
+    await step.filter({ hasText: 'Tool: memory_save — failed' }).waitFor();
+    // Stored with its outcome: a reload does not turn it into "done".
+    await ferry.page.reload();
+    await ferry.answers.last().getByText(BLANK_DONE).waitFor();
+    assert.equal(await step.innerText(), 'Tool: memory_save — failed');
+    const results = (await ferry.readStore('messages')).filter((m) => m.message?.role === 'tool');
+    assert.equal(results.at(-1).tool_ok, false);
   });
 });

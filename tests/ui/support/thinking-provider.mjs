@@ -8,6 +8,8 @@
 //             (also THINK_GAP_MS apart), then a usage chunk whose `cost` is COST
 //   rounds    three tool rounds (memory_search, each after a thought), then ROUNDS_DONE
 //   teleport  a call to `teleport`, a tool Ferry does not have; after its result, TELEPORT_DONE
+//   blank     a call to `memory_save` with a blank note, which the tool refuses (it fails);
+//             after its result, BLANK_DONE
 // GET /v1/models lists LISTED. Every chat request is recorded in `requests`.
 
 import http from 'node:http';
@@ -18,6 +20,7 @@ export const ANSWER = ['The answer', ' is 42.'];
 export const COST = 0.0042;
 export const ROUNDS_DONE = 'All three rounds done.';
 export const TELEPORT_DONE = 'Teleporting is not something I can do.';
+export const BLANK_DONE = 'That note was empty, so nothing was saved.';
 /** The provider's live list: its current default (`mistral-medium-latest`) among others. */
 export const LISTED = ['magistral-medium-latest', 'mistral-medium-latest', 'mistral-small-latest'];
 
@@ -46,7 +49,7 @@ export async function startThinkingProvider(upstream = null) {
       body = JSON.parse(raw.toString('utf8'));
     } catch {}
     const model = String(body?.model ?? '');
-    const ours = ['thinker', 'rounds', 'teleport'].find((s) => model.includes(s));
+    const ours = ['thinker', 'rounds', 'teleport', 'blank'].find((s) => model.includes(s));
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions' && ours && body.stream) {
       requests.push({ path: url.pathname, headers: req.headers, body });
       await stream(res, ours, body);
@@ -119,10 +122,10 @@ async function stream(res, scenario, body) {
       send(chunk({}, 'stop'));
     }
   } else if (results === 0) {
-    send(call('teleport', { to: 'the moon' }));
+    send(scenario === 'blank' ? call('memory_save', { text: '   ' }) : call('teleport', { to: 'the moon' }));
     send(chunk({}, 'tool_calls'));
   } else {
-    send(chunk({ content: TELEPORT_DONE }));
+    send(chunk({ content: scenario === 'blank' ? BLANK_DONE : TELEPORT_DONE }));
     send(chunk({}, 'stop'));
   }
   if (body.stream_options?.include_usage) {
