@@ -183,7 +183,13 @@ describe('reasoning', () => {
     await ferry.page.reload();
     await ferry.answers.last().getByText(BLANK_DONE).waitFor();
     assert.equal(await step.innerText(), 'Tool: memory_save — failed');
-    const results = (await ferry.readStore('messages')).filter((m) => m.message?.role === 'tool');
-    assert.equal(results.at(-1).tool_ok, false);
+    // The store's order is its keys' (random ids), not time: find this call's own result.
+    const stored = await ferry.readStore('messages');
+    const call = stored
+      .flatMap((m) => m.message?.tool_calls ?? [])
+      .find((c) => c.function?.name === 'memory_save');
+    const result = stored.find((m) => m.message?.role === 'tool' && m.message.tool_call_id === call?.id);
+    assert.ok(result, 'the memory_save result is stored');
+    assert.equal(result.tool_ok, false);
   });
 });

@@ -65,6 +65,29 @@ async function choose(provider, model) {
  */
 async function route(provider, way) {
   const base = `${app.mock.url}/${provider}`;
+  // The agent may still write its settings (a model list arriving, say) between the edit and
+  // the reload, which would undo the edit: edit again until the reloaded page has it.
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await edit(base, way);
+    await ferry.open();
+    const stored = await ferry.page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const open = indexedDB.open('ferry');
+          open.onerror = () => resolve(null);
+          open.onsuccess = () => {
+            const read = open.result.transaction('settings').objectStore('settings').get('settings');
+            read.onerror = () => resolve(null);
+            read.onsuccess = () => resolve(read.result ?? null);
+          };
+        }),
+    );
+    if (stored?.provider_base_url === base && stored.always_proxy === (way === 'proxy')) return;
+  }
+  throw new Error(`the provider's endpoint did not stay set to ${base}`);
+}
+
+async function edit(base, way) {
   await ferry.page.evaluate(
     ({ base, always }) =>
       new Promise((resolve, reject) => {
@@ -87,7 +110,6 @@ async function route(provider, way) {
       }),
     { base, always: way === 'proxy' },
   );
-  await ferry.open();
 }
 
 /** A new chat whose own Reasoning effort is `low`, asked what the weather is. */
