@@ -17,12 +17,16 @@ use ferry_core::wire::{
     merge_reasoning_details,
 };
 
-fn recording(name: &str) -> Option<Vec<u8>> {
-    let dir = std::env::var_os("FERRY_REAL_STREAMS").map_or_else(
+/// Where the recordings are: `FERRY_REAL_STREAMS`, else beside the repository's parent.
+fn recordings_dir() -> PathBuf {
+    std::env::var_os("FERRY_REAL_STREAMS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-streams"),
         PathBuf::from,
-    );
-    let bytes = std::fs::read(dir.join(name)).ok();
+    )
+}
+
+fn recording(name: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(recordings_dir().join(name)).ok();
     if bytes.is_none() {
         eprintln!("{name}: no recording, skipped");
     }
@@ -255,10 +259,7 @@ fn gemini_whole_answer_implicit_cache_is_cached_tokens() {
 
 #[test]
 fn every_recorded_stream_translates_alike_at_any_chunking() {
-    let dir = std::env::var_os("FERRY_REAL_STREAMS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-streams"),
-        PathBuf::from,
-    );
+    let dir = recordings_dir();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!("no recordings, skipped");
         return;

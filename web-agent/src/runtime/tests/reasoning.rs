@@ -256,8 +256,13 @@ fn through_the_proxy_the_details_go_back_as_they_came() {
 /// signature back unchanged. Skipped where the recording is not at hand.
 #[wasm_bindgen_test(unsupported = test)]
 fn a_recorded_claude_stream_keeps_its_signature() {
-    let path = "/work/shared/real-streams/anthropic_stream_thinking_tool_use.sse";
-    let Ok(recorded) = std::fs::read_to_string(path) else {
+    // Not part of the repository: `FERRY_REAL_STREAMS`, else beside the repository's parent.
+    let dir = std::env::var_os("FERRY_REAL_STREAMS").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-streams"),
+        std::path::PathBuf::from,
+    );
+    let Ok(recorded) = std::fs::read_to_string(dir.join("anthropic_stream_thinking_tool_use.sse"))
+    else {
         return;
     };
     let signature = recorded
