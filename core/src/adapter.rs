@@ -466,6 +466,11 @@ pub(crate) fn content_pieces(
             ContentPart::ImageUrl { image_url } => {
                 pieces.push(Piece::Image(image_ref(provider, &image_url.url)?));
             }
+            ContentPart::File { .. } => {
+                return Err(ProxyError::invalid(format!(
+                    "content part of type \"file\" is not supported for {provider}"
+                )));
+            }
             ContentPart::Other(raw) => {
                 return Err(ProxyError::invalid(format!(
                     "content part of type {} is not supported for {provider}",

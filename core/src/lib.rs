@@ -9,6 +9,7 @@
 pub mod adapter;
 pub mod config;
 mod error;
+pub mod media;
 pub mod models;
 pub mod page;
 pub mod pricing;

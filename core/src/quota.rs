@@ -115,6 +115,10 @@ pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
                     match part {
                         ContentPart::Text { text } => chars += char_count(text),
                         ContentPart::ImageUrl { .. } => images += 1,
+                        ContentPart::File { file } => {
+                            chars += file.filename.as_deref().map_or(0, char_count)
+                                + file.file_data.as_deref().map_or(0, char_count)
+                        }
                         ContentPart::Other(value) => chars += json_chars(value),
                     }
                 }

@@ -11,7 +11,7 @@ mod models;
 mod reasoning;
 
 pub use chat::{
-    ChatCompletion, ChatRequest, Choice, Content, ContentPart, FinishReason, FunctionCall,
+    ChatCompletion, ChatRequest, Choice, Content, ContentPart, FileRef, FinishReason, FunctionCall,
     FunctionDef, ImageUrl, Message, NamedFunction, ResponseMessage, Role, Stop, StreamOptions,
     Tool, ToolCall, ToolChoice, ToolChoiceMode, Usage, UsageDetails,
 };

@@ -180,8 +180,26 @@ pub enum ContentPart {
     ImageUrl {
         image_url: ImageUrl,
     },
+    /// A document (a PDF), inline as a data URL: OpenAI's `file` part.
+    File {
+        file: FileRef,
+    },
     #[serde(untagged)]
     Other(Value),
+}
+
+/// The `file` of a `file` part: inline bytes as a `data:<mime>;base64,` URL with a file
+/// name, or the id of a file uploaded to the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -135,6 +135,7 @@ fn content_text(content: Option<&Content>) -> Cow<'_, str> {
                 .map(|part| match part {
                     ContentPart::Text { text } => text.as_str(),
                     ContentPart::ImageUrl { .. } => "[image]",
+                    ContentPart::File { .. } => "[document]",
                     ContentPart::Other(_) => "[attachment]",
                 })
                 .collect::<Vec<_>>()
