@@ -8,7 +8,7 @@
 //! finds `claude-sonnet-4-5`. Ids with a path (`openai/gpt-5`,
 //! `accounts/fireworks/models/deepseek-r1`) are also looked up by their last part.
 //! A model the table does not know gets [`ModelFacts::UNKNOWN`]: no reasoning control, no
-//! images, tools and temperature allowed, 128k window, 4096 output tokens, no price.
+//! images or PDFs, tools and temperature allowed, 128k window, 4096 output tokens, no price.
 
 mod table;
 
@@ -57,6 +57,10 @@ pub struct ModelFacts {
     pub reasoning: Reasoning,
     /// Takes image inputs.
     pub images: bool,
+    /// Reads PDFs natively (pages as text and images): Claude's `document` block, Gemini's
+    /// inline `application/pdf` data, OpenAI's `file` part with `file_data`. Without it a PDF
+    /// goes as its extracted text.
+    pub documents: bool,
     /// Takes tool (function) definitions.
     pub tools: bool,
     /// Takes a custom `temperature` (OpenAI's reasoning models refuse one).
@@ -72,6 +76,7 @@ impl ModelFacts {
         max_output: 4_096,
         reasoning: Reasoning::None,
         images: false,
+        documents: false,
         tools: true,
         temperature: true,
         price: None,
@@ -330,6 +335,53 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn pdf_readers_are_the_documented_ones() {
+        for (provider, model, documents) in [
+            (ProviderId::Anthropic, "claude-sonnet-4-5-20250929", true),
+            (ProviderId::Anthropic, "claude-opus-4-6", true),
+            (ProviderId::Anthropic, "claude-3-7-sonnet-latest", true),
+            (ProviderId::Anthropic, "claude-3-5-haiku-latest", true),
+            (ProviderId::Anthropic, "claude-3-haiku-20240307", false),
+            (ProviderId::Google, "gemini-2.5-flash", true),
+            (ProviderId::Google, "gemini-2.0-flash-lite", true),
+            (ProviderId::Google, "gemini-3-pro-preview", true),
+            (ProviderId::Google, "text-embedding-004", false),
+            (ProviderId::OpenAi, "gpt-4o-mini", true),
+            (ProviderId::OpenAi, "gpt-4.1-nano", true),
+            (ProviderId::OpenAi, "gpt-5-mini", true),
+            (ProviderId::OpenAi, "gpt-5.1-chat-latest", true),
+            (ProviderId::OpenAi, "o1", true),
+            (ProviderId::OpenAi, "o3", true),
+            (ProviderId::OpenAi, "o4-mini", true),
+            // OpenAI takes PDFs only on models that take images.
+            (ProviderId::OpenAi, "o3-mini", false),
+            (ProviderId::OpenAi, "text-embedding-3-small", false),
+            (ProviderId::OpenRouter, "anthropic/claude-sonnet-4.5", true),
+            (ProviderId::OpenRouter, "google/gemini-2.5-pro", true),
+            (ProviderId::OpenRouter, "openai/gpt-5", true),
+            (ProviderId::OpenRouter, "x-ai/grok-4", false),
+            (ProviderId::DeepSeek, "deepseek-chat", false),
+            (ProviderId::Xai, "grok-4", false),
+            (ProviderId::Mistral, "mistral-medium-latest", false),
+            (ProviderId::Groq, "llama-4-scout-17b-16e-instruct", false),
+            (ProviderId::OpenAi, "my-local-model", false),
+        ] {
+            assert_eq!(
+                facts(provider, model).documents,
+                documents,
+                "{provider:?} {model}"
+            );
+        }
+        for family in families() {
+            assert!(
+                !family.facts.documents || family.facts.images,
+                "{}: reads PDFs but not images",
+                family.prefix
+            );
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn openrouter_reasons_by_effort_at_the_vendor_price() {
         let via = facts(ProviderId::OpenRouter, "anthropic/claude-sonnet-4.5");
         let own = facts(ProviderId::Anthropic, "claude-sonnet-4-5");
@@ -422,6 +474,7 @@ mod tests {
         let first = &parsed[0];
         assert_eq!(first["provider"], "openai");
         assert_eq!(first["reasoning"]["kind"], "effort");
+        assert_eq!(first["documents"], true);
         assert!(first["price"]["cache_write"].is_number());
     }
 }

@@ -4,6 +4,11 @@
 //!
 //! Prices are list prices in USD per million tokens: input, output, cache read, cache write.
 //! Long-context surcharges are not modelled (the base tier is listed).
+//!
+//! `READS*` lines take PDFs natively as well as images: Claude 3.5 and later, Gemini, and
+//! OpenAI's models that take images (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini; OpenAI reads
+//! PDFs only on vision models, so o3-mini does not). Other providers' OpenAI-compatible
+//! endpoints document no `file` part.
 
 use super::{Family, ModelFacts, Reasoning};
 use crate::ProviderId::{
@@ -15,34 +20,50 @@ use crate::pricing::Price;
 #[derive(Clone, Copy)]
 struct Takes {
     images: bool,
+    documents: bool,
     tools: bool,
     temperature: bool,
 }
 
 const VISION: Takes = Takes {
     images: true,
+    documents: false,
     tools: true,
     temperature: true,
 };
+/// Images and PDFs (Claude's `document` block, Gemini's inline `application/pdf`, OpenAI's
+/// `file` part with `file_data`).
+const READS: Takes = Takes {
+    documents: true,
+    ..VISION
+};
 const TEXT: Takes = Takes {
     images: false,
+    documents: false,
     tools: true,
     temperature: true,
 };
 /// OpenAI's reasoning models refuse a custom temperature.
 const VISION_FIXED_TEMP: Takes = Takes {
     images: true,
+    documents: false,
     tools: true,
     temperature: false,
 };
+const READS_FIXED_TEMP: Takes = Takes {
+    documents: true,
+    ..VISION_FIXED_TEMP
+};
 const TEXT_FIXED_TEMP: Takes = Takes {
     images: false,
+    documents: false,
     tools: true,
     temperature: false,
 };
 /// Embedding models: text in, vectors out.
 const EMBEDDING: Takes = Takes {
     images: false,
+    documents: false,
     tools: false,
     temperature: false,
 };
@@ -63,6 +84,7 @@ const fn family(
             max_output,
             reasoning,
             images: takes.images,
+            documents: takes.documents,
             tools: takes.tools,
             temperature: takes.temperature,
             price,
@@ -108,44 +130,44 @@ const NONE: Reasoning = Reasoning::None;
 #[rustfmt::skip]
 pub(super) const FAMILIES: &[Family] = &[
     // OpenAI. Reasoning models (o-series, gpt-5) take `reasoning_effort` and no temperature.
-    family(OpenAi, "gpt-5", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
-    family(OpenAi, "gpt-5-mini", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(0.25, 2.0, 0.025)),
-    family(OpenAi, "gpt-5-nano", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(0.05, 0.40, 0.005)),
-    family(OpenAi, "gpt-5-chat", (128_000, 16_384), NONE, VISION_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
-    family(OpenAi, "gpt-5.1", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
-    family(OpenAi, "gpt-5.1-chat", (128_000, 16_384), NONE, VISION_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
-    family(OpenAi, "gpt-5.2", (400_000, 128_000), Effort, VISION_FIXED_TEMP, cached(1.75, 14.0, 0.175)),
-    family(OpenAi, "gpt-4.1", (1_047_576, 32_768), NONE, VISION, cached(2.0, 8.0, 0.50)),
-    family(OpenAi, "gpt-4.1-mini", (1_047_576, 32_768), NONE, VISION, cached(0.40, 1.60, 0.10)),
-    family(OpenAi, "gpt-4.1-nano", (1_047_576, 32_768), NONE, VISION, cached(0.10, 0.40, 0.025)),
-    family(OpenAi, "gpt-4o", (128_000, 16_384), NONE, VISION, cached(2.50, 10.0, 1.25)),
-    family(OpenAi, "gpt-4o-mini", (128_000, 16_384), NONE, VISION, cached(0.15, 0.60, 0.075)),
-    family(OpenAi, "o1", (200_000, 100_000), Effort, VISION_FIXED_TEMP, cached(15.0, 60.0, 7.50)),
-    family(OpenAi, "o3", (200_000, 100_000), Effort, VISION_FIXED_TEMP, cached(2.0, 8.0, 0.50)),
+    family(OpenAi, "gpt-5", (400_000, 128_000), Effort, READS_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
+    family(OpenAi, "gpt-5-mini", (400_000, 128_000), Effort, READS_FIXED_TEMP, cached(0.25, 2.0, 0.025)),
+    family(OpenAi, "gpt-5-nano", (400_000, 128_000), Effort, READS_FIXED_TEMP, cached(0.05, 0.40, 0.005)),
+    family(OpenAi, "gpt-5-chat", (128_000, 16_384), NONE, READS_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
+    family(OpenAi, "gpt-5.1", (400_000, 128_000), Effort, READS_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
+    family(OpenAi, "gpt-5.1-chat", (128_000, 16_384), NONE, READS_FIXED_TEMP, cached(1.25, 10.0, 0.125)),
+    family(OpenAi, "gpt-5.2", (400_000, 128_000), Effort, READS_FIXED_TEMP, cached(1.75, 14.0, 0.175)),
+    family(OpenAi, "gpt-4.1", (1_047_576, 32_768), NONE, READS, cached(2.0, 8.0, 0.50)),
+    family(OpenAi, "gpt-4.1-mini", (1_047_576, 32_768), NONE, READS, cached(0.40, 1.60, 0.10)),
+    family(OpenAi, "gpt-4.1-nano", (1_047_576, 32_768), NONE, READS, cached(0.10, 0.40, 0.025)),
+    family(OpenAi, "gpt-4o", (128_000, 16_384), NONE, READS, cached(2.50, 10.0, 1.25)),
+    family(OpenAi, "gpt-4o-mini", (128_000, 16_384), NONE, READS, cached(0.15, 0.60, 0.075)),
+    family(OpenAi, "o1", (200_000, 100_000), Effort, READS_FIXED_TEMP, cached(15.0, 60.0, 7.50)),
+    family(OpenAi, "o3", (200_000, 100_000), Effort, READS_FIXED_TEMP, cached(2.0, 8.0, 0.50)),
     family(OpenAi, "o3-mini", (200_000, 100_000), Effort, TEXT_FIXED_TEMP, cached(1.10, 4.40, 0.55)),
-    family(OpenAi, "o4-mini", (200_000, 100_000), Effort, VISION_FIXED_TEMP, cached(1.10, 4.40, 0.275)),
+    family(OpenAi, "o4-mini", (200_000, 100_000), Effort, READS_FIXED_TEMP, cached(1.10, 4.40, 0.275)),
     family(OpenAi, "text-embedding-3-small", (8_191, 0), NONE, EMBEDDING, flat(0.02, 0.0)),
     family(OpenAi, "text-embedding-3-large", (8_191, 0), NONE, EMBEDDING, flat(0.13, 0.0)),
     // Anthropic. Extended thinking takes `thinking.budget_tokens` and no custom temperature
     // while it is on (the adapter drops it); without thinking, temperature is taken.
-    family(Anthropic, "claude-opus-4-6", (200_000, 128_000), AnthropicBudget, VISION, anthropic(5.0, 25.0)),
-    family(Anthropic, "claude-opus-4-5", (200_000, 64_000), AnthropicBudget, VISION, anthropic(5.0, 25.0)),
-    family(Anthropic, "claude-opus-4", (200_000, 32_000), AnthropicBudget, VISION, anthropic(15.0, 75.0)),
-    family(Anthropic, "claude-sonnet-4", (200_000, 64_000), AnthropicBudget, VISION, anthropic(3.0, 15.0)),
-    family(Anthropic, "claude-3-7-sonnet", (200_000, 64_000), AnthropicBudget, VISION, anthropic(3.0, 15.0)),
-    family(Anthropic, "claude-haiku-4-5", (200_000, 64_000), AnthropicBudget, VISION, anthropic(1.0, 5.0)),
-    family(Anthropic, "claude-3-5-sonnet", (200_000, 8_192), NONE, VISION, anthropic(3.0, 15.0)),
-    family(Anthropic, "claude-3-5-haiku", (200_000, 8_192), NONE, VISION, anthropic(0.80, 4.0)),
+    family(Anthropic, "claude-opus-4-6", (200_000, 128_000), AnthropicBudget, READS, anthropic(5.0, 25.0)),
+    family(Anthropic, "claude-opus-4-5", (200_000, 64_000), AnthropicBudget, READS, anthropic(5.0, 25.0)),
+    family(Anthropic, "claude-opus-4", (200_000, 32_000), AnthropicBudget, READS, anthropic(15.0, 75.0)),
+    family(Anthropic, "claude-sonnet-4", (200_000, 64_000), AnthropicBudget, READS, anthropic(3.0, 15.0)),
+    family(Anthropic, "claude-3-7-sonnet", (200_000, 64_000), AnthropicBudget, READS, anthropic(3.0, 15.0)),
+    family(Anthropic, "claude-haiku-4-5", (200_000, 64_000), AnthropicBudget, READS, anthropic(1.0, 5.0)),
+    family(Anthropic, "claude-3-5-sonnet", (200_000, 8_192), NONE, READS, anthropic(3.0, 15.0)),
+    family(Anthropic, "claude-3-5-haiku", (200_000, 8_192), NONE, READS, anthropic(0.80, 4.0)),
     family(Anthropic, "claude-3-haiku", (200_000, 4_096), NONE, VISION, anthropic(0.25, 1.25)),
     // Google. 2.5 Pro always thinks (budget 128 at least); Flash and Flash-Lite take 0.
-    family(Google, "gemini-3", (1_048_576, 65_536), GeminiLevel, VISION, None),
-    family(Google, "gemini-3-pro", (1_048_576, 65_536), GeminiLevel, VISION, cached(2.0, 12.0, 0.20)),
-    family(Google, "gemini-3-flash", (1_048_576, 65_536), GeminiLevel, VISION, cached(0.50, 3.0, 0.05)),
-    family(Google, "gemini-2.5-pro", (1_048_576, 65_536), BUDGET_ON, VISION, cached(1.25, 10.0, 0.125)),
-    family(Google, "gemini-2.5-flash", (1_048_576, 65_536), BUDGET_OFF, VISION, cached(0.30, 2.50, 0.03)),
-    family(Google, "gemini-2.5-flash-lite", (1_048_576, 65_536), BUDGET_OFF, VISION, cached(0.10, 0.40, 0.01)),
-    family(Google, "gemini-2.0-flash", (1_048_576, 8_192), NONE, VISION, cached(0.10, 0.40, 0.025)),
-    family(Google, "gemini-2.0-flash-lite", (1_048_576, 8_192), NONE, VISION, flat(0.075, 0.30)),
+    family(Google, "gemini-3", (1_048_576, 65_536), GeminiLevel, READS, None),
+    family(Google, "gemini-3-pro", (1_048_576, 65_536), GeminiLevel, READS, cached(2.0, 12.0, 0.20)),
+    family(Google, "gemini-3-flash", (1_048_576, 65_536), GeminiLevel, READS, cached(0.50, 3.0, 0.05)),
+    family(Google, "gemini-2.5-pro", (1_048_576, 65_536), BUDGET_ON, READS, cached(1.25, 10.0, 0.125)),
+    family(Google, "gemini-2.5-flash", (1_048_576, 65_536), BUDGET_OFF, READS, cached(0.30, 2.50, 0.03)),
+    family(Google, "gemini-2.5-flash-lite", (1_048_576, 65_536), BUDGET_OFF, READS, cached(0.10, 0.40, 0.01)),
+    family(Google, "gemini-2.0-flash", (1_048_576, 8_192), NONE, READS, cached(0.10, 0.40, 0.025)),
+    family(Google, "gemini-2.0-flash-lite", (1_048_576, 8_192), NONE, READS, flat(0.075, 0.30)),
     family(Google, "text-embedding-004", (2_048, 0), NONE, EMBEDDING, flat(0.0, 0.0)),
     // DeepSeek. The reasoner ignores temperature; both take tools (V3.2).
     family(DeepSeek, "deepseek-chat", (128_000, 8_192), NONE, TEXT, cached(0.28, 0.42, 0.028)),
