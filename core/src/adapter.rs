@@ -11,10 +11,12 @@
 //! ([`crate::pricing::estimate_cost`]) unless the provider sent its own.
 
 pub mod anthropic;
+mod content;
 pub mod google;
 pub mod openai;
 mod translator;
 
+pub(crate) use content::{DocumentRef, ImageRef, PDF, Piece, content_pieces};
 pub use translator::StreamTranslator;
 pub(crate) use translator::{Progress, write_chunk, write_delta};
 
@@ -349,139 +351,6 @@ pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn an_answers_text_is_its_first_choices_content() {
-        let answer = r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Summary."},"finish_reason":"end_turn","logprobs":null},{"message":{"content":"other"}}],"usage":{}}"#;
-        assert_eq!(answer_text(answer), Some("Summary.".to_owned()));
-        for none in [
-            r#"{"choices":[]}"#,
-            r#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[]}}]}"#,
-            r#"{"choices":[{"finish_reason":"stop"}]}"#,
-            r#"{"error":{"message":"no"}}"#,
-            "not json",
-        ] {
-            assert_eq!(answer_text(none), None, "{none}");
-        }
-    }
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn redact_removes_the_key_and_masked_forms() {
-        let key = "sk-proj-AbCdEf123456";
-        assert_eq!(
-            redact("Incorrect API key provided: sk-proj-AbCdEf123456.", key),
-            "Incorrect API key provided: [redacted]."
-        );
-        assert_eq!(
-            redact(
-                "Incorrect API key provided: sk-proj-Ab*********3456. See docs",
-                key
-            ),
-            "Incorrect API key provided: [redacted] See docs"
-        );
-        assert_eq!(redact("nothing here", key), "nothing here");
-    }
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn provider_refusal_keeps_status_and_hides_the_key() {
-        let body = br#"{"error":{"message":"Incorrect API key provided: bad-key-123","type":"invalid_request_error","code":"invalid_api_key"}}"#;
-        let error = upstream_error(ProviderId::OpenAi, 401, body, "bad-key-123");
-        assert_eq!(error.status(), 401);
-        assert_eq!(error.code(), "invalid_api_key");
-        assert_eq!(error.to_string(), "Incorrect API key provided: [redacted]");
-    }
-
-    #[wasm_bindgen_test(unsupported = test)]
-    fn provider_failure_is_upstream_error() {
-        let error = upstream_error(ProviderId::Google, 503, b"<html>busy</html>", "k");
-        assert_eq!((error.status(), error.code()), (502, "upstream_error"));
-    }
-}
-
-/// An image reference, as the translated providers take it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ImageRef<'a> {
-    /// `data:<mime>;base64,<data>`
-    Inline { mime: &'a str, data: &'a str },
-    /// An http(s) URL the provider fetches itself.
-    Url(&'a str),
-}
-
-pub(crate) fn image_ref(provider: ProviderId, url: &str) -> Result<ImageRef<'_>, ProxyError> {
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest.split_once(',').unwrap_or((rest, ""));
-        return match meta.strip_suffix(";base64") {
-            Some(mime) if !mime.is_empty() && !data.is_empty() => {
-                Ok(ImageRef::Inline { mime, data })
-            }
-            _ => Err(ProxyError::invalid(format!(
-                "image data URLs for {provider} must be base64: data:<type>;base64,<data>"
-            ))),
-        };
-    }
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(ImageRef::Url(url))
-    } else {
-        Err(ProxyError::invalid(
-            "image_url must be an http(s) URL or a base64 data URL",
-        ))
-    }
-}
-
-/// One piece of a message's content, as the translated providers see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece<'a> {
-    /// Non-empty text (both translated providers refuse empty text blocks).
-    Text(&'a str),
-    Image(ImageRef<'a>),
-}
-
-/// The message's content as pieces, in order; part types the provider cannot take are
-/// refused rather than dropped.
-pub(crate) fn content_pieces(
-    message: &crate::wire::Message,
-    provider: ProviderId,
-) -> Result<Vec<Piece<'_>>, ProxyError> {
-    use crate::wire::{Content, ContentPart};
-    let parts = match &message.content {
-        None => return Ok(Vec::new()),
-        Some(Content::Text(text)) => {
-            return Ok(if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![Piece::Text(text)]
-            });
-        }
-        Some(Content::Parts(parts)) => parts,
-    };
-    let mut pieces = Vec::with_capacity(parts.len());
-    for part in parts {
-        match part {
-            ContentPart::Text { text } if text.is_empty() => {}
-            ContentPart::Text { text } => pieces.push(Piece::Text(text)),
-            ContentPart::ImageUrl { image_url } => {
-                pieces.push(Piece::Image(image_ref(provider, &image_url.url)?));
-            }
-            ContentPart::File { .. } => {
-                return Err(ProxyError::invalid(format!(
-                    "content part of type \"file\" is not supported for {provider}"
-                )));
-            }
-            ContentPart::Other(raw) => {
-                return Err(ProxyError::invalid(format!(
-                    "content part of type {} is not supported for {provider}",
-                    raw.get("type").unwrap_or(&serde_json::Value::Null)
-                )));
-            }
-        }
-    }
-    Ok(pieces)
-}
-
 /// A tool call's arguments as JSON; empty text is an empty object.
 pub(crate) fn tool_arguments(
     call: &crate::wire::ToolCall,
@@ -550,4 +419,57 @@ pub fn tokens_used(answer: &str) -> Option<u64> {
             .usage?
             .total_tokens,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_answers_text_is_its_first_choices_content() {
+        let answer = r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Summary."},"finish_reason":"end_turn","logprobs":null},{"message":{"content":"other"}}],"usage":{}}"#;
+        assert_eq!(answer_text(answer), Some("Summary.".to_owned()));
+        for none in [
+            r#"{"choices":[]}"#,
+            r#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[]}}]}"#,
+            r#"{"choices":[{"finish_reason":"stop"}]}"#,
+            r#"{"error":{"message":"no"}}"#,
+            "not json",
+        ] {
+            assert_eq!(answer_text(none), None, "{none}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn redact_removes_the_key_and_masked_forms() {
+        let key = "sk-proj-AbCdEf123456";
+        assert_eq!(
+            redact("Incorrect API key provided: sk-proj-AbCdEf123456.", key),
+            "Incorrect API key provided: [redacted]."
+        );
+        assert_eq!(
+            redact(
+                "Incorrect API key provided: sk-proj-Ab*********3456. See docs",
+                key
+            ),
+            "Incorrect API key provided: [redacted] See docs"
+        );
+        assert_eq!(redact("nothing here", key), "nothing here");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn provider_refusal_keeps_status_and_hides_the_key() {
+        let body = br#"{"error":{"message":"Incorrect API key provided: bad-key-123","type":"invalid_request_error","code":"invalid_api_key"}}"#;
+        let error = upstream_error(ProviderId::OpenAi, 401, body, "bad-key-123");
+        assert_eq!(error.status(), 401);
+        assert_eq!(error.code(), "invalid_api_key");
+        assert_eq!(error.to_string(), "Incorrect API key provided: [redacted]");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn provider_failure_is_upstream_error() {
+        let error = upstream_error(ProviderId::Google, 503, b"<html>busy</html>", "k");
+        assert_eq!((error.status(), error.code()), (502, "upstream_error"));
+    }
 }

@@ -153,12 +153,17 @@ stream_case!(
 
 macro_rules! request_case {
     ($name:ident, $provider:expr, $dir:literal) => {
+        request_case!($name, $provider, $dir, "chat_request");
+    };
+    ($name:ident, $provider:expr, $dir:literal, $file:literal) => {
         #[wasm_bindgen_test(unsupported = test)]
         fn $name() {
             let request: ChatRequest = serde_json::from_str(include_str!(concat!(
                 "fixtures/",
                 $dir,
-                "/chat_request.json"
+                "/",
+                $file,
+                ".json"
             )))
             .unwrap();
             let model = request.model.clone();
@@ -172,7 +177,9 @@ macro_rules! request_case {
             let expected: Value = serde_json::from_str(include_str!(concat!(
                 "fixtures/",
                 $dir,
-                "/chat_request.expected.json"
+                "/",
+                $file,
+                ".expected.json"
             )))
             .unwrap();
             assert_eq!(body, expected);
@@ -191,6 +198,24 @@ request_case!(
     "anthropic"
 );
 request_case!(google_request_translation, ProviderId::Google, "google");
+request_case!(
+    openai_request_passes_images_and_files_as_they_are,
+    ProviderId::OpenAi,
+    "openai",
+    "chat_request_files"
+);
+request_case!(
+    anthropic_request_images_and_pdfs_become_image_and_document_blocks,
+    ProviderId::Anthropic,
+    "anthropic",
+    "chat_request_files"
+);
+request_case!(
+    google_request_images_and_pdfs_become_inline_data,
+    ProviderId::Google,
+    "google",
+    "chat_request_files"
+);
 
 macro_rules! answer_case {
     ($name:ident, $provider:expr, $file:literal) => {
@@ -336,6 +361,41 @@ fn translated_providers_refuse_what_they_cannot_honour() {
             .status(),
         400
     );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn translated_providers_refuse_files_they_cannot_read() {
+    for file in [
+        serde_json::json!({"file_id": "file-abc"}),
+        serde_json::json!({"filename": "a.docx", "file_data": "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,UEsDBA=="}),
+        serde_json::json!({"filename": "a.pdf", "file_data": "https://example.com/a.pdf"}),
+    ] {
+        let request: ChatRequest = serde_json::from_value(serde_json::json!({
+            "model": "m", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "read"}, {"type": "file", "file": file}
+            ]}]
+        }))
+        .unwrap();
+        for provider in [ProviderId::Anthropic, ProviderId::Google] {
+            let target = Target {
+                provider,
+                base_url: "https://x",
+                key: "k",
+            };
+            let error = adapter::chat_request(&target, request.clone(), "m".into()).unwrap_err();
+            assert_eq!(
+                (error.status(), error.code()),
+                (400, "invalid_request"),
+                "{provider} {file}"
+            );
+        }
+        let target = Target {
+            provider: ProviderId::OpenAi,
+            base_url: "https://x",
+            key: "k",
+        };
+        assert!(adapter::chat_request(&target, request, "m".into()).is_ok());
+    }
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -14,6 +14,7 @@
 //! | with thinking on, `temperature`, `top_p` and a forced `tool_choice` are refused | dropped (and listed in `dropped`); a forced choice becomes `auto` |
 //! | with thinking on, the assistant turn of an unfinished tool loop must open with its thinking | a loop whose turn has none (made without thinking, or by another provider) is continued without thinking, `reasoning_effort` listed in `dropped` |
 //! | no separate thinking count in older answers | `reasoning_tokens` = `output_tokens_details.thinking_tokens` when sent, else estimated from the thinking text (about 4 characters a token) |
+//! | images and PDFs | `image` blocks (base64 or URL source); a `file` part with an inline PDF becomes a `document` block (base64 source, `application/pdf`, `title` = its file name); a `file_id` or another file type is refused |
 //! | citations, server tools | their blocks and deltas are skipped |
 //! | `stop_reason` | `end_turn`/`stop_sequence`/`pause_turn` → stop, `max_tokens` → length, `tool_use` → tool_calls, `refusal` → content_filter |
 
@@ -21,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, Dropped, ImageRef, Piece, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, sampling, tool_arguments, with_cost,
+    AnswerContext, DocumentRef, Dropped, ImageRef, PDF, Piece, ProviderErrorDetails,
+    content_pieces, parse, reject_unsupported, sampling, tool_arguments, with_cost,
 };
 use crate::models::{ModelFacts, Reasoning};
 use crate::wire::{
@@ -108,7 +109,13 @@ enum Block {
         text: String,
     },
     Image {
-        source: ImageSource,
+        source: Source,
+    },
+    /// A PDF (`source` base64 with `media_type` `application/pdf`), titled by its file name.
+    Document {
+        source: Source,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
     },
     ToolUse {
         id: String,
@@ -123,7 +130,7 @@ enum Block {
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum ImageSource {
+enum Source {
     Base64 { media_type: String, data: String },
     Url { url: String },
 }
@@ -300,15 +307,22 @@ fn content_blocks(message: &Message, provider: ProviderId) -> Result<Vec<Block>,
                 text: text.to_owned(),
             },
             Piece::Image(ImageRef::Inline { mime, data }) => Block::Image {
-                source: ImageSource::Base64 {
+                source: Source::Base64 {
                     media_type: mime.to_owned(),
                     data: data.to_owned(),
                 },
             },
             Piece::Image(ImageRef::Url(url)) => Block::Image {
-                source: ImageSource::Url {
+                source: Source::Url {
                     url: url.to_owned(),
                 },
+            },
+            Piece::Document(DocumentRef { name, data }) => Block::Document {
+                source: Source::Base64 {
+                    media_type: PDF.to_owned(),
+                    data: data.to_owned(),
+                },
+                title: name.map(str::to_owned),
             },
         })
         .collect())

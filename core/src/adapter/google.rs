@@ -17,6 +17,7 @@
 //! | the stream just ends | complete only if a `finishReason` came; then usage and `[DONE]` are added |
 //! | `finishReason` | `STOP` → stop (tool_calls when calls were made), `MAX_TOKENS` → length, safety reasons → content_filter |
 //! | images by URL | `fileData` with a MIME type guessed from the extension |
+//! | inline images and PDFs | `inlineData` with the MIME type (`application/pdf` for a `file` part, whose file name Gemini has no field for); a `file_id` or another file type is refused |
 
 use std::collections::HashMap;
 
@@ -24,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AnswerContext, Dropped, ImageRef, Piece, ProviderErrorDetails, content_pieces, parse,
-    reject_unsupported, sampling, tool_arguments, with_cost,
+    AnswerContext, DocumentRef, Dropped, ImageRef, PDF, Piece, ProviderErrorDetails,
+    content_pieces, parse, reject_unsupported, sampling, tool_arguments, with_cost,
 };
 use crate::models::ModelFacts;
 use crate::wire::{
@@ -322,6 +323,11 @@ fn content_parts(message: &Message, provider: ProviderId) -> Result<Vec<Part>, P
                 Piece::Image(ImageRef::Url(url)) => PartData::FileData {
                     mime_type: guess_image_type(url).to_owned(),
                     file_uri: url.to_owned(),
+                },
+                // Gemini's inline data has no file name.
+                Piece::Document(DocumentRef { data, .. }) => PartData::InlineData {
+                    mime_type: PDF.to_owned(),
+                    data: data.to_owned(),
                 },
             }
             .into()

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | usage is only streamed on request | `stream_options.include_usage = true` is always set |
 //! | providers add their own fields | passed through untouched, in both directions |
+//! | images and files | `image_url` and `file` parts (`file_data` or `file_id`) pass as they are: a provider that takes no files says so itself |
 //! | `reasoning_effort` | passed for models that take an effort; OpenRouter's spelling is `reasoning: {effort}`; dropped for a model that does not reason or takes no control |
 //! | OpenAI's reasoning models refuse `temperature` / `top_p` and `max_tokens` | the first two dropped (for any model whose facts say it takes no temperature); `max_tokens` sent as `max_completion_tokens` |
 //! | thinking text comes as `reasoning` (OpenRouter, Groq) or `reasoning_content` (DeepSeek) | the `reasoning` key of a delta or message is renamed `reasoning_content`; `reasoning_details` pass as they are |
