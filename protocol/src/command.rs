@@ -3,15 +3,20 @@
 use ferry_core::ProviderId;
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
+use crate::{AttachmentView, ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
 
 /// What the UI asks of the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
+    /// A user message, with the files attached to it: the views the agent's `attach`
+    /// returned, of which it reads only `id` and `name` (an id it does not hold is refused
+    /// with `invalid_request`, and nothing is stored).
     SendMessage {
         session: SessionId,
         text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<AttachmentView>,
     },
     /// Stop the answer being written; what has arrived is kept, marked stopped.
     Stop {

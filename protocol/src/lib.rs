@@ -15,8 +15,9 @@ pub use command::Command;
 pub use error::ErrorKind;
 pub use event::Event;
 pub use view::{
-    ChatParams, DECLINED_TOOL_OUTPUT, DayUsage, Decision, KeyOwner, MessageId, MessageView,
-    OAuthProvider, STOPPED_TOOL_OUTPUT, SessionId, SessionView, SettingsView, UsageRow,
+    AttachmentView, ChatParams, DECLINED_TOOL_OUTPUT, DayUsage, Decision, KeyOwner, MessageId,
+    MessageView, OAuthProvider, STOPPED_TOOL_OUTPUT, SessionId, SessionView, SettingsView,
+    UsageRow,
 };
 
 #[cfg(test)]

@@ -39,8 +39,17 @@ fn commands_keep_their_json() {
             Command::SendMessage {
                 session: s(),
                 text: "hi".into(),
+                attachments: vec![],
             },
             r#"{"type":"send_message","session":"s1","text":"hi"}"#,
+        ),
+        (
+            Command::SendMessage {
+                session: s(),
+                text: "what is this?".into(),
+                attachments: vec![photo()],
+            },
+            r#"{"type":"send_message","session":"s1","text":"what is this?","attachments":[{"id":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","name":"photo.jpg","mime":"image/jpeg","kind":"image","size":250000,"width":1568,"height":1176,"original":"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752","original_size":10000000}]}"#,
         ),
         (
             Command::Stop { session: s() },
@@ -460,6 +469,7 @@ fn events_keep_their_json() {
                         cost_usd: None,
                         usage: None,
                         tool_ok: None,
+                        attachments: vec![],
                     },
                     MessageView {
                         id: "m2".into(),
@@ -471,6 +481,7 @@ fn events_keep_their_json() {
                         cost_usd: None,
                         usage: None,
                         tool_ok: None,
+                        attachments: vec![],
                     },
                 ],
                 first_kept: Some("m2".into()),
@@ -490,6 +501,7 @@ fn events_keep_their_json() {
                     cost_usd: Some(0.0125),
                     usage: Some(thinking_usage()),
                     tool_ok: None,
+                    attachments: vec![],
                 }],
                 first_kept: None,
             },
@@ -508,6 +520,7 @@ fn events_keep_their_json() {
                     cost_usd: None,
                     usage: None,
                     tool_ok: Some(false),
+                    attachments: vec![],
                 }],
                 first_kept: None,
             },
@@ -532,7 +545,7 @@ fn events_keep_their_json() {
                 ],
                 signed_in: Some("u1".into()),
             },
-            r#"{"type":"ready","settings":{"provider":"anthropic","model":"claude","system_prompt":"","proxy_url":null,"always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":null,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":null,"supabase_anon_key":null,"always_allow":["web_fetch"],"params":{}},"keys":["openai","tavily"],"signed_in":"u1"}"#,
+            r#"{"type":"ready","settings":{"provider":"anthropic","model":"claude","system_prompt":"","proxy_url":null,"always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":null,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":null,"supabase_anon_key":null,"always_allow":["web_fetch"],"params":{},"keep_original_images":false},"keys":["openai","tavily"],"signed_in":"u1"}"#,
         ),
         (
             Event::Ready {
@@ -545,7 +558,7 @@ fn events_keep_their_json() {
                 keys: vec![],
                 signed_in: None,
             },
-            r#"{"type":"ready","settings":{"provider":"openai","model":"gpt-5-mini","system_prompt":"","proxy_url":"http://p","always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":64000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":"http://sb","supabase_anon_key":"anon","params":{"reasoning_effort":"minimal","max_output_tokens":1000}},"keys":[],"signed_in":null}"#,
+            r#"{"type":"ready","settings":{"provider":"openai","model":"gpt-5-mini","system_prompt":"","proxy_url":"http://p","always_proxy":false,"provider_base_url":null,"max_rounds":8,"context_window":64000,"answer_reserve":4096,"keep_recent_tokens":20000,"supabase_url":"http://sb","supabase_anon_key":"anon","params":{"reasoning_effort":"minimal","max_output_tokens":1000},"keep_original_images":false},"keys":[],"signed_in":null}"#,
         ),
         (
             Event::MagicLinkSent {
@@ -656,10 +669,12 @@ fn events_may_leave_out_what_has_a_default() {
                 cost_usd: None,
                 usage: None,
                 tool_ok: None,
+                attachments: vec![],
             }],
             first_kept: None,
         }
     );
+    assert!(!settings_of_old().keep_original_images);
     let Event::Ready {
         settings,
         signed_in,
@@ -792,4 +807,85 @@ fn chat_params_take_the_defaults_for_what_they_leave_unset() {
     }
     assert!(serde_json::from_str::<ChatParams>(r#"{"reasoning_effort":"max"}"#).is_err());
     assert!(serde_json::from_str::<ChatParams>(r#"{"max_output_tokens":-1}"#).is_err());
+}
+
+/// An image as `attach` answers: downscaled, its original kept.
+fn photo() -> AttachmentView {
+    AttachmentView {
+        id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        name: "photo.jpg".into(),
+        mime: "image/jpeg".into(),
+        kind: ferry_core::media::MediaKind::Image,
+        size: 250_000,
+        width: Some(1568),
+        height: Some(1176),
+        pages: None,
+        original: Some("60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752".into()),
+        original_size: Some(10_000_000),
+    }
+}
+
+fn settings_of_old() -> SettingsView {
+    settings(serde_json::json!({"provider": "openai", "model": "m"}))
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn attachments_keep_their_json() {
+    pinned(
+        &photo(),
+        r#"{"id":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","name":"photo.jpg","mime":"image/jpeg","kind":"image","size":250000,"width":1568,"height":1176,"original":"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752","original_size":10000000}"#,
+    );
+    let pdf = AttachmentView {
+        id: "ab".into(),
+        name: "report.pdf".into(),
+        mime: "application/pdf".into(),
+        kind: ferry_core::media::MediaKind::Document,
+        size: 52_000,
+        width: None,
+        height: None,
+        pages: Some(3),
+        original: None,
+        original_size: None,
+    };
+    pinned(
+        &pdf,
+        r#"{"id":"ab","name":"report.pdf","mime":"application/pdf","kind":"document","size":52000,"pages":3}"#,
+    );
+    let notes = AttachmentView {
+        name: "notes.md".into(),
+        mime: "text/markdown".into(),
+        kind: ferry_core::media::MediaKind::Text,
+        pages: None,
+        size: 12,
+        ..pdf
+    };
+    pinned(
+        &notes,
+        r#"{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12}"#,
+    );
+    // A user message with its attachments, as a reopened chat shows it.
+    let view = MessageView {
+        id: "m1".into(),
+        session: s(),
+        seq: 0,
+        message: Message::text(Role::User, "see"),
+        partial: false,
+        created_ms: 5,
+        cost_usd: None,
+        usage: None,
+        tool_ok: None,
+        attachments: vec![notes],
+    };
+    pinned(
+        &view,
+        r#"{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"see"},"partial":false,"created_ms":5,"attachments":[{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12}]}"#,
+    );
+    let mut keeping = settings_of_old();
+    keeping.keep_original_images = true;
+    let json = serde_json::to_value(&keeping).unwrap();
+    assert_eq!(json["keep_original_images"], serde_json::json!(true));
+    assert_eq!(
+        serde_json::from_value::<SettingsView>(json).unwrap(),
+        keeping
+    );
 }

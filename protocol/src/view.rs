@@ -3,6 +3,7 @@
 //! into these at the boundary, so a change of its storage never reaches the app.
 
 use ferry_core::ProviderId;
+use ferry_core::media::MediaKind;
 use ferry_core::search::SearchEngine;
 use ferry_core::wire::{Message, ReasoningEffort, Usage};
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,42 @@ pub struct MessageView {
     /// the flag was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_ok: Option<bool>,
+    /// The files the user attached to this message (only on user messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// One attachment of a message, as the app shows it and sends it back with
+/// [`Command::SendMessage`]. Of a view sent back the agent trusts only `id` and `name`: the
+/// rest it reads from what it stored.
+///
+/// [`Command::SendMessage`]: crate::Command::SendMessage
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    /// Lowercase hex SHA-256 of the stored bytes: the same content is stored once.
+    pub id: String,
+    /// The file's name as picked (`"screenshot.png"` for a pasted image).
+    pub name: String,
+    /// The MIME type of the stored bytes (`image/jpeg`, `application/pdf`, `text/markdown`).
+    pub mime: String,
+    pub kind: MediaKind,
+    /// Bytes stored and sent (an image after downscaling).
+    pub size: u64,
+    /// An image's size in pixels, as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A PDF's page count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// The id of the original image, kept beside the downscaled one only when the user
+    /// asked for it ([`SettingsView::keep_original_images`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// The original's size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_size: Option<u64>,
 }
 
 /// The user's settings as the app shows and edits them (never containing keys). The app
@@ -136,6 +173,10 @@ pub struct SettingsView {
     /// The default parameters of every chat's model calls.
     #[serde(default)]
     pub params: ChatParams,
+    /// Whether an attached image's original is kept beside the downscaled copy that is
+    /// sent (the model never sees it; it takes storage).
+    #[serde(default)]
+    pub keep_original_images: bool,
 }
 
 // The agent's own defaults; it always sends every field, so these only matter for a view

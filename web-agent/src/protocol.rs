@@ -28,6 +28,31 @@ impl From<Session> for SessionView {
     }
 }
 
+/// The view of a stored message; its attachments' views read from their blobs, through
+/// `blob` (an attachment whose blob is gone is left out).
+pub(crate) fn message_view(
+    stored: StoredMessage,
+    blob: impl Fn(&str) -> Option<store::Blob>,
+) -> MessageView {
+    let attachments = stored
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            let original = a.original.as_deref().and_then(&blob);
+            Some(crate::runtime::attachment_view(
+                a,
+                &blob(&a.id)?,
+                original.as_ref(),
+            ))
+        })
+        .collect();
+    MessageView {
+        attachments,
+        ..MessageView::from(stored)
+    }
+}
+
+/// The view of a stored message without its attachments (see [`message_view`]).
 impl From<StoredMessage> for MessageView {
     fn from(stored: StoredMessage) -> Self {
         let StoredMessage {
@@ -40,6 +65,7 @@ impl From<StoredMessage> for MessageView {
             cost_usd,
             usage,
             tool_ok,
+            attachments: _,
         } = stored;
         Self {
             id,
@@ -51,6 +77,7 @@ impl From<StoredMessage> for MessageView {
             cost_usd,
             usage,
             tool_ok,
+            attachments: Vec::new(),
         }
     }
 }
@@ -73,6 +100,7 @@ impl From<&Settings> for SettingsView {
             supabase_anon_key,
             always_allow,
             params,
+            keep_original_images,
         } = settings.clone();
         Self {
             provider,
@@ -89,6 +117,7 @@ impl From<&Settings> for SettingsView {
             supabase_anon_key,
             always_allow,
             params,
+            keep_original_images,
         }
     }
 }
@@ -129,7 +158,7 @@ mod tests {
                 "provider_base_url": "http://localhost:11434", "max_rounds": 3,
                 "context_window": 8000, "answer_reserve": 500, "keep_recent_tokens": 900,
                 "supabase_url": "https://sb.test", "supabase_anon_key": "anon",
-                "always_allow": ["web_fetch"],
+                "always_allow": ["web_fetch"], "keep_original_images": true,
                 "params": {"reasoning_effort": "low", "temperature": 0.3, "max_output_tokens": 900}
             }),
         ];
@@ -175,6 +204,7 @@ mod tests {
             cost_usd: Some(0.25),
             usage: Some(usage),
             tool_ok: Some(true),
+            attachments: Vec::new(),
         };
         assert_eq!(
             serde_json::to_value(MessageView::from(stored.clone())).unwrap(),

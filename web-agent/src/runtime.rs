@@ -133,7 +133,11 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             self.end_paused(emit).await;
         }
         let outcome = match command {
-            Command::SendMessage { session, text } => self.send(session, text, emit).await,
+            Command::SendMessage {
+                session,
+                text,
+                attachments,
+            } => self.send(session, text, attachments, emit).await,
             Command::Retry { session } => self.retry(session, emit).await,
             Command::Stop { session } => self.stop_turn(&session, emit).await,
             Command::ApproveToolCall {
@@ -203,6 +207,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 }
 
 mod approvals;
+mod attachments;
 mod calls;
 mod compact;
 mod direct_usage;
@@ -216,6 +221,8 @@ mod tokens;
 mod tool_calls;
 mod turns;
 
+pub(crate) use self::attachments::view as attachment_view;
+pub use self::attachments::{Prepared, Refused};
 pub use self::sessions::auto_title;
 pub use self::settings::Settings;
 

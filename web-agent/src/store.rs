@@ -6,6 +6,7 @@
 //! importing the same document twice leaves the store as importing it once.
 
 use ferry_core::ProviderId;
+use ferry_core::media::MediaKind;
 use ferry_core::search::SearchEngine;
 use ferry_core::usage::UsageRecord;
 use ferry_core::wire::{Message, Usage};
@@ -55,6 +56,52 @@ pub struct StoredMessage {
     /// as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_ok: Option<bool>,
+    /// The files attached to a user message: references to [`Blob`]s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message: which blob, under which name. The blob holds the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The [`Blob`]'s id.
+    pub id: String,
+    pub name: String,
+    pub kind: MediaKind,
+    /// The blob id of the original image, kept only when the user asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+}
+
+/// The stored content of an attachment, one record per distinct content (keyed by the
+/// SHA-256 of its bytes), shared by every message that attaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blob {
+    /// Lowercase hex SHA-256 of `bytes`.
+    pub id: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+    /// A PDF's text with `--- Page N ---` markers; a text file's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    pub created_ms: u64,
+}
+
+impl Blob {
+    /// The id content of `bytes` is stored under: lowercase hex SHA-256.
+    pub fn id_of(bytes: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// Whose key it is: a model provider's, or a search engine's (for `web_search`). Stored
@@ -157,6 +204,12 @@ pub trait Store {
     async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError>;
     async fn outbox(&self) -> Result<Vec<UsageRecord>, StoreError>;
     async fn delete_outbox(&self, request_id: &str) -> Result<(), StoreError>;
+    /// Stores an attachment's content; the same id again replaces it (same bytes).
+    async fn put_blob(&self, blob: &Blob) -> Result<(), StoreError>;
+    async fn blob(&self, id: &str) -> Result<Option<Blob>, StoreError>;
+    /// Every stored blob's id (to find those no message refers to any more).
+    async fn blob_ids(&self) -> Result<Vec<String>, StoreError>;
+    async fn delete_blob(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// The export document.
@@ -263,6 +316,7 @@ struct Contents {
     settings: Option<serde_json::Value>,
     compactions: std::collections::BTreeMap<String, Compaction>,
     outbox: std::collections::BTreeMap<String, UsageRecord>,
+    blobs: std::collections::BTreeMap<String, Blob>,
 }
 
 impl Store for MemoryStore {
@@ -359,6 +413,21 @@ impl Store for MemoryStore {
         self.inner.borrow_mut().outbox.remove(request_id);
         Ok(())
     }
+    async fn put_blob(&self, blob: &Blob) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        inner.blobs.insert(blob.id.clone(), blob.clone());
+        Ok(())
+    }
+    async fn blob(&self, id: &str) -> Result<Option<Blob>, StoreError> {
+        Ok(self.inner.borrow().blobs.get(id).cloned())
+    }
+    async fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.inner.borrow().blobs.keys().cloned().collect())
+    }
+    async fn delete_blob(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().blobs.remove(id);
+        Ok(())
+    }
 }
 
 /// Shared checks any [`Store`] must pass: run natively on [`MemoryStore`] and in the
@@ -391,6 +460,7 @@ pub mod conformance {
             cost_usd: None,
             usage: None,
             tool_ok: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -424,6 +494,7 @@ pub mod conformance {
             cost_usd: usage.cost,
             usage: Some(usage),
             tool_ok: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -85,9 +85,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let messages = self.history(&session).await?;
         let first_kept = self.store.compaction(&session).await?.map(|c| c.first_kept);
+        let messages = self.message_views(messages).await?;
         emit(Event::SessionOpened {
             session,
-            messages: messages.into_iter().map(Into::into).collect(),
+            messages,
             first_kept,
         });
         Ok(())

@@ -55,6 +55,9 @@ pub struct Settings {
     /// Every chat's default parameters (a chat's own take their place field by field).
     #[serde(default)]
     pub params: ChatParams,
+    /// Whether an attached image's original is kept beside the downscaled copy sent.
+    #[serde(default)]
+    pub keep_original_images: bool,
 }
 
 /// The context window every version before per-chat parameters wrote, chosen or not.

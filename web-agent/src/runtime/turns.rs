@@ -10,7 +10,7 @@ use super::stream::Draft;
 use super::{Clock, Runtime};
 use crate::agent::{Effect, Input, Turn};
 use crate::compaction;
-use crate::protocol::{ErrorKind, Event, SessionId};
+use crate::protocol::{AttachmentView, ErrorKind, Event, SessionId};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Store, StoredMessage};
 use crate::transport::Transport;
@@ -36,22 +36,42 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         &mut self,
         session: SessionId,
         text: String,
+        attachments: Vec<AttachmentView>,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
+        // Before anything is stored: an attachment the agent does not hold refuses it all.
+        let attachments = match self.resolve(&attachments).await {
+            Ok(attachments) => attachments,
+            Err(refused) => {
+                emit(Event::Error {
+                    session: Some(session),
+                    kind: refused.kind,
+                    message: refused.message,
+                });
+                return Ok(());
+            }
+        };
         let mut history = self.history(&session).await?;
-        let first = history.is_empty().then_some(text.as_str());
+        let title = match (text.trim().is_empty(), attachments.first()) {
+            (true, Some(first)) => first.name.clone(),
+            _ => text.clone(),
+        };
+        let first = history.is_empty().then_some(title.as_str());
         self.touch(&session, first).await?;
         let user = Message::text(Role::User, text);
-        let saved = self
-            .save(
-                &session,
-                self.clock.new_id(),
-                next_seq(&history),
-                &user,
-                false,
-                emit,
-            )
-            .await?;
+        let stored = StoredMessage {
+            id: self.clock.new_id(),
+            session: session.clone(),
+            seq: next_seq(&history),
+            message: user,
+            partial: false,
+            created_ms: self.clock.now_ms(),
+            cost_usd: None,
+            usage: None,
+            tool_ok: None,
+            attachments,
+        };
+        let saved = self.put(stored, emit).await?;
         history.push(saved);
         self.answer(session, history, emit).await
     }
@@ -147,29 +167,6 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         outcome
     }
 
-    pub(super) async fn save(
-        &self,
-        session: &str,
-        id: String,
-        seq: u64,
-        message: &Message,
-        partial: bool,
-        emit: &mut impl FnMut(Event),
-    ) -> Result<StoredMessage, ErrorKind> {
-        let stored = StoredMessage {
-            id,
-            session: session.to_owned(),
-            seq,
-            message: message.clone(),
-            partial,
-            created_ms: self.clock.now_ms(),
-            cost_usd: None,
-            usage: None,
-            tool_ok: None,
-        };
-        self.put(stored, emit).await
-    }
-
     /// Saves the answer `draft` stands for as `message`, with the call's usage and cost.
     pub(super) async fn save_answer(
         &self,
@@ -189,6 +186,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             cost_usd: draft.usage.and_then(|u| u.cost),
             usage: draft.usage,
             tool_ok: None,
+            attachments: Vec::new(),
         };
         self.put(stored, emit).await
     }
@@ -275,6 +273,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                             cost_usd: None,
                             usage: None,
                             tool_ok,
+                            attachments: Vec::new(),
                         };
                         self.put(stored, emit).await?;
                     }

@@ -79,6 +79,7 @@ fn exact_counts_decide_when_to_compact() {
             Command::SendMessage {
                 session: "s".into(),
                 text: format!("q{i} {words}"),
+                attachments: Vec::new(),
             },
             &mut |_| {},
         ));
@@ -96,6 +97,7 @@ fn exact_counts_decide_when_to_compact() {
         Command::SendMessage {
             session: "s".into(),
             text: format!("q2 {words}"),
+            attachments: Vec::new(),
         },
         &mut |e| events.push(e),
     ));

@@ -174,6 +174,7 @@ pub(super) fn settings(provider: ProviderId) -> Settings {
         supabase_anon_key: None,
         always_allow: Vec::new(),
         params: ChatParams::default(),
+        keep_original_images: false,
     }
 }
 
@@ -204,6 +205,7 @@ pub(super) fn send(rt: &mut TestRuntime<'_>, session: &str, text: &str) -> Vec<E
         Command::SendMessage {
             session: session.into(),
             text: text.into(),
+            attachments: Vec::new(),
         },
         &mut |e| events.push(e),
     ));

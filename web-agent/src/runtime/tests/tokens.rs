@@ -19,6 +19,7 @@ fn counts_are_estimates_until_the_tokenizer_is_ready_then_exact_and_cached() {
         Command::SendMessage {
             session: "s".into(),
             text: "two words".into(),
+            attachments: Vec::new(),
         },
         &mut |_| {},
     ));

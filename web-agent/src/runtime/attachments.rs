@@ -1,0 +1,448 @@
+//! Attachments: a file the browser prepared (an image downscaled, a PDF's text read) is
+//! checked against core's limits and stored once per content; a message refers to it by
+//! id. At request time each user message's files become content parts (see
+//! [`Runtime::expand`]); blobs no message refers to any more are deleted
+//! ([`Runtime::collect_blobs`]).
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use ferry_core::ProviderId;
+use ferry_core::media::{self, MediaKind};
+use ferry_core::wire::{Content, ContentPart, Extra, FileRef, ImageUrl, Message};
+
+use super::{Clock, Runtime};
+use crate::protocol::{AttachmentView, ErrorKind};
+use crate::seams::{Tokenizer, Vault};
+use crate::store::{Attachment, Blob, Store, StoreError, StoredMessage};
+use crate::transport::Transport;
+
+/// What the browser made of a picked, pasted or dropped file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The file's name as picked (`"screenshot.png"` for a paste).
+    pub name: String,
+    /// The MIME type of `bytes` (after any re-encoding).
+    pub mime: String,
+    pub kind: MediaKind,
+    /// What is stored and sent: an image already downscaled.
+    pub bytes: Vec<u8>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+    /// A PDF's text with `--- Page N ---` markers; a text file's text.
+    pub text: Option<String>,
+    /// The original image, `(mime, bytes)`, when the user keeps originals.
+    pub original: Option<(String, Vec<u8>)>,
+}
+
+/// Why a file was not taken, in words the app shows as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Refused {
+    fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::InvalidRequest,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Refused {
+    fn from(error: StoreError) -> Self {
+        Self {
+            kind: ErrorKind::Storage,
+            message: format!("The file could not be stored: {error}"),
+        }
+    }
+}
+
+/// `n` bytes for people: "820 KB", "14.2 MB".
+pub fn size_text(n: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if n < 1024 * 1024 {
+        format!("{} KB", n.div_ceil(1024))
+    } else {
+        let mb = n as f64 / MB;
+        if mb.fract() < 0.05 {
+            format!("{mb:.0} MB")
+        } else {
+            format!("{mb:.1} MB")
+        }
+    }
+}
+
+fn kind_word(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "an image",
+        MediaKind::Document => "a PDF",
+        MediaKind::Text => "a text file",
+    }
+}
+
+/// Checks `prepared` against core's limits: the kind its type names, its size, a PDF's
+/// pages, a text file's text.
+fn check(prepared: &Prepared) -> Result<MediaKind, Refused> {
+    let name = &prepared.name;
+    let kind = media::kind_of(&prepared.mime, name).ok_or_else(|| {
+        Refused::invalid(format!(
+            "{name}: Ferry does not take this type of file ({}). It takes images (PNG, JPEG, \
+             WebP, GIF), PDFs and text files.",
+            if prepared.mime.is_empty() {
+                "unknown type"
+            } else {
+                prepared.mime.as_str()
+            }
+        ))
+    })?;
+    if kind != prepared.kind {
+        return Err(Refused::invalid(format!(
+            "{name} is not {} as its type says.",
+            kind_word(prepared.kind)
+        )));
+    }
+    if prepared.bytes.is_empty() {
+        return Err(Refused::invalid(format!("{name} is empty.")));
+    }
+    let limit = media::max_file_bytes(kind);
+    let too_large = |size: usize| {
+        Refused::invalid(format!(
+            "{name} is {}; the most Ferry takes for {} is {}.",
+            size_text(size as u64),
+            kind_word(kind),
+            size_text(limit)
+        ))
+    };
+    if prepared.bytes.len() as u64 > limit {
+        return Err(too_large(prepared.bytes.len()));
+    }
+    match kind {
+        MediaKind::Image => {
+            if let Some((mime, bytes)) = &prepared.original {
+                if media::kind_of(mime, "") != Some(MediaKind::Image) {
+                    return Err(Refused::invalid(format!(
+                        "{name}: the original is not an image."
+                    )));
+                }
+                if bytes.len() as u64 > limit {
+                    return Err(too_large(bytes.len()));
+                }
+            }
+        }
+        MediaKind::Document => {
+            let pages = prepared.pages.unwrap_or(0);
+            if pages > media::MAX_PDF_PAGES {
+                return Err(Refused::invalid(format!(
+                    "{name} has {pages} pages; the most Ferry takes is {}.",
+                    media::MAX_PDF_PAGES
+                )));
+            }
+        }
+        MediaKind::Text => {
+            if prepared.text.is_none() && std::str::from_utf8(&prepared.bytes).is_err() {
+                return Err(Refused::invalid(format!(
+                    "{name} is not a text file (it is not UTF-8)."
+                )));
+            }
+        }
+    }
+    Ok(kind)
+}
+
+/// The view of attachment `attachment` whose blob is `blob` (and its kept original's).
+pub(crate) fn view(
+    attachment: &Attachment,
+    blob: &Blob,
+    original: Option<&Blob>,
+) -> AttachmentView {
+    AttachmentView {
+        id: blob.id.clone(),
+        name: attachment.name.clone(),
+        mime: blob.mime.clone(),
+        kind: attachment.kind,
+        size: blob.bytes.len() as u64,
+        width: blob.width,
+        height: blob.height,
+        pages: blob.pages,
+        original: original.map(|o| o.id.clone()),
+        original_size: original.map(|o| o.bytes.len() as u64),
+    }
+}
+
+/// Every blob id `messages` refer to, originals included.
+pub(crate) fn referenced<'a>(
+    messages: impl IntoIterator<Item = &'a StoredMessage>,
+) -> BTreeSet<String> {
+    messages
+        .into_iter()
+        .flat_map(|m| &m.attachments)
+        .flat_map(|a| std::iter::once(a.id.clone()).chain(a.original.clone()))
+        .collect()
+}
+
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// How a model takes attachments: images, PDFs natively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Takes {
+    pub images: bool,
+    pub documents: bool,
+}
+
+impl Takes {
+    pub(crate) fn of(provider: ProviderId, model: &str) -> Self {
+        let facts = ferry_core::models::facts(provider, model);
+        Self {
+            images: facts.images,
+            documents: facts.documents,
+        }
+    }
+}
+
+/// The text a document is sent as when the model does not read PDFs.
+pub(crate) fn document_text(name: &str, blob: &Blob) -> String {
+    let pages = blob
+        .pages
+        .map(|n| format!(" pages=\"{n}\""))
+        .unwrap_or_default();
+    format!(
+        "<document name=\"{}\"{pages}>\n{}\n</document>",
+        attribute(name),
+        blob.text.as_deref().unwrap_or("").trim_end()
+    )
+}
+
+/// The text a text file is sent as.
+pub(crate) fn file_text(name: &str, blob: &Blob) -> String {
+    let text = match &blob.text {
+        Some(text) => text.clone(),
+        None => String::from_utf8_lossy(&blob.bytes).into_owned(),
+    };
+    format!(
+        "<file name=\"{}\">\n{}\n</file>",
+        attribute(name),
+        text.trim_end()
+    )
+}
+
+/// The part an image a model cannot read is sent as.
+pub(crate) fn image_not_sent(name: &str, model: &str) -> String {
+    format!("[image: {name} — not sent: {model} does not take images]")
+}
+
+/// A name inside an attribute's quotes.
+fn attribute(name: &str) -> String {
+    name.replace('&', "&amp;").replace('"', "&quot;")
+}
+
+/// The content part `attachment` (stored as `blob`) is sent as to a model that `takes`.
+pub(crate) fn part(attachment: &Attachment, blob: &Blob, takes: Takes, model: &str) -> ContentPart {
+    let text = |text: String| ContentPart::Text { text };
+    match attachment.kind {
+        MediaKind::Image if takes.images => ContentPart::ImageUrl {
+            image_url: ImageUrl {
+                url: data_url(&blob.mime, &blob.bytes),
+                detail: None,
+            },
+        },
+        MediaKind::Image => text(image_not_sent(&attachment.name, model)),
+        MediaKind::Document if takes.documents => ContentPart::File {
+            file: FileRef {
+                filename: Some(attachment.name.clone()),
+                file_data: Some(data_url(&blob.mime, &blob.bytes)),
+                file_id: None,
+                extra: Extra::new(),
+            },
+        },
+        MediaKind::Document => text(document_text(&attachment.name, blob)),
+        MediaKind::Text => text(file_text(&attachment.name, blob)),
+    }
+}
+
+/// `message` with `parts` after its own text.
+pub(crate) fn with_parts(message: &Message, parts: Vec<ContentPart>) -> Message {
+    if parts.is_empty() {
+        return message.clone();
+    }
+    let mut all = Vec::with_capacity(parts.len() + 1);
+    match &message.content {
+        Some(Content::Parts(own)) => all.extend(own.iter().cloned()),
+        Some(Content::Text(text)) if !text.is_empty() => {
+            all.push(ContentPart::Text { text: text.clone() })
+        }
+        _ => {}
+    }
+    all.extend(parts);
+    let mut message = message.clone();
+    message.content = Some(Content::Parts(all));
+    message
+}
+
+/// How an attachment appears where its content does not: in the summary's input.
+pub(crate) fn marker(view: &AttachmentView) -> String {
+    match view.kind {
+        MediaKind::Image => format!("[image: {}]", view.name),
+        MediaKind::Document => match view.pages {
+            Some(1) => format!("[document: {}, 1 page]", view.name),
+            Some(n) => format!("[document: {}, {n} pages]", view.name),
+            None => format!("[document: {}]", view.name),
+        },
+        MediaKind::Text => format!("[file: {}]", view.name),
+    }
+}
+
+impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
+    /// Stores a prepared file (once per content: the same bytes again are the same blob)
+    /// and answers its view; a file over core's limits is refused with a message the app
+    /// shows. The original image is kept beside it only when the settings say so.
+    pub async fn add_attachment(&self, prepared: Prepared) -> Result<AttachmentView, Refused> {
+        let kind = check(&prepared)?;
+        let now = self.clock.now_ms();
+        let Prepared {
+            name,
+            mime,
+            bytes,
+            width,
+            height,
+            pages,
+            text,
+            original,
+            ..
+        } = prepared;
+        let text = match kind {
+            MediaKind::Text => text.or_else(|| String::from_utf8(bytes.clone()).ok()),
+            MediaKind::Document => text,
+            MediaKind::Image => None,
+        };
+        let blob = Blob {
+            id: Blob::id_of(&bytes),
+            mime,
+            bytes,
+            text,
+            pages: pages.filter(|_| kind == MediaKind::Document),
+            width: width.filter(|_| kind == MediaKind::Image),
+            height: height.filter(|_| kind == MediaKind::Image),
+            created_ms: now,
+        };
+        let blob = self.keep_blob(blob).await?;
+        let original = match original {
+            Some((mime, bytes))
+                if kind == MediaKind::Image && self.settings.keep_original_images =>
+            {
+                let original = Blob {
+                    id: Blob::id_of(&bytes),
+                    mime,
+                    bytes,
+                    text: None,
+                    pages: None,
+                    width: None,
+                    height: None,
+                    created_ms: now,
+                };
+                // The image kept as is: nothing more to keep.
+                Some(original).filter(|o| o.id != blob.id)
+            }
+            _ => None,
+        };
+        let original = match original {
+            Some(original) => Some(self.keep_blob(original).await?),
+            None => None,
+        };
+        let attachment = Attachment {
+            id: blob.id.clone(),
+            name,
+            kind,
+            original: original.as_ref().map(|o| o.id.clone()),
+        };
+        Ok(view(&attachment, &blob, original.as_ref()))
+    }
+
+    /// Stores `blob` unless its content is stored already; the stored record.
+    async fn keep_blob(&self, blob: Blob) -> Result<Blob, StoreError> {
+        if let Some(stored) = self.store.blob(&blob.id).await? {
+            return Ok(stored);
+        }
+        self.store.put_blob(&blob).await?;
+        Ok(blob)
+    }
+
+    /// The attachments of a message about to be sent, from the views the app sent back:
+    /// only their ids and names are taken, the rest is read from the blobs. An id the
+    /// store does not hold, too many files or too many bytes refuse the message.
+    pub(super) async fn resolve(
+        &self,
+        views: &[AttachmentView],
+    ) -> Result<Vec<Attachment>, Refused> {
+        if views.len() > media::MAX_ATTACHMENTS_PER_MESSAGE {
+            return Err(Refused::invalid(format!(
+                "A message takes at most {} files; this one has {}.",
+                media::MAX_ATTACHMENTS_PER_MESSAGE,
+                views.len()
+            )));
+        }
+        let mut attachments = Vec::with_capacity(views.len());
+        let mut total = 0u64;
+        for view in views {
+            let blob = self.store.blob(&view.id).await?.ok_or_else(|| {
+                Refused::invalid(format!(
+                    "{} is not stored any more: attach it again.",
+                    view.name
+                ))
+            })?;
+            let kind = media::kind_of(&blob.mime, &view.name).ok_or_else(|| {
+                Refused::invalid(format!("{}: not a file Ferry takes.", view.name))
+            })?;
+            total += blob.bytes.len() as u64;
+            let original = match &view.original {
+                Some(id) if kind == MediaKind::Image => self.store.blob(id).await?.map(|o| o.id),
+                _ => None,
+            };
+            attachments.push(Attachment {
+                id: blob.id,
+                name: view.name.clone(),
+                kind,
+                original,
+            });
+        }
+        if total > media::MAX_MESSAGE_ATTACHMENT_BYTES {
+            return Err(Refused::invalid(format!(
+                "The files of one message may take {} at most; these take {}.",
+                size_text(media::MAX_MESSAGE_ATTACHMENT_BYTES),
+                size_text(total)
+            )));
+        }
+        Ok(attachments)
+    }
+
+    /// The views of stored messages, their attachments read from the blobs.
+    pub(super) async fn message_views(
+        &self,
+        messages: Vec<StoredMessage>,
+    ) -> Result<Vec<crate::protocol::MessageView>, ErrorKind> {
+        let mut blobs = std::collections::BTreeMap::new();
+        for id in referenced(&messages) {
+            if let Some(blob) = self.store.blob(&id).await? {
+                blobs.insert(id, blob);
+            }
+        }
+        Ok(messages
+            .into_iter()
+            .map(|m| crate::protocol::message_view(m, |id| blobs.get(id).cloned()))
+            .collect())
+    }
+
+    /// The stored attachment `id` (its bytes and what was read of it), if there is one.
+    pub async fn attachment(&self, id: &str) -> Result<Option<Blob>, ErrorKind> {
+        self.store.blob(id).await.map_err(ErrorKind::from)
+    }
+}
