@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ProxyError;
-use crate::wire::{ChatRequest, Content, ContentPart, Usage};
+use crate::wire::{ChatRequest, Content, ContentPart, FileRef, Usage};
+use crate::{ProxyError, media};
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -91,6 +91,32 @@ impl QuotaState {
 /// OpenAI's and Anthropic's rates; a small one less).
 pub const IMAGE_TOKENS: u64 = 1_000;
 
+/// The bytes of a PDF taken as one page, to guess its pages from its size (the request does
+/// not say). A text PDF with its fonts runs to tens of kilobytes a page, a scan to hundreds:
+/// this errs towards more pages for text, fewer for scans.
+pub const PDF_BYTES_PER_PAGE: u64 = 50 * 1024;
+
+/// Tokens reserved per PDF page. Anthropic documents 1,500 to 3,000 tokens of text a page,
+/// and the providers that read PDFs also read each page as an image (about 1,500 tokens on
+/// Claude, 765 on OpenAI, 258 on Gemini): the text's low end plus Claude's page image.
+pub const PDF_PAGE_TOKENS: u64 = 3_000;
+
+/// Tokens reserved for a file part: its pages guessed from its decoded size (at least one,
+/// at most [`media::MAX_PDF_PAGES`]) at [`PDF_PAGE_TOKENS`] each, plus its name. Base64 is
+/// not counted as text: a 1 MB PDF is about 21 pages (63,000 tokens), not 1.4 million
+/// characters (350,000).
+pub fn file_tokens(file: &FileRef) -> u64 {
+    let data = file.file_data.as_deref().unwrap_or("");
+    // The data of a `data:` URL follows its first comma; base64 holds 3 bytes in 4 characters.
+    let base64 = data.split_once(',').map_or(data, |(_, b)| b);
+    let bytes = (base64.len() as u64).saturating_mul(3) / 4;
+    let pages = bytes
+        .div_ceil(PDF_BYTES_PER_PAGE)
+        .clamp(1, u64::from(media::MAX_PDF_PAGES));
+    let name = file.filename.as_deref().map_or(0, char_count).div_ceil(4);
+    pages * PDF_PAGE_TOKENS + name
+}
+
 /// A cheap upper-bound guess of a chat call's tokens: [`estimate_input_tokens`] plus the
 /// answer's limit.
 pub fn estimate_tokens(request: &ChatRequest) -> u64 {
@@ -102,11 +128,12 @@ pub fn estimate_tokens(request: &ChatRequest) -> u64 {
 
 /// A cheap guess of what a chat call sends, in tokens: about four characters a token for
 /// everything the provider reads — message text, tool calls and results, the tool
-/// definitions, content parts Ferry does not read (files, audio: their JSON, base64
-/// included) and extension fields — plus [`IMAGE_TOKENS`] per image.
+/// definitions, content parts Ferry does not read (audio: their JSON, base64 included) and
+/// extension fields — plus [`IMAGE_TOKENS`] per image and [`file_tokens`] per file.
 pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
     let mut chars = 0u64;
     let mut images = 0u64;
+    let mut files = 0u64;
     for message in &request.messages {
         match &message.content {
             Some(Content::Text(text)) => chars += char_count(text),
@@ -115,10 +142,7 @@ pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
                     match part {
                         ContentPart::Text { text } => chars += char_count(text),
                         ContentPart::ImageUrl { .. } => images += 1,
-                        ContentPart::File { file } => {
-                            chars += file.filename.as_deref().map_or(0, char_count)
-                                + file.file_data.as_deref().map_or(0, char_count)
-                        }
+                        ContentPart::File { file } => files += file_tokens(file),
                         ContentPart::Other(value) => chars += json_chars(value),
                     }
                 }
@@ -136,7 +160,10 @@ pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
     for tool in request.tools.iter().flatten() {
         chars += json_chars(tool);
     }
-    chars.div_ceil(4).saturating_add(images * IMAGE_TOKENS)
+    chars
+        .div_ceil(4)
+        .saturating_add(images * IMAGE_TOKENS)
+        .saturating_add(files)
 }
 
 fn char_count(text: &str) -> u64 {
@@ -280,8 +307,9 @@ mod tests {
                 {"type": "input_audio", "input_audio": {"data": "B".repeat(4_000), "format": "wav"}}
             ]}]
         }));
+        // One page for the small file (3,000 and its name), the audio's JSON at 4 characters.
         let tokens = estimate_input_tokens(&file);
-        assert!((3_000..3_100).contains(&tokens), "{tokens}");
+        assert!((4_000..4_100).contains(&tokens), "{tokens}");
 
         let calls = chat(serde_json::json!({
             "model": "m",
@@ -293,6 +321,42 @@ mod tests {
         }));
         let tokens = estimate_input_tokens(&calls);
         assert!((300..310).contains(&tokens), "{tokens}");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_pdf_is_counted_by_its_pages_not_its_base64() {
+        let pdf = |bytes: usize, name: Option<&str>| FileRef {
+            filename: name.map(str::to_owned),
+            file_data: Some(format!(
+                "data:application/pdf;base64,{}",
+                "A".repeat(bytes.div_ceil(3) * 4)
+            )),
+            file_id: None,
+            extra: Default::default(),
+        };
+        // 1 MB: 21 pages, not 350,000 tokens of base64.
+        assert_eq!(file_tokens(&pdf(1_048_576, None)), 21 * PDF_PAGE_TOKENS);
+        assert_eq!(file_tokens(&pdf(1_000, Some("a.pdf"))), PDF_PAGE_TOKENS + 2);
+        // Never more pages than a PDF may have, never fewer than one.
+        assert_eq!(
+            file_tokens(&pdf(40 * 1_048_576, None)),
+            u64::from(media::MAX_PDF_PAGES) * PDF_PAGE_TOKENS
+        );
+        let uploaded = FileRef {
+            filename: None,
+            file_data: None,
+            file_id: Some("file-abc".into()),
+            extra: Default::default(),
+        };
+        assert_eq!(file_tokens(&uploaded), PDF_PAGE_TOKENS);
+        let request = chat(serde_json::json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "read"},
+                {"type": "file", "file": {"file_data": pdf(1_048_576, None).file_data}}
+            ]}]
+        }));
+        assert_eq!(estimate_tokens(&request), 1 + 21 * PDF_PAGE_TOKENS + 10);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
