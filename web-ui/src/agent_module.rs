@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use ferry_protocol::{Command, Event};
+use ferry_protocol::{AttachmentView, Command, Event};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -76,13 +76,15 @@ pub async fn load(
     JsFuture::from(started).await.map_err(text)?;
     let render = method(&module, "renderMarkdown").map_err(text)?;
     let open = method(&module, "openAgent").map_err(text)?;
+    let args = js_sys::Array::of4(
+        &JsValue::from_str("ferry"),
+        &JsValue::from_str(&defaults.to_string()),
+        &JsValue::from_str(&page_url(&format!("{base}/tokenizer-worker.js"))),
+        // pdf.js, imported by the agent the first time a PDF is attached.
+        &JsValue::from_str(&page_url(&format!("{base}/pdf/pdf.min.mjs"))),
+    );
     let opened: Promise = open
-        .call3(
-            &JsValue::NULL,
-            &JsValue::from_str("ferry"),
-            &JsValue::from_str(&defaults.to_string()),
-            &JsValue::from_str(&page_url(&format!("{base}/tokenizer-worker.js"))),
-        )
+        .apply(&JsValue::NULL, &args)
         .map_err(text)?
         .dyn_into()
         .map_err(text)?;
@@ -102,6 +104,60 @@ pub async fn load(
         });
     });
     Ok(())
+}
+
+/// What a JS error says, for the user.
+fn error_text(error: &JsValue, otherwise: &str) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            Reflect::get(error, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| otherwise.to_owned())
+}
+
+/// Calls the agent's `name` with `args` and waits for the string its promise gives.
+async fn call_agent(name: &str, args: &js_sys::Array, failed: &str) -> Result<String, String> {
+    let (agent, function) = AGENT
+        .with_borrow(|slot| {
+            let agent = slot.as_ref()?.agent.clone();
+            let function = method(&agent, name).ok()?;
+            Some((agent, function))
+        })
+        .ok_or_else(|| "Ferry is still starting".to_owned())?;
+    let promise: Promise = function
+        .apply(&agent, args)
+        .and_then(|p| p.dyn_into())
+        .map_err(|e| error_text(&e, failed))?;
+    let answer = JsFuture::from(promise)
+        .await
+        .map_err(|e| error_text(&e, failed))?;
+    answer.as_string().ok_or_else(|| failed.to_owned())
+}
+
+/// Hands a picked, pasted or dropped file to the agent, which prepares (downscales, reads)
+/// and stores it; the refusal says why, in words for the user.
+pub async fn attach(file: &web_sys::Blob, name: &str) -> Result<AttachmentView, String> {
+    let json = call_agent(
+        "attach",
+        &js_sys::Array::of2(file, &JsValue::from_str(name)),
+        "the file could not be attached",
+    )
+    .await?;
+    serde_json::from_str(&json).map_err(|_| "the agent's answer could not be read".to_owned())
+}
+
+/// An object URL of the stored attachment `id` (the caller revokes it).
+pub async fn attachment_url(id: &str) -> Result<String, String> {
+    call_agent(
+        "attachmentUrl",
+        &js_sys::Array::of1(&JsValue::from_str(id)),
+        "the attachment could not be read",
+    )
+    .await
 }
 
 /// Queues `command`; its events arrive through the listener given to [`load`].

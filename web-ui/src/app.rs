@@ -3,14 +3,16 @@
 //! that will not load).
 
 use ferry_core::ProviderId;
-use ferry_protocol::{ChatParams, Command, Event, KeyOwner, SessionId, SessionView, SettingsView};
+use ferry_protocol::{
+    AttachmentView, ChatParams, Command, Event, KeyOwner, SessionId, SessionView, SettingsView,
+};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::agent_module;
 use crate::chat::ChatView;
-use crate::model::{Action, Banner, Chat};
+use crate::model::{Action, Banner, Chat, Chips};
 use crate::settings::SettingsPanel;
 use crate::sidebar::Sidebar;
 
@@ -20,8 +22,8 @@ pub struct State {
     pub sessions: RwSignal<Vec<SessionView>>,
     pub query: RwSignal<String>,
     pub chat: RwSignal<Chat>,
-    /// The text of a first message, waiting for its new session.
-    pub pending: RwSignal<Option<String>>,
+    /// A first message (text and files), waiting for its new session.
+    pub pending: RwSignal<Option<(String, Vec<AttachmentView>)>>,
     pub banner: RwSignal<Option<Banner>>,
     /// Seconds left before Retry, for rate limits and quotas.
     pub countdown: RwSignal<u64>,
@@ -30,6 +32,10 @@ pub struct State {
     pub models: RwSignal<Vec<String>>,
     /// The composer's text.
     pub draft: RwSignal<String>,
+    /// The composer's files.
+    pub chips: RwSignal<Chips>,
+    /// The proxy's cap on a request body with images or files (its `ferry-config.json`).
+    pub proxy_media_cap: RwSignal<Option<u64>>,
     /// Conversation and draft tokens, and whether exact.
     pub tokens: RwSignal<Option<(u64, u64, bool)>>,
     pub settings_open: RwSignal<bool>,
@@ -74,6 +80,8 @@ impl State {
             keys: RwSignal::new(Vec::new()),
             models: RwSignal::new(Vec::new()),
             draft: RwSignal::new(String::new()),
+            chips: RwSignal::new(Chips::default()),
+            proxy_media_cap: RwSignal::new(None),
             tokens: RwSignal::new(None),
             settings_open: RwSignal::new(false),
             nav_open: RwSignal::new(false),
@@ -93,16 +101,20 @@ impl State {
         }
     }
 
-    /// Sends `text` in the open chat, starting one first if there is none.
-    pub fn send_message(self, text: String) {
+    /// Sends `text` and `attachments` in the open chat, starting one first if there is none.
+    pub fn send_message(self, text: String, attachments: Vec<AttachmentView>) {
         self.banner.set(None);
         match self.chat.get_untracked().session {
             Some(session) => {
-                self.chat.update(|c| c.sent(&text));
-                agent_module::send(&Command::SendMessage { session, text });
+                self.chat.update(|c| c.sent(&text, &attachments));
+                agent_module::send(&Command::SendMessage {
+                    session,
+                    text,
+                    attachments,
+                });
             }
             None => {
-                self.pending.set(Some(text));
+                self.pending.set(Some((text, attachments)));
                 agent_module::send(&Command::NewSession);
             }
         }
@@ -195,9 +207,13 @@ impl State {
                         params,
                     });
                 }
-                if let Some(text) = self.pending.try_update(Option::take).flatten() {
-                    self.chat.update(|c| c.sent(&text));
-                    agent_module::send(&Command::SendMessage { session, text });
+                if let Some((text, attachments)) = self.pending.try_update(Option::take).flatten() {
+                    self.chat.update(|c| c.sent(&text, &attachments));
+                    agent_module::send(&Command::SendMessage {
+                        session,
+                        text,
+                        attachments,
+                    });
                 }
                 self.refresh_sessions();
             }
@@ -435,6 +451,9 @@ struct AppConfig {
     supabase_url: Option<String>,
     #[serde(default)]
     supabase_anon_key: Option<String>,
+    /// The proxy's cap, in bytes, on a request body that carries images or files.
+    #[serde(default)]
+    max_media_body_bytes: Option<u64>,
 }
 
 /// The page's own origin (`https://ferry.example`), the proxy's when the config names none.
@@ -625,6 +644,7 @@ fn App() -> impl IntoView {
 
     leptos::task::spawn_local(async move {
         let config = app_config().await;
+        state.proxy_media_cap.set(config.max_media_body_bytes);
         state
             .auth_required
             .set(config.auth_mode.as_deref() == Some("supabase") && config.supabase_url.is_some());

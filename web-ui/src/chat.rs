@@ -10,7 +10,10 @@ use wasm_bindgen::JsCast;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::model::{Chat, Controls, Row, Thinking, ToolStep, ViewMessage, usd};
+use crate::attachments::{AttachButton, Chips as ChipList, carries_files, on_drop, on_paste};
+use crate::model::{
+    Chat, Chips, Controls, Limits, Row, Thinking, ToolStep, ViewMessage, usd, via_proxy,
+};
 use crate::params::ParamsFields;
 
 /// Stops the turn: through the queue when it is paused on an approval (no command is
@@ -127,6 +130,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
         .flatten();
     let tools = message.tools;
     let text = message.text;
+    let files = crate::attachments::message_attachments(message.attachments);
 
     // Edit moves focus into the editor; Cancel brings it back to Edit, resending to the
     // composer.
@@ -166,6 +170,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
             aria-busy=move || (last && !is_user && state.chat.with(|c| c.busy)).then_some("true")
         >
             <div class="who">{label}</div>
+            {files}
             {thinking}
             {tools.into_iter().map(tool_step).collect_view()}
             <Show
@@ -261,17 +266,66 @@ pub fn ChatView() -> impl IntoView {
     let input = NodeRef::<leptos::html::Textarea>::new();
     let bottom = NodeRef::<leptos::html::Div>::new();
 
-    let send = move || {
-        let message = text.get_untracked();
-        if message.trim().is_empty()
+    // The files as they would be sent, and whether the model reads images.
+    let reads_images = move || {
+        state.settings.with(|s| {
+            s.as_ref()
+                .is_none_or(|s| crate::model::reads_images(s.provider, &s.model))
+        })
+    };
+    let limits = move || Limits {
+        proxy_cap: state
+            .settings
+            .with(|s| {
+                s.as_ref()
+                    .is_some_and(|s| via_proxy(s.provider, s.proxy_url.is_some(), s.always_proxy))
+            })
+            .then(|| state.proxy_media_cap.get())
+            .flatten(),
+    };
+    // Why the files may not be sent as they are (Send is disabled, this says why).
+    let problem = move || {
+        state.chips.with(|c| {
+            limits().problem(
+                &c.ready(reads_images()),
+                state.chat.with(Chat::attachment_bytes),
+            )
+        })
+    };
+    // Images for a model that cannot read them: the alert asks first.
+    let images_refused = move || !reads_images() && state.chips.with(Chips::has_images);
+    // Whether there is nothing to send, `images` or not.
+    let empty = move |images: bool| {
+        text.with(|t| t.trim().is_empty()) && state.chips.with(|c| c.ready(images).is_empty())
+    };
+    let blocked =
+        move || state.chips.with(Chips::preparing) || problem().is_some() || images_refused();
+
+    // `images`: false for "Send without images".
+    let send = move |images: bool| {
+        if empty(images)
             || state.chat.with_untracked(|c| c.busy)
             || !state.loaded.get_untracked()
+            || state.chips.with_untracked(Chips::preparing)
+            || untrack(problem).is_some()
+            || (images && untrack(images_refused))
         {
             return;
         }
+        let message = text.get_untracked();
+        let files = state.chips.with_untracked(|c| c.ready(images));
         text.set(String::new());
-        state.send_message(message);
+        for chip in state.chips.try_update(Chips::clear).unwrap_or_default() {
+            crate::attachments::release(&chip);
+        }
+        state.send_message(message, files);
     };
+    let model = move || {
+        state
+            .settings
+            .with(|s| s.as_ref().map(|s| s.model.clone()).unwrap_or_default())
+    };
+    let dropping = RwSignal::new(false);
 
     // Keep the newest text in view while it streams.
     Effect::new(move |_| {
@@ -367,8 +421,48 @@ pub fn ChatView() -> impl IntoView {
         </section>
         <form
             class="composer"
-            on:submit=move |ev| { ev.prevent_default(); send(); }
+            class:dropping=move || dropping.get()
+            on:submit=move |ev| { ev.prevent_default(); send(true); }
+            on:dragover=move |ev| {
+                if carries_files(&ev) {
+                    ev.prevent_default();
+                    dropping.set(true);
+                }
+            }
+            on:dragleave=move |ev| {
+                // Leaving for one of its own parts is no leaving.
+                let inside = ev
+                    .related_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+                    .zip(ev.current_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()))
+                    .is_some_and(|(to, form)| form.contains(Some(&to)));
+                if !inside {
+                    dropping.set(false);
+                }
+            }
+            on:drop=move |ev| {
+                dropping.set(false);
+                on_drop(state, ev);
+            }
         >
+            <ChipList/>
+            <Show when=move || state.chips.with(|c| !c.list.is_empty())>
+                <p class="limits">{move || state.chips.with(|c| limits().line(&c.ready(reads_images())))}</p>
+            </Show>
+            {move || problem().map(|reason| view! { <p class="attach-problem" role="alert">{reason}</p> })}
+            <Show when=images_refused>
+                <div class="attach-problem" role="alert">
+                    <span>{move || format!("{} cannot read images", model())}</span>
+                    <button
+                        type="button"
+                        disabled=move || empty(false) || state.chat.with(|c| c.busy) || state.chips.with(Chips::preparing)
+                        on:click=move |_| send(false)
+                    >
+                        "Send without images"
+                    </button>
+                </div>
+            </Show>
+            <AttachButton/>
             <textarea
                 node_ref=input
                 aria-label="Message"
@@ -382,14 +476,15 @@ pub fn ChatView() -> impl IntoView {
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
-                        send();
+                        send(true);
                     }
                 }
+                on:paste=move |ev| on_paste(state, ev)
             ></textarea>
             <Show
                 when=move || state.chat.with(|c| c.busy)
                 fallback=move || view! {
-                    <button type="submit" class="primary" disabled=move || !state.loaded.get() || text.with(|t| t.trim().is_empty())>"Send"</button>
+                    <button type="submit" class="primary" disabled=move || !state.loaded.get() || empty(true) || blocked()>"Send"</button>
                 }
             >
                 <button type="button" class="danger" on:click=move |_| stop_turn(state)>"Stop"</button>

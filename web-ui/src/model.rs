@@ -2,11 +2,16 @@
 //! errors turned into a [`Banner`] the user can act on. No Leptos here, so all of it is
 //! tested natively.
 
+mod attachments;
 mod banner;
 mod chart;
 mod chat;
 mod params;
 
+pub use attachments::{
+    ACCEPT, Attached, Chip, ChipState, Chips, Limits, check_file, pages_label, reads_images,
+    size_label, via_proxy,
+};
 pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};
 pub use chat::{Chat, Row, Thinking, ToolStep, Usd, ViewMessage};

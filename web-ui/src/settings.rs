@@ -7,12 +7,14 @@
 use ferry_core::ProviderId;
 use ferry_core::models::default_model;
 use ferry_protocol::{Command, KeyOwner};
+use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::model::{Controls, preselect};
+use crate::model::{Controls, preselect, size_label};
 use crate::params::ParamsFields;
 
 /// System prompt presets: a name and the prompt.
@@ -56,6 +58,90 @@ fn import_file(ev: leptos::ev::Event) {
     });
 }
 
+/// The browser's `navigator.storage`, where it has one.
+fn storage_manager() -> Option<JsValue> {
+    let navigator = web_sys::window()?.navigator();
+    Reflect::get(&navigator, &"storage".into())
+        .ok()
+        .filter(|s| s.is_object())
+}
+
+/// Calls `navigator.storage[name]()` and waits for its answer.
+async fn ask_storage(name: &str) -> Option<JsValue> {
+    let storage = storage_manager()?;
+    let promise = Reflect::get(&storage, &name.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?
+        .call0(&storage)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+}
+
+/// What the browser says of Ferry's storage: bytes used, bytes still available, and
+/// whether it is kept under pressure.
+async fn storage_state() -> Option<(u64, u64, bool)> {
+    let estimate = ask_storage("estimate").await?;
+    let number = |name: &str| {
+        Reflect::get(&estimate, &name.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map_or(0, |v| v as u64)
+    };
+    let (used, quota) = (number("usage"), number("quota"));
+    let persistent = ask_storage("persisted")
+        .await
+        .and_then(|p| p.as_bool())
+        .unwrap_or(false);
+    Some((used, quota.saturating_sub(used), persistent))
+}
+
+/// Storage: what Ferry's data takes in this browser, what is left, whether the browser
+/// keeps it; and asking it to.
+#[component]
+fn Storage() -> impl IntoView {
+    let known = RwSignal::new(None::<(u64, u64, bool)>);
+    let refresh = move || {
+        leptos::task::spawn_local(async move {
+            let _ = known.try_set(storage_state().await);
+        });
+    };
+    refresh();
+    view! {
+        <h3>"Storage"</h3>
+        <p class="storage">
+            {move || match known.get() {
+                Some((used, available, _)) => format!(
+                    "Used: {} · Available: {}",
+                    size_label(used),
+                    size_label(available)
+                ),
+                None => "This browser does not say how much it stores.".to_owned(),
+            }}
+        </p>
+        <p class="storage">
+            {move || match known.get() {
+                Some((_, _, true)) => "Persistent",
+                _ => "Not persistent (the browser may clear it under pressure)",
+            }}
+            <Show when=move || known.get().is_some_and(|(_, _, kept)| !kept)>
+                " "
+                <button type="button" class="quiet" on:click=move |_| {
+                    leptos::task::spawn_local(async move {
+                        let _ = ask_storage("persist").await;
+                        refresh();
+                    });
+                }>
+                    "Keep it"
+                </button>
+            </Show>
+        </p>
+    }
+}
+
 #[component]
 pub fn SettingsPanel() -> impl IntoView {
     let state = expect_context::<State>();
@@ -80,6 +166,7 @@ pub fn SettingsPanel() -> impl IntoView {
             .unwrap_or_default(),
     );
     let always_proxy = RwSignal::new(current.as_ref().is_some_and(|s| s.always_proxy));
+    let keep_originals = RwSignal::new(current.as_ref().is_some_and(|s| s.keep_original_images));
     let params = RwSignal::new(current.as_ref().map(|s| s.params).unwrap_or_default());
     let controls = Signal::derive(move || {
         Controls::of(provider.get(), model.with(|m| m.trim().to_owned()).as_str())
@@ -128,6 +215,7 @@ pub fn SettingsPanel() -> impl IntoView {
         settings.proxy_url =
             Some(proxy_url.get_untracked().trim().to_owned()).filter(|u| !u.is_empty());
         settings.always_proxy = always_proxy.get_untracked();
+        settings.keep_original_images = keep_originals.get_untracked();
         settings.params = controls.get_untracked().fit(params.get_untracked());
         if settings.model.is_empty() {
             state.notice.set(Some("Choose a model first.".to_owned()));
@@ -324,12 +412,18 @@ pub fn SettingsPanel() -> impl IntoView {
                     <input type="checkbox" bind:checked=always_proxy/>
                     "Always via proxy"
                 </label>
+                <label class="check">
+                    <input type="checkbox" bind:checked=keep_originals/>
+                    "Keep original images"
+                </label>
+                <p class="hint">"Images are sent downscaled. With this on, the original file is stored too, and takes its space."</p>
                 <p class="notice" role="status">{move || state.notice.get()}</p>
                 <div class="row">
                     <button type="submit" class="primary">"Save"</button>
                     <button type="button" on:click=move |_| close()>"Close"</button>
                 </div>
             </form>
+            <Storage/>
             <h3>"Your data"</h3>
             <div class="row">
                 <button type="button" on:click=move |_| agent_module::send(&Command::Export { include_keys: false })>

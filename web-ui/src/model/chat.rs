@@ -2,8 +2,11 @@
 
 use ferry_core::wire::Role;
 use ferry_protocol::{
-    DECLINED_TOOL_OUTPUT, Decision, Event, MessageView, STOPPED_TOOL_OUTPUT, SessionId,
+    AttachmentView, DECLINED_TOOL_OUTPUT, Decision, Event, MessageView, STOPPED_TOOL_OUTPUT,
+    SessionId,
 };
+
+use super::Attached;
 
 /// A tool call the model made, shown as a collapsible step of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -140,6 +143,8 @@ pub struct ViewMessage {
     pub live: bool,
     /// What the answer cost, over all its model calls.
     pub cost: Option<Usd>,
+    /// The user's files sent with it.
+    pub attachments: Vec<Attached>,
 }
 
 impl ViewMessage {
@@ -158,6 +163,7 @@ impl ViewMessage {
             partial: false,
             live: false,
             cost: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -247,6 +253,9 @@ impl Chat {
                     let Some(shown) = messages.last_mut() else {
                         continue;
                     };
+                    shown
+                        .attachments
+                        .extend(m.attachments.iter().map(Attached::from));
                     shown.write(&m.id, &m.message.text_content());
                     if let Some(thinking) = m
                         .message
@@ -316,9 +325,10 @@ impl Chat {
     }
 
     /// The user's message, shown at once while the agent saves and answers it.
-    pub fn sent(&mut self, text: &str) {
+    pub fn sent(&mut self, text: &str, attachments: &[AttachmentView]) {
         let mut message = ViewMessage::new("", Role::User);
         message.text = text.to_owned();
+        message.attachments = attachments.iter().map(Attached::from).collect();
         self.messages.push(message);
         self.busy = true;
     }
@@ -356,6 +366,26 @@ impl Chat {
             }
         };
         &mut self.messages[at]
+    }
+
+    /// The bytes of the files this chat sends again with every request: those of the
+    /// messages after the compaction marker (what is before it goes as a summary).
+    pub fn attachment_bytes(&self) -> u64 {
+        let from = self
+            .first_kept
+            .as_deref()
+            .and_then(|kept| {
+                self.messages
+                    .iter()
+                    .position(|m| m.ids.iter().any(|id| id == kept))
+            })
+            .unwrap_or(0);
+        self.messages
+            .iter()
+            .skip(from)
+            .flat_map(|m| &m.attachments)
+            .map(|a| a.size)
+            .sum()
     }
 
     /// The chat's cost: the sum of its answers'.

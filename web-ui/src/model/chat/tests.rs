@@ -15,13 +15,14 @@ fn stored(id: &str, message: Message) -> MessageView {
         cost_usd: None,
         usage: None,
         tool_ok: None,
+        attachments: Vec::new(),
     }
 }
 
 #[test]
 fn deltas_grow_one_answer_and_the_end_settles_it() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("hi");
+    chat.sent("hi", &[]);
     for text in ["Hel", "lo"] {
         chat.apply(
             &Event::Delta {
@@ -65,7 +66,7 @@ fn rows_mark_the_last_message_and_the_first_kept_one() {
         ],
         Some("u2".into()),
     );
-    chat.sent("kept");
+    chat.sent("kept", &[]);
     let rows = chat.rows();
     let flags: Vec<(usize, bool, bool)> =
         rows.iter().map(|r| (r.index, r.last, r.marker)).collect();
@@ -79,17 +80,51 @@ fn rows_mark_the_last_message_and_the_first_kept_one() {
         ]
     );
     // The same unsaved text twice is still two rows: keys stay apart by place.
-    chat.sent("again");
-    chat.sent("again");
+    chat.sent("again", &[]);
+    chat.sent("again", &[]);
     let rows = chat.rows();
     assert_eq!(rows[4].message, rows[5].message);
     assert_ne!(rows[4], rows[5]);
 }
 
+fn file(id: &str, kind: ferry_core::media::MediaKind, size: u64) -> AttachmentView {
+    AttachmentView {
+        id: id.into(),
+        name: format!("{id}.bin"),
+        mime: "image/png".into(),
+        kind,
+        size,
+        width: None,
+        height: None,
+        pages: None,
+        original: None,
+        original_size: None,
+    }
+}
+
+#[test]
+fn a_message_shows_its_files_sent_or_stored_and_the_chat_counts_those_sent_again() {
+    use ferry_core::media::MediaKind::{Document, Image};
+    let mut old = stored("u1", Message::text(Role::User, "old"));
+    old.attachments = vec![file("a", Image, 100)];
+    let mut kept = stored("u2", Message::text(Role::User, "kept"));
+    kept.attachments = vec![file("b", Document, 20)];
+    let mut chat = Chat::open("s".into(), &[old, kept], None);
+    assert_eq!(chat.messages[0].attachments[0].id, "a");
+    assert_eq!(chat.messages[1].attachments[0].kind, Document);
+    assert_eq!(chat.attachment_bytes(), 120);
+    // What is before the marker goes as a summary, without its files.
+    chat.first_kept = Some("u2".into());
+    assert_eq!(chat.attachment_bytes(), 20);
+    chat.sent("look", &[file("c", Image, 3)]);
+    assert_eq!(chat.messages[2].attachments[0].name, "c.bin");
+    assert_eq!(chat.attachment_bytes(), 23);
+}
+
 #[test]
 fn a_stopped_answer_stays_marked() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("hi");
+    chat.sent("hi", &[]);
     chat.apply(
         &Event::Delta {
             session: "s".into(),
@@ -112,7 +147,7 @@ fn a_stopped_answer_stays_marked() {
 #[test]
 fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("remember tea");
+    chat.sent("remember tea", &[]);
     chat.apply(
         &Event::ToolCallStarted {
             session: "s".into(),
@@ -170,7 +205,7 @@ fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
 #[test]
 fn an_approval_waits_on_its_step_until_decided_or_the_turn_ends() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("look around");
+    chat.sent("look around", &[]);
     for (id, name) in [
         ("f1", "web_fetch"),
         ("f2", "web_fetch"),
@@ -349,7 +384,7 @@ fn finished_turn() -> Event {
 #[test]
 fn an_answer_of_three_tool_rounds_is_one_message_live_and_reopened() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("look three times");
+    chat.sent("look three times", &[]);
     for (round, id) in ["a1", "a2", "a3"].into_iter().enumerate() {
         chat.apply(&thinking(id, &format!("round {round}")), 0);
         chat.apply(&started(&format!("c{round}"), "memory_search"), 0);
@@ -366,7 +401,7 @@ fn an_answer_of_three_tool_rounds_is_one_message_live_and_reopened() {
     assert!(!answer.partial && !answer.live);
 
     // The next turn's answer is a message of its own.
-    chat.sent("again");
+    chat.sent("again", &[]);
     chat.apply(&delta("b1", "Again."), 0);
     assert_eq!(chat.messages.len(), 4);
 
@@ -400,7 +435,7 @@ fn an_answer_of_three_tool_rounds_is_one_message_live_and_reopened() {
 #[test]
 fn thinking_is_timed_open_while_it_runs_and_folds_when_the_answer_starts() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("think");
+    chat.sent("think", &[]);
     chat.apply(&thinking("a1", "Let me "), 10_000);
     chat.apply(&thinking("a1", "see."), 11_500);
     let answer = &chat.messages[1];
@@ -429,14 +464,14 @@ fn thinking_is_timed_open_while_it_runs_and_folds_when_the_answer_starts() {
 
     // A turn that ends while thinking stops the clock.
     let mut cut = Chat::open("s".into(), &[], None);
-    cut.sent("think");
+    cut.sent("think", &[]);
     cut.apply(&thinking("a1", "Hm"), 1_000);
     cut.apply(&finished_turn(), 2_000);
     assert!(!cut.messages[1].thinking.running());
     assert_eq!(cut.messages[1].thinking.label(9_000), "Thought for 1 s");
     // A blink of thinking still reads as some.
     let mut blink = Chat::open("s".into(), &[], None);
-    blink.sent("quick");
+    blink.sent("quick", &[]);
     blink.apply(&thinking("a1", "Ok"), 5_000);
     blink.apply(&delta("a1", "Yes."), 5_100);
     assert_eq!(blink.messages[1].thinking.label(0), "Thought for 1 s");
@@ -445,7 +480,7 @@ fn thinking_is_timed_open_while_it_runs_and_folds_when_the_answer_starts() {
 #[test]
 fn an_unknown_or_failed_tool_shows_failed_live_and_when_read_again() {
     let mut chat = Chat::open("s".into(), &[], None);
-    chat.sent("go");
+    chat.sent("go", &[]);
     chat.apply(&started("c1", "teleport"), 0);
     chat.apply(
         &Event::ToolCallFinished {
@@ -535,7 +570,7 @@ fn each_answer_costs_the_sum_of_its_calls_and_the_chat_the_sum_of_its_answers() 
     };
     let mut chat = Chat::open("s".into(), &[], None);
     assert_eq!(chat.cost(), None);
-    chat.sent("go");
+    chat.sent("go", &[]);
     chat.apply(&started("c1", "memory_search"), 0);
     chat.apply(&usage("a1", Some(0.001)), 0);
     chat.apply(&finished("c1", true), 0);

@@ -1,0 +1,303 @@
+//! Attachments as the app shows them: the composer's chips while files are prepared, the
+//! limits a message must keep before it may be sent (never a failure after), whether the
+//! model can read its images, and the words for sizes and documents.
+
+use ferry_core::ProviderId;
+use ferry_core::media::{
+    self, MAX_ATTACHMENTS_PER_MESSAGE, MAX_MESSAGE_ATTACHMENT_BYTES, MediaKind,
+};
+use ferry_protocol::AttachmentView;
+
+/// What the file input and drop take: the types core's `kind_of` knows, by MIME type and
+/// by the extensions browsers leave without one.
+pub const ACCEPT: &str = "image/png,image/jpeg,image/webp,image/gif,application/pdf,text/*,\
+    application/json,.md,.markdown,.csv,.tsv,.json,.txt,.log,.yaml,.yml,.toml,.xml,.html,.css,\
+    .js,.mjs,.ts,.tsx,.jsx,.py,.rs,.go,.java,.kt,.c,.h,.cpp,.hpp,.cs,.rb,.php,.swift,.sh,.sql";
+
+/// An attachment of a message in the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Attached {
+    /// The stored blob's id.
+    pub id: String,
+    pub name: String,
+    pub kind: MediaKind,
+    pub size: u64,
+    pub pages: Option<u32>,
+}
+
+impl From<&AttachmentView> for Attached {
+    fn from(view: &AttachmentView) -> Self {
+        Self {
+            id: view.id.clone(),
+            name: view.name.clone(),
+            kind: view.kind,
+            size: view.size,
+            pages: view.pages,
+        }
+    }
+}
+
+impl Attached {
+    /// "report.pdf · 3 pages · 1.2 MB", "notes.md · 4 KB".
+    pub fn label(&self) -> String {
+        let mut label = self.name.clone();
+        if let Some(pages) = self.pages {
+            label.push_str(&format!(" · {}", pages_label(pages)));
+        }
+        label.push_str(&format!(" · {}", size_label(self.size)));
+        label
+    }
+}
+
+/// "1 page", "12 pages".
+pub fn pages_label(pages: u32) -> String {
+    format!("{pages} page{}", if pages == 1 { "" } else { "s" })
+}
+
+/// A byte count as people read it: "820 B", "4 KB", "1.2 MB" (powers of 1024, as the
+/// limits are set).
+pub fn size_label(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * KB;
+    const GB: u64 = 1024 * MB;
+    match bytes {
+        0..KB => format!("{bytes} B"),
+        KB..MB => format!("{} KB", bytes.div_ceil(KB)),
+        MB..GB => one_decimal(bytes as f64 / MB as f64, "MB"),
+        _ => one_decimal(bytes as f64 / GB as f64, "GB"),
+    }
+}
+
+fn one_decimal(value: f64, unit: &str) -> String {
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+/// Whether `mime`/`name` of `size` bytes may be attached at all, before the agent prepares
+/// it: its kind, else why not (the agent says why for what it finds inside).
+pub fn check_file(mime: &str, name: &str, size: u64) -> Result<MediaKind, String> {
+    let kind = media::kind_of(mime, name)
+        .ok_or_else(|| format!("{name}: this type of file can't be attached"))?;
+    let most = media::max_file_bytes(kind);
+    if size > most {
+        return Err(format!(
+            "{name}: {} is over the {} limit for {}",
+            size_label(size),
+            size_label(most),
+            match kind {
+                MediaKind::Image => "an image",
+                MediaKind::Document => "a PDF",
+                MediaKind::Text => "a text file",
+            }
+        ));
+    }
+    Ok(kind)
+}
+
+/// A chip's state: the agent prepares the file, then it is ready to send or refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChipState {
+    Preparing,
+    Ready(AttachmentView),
+    Refused(String),
+}
+
+/// One file in the composer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chip {
+    /// The composer's own key for it (names repeat).
+    pub key: u32,
+    pub name: String,
+    /// Size as picked.
+    pub size: u64,
+    pub kind: Option<MediaKind>,
+    /// An object URL of the picked image, for its thumbnail.
+    pub preview: Option<String>,
+    pub state: ChipState,
+}
+
+impl Chip {
+    /// "Preparing…", "1.2 MB", "3 pages · 240 KB", or the refusal.
+    pub fn detail(&self) -> String {
+        match &self.state {
+            ChipState::Preparing => "Preparing…".to_owned(),
+            ChipState::Ready(view) => match view.pages {
+                Some(pages) => format!("{} · {}", pages_label(pages), size_label(view.size)),
+                None => size_label(view.size),
+            },
+            ChipState::Refused(reason) => reason.clone(),
+        }
+    }
+
+    pub fn is_image(&self) -> bool {
+        self.kind == Some(MediaKind::Image)
+    }
+}
+
+/// The composer's files, in the order they came.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chips {
+    next: u32,
+    pub list: Vec<Chip>,
+}
+
+impl Chips {
+    /// A file came: preparing, or refused at once (`check` is [`check_file`]'s answer).
+    /// Returns its key.
+    pub fn add(
+        &mut self,
+        name: &str,
+        size: u64,
+        check: Result<MediaKind, String>,
+        preview: Option<String>,
+    ) -> u32 {
+        let key = self.next;
+        self.next = self.next.wrapping_add(1);
+        let (kind, state) = match check {
+            Ok(kind) => (Some(kind), ChipState::Preparing),
+            Err(reason) => (None, ChipState::Refused(reason)),
+        };
+        self.list.push(Chip {
+            key,
+            name: name.to_owned(),
+            size,
+            kind,
+            preview,
+            state,
+        });
+        key
+    }
+
+    /// The agent's answer for chip `key` (gone if it was removed meanwhile).
+    pub fn prepared(&mut self, key: u32, answer: Result<AttachmentView, String>) {
+        if let Some(chip) = self.list.iter_mut().find(|c| c.key == key) {
+            chip.state = match answer {
+                Ok(view) => {
+                    chip.kind = Some(view.kind);
+                    ChipState::Ready(view)
+                }
+                Err(reason) => ChipState::Refused(reason),
+            };
+        }
+    }
+
+    /// Removes chip `key`, handing it back (its preview is the caller's to revoke).
+    pub fn remove(&mut self, key: u32) -> Option<Chip> {
+        let at = self.list.iter().position(|c| c.key == key)?;
+        Some(self.list.remove(at))
+    }
+
+    /// Whether a file is still being prepared: Send waits for it.
+    pub fn preparing(&self) -> bool {
+        self.list.iter().any(|c| c.state == ChipState::Preparing)
+    }
+
+    /// What will be sent: the ready files, `images` or not.
+    pub fn ready(&self, images: bool) -> Vec<AttachmentView> {
+        self.list
+            .iter()
+            .filter_map(|c| match &c.state {
+                ChipState::Ready(view) if images || view.kind != MediaKind::Image => {
+                    Some(view.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn has_images(&self) -> bool {
+        self.list
+            .iter()
+            .any(|c| c.is_image() && !matches!(c.state, ChipState::Refused(_)))
+    }
+
+    /// Empties the composer, handing back the chips (their previews to revoke).
+    pub fn clear(&mut self) -> Vec<Chip> {
+        std::mem::take(&mut self.list)
+    }
+}
+
+/// Whether calls to `provider` go through the proxy: it takes no browser calls, or the user
+/// sends everything through the proxy (the agent's routing; when the proxy fails over to a
+/// direct call, the proxy's cap was the stricter one anyway).
+pub fn via_proxy(provider: ProviderId, proxy_set: bool, always_proxy: bool) -> bool {
+    proxy_set && (always_proxy || !provider.info().browser_cors)
+}
+
+/// Whether `model` of `provider` reads images (core's model facts).
+pub fn reads_images(provider: ProviderId, model: &str) -> bool {
+    ferry_core::models::facts(provider, model).images
+}
+
+/// The size of `bytes` as base64, as a data URL carries them.
+fn base64_len(bytes: u64) -> u64 {
+    bytes.div_ceil(3) * 4
+}
+
+/// What a message's attachments may add up to, and where they stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The route is the proxy, whose request body cap for requests with media is this
+    /// (`None`: the proxy did not say).
+    pub proxy_cap: Option<u64>,
+}
+
+impl Limits {
+    /// The line under the chips: "2 of 10 files · 1.2 MB of 14 MB".
+    pub fn line(&self, files: &[AttachmentView]) -> String {
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        let mut line = format!(
+            "{} of {MAX_ATTACHMENTS_PER_MESSAGE} files · {} of {}",
+            files.len(),
+            size_label(bytes),
+            size_label(MAX_MESSAGE_ATTACHMENT_BYTES)
+        );
+        if let Some(cap) = self.proxy_cap {
+            line.push_str(&format!(
+                " · the proxy takes requests up to {}",
+                size_label(cap)
+            ));
+        }
+        line
+    }
+
+    /// Why `files` may not be sent, if they may not. `earlier` is the bytes of the chat's
+    /// earlier attachments, sent again with every request (they count against the proxy's
+    /// cap, not the message's).
+    pub fn problem(&self, files: &[AttachmentView], earlier: u64) -> Option<String> {
+        if files.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+            return Some(format!(
+                "At most {MAX_ATTACHMENTS_PER_MESSAGE} files a message: remove {}.",
+                files.len() - MAX_ATTACHMENTS_PER_MESSAGE
+            ));
+        }
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        if bytes > MAX_MESSAGE_ATTACHMENT_BYTES {
+            return Some(format!(
+                "These files come to {}, over the {} a message may carry.",
+                size_label(bytes),
+                size_label(MAX_MESSAGE_ATTACHMENT_BYTES)
+            ));
+        }
+        let cap = self.proxy_cap?;
+        let sent = base64_len(bytes.saturating_add(earlier));
+        (sent > cap).then(|| {
+            if earlier > 0 {
+                format!(
+                    "With this chat's earlier files the request comes to about {}, over the {} your proxy takes: start a new chat or remove files.",
+                    size_label(sent),
+                    size_label(cap)
+                )
+            } else {
+                format!(
+                    "These files come to about {} as sent, over the {} your proxy takes.",
+                    size_label(sent),
+                    size_label(cap)
+                )
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

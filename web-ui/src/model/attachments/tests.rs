@@ -1,0 +1,161 @@
+//! Chips, limits and labels.
+
+use super::*;
+
+fn view(name: &str, kind: MediaKind, size: u64) -> AttachmentView {
+    AttachmentView {
+        id: format!("id-{name}"),
+        name: name.into(),
+        mime: match kind {
+            MediaKind::Image => "image/jpeg",
+            MediaKind::Document => "application/pdf",
+            MediaKind::Text => "text/plain",
+        }
+        .into(),
+        kind,
+        size,
+        width: None,
+        height: None,
+        pages: (kind == MediaKind::Document).then_some(3),
+        original: None,
+        original_size: None,
+    }
+}
+
+const MB: u64 = 1024 * 1024;
+
+#[test]
+fn sizes_read_as_people_say_them() {
+    assert_eq!(size_label(820), "820 B");
+    assert_eq!(size_label(4 * 1024), "4 KB");
+    assert_eq!(size_label(4 * 1024 + 1), "5 KB");
+    assert_eq!(size_label(MB), "1 MB");
+    assert_eq!(size_label(MB + MB / 5), "1.2 MB");
+    assert_eq!(size_label(14 * MB), "14 MB");
+    assert_eq!(pages_label(1), "1 page");
+    assert_eq!(pages_label(12), "12 pages");
+}
+
+#[test]
+fn a_document_reads_name_pages_and_size() {
+    let pdf = Attached::from(&view("report.pdf", MediaKind::Document, 240 * 1024));
+    assert_eq!(pdf.label(), "report.pdf · 3 pages · 240 KB");
+    let notes = Attached::from(&view("notes.md", MediaKind::Text, 2000));
+    assert_eq!(notes.label(), "notes.md · 2 KB");
+}
+
+#[test]
+fn files_are_checked_by_type_and_size_before_the_agent_sees_them() {
+    assert_eq!(check_file("image/png", "a.png", 1000), Ok(MediaKind::Image));
+    assert_eq!(check_file("", "notes.md", 1000), Ok(MediaKind::Text));
+    let refused = check_file("application/zip", "a.zip", 10);
+    assert_eq!(
+        refused,
+        Err("a.zip: this type of file can't be attached".to_owned())
+    );
+    let big = check_file("application/pdf", "big.pdf", 30 * MB);
+    assert_eq!(
+        big,
+        Err("big.pdf: 30 MB is over the 20 MB limit for a PDF".to_owned())
+    );
+}
+
+#[test]
+fn a_chip_prepares_then_is_ready_or_refused() {
+    let mut chips = Chips::default();
+    let a = chips.add("a.png", 10, Ok(MediaKind::Image), Some("blob:a".into()));
+    let b = chips.add("b.pdf", 20, Ok(MediaKind::Document), None);
+    let c = chips.add("c.zip", 5, Err("no".into()), None);
+    assert!(chips.preparing());
+    assert_eq!(chips.list[0].detail(), "Preparing…");
+    assert_eq!(chips.list[2].state, ChipState::Refused("no".into()));
+
+    chips.prepared(a, Ok(view("a.png", MediaKind::Image, 2048)));
+    chips.prepared(b, Err("b.pdf has over 100 pages".into()));
+    assert!(!chips.preparing());
+    assert_eq!(chips.list[0].detail(), "2 KB");
+    assert_eq!(chips.list[1].detail(), "b.pdf has over 100 pages");
+    assert_eq!(chips.ready(true).len(), 1);
+    assert!(chips.has_images());
+    assert!(chips.ready(false).is_empty());
+
+    // An answer for a chip removed meanwhile changes nothing.
+    let removed = chips.remove(c).map(|chip| chip.name);
+    assert_eq!(removed.as_deref(), Some("c.zip"));
+    chips.prepared(c, Ok(view("c.zip", MediaKind::Text, 1)));
+    assert_eq!(chips.list.len(), 2);
+
+    let cleared = chips.clear();
+    assert_eq!(cleared[0].preview.as_deref(), Some("blob:a"));
+    assert!(chips.list.is_empty());
+    // Keys are not reused.
+    assert_ne!(chips.add("d.txt", 1, Ok(MediaKind::Text), None), a);
+}
+
+#[test]
+fn a_ready_document_shows_its_pages() {
+    let mut chips = Chips::default();
+    let key = chips.add("r.pdf", 1, Ok(MediaKind::Document), None);
+    chips.prepared(key, Ok(view("r.pdf", MediaKind::Document, 3 * 1024)));
+    assert_eq!(chips.list[0].detail(), "3 pages · 3 KB");
+}
+
+#[test]
+fn the_proxy_route_is_taken_without_browser_calls_or_when_always() {
+    assert!(via_proxy(ProviderId::Mistral, true, false));
+    assert!(!via_proxy(ProviderId::Anthropic, true, false));
+    assert!(via_proxy(ProviderId::Anthropic, true, true));
+    assert!(!via_proxy(ProviderId::Mistral, false, false));
+}
+
+#[test]
+fn vision_comes_from_the_model_facts() {
+    assert!(reads_images(ProviderId::Mistral, "mistral-small-latest"));
+    assert!(!reads_images(ProviderId::DeepSeek, "deepseek-chat"));
+}
+
+#[test]
+fn limits_per_message_and_on_the_proxy() {
+    let direct = Limits { proxy_cap: None };
+    let one = vec![view("a.png", MediaKind::Image, MB)];
+    assert_eq!(direct.problem(&one, 0), None);
+    assert_eq!(direct.line(&one), "1 of 10 files · 1 MB of 14 MB");
+
+    let eleven: Vec<_> = (0..11)
+        .map(|i| view(&format!("{i}.txt"), MediaKind::Text, 10))
+        .collect();
+    assert_eq!(
+        direct.problem(&eleven, 0).as_deref(),
+        Some("At most 10 files a message: remove 1.")
+    );
+    let heavy = vec![
+        view("a.pdf", MediaKind::Document, 10 * MB),
+        view("b.pdf", MediaKind::Document, 5 * MB),
+    ];
+    assert_eq!(
+        direct.problem(&heavy, 0).as_deref(),
+        Some("These files come to 15 MB, over the 14 MB a message may carry.")
+    );
+    // Earlier files do not count on a direct call.
+    assert_eq!(direct.problem(&one, 100 * MB), None);
+
+    let proxy = Limits {
+        proxy_cap: Some(4 * MB),
+    };
+    assert_eq!(
+        proxy.line(&one),
+        "1 of 10 files · 1 MB of 14 MB · the proxy takes requests up to 4 MB"
+    );
+    assert_eq!(proxy.problem(&one, 0), None);
+    // 3 MB is 4 MB as base64.
+    let three = vec![view("a.pdf", MediaKind::Document, 3 * MB + 3)];
+    assert_eq!(
+        proxy.problem(&three, 0).as_deref(),
+        Some("These files come to about 4 MB as sent, over the 4 MB your proxy takes.")
+    );
+    assert!(
+        proxy
+            .problem(&one, 2 * MB + 3)
+            .is_some_and(|p| p.contains("earlier files"))
+    );
+}
