@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use ferry_core::wire::{Message, Role};
+use ferry_protocol::AttachmentView;
 use serde::{Deserialize, Serialize};
 
 pub use self::summary::summary_request;
@@ -68,12 +69,15 @@ impl Default for Policy {
     }
 }
 
-/// One stored message with its token count (counted when it was stored).
+/// One stored message with its token count (its attachments' costs included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: String,
     pub message: Message,
     pub tokens: u64,
+    /// The files attached to it, as the summary names them (never their content).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
 }
 
 /// A compaction as stored in the session, beside the entries it stands for.
@@ -162,26 +166,44 @@ pub fn context(
     entries: &[Entry],
     compaction: Option<&Compaction>,
 ) -> Vec<Message> {
+    let mut messages = head(system, entries, compaction);
+    messages.extend(
+        entries
+            .iter()
+            .skip(first_sent(entries, compaction))
+            .map(|e| e.message.clone()),
+    );
+    messages
+}
+
+/// What [`context`] sends before the entries: the system prompt and the summary.
+pub fn head(
+    system: Option<&str>,
+    entries: &[Entry],
+    compaction: Option<&Compaction>,
+) -> Vec<Message> {
     let mut messages: Vec<Message> = system
         .map(|s| Message::text(Role::System, s))
         .into_iter()
         .collect();
-    let applied = compaction.and_then(|c| Some((c, position(entries, &c.first_kept)?)));
-    let from = match applied {
-        Some((c, at)) => {
-            messages.push(Message::text(
-                Role::User,
-                format!(
-                    "{SUMMARY_LABEL}\n\n<summary>\n{}\n</summary>",
-                    c.summary.trim_end()
-                ),
-            ));
-            at
-        }
-        None => 0,
-    };
-    messages.extend(entries.iter().skip(from).map(|e| e.message.clone()));
+    if let Some(c) = compaction.filter(|c| position(entries, &c.first_kept).is_some()) {
+        messages.push(Message::text(
+            Role::User,
+            format!(
+                "{SUMMARY_LABEL}\n\n<summary>\n{}\n</summary>",
+                c.summary.trim_end()
+            ),
+        ));
+    }
     messages
+}
+
+/// The index of the first entry [`context`] sends: `first_kept` of a compaction that
+/// applies, else 0.
+pub fn first_sent(entries: &[Entry], compaction: Option<&Compaction>) -> usize {
+    compaction
+        .and_then(|c| position(entries, &c.first_kept))
+        .unwrap_or(0)
 }
 
 fn position(entries: &[Entry], id: &str) -> Option<usize> {
@@ -234,6 +256,7 @@ pub(crate) mod tests {
             id,
             message,
             tokens,
+            attachments: Vec::new(),
         }
     }
 

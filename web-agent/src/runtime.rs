@@ -2,8 +2,8 @@
 //! — model calls routed and streamed, tools run, messages saved — and reports [`Event`]s.
 //! Generic over the seams, so the same code runs in the browser and, with fakes, in tests.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use crate::agent::Turn;
@@ -54,6 +54,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     failed: Option<(SessionId, Turn)>,
     /// The turn paused on an approval, and the grants "in this chat".
     approvals: Approvals,
+    /// Blobs attached since the start and not sent yet (in the composer): never freed.
+    pending: RefCell<BTreeSet<String>>,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -73,6 +75,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             stop: StopHandle::default(),
             failed: None,
             approvals: Approvals::default(),
+            pending: RefCell::default(),
         }
     }
 }
@@ -94,6 +97,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             stop: self.stop,
             failed: self.failed,
             approvals: self.approvals,
+            pending: self.pending,
         }
     }
 
@@ -221,8 +225,8 @@ mod tokens;
 mod tool_calls;
 mod turns;
 
-pub(crate) use self::attachments::view as attachment_view;
 pub use self::attachments::{Prepared, Refused};
+pub(crate) use self::attachments::{marker as attachment_marker, view as attachment_view};
 pub use self::sessions::auto_title;
 pub use self::settings::Settings;
 

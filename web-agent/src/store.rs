@@ -227,11 +227,82 @@ pub struct Export {
     /// Sealed keys, only when the user asked for them.
     #[serde(default)]
     pub keys: Vec<KeyRecord>,
+    /// The attachments the messages refer to (version 2 on; version 1 has none).
+    #[serde(default)]
+    pub blobs: Vec<ExportedBlob>,
 }
 
 impl Export {
     pub const FORMAT: &'static str = "ferry-export";
-    pub const VERSION: u32 = 1;
+    /// 2: attachments (`blobs`). Version 1 documents are still read.
+    pub const VERSION: u32 = 2;
+}
+
+/// A [`Blob`] in an export document: its bytes as base64 (standard, padded). On import
+/// the SHA-256 of the bytes must be its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedBlob {
+    pub id: String,
+    pub mime: String,
+    pub data: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl ExportedBlob {
+    fn of(blob: Blob) -> Self {
+        use base64::Engine as _;
+        Self {
+            data: base64::engine::general_purpose::STANDARD.encode(&blob.bytes),
+            id: blob.id,
+            mime: blob.mime,
+            text: blob.text,
+            pages: blob.pages,
+            width: blob.width,
+            height: blob.height,
+        }
+    }
+
+    /// The blob, if its data is base64 whose SHA-256 is its id.
+    fn into_blob(self, now_ms: u64) -> Result<Blob, StoreError> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.data.as_bytes())
+            .map_err(|e| StoreError::BadDocument(format!("blob {}: {e}", self.id)))?;
+        if Blob::id_of(&bytes) != self.id {
+            return Err(StoreError::BadDocument(format!(
+                "blob {}: its data does not match its id",
+                self.id
+            )));
+        }
+        Ok(Blob {
+            id: self.id,
+            mime: self.mime,
+            bytes,
+            text: self.text,
+            pages: self.pages,
+            width: self.width,
+            height: self.height,
+            created_ms: now_ms,
+        })
+    }
+}
+
+/// Every blob id `messages` refer to, originals included.
+pub fn referenced<'a>(
+    messages: impl IntoIterator<Item = &'a StoredMessage>,
+) -> std::collections::BTreeSet<String> {
+    messages
+        .into_iter()
+        .flat_map(|m| &m.attachments)
+        .flat_map(|a| std::iter::once(a.id.clone()).chain(a.original.clone()))
+        .collect()
 }
 
 /// Everything in the store as one document; keys (sealed) only with `include_keys`.
@@ -244,6 +315,12 @@ pub async fn export<S: Store>(
     let mut messages = Vec::new();
     for session in &sessions {
         messages.extend(store.messages(&session.id).await?);
+    }
+    let mut blobs = Vec::new();
+    for id in referenced(&messages) {
+        if let Some(blob) = store.blob(&id).await? {
+            blobs.push(ExportedBlob::of(blob));
+        }
     }
     Ok(Export {
         format: Export::FORMAT.to_owned(),
@@ -258,6 +335,7 @@ pub async fn export<S: Store>(
         } else {
             Vec::new()
         },
+        blobs,
     })
 }
 
@@ -267,10 +345,17 @@ pub struct Imported {
     pub sessions: usize,
     pub messages: usize,
     pub notes: usize,
+    pub blobs: usize,
 }
 
-/// Reads an export document and merges it into the store by id.
-pub async fn import<S: Store>(store: &S, document: &str) -> Result<Imported, StoreError> {
+/// Reads an export document (version 1 or 2) and merges it into the store by id. A blob
+/// whose data is not what its id says refuses the whole document before anything is
+/// stored.
+pub async fn import<S: Store>(
+    store: &S,
+    document: &str,
+    now_ms: u64,
+) -> Result<Imported, StoreError> {
     let export: Export =
         serde_json::from_str(document).map_err(|e| StoreError::BadDocument(e.to_string()))?;
     if export.format != Export::FORMAT || export.version > Export::VERSION {
@@ -278,6 +363,14 @@ pub async fn import<S: Store>(store: &S, document: &str) -> Result<Imported, Sto
             "format {} version {}",
             export.format, export.version
         )));
+    }
+    let blobs = export
+        .blobs
+        .into_iter()
+        .map(|b| b.into_blob(now_ms))
+        .collect::<Result<Vec<_>, _>>()?;
+    for blob in &blobs {
+        store.put_blob(blob).await?;
     }
     for session in &export.sessions {
         store.put_session(session).await?;
@@ -298,6 +391,7 @@ pub async fn import<S: Store>(store: &S, document: &str) -> Result<Imported, Sto
         sessions: export.sessions.len(),
         messages: export.messages.len(),
         notes: export.notes.len(),
+        blobs: blobs.len(),
     })
 }
 
@@ -446,6 +540,20 @@ pub mod conformance {
             updated_ms: 2,
             params: ChatParams::default(),
             cost_usd: None,
+        }
+    }
+
+    /// A blob of `bytes`, an image's record.
+    pub fn blob(bytes: Vec<u8>) -> Blob {
+        Blob {
+            id: Blob::id_of(&bytes),
+            mime: "image/png".into(),
+            bytes,
+            text: None,
+            pages: None,
+            width: Some(40),
+            height: Some(30),
+            created_ms: 3,
         }
     }
 
@@ -600,6 +708,41 @@ pub mod conformance {
             .put_settings(&serde_json::json!({"model": "gpt-4o"}))
             .await
             .map_err(err)?;
+        // An attachment: its bytes kept exactly (every byte value), stored once however
+        // often it is put, exported and imported with the message that refers to it.
+        let image = blob((0..=255u8).cycle().take(3_000).collect());
+        store.put_blob(&image).await.map_err(err)?;
+        store.put_blob(&image).await.map_err(err)?;
+        if store.blob(&image.id).await.map_err(err)? != Some(image.clone()) {
+            return fail("a blob did not round-trip");
+        }
+        if store.blob("nowhere").await.map_err(err)?.is_some() {
+            return fail("a blob that was never stored was found");
+        }
+        let stray = blob(b"never attached".to_vec());
+        store.put_blob(&stray).await.map_err(err)?;
+        let mut ids = store.blob_ids().await.map_err(err)?;
+        ids.sort();
+        let mut expected = vec![image.id.clone(), stray.id.clone()];
+        expected.sort();
+        if ids != expected {
+            return Err(format!("blob ids: {ids:?}"));
+        }
+        store.delete_blob(&stray.id).await.map_err(err)?;
+        if store.blob_ids().await.map_err(err)? != [image.id.clone()] {
+            return fail("a deleted blob is still listed");
+        }
+        let mut with_file = message("m7", "s1", 7, "what is this?");
+        with_file.attachments = vec![Attachment {
+            id: image.id.clone(),
+            name: "a.png".into(),
+            kind: MediaKind::Image,
+            original: None,
+        }];
+        store.put_message(&with_file).await.map_err(err)?;
+        if store.messages("s1").await.map_err(err)?.last() != Some(&with_file) {
+            return fail("a message's attachments did not round-trip");
+        }
 
         let without_keys = export(store, false, 9).await.map_err(err)?;
         if !without_keys.keys.is_empty() {
@@ -610,14 +753,20 @@ pub mod conformance {
         if !document.contains(r#""tool_ok":false"#) {
             return fail("an export left out a tool result's outcome");
         }
+        if full.blobs.len() != 1 || full.version != 2 {
+            return fail("an export left out the attachment");
+        }
         // Twice: nothing may be duplicated.
-        import(fresh, &document).await.map_err(err)?;
-        import(fresh, &document).await.map_err(err)?;
+        import(fresh, &document, 10).await.map_err(err)?;
+        import(fresh, &document, 10).await.map_err(err)?;
+        if fresh.blob(&image.id).await.map_err(err)?.map(|b| b.bytes) != Some(image.bytes.clone()) {
+            return fail("an imported attachment lost its bytes");
+        }
         let again = export(fresh, true, 9).await.map_err(err)?;
         if again != full {
             return Err(format!("import changed the data:\n{again:?}\n!=\n{full:?}"));
         }
-        if import(fresh, "{\"format\":\"other\"}").await.is_ok() {
+        if import(fresh, "{\"format\":\"other\"}", 10).await.is_ok() {
             return fail("a foreign document was imported");
         }
 

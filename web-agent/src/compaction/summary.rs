@@ -94,8 +94,18 @@ fn transcript(entries: &[Entry]) -> String {
             push_block(&mut out, &format!("Tool result: {name}"), &clip(&text));
             continue;
         }
-        if !text.is_empty() {
-            push_block(&mut out, role_label(message.role), &text);
+        let markers: Vec<String> = entry
+            .attachments
+            .iter()
+            .map(crate::runtime::attachment_marker)
+            .collect();
+        if !text.is_empty() || !markers.is_empty() {
+            let body = std::iter::once(text.as_ref())
+                .filter(|t| !t.is_empty())
+                .chain(markers.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("\n");
+            push_block(&mut out, role_label(message.role), &body);
         }
         for call in message.tool_calls.iter().flatten() {
             call_names.insert(&call.id, &call.function.name);

@@ -9,9 +9,10 @@ use std::collections::BTreeSet;
 use base64::Engine as _;
 use ferry_core::ProviderId;
 use ferry_core::media::{self, MediaKind};
-use ferry_core::wire::{Content, ContentPart, Extra, FileRef, ImageUrl, Message};
+use ferry_core::wire::{Content, ContentPart, Extra, FileRef, ImageUrl, Message, Role};
 
 use super::{Clock, Runtime};
+use crate::compaction::Entry;
 use crate::protocol::{AttachmentView, ErrorKind};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Attachment, Blob, Store, StoreError, StoredMessage};
@@ -174,17 +175,6 @@ pub(crate) fn view(
     }
 }
 
-/// Every blob id `messages` refer to, originals included.
-pub(crate) fn referenced<'a>(
-    messages: impl IntoIterator<Item = &'a StoredMessage>,
-) -> BTreeSet<String> {
-    messages
-        .into_iter()
-        .flat_map(|m| &m.attachments)
-        .flat_map(|a| std::iter::once(a.id.clone()).chain(a.original.clone()))
-        .collect()
-}
-
 fn data_url(mime: &str, bytes: &[u8]) -> String {
     format!(
         "data:{mime};base64,{}",
@@ -245,27 +235,34 @@ fn attribute(name: &str) -> String {
     name.replace('&', "&amp;").replace('"', "&quot;")
 }
 
-/// The content part `attachment` (stored as `blob`) is sent as to a model that `takes`.
-pub(crate) fn part(attachment: &Attachment, blob: &Blob, takes: Takes, model: &str) -> ContentPart {
+/// The content part a file named `name` of `kind` (stored as `blob`) is sent as to a
+/// model that `takes`.
+pub(crate) fn part(
+    name: &str,
+    kind: MediaKind,
+    blob: &Blob,
+    takes: Takes,
+    model: &str,
+) -> ContentPart {
     let text = |text: String| ContentPart::Text { text };
-    match attachment.kind {
+    match kind {
         MediaKind::Image if takes.images => ContentPart::ImageUrl {
             image_url: ImageUrl {
                 url: data_url(&blob.mime, &blob.bytes),
                 detail: None,
             },
         },
-        MediaKind::Image => text(image_not_sent(&attachment.name, model)),
+        MediaKind::Image => text(image_not_sent(name, model)),
         MediaKind::Document if takes.documents => ContentPart::File {
             file: FileRef {
-                filename: Some(attachment.name.clone()),
+                filename: Some(name.to_owned()),
                 file_data: Some(data_url(&blob.mime, &blob.bytes)),
                 file_id: None,
                 extra: Extra::new(),
             },
         },
-        MediaKind::Document => text(document_text(&attachment.name, blob)),
-        MediaKind::Text => text(file_text(&attachment.name, blob)),
+        MediaKind::Document => text(document_text(name, blob)),
+        MediaKind::Text => text(file_text(name, blob)),
     }
 }
 
@@ -364,6 +361,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             kind,
             original: original.as_ref().map(|o| o.id.clone()),
         };
+        let mut pending = self.pending.borrow_mut();
+        pending.insert(blob.id.clone());
+        pending.extend(attachment.original.clone());
+        drop(pending);
         Ok(view(&attachment, &blob, original.as_ref()))
     }
 
@@ -424,13 +425,113 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(attachments)
     }
 
+    /// How the model chats use takes attachments.
+    fn takes(&self) -> Takes {
+        Takes::of(self.settings.provider, self.settings.model())
+    }
+
+    /// The views of `attachments` for compaction entries (no original's size: it is not
+    /// read), and the input tokens they cost the model chats use.
+    pub(super) async fn attachment_costs(
+        &self,
+        attachments: &[Attachment],
+    ) -> Result<(Vec<AttachmentView>, u64), ErrorKind> {
+        if attachments.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let (provider, model, takes) =
+            (self.settings.provider, self.settings.model(), self.takes());
+        let mut views = Vec::with_capacity(attachments.len());
+        let mut tokens = 0u64;
+        let mut texts: Vec<String> = Vec::new();
+        for attachment in attachments {
+            let Some(blob) = self.store.blob(&attachment.id).await? else {
+                continue;
+            };
+            let mut view = view(attachment, &blob, None);
+            view.original.clone_from(&attachment.original);
+            match attachment.kind {
+                MediaKind::Image if takes.images => {
+                    let (w, h) = (
+                        blob.width.unwrap_or(media::IMAGE_MAX_SIDE),
+                        blob.height.unwrap_or(media::IMAGE_MAX_SIDE),
+                    );
+                    tokens += media::image_tokens(provider, model, w, h);
+                }
+                MediaKind::Image => texts.push(image_not_sent(&attachment.name, model)),
+                MediaKind::Document if takes.documents => {
+                    tokens += u64::from(blob.pages.unwrap_or(1))
+                        * media::pdf_page_tokens(provider, model);
+                    texts.push(blob.text.clone().unwrap_or_default());
+                }
+                MediaKind::Document => texts.push(document_text(&attachment.name, &blob)),
+                MediaKind::Text => texts.push(file_text(&attachment.name, &blob)),
+            }
+            views.push(view);
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        tokens += self.count_texts(&refs).await.0.iter().sum::<u64>();
+        Ok((views, tokens))
+    }
+
+    /// `entries` as they are sent: from `from` on, each user message's attachments after
+    /// its text as content parts, read from the store (see [`part`]).
+    pub(super) async fn expand(
+        &self,
+        entries: &[Entry],
+        from: usize,
+    ) -> Result<Vec<Entry>, ErrorKind> {
+        let (model, takes) = (self.settings.model(), self.takes());
+        let mut sent = entries.to_vec();
+        for entry in sent.iter_mut().skip(from) {
+            if entry.attachments.is_empty() || entry.message.role != Role::User {
+                continue;
+            }
+            let mut parts = Vec::with_capacity(entry.attachments.len());
+            for attachment in &entry.attachments {
+                parts.push(match self.store.blob(&attachment.id).await? {
+                    Some(blob) => part(&attachment.name, attachment.kind, &blob, takes, model),
+                    None => ContentPart::Text {
+                        text: format!("{} (no longer stored)", marker(attachment)),
+                    },
+                });
+            }
+            entry.message = with_parts(&entry.message, parts);
+        }
+        Ok(sent)
+    }
+
+    /// Deletes the blobs among `candidates` (every stored blob when `None`) that no stored
+    /// message refers to (a kept original counts) and that were not attached in this
+    /// page and not sent yet.
+    pub(super) async fn free_blobs(
+        &self,
+        candidates: Option<BTreeSet<String>>,
+    ) -> Result<(), ErrorKind> {
+        let candidates = match candidates {
+            Some(ids) if ids.is_empty() => return Ok(()),
+            Some(ids) => ids,
+            None => self.store.blob_ids().await?.into_iter().collect(),
+        };
+        let mut kept = self.pending.borrow().clone();
+        for session in self.store.sessions().await? {
+            kept.extend(crate::store::referenced(
+                &self.store.messages(&session.id).await?,
+            ));
+        }
+        for id in candidates.difference(&kept) {
+            self.store.delete_blob(id).await?;
+        }
+        Ok(())
+    }
+
     /// The views of stored messages, their attachments read from the blobs.
     pub(super) async fn message_views(
         &self,
         messages: Vec<StoredMessage>,
     ) -> Result<Vec<crate::protocol::MessageView>, ErrorKind> {
         let mut blobs = std::collections::BTreeMap::new();
-        for id in referenced(&messages) {
+        for id in crate::store::referenced(&messages) {
             if let Some(blob) = self.store.blob(&id).await? {
                 blobs.insert(id, blob);
             }

@@ -44,14 +44,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             keep_recent_tokens: self.settings.keep_recent_tokens,
             ..Policy::default()
         };
-        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
-        let context = compaction::context(system, entries, previous.as_ref());
-        let sent: u64 = self
-            .count_messages(&context.iter().collect::<Vec<_>>())
-            .await
-            .0
-            .iter()
-            .sum();
+        let (sent, _) = self.sent_tokens(entries, previous.as_ref()).await;
         if !compaction::needs_compaction(sent, &budget, &policy) {
             return Ok(previous);
         }

@@ -27,7 +27,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         document: &str,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let imported = match store::import(&self.store, document).await {
+        let imported = match store::import(&self.store, document, self.clock.now_ms()).await {
             Ok(imported) => imported,
             Err(StoreError::BadDocument(_)) => return Err(ErrorKind::InvalidRequest),
             Err(e) => return Err(e.into()),

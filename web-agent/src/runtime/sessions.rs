@@ -135,6 +135,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         self.forget_paused(session);
         self.store.delete_session(session).await?;
+        // Its attachments no other chat has, and any never sent.
+        self.free_blobs(None).await?;
         self.list(None, emit).await
     }
 

@@ -102,6 +102,29 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         tokens::encoding_for(self.settings.model())
     }
 
+    /// Each text's tokens, and whether every count is exact.
+    pub(super) async fn count_texts(&self, texts: &[&str]) -> (Vec<u64>, bool) {
+        self.tokens.count(self.encoding(), texts).await
+    }
+
+    /// The tokens [`compaction::context`] of these would send, attachments included, and
+    /// whether the count is exact.
+    pub(super) async fn sent_tokens(
+        &self,
+        entries: &[Entry],
+        compaction: Option<&compaction::Compaction>,
+    ) -> (u64, bool) {
+        let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
+        let head = compaction::head(system, entries, compaction);
+        let (counts, exact) = self.count_messages(&head.iter().collect::<Vec<_>>()).await;
+        let tail: u64 = entries
+            .iter()
+            .skip(compaction::first_sent(entries, compaction))
+            .map(|e| e.tokens)
+            .sum();
+        (counts.iter().sum::<u64>() + tail, exact)
+    }
+
     /// Each message's tokens, frame included, and whether the counts are exact.
     pub(super) async fn count_messages(&self, messages: &[&Message]) -> (Vec<u64>, bool) {
         let texts: Vec<String> = messages.iter().map(|m| countable(m)).collect();
@@ -111,19 +134,25 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         (framed, exact)
     }
 
-    /// The stored messages as compaction entries, with their token counts.
-    pub(super) async fn entries(&self, stored: Vec<StoredMessage>) -> Vec<Entry> {
+    /// The stored messages as compaction entries, with their token counts (their
+    /// attachments' included: see [`Runtime::attachment_costs`]).
+    pub(super) async fn entries(
+        &self,
+        stored: Vec<StoredMessage>,
+    ) -> Result<Vec<Entry>, ErrorKind> {
         let messages: Vec<&Message> = stored.iter().map(|m| &m.message).collect();
         let (counts, _) = self.count_messages(&messages).await;
-        stored
-            .into_iter()
-            .zip(counts)
-            .map(|(m, tokens)| Entry {
-                tokens,
+        let mut entries = Vec::with_capacity(stored.len());
+        for (m, tokens) in stored.into_iter().zip(counts) {
+            let (attachments, cost) = self.attachment_costs(&m.attachments).await?;
+            entries.push(Entry {
+                tokens: tokens + cost,
                 id: m.id,
                 message: m.message,
-            })
-            .collect()
+                attachments,
+            });
+        }
+        Ok(entries)
     }
 
     /// The tokens the next request of `session` would send (system prompt, summary and
@@ -138,12 +167,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Some(session) => {
                 let stored = self.history(session).await?;
                 let compaction = self.store.compaction(session).await?;
-                let entries = self.entries(stored).await;
-                let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
-                let sent = compaction::context(system, &entries, compaction.as_ref());
-                let refs: Vec<&Message> = sent.iter().collect();
-                let (counts, exact) = self.count_messages(&refs).await;
-                (counts.iter().sum(), exact)
+                let entries = self.entries(stored).await?;
+                self.sent_tokens(&entries, compaction.as_ref()).await
             }
             None => (0, true),
         };

@@ -72,6 +72,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             attachments,
         };
         let saved = self.put(stored, emit).await?;
+        // Sent: from now on the message keeps its blobs.
+        let mut pending = self.pending.borrow_mut();
+        for id in crate::store::referenced([&saved]) {
+            pending.remove(&id);
+        }
+        drop(pending);
         history.push(saved);
         self.answer(session, history, emit).await
     }
@@ -116,10 +122,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         history: &mut Vec<StoredMessage>,
         keep_through: usize,
     ) -> Result<(), ErrorKind> {
-        for later in history.drain(keep_through + 1..) {
+        let removed: Vec<StoredMessage> = history.drain(keep_through + 1..).collect();
+        for later in &removed {
             self.store.delete_message(&later.id).await?;
         }
-        Ok(())
+        // Their attachments, unless another message still has them.
+        self.free_blobs(Some(crate::store::referenced(&removed)))
+            .await
     }
 
     /// Runs a turn answering the session as stored — `history`, already read — whose last
@@ -132,10 +141,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let seq = next_seq(&history);
         let gate = self.gate(&session, &history);
-        let entries = self.entries(history).await;
+        let entries = self.entries(history).await?;
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
-        let context = compaction::context(system, &entries, compaction.as_ref());
+        // Only what is sent is read: the attachments from the compaction's cut on.
+        let from = compaction::first_sent(&entries, compaction.as_ref());
+        let sent = self.expand(&entries, from).await?;
+        let context = compaction::context(system, &sent, compaction.as_ref());
         let (turn, effects) = Turn::start(session.clone(), context, self.settings.max_rounds, gate);
         // A Stop pressed since the command arrived (while it saved, counted or compacted)
         // still stops this turn; one that comes after it has ended is dropped.
