@@ -14,6 +14,10 @@ use serde::Serialize;
 use crate::search::SearchEngine;
 use crate::{ProviderId, ProxyError, check_model_name};
 
+mod body;
+
+pub use body::inline_media_bytes;
+
 /// Who the caller is taken to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -117,7 +121,11 @@ pub struct Config {
     pub cost_alert_webhook_url: Option<Secret>,
     pub rate_limit_per_minute: u32,
     pub daily_token_quota: u64,
+    /// The most a request body may have (`MAX_BODY_BYTES`), on every route; a chat request
+    /// may go past it only by its images' and files' data ([`Config::check_chat_body`]).
     pub max_body_bytes: u64,
+    /// The most a chat request with inline images or files may have (`MAX_MEDIA_BODY_BYTES`).
+    pub max_media_body_bytes: u64,
     pub stream_timeout_ms: u64,
     pub request_timeout_ms: u64,
     pub allowed_origins: AllowedOrigins,
@@ -157,12 +165,21 @@ pub struct AppConfig {
     pub provider: Option<ProviderId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The proxy's `MAX_BODY_BYTES`: the most a request without images or files may have.
+    pub max_body_bytes: u64,
+    /// The proxy's `MAX_MEDIA_BODY_BYTES`: the most a chat request with images or files may
+    /// have, base64 and JSON included (the app checks a message against it before sending).
+    pub max_media_body_bytes: u64,
 }
 
 impl Config {
     pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 20;
     pub const DEFAULT_DAILY_TOKEN_QUOTA: u64 = 100_000;
     pub const DEFAULT_MAX_BODY_BYTES: u64 = 131_072;
+    /// 4 MiB: about 3 MB of images or PDFs once base64 (4/3) is taken off; parsing and
+    /// translating such a body stays well within a Worker's CPU budget (see the hot-path
+    /// bench).
+    pub const DEFAULT_MAX_MEDIA_BODY_BYTES: u64 = 4 * 1024 * 1024;
     pub const DEFAULT_STREAM_TIMEOUT_SECS: f64 = 120.0;
     pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
     pub const DEFAULT_FETCH_DOH_URL: &'static str = "https://cloudflare-dns.com/dns-query";
@@ -225,6 +242,10 @@ impl Config {
         let daily_token_quota =
             number("DAILY_TOKEN_QUOTA", Self::DEFAULT_DAILY_TOKEN_QUOTA as f64) as u64;
         let max_body_bytes = number("MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES as f64) as u64;
+        let max_media_body_bytes = number(
+            "MAX_MEDIA_BODY_BYTES",
+            Self::DEFAULT_MAX_MEDIA_BODY_BYTES as f64,
+        ) as u64;
         let stream_timeout_ms =
             (number("STREAM_TIMEOUT_SECS", Self::DEFAULT_STREAM_TIMEOUT_SECS) * 1000.0) as u64;
         let request_timeout_ms =
@@ -288,6 +309,7 @@ impl Config {
             rate_limit_per_minute,
             daily_token_quota,
             max_body_bytes,
+            max_media_body_bytes,
             stream_timeout_ms,
             request_timeout_ms,
             allowed_origins,
@@ -324,6 +346,8 @@ impl Config {
                 self.default_provider
                     .map(|p| crate::models::default_model(p).to_owned())
             }),
+            max_body_bytes: self.max_body_bytes,
+            max_media_body_bytes: self.chat_body_limit().0,
         }
     }
 
@@ -372,6 +396,7 @@ mod tests {
         assert_eq!(c.rate_limit_per_minute, 20);
         assert_eq!(c.daily_token_quota, 100_000);
         assert_eq!(c.max_body_bytes, 131_072);
+        assert_eq!(c.max_media_body_bytes, 4 * 1024 * 1024);
         assert_eq!(
             (c.stream_timeout_ms, c.request_timeout_ms),
             (120_000, 30_000)
@@ -434,14 +459,16 @@ mod tests {
     fn bad_values_fall_back_and_warn_without_the_value() {
         let c = config(&[
             ("MAX_BODY_BYTES", "lots"),
+            ("MAX_MEDIA_BODY_BYTES", "-1"),
             ("AUTH_MODE", "maybe"),
             ("PROXY_ENABLED", "sk-secret"),
         ]);
         assert_eq!(c.max_body_bytes, 131_072);
+        assert_eq!(c.max_media_body_bytes, Config::DEFAULT_MAX_MEDIA_BODY_BYTES);
         assert_eq!(c.auth_mode, AuthMode::Supabase);
         // An unreadable kill switch fails safe: the proxy is off.
         assert!(!c.kill_switch.proxy_enabled);
-        assert_eq!(c.warnings.len(), 3);
+        assert_eq!(c.warnings.len(), 4);
         assert!(c.warnings.iter().all(|w| !w.contains("sk-secret")));
     }
 
@@ -521,12 +548,18 @@ mod tests {
                 "supabase_anon_key": "eyJ.anon.key",
                 "provider": "anthropic",
                 "model": "claude-sonnet-4-5",
+                "max_body_bytes": 131_072,
+                "max_media_body_bytes": 4_194_304,
             }))
         );
-        // Unset: only the mode, so the app keeps its own defaults (and its own origin).
+        // Unset: the mode and the caps, so the app keeps its own defaults (and its own origin).
         assert_eq!(
             serde_json::to_value(config(&[("AUTH_MODE", "none")]).app_config()).ok(),
-            Some(serde_json::json!({ "auth_mode": "none" }))
+            Some(serde_json::json!({
+                "auth_mode": "none",
+                "max_body_bytes": 131_072,
+                "max_media_body_bytes": 4_194_304,
+            }))
         );
         // A provider alone: its current default model from the model table.
         assert_eq!(
@@ -538,6 +571,8 @@ mod tests {
                 "auth_mode": "none",
                 "provider": "google",
                 "model": crate::models::default_model(ProviderId::Google),
+                "max_body_bytes": 131_072,
+                "max_media_body_bytes": 4_194_304,
             }))
         );
         let bad = config(&[

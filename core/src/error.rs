@@ -15,8 +15,8 @@ pub enum ProxyError {
     NotFound { path: String },
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: String },
-    #[error("request body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: u64 },
+    #[error("{}", cap.message(*limit))]
+    PayloadTooLarge { limit: u64, cap: BodyCap },
     #[error("rate limit exceeded, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("daily token quota exceeded, retry in {retry_after_secs} s")]
@@ -205,6 +205,42 @@ impl ProxyError {
     }
 }
 
+/// Which of the proxy's body caps a request went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCap {
+    /// `MAX_BODY_BYTES`: the whole body (every route; a chat request without images or files).
+    Body,
+    /// `MAX_MEDIA_BODY_BYTES`: the whole body of a chat request (the most that is read).
+    MediaBody,
+    /// `MAX_BODY_BYTES`, for the bytes of a chat request outside its images' and files' data.
+    OutsideMedia,
+}
+
+impl BodyCap {
+    /// The variable that sets this cap.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::Body | Self::OutsideMedia => "MAX_BODY_BYTES",
+            Self::MediaBody => "MAX_MEDIA_BODY_BYTES",
+        }
+    }
+
+    fn message(self, limit: u64) -> String {
+        let variable = self.variable();
+        match self {
+            Self::Body => format!("request body is larger than {limit} bytes ({variable})"),
+            Self::MediaBody => format!(
+                "request body is larger than {limit} bytes ({variable}, the cap for a chat \
+                 request with images or files)"
+            ),
+            Self::OutsideMedia => format!(
+                "request body is larger than {limit} bytes outside its images' and files' data \
+                 ({variable}; only image and file data may take a body up to MAX_MEDIA_BODY_BYTES)"
+            ),
+        }
+    }
+}
+
 /// A code for a provider refusal that carried none of its own.
 fn provider_status_code(status: u16) -> &'static str {
     match status {
@@ -320,7 +356,10 @@ mod tests {
                 "method_not_allowed",
             ),
             (
-                ProxyError::PayloadTooLarge { limit: 1 },
+                ProxyError::PayloadTooLarge {
+                    limit: 1,
+                    cap: BodyCap::Body,
+                },
                 413,
                 "payload_too_large",
             ),
@@ -410,7 +449,10 @@ mod tests {
         let cases = [
             (ProxyError::invalid("x"), ErrorClass::InvalidRequest),
             (
-                ProxyError::PayloadTooLarge { limit: 1 },
+                ProxyError::PayloadTooLarge {
+                    limit: 1,
+                    cap: BodyCap::Body,
+                },
                 ErrorClass::InvalidRequest,
             ),
             (

@@ -1,9 +1,11 @@
-//! Reading a request body within `MAX_BODY_BYTES`, counting the bytes actually received:
+//! Reading a request body within a cap (`MAX_BODY_BYTES`, or for a chat request
+//! [`Config::chat_body_limit`](ferry_core::Config::chat_body_limit)), counting the bytes
+//! actually received:
 //! a Content-Length that lies, or a chunked body without one, cannot get past the limit.
 //! A body over the limit is read on (and dropped) for a while before the 413, so that the
 //! client finishes its upload and reads the answer rather than a reset connection.
 
-use ferry_core::ProxyError;
+use ferry_core::{BodyCap, ProxyError};
 use futures_util::StreamExt;
 use worker::Request;
 
@@ -11,8 +13,11 @@ use worker::Request;
 const DRAIN_FACTOR: u64 = 16;
 const DRAIN_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
-pub async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, ProxyError> {
-    let too_large = || ProxyError::PayloadTooLarge { limit };
+pub async fn read_limited(
+    req: &mut Request,
+    (limit, cap): (u64, BodyCap),
+) -> Result<Vec<u8>, ProxyError> {
+    let too_large = || ProxyError::PayloadTooLarge { limit, cap };
     let declared = req
         .headers()
         .get("content-length")

@@ -12,7 +12,7 @@ pub mod search;
 use std::rc::Rc;
 
 use ferry_core::adapter::Target;
-use ferry_core::{Config, ProviderId, ProxyError, check_model_name, resolve_provider};
+use ferry_core::{BodyCap, Config, ProviderId, ProxyError, check_model_name, resolve_provider};
 use serde::de::DeserializeOwned;
 use worker::{Context, Env, Request};
 
@@ -117,20 +117,23 @@ pub fn settle_later(scope: &Scope<'_>, pending: Option<Pending>, used_tokens: u6
 pub struct ModelCall<T> {
     pub caller: Caller,
     pub request: T,
+    /// The bytes of the body as read.
+    pub body_len: u64,
     pub provider: ProviderId,
     /// The model to send upstream (a `provider/` prefix stripped).
     pub model: String,
 }
 
-/// The common start of the model-call routes: admission, the body within its limit,
+/// The common start of the model-call routes: admission, the body within `limit`,
 /// parsing, and the provider from `X-Provider` or the model's prefix.
 pub async fn read_model_call<T: DeserializeOwned>(
     req: &mut Request,
     scope: &Scope<'_>,
+    limit: (u64, BodyCap),
     model_of: fn(&T) -> &str,
 ) -> Result<ModelCall<T>, ProxyError> {
     let caller = admit(req, scope).await?;
-    let bytes = body::read_limited(req, scope.config.max_body_bytes).await?;
+    let bytes = body::read_limited(req, limit).await?;
     let request: T = body::parse_json(&bytes)?;
     check_model_name(model_of(&request))?;
     let (provider, model) = resolve_provider(provider_header(req).as_deref(), model_of(&request))?;
@@ -138,6 +141,7 @@ pub async fn read_model_call<T: DeserializeOwned>(
     Ok(ModelCall {
         caller,
         request,
+        body_len: bytes.len() as u64,
         provider,
         model,
     })

@@ -62,7 +62,13 @@ describe('the app served by the Worker, as deployed', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type'), /^application\/json/);
     assert.equal(res.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(await res.json(), { auth_mode: 'none', provider: PROVIDER, model: 'mistral-small' });
+    assert.deepEqual(await res.json(), {
+      auth_mode: 'none',
+      provider: PROVIDER,
+      model: 'mistral-small',
+      max_body_bytes: 131_072,
+      max_media_body_bytes: 4_194_304,
+    });
   });
 
   it("the proxy's routes keep priority; other paths are the app's files", async () => {

@@ -14,9 +14,18 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     let ModelCall {
         caller,
         request,
+        body_len,
         provider,
         model,
-    } = routes::read_model_call(&mut req, scope, |r: &ChatRequest| &r.model).await?;
+    } = routes::read_model_call(
+        &mut req,
+        scope,
+        scope.config.chat_body_limit(),
+        |r: &ChatRequest| &r.model,
+    )
+    .await?;
+    // Past MAX_BODY_BYTES only by inline image and file data.
+    scope.config.check_chat_body(body_len, &request)?;
     if request.messages.is_empty() {
         return Err(ProxyError::invalid("messages must not be empty"));
     }

@@ -1,8 +1,8 @@
 //! `POST /v1/proxy/embeddings` (alias `/v1/embeddings`).
 
-use ferry_core::ProxyError;
 use ferry_core::adapter::{self, AnswerContext};
 use ferry_core::wire::EmbeddingsRequest;
+use ferry_core::{BodyCap, ProxyError};
 use worker::{Request, Response};
 
 use crate::limits::client::WhenUnavailable;
@@ -16,7 +16,14 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         request,
         provider,
         model,
-    } = routes::read_model_call(&mut req, scope, |r: &EmbeddingsRequest| &r.model).await?;
+        ..
+    } = routes::read_model_call(
+        &mut req,
+        scope,
+        (scope.config.max_body_bytes, BodyCap::Body),
+        |r: &EmbeddingsRequest| &r.model,
+    )
+    .await?;
     let config = scope.config;
     let target = routes::target(config, provider, &caller.key)?;
     let estimate = request.input.texts().map_or(0, |texts| {

@@ -10,9 +10,9 @@
 
 use std::net::IpAddr;
 
-use ferry_core::ProxyError;
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::page::{self, MAX_PAGE_BYTES, MAX_REDIRECTS, Target};
+use ferry_core::{BodyCap, ProxyError};
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Url};
 
@@ -53,7 +53,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     let identity = routes::identify(&req, scope).await?;
     // Fetches cost the operator: no limits, no fetch.
     routes::limit(scope, &identity, 0, WhenUnavailable::Refuse).await?;
-    let bytes = body::read_limited(&mut req, config.max_body_bytes).await?;
+    let bytes = body::read_limited(&mut req, (config.max_body_bytes, BodyCap::Body)).await?;
     let ask: FetchRequest = body::parse_json(&bytes)?;
     let allow_private = config.fetch_allow_private;
     let started = now_ms();

@@ -1,9 +1,9 @@
 //! `POST /v1/proxy/search`: a web search with the user's own Brave or Tavily key
 //! (`X-Provider: brave|tavily`), for the agent's `web_search` tool.
 
-use ferry_core::ProxyError;
 use ferry_core::adapter::redact;
 use ferry_core::search::{self, SearchEngine, SearchRequest};
+use ferry_core::{BodyCap, ProxyError};
 use worker::{Request, Response};
 
 use crate::body;
@@ -20,7 +20,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         .parse()?;
     // Searches cost the operator: no limits, no search.
     routes::limit(scope, &caller.identity, 0, WhenUnavailable::Refuse).await?;
-    let bytes = body::read_limited(&mut req, config.max_body_bytes).await?;
+    let bytes = body::read_limited(&mut req, (config.max_body_bytes, BodyCap::Body)).await?;
     let ask: SearchRequest = body::parse_json(&bytes)?;
     let call = search::search_request(engine, config.search_base_url(engine), &caller.key, &ask)?;
     let service = engine.as_str().to_owned();
