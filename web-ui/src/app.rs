@@ -624,6 +624,12 @@ fn App() -> impl IntoView {
                 crate::chat::stop_turn(state);
             }
         });
+        // Files dropped outside the composer are attached too, not opened by the browser.
+        for name in ["dragover", "drop"] {
+            listen(&window, name, move |event| {
+                crate::attachments::on_window_drop(state, &event)
+            });
+        }
         listen(&window, "offline", move |_| {
             state.banner.set(Some(Banner::from_error(
                 ferry_protocol::ErrorKind::Offline,

@@ -142,6 +142,22 @@ pub fn carries_files(ev: &web_sys::DragEvent) -> bool {
         .is_some_and(|data| data.types().includes(&"Files".into(), 0))
 }
 
+/// Files dropped on the composer become chips; dropped anywhere else they would make the
+/// browser leave the app for the file: the page takes them too.
+pub fn on_window_drop(state: State, ev: &web_sys::Event) {
+    let Some(drag) = ev.dyn_ref::<web_sys::DragEvent>() else {
+        return;
+    };
+    if ev.default_prevented() || !carries_files(drag) {
+        return;
+    }
+    ev.prevent_default();
+    if ev.type_() == "drop" {
+        let files = files_of(drag.data_transfer().and_then(|d| d.files()));
+        add_files(state, files, false);
+    }
+}
+
 /// Files dropped on the composer become chips.
 pub fn on_drop(state: State, ev: web_sys::DragEvent) {
     if !carries_files(&ev) {
