@@ -113,7 +113,7 @@ fn check(prepared: &Prepared) -> Result<MediaKind, Refused> {
     let limit = media::max_file_bytes(kind);
     let too_large = |size: usize| {
         Refused::invalid(format!(
-            "{name} is {}; the most Ferry takes for {} is {}.",
+            "{name} is too large ({}); the most Ferry takes for {} is {}.",
             size_text(size as u64),
             kind_word(kind),
             size_text(limit)
@@ -361,10 +361,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             kind,
             original: original.as_ref().map(|o| o.id.clone()),
         };
-        let mut pending = self.pending.borrow_mut();
-        pending.insert(blob.id.clone());
-        pending.extend(attachment.original.clone());
-        drop(pending);
+        self.pending
+            .borrow_mut()
+            .extend(std::iter::once(blob.id.clone()).chain(attachment.original.clone()));
         Ok(view(&attachment, &blob, original.as_ref()))
     }
 

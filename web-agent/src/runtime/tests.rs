@@ -11,6 +11,7 @@ use crate::store::{KeyOwner, MemoryStore};
 use support::*;
 
 mod approvals;
+mod attachments;
 mod compaction;
 mod export;
 mod models;

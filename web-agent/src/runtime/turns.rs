@@ -73,11 +73,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         };
         let saved = self.put(stored, emit).await?;
         // Sent: from now on the message keeps its blobs.
-        let mut pending = self.pending.borrow_mut();
         for id in crate::store::referenced([&saved]) {
-            pending.remove(&id);
+            self.pending.borrow_mut().remove(&id);
         }
-        drop(pending);
         history.push(saved);
         self.answer(session, history, emit).await
     }
