@@ -2,6 +2,7 @@
 //! handle a page's JavaScript drives the agent with.
 
 pub mod api;
+pub mod attach;
 pub mod clock;
 pub mod idb;
 pub mod tokenizer;

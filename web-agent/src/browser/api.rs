@@ -1,12 +1,19 @@
-//! The agent as a page's JavaScript sees it: `openAgent(db, settings)` and, on the agent,
-//! `command(json, onEvent)` and `stop()` — nothing else reaches it. Commands and events
-//! travel as the JSON of [`Command`] and [`Event`] (the `ferry-protocol` crate).
+//! The agent as a page's JavaScript sees it: `openAgent(db, settings, tokenizerUrl?, pdfUrl?)`
+//! and, on the agent, `command(json, onEvent)`, `stop()`, `attach(file, name)` and
+//! `attachmentUrl(id)` — nothing else reaches it. Commands and events travel as the JSON of
+//! [`Command`] and [`Event`] (the `ferry-protocol` crate); `attach` answers the JSON of an
+//! [`AttachmentView`].
 //!
 //! Beside the agent, the module exports `renderMarkdown(text)`: the app's Markdown renderer
 //! ([`ferry_markdown`]) lives here so that the app's first paint need not carry it.
 //!
 //! One command runs at a time: a second one is refused while the first holds the runtime
 //! (`try_borrow_mut`), which is why holding that borrow across awaits is sound here.
+//! Attaching is not a command and is never refused for a turn in progress: the file is read,
+//! decoded and downscaled (the slow part) at once, beside the turn; only storing it waits
+//! until the runtime is free (the runtime keeps the blob from being collected until the
+//! message that carries it is sent). `attachmentUrl` reads the store through a second handle
+//! on the same database, so the conversation's images show while an answer streams.
 
 #![expect(
     clippy::await_holding_refcell_ref,
@@ -16,16 +23,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use super::attach::{self, Options};
 use super::clock::BrowserClock;
 use super::idb::IdbStore;
 use super::tokenizer::WorkerTokenizer;
 use super::transport::FetchTransport;
 use super::vault::WebVault;
-use crate::protocol::{Command, Event};
+use crate::protocol::{AttachmentView, Command, Event};
 use crate::runtime::{Runtime, Settings, StopHandle};
 use crate::store::Store;
 
@@ -47,21 +55,32 @@ pub struct Agent {
     runtime: Rc<RefCell<BrowserRuntime>>,
     stop: StopHandle,
     persistent: bool,
+    /// The runtime's database, for what must not wait for a turn: reading blobs and settings.
+    store: IdbStore,
+    /// The page's default for keeping original images, until the user saves settings.
+    keep_original_images: bool,
+    pdf_url: Option<String>,
+    /// Attachments waiting for the runtime: woken when a command lets go of it.
+    idle: Rc<RefCell<Vec<Function>>>,
 }
 
 /// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
 /// `settings` are the page's defaults; settings the user saved take their place.
 /// `tokenizer_url` is the URL of `tokenizer-worker.js`, started on the first count with an
-/// OpenAI model; without it, token counts are estimates.
+/// OpenAI model; without it, token counts are estimates. `pdf_url` is the URL of pdf.js's
+/// module (`web-agent-pkg/pdf/pdf.min.mjs`, its worker beside it), imported the first time
+/// a PDF is attached; without it, PDFs are refused.
 #[wasm_bindgen(js_name = openAgent)]
 pub async fn open_agent(
     db: String,
     settings: String,
     tokenizer_url: Option<String>,
+    pdf_url: Option<String>,
 ) -> Result<Agent, JsValue> {
     let defaults = serde_json::from_str(&settings)
         .and_then(Settings::read)
         .map_err(js_error)?;
+    let keep_original_images = defaults.keep_original_images;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
     // What the user saved wins over the page's defaults.
     let settings = match store.settings().await {
@@ -71,6 +90,7 @@ pub async fn open_agent(
     let vault = WebVault::device().await.map_err(js_error)?;
     // Best effort: the browser may still evict the data under storage pressure.
     let persistent = IdbStore::request_persistence().await;
+    let reader = store.clone();
     let mut runtime = Runtime::new(FetchTransport, store, vault, BrowserClock, settings)
         .with_tokenizer(tokenizer_url.map(WorkerTokenizer::new));
     runtime
@@ -82,7 +102,19 @@ pub async fn open_agent(
         runtime: Rc::new(RefCell::new(runtime)),
         stop,
         persistent,
+        store: reader,
+        keep_original_images,
+        pdf_url,
+        idle: Rc::default(),
     })
+}
+
+/// Resolves once no command holds the runtime (at once if none does).
+async fn until_idle(runtime: &RefCell<BrowserRuntime>, idle: &RefCell<Vec<Function>>) {
+    while runtime.try_borrow().is_err() {
+        let wake = Promise::new(&mut |resolve, _| idle.borrow_mut().push(resolve));
+        let _ = JsFuture::from(wake).await;
+    }
 }
 
 #[wasm_bindgen]
@@ -90,6 +122,7 @@ impl Agent {
     /// Runs one command; `on_event` receives each event's JSON. Resolves when it is done.
     pub fn command(&self, command: String, on_event: Function) -> js_sys::Promise {
         let runtime = Rc::clone(&self.runtime);
+        let idle = Rc::clone(&self.idle);
         future_to_promise(async move {
             let command: Command = serde_json::from_str(&command).map_err(js_error)?;
             let Ok(mut runtime) = runtime.try_borrow_mut() else {
@@ -102,7 +135,71 @@ impl Agent {
                 }
             };
             runtime.handle(command, &mut emit).await;
+            drop(runtime);
+            let waiting = std::mem::take(&mut *idle.borrow_mut());
+            for wake in waiting {
+                let _ = wake.call0(&JsValue::NULL);
+            }
             Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Prepares and stores a file the user picked, pasted or dropped (a `Blob` or `File`,
+    /// named `name`): resolves to its [`AttachmentView`]'s JSON, or rejects with an `Error`
+    /// whose message the app shows as it is (a type Ferry does not take, too large, not
+    /// text, a PDF over 100 pages or with a password, an image that does not decode).
+    pub fn attach(&self, file: web_sys::Blob, name: String) -> Promise {
+        let runtime = Rc::clone(&self.runtime);
+        let idle = Rc::clone(&self.idle);
+        let store = self.store.clone();
+        let default_keep = self.keep_original_images;
+        let pdf_url = self.pdf_url.clone();
+        future_to_promise(async move {
+            // The saved settings, read beside any turn in progress.
+            let keep_original = match store.settings().await {
+                Ok(Some(saved)) => {
+                    Settings::read(saved).map_or(default_keep, |s| s.keep_original_images)
+                }
+                _ => default_keep,
+            };
+            let options = Options {
+                keep_original,
+                pdf_url,
+            };
+            let prepared = attach::prepare(&file, &name, &options)
+                .await
+                .map_err(js_error)?;
+            until_idle(&runtime, &idle).await;
+            let Ok(runtime) = runtime.try_borrow() else {
+                return Err(js_error("the agent is busy with another command"));
+            };
+            let view: AttachmentView = runtime
+                .add_attachment(prepared)
+                .await
+                .map_err(|refused| js_error(refused.message))?;
+            drop(runtime);
+            serde_json::to_string(&view)
+                .map(|json| JsValue::from_str(&json))
+                .map_err(js_error)
+        })
+    }
+
+    /// An object URL (`blob:`) of the stored attachment `id`, for a thumbnail or a larger
+    /// view; the page revokes it when done. Rejects for an id the agent does not hold.
+    #[wasm_bindgen(js_name = attachmentUrl)]
+    pub fn attachment_url(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        future_to_promise(async move {
+            let blob = store
+                .blob(&id)
+                .await
+                .map_err(js_error)?
+                .ok_or_else(|| js_error("no such attachment"))?;
+            let parts = js_sys::Array::of1(&Uint8Array::from(blob.bytes.as_slice()));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type(&blob.mime);
+            let file = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+            Ok(web_sys::Url::create_object_url_with_blob(&file)?.into())
         })
     }
 

@@ -6,23 +6,27 @@
 //!    `session`), `notes` (key `id`), `keys` (key `provider`), `settings` (one record under
 //!    [`SETTINGS_KEY`]);
 //! 2. `compactions` (key `session`);
-//! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent.
+//! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent;
+//! 4. `blobs` (key `id`, the SHA-256 of the bytes): attachments, one record per distinct
+//!    content, its bytes a `Uint8Array` (not a JSON array of numbers) beside its other fields.
 
 use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
+use js_sys::{Object, Reflect, Uint8Array};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::compaction::Compaction;
 use crate::memory::Note;
 use crate::store::{
-    CompactionRecord, KeyOwner, KeyRecord, Session, Store, StoreError, StoredMessage,
+    Blob, CompactionRecord, KeyOwner, KeyRecord, Session, Store, StoreError, StoredMessage,
 };
 
 /// The schema version this code writes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 const SETTINGS_KEY: &str = "settings";
 
 const SESSIONS: &str = "sessions";
@@ -33,11 +37,14 @@ const KEYS: &str = "keys";
 const SETTINGS: &str = "settings";
 const COMPACTIONS: &str = "compactions";
 const OUTBOX: &str = "usage_outbox";
+const BLOBS: &str = "blobs";
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
 
+/// Clones share one connection (the page handle keeps one beside the runtime's).
+#[derive(Clone)]
 pub struct IdbStore {
     db: Database,
 }
@@ -161,7 +168,64 @@ fn upgrade(from: u64, to: u64, db: &Database) -> indexed_db_futures::Result<()> 
             .with_key_path("request_id".into())
             .build()?;
     }
+    if from < 4 && to >= 4 {
+        db.create_object_store(BLOBS)
+            .with_key_path("id".into())
+            .build()?;
+    }
     Ok(())
+}
+
+/// `blob` as its record: a plain object, with the bytes as a `Uint8Array` (serde would
+/// write them as an array of numbers, eight times larger).
+fn blob_record(blob: &Blob) -> Result<JsValue, StoreError> {
+    let record = Object::new();
+    let set = |key: &str, value: JsValue| {
+        Reflect::set(&record, &key.into(), &value)
+            .map(|_| ())
+            .map_err(|e| failed(format!("{e:?}")))
+    };
+    set("id", blob.id.as_str().into())?;
+    set("mime", blob.mime.as_str().into())?;
+    set("bytes", Uint8Array::from(blob.bytes.as_slice()).into())?;
+    if let Some(text) = &blob.text {
+        set("text", text.as_str().into())?;
+    }
+    for (key, value) in [
+        ("pages", blob.pages),
+        ("width", blob.width),
+        ("height", blob.height),
+    ] {
+        if let Some(value) = value {
+            set(key, value.into())?;
+        }
+    }
+    set("created_ms", (blob.created_ms as f64).into())?;
+    Ok(record.into())
+}
+
+/// The [`Blob`] a record holds.
+fn blob_from_record(record: &JsValue) -> Result<Blob, StoreError> {
+    let get = |key: &str| Reflect::get(record, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let string = |key: &str| {
+        get(key)
+            .as_string()
+            .ok_or_else(|| failed(format!("a blob record without `{key}`")))
+    };
+    let number = |key: &str| get(key).as_f64().map(|v| v as u32);
+    let bytes = get("bytes")
+        .dyn_into::<Uint8Array>()
+        .map_err(|_| failed("a blob record without bytes"))?;
+    Ok(Blob {
+        id: string("id")?,
+        mime: string("mime")?,
+        bytes: bytes.to_vec(),
+        text: get("text").as_string(),
+        pages: number("pages"),
+        width: number("width"),
+        height: number("height"),
+        created_ms: get("created_ms").as_f64().map_or(0, |v| v as u64),
+    })
 }
 
 impl Store for IdbStore {
@@ -328,5 +392,56 @@ impl Store for IdbStore {
             .map_err(failed)?
             .await
             .map_err(failed)
+    }
+
+    async fn put_blob(&self, blob: &Blob) -> Result<(), StoreError> {
+        let record = blob_record(blob)?;
+        let tx = self
+            .db
+            .transaction(BLOBS)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+            .map_err(failed)?;
+        tx.object_store(BLOBS)
+            .map_err(failed)?
+            .put(record)
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn blob(&self, id: &str) -> Result<Option<Blob>, StoreError> {
+        let tx = self.db.transaction(BLOBS).build().map_err(failed)?;
+        let record: Option<JsValue> = tx
+            .object_store(BLOBS)
+            .map_err(failed)?
+            .get(id.to_owned())
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        record
+            .filter(|r| !r.is_undefined())
+            .map(|r| blob_from_record(&r))
+            .transpose()
+    }
+
+    async fn blob_ids(&self) -> Result<Vec<String>, StoreError> {
+        let tx = self.db.transaction(BLOBS).build().map_err(failed)?;
+        let keys = tx
+            .object_store(BLOBS)
+            .map_err(failed)?
+            .get_all_keys::<String>()
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        keys.map(|k| k.map_err(failed)).collect()
+    }
+
+    async fn delete_blob(&self, id: &str) -> Result<(), StoreError> {
+        self.delete(BLOBS, id.to_owned()).await
     }
 }

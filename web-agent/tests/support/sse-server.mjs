@@ -6,8 +6,14 @@
 //
 //   GET /events?n=N&gap=MS   N events `data: {"i":k}`, MS apart, then `data: [DONE]`
 //   GET /limited             429 with `Retry-After: 7` and a JSON error
+//   GET /pdfjs/FILE          pdf.js's pdf.min.mjs or pdf.worker.min.mjs (npm pdfjs-dist), for
+//                            the attachment tests' PDF reader
 
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+
+const PDFJS = new URL('../../../node_modules/pdfjs-dist/build/', import.meta.url);
+const PDFJS_FILES = new Set(['pdf.min.mjs', 'pdf.worker.min.mjs']);
 
 const cors = {
   'access-control-allow-origin': '*',
@@ -35,6 +41,12 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === '/limited') {
     res.writeHead(429, { ...cors, 'content-type': 'application/json', 'retry-after': '7' });
     res.end('{"error":{"message":"slow down","code":"rate_limited"}}');
+    return;
+  }
+  if (url.pathname.startsWith('/pdfjs/') && PDFJS_FILES.has(url.pathname.slice('/pdfjs/'.length))) {
+    const body = await readFile(new URL(url.pathname.slice('/pdfjs/'.length), PDFJS));
+    res.writeHead(200, { ...cors, 'content-type': 'text/javascript' });
+    res.end(body);
     return;
   }
   res.writeHead(404, cors).end();

@@ -1,0 +1,85 @@
+// The PDF reader's glue (browser/attach.rs calls it): pdf.js, imported from the URL the
+// page gave (`openAgent`'s pdfUrl) the first time a PDF is attached, never before. Its
+// worker, `pdf.worker.min.mjs`, sits beside it.
+//
+// readPdf(url, bytes, maxPages) resolves to {pages, text}: the text of each page after a
+// "--- Page N ---" line. It rejects with an Error whose `name` says why: "TooManyPages" (with `pages`)
+// (nothing is read past the page count), "Encrypted", "Unreadable" or "ReaderUnavailable".
+
+let library = null;
+
+function load(url) {
+  if (!library) {
+    const href = new URL(url, globalThis.location.href).href;
+    library = import(href).then(
+      (pdfjs) => {
+        pdfjs.GlobalWorkerOptions.workerSrc = new URL('pdf.worker.min.mjs', href).href;
+        return pdfjs;
+      },
+      (error) => {
+        // A later attach may try again (a network blip, a build without pdf.js fixed).
+        library = null;
+        throw named('ReaderUnavailable', `the PDF reader could not be loaded (${error?.message ?? error})`);
+      },
+    );
+  }
+  return library;
+}
+
+function named(name, message) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+export async function readPdf(url, bytes, maxPages) {
+  const pdfjs = await load(url);
+  const task = pdfjs.getDocument({
+    data: bytes,
+    // pdf.js 6 compiles nothing at run time; kept so an older build would not either.
+    isEvalSupported: false,
+    // Text only: no fonts installed in the page, no system fonts, no wasm image decoders.
+    disableFontFace: true,
+    useSystemFonts: false,
+    useWasm: false,
+    stopAtErrors: false,
+    verbosity: 0,
+  });
+  let doc;
+  try {
+    doc = await task.promise;
+  } catch (error) {
+    await task.destroy().catch(() => {});
+    if (error?.name === 'PasswordException') {
+      throw named('Encrypted', 'the PDF is protected by a password');
+    }
+    throw named('Unreadable', `the PDF could not be read (${error?.message ?? error})`);
+  }
+  try {
+    const pages = doc.numPages;
+    if (pages > maxPages) {
+      const error = named('TooManyPages', `the PDF has ${pages} pages; at most ${maxPages} are taken`);
+      error.pages = pages;
+      throw error;
+    }
+    const parts = [];
+    for (let n = 1; n <= pages; n++) {
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
+      let text = '';
+      for (const item of content.items) {
+        if (typeof item.str !== 'string') continue; // a marked-content marker
+        text += item.str;
+        if (item.hasEOL) text += '\n';
+      }
+      parts.push(`--- Page ${n} ---\n${text.trim()}`);
+      page.cleanup();
+    }
+    return { pages, text: parts.join('\n\n') };
+  } catch (error) {
+    if (error?.name === 'TooManyPages') throw error;
+    throw named('Unreadable', `the PDF could not be read (${error?.message ?? error})`);
+  } finally {
+    await task.destroy().catch(() => {});
+  }
+}
