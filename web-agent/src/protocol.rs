@@ -32,7 +32,7 @@ impl From<Session> for SessionView {
 /// `blob` (an attachment whose blob is gone is left out).
 pub(crate) fn message_view(
     stored: StoredMessage,
-    blob: impl Fn(&str) -> Option<store::Blob>,
+    blob: impl Fn(&str) -> Option<crate::runtime::BlobFacts>,
 ) -> MessageView {
     let attachments = stored
         .attachments

@@ -56,6 +56,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     approvals: Approvals,
     /// Blobs attached since the start and not sent yet (in the composer): never freed.
     pending: RefCell<BTreeSet<String>>,
+    /// Blobs' facts and costs, read once.
+    known: attachments::Known,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -76,6 +78,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             failed: None,
             approvals: Approvals::default(),
             pending: RefCell::default(),
+            known: attachments::Known::default(),
         }
     }
 }
@@ -98,6 +101,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             failed: self.failed,
             approvals: self.approvals,
             pending: self.pending,
+            known: self.known,
         }
     }
 
@@ -225,8 +229,10 @@ mod tokens;
 mod tool_calls;
 mod turns;
 
+pub(crate) use self::attachments::{
+    BlobFacts, marker as attachment_marker, view as attachment_view,
+};
 pub use self::attachments::{Prepared, Refused};
-pub(crate) use self::attachments::{marker as attachment_marker, view as attachment_view};
 pub use self::sessions::auto_title;
 pub use self::settings::Settings;
 

@@ -4,7 +4,8 @@
 //! [`Runtime::expand`]); blobs no message refers to any more are deleted
 //! ([`Runtime::collect_blobs`]).
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use base64::Engine as _;
 use ferry_core::ProviderId;
@@ -155,23 +156,74 @@ fn check(prepared: &Prepared) -> Result<MediaKind, Refused> {
     Ok(kind)
 }
 
-/// The view of attachment `attachment` whose blob is `blob` (and its kept original's).
+/// What a blob is, without its content: what a view shows. Blobs are keyed by their
+/// content and never change, so these are kept in memory once read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlobFacts {
+    pub id: String,
+    pub mime: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+}
+
+impl BlobFacts {
+    pub(crate) fn of(blob: &Blob) -> Self {
+        Self {
+            id: blob.id.clone(),
+            mime: blob.mime.clone(),
+            size: blob.bytes.len() as u64,
+            width: blob.width,
+            height: blob.height,
+            pages: blob.pages,
+        }
+    }
+}
+
+/// Entries of the caches below at most; past it a cache starts over.
+const KNOWN_LIMIT: usize = 10_000;
+
+/// What the runtime knows of blobs without reading them again: their facts, and what an
+/// attachment costs a model (by blob, name, provider and model).
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    facts: RefCell<HashMap<String, BlobFacts>>,
+    costs: RefCell<HashMap<(String, String, ProviderId, String), u64>>,
+}
+
+impl Known {
+    fn remember(&self, facts: BlobFacts) {
+        let mut known = self.facts.borrow_mut();
+        if known.len() >= KNOWN_LIMIT {
+            known.clear();
+        }
+        known.insert(facts.id.clone(), facts);
+    }
+
+    fn forget(&self, id: &str) {
+        self.facts.borrow_mut().remove(id);
+        self.costs.borrow_mut().retain(|key, _| key.0 != id);
+    }
+}
+
+/// The view of `attachment` whose blob is described by `blob` (and its kept original's).
 pub(crate) fn view(
     attachment: &Attachment,
-    blob: &Blob,
-    original: Option<&Blob>,
+    blob: &BlobFacts,
+    original: Option<&BlobFacts>,
 ) -> AttachmentView {
     AttachmentView {
         id: blob.id.clone(),
         name: attachment.name.clone(),
         mime: blob.mime.clone(),
         kind: attachment.kind,
-        size: blob.bytes.len() as u64,
+        size: blob.size,
         width: blob.width,
         height: blob.height,
         pages: blob.pages,
         original: original.map(|o| o.id.clone()),
-        original_size: original.map(|o| o.bytes.len() as u64),
+        original_size: original.map(|o| o.size),
     }
 }
 
@@ -364,16 +416,34 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.pending
             .borrow_mut()
             .extend(std::iter::once(blob.id.clone()).chain(attachment.original.clone()));
-        Ok(view(&attachment, &blob, original.as_ref()))
+        let original = original.as_ref().map(BlobFacts::of);
+        Ok(view(&attachment, &BlobFacts::of(&blob), original.as_ref()))
     }
 
     /// Stores `blob` unless its content is stored already; the stored record.
     async fn keep_blob(&self, blob: Blob) -> Result<Blob, StoreError> {
-        if let Some(stored) = self.store.blob(&blob.id).await? {
-            return Ok(stored);
-        }
-        self.store.put_blob(&blob).await?;
+        let blob = match self.store.blob(&blob.id).await? {
+            Some(stored) => stored,
+            None => {
+                self.store.put_blob(&blob).await?;
+                blob
+            }
+        };
+        self.known.remember(BlobFacts::of(&blob));
         Ok(blob)
+    }
+
+    /// The facts of blob `id`, read once; `None` if it is not stored.
+    async fn blob_facts(&self, id: &str) -> Result<Option<BlobFacts>, ErrorKind> {
+        if let Some(facts) = self.known.facts.borrow().get(id) {
+            return Ok(Some(facts.clone()));
+        }
+        let Some(blob) = self.store.blob(id).await? else {
+            return Ok(None);
+        };
+        let facts = BlobFacts::of(&blob);
+        self.known.remember(facts.clone());
+        Ok(Some(facts))
     }
 
     /// The attachments of a message about to be sent, from the views the app sent back:
@@ -430,47 +500,87 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// The views of `attachments` for compaction entries (no original's size: it is not
-    /// read), and the input tokens they cost the model chats use.
+    /// needed), and the input tokens they cost the model chats use. Costs are kept once
+    /// final (exact, or estimated where no tokenizer applies), so a file is read for its
+    /// text once.
     pub(super) async fn attachment_costs(
         &self,
         attachments: &[Attachment],
     ) -> Result<(Vec<AttachmentView>, u64), ErrorKind> {
-        if attachments.is_empty() {
-            return Ok((Vec::new(), 0));
-        }
-        let (provider, model, takes) =
-            (self.settings.provider, self.settings.model(), self.takes());
+        let (provider, model) = (self.settings.provider, self.settings.model());
         let mut views = Vec::with_capacity(attachments.len());
         let mut tokens = 0u64;
-        let mut texts: Vec<String> = Vec::new();
         for attachment in attachments {
-            let Some(blob) = self.store.blob(&attachment.id).await? else {
+            let Some(facts) = self.blob_facts(&attachment.id).await? else {
                 continue;
             };
-            let mut view = view(attachment, &blob, None);
+            let mut view = view(attachment, &facts, None);
             view.original.clone_from(&attachment.original);
-            match attachment.kind {
-                MediaKind::Image if takes.images => {
-                    let (w, h) = (
-                        blob.width.unwrap_or(media::IMAGE_MAX_SIDE),
-                        blob.height.unwrap_or(media::IMAGE_MAX_SIDE),
-                    );
-                    tokens += media::image_tokens(provider, model, w, h);
+            let key = (
+                facts.id.clone(),
+                attachment.name.clone(),
+                provider,
+                model.to_owned(),
+            );
+            let known = self.known.costs.borrow().get(&key).copied();
+            let cost = match known {
+                Some(cost) => cost,
+                None => {
+                    let (cost, last) = self.cost(attachment, &facts).await?;
+                    if last {
+                        let mut costs = self.known.costs.borrow_mut();
+                        if costs.len() >= KNOWN_LIMIT {
+                            costs.clear();
+                        }
+                        costs.insert(key, cost);
+                    }
+                    cost
                 }
-                MediaKind::Image => texts.push(image_not_sent(&attachment.name, model)),
-                MediaKind::Document if takes.documents => {
-                    tokens += u64::from(blob.pages.unwrap_or(1))
-                        * media::pdf_page_tokens(provider, model);
-                    texts.push(blob.text.clone().unwrap_or_default());
-                }
-                MediaKind::Document => texts.push(document_text(&attachment.name, &blob)),
-                MediaKind::Text => texts.push(file_text(&attachment.name, &blob)),
-            }
+            };
+            tokens += cost;
             views.push(view);
         }
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        tokens += self.count_texts(&refs).await.0.iter().sum::<u64>();
         Ok((views, tokens))
+    }
+
+    /// What `attachment` costs the model chats use, in input tokens (see
+    /// `ferry_core::media`), and whether the figure is final.
+    async fn cost(
+        &self,
+        attachment: &Attachment,
+        facts: &BlobFacts,
+    ) -> Result<(u64, bool), ErrorKind> {
+        let (provider, model, takes) =
+            (self.settings.provider, self.settings.model(), self.takes());
+        let text = match attachment.kind {
+            MediaKind::Image if takes.images => {
+                let (w, h) = (
+                    facts.width.unwrap_or(media::IMAGE_MAX_SIDE),
+                    facts.height.unwrap_or(media::IMAGE_MAX_SIDE),
+                );
+                return Ok((media::image_tokens(provider, model, w, h), true));
+            }
+            MediaKind::Image => image_not_sent(&attachment.name, model),
+            kind => {
+                let Some(blob) = self.store.blob(&attachment.id).await? else {
+                    return Ok((0, false));
+                };
+                match kind {
+                    MediaKind::Document if takes.documents => blob.text.unwrap_or_default(),
+                    MediaKind::Document => document_text(&attachment.name, &blob),
+                    _ => file_text(&attachment.name, &blob),
+                }
+            }
+        };
+        let pages = match attachment.kind {
+            MediaKind::Document if takes.documents => {
+                u64::from(facts.pages.unwrap_or(1)) * media::pdf_page_tokens(provider, model)
+            }
+            _ => 0,
+        };
+        let (counts, exact) = self.count_texts(&[&text]).await;
+        let last = exact || ferry_core::tokens::encoding_for(model).is_none();
+        Ok((pages + counts.iter().sum::<u64>(), last))
     }
 
     /// `entries` as they are sent: from `from` on, each user message's attachments after
@@ -520,6 +630,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
         for id in candidates.difference(&kept) {
             self.store.delete_blob(id).await?;
+            self.known.forget(id);
         }
         Ok(())
     }
@@ -529,15 +640,15 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         &self,
         messages: Vec<StoredMessage>,
     ) -> Result<Vec<crate::protocol::MessageView>, ErrorKind> {
-        let mut blobs = std::collections::BTreeMap::new();
+        let mut facts = HashMap::new();
         for id in crate::store::referenced(&messages) {
-            if let Some(blob) = self.store.blob(&id).await? {
-                blobs.insert(id, blob);
+            if let Some(known) = self.blob_facts(&id).await? {
+                facts.insert(id, known);
             }
         }
         Ok(messages
             .into_iter()
-            .map(|m| crate::protocol::message_view(m, |id| blobs.get(id).cloned()))
+            .map(|m| crate::protocol::message_view(m, |id| facts.get(id).cloned()))
             .collect())
     }
 

@@ -94,7 +94,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
-    /// The sessions, newest first; with `query`, those whose title or messages contain it.
+    /// The sessions, newest first; with `query`, those whose title, messages or attached
+    /// files' names contain it.
     pub(super) async fn list(
         &self,
         query: Option<&str>,
@@ -108,12 +109,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             let mut matching = Vec::new();
             for session in sessions {
                 let hit = session.title.to_lowercase().contains(&query)
-                    || self
-                        .store
-                        .messages(&session.id)
-                        .await?
-                        .iter()
-                        .any(|m| m.message.text_content().to_lowercase().contains(&query));
+                    || self.store.messages(&session.id).await?.iter().any(|m| {
+                        m.message.text_content().to_lowercase().contains(&query)
+                            || m.attachments
+                                .iter()
+                                .any(|a| a.name.to_lowercase().contains(&query))
+                    });
                 if hit {
                     matching.push(session);
                 }
