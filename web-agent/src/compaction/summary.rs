@@ -229,6 +229,39 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn attachments_read_as_markers_with_or_without_text() {
+        let file = |name: &str, kind, pages| ferry_protocol::AttachmentView {
+            id: "ab".to_owned(),
+            name: name.to_owned(),
+            mime: String::new(),
+            kind,
+            size: 1,
+            width: None,
+            height: None,
+            pages,
+            original: None,
+            original_size: None,
+        };
+        use ferry_core::media::MediaKind::{Document, Image, Text};
+        let mut asked = user("u0", 10);
+        asked.attachments = vec![
+            file("a.png", Image, None),
+            file("r.pdf", Document, Some(3)),
+            file("one.pdf", Document, Some(1)),
+            file("notes.md", Text, None),
+        ];
+        let mut bare = user("u1", 10);
+        bare.message.content = Some(Content::Text(String::new()));
+        bare.attachments = vec![file("b.png", Image, None)];
+        assert_eq!(
+            transcript(&[asked, bare]),
+            "[User]\ntext of u0\n[image: a.png]\n[document: r.pdf, 3 pages]\n\
+             [document: one.pdf, 1 page]\n[file: notes.md]\n\n\
+             [User]\n[image: b.png]\n\n"
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn long_tool_results_are_clipped() {
         let mut long = result("t1", "c1", 10);
         long.message.content = Some(Content::Text("é".repeat(TOOL_RESULT_CHARS + 5)));

@@ -104,7 +104,8 @@ fn check(prepared: &Prepared) -> Result<MediaKind, Refused> {
     })?;
     if kind != prepared.kind {
         return Err(Refused::invalid(format!(
-            "{name} is not {} as its type says.",
+            "{name}: its type ({}) does not match what it holds ({}).",
+            prepared.mime,
             kind_word(prepared.kind)
         )));
     }
@@ -251,16 +252,25 @@ impl Takes {
     }
 }
 
+/// What a document without a text layer (a scan) is sent as to a model without PDFs.
+const NO_TEXT: &str = "(no text could be read from this PDF: its pages are images)";
+
 /// The text a document is sent as when the model does not read PDFs.
 pub(crate) fn document_text(name: &str, blob: &Blob) -> String {
     let pages = blob
         .pages
         .map(|n| format!(" pages=\"{n}\""))
         .unwrap_or_default();
+    let text = blob.text.as_deref().unwrap_or("").trim_end();
+    // Page markers alone are no text.
+    let has_text = text.lines().any(|line| {
+        let line = line.trim();
+        !line.is_empty() && !(line.starts_with("--- Page ") && line.ends_with(" ---"))
+    });
+    let text = if has_text { text } else { NO_TEXT };
     format!(
-        "<document name=\"{}\"{pages}>\n{}\n</document>",
-        attribute(name),
-        blob.text.as_deref().unwrap_or("").trim_end()
+        "<document name=\"{}\"{pages}>\n{text}\n</document>",
+        attribute(name)
     )
 }
 

@@ -200,7 +200,7 @@ fn files_over_the_limits_are_refused_with_words_the_app_shows() {
             kind: MediaKind::Document,
             ..image(b"png")
         }),
-        "photo.png is not a PDF as its type says."
+        "photo.png: its type (image/png) does not match what it holds (a PDF)."
     );
     assert!(run(rt.store().blob_ids()).unwrap().is_empty());
 }
@@ -397,6 +397,24 @@ fn a_model_without_pdfs_gets_the_text_and_one_without_vision_a_note() {
             .starts_with("<document name=\"report.pdf\"")
     );
     assert!(!transport.body(0).to_string().contains(&b64(b"png bytes")));
+
+    // A scan without a text layer says so rather than sending an empty document.
+    let scan = attach(
+        &rt,
+        Prepared {
+            name: "scan.pdf".into(),
+            bytes: b"%PDF scanned".to_vec(),
+            pages: Some(1),
+            text: Some("--- Page 1 ---\n".into()),
+            ..pdf()
+        },
+    );
+    answers(&transport, 1);
+    send_with(&mut rt, "s", "", vec![scan]);
+    assert_eq!(
+        last_message(&transport, 1)["content"][0]["text"],
+        "<document name=\"scan.pdf\" pages=\"1\">\n(no text could be read from this PDF: its pages are images)\n</document>"
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
