@@ -263,10 +263,11 @@ pub(crate) fn document_text(name: &str, blob: &Blob) -> String {
         .unwrap_or_default();
     let text = blob.text.as_deref().unwrap_or("").trim_end();
     // Page markers alone are no text.
-    let has_text = text.lines().any(|line| {
-        let line = line.trim();
-        !line.is_empty() && !(line.starts_with("--- Page ") && line.ends_with(" ---"))
-    });
+    let marker = |line: &str| line.starts_with("--- Page ") && line.ends_with(" ---");
+    let has_text = text
+        .lines()
+        .map(str::trim)
+        .any(|line| !line.is_empty() && !marker(line));
     let text = if has_text { text } else { NO_TEXT };
     format!(
         "<document name=\"{}\"{pages}>\n{text}\n</document>",
