@@ -52,7 +52,7 @@ pub(crate) fn message_view(
     }
 }
 
-/// The view of a stored message without its attachments (see [`message_view`]).
+/// The view of a stored message without its attachments (see `message_view`).
 impl From<StoredMessage> for MessageView {
     fn from(stored: StoredMessage) -> Self {
         let StoredMessage {

@@ -2,7 +2,8 @@
 //! checked against core's limits and stored once per content; a message refers to it by
 //! id. At request time each user message's files become content parts (see
 //! [`Runtime::expand`]); blobs no message refers to any more are deleted
-//! ([`Runtime::collect_blobs`]).
+//! ([`Runtime::free_blobs`]): when a chat is deleted, or an edit removes the messages
+//! after it. Export and import carry them (`store::export`, version 2).
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
