@@ -1,0 +1,113 @@
+// pdf.js (pdfjs-dist's modern build, the one the agent would ship) in headless Chromium: the
+// module imported on first need, its worker beside it, eval off. Each page's text items are
+// joined two ways: plain (as unpdf does) and placed (by the items' positions).
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { startBrowser, startStatic } from '../../tests/e2e/support/browser.mjs';
+
+/** name → file; returns { init_ms, docs: name → { plain, placed, ms: [runs] } }. */
+export async function runPdfjs(modules, pdfs, runsFor) {
+  const mounts = { '/pdfjs/': path.join(modules, 'pdfjs-dist') };
+  for (const [name, file] of Object.entries(pdfs)) mounts[`/pdf/${name}/`] = path.dirname(file);
+  // The static server types .mjs as octet-stream, which a module import refuses: routes.
+  const js = (f) => ({ type: 'text/javascript', body: readFileSync(path.join(modules, 'pdfjs-dist', 'build', f)) });
+  const site = await startStatic({
+    routes: {
+      '/': { type: 'text/html', body: '<!doctype html><title>pdf bench</title>' },
+      '/pdfjs/build/pdf.min.mjs': js('pdf.min.mjs'),
+      '/pdfjs/build/pdf.worker.min.mjs': js('pdf.worker.min.mjs'),
+    },
+    mounts,
+  });
+  const browser = await startBrowser();
+  try {
+    const page = await browser.page();
+    await page.goto(`${site.url}/`);
+    const docs = Object.fromEntries(
+      Object.entries(pdfs).map(([name, file]) => [name, { url: `/pdf/${name}/${path.basename(file)}`, runs: runsFor(name) }]),
+    );
+    return await page.evaluate(async (docs) => {
+      const t0 = performance.now();
+      const pdfjs = await import('/pdfjs/build/pdf.min.mjs');
+      pdfjs.GlobalWorkerOptions.workerSrc = '/pdfjs/build/pdf.worker.min.mjs';
+      // As unpdf does: each item's string, a newline where pdf.js marks an end of line.
+      const joinPlain = (items) =>
+        items
+          .filter((item) => item.str != null)
+          .map((item) => item.str + (item.hasEOL ? '\n' : ''))
+          .join('');
+      // By position: a newline where the next item starts on another line or back to the
+      // left without pdf.js marking the end of line (a new block, column or cell), a space
+      // where it starts further right on the same line after a gap.
+      const joinPlaced = (items) => {
+        let out = '';
+        let last = null;
+        for (const item of items) {
+          if (item.str == null) continue;
+          if (item.str === '') {
+            // pdf.js's bare end-of-line marks.
+            if (item.hasEOL && out !== '' && !out.endsWith('\n')) out += '\n';
+            if (last && item.hasEOL) last.eol = true;
+            continue;
+          }
+          const [a, b, c, d, x, y] = item.transform;
+          const size = Math.hypot(c, d) || Math.hypot(a, b) || 1;
+          if (last && !last.eol && out !== '' && !out.endsWith('\n')) {
+            // A superscript or subscript stays on its line.
+            const sameLine = Math.abs(y - last.y) < Math.max(size, last.size) * 0.6;
+            if (!sameLine || x < last.xEnd - size) out = `${out.replace(/[ \t]+$/, '')}\n`;
+            else if (x - last.xEnd > size * 0.15 && !/\s$/.test(out) && !/^\s/.test(item.str)) out += ' ';
+          }
+          out += item.str;
+          if (item.hasEOL) out += '\n';
+          last = { y, size, xEnd: x + item.width, eol: item.hasEOL };
+        }
+        return out;
+      };
+      const extract = async (bytes) => {
+        const task = pdfjs.getDocument({
+          data: bytes,
+          isEvalSupported: false,
+          cMapUrl: '/pdfjs/cmaps/',
+          cMapPacked: true,
+        });
+        const doc = await task.promise;
+        let plain = '';
+        let placed = '';
+        for (let i = 1; i <= doc.numPages; i++) {
+          const page = await doc.getPage(i);
+          const { items } = await page.getTextContent();
+          plain += `--- Page ${i} ---\n${joinPlain(items)}\n`;
+          placed += `--- Page ${i} ---\n${joinPlaced(items)}\n`;
+          page.cleanup();
+        }
+        await task.destroy();
+        return { plain, placed };
+      };
+      const result = { docs: {} };
+      let first = true;
+      for (const [name, { url, runs }] of Object.entries(docs)) {
+        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const ms = [];
+        let text = null;
+        for (let r = 0; r < runs; r++) {
+          const s = performance.now();
+          text = await extract(bytes.slice());
+          ms.push(performance.now() - s);
+          if (first) {
+            // From nothing to the first document's text: import, worker start, first parse.
+            result.init_ms = performance.now() - t0;
+            first = false;
+          }
+        }
+        result.docs[name] = { ...text, ms };
+      }
+      return result;
+    }, docs);
+  } finally {
+    await browser.stop();
+    await site.stop();
+  }
+}
