@@ -3,8 +3,13 @@
 //! (Anthropic thinking with its signature and a closing detail, Gemini thought parts with
 //! a text signature), per event.
 //!
+//! Then requests carrying media: 1 MiB and 4 MiB bodies, mostly one image data URL or one
+//! PDF `file` part, through what the proxy does with them (parse, the body-cap check, the
+//! quota estimate, translate and write the upstream body).
+//!
 //! `cargo bench -p ferry-core --bench hot_path` prints time per operation (median of
-//! batches) side by side for the three formats.
+//! batches) side by side for the three formats; `-- <filter>` runs only the sections whose
+//! name (`request stream`, `thinking stream`, `media request`) contains it.
 
 #![expect(clippy::unwrap_used, clippy::print_stdout, reason = "benchmark binary")]
 
@@ -13,7 +18,7 @@ use std::time::Instant;
 
 use ferry_core::adapter::{self, AnswerContext, StreamTranslator, Target};
 use ferry_core::wire::ChatRequest;
-use ferry_core::{ProviderId, resolve_provider};
+use ferry_core::{Config, ProviderId, quota, resolve_provider};
 
 /// A realistic request: a system prompt, a few turns, one tool.
 fn request_json() -> String {
@@ -153,13 +158,122 @@ fn batches(mut f: impl FnMut()) -> Vec<f64> {
     samples
 }
 
+/// `len` characters of base64-looking data (a fixed pseudo-random sequence).
+fn base64_data(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state % 64) as usize])
+        })
+        .collect()
+}
+
+/// A chat request of about `size` bytes: a question and one image (`pdf`: one PDF) whose
+/// data fills the rest.
+fn media_request_json(size: usize, pdf: bool) -> String {
+    let question = "Compare the chart in this file with last quarter's report, page by page.";
+    let data = base64_data(size.saturating_sub(300) / 4 * 4);
+    let part = if pdf {
+        serde_json::json!({"type": "file", "file": {"filename": "report.pdf",
+            "file_data": format!("data:application/pdf;base64,{data}")}})
+    } else {
+        serde_json::json!({"type": "image_url", "image_url": {
+            "url": format!("data:image/jpeg;base64,{data}")}})
+    };
+    serde_json::json!({
+        "model": "fixture-model", "stream": true, "max_tokens": 1024,
+        "messages": [
+            {"role": "system", "content": "You are Ferry."},
+            {"role": "user", "content": [{"type": "text", "text": question}, part]}
+        ]
+    })
+    .to_string()
+}
+
+/// The proxy's work on one chat body: parse, body caps, quota estimate, translation (the
+/// upstream body written).
+fn proxy_request(body: &[u8], header: &str, config: &Config) {
+    let request: ChatRequest = serde_json::from_slice(black_box(body)).unwrap();
+    config.check_chat_body(body.len() as u64, &request).unwrap();
+    black_box(quota::estimate_input_tokens(&request));
+    let (provider, model) = resolve_provider(Some(header), &request.model).unwrap();
+    let target = Target {
+        provider,
+        base_url: provider.info().default_base_url,
+        key: "sk-bench",
+    };
+    black_box(adapter::chat_request(&target, request, model).unwrap());
+}
+
+fn media(formats: [ProviderId; 3]) {
+    let config = Config::from_lookup(|_| None);
+    println!(
+        "\nrequests with media: parse + body caps + quota estimate + translate (median; fastest)\n"
+    );
+    println!(
+        "{:<10} {:>22} {:>22} {:>22} {:>22}",
+        "format", "1 MiB image", "1 MiB PDF", "4 MiB image", "4 MiB PDF"
+    );
+    let bodies: Vec<Vec<u8>> = [(1, false), (1, true), (4, false), (4, true)]
+        .into_iter()
+        .map(|(mib, pdf)| media_request_json(mib * 1024 * 1024 - 64, pdf).into_bytes())
+        .collect();
+    for provider in formats {
+        let header = provider.as_str();
+        let cells: Vec<String> = bodies
+            .iter()
+            .map(|body| {
+                let times = batches(|| proxy_request(body, header, &config));
+                let (median, fastest) = (times[times.len() / 2], times[0]);
+                format!("{:.2} ms; {:.2} ms", median / 1e6, fastest / 1e6)
+            })
+            .collect();
+        println!(
+            "{:<10} {:>22} {:>22} {:>22} {:>22}",
+            header, cells[0], cells[1], cells[2], cells[3]
+        );
+    }
+    println!("\nparse alone (serde_json::from_slice of the 4 MiB image body):");
+    let body = &bodies[2];
+    let times = batches(|| {
+        black_box(serde_json::from_slice::<ChatRequest>(black_box(body)).unwrap());
+    });
+    println!(
+        "{:>10.2} ms median; {:.2} ms fastest",
+        times[times.len() / 2] / 1e6,
+        times[0] / 1e6
+    );
+}
+
 fn main() {
-    let body = request_json();
+    // `cargo bench` passes `--bench`; anything else is a section filter.
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
+    let runs = |section: &str| section.contains(filter.as_str());
     let formats = [
         ProviderId::OpenAi,
         ProviderId::Anthropic,
         ProviderId::Google,
     ];
+    if runs("request stream") {
+        plain(formats);
+    }
+    if runs("thinking stream") {
+        thinking();
+    }
+    if runs("media request") {
+        media(formats);
+    }
+}
+
+fn plain(formats: [ProviderId; 3]) {
+    let body = request_json();
     println!(
         "request: {} bytes; stream: 50 events, fed in 512-byte chunks\n",
         body.len()
@@ -190,6 +304,9 @@ fn main() {
             stream_ns / 50_000.0
         );
     }
+}
+
+fn thinking() {
     println!("\nthinking-heavy streams: {EVENTS} events each, fed in 512-byte chunks\n");
     println!(
         "{:<22} {:>16} {:>14} {:>24}",

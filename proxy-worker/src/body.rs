@@ -1,6 +1,6 @@
 //! Reading a request body within a cap (`MAX_BODY_BYTES`, or for a chat request
 //! [`Config::chat_body_limit`](ferry_core::Config::chat_body_limit)), counting the bytes
-//! actually received:
+//! actually received (whole when a Content-Length is declared, chunk by chunk otherwise):
 //! a Content-Length that lies, or a chunked body without one, cannot get past the limit.
 //! A body over the limit is read on (and dropped) for a while before the 413, so that the
 //! client finishes its upload and reads the answer rather than a reset connection.
@@ -26,6 +26,20 @@ pub async fn read_limited(
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
+    }
+    if declared.is_some() {
+        // With a Content-Length the runtime reads exactly that many bytes and no more, so
+        // the body is taken whole, in one copy: reading it chunk by chunk costs far more CPU
+        // (about 10 ms a MiB in workerd) than the request's own work. Its length is still
+        // checked as read.
+        let body = req
+            .bytes()
+            .await
+            .map_err(|_| ProxyError::invalid("the request body could not be read"))?;
+        if body.len() as u64 > limit {
+            return Err(too_large());
+        }
+        return Ok(body);
     }
     let Ok(mut stream) = req.stream() else {
         // No body at all.

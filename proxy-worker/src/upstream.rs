@@ -78,7 +78,14 @@ pub async fn fetch(
         HttpMethod::Post => Method::Post,
     })
     .with_headers(headers)
-    .with_body(request.body.as_deref().map(JsValue::from_str));
+    // As bytes: a JavaScript string would be decoded from UTF-8 here and encoded again by
+    // fetch, which costs CPU on bodies of megabytes (images, PDFs).
+    .with_body(
+        request
+            .body
+            .as_deref()
+            .map(|body| JsValue::from(worker::js_sys::Uint8Array::from(body.as_bytes()))),
+    );
     if !how.follow_redirects {
         init.with_redirect(RequestRedirect::Manual);
     }
