@@ -510,7 +510,10 @@ fn each_answer_keeps_its_cost_and_the_chat_sums_them() {
         .filter(|e| matches!(e, Event::Usage { .. }))
         .count();
     assert_eq!(usages, 3, "one report a call");
-    let views: Vec<crate::protocol::MessageView> = stored.into_iter().map(crate::protocol::MessageView::from).collect();
+    let views: Vec<crate::protocol::MessageView> = stored
+        .into_iter()
+        .map(crate::protocol::MessageView::from)
+        .collect();
     assert!(views[1].cost_usd.is_some() && views[0].cost_usd.is_none());
 
     // The chat's cost is its answers' sum, listed without reading a message.
