@@ -6,9 +6,13 @@
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![expect(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use ferry_core::media::{self, MediaKind};
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_agent::browser::api::open_agent;
@@ -25,8 +29,12 @@ fn unique(name: &str) -> String {
 }
 
 fn pdf_url() -> String {
+    format!("{}/pdfjs/pdf.min.mjs", server())
+}
+
+fn server() -> &'static str {
     match option_env!("FERRY_SSE_SERVER") {
-        Some(server) => format!("{server}/pdfjs/pdf.min.mjs"),
+        Some(server) => server,
         None => panic!(
             "FERRY_SSE_SERVER is not set: run `node web-agent/tests/support/sse-server.mjs` and \
              build the tests with the URL it prints (scripts/test.sh does)"
@@ -421,6 +429,83 @@ async fn the_same_file_attached_twice_is_stored_once_and_shown_by_url() {
             .await
             .is_err()
     );
+}
+
+/// Runs `command` on `agent`; its events' JSON.
+async fn run(agent: &web_agent::browser::api::Agent, command: &str) -> Vec<serde_json::Value> {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&events);
+    let on_event = Closure::<dyn FnMut(String)>::new(move |json: String| {
+        sink.borrow_mut().push(serde_json::from_str(&json).unwrap());
+    });
+    JsFuture::from(agent.command(
+        command.into(),
+        on_event.as_ref().unchecked_ref::<Function>().clone(),
+    ))
+    .await
+    .unwrap();
+    events.take()
+}
+
+/// Notes `label` in `order` when `promise` settles, fulfilled or not; answers `promise`.
+fn labelled(
+    promise: Promise,
+    label: &'static str,
+    order: &Rc<RefCell<Vec<&'static str>>>,
+) -> Promise {
+    let (on_ok, on_err) = (Rc::clone(order), Rc::clone(order));
+    let ok = Closure::<dyn FnMut(JsValue)>::new(move |_| on_ok.borrow_mut().push(label));
+    let err = Closure::<dyn FnMut(JsValue)>::new(move |_| on_err.borrow_mut().push(label));
+    let _ = promise.then2(&ok, &err);
+    ok.forget();
+    err.forget();
+    promise
+}
+
+#[wasm_bindgen_test]
+async fn attaching_during_a_turn_waits_for_it_instead_of_failing() {
+    let settings = serde_json::json!({
+        "provider": "openai",
+        "model": "gpt-4o",
+        "provider_base_url": format!("{}/slow", server()),
+    });
+    let agent = open_agent(unique("ferry-busy"), settings.to_string(), None, None)
+        .await
+        .unwrap();
+    run(
+        &agent,
+        r#"{"type":"set_key","provider":"openai","key":"sk-test","remember":false}"#,
+    )
+    .await;
+    let created = run(&agent, r#"{"type":"new_session"}"#).await;
+    let session = created
+        .iter()
+        .find_map(|e| (e["type"] == "session_created").then(|| e["session"].clone()))
+        .unwrap();
+    let send = serde_json::json!({"type": "send_message", "session": session, "text": "hi"});
+    let answer = Rc::new(RefCell::new(String::new()));
+    let sink = Rc::clone(&answer);
+    let on_event = Closure::<dyn FnMut(String)>::new(move |json: String| {
+        sink.borrow_mut().push_str(&json);
+    });
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let turn = labelled(
+        agent.command(
+            send.to_string(),
+            on_event.as_ref().unchecked_ref::<Function>().clone(),
+        ),
+        "turn",
+        &order,
+    );
+    let png = picture(40, 30, "image/png", 1.0).await;
+    let attached = labelled(agent.attach(png, "meanwhile.png".into()), "attach", &order);
+    let view = JsFuture::from(attached).await.unwrap();
+    JsFuture::from(turn).await.unwrap();
+    assert_eq!(*order.borrow(), ["turn", "attach"]);
+    let view: AttachmentView = serde_json::from_str(&view.as_string().unwrap()).unwrap();
+    assert_eq!(view.name, "meanwhile.png");
+    // The turn really streamed (it held the runtime while the file was prepared).
+    assert!(answer.borrow().contains("\"c\""), "{}", answer.borrow());
 }
 
 #[wasm_bindgen_test]

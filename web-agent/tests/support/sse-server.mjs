@@ -6,6 +6,8 @@
 //
 //   GET /events?n=N&gap=MS   N events `data: {"i":k}`, MS apart, then `data: [DONE]`
 //   GET /limited             429 with `Retry-After: 7` and a JSON error
+//   POST /slow/chat/completions  an OpenAI-format streamed answer, "a b c", one word every
+//                            200 ms (a turn that lasts: attaching meanwhile must wait, not fail)
 //   GET /pdfjs/FILE          pdf.js's pdf.min.mjs or pdf.worker.min.mjs (npm pdfjs-dist), for
 //                            the attachment tests' PDF reader
 
@@ -23,6 +25,31 @@ const cors = {
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://loopback.invalid');
+  if (url.pathname === '/slow/chat/completions') {
+    const headers = { ...cors, 'access-control-allow-headers': 'authorization, content-type' };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, headers).end();
+      return;
+    }
+    for await (const _ of req); // the request's body, unread
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunk = (delta, finish = null) =>
+      `data: ${JSON.stringify({
+        id: 'slow',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'gpt-4o',
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })}\n\n`;
+    res.write(chunk({ role: 'assistant', content: '' }));
+    for (const word of ['a ', 'b ', 'c']) {
+      await new Promise((r) => setTimeout(r, 200));
+      res.write(chunk({ content: word }));
+    }
+    res.write(chunk({}, 'stop'));
+    res.end('data: [DONE]\n\n');
+    return;
+  }
   if (req.method === 'OPTIONS') {
     res.writeHead(204, cors).end();
     return;
