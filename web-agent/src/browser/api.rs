@@ -12,15 +12,17 @@
 //! Attaching is not a command and is never refused for a turn in progress: the file is read,
 //! decoded and downscaled (the slow part) at once, beside the turn; only storing it waits
 //! until the runtime is free (the runtime keeps the blob from being collected until the
-//! message that carries it is sent). `attachmentUrl` reads the store through a second handle
-//! on the same database, so the conversation's images show while an answer streams.
+//! message that carries it is sent). A command that arrives while a file is being stored
+//! (a few milliseconds) waits for it rather than being refused. `attachmentUrl` reads the
+//! store through a second handle on the same database, so the conversation's images show
+//! while an answer streams.
 
 #![expect(
     clippy::await_holding_refcell_ref,
     reason = "every borrow is taken with try_borrow*, so an overlapping call is refused, not a panic"
 )]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Uint8Array};
@@ -60,8 +62,31 @@ pub struct Agent {
     /// The page's default for keeping original images, until the user saves settings.
     keep_original_images: bool,
     pdf_url: Option<String>,
-    /// Attachments waiting for the runtime: woken when a command lets go of it.
-    idle: Rc<RefCell<Vec<Function>>>,
+    waiters: Rc<Waiters>,
+}
+
+/// Calls waiting for the runtime: attachments for a command to end, commands for an
+/// attachment's store step to end.
+#[derive(Default)]
+struct Waiters {
+    wake: RefCell<Vec<Function>>,
+    /// Attachments holding the runtime (shared) while they store a file.
+    storing: Cell<u32>,
+}
+
+impl Waiters {
+    /// Resolves at the next [`Waiters::wake_all`].
+    async fn next(&self) {
+        let woken = Promise::new(&mut |resolve, _| self.wake.borrow_mut().push(resolve));
+        let _ = JsFuture::from(woken).await;
+    }
+
+    fn wake_all(&self) {
+        let waiting = std::mem::take(&mut *self.wake.borrow_mut());
+        for wake in waiting {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
 }
 
 /// Opens the agent's storage (IndexedDB database `db`) and vault, and unseals saved keys.
@@ -105,16 +130,8 @@ pub async fn open_agent(
         store: reader,
         keep_original_images,
         pdf_url,
-        idle: Rc::default(),
+        waiters: Rc::default(),
     })
-}
-
-/// Resolves once no command holds the runtime (at once if none does).
-async fn until_idle(runtime: &RefCell<BrowserRuntime>, idle: &RefCell<Vec<Function>>) {
-    while runtime.try_borrow().is_err() {
-        let wake = Promise::new(&mut |resolve, _| idle.borrow_mut().push(resolve));
-        let _ = JsFuture::from(wake).await;
-    }
 }
 
 #[wasm_bindgen]
@@ -122,11 +139,15 @@ impl Agent {
     /// Runs one command; `on_event` receives each event's JSON. Resolves when it is done.
     pub fn command(&self, command: String, on_event: Function) -> js_sys::Promise {
         let runtime = Rc::clone(&self.runtime);
-        let idle = Rc::clone(&self.idle);
+        let waiters = Rc::clone(&self.waiters);
         future_to_promise(async move {
             let command: Command = serde_json::from_str(&command).map_err(js_error)?;
-            let Ok(mut runtime) = runtime.try_borrow_mut() else {
-                return Err(js_error("the agent is busy with another command"));
+            let mut runtime = loop {
+                match runtime.try_borrow_mut() {
+                    Ok(runtime) => break runtime,
+                    Err(_) if waiters.storing.get() > 0 => waiters.next().await,
+                    Err(_) => return Err(js_error("the agent is busy with another command")),
+                }
             };
             let mut emit = |event: Event| {
                 if let Ok(json) = serde_json::to_string(&event) {
@@ -136,10 +157,7 @@ impl Agent {
             };
             runtime.handle(command, &mut emit).await;
             drop(runtime);
-            let waiting = std::mem::take(&mut *idle.borrow_mut());
-            for wake in waiting {
-                let _ = wake.call0(&JsValue::NULL);
-            }
+            waiters.wake_all();
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -150,7 +168,7 @@ impl Agent {
     /// text, a PDF over 100 pages or with a password, an image that does not decode).
     pub fn attach(&self, file: web_sys::Blob, name: String) -> Promise {
         let runtime = Rc::clone(&self.runtime);
-        let idle = Rc::clone(&self.idle);
+        let waiters = Rc::clone(&self.waiters);
         let store = self.store.clone();
         let default_keep = self.keep_original_images;
         let pdf_url = self.pdf_url.clone();
@@ -169,15 +187,19 @@ impl Agent {
             let prepared = attach::prepare(&file, &name, &options)
                 .await
                 .map_err(js_error)?;
-            until_idle(&runtime, &idle).await;
-            let Ok(runtime) = runtime.try_borrow() else {
-                return Err(js_error("the agent is busy with another command"));
+            // Stored once no command holds the runtime.
+            let held = loop {
+                match runtime.try_borrow() {
+                    Ok(runtime) => break runtime,
+                    Err(_) => waiters.next().await,
+                }
             };
-            let view: AttachmentView = runtime
-                .add_attachment(prepared)
-                .await
-                .map_err(|refused| js_error(refused.message))?;
-            drop(runtime);
+            waiters.storing.set(waiters.storing.get() + 1);
+            let added = held.add_attachment(prepared).await;
+            drop(held);
+            waiters.storing.set(waiters.storing.get() - 1);
+            waiters.wake_all();
+            let view: AttachmentView = added.map_err(|refused| js_error(refused.message))?;
             serde_json::to_string(&view)
                 .map(|json| JsValue::from_str(&json))
                 .map_err(js_error)

@@ -3,10 +3,14 @@
 // worker, `pdf.worker.min.mjs`, sits beside it.
 //
 // readPdf(url, bytes, maxPages) resolves to {pages, text}: the text of each page after a
-// "--- Page N ---" line. It rejects with an Error whose `name` says why: "TooManyPages" (with `pages`)
-// (nothing is read past the page count), "Encrypted", "Unreadable" or "ReaderUnavailable".
+// "--- Page N ---" line. It rejects with an Error whose `name` says why: "TooManyPages"
+// (with `pages`; nothing is read past the page count), "Encrypted", "Unreadable" or
+// "ReaderUnavailable".
 
 let library = null;
+// One pdf.js worker for the page, started with the first PDF and kept: a document's
+// `destroy()` leaves a worker it was given running.
+let worker = null;
 
 function load(url) {
   if (!library) {
@@ -34,8 +38,10 @@ function named(name, message) {
 
 export async function readPdf(url, bytes, maxPages) {
   const pdfjs = await load(url);
+  if (!worker || worker.destroyed) worker = new pdfjs.PDFWorker({ name: 'ferry-pdf' });
   const task = pdfjs.getDocument({
     data: bytes,
+    worker,
     // pdf.js 6 compiles nothing at run time; kept so an older build would not either.
     isEvalSupported: false,
     // Text only: no fonts installed in the page, no system fonts, no wasm image decoders.
