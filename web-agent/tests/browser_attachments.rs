@@ -10,6 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ferry_core::media::{self, MediaKind};
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -342,7 +344,7 @@ async fn a_pdf_over_the_page_limit_or_unreadable_is_refused() {
     );
     assert_eq!(
         refusal.to_string(),
-        "long.pdf has 101 pages; at most 100 are taken"
+        "long.pdf has 101 pages; the most Ferry takes is 100."
     );
     let broken = b"%PDF-1.4\nthis is not a PDF at all".to_vec();
     let refusal = attach::prepare(&blob_of(&broken, ""), "broken.pdf", &with_pdf_reader())
@@ -538,6 +540,24 @@ async fn a_version_3_database_is_upgraded_to_blobs_keeping_its_data() {
     };
     upgraded.put_blob(&blob).await.unwrap();
     upgraded.close();
+
+    // As stored: the bytes a Uint8Array, not an array of numbers.
+    let raw = Database::open(&name).await.unwrap();
+    let tx = raw.transaction("blobs").build().unwrap();
+    let record: Option<JsValue> = tx
+        .object_store("blobs")
+        .unwrap()
+        .get(blob.id.clone())
+        .primitive()
+        .unwrap()
+        .await
+        .unwrap();
+    let record = record.unwrap();
+    let bytes = Reflect::get(&record, &"bytes".into()).unwrap();
+    assert!(bytes.is_instance_of::<Uint8Array>(), "{bytes:?}");
+    assert_eq!(Reflect::get(&record, &"mime".into()).unwrap(), "image/png");
+    drop(tx);
+    raw.close();
 
     let reopened = IdbStore::open(&name).await.unwrap();
     assert_eq!(reopened.blob(&blob.id).await.unwrap(), Some(blob.clone()));

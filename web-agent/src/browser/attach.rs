@@ -38,31 +38,31 @@ extern "C" {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "{name}: Ferry takes images (PNG, JPEG, WebP, GIF), PDFs and text files, not this type"
+        "{name}: Ferry takes images (PNG, JPEG, WebP, GIF), PDFs and text files, not this type."
     )]
     NotTaken { name: String },
-    #[error("{name} is empty")]
+    #[error("{name} is empty.")]
     Empty { name: String },
-    #[error("{name} is {size}; the most for {what} is {max}")]
+    #[error("{name} is {size}; the most Ferry takes for {what} is {max}.")]
     TooLarge {
         name: String,
         what: &'static str,
         size: String,
         max: String,
     },
-    #[error("{name} is not a text file (it is not UTF-8 text)")]
+    #[error("{name} is not a text file (it is not UTF-8 text).")]
     NotText { name: String },
-    #[error("{name} could not be read as an image")]
+    #[error("{name} could not be read as an image.")]
     UnreadableImage { name: String },
-    #[error("{name} has {pages} pages; at most {max} are taken")]
+    #[error("{name} has {pages} pages; the most Ferry takes is {max}.")]
     TooManyPages { name: String, pages: u32, max: u32 },
-    #[error("{name} is protected by a password")]
+    #[error("{name} is protected by a password.")]
     Encrypted { name: String },
-    #[error("{name} could not be read as a PDF")]
+    #[error("{name} could not be read as a PDF.")]
     UnreadablePdf { name: String },
-    #[error("PDFs cannot be read here: {reason}")]
+    #[error("PDFs cannot be read here: {reason}.")]
     NoPdfReader { reason: String },
-    #[error("{name} could not be prepared: {reason}")]
+    #[error("{name} could not be prepared: {reason}.")]
     Browser { name: String, reason: String },
 }
 
