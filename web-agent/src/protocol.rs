@@ -101,6 +101,8 @@ impl From<&Settings> for SettingsView {
             always_allow,
             params,
             keep_original_images,
+            // What the page serves of its proxy, not a setting the user sees.
+            proxy_max_media_body_bytes: _,
         } = settings.clone();
         Self {
             provider,

@@ -3,7 +3,8 @@
 //! id. At request time each user message's files become content parts (see
 //! [`Runtime::expand`]); blobs no message refers to any more are deleted
 //! ([`Runtime::free_blobs`]): when a chat is deleted, or an edit removes the messages
-//! after it. Export and import carry them (`store::export`, version 2).
+//! after it. Export and import carry them (`store::export`, version 2). What a request
+//! may carry of earlier messages' files is in [`budget`].
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -19,6 +20,8 @@ use crate::protocol::{AttachmentView, ErrorKind};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Attachment, Blob, Store, StoreError, StoredMessage};
 use crate::transport::Transport;
+
+pub(super) mod budget;
 
 /// What the browser made of a picked, pasted or dropped file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -512,16 +515,16 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// The views of `attachments` for compaction entries (no original's size: it is not
-    /// needed), and the input tokens they cost the model chats use. Costs are kept once
-    /// final (exact, or estimated where no tokenizer applies), so a file is read for its
-    /// text once.
+    /// needed), and the input tokens each costs the model chats use when sent. Costs are
+    /// kept once final (exact, or estimated where no tokenizer applies), so a file is
+    /// read for its text once. A file whose blob is gone has neither.
     pub(super) async fn attachment_costs(
         &self,
         attachments: &[Attachment],
-    ) -> Result<(Vec<AttachmentView>, u64), ErrorKind> {
+    ) -> Result<(Vec<AttachmentView>, Vec<u64>), ErrorKind> {
         let (provider, model) = (self.settings.provider, self.settings.model());
         let mut views = Vec::with_capacity(attachments.len());
-        let mut tokens = 0u64;
+        let mut tokens = Vec::with_capacity(attachments.len());
         for attachment in attachments {
             let Some(facts) = self.blob_facts(&attachment.id).await? else {
                 continue;
@@ -549,7 +552,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     cost
                 }
             };
-            tokens += cost;
+            tokens.push(cost);
             views.push(view);
         }
         Ok((views, tokens))
@@ -595,26 +598,41 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok((pages + counts.iter().sum::<u64>(), last))
     }
 
+    /// For each of `entries`, for each of its files, whether its data goes in the next
+    /// request, within the budget of the way the call takes first (see [`budget`]).
+    pub(super) fn resent(&self, entries: &[Entry]) -> Vec<Vec<bool>> {
+        let budget = budget::budget(
+            self.first_chat_way(),
+            self.settings.proxy_max_media_body_bytes,
+        );
+        budget::resent(entries, self.takes(), budget)
+    }
+
     /// `entries` as they are sent: from `from` on, each user message's attachments after
-    /// its text as content parts, read from the store (see [`part`]).
+    /// its text as content parts, read from the store (see [`part`]); an earlier file
+    /// the request has no room for as a note (see [`budget`]).
     pub(super) async fn expand(
         &self,
         entries: &[Entry],
         from: usize,
     ) -> Result<Vec<Entry>, ErrorKind> {
         let (model, takes) = (self.settings.model(), self.takes());
+        let resent = self.resent(entries);
         let mut sent = entries.to_vec();
-        for entry in sent.iter_mut().skip(from) {
+        for (entry, resent) in sent.iter_mut().zip(resent).skip(from) {
             if entry.attachments.is_empty() || entry.message.role != Role::User {
                 continue;
             }
             let mut parts = Vec::with_capacity(entry.attachments.len());
-            for attachment in &entry.attachments {
+            for (attachment, resent) in entry.attachments.iter().zip(resent) {
+                let text = |text: String| ContentPart::Text { text };
+                if !resent {
+                    parts.push(text(budget::not_repeated(attachment)));
+                    continue;
+                }
                 parts.push(match self.store.blob(&attachment.id).await? {
                     Some(blob) => part(&attachment.name, attachment.kind, &blob, takes, model),
-                    None => ContentPart::Text {
-                        text: format!("{} (no longer stored)", marker(attachment)),
-                    },
+                    None => text(format!("{} (no longer stored)", marker(attachment))),
                 });
             }
             entry.message = with_parts(&entry.message, parts);

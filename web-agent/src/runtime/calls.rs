@@ -62,14 +62,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             kind: ErrorKind::MissingKey,
             message: format!("no key for {provider}: add one in Settings"),
         })?;
-        let routing = Routing {
-            proxy_url: self.settings.proxy_url.clone(),
-            always_proxy: self.settings.always_proxy,
-            // The user's endpoint belongs to the provider it was set for.
-            direct_base_url: (provider == self.settings.provider)
-                .then(|| self.settings.provider_base_url.clone())
-                .flatten(),
-        };
+        let routing = self.routing(provider);
         let credentials = Credentials {
             key,
             access_token: self.access_token.as_deref(),
@@ -106,6 +99,27 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             }
         }
         Err(failure)
+    }
+
+    /// How calls to `provider` travel, as the settings say.
+    pub(super) fn routing(&self, provider: ProviderId) -> Routing {
+        Routing {
+            proxy_url: self.settings.proxy_url.clone(),
+            always_proxy: self.settings.always_proxy,
+            // The user's endpoint belongs to the provider it was set for.
+            direct_base_url: (provider == self.settings.provider)
+                .then(|| self.settings.provider_base_url.clone())
+                .flatten(),
+        }
+    }
+
+    /// The way a chat call takes first (see [`routing::ways`]); direct when there is none.
+    pub(super) fn first_chat_way(&self) -> Way {
+        let provider = self.settings.provider;
+        routing::ways(provider, &self.routing(provider))
+            .first()
+            .copied()
+            .unwrap_or(Way::Direct)
     }
 
     /// One model call, its answer streamed into the turn. Returns the effects left to

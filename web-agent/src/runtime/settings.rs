@@ -58,6 +58,13 @@ pub struct Settings {
     /// Whether an attached image's original is kept beside the downscaled copy sent.
     #[serde(default)]
     pub keep_original_images: bool,
+    /// The proxy's `MAX_MEDIA_BODY_BYTES` as served (`max_media_body_bytes` in its
+    /// `ferry-config.json`), from the page's defaults; `None`: the proxy's default. It
+    /// sizes what a request through the proxy carries of earlier messages' files. A fact
+    /// of the server, not the user's choice: settings saved without it keep it, and the
+    /// page's figure wins over a saved one ([`Settings::served_by`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_max_media_body_bytes: Option<u64>,
 }
 
 /// The context window every version before per-chat parameters wrote, chosen or not.
@@ -76,6 +83,15 @@ impl Settings {
             settings.context_window = None;
         }
         Ok(settings)
+    }
+
+    /// These (the user's saved settings) with what the page that opens the agent serves
+    /// (`page`, its defaults): the proxy's media cap, when the page gives one.
+    pub fn served_by(mut self, page: &Settings) -> Self {
+        if page.proxy_max_media_body_bytes.is_some() {
+            self.proxy_max_media_body_bytes = page.proxy_max_media_body_bytes;
+        }
+        self
     }
 
     /// The model chats use: the one chosen, or the provider's current default.
@@ -127,10 +143,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         &mut self,
         settings: serde_json::Value,
     ) -> Result<(), ErrorKind> {
-        let parsed = match Settings::read(settings) {
+        let mut parsed = match Settings::read(settings) {
             Ok(parsed) if valid_params(&parsed.params) => parsed,
             _ => return Err(ErrorKind::InvalidRequest),
         };
+        // The app's settings form does not carry what the page serves.
+        if parsed.proxy_max_media_body_bytes.is_none() {
+            parsed.proxy_max_media_body_bytes = self.settings.proxy_max_media_body_bytes;
+        }
         self.settings = parsed;
         // As read: with `params` always written, so the legacy rule never applies again.
         let saved = match serde_json::to_value(&self.settings) {

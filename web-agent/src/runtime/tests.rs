@@ -16,6 +16,7 @@ mod compaction;
 mod export;
 mod models;
 mod reasoning;
+mod resent;
 mod sessions;
 mod settings;
 mod sign_in;

@@ -9,6 +9,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use ferry_core::tokens::{self, Encoding, MESSAGE_OVERHEAD};
 use ferry_core::wire::Message;
 
+use super::attachments::budget;
 use super::{Clock, Runtime};
 use crate::compaction::{self, Entry};
 use crate::protocol::{ErrorKind, Event, SessionId};
@@ -134,8 +135,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         (framed, exact)
     }
 
-    /// The stored messages as compaction entries, with their token counts (their
-    /// attachments' included: see [`Runtime::attachment_costs`]).
+    /// The stored messages as compaction entries, with their token counts: their
+    /// attachments' included as they are sent (see [`Runtime::attachment_costs`]), an
+    /// earlier file the request has no room for as its note (see [`Runtime::resent`]).
     pub(super) async fn entries(
         &self,
         stored: Vec<StoredMessage>,
@@ -143,14 +145,27 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let messages: Vec<&Message> = stored.iter().map(|m| &m.message).collect();
         let (counts, _) = self.count_messages(&messages).await;
         let mut entries = Vec::with_capacity(stored.len());
+        let mut costs = Vec::with_capacity(stored.len());
         for (m, tokens) in stored.into_iter().zip(counts) {
-            let (attachments, cost) = self.attachment_costs(&m.attachments).await?;
+            let (attachments, each) = self.attachment_costs(&m.attachments).await?;
             entries.push(Entry {
-                tokens: tokens + cost,
+                tokens,
                 id: m.id,
                 message: m.message,
                 attachments,
             });
+            costs.push(each);
+        }
+        let resent = self.resent(&entries);
+        for ((entry, each), resent) in entries.iter_mut().zip(costs).zip(resent) {
+            for ((view, cost), resent) in entry.attachments.iter().zip(each).zip(resent) {
+                entry.tokens += if resent {
+                    cost
+                } else {
+                    let note = budget::not_repeated(view);
+                    self.count_texts(&[&note]).await.0.iter().sum::<u64>()
+                };
+            }
         }
         Ok(entries)
     }

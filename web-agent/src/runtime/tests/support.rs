@@ -175,6 +175,7 @@ pub(super) fn settings(provider: ProviderId) -> Settings {
         always_allow: Vec::new(),
         params: ChatParams::default(),
         keep_original_images: false,
+        proxy_max_media_body_bytes: None,
     }
 }
 
