@@ -292,7 +292,7 @@ pub fn message_attachments(list: Vec<Attached>) -> impl IntoView {
             .map(|attached| match attached.kind {
                 MediaKind::Image => view! { <ImageThumb attached=attached/> }.into_any(),
                 kind => view! {
-                    <span class="file-label">{file_icon(Some(kind))}{attached.label()}</span>
+                    <span class="file-label">{file_icon(Some(kind))}<span>{attached.label()}</span></span>
                 }
                 .into_any(),
             })

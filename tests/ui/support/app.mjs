@@ -130,6 +130,40 @@ export class FerryPage {
     await dialog.waitFor({ state: 'hidden' });
   }
 
+  /** The composer's files (chips). */
+  get attachments() {
+    return this.page.getByRole('list', { name: 'Attachments' });
+  }
+
+  /**
+   * Pastes files into the composer's text box, as a paste from the clipboard does:
+   * `files` are `{ name, type, bytes }` (bytes: an array of numbers).
+   */
+  async paste(files) {
+    await this.message.evaluate((box, files) => {
+      const data = new DataTransfer();
+      for (const f of files) data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+      box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, files);
+  }
+
+  /**
+   * Drags `files` (as for `paste`) over the composer and drops them there; `beforeDrop()`
+   * runs while they are held over it.
+   */
+  async drop(files, beforeDrop) {
+    const composer = this.page.locator('form.composer');
+    const data = await this.page.evaluateHandle((files) => {
+      const data = new DataTransfer();
+      for (const f of files) data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+      return data;
+    }, files);
+    await composer.dispatchEvent('dragover', { dataTransfer: data });
+    await beforeDrop?.();
+    await composer.dispatchEvent('drop', { dataTransfer: data });
+    await data.dispose();
+  }
+
   async send(text) {
     await this.message.fill(text);
     await this.message.press('Enter');
