@@ -1,6 +1,7 @@
-//! The agent at work: takes the UI's [`Command`]s, drives [`Turn`]s through their effects
-//! — model calls routed and streamed, tools run, messages saved — and reports [`Event`]s.
-//! Generic over the seams, so the same code runs in the browser and, with fakes, in tests.
+//! The agent at work: takes the UI's [`Command`]s, drives turns (the agent's `Turn`)
+//! through their effects — model calls routed and streamed, tools run, messages saved —
+//! and reports [`Event`]s. Generic over the seams, so the same code runs in the browser
+//! and, with fakes, in tests.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
