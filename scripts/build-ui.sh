@@ -6,7 +6,9 @@
 #
 # pdf.js (npm pdfjs-dist, pinned in package.json) goes beside the agent module, in
 # web-agent-pkg/pdf/: the agent imports pdf.min.mjs the first time a PDF is attached, and that
-# starts pdf.worker.min.mjs from the same folder. Neither is part of the first paint.
+# starts pdf.worker.min.mjs from the same folder and fetches from cmaps/ the character maps a
+# PDF's fonts name without embedding (CJK mostly), each only when needed. None of it is part of
+# the first paint.
 #
 # `--crash-trigger` builds the test-only variant instead (feature `crash-trigger`: a page
 # can make the app panic), into target/web-ui-crash-dist/, from the agent module already
@@ -17,9 +19,11 @@ cd "$root"
 
 export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 copy_pdf_reader() {
+  rm -rf target/web-agent-pkg/pdf
   mkdir -p target/web-agent-pkg/pdf
   cp node_modules/pdfjs-dist/build/pdf.min.mjs node_modules/pdfjs-dist/build/pdf.worker.min.mjs \
     target/web-agent-pkg/pdf/
+  cp -r node_modules/pdfjs-dist/cmaps target/web-agent-pkg/pdf/cmaps
 }
 if [ "${1:-}" = "--crash-trigger" ]; then
   [ -f target/web-agent-pkg/web_agent.js ] || bash scripts/build-agent.sh

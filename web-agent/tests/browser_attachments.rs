@@ -268,6 +268,11 @@ fn pdf(pages: &[&[&str]]) -> Vec<u8> {
             stream.len()
         ));
     }
+    write_pdf(&objects)
+}
+
+/// A PDF of `objects` (object 1 its catalog), with their cross-reference table.
+fn write_pdf(objects: &[String]) -> Vec<u8> {
     let mut out = String::from("%PDF-1.4\n");
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -287,6 +292,50 @@ fn pdf(pages: &[&[&str]]) -> Vec<u8> {
         objects.len() + 1
     ));
     out.into_bytes()
+}
+
+/// One page of Japanese in a font the PDF names but does not embed, its codes read through
+/// the predefined `UniJIS-UCS2-H` character map, which pdf.js has to fetch.
+fn japanese_pdf(text: &str) -> Vec<u8> {
+    let codes: String = text
+        .encode_utf16()
+        .map(|unit| format!("{unit:04X}"))
+        .collect();
+    let stream = format!("BT /F1 24 Tf 72 700 Td <{codes}> Tj ET");
+    let font = "/BaseFont /KozMinPro-Regular";
+    write_pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".into(),
+        format!(
+            "<< /Type /Font /Subtype /Type0 {font} /Encoding /UniJIS-UCS2-H /DescendantFonts [6 0 R] >>"
+        ),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"
+            .into(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+        format!(
+            "<< /Type /Font /Subtype /CIDFontType0 {font} /CIDSystemInfo << /Registry (Adobe) \
+             /Ordering (Japan1) /Supplement 4 >> /FontDescriptor 7 0 R >>"
+        ),
+        "<< /Type /FontDescriptor /FontName /KozMinPro-Regular /Flags 4 /FontBBox [0 0 1000 1000] \
+         /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>"
+            .into(),
+    ])
+}
+
+#[wasm_bindgen_test]
+async fn text_in_a_font_the_pdf_does_not_embed_is_read_through_its_character_map() {
+    let bytes = japanese_pdf("日本語のテキスト");
+    let prepared = attach::prepare(&blob_of(&bytes, ""), "ja.pdf", &with_pdf_reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        prepared.text.as_deref(),
+        Some("--- Page 1 ---\n日本語のテキスト")
+    );
 }
 
 fn with_pdf_reader() -> Options {

@@ -1,6 +1,8 @@
 // The PDF reader's glue (browser/attach.rs calls it): pdf.js, imported from the URL the
 // page gave (`openAgent`'s pdfUrl) the first time a PDF is attached, never before. Its
-// worker, `pdf.worker.min.mjs`, sits beside it.
+// worker, `pdf.worker.min.mjs`, sits beside it, and so does `cmaps/`, the character maps
+// of fonts a PDF names without embedding them (CJK mostly), each fetched only when a PDF
+// needs it: without them such text reads as nothing.
 //
 // readPdf(url, bytes, maxPages) resolves to {pages, text}: the text of each page after a
 // "--- Page N ---" line. It rejects with an Error whose `name` says why: "TooManyPages"
@@ -8,6 +10,7 @@
 // "ReaderUnavailable".
 
 let library = null;
+let cMapUrl = null;
 // One pdf.js worker for the page, started with the first PDF and kept: a document's
 // `destroy()` leaves a worker it was given running.
 let worker = null;
@@ -18,6 +21,7 @@ function load(url) {
     library = import(href).then(
       (pdfjs) => {
         pdfjs.GlobalWorkerOptions.workerSrc = new URL('pdf.worker.min.mjs', href).href;
+        cMapUrl = new URL('cmaps/', href).href;
         return pdfjs;
       },
       (error) => {
@@ -42,6 +46,8 @@ export async function readPdf(url, bytes, maxPages) {
   const task = pdfjs.getDocument({
     data: bytes,
     worker,
+    cMapUrl,
+    cMapPacked: true,
     // pdf.js 6 compiles nothing at run time; kept so an older build would not either.
     isEvalSupported: false,
     // Text only: no fonts installed in the page, no system fonts, no wasm image decoders.

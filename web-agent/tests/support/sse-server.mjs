@@ -8,14 +8,15 @@
 //   GET /limited             429 with `Retry-After: 7` and a JSON error
 //   POST /slow/chat/completions  an OpenAI-format streamed answer, "a b c", one word every
 //                            200 ms (a turn that lasts: attaching meanwhile must wait, not fail)
-//   GET /pdfjs/FILE          pdf.js's pdf.min.mjs or pdf.worker.min.mjs (npm pdfjs-dist), for
-//                            the attachment tests' PDF reader
+//   GET /pdfjs/FILE          pdf.js's pdf.min.mjs or pdf.worker.min.mjs (npm pdfjs-dist), and
+//                            its cmaps/NAME.bcmap, for the attachment tests' PDF reader
 
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 
 const PDFJS = new URL('../../../node_modules/pdfjs-dist/build/', import.meta.url);
 const PDFJS_FILES = new Set(['pdf.min.mjs', 'pdf.worker.min.mjs']);
+const CMAPS = new URL('../../../node_modules/pdfjs-dist/cmaps/', import.meta.url);
 
 const cors = {
   'access-control-allow-origin': '*',
@@ -74,6 +75,17 @@ const server = http.createServer(async (req, res) => {
     const body = await readFile(new URL(url.pathname.slice('/pdfjs/'.length), PDFJS));
     res.writeHead(200, { ...cors, 'content-type': 'text/javascript' });
     res.end(body);
+    return;
+  }
+  const cmap = url.pathname.match(/^\/pdfjs\/cmaps\/([A-Za-z0-9_.-]+\.bcmap)$/);
+  if (cmap) {
+    try {
+      const body = await readFile(new URL(cmap[1], CMAPS));
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, cors).end();
+    }
     return;
   }
   res.writeHead(404, cors).end();
