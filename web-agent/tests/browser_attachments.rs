@@ -1,14 +1,17 @@
 //! Attachments in headless Chromium: a large photo downscaled to the fitted size as a small
 //! JPEG, a small image kept as it is, a GIF turned into a PNG, text decoded strictly, PDFs
 //! read by pdf.js (served by `tests/support/sse-server.mjs`, whose URL `scripts/test.sh`
-//! passes in `FERRY_SSE_SERVER`) with page markers and the page limit, the same file
-//! attached twice stored once, and a version 3 database upgraded to blobs keeping its data.
+//! passes in `FERRY_SSE_SERVER`) with page markers, the page limit, a password refused and
+//! character maps fetched for fonts not embedded; the same file attached twice stored once,
+//! attaching while an answer streams, and a version 3 database upgraded to blobs keeping its
+//! data.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![expect(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use base64::Engine as _;
 use ferry_core::media::{self, MediaKind};
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
@@ -338,6 +341,32 @@ async fn text_in_a_font_the_pdf_does_not_embed_is_read_through_its_character_map
     );
 }
 
+/// A one-page PDF encrypted (AES-256) with the user password "secret" (`qpdf --encrypt`).
+const ENCRYPTED_PDF: &str = concat!(
+    "JVBERi0xLjcKJb/3ov4KMSAwIG9iago8PCAvRXh0ZW5zaW9ucyA8PCAvQURCRSA8PCAvQmFzZVZlcnNpb24g",
+    "LzEuNyAvRXh0ZW5zaW9uTGV2ZWwgOCA+PiA+PiAvUGFnZXMgMiAwIFIgL1R5cGUgL0NhdGFsb2cgPj4KZW5k",
+    "b2JqCjIgMCBvYmoKPDwgL0NvdW50IDEgL0tpZHMgWyAzIDAgUiBdIC9UeXBlIC9QYWdlcyA+PgplbmRvYmoK",
+    "MyAwIG9iago8PCAvQ29udGVudHMgNCAwIFIgL01lZGlhQm94IFsgMCAwIDYxMiA3OTIgXSAvUGFyZW50IDIg",
+    "MCBSIC9SZXNvdXJjZXMgPDwgL0ZvbnQgPDwgL0YxIDUgMCBSID4+ID4+IC9UeXBlIC9QYWdlID4+CmVuZG9i",
+    "ago0IDAgb2JqCjw8IC9MZW5ndGggNjQgL0ZpbHRlciAvRmxhdGVEZWNvZGUgPj4Kc3RyZWFtCimydTNT/W7f",
+    "6OgXIg8VSJ6IthObEoxJXT9VkNxC2BihzVfMmEl8wKl9SshTzMD8/XQDFBJQkDdXiq+cPopgVkZlbmRzdHJl",
+    "YW0KZW5kb2JqCjUgMCBvYmoKPDwgL0Jhc2VGb250IC9IZWx2ZXRpY2EgL1N1YnR5cGUgL1R5cGUxIC9UeXBl",
+    "IC9Gb250ID4+CmVuZG9iago2IDAgb2JqCjw8IC9DRiA8PCAvU3RkQ0YgPDwgL0F1dGhFdmVudCAvRG9jT3Bl",
+    "biAvQ0ZNIC9BRVNWMyAvTGVuZ3RoIDMyID4+ID4+IC9GaWx0ZXIgL1N0YW5kYXJkIC9MZW5ndGggMjU2IC9P",
+    "IDxmZTk5YjExY2MwOTFjMWM4NzM4ZGRmNjk2YTBlMGQ4MTgwMWMzZTNhMmY5OWRkNzI2MmNkZWI0MTI4Yzc0",
+    "MjExNjUyODE4MmM1YjZmNzM1ZjhmNmUxOTc2MTg2ODA0Mzc+IC9PRSA8ODE1MjY1ZWE2ZDY2ZDc1YjRhOGY3",
+    "OTlmMTI0NDkyYmJjYzY2YTEwNDJlNGIyZmQ3NzIzNDM2NjA4MDY1NjVjOD4gL1AgLTQgL1Blcm1zIDxhMWU4",
+    "MTljN2MzMzMwNDljYjQyYjNjOTQ3OGMzOGM4Mj4gL1IgNiAvU3RtRiAvU3RkQ0YgL1N0ckYgL1N0ZENGIC9V",
+    "IDwwMjU4ODUyMmVmZGNjNTkwMGJkOWZmNjJkZWFhZWZjZDk1YTQyYWM1NjYyYjE5M2MwYTllMjA1NTFiOWFm",
+    "ZTE0YjhlNzEwZGY4NDNmMTk5NDFhOGQwZjM0OTc1NWIwNjM+IC9VRSA8NTkyYmZiMGYxMmQxM2U0NGU3NmYw",
+    "MWU1YTdjZmNkN2U4OWNkMmYyMmVjYjA1NzZhYmUyNjU1NThiOTJiMDgzMT4gL1YgNSA+PgplbmRvYmoKeHJl",
+    "ZgowIDcKMDAwMDAwMDAwMCA2NTUzNSBmIAowMDAwMDAwMDE1IDAwMDAwIG4gCjAwMDAwMDAxMzAgMDAwMDAg",
+    "biAKMDAwMDAwMDE4OSAwMDAwMCBuIAowMDAwMDAwMzE3IDAwMDAwIG4gCjAwMDAwMDA0NTEgMDAwMDAgbiAK",
+    "MDAwMDAwMDUyMSAwMDAwMCBuIAp0cmFpbGVyIDw8IC9Sb290IDEgMCBSIC9TaXplIDcgL0lEIFs8MzE0MTU5",
+    "MjY1MzU4OTc5MzIzODQ2MjY0MzM4MzI3OTU+PDMxNDE1OTI2NTM1ODk3OTMyMzg0NjI2NDMzODMyNzk1Pl0g",
+    "L0VuY3J5cHQgNiAwIFIgPj4Kc3RhcnR4cmVmCjEwNjgKJSVFT0YK",
+);
+
 fn with_pdf_reader() -> Options {
     Options {
         keep_original: false,
@@ -405,6 +434,17 @@ async fn a_pdf_over_the_page_limit_or_unreadable_is_refused() {
         Refusal::UnreadablePdf {
             name: "broken.pdf".into()
         }
+    );
+    let locked = base64::engine::general_purpose::STANDARD
+        .decode(ENCRYPTED_PDF)
+        .unwrap();
+    let refusal = attach::prepare(&blob_of(&locked, ""), "locked.pdf", &with_pdf_reader())
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        refusal.to_string(),
+        "locked.pdf is protected by a password."
     );
     // Without the reader's address, PDFs are refused with a reason.
     let refusal = prepare(&blob_of(&pdf(&[page]), ""), "a.pdf")
