@@ -200,6 +200,27 @@ async fn a_gif_becomes_a_png_and_types_are_told_by_their_bytes() {
 }
 
 #[wasm_bindgen_test]
+fn kinds_come_from_first_bytes_then_type_then_name() {
+    let webp = b"RIFF\x24\x00\x00\x00WEBPVP8 ";
+    assert_eq!(attach::sniff(webp), Some("image/webp"));
+    assert_eq!(attach::sniff(b"RIFF\x24\x00\x00\x00WAVEfmt "), None);
+    assert_eq!(
+        attach::classify(b"%PDF-1.7\n", "application/octet-stream", "scan"),
+        Ok((MediaKind::Document, "application/pdf".to_owned()))
+    );
+    // A text file's odd type gives way to plain text; a text type stays.
+    assert_eq!(
+        attach::classify(b"fn main() {}", "application/x-unknown", "main.rs"),
+        Ok((MediaKind::Text, "text/plain".to_owned()))
+    );
+    assert_eq!(
+        attach::classify(b"{}", "application/json; charset=utf-8", "a.json"),
+        Ok((MediaKind::Text, "application/json".to_owned()))
+    );
+    assert_eq!(attach::decode_text(b"a\0b"), None);
+}
+
+#[wasm_bindgen_test]
 async fn text_is_utf8_or_refused() {
     let notes = prepare(
         &blob_of("\u{feff}# Notes\nçà 🙂\n".as_bytes(), ""),
