@@ -24,7 +24,8 @@ import { ROOT, freePort, mockVars } from '../tests/e2e/support/worker.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
 const WARMUP = 5;
-const BUILD = path.join(ROOT, 'proxy-worker', 'build');
+// BENCH_BUILD: another build of the worker to measure (a directory like proxy-worker/build).
+const BUILD = path.resolve(ROOT, process.env.BENCH_BUILD ?? path.join('proxy-worker', 'build'));
 const KEY = 'sk-bench-key';
 const MIB = 1024 * 1024;
 

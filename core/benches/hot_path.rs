@@ -210,7 +210,10 @@ fn proxy_request(body: &[u8], header: &str, config: &Config) {
 }
 
 fn media(formats: [ProviderId; 3]) {
-    let config = Config::from_lookup(|_| None);
+    // Caps that take the 4 MiB bodies (the default media cap is lower).
+    let config = Config::from_lookup(|name| {
+        (name == "MAX_MEDIA_BODY_BYTES").then(|| (8 * 1024 * 1024).to_string())
+    });
     println!(
         "\nrequests with media: parse + body caps + quota estimate + translate (median; fastest)\n"
     );

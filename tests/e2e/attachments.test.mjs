@@ -20,7 +20,7 @@ import { KEY, assertError, post, providerHeaders, useStack } from './support/sta
 const CHAT = '/v1/chat/completions';
 // wrangler.toml's values, which the local config keeps.
 const MAX_BODY_BYTES = 131_072;
-const MAX_MEDIA_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_MEDIA_BODY_BYTES = 3 * 1024 * 1024;
 
 // A 1 × 1 PNG.
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -140,9 +140,9 @@ describe('body caps', () => {
   });
 
   for (const provider of ['openai', 'anthropic', 'google']) {
-    it(`${provider}: a 3 MB body of images and a PDF, between the caps, goes through whole`, async () => {
-      const data = pdf(1_500_000);
-      const image = randomBytes(750_000).toString('base64');
+    it(`${provider}: a 2.4 MB body of an image and a PDF, between the caps, goes through whole`, async () => {
+      const data = pdf(1_200_000);
+      const image = randomBytes(600_000).toString('base64');
       const body = { model: MODELS[provider], messages: [message(data, image)] };
       const length = Buffer.byteLength(JSON.stringify(body));
       assert.ok(length > 2 * 1024 * 1024 && length < MAX_MEDIA_BODY_BYTES, `${length}`);
@@ -159,7 +159,7 @@ describe('body caps', () => {
     const body = { model: MODELS.openai, messages: [message(randomBytes(3_300_000).toString('base64'))] };
     assert.ok(Buffer.byteLength(JSON.stringify(body)) > MAX_MEDIA_BODY_BYTES);
     const error = await assertError(await post(stack.url, CHAT, body, providerHeaders('openai')), 413, 'payload_too_large');
-    assert.match(error.message, /4194304 bytes \(MAX_MEDIA_BODY_BYTES/);
+    assert.match(error.message, /3145728 bytes \(MAX_MEDIA_BODY_BYTES/);
     assertNothingUpstream();
   });
 
@@ -190,24 +190,35 @@ describe('body caps', () => {
     // Node's fetch refuses a wrong Content-Length; http.request sends what it is told.
     const http = await import('node:http');
     const text = JSON.stringify({ model: MODELS.openai, messages: [message(randomBytes(3_300_000).toString('base64'))] });
-    const { status, body } = await new Promise((resolve, reject) => {
+    const outcome = await new Promise((resolve, reject) => {
+      const result = { reset: false };
       const req = http.request(`${stack.url}${CHAT}`, {
         method: 'POST',
+        agent: false,
         headers: { 'content-type': 'application/json', 'content-length': 1_000, ...providerHeaders('openai') },
       });
       req.on('response', (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () => Object.assign(result, { status: res.statusCode, body: Buffer.concat(chunks).toString() }));
       });
-      req.on('error', reject);
+      // The bytes past the promised 1,000 are not a request: the server may answer and
+      // drop the connection while they are still being written.
+      req.on('error', (err) => {
+        if (err.code === 'ECONNRESET' || err.code === 'EPIPE') result.reset = true;
+        else reject(err);
+      });
+      // Settled once the request is over, so that no error comes after the test.
+      req.on('close', () => resolve(result));
       req.end(text);
     });
-    // The body is the 1,000 bytes promised, the rest never part of it: cut JSON, a 400.
-    assert.equal(status, 400, body);
-    const { error } = JSON.parse(body);
-    assert.equal(error.code, 'invalid_request');
-    assert.match(error.message, /EOF while parsing/);
+    if (outcome.status !== undefined) {
+      // The body is the 1,000 bytes promised, the rest never part of it: cut JSON, a 400.
+      assert.equal(outcome.status, 400, outcome.body);
+      const { error } = JSON.parse(outcome.body);
+      assert.equal(error.code, 'invalid_request');
+      assert.match(error.message, /EOF while parsing/);
+    }
     assertNothingUpstream();
   });
 

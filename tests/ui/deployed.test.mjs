@@ -67,7 +67,7 @@ describe('the app served by the Worker, as deployed', () => {
       provider: PROVIDER,
       model: 'mistral-small',
       max_body_bytes: 131_072,
-      max_media_body_bytes: 4_194_304,
+      max_media_body_bytes: 3_145_728,
     });
   });
 
