@@ -214,7 +214,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const sink = await startSink();
-  const workerd = await withPid(() => startWorkerd({ ...mockVars(sink.url), STREAM_TIMEOUT_SECS: '30' }));
+  // A media cap above the largest case, which is over the default on purpose.
+  const vars = { ...mockVars(sink.url), STREAM_TIMEOUT_SECS: '30', MAX_MEDIA_BODY_BYTES: String(8 * MIB) };
+  const workerd = await withPid(() => startWorkerd(vars));
   const passThrough = await withPid(() => startPassThrough(sink.url));
   try {
     const cases = [

@@ -5,7 +5,11 @@
 //!
 //! Then requests carrying media: 1 MiB and 4 MiB bodies, mostly one image data URL or one
 //! PDF `file` part, through what the proxy does with them (parse, the body-cap check, the
-//! quota estimate, translate and write the upstream body).
+//! quota estimate, translate and write the upstream body). On Linux the 4 MiB figures
+//! include the system allocator handing each large block back and faulting in fresh pages
+//! every time; WebAssembly keeps its memory, which
+//! `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824`
+//! imitates.
 //!
 //! `cargo bench -p ferry-core --bench hot_path` prints time per operation (median of
 //! batches) side by side for the three formats; `-- <filter>` runs only the sections whose

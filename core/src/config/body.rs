@@ -2,7 +2,8 @@
 //! request is read up to the larger of `MAX_BODY_BYTES` and `MAX_MEDIA_BODY_BYTES`, and
 //! taken past `MAX_BODY_BYTES` only when its excess is inline image and file data: its
 //! bytes outside those data URLs must still be within `MAX_BODY_BYTES`. Sizes are the bytes
-//! read, whatever `Content-Length` says (the worker counts them as they arrive).
+//! read, whatever `Content-Length` says: a declared length over the read cap is refused
+//! before reading, and the length read is checked again.
 
 use super::Config;
 use crate::wire::{ChatRequest, Content, ContentPart};
