@@ -17,6 +17,7 @@ const POLICY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
   '.json': 'application/json',
   '.css': 'text/css',
