@@ -107,9 +107,12 @@ pub async fn open_agent(
         .map_err(js_error)?;
     let keep_original_images = defaults.keep_original_images;
     let store = IdbStore::open(&db).await.map_err(js_error)?;
-    // What the user saved wins over the page's defaults.
+    // What the user saved wins over the page's defaults, but for what the server says of
+    // itself (the proxy's media cap).
     let settings = match store.settings().await {
-        Ok(Some(saved)) => Settings::read(saved).unwrap_or(defaults),
+        Ok(Some(saved)) => {
+            Settings::read(saved).map_or(defaults.clone(), |s| s.served_by(&defaults))
+        }
         _ => defaults,
     };
     let vault = WebVault::device().await.map_err(js_error)?;
