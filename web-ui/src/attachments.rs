@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 
 use crate::agent_module;
 use crate::app::State;
-use crate::model::{ACCEPT, Attached, Chip, ChipState, check_file};
+use crate::model::{ACCEPT, Attached, Chip, ChipState};
 
 /// A pasted image's name when the clipboard gives none worth keeping.
 fn pasted_name(file: &web_sys::File) -> String {
@@ -43,15 +43,15 @@ fn add_files(state: State, files: Vec<web_sys::File>, pasted: bool) {
             file.name()
         };
         let size = file.size().max(0.0) as u64;
-        let check = check_file(&file.type_(), &name, size);
-        let preview = matches!(check, Ok(MediaKind::Image))
+        let preview = file
+            .type_()
+            .starts_with("image/")
             .then(|| web_sys::Url::create_object_url_with_blob(&file).ok())
             .flatten();
-        let wanted = check.is_ok();
-        let key = state
+        if let Some(key) = state
             .chips
-            .try_update(|chips| chips.add(&name, size, check, preview));
-        if let (true, Some(key)) = (wanted, key) {
+            .try_update(|chips| chips.add(&name, size, preview))
+        {
             queue.push((key, file, name));
         }
     }
@@ -173,7 +173,7 @@ fn file_icon(kind: Option<MediaKind>) -> impl IntoView {
         Some(MediaKind::Image) => "IMG",
         Some(MediaKind::Document) => "PDF",
         Some(MediaKind::Text) => "TXT",
-        None => "?",
+        None => "…",
     };
     view! { <span class="file-icon" aria-hidden="true">{text}</span> }
 }

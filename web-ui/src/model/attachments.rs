@@ -3,9 +3,7 @@
 //! model can read its images, and the words for sizes and documents.
 
 use ferry_core::ProviderId;
-use ferry_core::media::{
-    self, MAX_ATTACHMENTS_PER_MESSAGE, MAX_MESSAGE_ATTACHMENT_BYTES, MediaKind,
-};
+use ferry_core::media::{MAX_ATTACHMENTS_PER_MESSAGE, MAX_MESSAGE_ATTACHMENT_BYTES, MediaKind};
 use ferry_protocol::AttachmentView;
 
 /// What the file input and drop take: the types core's `kind_of` knows, by MIME type and
@@ -73,27 +71,6 @@ fn one_decimal(value: f64, unit: &str) -> String {
     format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
-/// Whether `mime`/`name` of `size` bytes may be attached at all, before the agent prepares
-/// it: its kind, else why not (the agent says why for what it finds inside).
-pub fn check_file(mime: &str, name: &str, size: u64) -> Result<MediaKind, String> {
-    let kind = media::kind_of(mime, name)
-        .ok_or_else(|| format!("{name}: this type of file can't be attached"))?;
-    let most = media::max_file_bytes(kind);
-    if size > most {
-        return Err(format!(
-            "{name}: {} is over the {} limit for {}",
-            size_label(size),
-            size_label(most),
-            match kind {
-                MediaKind::Image => "an image",
-                MediaKind::Document => "a PDF",
-                MediaKind::Text => "a text file",
-            }
-        ));
-    }
-    Ok(kind)
-}
-
 /// A chip's state: the agent prepares the file, then it is ready to send or refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChipState {
@@ -110,6 +87,7 @@ pub struct Chip {
     pub name: String,
     /// Size as picked.
     pub size: u64,
+    /// What the agent found it to be (once it is ready).
     pub kind: Option<MediaKind>,
     /// An object URL of the picked image, for its thumbnail.
     pub preview: Option<String>,
@@ -142,28 +120,18 @@ pub struct Chips {
 }
 
 impl Chips {
-    /// A file came: preparing, or refused at once (`check` is [`check_file`]'s answer).
+    /// A file came, for the agent to prepare (it says what it does not take, and why).
     /// Returns its key.
-    pub fn add(
-        &mut self,
-        name: &str,
-        size: u64,
-        check: Result<MediaKind, String>,
-        preview: Option<String>,
-    ) -> u32 {
+    pub fn add(&mut self, name: &str, size: u64, preview: Option<String>) -> u32 {
         let key = self.next;
         self.next = self.next.wrapping_add(1);
-        let (kind, state) = match check {
-            Ok(kind) => (Some(kind), ChipState::Preparing),
-            Err(reason) => (None, ChipState::Refused(reason)),
-        };
         self.list.push(Chip {
             key,
             name: name.to_owned(),
             size,
-            kind,
+            kind: None,
             preview,
-            state,
+            state: ChipState::Preparing,
         });
         key
     }

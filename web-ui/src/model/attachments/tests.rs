@@ -45,30 +45,22 @@ fn a_document_reads_name_pages_and_size() {
 }
 
 #[test]
-fn files_are_checked_by_type_and_size_before_the_agent_sees_them() {
-    assert_eq!(check_file("image/png", "a.png", 1000), Ok(MediaKind::Image));
-    assert_eq!(check_file("", "notes.md", 1000), Ok(MediaKind::Text));
-    let refused = check_file("application/zip", "a.zip", 10);
-    assert_eq!(
-        refused,
-        Err("a.zip: this type of file can't be attached".to_owned())
-    );
-    let big = check_file("application/pdf", "big.pdf", 30 * MB);
-    assert_eq!(
-        big,
-        Err("big.pdf: 30 MB is over the 20 MB limit for a PDF".to_owned())
-    );
-}
-
-#[test]
 fn a_chip_prepares_then_is_ready_or_refused() {
     let mut chips = Chips::default();
-    let a = chips.add("a.png", 10, Ok(MediaKind::Image), Some("blob:a".into()));
-    let b = chips.add("b.pdf", 20, Ok(MediaKind::Document), None);
-    let c = chips.add("c.zip", 5, Err("no".into()), None);
+    let a = chips.add("a.png", 10, Some("blob:a".into()));
+    let b = chips.add("b.pdf", 20, None);
+    let c = chips.add("c.zip", 5, None);
     assert!(chips.preparing());
     assert_eq!(chips.list[0].detail(), "Preparing…");
-    assert_eq!(chips.list[2].state, ChipState::Refused("no".into()));
+    assert!(!chips.has_images());
+    chips.prepared(
+        c,
+        Err("c.zip: Ferry does not take this type of file".into()),
+    );
+    assert_eq!(
+        chips.list[2].state,
+        ChipState::Refused("c.zip: Ferry does not take this type of file".into())
+    );
 
     chips.prepared(a, Ok(view("a.png", MediaKind::Image, 2048)));
     chips.prepared(b, Err("b.pdf has over 100 pages".into()));
@@ -89,13 +81,13 @@ fn a_chip_prepares_then_is_ready_or_refused() {
     assert_eq!(cleared[0].preview.as_deref(), Some("blob:a"));
     assert!(chips.list.is_empty());
     // Keys are not reused.
-    assert_ne!(chips.add("d.txt", 1, Ok(MediaKind::Text), None), a);
+    assert_ne!(chips.add("d.txt", 1, None), a);
 }
 
 #[test]
 fn a_ready_document_shows_its_pages() {
     let mut chips = Chips::default();
-    let key = chips.add("r.pdf", 1, Ok(MediaKind::Document), None);
+    let key = chips.add("r.pdf", 1, None);
     chips.prepared(key, Ok(view("r.pdf", MediaKind::Document, 3 * 1024)));
     assert_eq!(chips.list[0].detail(), "3 pages · 3 KB");
 }
