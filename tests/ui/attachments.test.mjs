@@ -2,7 +2,8 @@
 // as a thumbnail that opens larger, and is still there after a reload; a PDF dropped on a
 // model that does not read PDFs reaches it as text with page markers; an export imported
 // into a fresh profile brings the image back; a model without vision warns before sending
-// and "Send without images" sends the text alone; Attach opens the file chooser.
+// and "Send without images" sends the text alone; Attach opens the file chooser; files over
+// what the proxy takes disable Send, saying why.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,8 +14,12 @@ import { FerryPage, openApp } from './support/app.mjs';
 let app;
 let ferry;
 before(async () => {
-  // Mistral Small reads images, and not PDFs: they go as their text.
-  ({ app, ferry } = await openApp({ configure: { model: 'mistral-small-latest' } }));
+  // Mistral Small reads images, and not PDFs: they go as their text. Mistral is reached
+  // through the proxy, whose cap on a request with files the app's config gives.
+  ({ app, ferry } = await openApp({
+    configure: { model: 'mistral-small-latest' },
+    config: { max_media_body_bytes: 8192 },
+  }));
 });
 after(() => app?.stop());
 
@@ -212,8 +217,23 @@ describe('attachments', () => {
     await chooser.setFiles({ name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n\ntea, no sugar\n') });
     const chip = ferry.attachments.getByRole('listitem').filter({ hasText: 'notes.md' });
     await chip.getByText(/^\d+ B$/).waitFor();
-    await ferry.page.getByText(/^1 of 10 files · \d+ B of 14 MB/).waitFor();
+    await ferry.page.getByText('1 of 10 files · 23 B of 14 MB · the proxy takes requests up to 8 KB').waitFor();
     await chip.getByRole('button', { name: 'Remove notes.md' }).click();
     assert.equal(await ferry.attachments.count(), 0);
+  });
+
+  it("files over what the proxy takes disable Send, saying why, until removed", async () => {
+    await ferry.message.fill('Read this table');
+    const [chooser] = await Promise.all([ferry.page.waitForEvent('filechooser'), ferry.button('Attach').click()]);
+    await chooser.setFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n'.repeat(1750)) });
+    const reason = ferry.page
+      .getByRole('alert')
+      .filter({ hasText: 'These files come to about 10 KB as sent, over the 8 KB your proxy takes.' });
+    await reason.waitFor();
+    assert.equal(await ferry.button('Send').isDisabled(), true);
+    await ferry.button('Remove big.csv').click();
+    await reason.waitFor({ state: 'hidden' });
+    assert.equal(await ferry.button('Send').isEnabled(), true);
+    assert.equal(await ferry.message.inputValue(), 'Read this table');
   });
 });
