@@ -3,7 +3,8 @@
 // model that does not read PDFs reaches it as text with page markers; an export imported
 // into a fresh profile brings the image back; a model without vision warns before sending
 // and "Send without images" sends the text alone; Attach opens the file chooser; files over
-// what the proxy takes disable Send, saying why.
+// what the proxy takes disable Send, saying why; Settings shows the storage and keeps
+// originals on request.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -235,5 +236,23 @@ describe('attachments', () => {
     await reason.waitFor({ state: 'hidden' });
     assert.equal(await ferry.button('Send').isEnabled(), true);
     assert.equal(await ferry.message.inputValue(), 'Read this table');
+  });
+
+  it('Settings shows the storage used and available, whether it is persistent, and keeps originals on request', async () => {
+    await ferry.button('Settings').click();
+    const dialog = ferry.page.getByRole('dialog', { name: 'Settings' });
+    await dialog.getByRole('heading', { name: 'Storage' }).waitFor();
+    await dialog.getByText(/^Used: \d+(\.\d)? (B|KB|MB) · Available: \d+(\.\d)? (KB|MB|GB)$/).waitFor();
+    await dialog.getByText(/^(Persistent|Not persistent \(the browser may clear it under pressure\))/).waitFor();
+    const keep = dialog.getByRole('checkbox', { name: 'Keep original images' });
+    assert.equal(await keep.isChecked(), false);
+    await keep.check();
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    // Opened again once the agent has told the app the saved settings.
+    await ferry.open();
+    await ferry.button('Settings').click();
+    assert.equal(await dialog.getByRole('checkbox', { name: 'Keep original images' }).isChecked(), true);
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
   });
 });
