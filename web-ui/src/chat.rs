@@ -1,7 +1,9 @@
 //! The conversation and the composer: each answer as one block — its thinking (live, then
 //! folded), its tool calls as collapsible steps, its text rendered as Markdown while it
 //! streams, its cost — the compaction marker, Stop / Regenerate / Edit, the chat's own
-//! parameters, and the token counts and the chat's cost.
+//! parameters, and the token counts and the chat's cost. The composer's files (see
+//! `attachments`) are checked before Send: the limits per message and of the route, and
+//! images for a model that cannot read them.
 
 use ferry_core::wire::Role;
 use ferry_protocol::{ChatParams, Command, Decision};
