@@ -615,12 +615,17 @@ fn App() -> impl IntoView {
                 state.narrow.set(changed.matches())
             });
         }
-        // Esc stops a turn anywhere on the page.
+        // Esc stops a turn anywhere on the page, but in a dialog (Settings, an image opened
+        // larger) it closes the dialog only.
         listen(&window, "keydown", move |event| {
             let escape = event
                 .dyn_ref::<web_sys::KeyboardEvent>()
                 .is_some_and(|k| k.key() == "Escape");
-            if escape && state.chat.get_untracked().busy {
+            let in_dialog = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector("dialog[open]").ok().flatten())
+                .is_some();
+            if escape && !in_dialog && state.chat.get_untracked().busy {
                 crate::chat::stop_turn(state);
             }
         });
