@@ -213,13 +213,11 @@ fn chip_view(state: State, chip: Chip) -> impl IntoView {
 pub fn Chips() -> impl IntoView {
     let state = expect_context::<State>();
     view! {
-        <Show when=move || state.chips.with(|c| !c.list.is_empty())>
-            <ul class="attachments" aria-label="Attachments">
-                {move || state.chips.with(|c| {
-                    c.list.iter().cloned().map(|chip| chip_view(state, chip)).collect_view()
-                })}
-            </ul>
-        </Show>
+        <ul class="attachments" aria-label="Attachments" hidden=move || state.chips.with(|c| c.list.is_empty())>
+            {move || state.chips.with(|c| {
+                c.list.iter().cloned().map(|chip| chip_view(state, chip)).collect_view()
+            })}
+        </ul>
     }
 }
 

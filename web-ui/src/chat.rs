@@ -448,9 +448,9 @@ pub fn ChatView() -> impl IntoView {
             }
         >
             <ChipList/>
-            <Show when=move || state.chips.with(|c| !c.list.is_empty())>
-                <p class="limits">{move || state.chips.with(|c| limits().line(&c.ready(reads_images())))}</p>
-            </Show>
+            <p class="limits" hidden=move || state.chips.with(|c| c.list.is_empty())>
+                {move || state.chips.with(|c| limits().line(&c.ready(reads_images())))}
+            </p>
             {move || problem().map(|reason| view! { <p class="attach-problem" role="alert">{reason}</p> })}
             <Show when=images_refused>
                 <div class="attach-problem" role="alert">

@@ -127,17 +127,21 @@ fn Storage() -> impl IntoView {
                 Some((_, _, true)) => "Persistent",
                 _ => "Not persistent (the browser may clear it under pressure)",
             }}
-            <Show when=move || known.get().is_some_and(|(_, _, kept)| !kept)>
-                " "
-                <button type="button" class="quiet" on:click=move |_| {
+            " "
+            // Asks the browser to keep Ferry's data under pressure (it may decide by itself).
+            <button
+                type="button"
+                class="quiet"
+                hidden=move || known.get().is_none_or(|(_, _, kept)| kept)
+                on:click=move |_| {
                     leptos::task::spawn_local(async move {
                         let _ = ask_storage("persist").await;
                         refresh();
                     });
-                }>
-                    "Keep it"
-                </button>
-            </Show>
+                }
+            >
+                "Keep storage"
+            </button>
         </p>
     }
 }
