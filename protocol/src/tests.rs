@@ -822,6 +822,7 @@ fn photo() -> AttachmentView {
         pages: None,
         original: Some("60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752".into()),
         original_size: Some(10_000_000),
+        text_bytes: None,
     }
 }
 
@@ -846,10 +847,11 @@ fn attachments_keep_their_json() {
         pages: Some(3),
         original: None,
         original_size: None,
+        text_bytes: Some(1_800),
     };
     pinned(
         &pdf,
-        r#"{"id":"ab","name":"report.pdf","mime":"application/pdf","kind":"document","size":52000,"pages":3}"#,
+        r#"{"id":"ab","name":"report.pdf","mime":"application/pdf","kind":"document","size":52000,"pages":3,"text_bytes":1800}"#,
     );
     let notes = AttachmentView {
         name: "notes.md".into(),
@@ -857,11 +859,13 @@ fn attachments_keep_their_json() {
         kind: ferry_core::media::MediaKind::Text,
         pages: None,
         size: 12,
+        // `<file name="notes.md">\nhello world\n</file>`
+        text_bytes: Some(42),
         ..pdf
     };
     pinned(
         &notes,
-        r#"{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12}"#,
+        r#"{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12,"text_bytes":42}"#,
     );
     // A user message with its attachments, as a reopened chat shows it.
     let view = MessageView {
@@ -878,7 +882,7 @@ fn attachments_keep_their_json() {
     };
     pinned(
         &view,
-        r#"{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"see"},"partial":false,"created_ms":5,"attachments":[{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12}]}"#,
+        r#"{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"see"},"partial":false,"created_ms":5,"attachments":[{"id":"ab","name":"notes.md","mime":"text/markdown","kind":"text","size":12,"text_bytes":42}]}"#,
     );
     let mut keeping = settings_of_old();
     keeping.keep_original_images = true;

@@ -128,6 +128,12 @@ pub struct AttachmentView {
     /// The original's size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_size: Option<u64>,
+    /// The UTF-8 bytes of the text the agent sends for it when it goes as text: a text
+    /// file's `<file name=…>` text, a PDF's `<document …>` text (its text read, for a model
+    /// that does not take PDFs). The app counts it against the proxy's cap on a request's
+    /// text before sending. `None` for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_bytes: Option<u64>,
 }
 
 /// The user's settings as the app shows and edits them (never containing keys). The app

@@ -241,6 +241,7 @@ mod tests {
             pages,
             original: None,
             original_size: None,
+            text_bytes: None,
         };
         use ferry_core::media::MediaKind::{Document, Image, Text};
         let mut asked = user("u0", 10);

@@ -171,10 +171,19 @@ pub(crate) struct BlobFacts {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub pages: Option<u32>,
+    /// The UTF-8 bytes of the text it is sent as when it goes as text, without the
+    /// name's (see [`BlobFacts::text_bytes`]): as a PDF's `<document>` text, as a text
+    /// file's `<file>` text; `None` where it is neither.
+    document_text: Option<u64>,
+    file_text: Option<u64>,
 }
 
 impl BlobFacts {
     pub(crate) fn of(blob: &Blob) -> Self {
+        let kind = media::kind_of(&blob.mime, "");
+        let document = kind == Some(MediaKind::Document);
+        // A text file may be stored under a type only its name tells (`.rs` and the like).
+        let file = !document && kind != Some(MediaKind::Image);
         Self {
             id: blob.id.clone(),
             mime: blob.mime.clone(),
@@ -182,7 +191,20 @@ impl BlobFacts {
             width: blob.width,
             height: blob.height,
             pages: blob.pages,
+            document_text: document.then(|| document_text("", blob).len() as u64),
+            file_text: file.then(|| file_text("", blob).len() as u64),
         }
+    }
+
+    /// The UTF-8 bytes of the text the file named `name` of `kind` is sent as when it goes
+    /// as text (see [`document_text`], [`file_text`]); `None` for an image.
+    pub(crate) fn text_bytes(&self, name: &str, kind: MediaKind) -> Option<u64> {
+        let without_name = match kind {
+            MediaKind::Image => None,
+            MediaKind::Document => self.document_text,
+            MediaKind::Text => self.file_text,
+        }?;
+        Some(without_name + attribute(name).len() as u64)
     }
 }
 
@@ -229,6 +251,7 @@ pub(crate) fn view(
         pages: blob.pages,
         original: original.map(|o| o.id.clone()),
         original_size: original.map(|o| o.size),
+        text_bytes: blob.text_bytes(&attachment.name, attachment.kind),
     }
 }
 

@@ -113,6 +113,7 @@ fn a_file_is_stored_once_and_its_view_read_from_what_was_stored() {
             pages: None,
             original: None,
             original_size: None,
+            text_bytes: None,
         }
     );
     assert_eq!(id.len(), 64);
@@ -415,6 +416,51 @@ fn a_model_without_pdfs_gets_the_text_and_one_without_vision_a_note() {
         last_message(&transport, 1)["content"][0]["text"],
         "<document name=\"scan.pdf\" pages=\"1\">\n(no text could be read from this PDF: its pages are images)\n</document>"
     );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_view_says_how_many_bytes_of_text_a_file_goes_as() {
+    let transport = FakeTransport::default();
+    // Mistral Small takes no PDFs: the report goes as its text, as the notes do.
+    let mut rt = runtime(&transport, ProviderId::Mistral);
+    rt.settings.model = "mistral-small-latest".into();
+    let photo = attach(&rt, image(b"png bytes"));
+    let report = attach(&rt, pdf());
+    let notes = attach(
+        &rt,
+        Prepared {
+            name: "n\"é.md".into(),
+            ..notes()
+        },
+    );
+    assert_eq!(photo.text_bytes, None);
+    answers(&transport, 1);
+    send_with(
+        &mut rt,
+        "s",
+        "Compare.",
+        vec![photo, report.clone(), notes.clone()],
+    );
+    let content = &last_message(&transport, 0)["content"];
+    let sent = |part: &serde_json::Value| part["text"].as_str().unwrap().len() as u64;
+    assert_eq!(report.text_bytes, Some(sent(&content[2])));
+    assert_eq!(notes.text_bytes, Some(sent(&content[3])));
+    // A reopened chat's views say the same.
+    let opened = command(
+        &mut rt,
+        Command::OpenSession {
+            session: "s".into(),
+        },
+    );
+    let Some(Event::SessionOpened { messages, .. }) = opened.first() else {
+        panic!("{opened:?}")
+    };
+    let bytes: Vec<_> = messages[0]
+        .attachments
+        .iter()
+        .map(|a| a.text_bytes)
+        .collect();
+    assert_eq!(bytes, [None, report.text_bytes, notes.text_bytes]);
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -173,6 +173,7 @@ fn view(name: &str, kind: MediaKind, mime: &str, size: u64) -> AttachmentView {
         pages: None,
         original: None,
         original_size: None,
+        text_bytes: None,
     }
 }
 
