@@ -1,6 +1,7 @@
 // Which PDF reader the agent loads on first need, by measurement: size the browser would
 // download for text extraction, time per document, and quality checks on real PDFs taken
-// from Debian's packages (multi-column, tables, Japanese, Russian, Chinese, a 50-page one).
+// from Debian's packages (multi-column, tables, Japanese, Russian, Chinese, a 50-page one),
+// plus a corpus of 22 more real PDFs each reader must get through.
 //
 //   node bench/pdf-readers.mjs [--dump DIR] [--no-rust]
 //
@@ -19,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 
 import { CHECKS, judge } from './pdf-readers/checks.mjs';
 import { runPdfjs } from './pdf-readers/page.mjs';
-import { CACHE, fetchPdfs, PDFS } from './pdf-readers/pdfs.mjs';
+import { CACHE, CORPUS, fetchCorpus, fetchPdfs, PDFS } from './pdf-readers/pdfs.mjs';
 import { installReaders, nodeReaders, popplerReader, VERSIONS, weigh } from './pdf-readers/readers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,9 +63,15 @@ function buildPdfExtract() {
 }
 
 const pdfs = fetchPdfs();
+const corpus = fetchCorpus();
 const modules = installReaders();
 const pdfExtractWasm = buildPdfExtract();
 const docs = Object.keys(PDFS);
+/** Every document a reader reads: the checked ones timed over several runs, the corpus once. */
+const jobs = {
+  ...Object.fromEntries(docs.map((d) => [d, { file: pdfs[d], runs: RUNS(d) }])),
+  ...Object.fromEntries(Object.entries(corpus).map(([d, file]) => [d, { file, runs: 1 }])),
+};
 
 /** reader → { version, license, note, size, init_ms, docs: name → { ms, text } } */
 const results = {};
@@ -80,22 +87,36 @@ async function quietly(fn) {
   }
 }
 
+/** `promise`, or a rejection after `ms` (pdf2json can stop without answering). */
+async function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runNode(name, reader) {
   await quietly(() => runNodeLoud(name, reader));
 }
 
 async function runNodeLoud(name, reader) {
+  process.stderr.write(`${name}…\n`);
   const entry = { ...reader, docs: {} };
   const t0 = performance.now();
   const extract = await reader.load();
-  for (const doc of docs) {
-    const bytes = new Uint8Array(readFileSync(pdfs[doc]));
+  for (const [doc, { file, runs }] of Object.entries(jobs)) {
+    const bytes = new Uint8Array(readFileSync(file));
     const ms = [];
     let text = '';
     try {
-      for (let r = 0; r < RUNS(doc); r++) {
+      for (let r = 0; r < runs; r++) {
         const s = performance.now();
-        text = await extract(bytes.slice(), pdfs[doc]);
+        text = await withTimeout(extract(bytes.slice(), file), 20_000);
         ms.push(performance.now() - s);
         if (entry.init_ms == null) entry.init_ms = performance.now() - t0;
       }
@@ -111,7 +132,8 @@ const poppler = popplerReader();
 if (poppler) await runNode('pdftotext', poppler);
 
 const pdfjsShips = ['build/pdf.min.mjs', 'build/pdf.worker.min.mjs'].map((f) => path.join(modules, 'pdfjs-dist', f));
-const pdfjs = await runPdfjs(modules, pdfs, RUNS);
+process.stderr.write('pdf.js in Chromium…\n');
+const pdfjs = await runPdfjs(modules, jobs);
 for (const [name, join, how] of [
   ['pdf.js', 'plain', 'items joined as unpdf does'],
   ['pdf.js placed', 'placed', 'items joined by position'],
@@ -122,7 +144,9 @@ for (const [name, join, how] of [
     note: `modern build + worker, in Chromium; ${how}`,
     ships: pdfjsShips,
     init_ms: pdfjs.init_ms,
-    docs: Object.fromEntries(Object.entries(pdfjs.docs).map(([d, r]) => [d, { ms: median(r.ms), text: r[join] }])),
+    docs: Object.fromEntries(
+      Object.entries(pdfjs.docs).map(([d, r]) => [d, r.error ? { ms: NaN, text: '', error: r.error } : { ms: median(r.ms), text: r[join] }]),
+    ),
   };
 }
 
@@ -147,6 +171,19 @@ for (const [name, r] of Object.entries(results)) {
     if (d.error) failed.push(`${doc}:ERROR ${d.error}`);
     times.push(Number.isFinite(d.ms) ? d.ms.toFixed(d.ms < 10 ? 1 : 0) : 'err');
   }
+  // The corpus: read if no error and its non-space characters within 10% of the reference's.
+  let read = 0;
+  let corpusMs = 0;
+  const chars = (t) => t.replace(/^--- Page \d+ ---$/gm, '').replace(/\s+/g, '').length;
+  for (const doc of Object.keys(corpus)) {
+    const d = r.docs[doc];
+    corpusMs += Number.isFinite(d.ms) ? d.ms : 0;
+    const want = ref ? chars(ref.docs[doc].text) : null;
+    const got = chars(d.text);
+    if (d.error) failed.push(`corpus ${doc}: ERROR ${d.error}`);
+    else if (want != null && Math.abs(got - want) > want * 0.1) failed.push(`corpus ${doc}: ${got} chars, reference ${want}`);
+    else read++;
+  }
   rows.push([
     name,
     r.version,
@@ -155,6 +192,8 @@ for (const [name, r] of Object.entries(results)) {
     r.init_ms != null ? r.init_ms.toFixed(0) : '-',
     ...times,
     `${passed}/${total}`,
+    `${read}/${Object.keys(corpus).length}`,
+    (corpusMs / 1000).toFixed(1),
     r.license,
   ]);
   r.failed = failed;
@@ -163,7 +202,7 @@ for (const [name, r] of Object.entries(results)) {
     for (const doc of docs) writeFileSync(path.join(dumpDir, `${name}.${doc}.txt`), r.docs[doc].text);
   }
 }
-const head = ['reader', 'version', 'KB raw', 'KB gzip', 'first ms', ...docs.map((d) => `${d} ms`), 'checks', 'license'];
+const head = ['reader', 'version', 'KB raw', 'KB gzip', 'first ms', ...docs.map((d) => `${d} ms`), 'checks', 'corpus read', 'corpus s', 'license'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
 console.log(line(head));
@@ -174,6 +213,9 @@ console.log('\nDocuments (Debian package → file, pages):');
 for (const doc of docs) {
   console.log(`  ${doc}: ${PDFS[doc].pkg} → ${path.basename(PDFS[doc].file)}, ${PDFS[doc].pages} pages, ${kb(statSync(pdfs[doc]).size)} KB — ${PDFS[doc].what}`);
 }
+const markers = (t) => (t.match(/^--- Page \d+ ---$/gm) ?? []).length;
+const corpusPages = Object.keys(corpus).reduce((n, d) => n + markers(results['pdf.js'].docs[d].text), 0);
+console.log(`  corpus: ${Object.keys(corpus).length} more PDFs, ${corpusPages} pages, from ${Object.keys(CORPUS).join(', ')} — read once each`);
 console.log('\nChecks:');
 for (const doc of docs) for (const c of CHECKS[doc]) console.log(`  ${doc}:${c.id} — ${c.what}`);
 console.log('\nFailed checks:');
@@ -197,4 +239,8 @@ if (existsSync(cmaps)) {
   }
   console.log(`  pdf.js cmaps/ (fetched one file at a time, only for PDFs with non-embedded CJK CMaps): ${kb(raw)} KB raw, ${kb(gz)} KB gzip in all`);
 }
-console.log(`\nTimes: median of ${RUNS('refcard-en')} runs (3 for 50 pages); "first ms" is from nothing to the first document's text (import, worker or wasm start, one parse).`);
+console.log(`\npdf.js ran under the app's Content-Security-Policy, in ${pdfjs.workers.length} Web Worker(s) (a fresh one per document read, so each time includes a worker start): ${[...new Set(pdfjs.workers)].join(', ') || 'none (fake worker)'}`);
+console.log(
+  `Times: median of ${RUNS('refcard-en')} runs (3 for 50 pages); pdf.js in Chromium with its worker, the others in Node (mupdf and pdf-extract as wasm); "first ms" is from nothing to the first document's text (import, worker or wasm start, one parse); "corpus s" is the corpus read once.`,
+);
+console.log('"corpus read": no error and non-space characters within 10% of the reference\'s.');

@@ -1,21 +1,40 @@
-// pdf.js (pdfjs-dist's modern build, the one the agent would ship) in headless Chromium: the
-// module imported on first need, its worker beside it, eval off. Each page's text items are
+// pdf.js (pdfjs-dist's modern build, the one the agent would ship) in headless Chromium, under
+// the app's Content-Security-Policy: the module imported on first need, its worker beside it,
+// eval off. Each page's text items are
 // joined two ways: plain (as unpdf does) and placed (by the items' positions).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { policyDirectives } from '../../scripts/serve-app.mjs';
 import { startBrowser, startStatic } from '../../tests/e2e/support/browser.mjs';
 
-/** name → file; returns { init_ms, docs: name → { plain, placed, ms: [runs] } }. */
-export async function runPdfjs(modules, pdfs, runsFor) {
+/** The app's Content-Security-Policy as a meta tag (frame-ancestors only works as a header). */
+const CSP = policyDirectives()
+  .filter(([name]) => name !== 'frame-ancestors')
+  .map(([name, sources]) => `${name} ${sources.join(' ')}`)
+  .join('; ');
+
+/**
+ * jobs: name → { file, runs }; returns { init_ms, workers (paths of the Web Workers started),
+ * docs: name → { plain, placed, ms: [runs] } or { error } }.
+ */
+export async function runPdfjs(modules, jobs) {
   const mounts = { '/pdfjs/': path.join(modules, 'pdfjs-dist') };
-  for (const [name, file] of Object.entries(pdfs)) mounts[`/pdf/${name}/`] = path.dirname(file);
+  const docs = {};
+  Object.entries(jobs).forEach(([name, { file, runs }], i) => {
+    mounts[`/pdf/${i}/`] = path.dirname(file);
+    docs[name] = { url: `/pdf/${i}/${path.basename(file)}`, runs };
+  });
   // The static server types .mjs as octet-stream, which a module import refuses: routes.
   const js = (f) => ({ type: 'text/javascript', body: readFileSync(path.join(modules, 'pdfjs-dist', 'build', f)) });
   const site = await startStatic({
     routes: {
-      '/': { type: 'text/html', body: '<!doctype html><title>pdf bench</title>' },
+      // Under the app's policy, so pdf.js is seen to run where the agent will load it.
+      '/': {
+        type: 'text/html',
+        body: `<!doctype html><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>pdf bench</title>`,
+      },
       '/pdfjs/build/pdf.min.mjs': js('pdf.min.mjs'),
       '/pdfjs/build/pdf.worker.min.mjs': js('pdf.worker.min.mjs'),
     },
@@ -24,11 +43,11 @@ export async function runPdfjs(modules, pdfs, runsFor) {
   const browser = await startBrowser();
   try {
     const page = await browser.page();
+    // pdf.js falls back to parsing on the page ("fake worker") if its worker cannot start.
+    const workers = [];
+    page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
     await page.goto(`${site.url}/`);
-    const docs = Object.fromEntries(
-      Object.entries(pdfs).map(([name, file]) => [name, { url: `/pdf/${name}/${path.basename(file)}`, runs: runsFor(name) }]),
-    );
-    return await page.evaluate(async (docs) => {
+    const result = await page.evaluate(async (docs) => {
       const t0 = performance.now();
       const pdfjs = await import('/pdfjs/build/pdf.min.mjs');
       pdfjs.GlobalWorkerOptions.workerSrc = '/pdfjs/build/pdf.worker.min.mjs';
@@ -92,20 +111,25 @@ export async function runPdfjs(modules, pdfs, runsFor) {
         const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
         const ms = [];
         let text = null;
-        for (let r = 0; r < runs; r++) {
-          const s = performance.now();
-          text = await extract(bytes.slice());
-          ms.push(performance.now() - s);
-          if (first) {
-            // From nothing to the first document's text: import, worker start, first parse.
-            result.init_ms = performance.now() - t0;
-            first = false;
+        try {
+          for (let r = 0; r < runs; r++) {
+            const s = performance.now();
+            text = await extract(bytes.slice());
+            ms.push(performance.now() - s);
+            if (first) {
+              // From nothing to the first document's text: import, worker start, first parse.
+              result.init_ms = performance.now() - t0;
+              first = false;
+            }
           }
+          result.docs[name] = { ...text, ms };
+        } catch (e) {
+          result.docs[name] = { error: String(e?.message ?? e).split('\n')[0] };
         }
-        result.docs[name] = { ...text, ms };
       }
       return result;
     }, docs);
+    return { ...result, workers };
   } finally {
     await browser.stop();
     await site.stop();

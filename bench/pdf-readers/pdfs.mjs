@@ -3,7 +3,7 @@
 // gunzip where Debian ships the PDF gzipped. Needs apt-get and dpkg-deb (any Debian or Ubuntu).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -53,28 +53,73 @@ export const PDFS = {
   },
 };
 
+/**
+ * More real PDFs, only read once each to see whether a reader gets through them: package →
+ * folder inside it (every PDF there). pdfTeX, xdvipdfmx and Ghostscript output; the Japanese
+ * Debian Reference has 272 pages.
+ */
+export const CORPUS = {
+  'r-cran-zoo': 'usr/lib/R/site-library/zoo/doc',
+  'r-cran-survival': 'usr/lib/R/library/survival/doc',
+  'debian-faq': 'usr/share/doc/debian/FAQ',
+  'libtasn1-doc': 'usr/share/doc/libtasn1-doc',
+  'debian-policy': 'usr/share/doc/debian-policy',
+  'debian-reference-ja': 'usr/share/debian-reference',
+};
+
+const DEBS = path.join(CACHE, 'debs');
+const ROOT = path.join(CACHE, 'root');
+
+/** Downloads (once) and unpacks (once) `pkg` under ROOT. */
+function unpack(pkg) {
+  mkdirSync(DEBS, { recursive: true });
+  mkdirSync(ROOT, { recursive: true });
+  const stamp = path.join(ROOT, `.${pkg}.unpacked`);
+  if (existsSync(stamp)) return;
+  let deb = readdirSync(DEBS).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (!deb) {
+    execFileSync('apt-get', ['download', pkg], { cwd: DEBS, stdio: ['ignore', 'ignore', 'inherit'] });
+    deb = readdirSync(DEBS).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} gave no .deb (run apt-get update first?)`);
+  }
+  execFileSync('dpkg-deb', ['-x', path.join(DEBS, deb), ROOT]);
+  writeFileSync(stamp, deb);
+}
+
+/** A plain PDF at `dest` from `inside` (a path under ROOT, gunzipped if .gz). */
+function place(inside, dest) {
+  if (existsSync(dest)) return dest;
+  const bytes = readFileSync(path.join(ROOT, inside));
+  writeFileSync(dest, inside.endsWith('.gz') ? gunzipSync(bytes) : bytes);
+  return dest;
+}
+
 /** Downloads (once) each package the PDFs need and returns name → absolute path of the PDF. */
 export function fetchPdfs() {
-  const debs = path.join(CACHE, 'debs');
-  const root = path.join(CACHE, 'root');
-  mkdirSync(debs, { recursive: true });
-  mkdirSync(root, { recursive: true });
   const out = {};
   for (const [name, spec] of Object.entries(PDFS)) {
-    const pdf = path.join(CACHE, `${name}.pdf`);
-    if (!existsSync(pdf)) {
-      let deb = readdirSync(debs).find((f) => f.startsWith(`${spec.pkg}_`) && f.endsWith('.deb'));
-      if (!deb) {
-        execFileSync('apt-get', ['download', spec.pkg], { cwd: debs, stdio: ['ignore', 'ignore', 'inherit'] });
-        deb = readdirSync(debs).find((f) => f.startsWith(`${spec.pkg}_`) && f.endsWith('.deb'));
-        if (!deb) throw new Error(`apt-get download ${spec.pkg} gave no .deb (run apt-get update first?)`);
-      }
-      const inside = path.join(root, spec.file);
-      if (!existsSync(inside)) execFileSync('dpkg-deb', ['-x', path.join(debs, deb), root]);
-      const bytes = readFileSync(inside);
-      writeFileSync(pdf, spec.file.endsWith('.gz') ? gunzipSync(bytes) : bytes);
+    unpack(spec.pkg);
+    out[name] = place(spec.file, path.join(CACHE, `${name}.pdf`));
+  }
+  return out;
+}
+
+/** The corpus: "package/file" → absolute path of the (gunzipped) PDF. */
+export function fetchCorpus() {
+  const dir = path.join(CACHE, 'corpus');
+  mkdirSync(dir, { recursive: true });
+  const out = {};
+  for (const [pkg, folder] of Object.entries(CORPUS)) {
+    unpack(pkg);
+    const files = readdirSync(path.join(ROOT, folder), { recursive: true })
+      .filter((f) => /\.pdf(\.gz)?$/.test(f))
+      .filter((f) => lstatSync(path.join(ROOT, folder, f)).isFile())
+      .filter((f) => !Object.values(PDFS).some((spec) => spec.file === path.join(folder, f)))
+      .sort();
+    for (const f of files) {
+      const name = `${pkg}/${path.basename(f).replace(/\.gz$/, '')}`;
+      out[name] = place(path.join(folder, f), path.join(dir, name.replace('/', '--')));
     }
-    out[name] = pdf;
   }
   return out;
 }
