@@ -36,6 +36,9 @@ pub struct State {
     pub chips: RwSignal<Chips>,
     /// The proxy's cap on a request body with images or files (its `ferry-config.json`).
     pub proxy_media_cap: RwSignal<Option<u64>>,
+    /// The proxy's cap on a request body outside its images' and files' data (its
+    /// `ferry-config.json`'s `max_body_bytes`).
+    pub proxy_text_cap: RwSignal<Option<u64>>,
     /// Conversation and draft tokens, and whether exact.
     pub tokens: RwSignal<Option<(u64, u64, bool)>>,
     pub settings_open: RwSignal<bool>,
@@ -82,6 +85,7 @@ impl State {
             draft: RwSignal::new(String::new()),
             chips: RwSignal::new(Chips::default()),
             proxy_media_cap: RwSignal::new(None),
+            proxy_text_cap: RwSignal::new(None),
             tokens: RwSignal::new(None),
             settings_open: RwSignal::new(false),
             nav_open: RwSignal::new(false),
@@ -454,6 +458,9 @@ struct AppConfig {
     /// The proxy's cap, in bytes, on a request body that carries images or files.
     #[serde(default)]
     max_media_body_bytes: Option<u64>,
+    /// The proxy's cap, in bytes, on a request body outside its images' and files' data.
+    #[serde(default)]
+    max_body_bytes: Option<u64>,
 }
 
 /// The page's own origin (`https://ferry.example`), the proxy's when the config names none.
@@ -656,6 +663,7 @@ fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         let config = app_config().await;
         state.proxy_media_cap.set(config.max_media_body_bytes);
+        state.proxy_text_cap.set(config.max_body_bytes);
         state
             .auth_required
             .set(config.auth_mode.as_deref() == Some("supabase") && config.supabase_url.is_some());
@@ -668,6 +676,8 @@ fn App() -> impl IntoView {
             }),
             // Served with the proxy from one Worker, the app's own origin is the proxy.
             "proxy_url": config.proxy_url.or_else(own_origin),
+            // The proxy's cap on a request with files: the agent keeps earlier files within it.
+            "proxy_max_media_body_bytes": config.max_media_body_bytes,
             "system_prompt": crate::settings::PRESETS[0].1,
             "supabase_url": config.supabase_url,
             "supabase_anon_key": config.supabase_anon_key,

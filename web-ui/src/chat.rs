@@ -275,23 +275,36 @@ pub fn ChatView() -> impl IntoView {
                 .is_none_or(|s| crate::model::reads_images(s.provider, &s.model))
         })
     };
-    let limits = move || Limits {
-        proxy_cap: state
-            .settings
-            .with(|s| {
-                s.as_ref()
-                    .is_some_and(|s| via_proxy(s.provider, s.proxy_url.is_some(), s.always_proxy))
-            })
-            .then(|| state.proxy_media_cap.get())
-            .flatten(),
+    // PDFs go as their text to a model that does not read them.
+    let reads_documents = move || {
+        state.settings.with(|s| {
+            s.as_ref()
+                .is_none_or(|s| crate::model::reads_documents(s.provider, &s.model))
+        })
     };
-    // Why the files may not be sent as they are (Send is disabled, this says why).
+    let limits = move || {
+        let proxy = state.settings.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| via_proxy(s.provider, s.proxy_url.is_some(), s.always_proxy))
+        });
+        Limits {
+            proxy_cap: proxy.then(|| state.proxy_media_cap.get()).flatten(),
+            proxy_text_cap: proxy.then(|| state.proxy_text_cap.get()).flatten(),
+            documents: reads_documents(),
+        }
+    };
+    // Why the message and its files may not be sent as they are (Send is disabled, this
+    // says why).
     let problem = move || {
-        state.chips.with(|c| {
-            limits().problem(
-                &c.ready(reads_images()),
-                state.chat.with(Chat::attachment_bytes),
-            )
+        let documents = reads_documents();
+        text.with(|message| {
+            state.chips.with(|c| {
+                limits().problem(
+                    message,
+                    &c.ready(reads_images()),
+                    state.chat.with(|chat| chat.earlier(documents)),
+                )
+            })
         })
     };
     // Images for a model that cannot read them: the alert asks first.

@@ -9,8 +9,8 @@ mod chat;
 mod params;
 
 pub use attachments::{
-    ACCEPT, Attached, Chip, ChipState, Chips, Limits, pages_label, reads_images, size_label,
-    via_proxy,
+    ACCEPT, Attached, Chip, ChipState, Chips, Earlier, Limits, pages_label, reads_documents,
+    reads_images, size_label, text_sent, via_proxy,
 };
 pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};

@@ -1,6 +1,10 @@
 //! Attachments as the app shows them: the composer's chips while files are prepared, the
 //! limits a message must keep before it may be sent (never a failure after), whether the
-//! model can read its images, and the words for sizes and documents.
+//! model can read its images and PDFs, and the words for sizes and documents.
+//!
+//! Through the proxy a request has two caps (the app's `ferry-config.json` gives both):
+//! all of it, with images' and PDFs' data, within `max_media_body_bytes`; all but that
+//! data (the messages' text, text files, PDFs sent as their text) within `max_body_bytes`.
 
 use ferry_core::ProviderId;
 use ferry_core::media::{MAX_ATTACHMENTS_PER_MESSAGE, MAX_MESSAGE_ATTACHMENT_BYTES, MediaKind};
@@ -21,6 +25,8 @@ pub struct Attached {
     pub kind: MediaKind,
     pub size: u64,
     pub pages: Option<u32>,
+    /// The bytes of text it goes as when it goes as text (see [`text_sent`]).
+    pub text_bytes: Option<u64>,
 }
 
 impl From<&AttachmentView> for Attached {
@@ -31,7 +37,20 @@ impl From<&AttachmentView> for Attached {
             kind: view.kind,
             size: view.size,
             pages: view.pages,
+            text_bytes: view.text_bytes,
         }
+    }
+}
+
+/// The bytes of text a file of `kind` (of `size` bytes; `text_bytes` as the agent said) adds
+/// to a request for a model that reads PDFs (`documents`) or not: a text file's text, a
+/// PDF's text when the model does not read PDFs; nothing for what goes as data.
+pub fn text_sent(kind: MediaKind, text_bytes: Option<u64>, size: u64, documents: bool) -> u64 {
+    match kind {
+        // A text file's text is about its bytes, should the agent not have said.
+        MediaKind::Text => text_bytes.unwrap_or(size),
+        MediaKind::Document if !documents => text_bytes.unwrap_or(0),
+        MediaKind::Document | MediaKind::Image => 0,
     }
 }
 
@@ -197,6 +216,25 @@ pub fn reads_images(provider: ProviderId, model: &str) -> bool {
     ferry_core::models::facts(provider, model).images
 }
 
+/// Whether `model` of `provider` reads PDFs as they are (core's model facts); else the
+/// agent sends their text.
+pub fn reads_documents(provider: ProviderId, model: &str) -> bool {
+    ferry_core::models::facts(provider, model).documents
+}
+
+/// Room kept within the proxy's `max_body_bytes` for what the text counted leaves out: the
+/// JSON around the messages, the system prompt, the tools declared.
+pub const TEXT_MARGIN: u64 = 8 * 1024;
+
+/// What a chat sends again with every request, from its earlier messages' files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Earlier {
+    /// Their bytes.
+    pub bytes: u64,
+    /// The bytes of text those going as text come to (see [`text_sent`]).
+    pub text: u64,
+}
+
 /// The size of `bytes` as base64, as a data URL carries them.
 fn base64_len(bytes: u64) -> u64 {
     bytes.div_ceil(3) * 4
@@ -208,6 +246,11 @@ pub struct Limits {
     /// The route is the proxy, whose request body cap for requests with media is this
     /// (`None`: the proxy did not say).
     pub proxy_cap: Option<u64>,
+    /// The route is the proxy, whose cap on a request's bytes outside its files' data is
+    /// this (`max_body_bytes`; `None`: the proxy did not say).
+    pub proxy_text_cap: Option<u64>,
+    /// Whether the model reads PDFs (else they go as their text).
+    pub documents: bool,
 }
 
 impl Limits {
@@ -229,10 +272,15 @@ impl Limits {
         line
     }
 
-    /// Why `files` may not be sent, if they may not. `earlier` is the bytes of the chat's
-    /// earlier attachments, sent again with every request (they count against the proxy's
-    /// cap, not the message's).
-    pub fn problem(&self, files: &[AttachmentView], earlier: u64) -> Option<String> {
+    /// Why `message` with `files` may not be sent, if it may not. `earlier` is what the
+    /// chat's earlier attachments add, sent again with every request (they count against
+    /// the proxy's caps, not the message's).
+    pub fn problem(
+        &self,
+        message: &str,
+        files: &[AttachmentView],
+        earlier: Earlier,
+    ) -> Option<String> {
         if files.len() > MAX_ATTACHMENTS_PER_MESSAGE {
             return Some(format!(
                 "At most {MAX_ATTACHMENTS_PER_MESSAGE} files a message: remove {}.",
@@ -247,6 +295,12 @@ impl Limits {
                 size_label(MAX_MESSAGE_ATTACHMENT_BYTES)
             ));
         }
+        self.media_problem(bytes, earlier.bytes)
+            .or_else(|| self.text_problem(message, files, earlier.text))
+    }
+
+    /// Whether the files' data, as base64, pass the proxy's cap on a request with files.
+    fn media_problem(&self, bytes: u64, earlier: u64) -> Option<String> {
         let cap = self.proxy_cap?;
         let sent = base64_len(bytes.saturating_add(earlier));
         (sent > cap).then(|| {
@@ -263,6 +317,39 @@ impl Limits {
                     size_label(cap)
                 )
             }
+        })
+    }
+
+    /// Whether the request's text (the message's, its files' and the earlier files' that go
+    /// as text) passes the proxy's cap on all but files' data, less [`TEXT_MARGIN`].
+    fn text_problem(
+        &self,
+        message: &str,
+        files: &[AttachmentView],
+        earlier: u64,
+    ) -> Option<String> {
+        let room = self.proxy_text_cap?.saturating_sub(TEXT_MARGIN);
+        let files: u64 = files
+            .iter()
+            .map(|f| text_sent(f.kind, f.text_bytes, f.size, self.documents))
+            .sum();
+        let sent = (message.len() as u64)
+            .saturating_add(files)
+            .saturating_add(earlier);
+        if sent <= room {
+            return None;
+        }
+        let (sent, room) = (size_label(sent), size_label(room));
+        Some(if earlier > 0 {
+            format!(
+                "With this chat's earlier files the request comes to about {sent} of text, over the {room} your proxy takes: start a new chat or remove files."
+            )
+        } else if files > 0 {
+            format!(
+                "This message and its files come to about {sent} of text, over the {room} your proxy takes."
+            )
+        } else {
+            format!("This message comes to about {sent} of text, over the {room} your proxy takes.")
         })
     }
 }

@@ -6,7 +6,7 @@ use ferry_protocol::{
     SessionId,
 };
 
-use super::Attached;
+use super::{Attached, Earlier, text_sent};
 
 /// A tool call the model made, shown as a collapsible step of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -371,6 +371,24 @@ impl Chat {
     /// The bytes of the files this chat sends again with every request: those of the
     /// messages after the compaction marker (what is before it goes as a summary).
     pub fn attachment_bytes(&self) -> u64 {
+        self.sent_again().map(|a| a.size).sum()
+    }
+
+    /// What the files this chat sends again with every request add to it, for a model
+    /// that reads PDFs (`documents`) or not: their bytes, and the text of those going as
+    /// text.
+    pub fn earlier(&self, documents: bool) -> Earlier {
+        self.sent_again()
+            .fold(Earlier::default(), |sum, a| Earlier {
+                bytes: sum.bytes.saturating_add(a.size),
+                text: sum
+                    .text
+                    .saturating_add(text_sent(a.kind, a.text_bytes, a.size, documents)),
+            })
+    }
+
+    /// The files of the messages after the compaction marker.
+    fn sent_again(&self) -> impl Iterator<Item = &Attached> {
         let from = self
             .first_kept
             .as_deref()
@@ -380,12 +398,7 @@ impl Chat {
                     .position(|m| m.ids.iter().any(|id| id == kept))
             })
             .unwrap_or(0);
-        self.messages
-            .iter()
-            .skip(from)
-            .flat_map(|m| &m.attachments)
-            .map(|a| a.size)
-            .sum()
+        self.messages.iter().skip(from).flat_map(|m| &m.attachments)
     }
 
     /// The chat's cost: the sum of its answers'.

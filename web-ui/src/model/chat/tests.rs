@@ -99,6 +99,7 @@ fn file(id: &str, kind: ferry_core::media::MediaKind, size: u64) -> AttachmentVi
         pages: None,
         original: None,
         original_size: None,
+        text_bytes: None,
     }
 }
 
@@ -119,6 +120,38 @@ fn a_message_shows_its_files_sent_or_stored_and_the_chat_counts_those_sent_again
     chat.sent("look", &[file("c", Image, 3)]);
     assert_eq!(chat.messages[2].attachments[0].name, "c.bin");
     assert_eq!(chat.attachment_bytes(), 23);
+}
+
+#[test]
+fn the_chat_counts_the_text_its_earlier_files_go_as() {
+    use ferry_core::media::MediaKind::{Document, Image, Text};
+    let with_text = |id: &str, kind, size, text| AttachmentView {
+        text_bytes: Some(text),
+        ..file(id, kind, size)
+    };
+    let mut asked = stored("u1", Message::text(Role::User, "these"));
+    asked.attachments = vec![
+        file("a", Image, 100),
+        with_text("r", Document, 1_000, 300),
+        with_text("n", Text, 50, 80),
+    ];
+    let chat = Chat::open("s".into(), &[asked], None);
+    assert_eq!(chat.messages[0].attachments[2].text_bytes, Some(80));
+    // The report goes as its text only to a model without PDFs.
+    assert_eq!(
+        chat.earlier(false),
+        Earlier {
+            bytes: 1_150,
+            text: 380
+        }
+    );
+    assert_eq!(
+        chat.earlier(true),
+        Earlier {
+            bytes: 1_150,
+            text: 80
+        }
+    );
 }
 
 #[test]
