@@ -3,8 +3,8 @@
 // model that does not read PDFs reaches it as text with page markers; an export imported
 // into a fresh profile brings the image back; a model without vision warns before sending
 // and "Send without images" sends the text alone; Attach opens the file chooser; files over
-// what the proxy takes disable Send, saying why; Settings shows the storage and keeps
-// originals on request.
+// what the proxy takes disable Send, saying why, and so does a text file over the text it
+// takes; Settings shows the storage and keeps originals on request.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,10 +16,11 @@ let app;
 let ferry;
 before(async () => {
   // Mistral Small reads images, and not PDFs: they go as their text. Mistral is reached
-  // through the proxy, whose cap on a request with files the app's config gives.
+  // through the proxy, whose caps the app's config gives: on a request with files, and on
+  // a request's text (12 KB, of which the app keeps 8 KB for the JSON around it).
   ({ app, ferry } = await openApp({
     configure: { model: 'mistral-small-latest' },
-    config: { max_media_body_bytes: 8192 },
+    config: { max_media_body_bytes: 8192, max_body_bytes: 12288 },
   }));
 });
 after(() => app?.stop());
@@ -218,7 +219,7 @@ describe('attachments', () => {
     await chooser.setFiles({ name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n\ntea, no sugar\n') });
     const chip = ferry.attachments.getByRole('listitem').filter({ hasText: 'notes.md' });
     await chip.getByText(/^\d+ B$/).waitFor();
-    await ferry.page.getByText('1 of 10 files · 23 B of 14 MB · the proxy takes requests up to 8 KB').waitFor();
+    await ferry.page.getByText('1 of 10 files · 23 B of 14 MB · the proxy takes requests up to 8 KB, 4 KB of text').waitFor();
     await chip.getByRole('button', { name: 'Remove notes.md' }).click();
     assert.equal(await ferry.attachments.count(), 0);
   });
@@ -236,6 +237,25 @@ describe('attachments', () => {
     await reason.waitFor({ state: 'hidden' });
     assert.equal(await ferry.button('Send').isEnabled(), true);
     assert.equal(await ferry.message.inputValue(), 'Read this table');
+  });
+
+  it("a text file over the text the proxy takes disables Send, saying why, until removed", async () => {
+    await ferry.message.fill('Read this list');
+    const [chooser] = await Promise.all([ferry.page.waitForEvent('filechooser'), ferry.button('Attach').click()]);
+    // 5 KB: within the cap on a request with files as base64 (7 KB of 8 KB), over the 4 KB
+    // of text.
+    await chooser.setFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n'.repeat(1250)) });
+    const reason = ferry.page
+      .getByRole('alert')
+      .filter({ hasText: 'This message and its files come to about 5 KB of text, over the 4 KB your proxy takes.' });
+    await reason.waitFor();
+    assert.equal(await ferry.button('Send').isDisabled(), true);
+    await ferry.page.getByText('1 of 10 files · 5 KB of 14 MB · the proxy takes requests up to 8 KB, 4 KB of text').waitFor();
+    await ferry.screenshot('attachment-text-over-proxy');
+    await ferry.button('Remove list.csv').click();
+    await reason.waitFor({ state: 'hidden' });
+    assert.equal(await ferry.button('Send').isEnabled(), true);
+    assert.equal(await ferry.message.inputValue(), 'Read this list');
   });
 
   it('Settings shows the storage used and available, whether it is persistent, and keeps originals on request', async () => {

@@ -255,6 +255,8 @@ pub struct Limits {
 
 impl Limits {
     /// The line under the chips: "2 of 10 files · 1.2 MB of 14 MB".
+    /// Through the proxy, its caps too: "… · the proxy takes requests up to 4 MB, 120 KB
+    /// of text".
     pub fn line(&self, files: &[AttachmentView]) -> String {
         let bytes: u64 = files.iter().map(|f| f.size).sum();
         let mut line = format!(
@@ -263,11 +265,20 @@ impl Limits {
             size_label(bytes),
             size_label(MAX_MESSAGE_ATTACHMENT_BYTES)
         );
-        if let Some(cap) = self.proxy_cap {
-            line.push_str(&format!(
+        let text = self
+            .proxy_text_cap
+            .map(|cap| format!("{} of text", size_label(cap.saturating_sub(TEXT_MARGIN))));
+        match (self.proxy_cap, text) {
+            (Some(cap), Some(text)) => line.push_str(&format!(
+                " · the proxy takes requests up to {}, {text}",
+                size_label(cap)
+            )),
+            (Some(cap), None) => line.push_str(&format!(
                 " · the proxy takes requests up to {}",
                 size_label(cap)
-            ));
+            )),
+            (None, Some(text)) => line.push_str(&format!(" · the proxy takes up to {text}")),
+            (None, None) => {}
         }
         line
     }

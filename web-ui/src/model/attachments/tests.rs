@@ -184,6 +184,18 @@ fn through_the_proxy_the_text_a_request_carries_is_counted_before_sending() {
         proxy_text_cap: Some(TEXT_MARGIN + 8 * 1024),
         documents: false,
     };
+    assert_eq!(
+        proxy.line(&[]),
+        "0 of 10 files · 0 B of 14 MB · the proxy takes requests up to 4 MB, 8 KB of text"
+    );
+    let media_unsaid = Limits {
+        proxy_cap: None,
+        ..proxy
+    };
+    assert_eq!(
+        media_unsaid.line(&[]),
+        "0 of 10 files · 0 B of 14 MB · the proxy takes up to 8 KB of text"
+    );
     let small = vec![view("notes.md", MediaKind::Text, 4_000)];
     assert_eq!(proxy.problem("Read this", &small, Earlier::default()), None);
     let large = vec![view("notes.md", MediaKind::Text, 9_000)];
