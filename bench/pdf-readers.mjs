@@ -250,8 +250,8 @@ if (existsSync(cmaps)) {
   }
   console.log(`  pdf.js cmaps/ (fetched one file at a time, only for PDFs with non-embedded CJK CMaps): ${kb(raw)} KB raw, ${kb(gz)} KB gzip in all`);
 }
-console.log(`\npdf.js ran under the app's Content-Security-Policy, in ${pdfjs.workers.length} Web Worker(s) (a fresh one per document read, so each time includes a worker start): ${[...new Set(pdfjs.workers)].join(', ') || 'none (fake worker)'}`);
+console.log(`\npdf.js ran under the app's Content-Security-Policy, in ${pdfjs.workers.length} Web Worker(s) (started with the first PDF, then kept): ${[...new Set(pdfjs.workers)].join(', ') || 'none (fake worker)'}`);
 console.log(
-  `Times: median of ${RUNS('refcard-en')} runs (3 for 50 pages); pdf.js in Chromium with its worker, the others in Node (mupdf and pdf-extract as wasm); "first ms" is from nothing to the first document's text (import, worker or wasm start, one parse); "corpus s" is the corpus read once.`,
+  `Times: median of ${RUNS('refcard-en')} runs (3 for 50 pages); pdf.js in Chromium with its worker, the others in Node (mupdf and pdf-extract as wasm); "first ms" is from nothing to the first document's text (import, worker or wasm start, one parse); the times after it exclude that start; "corpus s" is the corpus read once.`,
 );
 console.log('"corpus read": no error and non-space characters within 10% of the reference\'s.');

@@ -1,9 +1,8 @@
-// pdf.js (pdfjs-dist's modern build, the one the agent would ship) in headless Chromium, under
-// the app's Content-Security-Policy: the module imported on first need, its worker beside it,
-// eval off. Each page's text items are
+// pdf.js (pdfjs-dist's modern build, the one the agent ships) in headless Chromium, under the
+// app's Content-Security-Policy, with the agent's options: the module imported on first need,
+// one worker started with the first PDF and kept, eval off, text only. Each page's text items are
 // joined two ways: plain (as unpdf does) and placed (by the items' positions).
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { policyDirectives } from '../../scripts/serve-app.mjs';
@@ -26,8 +25,6 @@ export async function runPdfjs(modules, jobs) {
     mounts[`/pdf/${i}/`] = path.dirname(file);
     docs[name] = { url: `/pdf/${i}/${path.basename(file)}`, runs };
   });
-  // The static server types .mjs as octet-stream, which a module import refuses: routes.
-  const js = (f) => ({ type: 'text/javascript', body: readFileSync(path.join(modules, 'pdfjs-dist', 'build', f)) });
   const site = await startStatic({
     routes: {
       // Under the app's policy, so pdf.js is seen to run where the agent will load it.
@@ -35,8 +32,6 @@ export async function runPdfjs(modules, jobs) {
         type: 'text/html',
         body: `<!doctype html><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>pdf bench</title>`,
       },
-      '/pdfjs/build/pdf.min.mjs': js('pdf.min.mjs'),
-      '/pdfjs/build/pdf.worker.min.mjs': js('pdf.worker.min.mjs'),
     },
     mounts,
   });
@@ -85,12 +80,21 @@ export async function runPdfjs(modules, jobs) {
         }
         return out;
       };
+      let worker = null;
       const extract = async (bytes) => {
+        // The agent's options (web-agent's pdf.js glue): one worker kept, text only.
+        worker ??= new pdfjs.PDFWorker({ name: 'ferry-pdf' });
         const task = pdfjs.getDocument({
           data: bytes,
-          isEvalSupported: false,
+          worker,
           cMapUrl: '/pdfjs/cmaps/',
           cMapPacked: true,
+          isEvalSupported: false,
+          disableFontFace: true,
+          useSystemFonts: false,
+          useWasm: false,
+          stopAtErrors: false,
+          verbosity: 0,
         });
         const doc = await task.promise;
         let plain = '';
