@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { CHECKS, judge } from './pdf-readers/checks.mjs';
+import { CHECKS, judge, recall } from './pdf-readers/checks.mjs';
 import { runPdfjs } from './pdf-readers/page.mjs';
 import { CACHE, CORPUS, fetchCorpus, fetchPdfs, PDFS } from './pdf-readers/pdfs.mjs';
 import { installReaders, nodeReaders, popplerReader, VERSIONS, weigh } from './pdf-readers/readers.mjs';
@@ -185,12 +185,14 @@ for (const [name, r] of Object.entries(results)) {
   // The corpus: read if no error and its non-space characters within 10% of the reference's.
   let read = 0;
   let corpusMs = 0;
+  let wordShare = 0;
   const chars = (t) => t.replace(/^--- Page \d+ ---$/gm, '').replace(/\s+/g, '').length;
   for (const doc of Object.keys(corpus)) {
     const d = r.docs[doc];
     corpusMs += Number.isFinite(d.ms) ? d.ms : 0;
     const want = ref ? chars(ref.docs[doc].text) : null;
     const got = chars(d.text);
+    if (ref && name !== 'pdftotext') wordShare += recall(d.text, ref.docs[doc].text);
     if (d.error) failed.push(`corpus ${doc}: ERROR ${d.error}`);
     else if (want != null && Math.abs(got - want) > want * 0.1) failed.push(`corpus ${doc}: ${got} chars, reference ${want}`);
     else read++;
@@ -204,16 +206,17 @@ for (const [name, r] of Object.entries(results)) {
     ...times,
     `${passed}/${total}`,
     `${read}/${Object.keys(corpus).length}`,
+    ref && name !== 'pdftotext' ? ((100 * wordShare) / Object.keys(corpus).length).toFixed(1) : '-',
     (corpusMs / 1000).toFixed(1),
     r.license,
   ]);
   r.failed = failed;
   if (dumpDir) {
     mkdirSync(dumpDir, { recursive: true });
-    for (const doc of docs) writeFileSync(path.join(dumpDir, `${name}.${doc}.txt`), r.docs[doc].text);
+    for (const doc of Object.keys(jobs)) writeFileSync(path.join(dumpDir, `${name}.${doc.replace('/', '--')}.txt`), r.docs[doc].text);
   }
 }
-const head = ['reader', 'version', 'KB raw', 'KB gzip', 'first ms', ...docs.map((d) => `${d} ms`), 'checks', 'corpus read', 'corpus s', 'license'];
+const head = ['reader', 'version', 'KB raw', 'KB gzip', 'first ms', ...docs.map((d) => `${d} ms`), 'checks', 'corpus read', 'corpus words %', 'corpus s', 'license'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
 console.log(line(head));
@@ -254,4 +257,4 @@ console.log(`\npdf.js ran under the app's Content-Security-Policy, in ${pdfjs.wo
 console.log(
   `Times: median of ${RUNS('refcard-en')} runs (3 for 50 pages); pdf.js in Chromium with its worker, the others in Node (mupdf and pdf-extract as wasm); "first ms" is from nothing to the first document's text (import, worker or wasm start, one parse); the times after it exclude that start; "corpus s" is the corpus read once.`,
 );
-console.log('"corpus read": no error and non-space characters within 10% of the reference\'s.');
+console.log('"corpus read": no error and non-space characters within 10% of the reference\'s; "corpus words %": the mean share of the reference\'s words found as words (a document not read counts 0).');

@@ -13,7 +13,7 @@ const bad = /[\uFFFD\uE000-\uF8FF]/g;
 const near = (got, want) => want === 0 || Math.abs(got - want) / want <= 0.05;
 
 /** Share of the reference's whitespace-separated words (with repeats) found in `t`. */
-function recall(t, ref) {
+export function recall(t, ref) {
   const words = (x) => x.replace(/^--- Page \d+ ---$/gm, ' ').split(/\s+/).filter(Boolean);
   const got = new Map();
   for (const w of words(t)) got.set(w, (got.get(w) ?? 0) + 1);
