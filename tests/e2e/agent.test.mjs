@@ -180,7 +180,7 @@ describe('an agent turn in the browser', () => {
     assert.equal(await page.evaluate(() => window.agent.persistent), true);
   });
 
-  it('opens to the page through command and stop only: no side door past the protocol', async () => {
+  it('opens to the page through command, stop and the two attachment calls only: no side door past the protocol', async () => {
     const handle = await page.evaluate(() => {
       const own = new Set();
       for (let o = Object.getPrototypeOf(window.agent); o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
@@ -188,7 +188,9 @@ describe('an agent turn in the browser', () => {
       }
       return [...own].filter((name) => typeof window.agent[name] === 'function' && !['constructor', 'free'].includes(name) && !name.startsWith('__'));
     });
-    assert.deepEqual(handle.sort(), ['command', 'stop']);
+    // attach takes a file the user picked and answers its view; attachmentUrl reads a stored
+    // file back as a blob: URL. Neither reads or writes anything else.
+    assert.deepEqual(handle.sort(), ['attach', 'attachmentUrl', 'command', 'stop']);
   });
 
   it('keeps the key sealed in IndexedDB, never in plaintext', async () => {
