@@ -426,6 +426,53 @@ async fn a_pdf_is_read_page_by_page() {
 }
 
 #[wasm_bindgen_test]
+async fn blocks_of_text_in_columns_are_never_glued_together() {
+    // Blocks placed on one baseline out of reading order (a right-hand cell drawn before
+    // the left one), which pdf.js reports with no line end between them; a new column by
+    // its text matrix; a cell gap inside one TJ array; a superscript.
+    let stream = "BT /F1 12 Tf 320 500 Td (Right first.) Tj ET BT /F1 12 Tf 72 500 Td (Then left) Tj ET \
+                  BT /F1 12 Tf 72 700 Td (Left column top) Tj 1 0 0 1 72 680 Tm (and the end.) Tj \
+                  1 0 0 1 320 700 Tm (Legal Notice) Tj ET \
+                  BT /F1 12 Tf 72 600 Td [(Cell one) -9000 (Cell two)] TJ ET \
+                  BT /F1 12 Tf 320 400 Td (E = mc) Tj ET BT /F1 7 Tf 360 405 Td (2) Tj ET";
+    let bytes = write_pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+    ]);
+    let file = blob_of(&bytes, "application/pdf");
+    let prepared = attach::prepare(&file, "columns.pdf", &with_pdf_reader())
+        .await
+        .unwrap();
+    let text = prepared.text.unwrap();
+    for line in [
+        "Right first.",
+        "Then left",
+        "Left column top",
+        "and the end.",
+        "Legal Notice",
+        "Cell one Cell two",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line:?} alone on a line in {text}"
+        );
+    }
+    // The superscript stays on its line.
+    assert!(
+        text.lines().any(|l| l == "E = mc 2" || l == "E = mc2"),
+        "{text}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_pdf_over_the_page_limit_or_unreadable_is_refused() {
     let page: &[&str] = &["page"];
     let long = pdf(&vec![page; media::MAX_PDF_PAGES as usize + 1]);

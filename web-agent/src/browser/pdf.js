@@ -40,6 +40,39 @@ function named(name, message) {
   return error;
 }
 
+// A page's text items joined by where they sit, not only by pdf.js's end-of-line marks
+// (which it leaves out between blocks: "vice versa).Legal Notice"): an item that starts
+// on another line, or left of where the last one ended (the next column, the next cell),
+// starts a new line; a gap wider than a sixth of the font size is a space. A superscript
+// or subscript stays on its line. Measured against plain joining on real PDFs (reference
+// cards in several columns, tables, Japanese, Chinese and Russian text): never fewer words.
+function joinItems(items) {
+  let out = '';
+  let last = null;
+  for (const item of items) {
+    if (typeof item.str !== 'string') continue; // a marked-content marker
+    if (item.str === '') {
+      if (item.hasEOL && out !== '' && !out.endsWith('\n')) out += '\n';
+      if (last && item.hasEOL) last.eol = true;
+      continue;
+    }
+    const [a, b, c, d, x, y] = item.transform;
+    const size = Math.hypot(c, d) || Math.hypot(a, b) || 1;
+    if (last && !last.eol && out !== '' && !out.endsWith('\n')) {
+      const sameLine = Math.abs(y - last.y) < Math.max(size, last.size) * 0.6;
+      if (!sameLine || x < last.xEnd - size) {
+        out = `${out.replace(/[ \t]+$/, '')}\n`;
+      } else if (x - last.xEnd > size * 0.15 && !/\s$/.test(out) && !/^\s/.test(item.str)) {
+        out += ' ';
+      }
+    }
+    out += item.str;
+    if (item.hasEOL) out += '\n';
+    last = { y, size, xEnd: x + item.width, eol: item.hasEOL };
+  }
+  return out;
+}
+
 export async function readPdf(url, bytes, maxPages) {
   const pdfjs = await load(url);
   if (!worker || worker.destroyed) worker = new pdfjs.PDFWorker({ name: 'ferry-pdf' });
@@ -78,13 +111,7 @@ export async function readPdf(url, bytes, maxPages) {
     for (let n = 1; n <= pages; n++) {
       const page = await doc.getPage(n);
       const content = await page.getTextContent();
-      let text = '';
-      for (const item of content.items) {
-        if (typeof item.str !== 'string') continue; // a marked-content marker
-        text += item.str;
-        if (item.hasEOL) text += '\n';
-      }
-      parts.push(`--- Page ${n} ---\n${text.trim()}`);
+      parts.push(`--- Page ${n} ---\n${joinItems(content.items).trim()}`);
       page.cleanup();
     }
     return { pages, text: parts.join('\n\n') };
