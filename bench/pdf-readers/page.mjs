@@ -4,9 +4,13 @@
 // joined two ways: plain (as unpdf does) and placed (by the items' positions).
 
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { policyDirectives } from '../../scripts/serve-app.mjs';
 import { startBrowser, startStatic } from '../../tests/e2e/support/browser.mjs';
+
+/** The agent's PDF glue, whose text join the bench measures. */
+const AGENT_GLUE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web-agent', 'src', 'browser');
 
 /** The app's Content-Security-Policy as a meta tag (frame-ancestors only works as a header). */
 const CSP = policyDirectives()
@@ -19,7 +23,10 @@ const CSP = policyDirectives()
  * docs: name → { plain, placed, ms: [runs] } or { error } }.
  */
 export async function runPdfjs(modules, jobs) {
-  const mounts = { '/pdfjs/': path.join(modules, 'pdfjs-dist') };
+  const mounts = {
+    '/pdfjs/': path.join(modules, 'pdfjs-dist'),
+    '/agent/': AGENT_GLUE,
+  };
   const docs = {};
   Object.entries(jobs).forEach(([name, { file, runs }], i) => {
     mounts[`/pdf/${i}/`] = path.dirname(file);
@@ -52,34 +59,9 @@ export async function runPdfjs(modules, jobs) {
           .filter((item) => item.str != null)
           .map((item) => item.str + (item.hasEOL ? '\n' : ''))
           .join('');
-      // By position: a newline where the next item starts on another line or back to the
-      // left without pdf.js marking the end of line (a new block, column or cell), a space
-      // where it starts further right on the same line after a gap.
-      const joinPlaced = (items) => {
-        let out = '';
-        let last = null;
-        for (const item of items) {
-          if (item.str == null) continue;
-          if (item.str === '') {
-            // pdf.js's bare end-of-line marks.
-            if (item.hasEOL && out !== '' && !out.endsWith('\n')) out += '\n';
-            if (last && item.hasEOL) last.eol = true;
-            continue;
-          }
-          const [a, b, c, d, x, y] = item.transform;
-          const size = Math.hypot(c, d) || Math.hypot(a, b) || 1;
-          if (last && !last.eol && out !== '' && !out.endsWith('\n')) {
-            // A superscript or subscript stays on its line.
-            const sameLine = Math.abs(y - last.y) < Math.max(size, last.size) * 0.6;
-            if (!sameLine || x < last.xEnd - size) out = `${out.replace(/[ \t]+$/, '')}\n`;
-            else if (x - last.xEnd > size * 0.15 && !/\s$/.test(out) && !/^\s/.test(item.str)) out += ' ';
-          }
-          out += item.str;
-          if (item.hasEOL) out += '\n';
-          last = { y, size, xEnd: x + item.width, eol: item.hasEOL };
-        }
-        return out;
-      };
+      // By position: the agent's own join (web-agent/src/browser/pdf.js), so the bench
+      // measures what ships.
+      const { joinItems: joinPlaced } = await import('/agent/pdf.js');
       let worker = null;
       const extract = async (bytes) => {
         // The agent's options (web-agent's pdf.js glue): one worker kept, text only.

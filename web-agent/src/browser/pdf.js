@@ -46,7 +46,7 @@ function named(name, message) {
 // starts a new line; a gap wider than a sixth of the font size is a space. A superscript
 // or subscript stays on its line. Measured against plain joining on real PDFs (reference
 // cards in several columns, tables, Japanese, Chinese and Russian text): never fewer words.
-function joinItems(items) {
+export function joinItems(items) {
   let out = '';
   let last = null;
   for (const item of items) {
