@@ -2,6 +2,7 @@
 
 use ferry_core::ProviderId;
 use ferry_core::wire::Usage;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -9,8 +10,10 @@ use crate::{
     UsageRow,
 };
 
-/// What the agent tells the UI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the agent tells the UI. Read by its tag with [`Deserialize`] written out below,
+/// not derived: serde's derive for an internally tagged enum buffers every nested value
+/// before reading it, which costs the app's first-paint wasm a second reader of each.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// More text of the answer being written; `message` is the answer's id, as it is
@@ -149,4 +152,383 @@ pub enum Event {
         draft: u64,
         exact: bool,
     },
+}
+
+/// The tags of [`Event`], as its JSON names them.
+const TAGS: &[&str] = &[
+    "delta",
+    "thinking_delta",
+    "tool_call_started",
+    "tool_call_finished",
+    "tool_approval_requested",
+    "message_saved",
+    "compacted",
+    "usage",
+    "turn_finished",
+    "error",
+    "sessions",
+    "session_created",
+    "session_opened",
+    "ready",
+    "magic_link_sent",
+    "sign_in_redirect",
+    "confirm_account_switch",
+    "signed_in",
+    "signed_out",
+    "usage_report",
+    "models",
+    "exported",
+    "imported",
+    "token_count",
+];
+
+/// Every field any [`Event`] has, by name (its index in [`FIELDS`]): a field's value is
+/// read as soon as its name is, straight from the input (nothing buffered), into the slot
+/// of that name. Fields of one type share one array of slots, so that each type is read
+/// at one place.
+#[derive(Clone, Copy)]
+struct Field(usize);
+
+/// The field names, grouped by type: [`Field`]'s index is into this.
+const FIELDS: &[&str] = &[
+    // 0: the tag.
+    "type",
+    // 1..5: an id, optional in some events (`null` reads as absent).
+    "session",
+    "message",
+    "first_kept",
+    "signed_in",
+    // 5..17: text.
+    "text",
+    "call_id",
+    "name",
+    "arguments",
+    "output",
+    "subject",
+    "email",
+    "url",
+    "current",
+    "next",
+    "user",
+    "document",
+    // 17..20: flags.
+    "ok",
+    "stopped",
+    "exact",
+    // 20..24: counts.
+    "summarized",
+    "notes",
+    "conversation",
+    "draft",
+    // 24..: one of a type.
+    "usage",
+    "kind",
+    "sessions",
+    "messages",
+    "settings",
+    "keys",
+    "days",
+    "rows",
+    "provider",
+    "models",
+];
+const IDS: usize = 1;
+const TEXTS: usize = 5;
+const FLAGS: usize = 17;
+const COUNTS: usize = 20;
+const SINGLES: usize = 24;
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
+                // Past the end: a field no event has, skipped.
+                Ok(Field(
+                    FIELDS
+                        .iter()
+                        .position(|n| *n == name)
+                        .unwrap_or(FIELDS.len()),
+                ))
+            }
+        }
+        deserializer.deserialize_identifier(Name)
+    }
+}
+
+/// An [`Event`]'s tag, as its index in [`TAGS`].
+struct Tag(usize);
+
+impl<'de> Deserialize<'de> for Tag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Tag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event's type")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Tag, E> {
+                TAGS.iter()
+                    .position(|tag| *tag == name)
+                    .map(Tag)
+                    .ok_or_else(|| E::unknown_variant(name, TAGS))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
+/// `sessions` and `messages` are lists in one event ([`Event::Sessions`],
+/// [`Event::SessionOpened`]) and counts in another ([`Event::Imported`]), and the tag may
+/// come after them: read as whichever the JSON holds.
+enum ListOrCount<T> {
+    List(Vec<T>),
+    Count(u64),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ListOrCount<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Either<T> {
+            type Value = ListOrCount<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list or a count")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(ListOrCount::Count(n))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(ListOrCount::List(items))
+            }
+        }
+        deserializer.deserialize_any(Either(std::marker::PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+/// Sets `slot` from the map's next value, unless it was set already.
+fn fill<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+fn need<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(name))
+}
+
+fn list<T, E: de::Error>(slot: Option<ListOrCount<T>>, name: &'static str) -> Result<Vec<T>, E> {
+    match need(slot, name)? {
+        ListOrCount::List(items) => Ok(items),
+        ListOrCount::Count(n) => Err(E::invalid_type(de::Unexpected::Unsigned(n), &"a list")),
+    }
+}
+
+fn count<T, E: de::Error>(slot: Option<ListOrCount<T>>, name: &'static str) -> Result<usize, E> {
+    match need(slot, name)? {
+        ListOrCount::Count(n) => usize::try_from(n)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(n), &"a usize")),
+        ListOrCount::List(_) => Err(E::invalid_type(de::Unexpected::Seq, &"a count")),
+    }
+}
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        let mut tag: Option<Tag> = None;
+        let mut ids: [Option<Option<String>>; TEXTS - IDS] = Default::default();
+        let mut texts: [Option<String>; FLAGS - TEXTS] = Default::default();
+        let mut flags: [Option<bool>; COUNTS - FLAGS] = Default::default();
+        let mut counts: [Option<u64>; SINGLES - COUNTS] = Default::default();
+        let mut usage = None;
+        let mut kind = None;
+        let mut sessions: Option<ListOrCount<SessionView>> = None;
+        let mut messages: Option<ListOrCount<MessageView>> = None;
+        let mut settings = None;
+        let mut keys = None;
+        let mut days = None;
+        let mut rows = None;
+        let mut provider = None;
+        let mut models = None;
+        while let Some(Field(i)) = map.next_key::<Field>()? {
+            let Some(&name) = FIELDS.get(i) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let m = &mut map;
+            match i {
+                0 => fill(m, &mut tag, name)?,
+                IDS..TEXTS => fill(m, &mut ids[i - IDS], name)?,
+                TEXTS..FLAGS => fill(m, &mut texts[i - TEXTS], name)?,
+                FLAGS..COUNTS => fill(m, &mut flags[i - FLAGS], name)?,
+                COUNTS..SINGLES => fill(m, &mut counts[i - COUNTS], name)?,
+                24 => fill(m, &mut usage, name)?,
+                25 => fill(m, &mut kind, name)?,
+                26 => fill(m, &mut sessions, name)?,
+                27 => fill(m, &mut messages, name)?,
+                28 => fill(m, &mut settings, name)?,
+                29 => fill(m, &mut keys, name)?,
+                30 => fill(m, &mut days, name)?,
+                31 => fill(m, &mut rows, name)?,
+                32 => fill(m, &mut provider, name)?,
+                _ => fill(m, &mut models, name)?,
+            }
+        }
+        let Tag(tag) = need(tag, "type")?;
+        let [session, message, first_kept, signed_in] = ids.map(Option::flatten);
+        let [
+            text,
+            call_id,
+            name,
+            arguments,
+            output,
+            subject,
+            email,
+            url,
+            current,
+            next,
+            user,
+            document,
+        ] = texts;
+        let [ok, stopped, exact] = flags;
+        let [summarized, notes, conversation, draft] = counts;
+        let session_id = |session: Option<String>| need(session, "session");
+        let message_id = |message: Option<String>| need(message, "message");
+        let size = |n: Option<u64>, name| {
+            let n = need(n, name)?;
+            usize::try_from(n)
+                .map_err(|_| de::Error::invalid_value(de::Unexpected::Unsigned(n), &"a usize"))
+        };
+        // Indices into `TAGS`.
+        Ok(match tag {
+            0 => Event::Delta {
+                session: session_id(session)?,
+                message: message_id(message)?,
+                text: need(text, "text")?,
+            },
+            1 => Event::ThinkingDelta {
+                session: session_id(session)?,
+                message: message_id(message)?,
+                text: need(text, "text")?,
+            },
+            2 => Event::ToolCallStarted {
+                session: session_id(session)?,
+                call_id: need(call_id, "call_id")?,
+                name: need(name, "name")?,
+                arguments: need(arguments, "arguments")?,
+            },
+            3 => Event::ToolCallFinished {
+                session: session_id(session)?,
+                call_id: need(call_id, "call_id")?,
+                output: need(output, "output")?,
+                ok: need(ok, "ok")?,
+            },
+            4 => Event::ToolApprovalRequested {
+                session: session_id(session)?,
+                call_id: need(call_id, "call_id")?,
+                name: need(name, "name")?,
+                subject: need(subject, "subject")?,
+            },
+            5 => Event::MessageSaved {
+                session: session_id(session)?,
+                message: message_id(message)?,
+            },
+            6 => Event::Compacted {
+                session: session_id(session)?,
+                summarized: size(summarized, "summarized")?,
+            },
+            7 => Event::Usage {
+                session: session_id(session)?,
+                message,
+                usage: need(usage, "usage")?,
+            },
+            8 => Event::TurnFinished {
+                session: session_id(session)?,
+                stopped: need(stopped, "stopped")?,
+            },
+            9 => Event::Error {
+                session,
+                kind: need(kind, "kind")?,
+                message: message_id(message)?,
+            },
+            10 => Event::Sessions {
+                sessions: list(sessions, "sessions")?,
+            },
+            11 => Event::SessionCreated {
+                session: session_id(session)?,
+            },
+            12 => Event::SessionOpened {
+                session: session_id(session)?,
+                messages: list(messages, "messages")?,
+                first_kept,
+            },
+            13 => Event::Ready {
+                settings: need(settings, "settings")?,
+                keys: need(keys, "keys")?,
+                signed_in,
+            },
+            14 => Event::MagicLinkSent {
+                email: need(email, "email")?,
+            },
+            15 => Event::SignInRedirect {
+                url: need(url, "url")?,
+            },
+            16 => Event::ConfirmAccountSwitch {
+                current: need(current, "current")?,
+                next: need(next, "next")?,
+            },
+            17 => Event::SignedIn {
+                user: need(user, "user")?,
+            },
+            18 => Event::SignedOut,
+            19 => Event::UsageReport {
+                days: need(days, "days")?,
+                rows: need(rows, "rows")?,
+            },
+            20 => Event::Models {
+                provider: need(provider, "provider")?,
+                models: need(models, "models")?,
+            },
+            21 => Event::Exported {
+                document: need(document, "document")?,
+            },
+            22 => Event::Imported {
+                sessions: count(sessions, "sessions")?,
+                messages: count(messages, "messages")?,
+                notes: size(notes, "notes")?,
+            },
+            _ => Event::TokenCount {
+                session,
+                conversation: need(conversation, "conversation")?,
+                draft: need(draft, "draft")?,
+                exact: need(exact, "exact")?,
+            },
+        })
+    }
 }

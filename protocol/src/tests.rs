@@ -732,6 +732,63 @@ fn events_may_leave_out_what_has_a_default() {
     );
 }
 
+#[wasm_bindgen_test(unsupported = test)]
+fn events_read_in_any_field_order_and_skip_what_they_do_not_know() {
+    let read = |json: &str| serde_json::from_str::<Event>(json);
+    // The tag last, a field of a newer agent in between.
+    assert_eq!(
+        read(
+            r#"{"text":"he","later":{"x":[1,null]},"message":"m1","session":"s1","type":"delta"}"#
+        )
+        .unwrap(),
+        Event::Delta {
+            session: s(),
+            message: "m1".into(),
+            text: "he".into(),
+        }
+    );
+    // `sessions` and `messages` are counts in one event, lists in another, read before the tag.
+    assert_eq!(
+        read(r#"{"sessions":1,"messages":2,"notes":3,"type":"imported"}"#).unwrap(),
+        Event::Imported {
+            sessions: 1,
+            messages: 2,
+            notes: 3,
+        }
+    );
+    assert_eq!(
+        read(r#"{"messages":[],"session":"s1","type":"session_opened","first_kept":null}"#)
+            .unwrap(),
+        Event::SessionOpened {
+            session: s(),
+            messages: vec![],
+            first_kept: None,
+        }
+    );
+    assert_eq!(
+        read(r#"{"message":"x","kind":{"kind":"offline"},"type":"error"}"#).unwrap(),
+        Event::Error {
+            session: None,
+            kind: ErrorKind::Offline,
+            message: "x".into(),
+        }
+    );
+    // What is not an event is refused.
+    for bad in [
+        r#"{"session":"s1","message":"m1","text":"he"}"#,
+        r#"{"type":"delta","session":"s1","text":"he"}"#,
+        r#"{"type":"delta","session":null,"message":"m1","text":"he"}"#,
+        r#"{"type":"imported","sessions":[],"messages":2,"notes":3}"#,
+        r#"{"type":"sessions","sessions":4}"#,
+        r#"{"type":"deltas","session":"s1","message":"m1","text":"he"}"#,
+        r#"{"type":"delta","type":"delta","session":"s1","message":"m1","text":"he"}"#,
+        r#"{"type":"ready","settings":{"provider":"openai","model":"m"},"keys":["Brave"]}"#,
+        r#"["delta"]"#,
+    ] {
+        assert!(read(bad).is_err(), "{bad}");
+    }
+}
+
 /// An answer that thought first, as Anthropic's thinking comes back.
 fn thinking_answer() -> Message {
     let mut message = Message::text(Role::Assistant, "Paris.");

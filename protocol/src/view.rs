@@ -200,12 +200,36 @@ fn default_keep_recent() -> u64 {
 }
 
 /// Whose key it is: a model provider's, or a search engine's (for `web_search`). Sent as
-/// the plain name (`"openai"`, `"brave"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// the plain name (`"openai"`, `"brave"`); read by that name with [`Deserialize`] written
+/// out, not derived (serde's untagged enum buffers the value first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum KeyOwner {
     Provider(ProviderId),
     Search(SearchEngine),
+}
+
+impl<'de> Deserialize<'de> for KeyOwner {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = KeyOwner;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a provider or a search engine")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<KeyOwner, E> {
+                let provider = ProviderId::ALL.into_iter().map(KeyOwner::Provider);
+                let search = SearchEngine::ALL.into_iter().map(KeyOwner::Search);
+                provider
+                    .chain(search)
+                    .find(|owner| owner.as_str() == name)
+                    .ok_or_else(|| {
+                        E::custom("data did not match any variant of untagged enum KeyOwner")
+                    })
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
 }
 
 impl KeyOwner {
