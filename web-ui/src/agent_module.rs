@@ -78,7 +78,9 @@ pub async fn load(
     let open = method(&module, "openAgent").map_err(text)?;
     let args = js_sys::Array::of4(
         &JsValue::from_str("ferry"),
-        &JsValue::from_str(&defaults.to_string()),
+        // Through the writer that Commands go through: `Value`'s `Display` would link a
+        // second serializer (and `std::io`'s error texts) into the first-paint wasm.
+        &JsValue::from_str(&serde_json::to_string(defaults).unwrap_or_default()),
         &JsValue::from_str(&page_url(&format!("{base}/tokenizer-worker.js"))),
         // pdf.js, imported by the agent the first time a PDF is attached.
         &JsValue::from_str(&page_url(&format!("{base}/pdf/pdf.min.mjs"))),

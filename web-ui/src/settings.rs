@@ -303,7 +303,8 @@ pub fn SettingsPanel() -> impl IntoView {
                     "Provider"
                     <select
                         on:change=move |ev| {
-                            if let Ok(p) = serde_json::from_value::<ProviderId>(serde_json::Value::String(event_target_value(&ev))) {
+                            let name = event_target_value(&ev);
+                            if let Some(p) = ProviderId::ALL.into_iter().find(|p| p.as_str() == name) {
                                 provider.set(p);
                                 // The model saved for this provider, else its current default.
                                 let saved = state.settings.with_untracked(|s| {
