@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::agent_module;
 use crate::app::State;
-use crate::model::{bars, fixed, stacked};
+use crate::model::{bars, stacked};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
@@ -56,11 +56,8 @@ pub fn UsageView() -> impl IntoView {
     });
     let title = |day: &str, usage: &Option<DayUsage>| match usage {
         Some(u) => format!(
-            "{day}: ${}, {} calls, {} tokens in, {} out",
-            fixed(u.cost_usd, 4),
-            u.calls,
-            u.input_tokens,
-            u.output_tokens
+            "{day}: ${:.4}, {} calls, {} tokens in, {} out",
+            u.cost_usd, u.calls, u.input_tokens, u.output_tokens
         ),
         None => format!("{day}: no calls"),
     };
@@ -72,8 +69,7 @@ pub fn UsageView() -> impl IntoView {
                 .collect();
             let total: f64 = costs.iter().sum();
             let label = format!(
-                "Cost per day, last {DAYS} days: ${} in all; days with calls: {with_calls}",
-                fixed(total, 4)
+                "Cost per day, last {DAYS} days: ${total:.4} in all; days with calls: {with_calls}"
             );
             let drawn = bars(&costs, WIDTH, HEIGHT);
             view! {
@@ -147,7 +143,7 @@ pub fn UsageView() -> impl IntoView {
                                 <td>{r.model}</td>
                                 <td>{r.input_tokens}</td>
                                 <td>{r.output_tokens}</td>
-                                <td>{r.cost_usd.map_or_else(|| "—".to_owned(), |c| format!("${}", fixed(c, 6)))}</td>
+                                <td>{r.cost_usd.map_or_else(|| "—".to_owned(), |c| format!("${c:.6}"))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -86,7 +86,7 @@ pub fn size_label(bytes: u64) -> String {
 }
 
 fn one_decimal(value: f64, unit: &str) -> String {
-    let text = super::fixed(value, 1);
+    let text = format!("{value:.1}");
     format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
