@@ -30,6 +30,9 @@ pub struct State {
     pub settings: RwSignal<Option<SettingsView>>,
     pub keys: RwSignal<Vec<KeyOwner>>,
     pub models: RwSignal<Vec<String>>,
+    /// The provider whose model list Settings asked for last: a list of another provider,
+    /// answering an earlier question, arrives late and is dropped.
+    pub models_of: RwSignal<Option<ProviderId>>,
     /// The composer's text.
     pub draft: RwSignal<String>,
     /// The composer's files.
@@ -82,6 +85,7 @@ impl State {
             settings: RwSignal::new(None),
             keys: RwSignal::new(Vec::new()),
             models: RwSignal::new(Vec::new()),
+            models_of: RwSignal::new(None),
             draft: RwSignal::new(String::new()),
             chips: RwSignal::new(Chips::default()),
             proxy_media_cap: RwSignal::new(None),
@@ -160,6 +164,14 @@ impl State {
     /// Signing in comes first.
     pub fn must_sign_in(self) -> bool {
         self.auth_required.get_untracked() && self.user.with_untracked(Option::is_none)
+    }
+
+    /// Asks for `provider`'s model list (the key's own); until it comes, the list is empty,
+    /// and only that provider's list is taken.
+    pub fn list_models(self, provider: ProviderId) {
+        self.models.set(Vec::new());
+        self.models_of.set(Some(provider));
+        agent_module::send(&Command::ListModels { provider });
     }
 
     pub fn has_key(self, provider: ProviderId) -> bool {
@@ -313,6 +325,8 @@ impl State {
             Event::ConfirmAccountSwitch { current, next } => {
                 self.switch_ask.set(Some((current, next)));
             }
+            // A list answering an earlier question, for another provider: dropped.
+            Event::Models { provider, .. } if self.models_of.get_untracked() != Some(provider) => {}
             Event::Models { models, .. } => {
                 self.notice.set(Some(format!(
                     "{} model{} available",

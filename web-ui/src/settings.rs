@@ -181,10 +181,9 @@ pub fn SettingsPanel() -> impl IntoView {
     let dont_save = RwSignal::new(false);
     state.notice.set(None);
     state.models.set(Vec::new());
+    state.models_of.set(None);
     if state.has_key(provider.get_untracked()) {
-        agent_module::send(&Command::ListModels {
-            provider: provider.get_untracked(),
-        });
+        state.list_models(provider.get_untracked());
     }
 
     // The live list arrived: a model the user did not choose may give way to one listed.
@@ -313,8 +312,9 @@ pub fn SettingsPanel() -> impl IntoView {
                                 model.set(saved.unwrap_or_else(|| default_model(p).to_owned()));
                                 touched.set(false);
                                 state.models.set(Vec::new());
+                                state.models_of.set(None);
                                 if state.has_key(p) {
-                                    agent_module::send(&Command::ListModels { provider: p });
+                                    state.list_models(p);
                                 }
                             }
                         }
@@ -343,7 +343,7 @@ pub fn SettingsPanel() -> impl IntoView {
                         type="button"
                         on:click=move |_| {
                             if save() && has_key() {
-                                agent_module::send(&Command::ListModels { provider: provider.get_untracked() });
+                                state.list_models(provider.get_untracked());
                             }
                         }
                     >
