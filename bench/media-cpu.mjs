@@ -20,6 +20,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 
+import { startWorkerd } from './workerd.mjs';
 import { ROOT, freePort, mockVars } from '../tests/e2e/support/worker.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
@@ -168,27 +169,6 @@ async function run(pid, url, provider, payload, n) {
   return { wall: median(wall), cpu: (cpuMs(pid) - cpu0) / n };
 }
 
-async function startWorkerd(vars) {
-  const port = await freePort();
-  const mf = new Miniflare({
-    modulesRoot: BUILD,
-    modules: [
-      { type: 'ESModule', path: path.join(BUILD, 'index.js') },
-      { type: 'CompiledWasm', path: path.join(BUILD, 'index_bg.wasm') },
-    ],
-    compatibilityDate: '2026-04-01',
-    bindings: vars,
-    host: '127.0.0.1',
-    port,
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
-  const url = await mf.ready;
-  return { url: String(url).replace(/\/$/, ''), stop: () => mf.dispose() };
-}
-
 async function startPassThrough(upstream) {
   const port = await freePort();
   const mf = new Miniflare({
@@ -216,7 +196,7 @@ async function main() {
   const sink = await startSink();
   // A media cap above the largest case, which is over the default on purpose.
   const vars = { ...mockVars(sink.url), STREAM_TIMEOUT_SECS: '30', MAX_MEDIA_BODY_BYTES: String(8 * MIB) };
-  const workerd = await withPid(() => startWorkerd(vars));
+  const workerd = await withPid(() => startWorkerd(BUILD, vars));
   const passThrough = await withPid(() => startPassThrough(sink.url));
   try {
     const cases = [

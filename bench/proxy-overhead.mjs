@@ -23,6 +23,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { once } from 'node:events';
 import { claims, nowSecs, token } from '../tests/e2e/support/tokens.mjs';
+import { startWorkerd } from './workerd.mjs';
 import { ROOT, freePort, mockVars, startWorker } from '../tests/e2e/support/worker.mjs';
 
 const PER_TARGET = Number(process.env.BENCH_REQUESTS ?? 800);
@@ -203,29 +204,6 @@ function print(title, rows) {
   }
 }
 
-async function startWorkerd(vars, { limits = false } = {}) {
-  const port = await freePort();
-  const mf = new Miniflare({
-    ...(limits ? { durableObjects: { LIMITS: 'LimitsObject' } } : {}),
-    modulesRoot: BUILD,
-    modules: [
-      { type: 'ESModule', path: path.join(BUILD, 'index.js') },
-      { type: 'CompiledWasm', path: path.join(BUILD, 'index_bg.wasm') },
-    ],
-    compatibilityDate: '2026-04-01',
-    bindings: vars,
-    host: '127.0.0.1',
-    port,
-    // Drain the worker's per-request log lines.
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
-  const url = await mf.ready;
-  return { url: String(url).replace(/\/$/, ''), stop: () => mf.dispose() };
-}
-
 /**
  * A plain JavaScript worker that forwards requests to the mock untouched: the floor any
  * worker in the same runtime pays for one fetch, for comparison with the proxy's own cost.
@@ -254,7 +232,7 @@ async function startPassThrough(mockUrl) {
 async function main() {
   const mock = await startMock();
   const vars = { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' };
-  const workerd = await startWorkerd(vars);
+  const workerd = await startWorkerd(BUILD, vars);
   const passThrough = await startPassThrough(mock.url);
   const auth = await startAuth();
   const supabaseVars = {
@@ -265,8 +243,8 @@ async function main() {
     DAILY_TOKEN_QUOTA: '1000000000000',
   };
   // Without the limits binding the proxy admits unlimited: the difference is the object's cost.
-  const authOnly = await startWorkerd(supabaseVars);
-  const limited = await startWorkerd(supabaseVars, { limits: true });
+  const authOnly = await startWorkerd(BUILD, supabaseVars);
+  const limited = await startWorkerd(BUILD, supabaseVars, { limits: true });
   const dev = await startWorker({ vars });
   try {
     const direct = await captureDirect(mock, workerd.url);
