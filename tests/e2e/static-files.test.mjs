@@ -45,6 +45,7 @@ before(async () => {
   writeFileSync(path.join(root, 'style.css'), 'p {}');
   writeFileSync(path.join(root, 'logo.png'), 'png');
   writeFileSync(path.join(root, 'a b.js'), 'export {};');
+  writeFileSync(path.join(root, 'reader.mjs'), 'export {};');
   app = await serveApp({ dir: root, port: 0, config: {} });
   site = await startStatic({ mounts: { '/app/': root } });
 });
@@ -76,6 +77,8 @@ describe('static files', () => {
       assert.equal((await get(base, `${prefix}/logo.png`)).type, 'image/png', name);
       const encoded = await get(base, `${prefix}/a%20b.js`);
       assert.deepEqual([encoded.status, encoded.type], [200, 'text/javascript'], name);
+      // pdf.js's module and worker: a module script needs a JavaScript type.
+      assert.equal((await get(base, `${prefix}/reader.mjs`)).type, 'text/javascript', name);
       assert.equal((await get(base, `${prefix}/missing.js`)).status, 404, name);
     }
   });

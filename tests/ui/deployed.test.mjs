@@ -105,6 +105,12 @@ describe('the app served by the Worker, as deployed', () => {
     const tokenizer = await head('/web-agent-pkg/tokenizer-worker.js');
     assert.equal(tokenizer.status, 200);
     assert.match(tokenizer.headers.get('content-type'), /^(text|application)\/javascript/);
+    // pdf.js, imported as a module on the first PDF, and its module worker.
+    for (const file of ['/web-agent-pkg/pdf/pdf.min.mjs', '/web-agent-pkg/pdf/pdf.worker.min.mjs']) {
+      const res = await head(file);
+      assert.equal(res.status, 200, file);
+      assert.match(res.headers.get('content-type'), /^(text|application)\/javascript/, file);
+    }
     for (const file of ['/web-agent-pkg/tokenizer-worker.js', '/web-agent-pkg/web_agent_bg.wasm', '/start.js']) {
       const res = await head(file);
       assert.equal(res.status, 200, file);
