@@ -1,8 +1,9 @@
 //! The agent, loaded as its own wasm module after the app has painted, and spoken to only
 //! in [`Command`]s and [`Event`]s (as JSON over its page handle).
 //!
-//! Commands run one after another, in the order sent: the agent takes one at a time. Stop
-//! goes around the queue, so it works while a turn runs.
+//! Commands run one after another, in the order sent: the agent takes one at a time. Those
+//! sent before the module has loaded wait for it, so a button pressed right after first
+//! paint is not lost. Stop goes around the queue, so it works while a turn runs.
 
 use std::cell::RefCell;
 
@@ -30,8 +31,33 @@ struct Loaded {
     tail: Promise,
 }
 
+impl Loaded {
+    /// Runs the command `json` once the one before it has settled.
+    fn enqueue(&mut self, json: String) {
+        let agent = self.agent.clone();
+        let on_event = self.on_event.clone();
+        let run = Closure::once_into_js(move |_: JsValue| -> JsValue {
+            method(&agent, "command")
+                .and_then(|command| command.call2(&agent, &JsValue::from_str(&json), &on_event))
+                .unwrap_or(JsValue::UNDEFINED)
+        });
+        let run: Function = run.unchecked_into();
+        // `then` through its JS function, so `run`'s promise is what the chain waits for;
+        // `run` for both outcomes, so a failed command does not hold up the next one.
+        let chained = method(&self.tail, "then")
+            .and_then(|then| then.call2(&self.tail, &run, &run))
+            .and_then(|next| next.dyn_into::<Promise>());
+        if let Ok(next) = chained {
+            self.tail = next;
+        }
+    }
+}
+
 thread_local! {
     static AGENT: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+    /// Commands sent before the module has loaded (a button pressed right after first
+    /// paint), as JSON, run in order once it has.
+    static WAITING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
@@ -97,14 +123,16 @@ pub async fn load(
         }
     });
     let on_event: Function = listener.into_js_value().unchecked_into();
-    AGENT.with_borrow_mut(|slot| {
-        *slot = Some(Loaded {
-            agent,
-            render,
-            on_event,
-            tail: Promise::resolve(&JsValue::UNDEFINED),
-        });
-    });
+    let mut loaded = Loaded {
+        agent,
+        render,
+        on_event,
+        tail: Promise::resolve(&JsValue::UNDEFINED),
+    };
+    for json in WAITING.take() {
+        loaded.enqueue(json);
+    }
+    AGENT.with_borrow_mut(|slot| *slot = Some(loaded));
     Ok(())
 }
 
@@ -167,26 +195,9 @@ pub fn send(command: &Command) {
     let Ok(json) = serde_json::to_string(command) else {
         return;
     };
-    AGENT.with_borrow_mut(|slot| {
-        let Some(loaded) = slot.as_mut() else {
-            return;
-        };
-        let agent = loaded.agent.clone();
-        let on_event = loaded.on_event.clone();
-        let run = Closure::once_into_js(move |_: JsValue| -> JsValue {
-            method(&agent, "command")
-                .and_then(|command| command.call2(&agent, &JsValue::from_str(&json), &on_event))
-                .unwrap_or(JsValue::UNDEFINED)
-        });
-        let run: Function = run.unchecked_into();
-        // `then` through its JS function, so `run`'s promise is what the chain waits for;
-        // `run` for both outcomes, so a failed command does not hold up the next one.
-        let chained = method(&loaded.tail, "then")
-            .and_then(|then| then.call2(&loaded.tail, &run, &run))
-            .and_then(|next| next.dyn_into::<Promise>());
-        if let Ok(next) = chained {
-            loaded.tail = next;
-        }
+    AGENT.with_borrow_mut(|slot| match slot.as_mut() {
+        Some(loaded) => loaded.enqueue(json),
+        None => WAITING.with_borrow_mut(|waiting| waiting.push(json)),
     });
 }
 
