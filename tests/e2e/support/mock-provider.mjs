@@ -914,13 +914,22 @@ function page(ctx, name) {
   ctx.res.end(html);
 }
 
+/** The user message the agent adds after tool results: the images the tools returned. */
+function addedImages(message) {
+  return message.role === 'user' && (Array.isArray(message.content) || /^Images? from /.test(contentText(message.content)));
+}
+
 /**
  * The `agent` models: a tiny scripted agent for end-to-end turns of Ferry's own agent
  * (OpenAI format, streamed). After a tool result it answers `Done: <the result's start>`;
  * asked to "remember …" it calls `memory_save`; asked to "search for …" it calls
  * `web_search` if declared; given a URL it calls `web_fetch`; asked to "guess the page
  * <name>" it calls `web_fetch` on a URL it makes up (this mock's `/pages/<name>`); a tool
- * result saying "Please remember: …" makes it call `memory_save` with that text.
+ * result saying "Please remember: …" makes it call `memory_save` with that text. Told
+ * "use <tool> <json arguments>" it calls the tool of exactly that name (an MCP tool's
+ * qualified name, `<prefix>__<tool>`) with those arguments when the request declares it, and
+ * says "I have no tool <tool>." when not. The user message the agent adds after tool results
+ * (the images a tool returned) counts as part of the results.
  */
 function agentTurn(ctx, body) {
   const { res } = ctx;
@@ -928,6 +937,10 @@ function agentTurn(ctx, body) {
   const last = messages.at(-1);
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const said = typeof lastUser?.content === 'string' ? lastUser.content : '';
+  // The tool results, and after them perhaps the images they returned, as a user message.
+  const result =
+    last.role === 'tool' ? last : addedImages(last) && messages.at(-2)?.role === 'tool' ? messages.at(-2) : null;
+  const used = result ? null : said.match(/^use (\S+)\s*([\s\S]*)$/);
   const chunk = (delta, finish = null) =>
     `data: ${JSON.stringify({ id: 'chatcmpl-agent', object: 'chat.completion.chunk', created: CREATED, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   const call = (name, args) =>
@@ -940,10 +953,25 @@ function agentTurn(ctx, body) {
   if (injected) {
     write(res, call('memory_save', { text: injected[1].trim() }));
     write(res, chunk({}, 'tool_calls'));
-  } else if (last.role === 'tool') {
+  } else if (result) {
     write(res, chunk({ content: 'Done: ' }));
-    write(res, chunk({ content: String(last.content).slice(0, 40) }));
+    write(res, chunk({ content: contentText(result.content).slice(0, 40) }));
     write(res, chunk({}, 'stop'));
+  } else if (used) {
+    const [, name, json] = used;
+    if (body.tools?.some((t) => t.function?.name === name)) {
+      let args = {};
+      try {
+        args = json.trim() ? JSON.parse(json) : {};
+      } catch {
+        args = {};
+      }
+      write(res, call(name, args));
+      write(res, chunk({}, 'tool_calls'));
+    } else {
+      write(res, chunk({ content: `I have no tool ${name}.` }));
+      write(res, chunk({}, 'stop'));
+    }
   } else if (/remember/i.test(said)) {
     write(res, call('memory_save', { text: said.replace(/^.*remember:?\s*/i, '') }));
     write(res, chunk({}, 'tool_calls'));
