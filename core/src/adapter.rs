@@ -37,6 +37,8 @@ pub struct Target<'a> {
 pub enum HttpMethod {
     Get,
     Post,
+    /// Ends an MCP session.
+    Delete,
 }
 
 /// A request ready to send upstream.

@@ -3,7 +3,9 @@
 //! Follows the WHATWG event-stream rules: lines end in `\n`, `\r\n` or `\r` (also when the
 //! two bytes of `\r\n` arrive in different chunks); `:` starts a comment; several `data:`
 //! lines join with `\n`; a blank line dispatches; an event left unfinished when the stream
-//! ends is not dispatched.
+//! ends is not dispatched. `id:` sets the last event id (kept across events, as a client
+//! resuming with `Last-Event-ID` needs it) and `retry:` the reconnection delay; a proxied
+//! model stream ignores both, an MCP client reads them.
 
 use std::borrow::Cow;
 
@@ -13,6 +15,10 @@ pub struct SseEvent {
     /// The `event:` field, if any.
     pub event: Option<String>,
     pub data: String,
+    /// The last event id when the event was dispatched (set by this or an earlier `id:`).
+    pub id: Option<String>,
+    /// A `retry:` field (milliseconds) read since the previous event was dispatched.
+    pub retry: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -26,6 +32,10 @@ pub struct SseFramer {
     event: Option<String>,
     data: String,
     has_data: bool,
+    last_event_id: Option<String>,
+    retry: Option<u64>,
+    /// The last `retry:` of the whole stream, kept after dispatch.
+    last_retry: Option<u64>,
 }
 
 impl SseFramer {
@@ -88,14 +98,27 @@ impl SseFramer {
         !self.line.is_empty() || self.has_data || self.event.is_some()
     }
 
+    /// The last event id read so far (also from events with no data), for `Last-Event-ID`.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_event_id.as_deref()
+    }
+
+    /// The last reconnection delay the stream asked for, in milliseconds.
+    pub fn retry_ms(&self) -> Option<u64> {
+        self.last_retry
+    }
+
     fn on_line(&mut self, line: &str, out: &mut Vec<SseEvent>) {
         if line.is_empty() {
             if self.has_data {
                 out.push(SseEvent {
                     event: self.event.take(),
                     data: std::mem::take(&mut self.data),
+                    id: self.last_event_id.clone(),
+                    retry: self.retry.take(),
                 });
             }
+            self.retry = None;
             self.event = None;
             self.data.clear();
             self.has_data = false;
@@ -117,7 +140,15 @@ impl SseFramer {
                 self.has_data = true;
             }
             "event" => self.event = Some(value.to_owned()),
-            // `id` and `retry` steer reconnection, which a proxied stream never does.
+            // An id holding NUL is ignored (WHATWG); an empty one resets it.
+            "id" if !value.contains('\0') => {
+                self.last_event_id = (!value.is_empty()).then(|| value.to_owned());
+            }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                let ms = value.parse().ok();
+                self.retry = ms;
+                self.last_retry = ms;
+            }
             _ => {}
         }
     }
@@ -184,8 +215,8 @@ mod tests {
 
     fn data(d: &str) -> SseEvent {
         SseEvent {
-            event: None,
             data: d.to_owned(),
+            ..SseEvent::default()
         }
     }
 
@@ -224,8 +255,32 @@ mod tests {
             &[SseEvent {
                 event: Some("message_start".into()),
                 data: "{\"a\":\n1}".into(),
+                id: Some("7".into()),
+                retry: Some(10),
             }],
         );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_last_event_id_outlives_its_event_and_a_bad_retry_is_ignored() {
+        let input = b"id: p1\nretry: 3000\ndata:\n\nretry: x\ndata: a\n\nid\ndata: b\n\n";
+        let expected = [
+            SseEvent {
+                id: Some("p1".into()),
+                retry: Some(3000),
+                ..data("")
+            },
+            SseEvent {
+                id: Some("p1".into()),
+                ..data("a")
+            },
+            data("b"),
+        ];
+        assert_split_invariant(input, &expected);
+        let mut framer = SseFramer::new();
+        framer.feed(b"id: 9\nretry: 500\n\n");
+        assert_eq!(framer.last_event_id(), Some("9"));
+        assert_eq!(framer.retry_ms(), Some(500));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -76,6 +76,7 @@ pub async fn fetch(
     init.with_method(match request.method {
         HttpMethod::Get => Method::Get,
         HttpMethod::Post => Method::Post,
+        HttpMethod::Delete => Method::Delete,
     })
     .with_headers(headers)
     // As bytes: a JavaScript string would be decoded from UTF-8 here and encoded again by

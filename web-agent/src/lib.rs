@@ -17,6 +17,7 @@ mod auth;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
+pub mod mcp;
 mod memory;
 pub mod protocol;
 mod routing;

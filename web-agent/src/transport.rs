@@ -18,12 +18,25 @@ pub trait Body {
     async fn next(&mut self) -> Option<Result<Vec<u8>, NetworkError>>;
 }
 
-/// An HTTP answer: its status, `Retry-After` if any, and the body still to read.
+/// An HTTP answer: its status, `Retry-After` if any, its headers and the body still to read.
 #[derive(Debug)]
 pub struct Answer<B> {
     pub status: u16,
     pub retry_after_secs: Option<u64>,
+    /// Every header the platform lets us read (in a browser: the CORS-safelisted ones and
+    /// those the server exposes), names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: B,
+}
+
+impl<B> Answer<B> {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[expect(

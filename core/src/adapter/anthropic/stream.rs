@@ -390,8 +390,8 @@ mod tests {
             created: 0,
         });
         let event = SseEvent {
-            event: None,
             data: data.to_owned(),
+            ..SseEvent::default()
         };
         state.on_event(&event, &mut Vec::new())
     }

@@ -111,6 +111,7 @@ impl Transport for &FakeTransport {
             Some(Scripted::Answer(status, retry_after_secs, body)) => Ok(Answer {
                 status,
                 retry_after_secs,
+                headers: Vec::new(),
                 body: Chunks {
                     chunks: body.into_iter().map(|c| Ok(c.into_bytes())).collect(),
                     stop_after_first: self.stop_after_first.borrow_mut().take().or_else(|| {
