@@ -3,7 +3,12 @@
 use ferry_core::ProviderId;
 use serde::{Deserialize, Serialize};
 
-use crate::{AttachmentView, ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId};
+use std::collections::BTreeMap;
+
+use crate::{
+    AttachmentView, ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId,
+    ToolApproval,
+};
 
 /// What the UI asks of the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +145,82 @@ pub enum Command {
         #[serde(default)]
         draft: String,
     },
+    /// Connect to an MCP server (initialize, then list its tools, prompts and resources)
+    /// and keep it: answered by [`Event::McpServers`]. One that wants OAuth is kept too,
+    /// unauthorized; any other failure is [`Event::McpServerFailed`] and nothing is kept.
+    ///
+    /// [`Event::McpServers`]: crate::Event::McpServers
+    /// [`Event::McpServerFailed`]: crate::Event::McpServerFailed
+    AddMcpServer {
+        url: String,
+        /// A bearer token for it (sealed like a key).
+        #[serde(default)]
+        token: Option<String>,
+    },
+    RemoveMcpServer {
+        server: String,
+    },
+    /// The server's global switch.
+    SetMcpServer {
+        server: String,
+        enabled: bool,
+    },
+    /// The server's bearer token (`None`: none).
+    SetMcpToken {
+        server: String,
+        #[serde(default)]
+        token: Option<String>,
+    },
+    /// Connect again and list its tools, prompts and resources anew.
+    RefreshMcpServer {
+        server: String,
+    },
+    SetMcpToolApproval {
+        server: String,
+        /// The server's name for the tool.
+        tool: String,
+        approval: ToolApproval,
+    },
+    /// One chat's switch for a server (`None`: follow the global one); answered by
+    /// [`Event::Sessions`] with the chat as it is now.
+    ///
+    /// [`Event::Sessions`]: crate::Event::Sessions
+    SetChatMcp {
+        session: SessionId,
+        server: String,
+        #[serde(default)]
+        enabled: Option<bool>,
+    },
+    ListMcpServers,
+    /// Start an OAuth sign-in to the server: answered by [`Event::McpAuthorizeUrl`], the
+    /// address of its authorization server's consent page, which comes back to
+    /// `redirect_uri`.
+    ///
+    /// [`Event::McpAuthorizeUrl`]: crate::Event::McpAuthorizeUrl
+    AuthorizeMcpServer {
+        server: String,
+        redirect_uri: String,
+    },
+    /// The query the authorization server came back with (`?code=…&state=…`).
+    CompleteMcpAuthorization {
+        query: String,
+    },
+    /// A prompt's messages as text for the composer: answered by [`Event::McpPrompt`].
+    ///
+    /// [`Event::McpPrompt`]: crate::Event::McpPrompt
+    GetMcpPrompt {
+        server: String,
+        prompt: String,
+        #[serde(default)]
+        arguments: BTreeMap<String, String>,
+    },
+    /// A resource's contents: answered by [`Event::McpResource`].
+    ///
+    /// [`Event::McpResource`]: crate::Event::McpResource
+    ReadMcpResource {
+        server: String,
+        uri: String,
+    },
 }
 
 impl Command {
@@ -155,6 +236,14 @@ impl Command {
                 | Self::ListModels { .. }
                 | Self::LoadUsage { .. }
                 | Self::Load
+                | Self::AddMcpServer { .. }
+                | Self::SetMcpToken { .. }
+                | Self::RefreshMcpServer { .. }
+                | Self::SetMcpServer { .. }
+                | Self::AuthorizeMcpServer { .. }
+                | Self::CompleteMcpAuthorization { .. }
+                | Self::GetMcpPrompt { .. }
+                | Self::ReadMcpResource { .. }
                 // Saved for the user's other devices too.
                 | Self::SetSettings { .. }
         )

@@ -6,8 +6,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DayUsage, ErrorKind, KeyOwner, MessageId, MessageView, SessionId, SessionView, SettingsView,
-    UsageRow,
+    AttachmentView, DayUsage, ErrorKind, KeyOwner, McpServerView, MessageId, MessageView,
+    SessionId, SessionView, SettingsView, UsageRow,
 };
 
 /// What the agent tells the UI. Read by its tag with [`Deserialize`] written out below,
@@ -30,17 +30,35 @@ pub enum Event {
         message: MessageId,
         text: String,
     },
+    /// A tool call begins. For an MCP server's tool, `server` is the server's display name
+    /// and `tool` the server's name for the tool (`name` is what the model called).
     ToolCallStarted {
         session: SessionId,
         call_id: String,
         name: String,
         arguments: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
     },
+    /// A tool call is over; `attachments` are the images it returned, stored like a
+    /// message's files (shown with the handle's `attachmentUrl`).
     ToolCallFinished {
         session: SessionId,
         call_id: String,
         output: String,
         ok: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<AttachmentView>,
+    },
+    /// How far a running tool call has come, as its server reports it (`total` when known).
+    ToolProgress {
+        session: SessionId,
+        call_id: String,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
     },
     /// A tool call waits for the user's approval ([`Command::ApproveToolCall`]); the turn
     /// is paused until then. `subject` is what the call would act on: the URL of a fetch,
@@ -152,6 +170,38 @@ pub enum Event {
         draft: u64,
         exact: bool,
     },
+    /// The MCP servers, as they are now.
+    McpServers {
+        servers: Vec<McpServerView>,
+    },
+    /// An MCP server could not be added or reached (`server`: `None` when it was being
+    /// added, and nothing was kept). `unauthorized`: it wants a token or a sign-in.
+    McpServerFailed {
+        server: Option<String>,
+        url: String,
+        message: String,
+        unauthorized: bool,
+    },
+    /// Send the browser here (a popup) to sign in to the MCP server.
+    McpAuthorizeUrl {
+        server: String,
+        url: String,
+    },
+    /// A prompt's messages as the composer's text.
+    McpPrompt {
+        server: String,
+        prompt: String,
+        text: String,
+    },
+    /// A resource's contents: `text`, or `blob` (base64).
+    McpResource {
+        server: String,
+        uri: String,
+        name: String,
+        mime_type: String,
+        text: Option<String>,
+        blob: Option<String>,
+    },
 }
 
 /// The tags of [`Event`], as its JSON names them.
@@ -180,6 +230,12 @@ const TAGS: &[&str] = &[
     "exported",
     "imported",
     "token_count",
+    "tool_progress",
+    "mcp_servers",
+    "mcp_server_failed",
+    "mcp_authorize_url",
+    "mcp_prompt",
+    "mcp_resource",
 ];
 
 /// Every field any [`Event`] has, by name (its index in [`FIELDS`]): a field's value is
@@ -193,12 +249,11 @@ struct Field(usize);
 const FIELDS: &[&str] = &[
     // 0: the tag.
     "type",
-    // 1..5: an id, optional in some events (`null` reads as absent).
+    // 1..23: text, optional in some events (`null` reads as absent).
     "session",
     "message",
     "first_kept",
     "signed_in",
-    // 5..17: text.
     "text",
     "call_id",
     "name",
@@ -211,16 +266,26 @@ const FIELDS: &[&str] = &[
     "next",
     "user",
     "document",
-    // 17..20: flags.
+    "server",
+    "tool",
+    "prompt",
+    "uri",
+    "mime_type",
+    "blob",
+    // 23..27: flags.
     "ok",
     "stopped",
     "exact",
-    // 20..24: counts.
+    "unauthorized",
+    // 27..31: counts.
     "summarized",
     "notes",
     "conversation",
     "draft",
-    // 24..: one of a type.
+    // 31..33: numbers, optional in some events.
+    "progress",
+    "total",
+    // 33..: one of a type.
     "usage",
     "kind",
     "sessions",
@@ -231,12 +296,14 @@ const FIELDS: &[&str] = &[
     "rows",
     "provider",
     "models",
+    "servers",
+    "attachments",
 ];
-const IDS: usize = 1;
-const TEXTS: usize = 5;
-const FLAGS: usize = 17;
-const COUNTS: usize = 20;
-const SINGLES: usize = 24;
+const TEXTS: usize = 1;
+const FLAGS: usize = 23;
+const COUNTS: usize = 27;
+const NUMBERS: usize = 31;
+const SINGLES: usize = 33;
 
 impl<'de> Deserialize<'de> for Field {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -362,10 +429,10 @@ impl<'de> Visitor<'de> for EventVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
         let mut tag: Option<Tag> = None;
-        let mut ids: [Option<Option<String>>; TEXTS - IDS] = Default::default();
-        let mut texts: [Option<String>; FLAGS - TEXTS] = Default::default();
+        let mut texts: [Option<Option<String>>; FLAGS - TEXTS] = Default::default();
         let mut flags: [Option<bool>; COUNTS - FLAGS] = Default::default();
-        let mut counts: [Option<u64>; SINGLES - COUNTS] = Default::default();
+        let mut counts: [Option<u64>; NUMBERS - COUNTS] = Default::default();
+        let mut numbers: [Option<Option<f64>>; SINGLES - NUMBERS] = Default::default();
         let mut usage = None;
         let mut kind = None;
         let mut sessions: Option<ListOrCount<SessionView>> = None;
@@ -376,6 +443,8 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut rows = None;
         let mut provider = None;
         let mut models = None;
+        let mut servers = None;
+        let mut attachments = None;
         while let Some(Field(i)) = map.next_key::<Field>()? {
             let Some(&name) = FIELDS.get(i) else {
                 map.next_value::<IgnoredAny>()?;
@@ -384,25 +453,30 @@ impl<'de> Visitor<'de> for EventVisitor {
             let m = &mut map;
             match i {
                 0 => fill(m, &mut tag, name)?,
-                IDS..TEXTS => fill(m, &mut ids[i - IDS], name)?,
                 TEXTS..FLAGS => fill(m, &mut texts[i - TEXTS], name)?,
                 FLAGS..COUNTS => fill(m, &mut flags[i - FLAGS], name)?,
-                COUNTS..SINGLES => fill(m, &mut counts[i - COUNTS], name)?,
-                24 => fill(m, &mut usage, name)?,
-                25 => fill(m, &mut kind, name)?,
-                26 => fill(m, &mut sessions, name)?,
-                27 => fill(m, &mut messages, name)?,
-                28 => fill(m, &mut settings, name)?,
-                29 => fill(m, &mut keys, name)?,
-                30 => fill(m, &mut days, name)?,
-                31 => fill(m, &mut rows, name)?,
-                32 => fill(m, &mut provider, name)?,
-                _ => fill(m, &mut models, name)?,
+                COUNTS..NUMBERS => fill(m, &mut counts[i - COUNTS], name)?,
+                NUMBERS..SINGLES => fill(m, &mut numbers[i - NUMBERS], name)?,
+                33 => fill(m, &mut usage, name)?,
+                34 => fill(m, &mut kind, name)?,
+                35 => fill(m, &mut sessions, name)?,
+                36 => fill(m, &mut messages, name)?,
+                37 => fill(m, &mut settings, name)?,
+                38 => fill(m, &mut keys, name)?,
+                39 => fill(m, &mut days, name)?,
+                40 => fill(m, &mut rows, name)?,
+                41 => fill(m, &mut provider, name)?,
+                42 => fill(m, &mut models, name)?,
+                43 => fill(m, &mut servers, name)?,
+                _ => fill(m, &mut attachments, name)?,
             }
         }
         let Tag(tag) = need(tag, "type")?;
-        let [session, message, first_kept, signed_in] = ids.map(Option::flatten);
         let [
+            session,
+            message,
+            first_kept,
+            signed_in,
             text,
             call_id,
             name,
@@ -415,9 +489,16 @@ impl<'de> Visitor<'de> for EventVisitor {
             next,
             user,
             document,
-        ] = texts;
-        let [ok, stopped, exact] = flags;
+            server,
+            tool,
+            prompt,
+            uri,
+            mime_type,
+            blob,
+        ] = texts.map(Option::flatten);
+        let [ok, stopped, exact, unauthorized] = flags;
         let [summarized, notes, conversation, draft] = counts;
+        let [progress, total] = numbers.map(Option::flatten);
         let session_id = |session: Option<String>| need(session, "session");
         let message_id = |message: Option<String>| need(message, "message");
         let size = |n: Option<u64>, name| {
@@ -442,12 +523,15 @@ impl<'de> Visitor<'de> for EventVisitor {
                 call_id: need(call_id, "call_id")?,
                 name: need(name, "name")?,
                 arguments: need(arguments, "arguments")?,
+                server,
+                tool,
             },
             3 => Event::ToolCallFinished {
                 session: session_id(session)?,
                 call_id: need(call_id, "call_id")?,
                 output: need(output, "output")?,
                 ok: need(ok, "ok")?,
+                attachments: attachments.unwrap_or_default(),
             },
             4 => Event::ToolApprovalRequested {
                 session: session_id(session)?,
@@ -523,11 +607,44 @@ impl<'de> Visitor<'de> for EventVisitor {
                 messages: count(messages, "messages")?,
                 notes: size(notes, "notes")?,
             },
-            _ => Event::TokenCount {
+            23 => Event::TokenCount {
                 session,
                 conversation: need(conversation, "conversation")?,
                 draft: need(draft, "draft")?,
                 exact: need(exact, "exact")?,
+            },
+            24 => Event::ToolProgress {
+                session: session_id(session)?,
+                call_id: need(call_id, "call_id")?,
+                progress: need(progress, "progress")?,
+                total,
+                message,
+            },
+            25 => Event::McpServers {
+                servers: need(servers, "servers")?,
+            },
+            26 => Event::McpServerFailed {
+                server,
+                url: need(url, "url")?,
+                message: message_id(message)?,
+                unauthorized: need(unauthorized, "unauthorized")?,
+            },
+            27 => Event::McpAuthorizeUrl {
+                server: need(server, "server")?,
+                url: need(url, "url")?,
+            },
+            28 => Event::McpPrompt {
+                server: need(server, "server")?,
+                prompt: need(prompt, "prompt")?,
+                text: need(text, "text")?,
+            },
+            _ => Event::McpResource {
+                server: need(server, "server")?,
+                uri: need(uri, "uri")?,
+                name: need(name, "name")?,
+                mime_type: need(mime_type, "mime_type")?,
+                text,
+                blob,
             },
         })
     }

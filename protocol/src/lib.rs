@@ -9,11 +9,16 @@
 mod command;
 mod error;
 mod event;
+mod mcp;
 mod view;
 
 pub use command::Command;
 pub use error::ErrorKind;
 pub use event::Event;
+pub use mcp::{
+    ChatMcp, McpAuth, McpPromptArgument, McpPromptView, McpResourceView, McpServerView, McpStatus,
+    McpToolView, McpWay, ToolApproval,
+};
 pub use view::{
     AttachmentView, ChatParams, DECLINED_TOOL_OUTPUT, DayUsage, Decision, KeyOwner, MessageId,
     MessageView, OAuthProvider, STOPPED_TOOL_OUTPUT, SessionId, SessionView, SettingsView,

@@ -307,6 +307,8 @@ fn events_keep_their_json() {
                 call_id: "c1".into(),
                 name: "web_fetch".into(),
                 arguments: r#"{"url":"x"}"#.into(),
+                server: None,
+                tool: None,
             },
             r#"{"type":"tool_call_started","session":"s1","call_id":"c1","name":"web_fetch","arguments":"{\"url\":\"x\"}"}"#,
         ),
@@ -316,6 +318,7 @@ fn events_keep_their_json() {
                 call_id: "c1".into(),
                 output: "out".into(),
                 ok: true,
+                attachments: vec![],
             },
             r#"{"type":"tool_call_finished","session":"s1","call_id":"c1","output":"out","ok":true}"#,
         ),
@@ -435,6 +438,7 @@ fn events_keep_their_json() {
                         updated_ms: 2,
                         params: ChatParams::default(),
                         cost_usd: None,
+                        mcp: ChatMcp::new(),
                     },
                     SessionView {
                         id: "s2".into(),
@@ -446,6 +450,7 @@ fn events_keep_their_json() {
                             ..ChatParams::default()
                         },
                         cost_usd: Some(0.25),
+                        mcp: ChatMcp::new(),
                     },
                 ],
             },
@@ -727,6 +732,7 @@ fn events_may_leave_out_what_has_a_default() {
                 updated_ms: 2,
                 params: ChatParams::default(),
                 cost_usd: None,
+                mcp: ChatMcp::new(),
             }]
         }
     );
@@ -948,5 +954,354 @@ fn attachments_keep_their_json() {
     assert_eq!(
         serde_json::from_value::<SettingsView>(json).unwrap(),
         keeping
+    );
+}
+
+fn everything() -> McpServerView {
+    McpServerView {
+        id: "mcp1".into(),
+        url: "http://127.0.0.1:3001/mcp".into(),
+        name: "mcp-servers/everything".into(),
+        title: Some("Everything Reference Server".into()),
+        version: "2.0.0".into(),
+        prefix: "everything".into(),
+        enabled: true,
+        auth: McpAuth::None,
+        status: McpStatus::Connected,
+        error: None,
+        via: Some(McpWay::Direct),
+        tools: vec![McpToolView {
+            name: "echo".into(),
+            qualified: "everything__echo".into(),
+            title: None,
+            description: Some("Echoes back the input".into()),
+            read_only: true,
+            destructive: false,
+            approval: ToolApproval::Always,
+        }],
+        prompts: vec![McpPromptView {
+            name: "args".into(),
+            title: None,
+            description: None,
+            arguments: vec![McpPromptArgument {
+                name: "city".into(),
+                description: Some("City".into()),
+                required: true,
+            }],
+        }],
+        resources: vec![McpResourceView {
+            uri: "demo://resource/static/document/architecture.md".into(),
+            name: "architecture.md".into(),
+            title: None,
+            description: None,
+            mime_type: Some("text/markdown".into()),
+        }],
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn mcp_commands_keep_their_json() {
+    let cases = [
+        (
+            Command::AddMcpServer {
+                url: "https://mcp.example/mcp".into(),
+                token: Some("t".into()),
+            },
+            r#"{"type":"add_mcp_server","url":"https://mcp.example/mcp","token":"t"}"#,
+        ),
+        (
+            Command::AddMcpServer {
+                url: "https://mcp.example/mcp".into(),
+                token: None,
+            },
+            r#"{"type":"add_mcp_server","url":"https://mcp.example/mcp","token":null}"#,
+        ),
+        (
+            Command::RemoveMcpServer {
+                server: "mcp1".into(),
+            },
+            r#"{"type":"remove_mcp_server","server":"mcp1"}"#,
+        ),
+        (
+            Command::SetMcpServer {
+                server: "mcp1".into(),
+                enabled: false,
+            },
+            r#"{"type":"set_mcp_server","server":"mcp1","enabled":false}"#,
+        ),
+        (
+            Command::SetMcpToken {
+                server: "mcp1".into(),
+                token: None,
+            },
+            r#"{"type":"set_mcp_token","server":"mcp1","token":null}"#,
+        ),
+        (
+            Command::RefreshMcpServer {
+                server: "mcp1".into(),
+            },
+            r#"{"type":"refresh_mcp_server","server":"mcp1"}"#,
+        ),
+        (
+            Command::SetMcpToolApproval {
+                server: "mcp1".into(),
+                tool: "echo".into(),
+                approval: ToolApproval::Chat,
+            },
+            r#"{"type":"set_mcp_tool_approval","server":"mcp1","tool":"echo","approval":"chat"}"#,
+        ),
+        (
+            Command::SetChatMcp {
+                session: s(),
+                server: "mcp1".into(),
+                enabled: None,
+            },
+            r#"{"type":"set_chat_mcp","session":"s1","server":"mcp1","enabled":null}"#,
+        ),
+        (
+            Command::SetChatMcp {
+                session: s(),
+                server: "mcp1".into(),
+                enabled: Some(false),
+            },
+            r#"{"type":"set_chat_mcp","session":"s1","server":"mcp1","enabled":false}"#,
+        ),
+        (Command::ListMcpServers, r#"{"type":"list_mcp_servers"}"#),
+        (
+            Command::AuthorizeMcpServer {
+                server: "mcp1".into(),
+                redirect_uri: "https://ferry.example/mcp-oauth.html".into(),
+            },
+            r#"{"type":"authorize_mcp_server","server":"mcp1","redirect_uri":"https://ferry.example/mcp-oauth.html"}"#,
+        ),
+        (
+            Command::CompleteMcpAuthorization {
+                query: "?code=c&state=s".into(),
+            },
+            r#"{"type":"complete_mcp_authorization","query":"?code=c&state=s"}"#,
+        ),
+        (
+            Command::GetMcpPrompt {
+                server: "mcp1".into(),
+                prompt: "args".into(),
+                arguments: [("city".to_owned(), "Oslo".to_owned())].into(),
+            },
+            r#"{"type":"get_mcp_prompt","server":"mcp1","prompt":"args","arguments":{"city":"Oslo"}}"#,
+        ),
+        (
+            Command::ReadMcpResource {
+                server: "mcp1".into(),
+                uri: "demo://r/1".into(),
+            },
+            r#"{"type":"read_mcp_resource","server":"mcp1","uri":"demo://r/1"}"#,
+        ),
+    ];
+    for (command, json) in &cases {
+        pinned(command, json);
+    }
+    let read = |json: &str| serde_json::from_str::<Command>(json).unwrap();
+    assert_eq!(
+        read(r#"{"type":"add_mcp_server","url":"u"}"#),
+        Command::AddMcpServer {
+            url: "u".into(),
+            token: None
+        }
+    );
+    assert_eq!(
+        read(r#"{"type":"get_mcp_prompt","server":"m","prompt":"simple"}"#),
+        Command::GetMcpPrompt {
+            server: "m".into(),
+            prompt: "simple".into(),
+            arguments: Default::default()
+        }
+    );
+    assert!(
+        serde_json::from_str::<Command>(
+            r#"{"type":"set_mcp_tool_approval","server":"m","tool":"t","approval":"never"}"#
+        )
+        .is_err()
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn mcp_events_keep_their_json() {
+    let cases = [
+        (
+            Event::ToolCallStarted {
+                session: s(),
+                call_id: "c1".into(),
+                name: "everything__echo".into(),
+                arguments: r#"{"message":"hi"}"#.into(),
+                server: Some("Everything Reference Server".into()),
+                tool: Some("echo".into()),
+            },
+            r#"{"type":"tool_call_started","session":"s1","call_id":"c1","name":"everything__echo","arguments":"{\"message\":\"hi\"}","server":"Everything Reference Server","tool":"echo"}"#,
+        ),
+        (
+            Event::ToolCallFinished {
+                session: s(),
+                call_id: "c1".into(),
+                output: "a tiny image".into(),
+                ok: true,
+                attachments: vec![photo()],
+            },
+            r#"{"type":"tool_call_finished","session":"s1","call_id":"c1","output":"a tiny image","ok":true,"attachments":[{"id":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","name":"photo.jpg","mime":"image/jpeg","kind":"image","size":250000,"width":1568,"height":1176,"original":"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752","original_size":10000000}]}"#,
+        ),
+        (
+            Event::ToolProgress {
+                session: s(),
+                call_id: "c1".into(),
+                progress: 2.0,
+                total: Some(5.0),
+                message: Some("step 2".into()),
+            },
+            r#"{"type":"tool_progress","session":"s1","call_id":"c1","progress":2.0,"total":5.0,"message":"step 2"}"#,
+        ),
+        (
+            Event::ToolProgress {
+                session: s(),
+                call_id: "c1".into(),
+                progress: 0.5,
+                total: None,
+                message: None,
+            },
+            r#"{"type":"tool_progress","session":"s1","call_id":"c1","progress":0.5,"total":null,"message":null}"#,
+        ),
+        (
+            Event::McpServers {
+                servers: vec![everything()],
+            },
+            r#"{"type":"mcp_servers","servers":[{"id":"mcp1","url":"http://127.0.0.1:3001/mcp","name":"mcp-servers/everything","title":"Everything Reference Server","version":"2.0.0","prefix":"everything","enabled":true,"auth":"none","status":"connected","via":"direct","tools":[{"name":"echo","qualified":"everything__echo","description":"Echoes back the input","read_only":true,"destructive":false,"approval":"always"}],"prompts":[{"name":"args","arguments":[{"name":"city","description":"City","required":true}]}],"resources":[{"uri":"demo://resource/static/document/architecture.md","name":"architecture.md","mime_type":"text/markdown"}]}]}"#,
+        ),
+        (
+            Event::McpServers {
+                servers: vec![McpServerView {
+                    title: None,
+                    auth: McpAuth::Oauth,
+                    status: McpStatus::Unauthorized,
+                    error: Some("sign in".into()),
+                    via: None,
+                    tools: vec![],
+                    prompts: vec![],
+                    resources: vec![],
+                    ..everything()
+                }],
+            },
+            r#"{"type":"mcp_servers","servers":[{"id":"mcp1","url":"http://127.0.0.1:3001/mcp","name":"mcp-servers/everything","version":"2.0.0","prefix":"everything","enabled":true,"auth":"oauth","status":"unauthorized","error":"sign in","via":null,"tools":[],"prompts":[],"resources":[]}]}"#,
+        ),
+        (
+            Event::McpServerFailed {
+                server: None,
+                url: "https://mcp.example/mcp".into(),
+                message: "no answer".into(),
+                unauthorized: false,
+            },
+            r#"{"type":"mcp_server_failed","server":null,"url":"https://mcp.example/mcp","message":"no answer","unauthorized":false}"#,
+        ),
+        (
+            Event::McpServerFailed {
+                server: Some("mcp1".into()),
+                url: "https://mcp.example/mcp".into(),
+                message: "401".into(),
+                unauthorized: true,
+            },
+            r#"{"type":"mcp_server_failed","server":"mcp1","url":"https://mcp.example/mcp","message":"401","unauthorized":true}"#,
+        ),
+        (
+            Event::McpAuthorizeUrl {
+                server: "mcp1".into(),
+                url: "https://as.example/authorize?x=1".into(),
+            },
+            r#"{"type":"mcp_authorize_url","server":"mcp1","url":"https://as.example/authorize?x=1"}"#,
+        ),
+        (
+            Event::McpPrompt {
+                server: "mcp1".into(),
+                prompt: "simple".into(),
+                text: "This is a simple prompt".into(),
+            },
+            r#"{"type":"mcp_prompt","server":"mcp1","prompt":"simple","text":"This is a simple prompt"}"#,
+        ),
+        (
+            Event::McpResource {
+                server: "mcp1".into(),
+                uri: "demo://r/1".into(),
+                name: "r1.txt".into(),
+                mime_type: "text/plain".into(),
+                text: Some("hello".into()),
+                blob: None,
+            },
+            r#"{"type":"mcp_resource","server":"mcp1","uri":"demo://r/1","name":"r1.txt","mime_type":"text/plain","text":"hello","blob":null}"#,
+        ),
+        (
+            Event::McpResource {
+                server: "mcp1".into(),
+                uri: "demo://r/2".into(),
+                name: "r2".into(),
+                mime_type: "application/octet-stream".into(),
+                text: None,
+                blob: Some("AAEC".into()),
+            },
+            r#"{"type":"mcp_resource","server":"mcp1","uri":"demo://r/2","name":"r2","mime_type":"application/octet-stream","text":null,"blob":"AAEC"}"#,
+        ),
+        (
+            Event::Sessions {
+                sessions: vec![SessionView {
+                    id: s(),
+                    title: "T".into(),
+                    created_ms: 1,
+                    updated_ms: 2,
+                    params: ChatParams::default(),
+                    cost_usd: None,
+                    mcp: [("mcp1".to_owned(), false)].into(),
+                }],
+            },
+            r#"{"type":"sessions","sessions":[{"id":"s1","title":"T","created_ms":1,"updated_ms":2,"params":{},"cost_usd":null,"mcp":{"mcp1":false}}]}"#,
+        ),
+    ];
+    for (event, json) in &cases {
+        pinned(event, json);
+    }
+    // Fields in any order, the optional ones left out, an integer progress.
+    let read = |json: &str| serde_json::from_str::<Event>(json).unwrap();
+    assert_eq!(
+        read(r#"{"progress":3,"call_id":"c1","session":"s1","type":"tool_progress","total":null}"#),
+        Event::ToolProgress {
+            session: s(),
+            call_id: "c1".into(),
+            progress: 3.0,
+            total: None,
+            message: None,
+        }
+    );
+    assert_eq!(
+        read(
+            r#"{"type":"mcp_servers","servers":[{"id":"m","url":"u","name":"n","version":"1","prefix":"n","enabled":false,"auth":"bearer","status":"off"}]}"#
+        ),
+        Event::McpServers {
+            servers: vec![McpServerView {
+                id: "m".into(),
+                url: "u".into(),
+                name: "n".into(),
+                title: None,
+                version: "1".into(),
+                prefix: "n".into(),
+                enabled: false,
+                auth: McpAuth::Bearer,
+                status: McpStatus::Off,
+                error: None,
+                via: None,
+                tools: vec![],
+                prompts: vec![],
+                resources: vec![],
+            }]
+        }
+    );
+    // A required text given as null is refused, not taken as empty.
+    assert!(
+        serde_json::from_str::<Event>(
+            r#"{"type":"mcp_prompt","server":"m","prompt":"p","text":null}"#
+        )
+        .is_err()
     );
 }

@@ -31,6 +31,10 @@ pub struct SessionView {
     /// What the answers the chat holds cost, in USD (`None`: no answer reported a cost).
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// This chat's own switches for MCP servers, by server id; a server not named follows
+    /// its global switch.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mcp: crate::ChatMcp,
 }
 
 /// The parameters of a chat's model calls. In [`SettingsView::params`] they are the

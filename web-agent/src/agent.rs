@@ -302,6 +302,8 @@ impl Turn {
                 call_id: call.id.clone(),
                 name: call.function.name.clone(),
                 arguments: call.function.arguments.clone(),
+                server: None,
+                tool: None,
             }));
             if !tools::is_builtin(&call.function.name) {
                 // Nothing to run or to ask about: it fails, and the model reads why.
@@ -354,6 +356,7 @@ impl Turn {
             call_id,
             output,
             ok,
+            attachments: Vec::new(),
         }));
         if done {
             self.next_round(effects);

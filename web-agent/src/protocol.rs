@@ -16,6 +16,7 @@ impl From<Session> for SessionView {
             updated_ms,
             params,
             cost_usd,
+            mcp,
         } = session;
         Self {
             id,
@@ -24,6 +25,7 @@ impl From<Session> for SessionView {
             updated_ms,
             params,
             cost_usd,
+            mcp,
         }
     }
 }
@@ -187,6 +189,7 @@ mod tests {
                 ..ChatParams::default()
             },
             cost_usd: Some(0.5),
+            mcp: [("m1".to_owned(), false)].into(),
         };
         assert_eq!(
             serde_json::to_value(SessionView::from(session.clone())).unwrap(),

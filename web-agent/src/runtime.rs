@@ -199,6 +199,18 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 message,
                 text,
             } => self.edit_and_resend(session, &message, text, emit).await,
+            command @ (Command::AddMcpServer { .. }
+            | Command::RemoveMcpServer { .. }
+            | Command::SetMcpServer { .. }
+            | Command::SetMcpToken { .. }
+            | Command::RefreshMcpServer { .. }
+            | Command::SetMcpToolApproval { .. }
+            | Command::SetChatMcp { .. }
+            | Command::ListMcpServers
+            | Command::AuthorizeMcpServer { .. }
+            | Command::CompleteMcpAuthorization { .. }
+            | Command::GetMcpPrompt { .. }
+            | Command::ReadMcpResource { .. }) => self.mcp_command(command, emit).await,
         };
         if let Err(kind) = outcome {
             emit(Event::Error {
@@ -221,6 +233,7 @@ mod calls;
 mod compact;
 mod direct_usage;
 mod export;
+mod mcp;
 mod models;
 mod sessions;
 mod settings;

@@ -5,6 +5,8 @@
 //! Import merges by id: a record already present is replaced by the imported one, so
 //! importing the same document twice leaves the store as importing it once.
 
+use std::collections::BTreeMap;
+
 use ferry_core::ProviderId;
 use ferry_core::media::MediaKind;
 use ferry_core::search::SearchEngine;
@@ -30,6 +32,10 @@ pub struct Session {
     /// here so listing the chats reads no messages.
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// The chat's own switches for MCP servers, by server id (a server not named follows
+    /// its global switch).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp: BTreeMap<String, bool>,
 }
 
 /// One message of a session. An answer being streamed is saved again and again under the
@@ -540,6 +546,7 @@ pub mod conformance {
             updated_ms: 2,
             params: ChatParams::default(),
             cost_usd: None,
+            mcp: Default::default(),
         }
     }
 

@@ -295,6 +295,7 @@ fn a_made_up_url_waits_for_approval_and_a_denial_goes_back_to_the_model() {
         call_id: "f".into(),
         output: DECLINED_TOOL_OUTPUT.into(),
         ok: false,
+        attachments: vec![],
     })));
     let messages = calls_model(&effects).expect("the model hears of it");
     let last = messages.last().expect("a tool result");

@@ -39,6 +39,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             updated_ms: now,
             params: ChatParams::default(),
             cost_usd: None,
+            mcp: Default::default(),
         };
         self.store.put_session(&session).await?;
         Ok(session.id)
@@ -209,6 +210,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             updated_ms: now,
             params: ChatParams::default(),
             cost_usd: None,
+            mcp: Default::default(),
         });
         if let Some(text) =
             first_text.filter(|_| session.title.is_empty() || session.title == NEW_TITLE)
