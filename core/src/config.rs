@@ -68,6 +68,8 @@ impl std::fmt::Debug for Secret {
 pub struct KillSwitch {
     pub proxy_enabled: bool,
     pub disabled: Vec<ProviderId>,
+    /// The MCP relay (`/v1/proxy/mcp`) is off (`PROXY_DISABLE_MCP`).
+    pub mcp_disabled: bool,
 }
 
 impl KillSwitch {
@@ -84,9 +86,28 @@ impl KillSwitch {
         }
     }
 
+    /// Whether a request for the MCP relay may go ahead.
+    pub fn check_mcp(&self) -> Result<(), ProxyError> {
+        self.check(None)?;
+        if self.mcp_disabled {
+            return Err(ProxyError::RelayDisabled {
+                relay: Self::MCP_RELAY,
+            });
+        }
+        Ok(())
+    }
+
+    /// The MCP relay's name in errors and `/health`.
+    pub const MCP_RELAY: &'static str = "mcp";
+
     /// The `/health` report.
     pub fn health(&self, version: &str) -> Health {
         Health {
+            mcp: if self.check_mcp().is_ok() {
+                "enabled"
+            } else {
+                "disabled"
+            },
             status: if self.proxy_enabled { "ok" } else { "disabled" },
             version: version.to_owned(),
             providers: ProviderId::ALL
@@ -105,6 +126,8 @@ pub struct Health {
     pub status: &'static str,
     pub version: String,
     pub providers: BTreeMap<ProviderId, &'static str>,
+    /// The MCP relay: `enabled` or `disabled`.
+    pub mcp: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +237,7 @@ impl Config {
                 )
             })
             .collect();
+        let mcp_disabled = flag("PROXY_DISABLE_MCP", false, true);
         let fetch_allow_private = flag("FETCH_ALLOW_PRIVATE", false, false);
         let allow_anonymous_users = flag("ALLOW_ANONYMOUS_USERS", false, false);
         let auth_mode = match get("AUTH_MODE").as_deref().map(str::to_ascii_lowercase) {
@@ -299,6 +323,7 @@ impl Config {
             kill_switch: KillSwitch {
                 proxy_enabled,
                 disabled,
+                mcp_disabled,
             },
             auth_mode,
             supabase_url: get("SUPABASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
@@ -390,7 +415,8 @@ mod tests {
             c.kill_switch,
             KillSwitch {
                 proxy_enabled: true,
-                disabled: vec![]
+                disabled: vec![],
+                mcp_disabled: false,
             }
         );
         assert_eq!(c.auth_mode, AuthMode::Supabase);
@@ -444,8 +470,13 @@ mod tests {
         assert_eq!(health.providers[&ProviderId::Anthropic], "disabled");
         assert_eq!(health.providers[&ProviderId::Google], "enabled");
 
+        assert_eq!(health.mcp, "enabled");
+        assert_eq!(c.kill_switch.check_mcp(), Ok(()));
+
         let off = config(&[("PROXY_ENABLED", "false")]);
         assert_eq!(off.kill_switch.check(None), Err(ProxyError::ProxyDisabled));
+        assert_eq!(off.kill_switch.check_mcp(), Err(ProxyError::ProxyDisabled));
+        assert_eq!(off.kill_switch.health("1").mcp, "disabled");
         assert_eq!(off.kill_switch.health("1").status, "disabled");
         assert!(
             off.kill_switch
@@ -454,6 +485,30 @@ mod tests {
                 .values()
                 .all(|s| *s == "disabled")
         );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_mcp_relay_has_its_own_switch_that_fails_shut() {
+        let off = config(&[("PROXY_DISABLE_MCP", "true")]);
+        let refused = off.kill_switch.check_mcp().unwrap_err();
+        assert_eq!(refused, ProxyError::RelayDisabled { relay: "mcp" });
+        assert_eq!((refused.status(), refused.code()), (503, "provider_disabled"));
+        let body: serde_json::Value = serde_json::from_str(&refused.to_json()).unwrap();
+        assert_eq!(body["error"]["provider"], "mcp");
+        assert_eq!(
+            body["error"]["message"],
+            "the mcp relay is temporarily disabled"
+        );
+        // Only the relay: every provider stays on.
+        assert!(off.kill_switch.disabled.is_empty());
+        assert_eq!(off.kill_switch.check(None), Ok(()));
+        assert_eq!(off.kill_switch.health("1").mcp, "disabled");
+        for value in ["maybe", "2"] {
+            let c = config(&[("PROXY_DISABLE_MCP", value)]);
+            assert!(c.kill_switch.mcp_disabled, "{value}");
+            assert_eq!(c.warnings.len(), 1);
+        }
+        assert!(!config(&[("PROXY_DISABLE_MCP", "off")]).kill_switch.mcp_disabled);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -53,6 +53,10 @@ pub enum ProxyError {
     ProxyDisabled,
     #[error("provider {provider} is temporarily disabled")]
     ProviderDisabled { provider: ProviderId },
+    /// A relay of the proxy's other than a model provider's (`mcp`) is switched off; the
+    /// body names it as its `provider`.
+    #[error("the {relay} relay is temporarily disabled")]
+    RelayDisabled { relay: &'static str },
     #[error("{provider} gave no complete answer within {timeout_secs} s")]
     UpstreamTimeout {
         provider: ProviderId,
@@ -94,6 +98,7 @@ impl ProxyError {
             Self::Upstream { .. } | Self::RemoteFailed { .. } => 502,
             Self::ProxyDisabled
             | Self::ProviderDisabled { .. }
+            | Self::RelayDisabled { .. }
             | Self::LimitsUnavailable { .. }
             | Self::AuthUnavailable { .. } => 503,
             Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => 504,
@@ -115,7 +120,9 @@ impl ProxyError {
             Self::Remote { status, .. } => provider_status_code(*status),
             Self::Upstream { .. } | Self::RemoteFailed { .. } => code::UPSTREAM_ERROR,
             Self::ProxyDisabled => code::PROXY_DISABLED,
-            Self::ProviderDisabled { .. } => code::PROVIDER_DISABLED,
+            Self::ProviderDisabled { .. } | Self::RelayDisabled { .. } => {
+                code::PROVIDER_DISABLED
+            }
             Self::LimitsUnavailable { .. } => code::LIMITS_UNAVAILABLE,
             Self::AuthUnavailable { .. } => code::AUTH_UNAVAILABLE,
             Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => code::UPSTREAM_TIMEOUT,
@@ -137,6 +144,7 @@ impl ProxyError {
             | Self::RemoteTimeout { .. } => "upstream_error",
             Self::ProxyDisabled
             | Self::ProviderDisabled { .. }
+            | Self::RelayDisabled { .. }
             | Self::LimitsUnavailable { .. }
             | Self::AuthUnavailable { .. } => "service_unavailable",
         }
@@ -150,6 +158,7 @@ impl ProxyError {
             | Self::Upstream { .. }
             | Self::ProxyDisabled
             | Self::ProviderDisabled { .. }
+            | Self::RelayDisabled { .. }
             | Self::UpstreamTimeout { .. }
             | Self::RemoteFailed { .. }
             | Self::RemoteTimeout { .. }
@@ -193,7 +202,10 @@ impl ProxyError {
                 kind: self.kind().to_owned(),
                 code: self.code().to_owned(),
                 message: self.to_string(),
-                provider: self.provider(),
+                provider: match self {
+                    Self::RelayDisabled { relay } => Some((*relay).to_owned()),
+                    _ => self.provider().map(|p| p.as_str().to_owned()),
+                },
             },
         }
     }
@@ -326,8 +338,9 @@ pub struct ErrorDetail {
     pub kind: String,
     pub code: String,
     pub message: String,
+    /// A provider's id, or the name of the service switched off ([`ProxyError::RelayDisabled`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider: Option<ProviderId>,
+    pub provider: Option<String>,
 }
 
 #[cfg(test)]

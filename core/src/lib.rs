@@ -1,6 +1,6 @@
 //! Ferry's pure core: the OpenAI-shaped wire types, the provider registry and adapters, SSE
-//! framing and stream translation, the proxy's errors and configuration, and the
-//! bookkeeping of limits and cost (daily token quota, price table).
+//! framing and stream translation, the proxy's errors and configuration, the MCP relay's
+//! rules, and the bookkeeping of limits and cost (daily token quota, price table).
 //!
 //! Nothing here does I/O or reads a clock: the proxy worker and the browser agent bring
 //! those, and call in with plain values. The crate builds and is tested natively and for
@@ -9,6 +9,7 @@
 pub mod adapter;
 pub mod config;
 mod error;
+pub mod mcp_relay;
 pub mod media;
 pub mod models;
 pub mod page;

@@ -36,15 +36,21 @@ fn refused(why: &str) -> ProxyError {
 /// Checks a URL the agent asked for (or a redirect led to). With `allow_private` (local
 /// testing only) any http(s) URL passes.
 pub fn check_url(url: &str, allow_private: bool) -> Result<(Url, Target), ProxyError> {
-    let parsed = Url::parse(url.trim()).map_err(|_| refused("not a valid URL"))?;
+    check_address(url, allow_private).map_err(refused)
+}
+
+/// The guard of [`check_url`] for any route that reaches a user-given URL (the MCP relay
+/// too): `Err` says why the URL is refused, for the caller to word as its own.
+pub fn check_address(url: &str, allow_private: bool) -> Result<(Url, Target), &'static str> {
+    let parsed = Url::parse(url.trim()).map_err(|_| "not a valid URL")?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(refused("only http and https URLs"));
+        return Err("only http and https URLs");
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(refused("URLs with credentials"));
+        return Err("URLs with credentials");
     }
     let target = match parsed.host() {
-        None => return Err(refused("no host")),
+        None => return Err("no host"),
         Some(Host::Ipv4(ip)) => Target::Address(IpAddr::V4(ip)),
         Some(Host::Ipv6(ip)) => Target::Address(IpAddr::V6(ip)),
         Some(Host::Domain(name)) => Target::Name(name.trim_end_matches('.').to_ascii_lowercase()),
@@ -53,8 +59,8 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<(Url, Target), ProxyE
         return Ok((parsed, target));
     }
     match &target {
-        Target::Address(ip) if !is_public(*ip) => Err(refused("not a public address")),
-        Target::Name(name) if is_local_name(name) => Err(refused("not a public name")),
+        Target::Address(ip) if !is_public(*ip) => Err("not a public address"),
+        Target::Name(name) if is_local_name(name) => Err("not a public name"),
         _ => Ok((parsed, target)),
     }
 }
