@@ -95,6 +95,22 @@ describe('Content-Security-Policy', () => {
     assert.ok(!policy.includes("'unsafe-inline'") && !policy.includes("'unsafe-eval'"), policy);
   });
 
+  it('connect-src lets the page reach MCP servers on its own machine, in plain http on loopback only', async () => {
+    const url = await serve(DIST);
+    const res = await fetch(`${url}/`);
+    await res.arrayBuffer();
+    const connect = res.headers
+      .get('content-security-policy')
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .find(([name]) => name === 'connect-src')
+      .slice(1);
+    for (const source of ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']) {
+      assert.ok(connect.includes(source), `${source} in ${connect.join(' ')}`);
+    }
+    assert.ok(!connect.includes('http:') && !connect.includes('*'), 'no other plain-http origin');
+  });
+
   it('the app loads and a chat through the proxy works with no violation', async () => {
     const ferry = await watchedPage(await serve(DIST));
     await ferry.open();

@@ -4,7 +4,8 @@
 
 use ferry_core::ProviderId;
 use ferry_protocol::{
-    AttachmentView, ChatParams, Command, Event, KeyOwner, SessionId, SessionView, SettingsView,
+    AttachmentView, ChatMcp, ChatParams, Command, Event, KeyOwner, McpServerView, SessionId,
+    SessionView, SettingsView,
 };
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -71,6 +72,18 @@ pub struct State {
     pub clock: RwSignal<u64>,
     /// The parameters chosen before a new chat exists, sent once it does.
     pub new_chat_params: RwSignal<ChatParams>,
+    /// The MCP servers, as the agent last listed them.
+    pub mcp_servers: RwSignal<Vec<McpServerView>>,
+    /// The chat's own switches for MCP servers chosen before a new chat exists.
+    pub new_chat_mcp: RwSignal<ChatMcp>,
+    /// Settings' add form: its URL and token (kept when adding fails), whether it waits
+    /// for the agent, and why adding failed.
+    pub mcp_url: RwSignal<String>,
+    pub mcp_token: RwSignal<String>,
+    pub mcp_adding: RwSignal<bool>,
+    pub mcp_failed: RwSignal<Option<String>>,
+    /// A known server's failure (a sign-in that did not complete): its id and why.
+    pub mcp_server_alert: RwSignal<Option<(String, String)>>,
 }
 
 impl State {
@@ -106,6 +119,13 @@ impl State {
             load_error: RwSignal::new(None),
             clock: RwSignal::new(now_ms()),
             new_chat_params: RwSignal::new(ChatParams::default()),
+            mcp_servers: RwSignal::new(Vec::new()),
+            new_chat_mcp: RwSignal::new(ChatMcp::new()),
+            mcp_url: RwSignal::new(String::new()),
+            mcp_token: RwSignal::new(String::new()),
+            mcp_adding: RwSignal::new(false),
+            mcp_failed: RwSignal::new(None),
+            mcp_server_alert: RwSignal::new(None),
         }
     }
 
@@ -223,6 +243,17 @@ impl State {
                         params,
                     });
                 }
+                for (server, on) in self
+                    .new_chat_mcp
+                    .try_update(std::mem::take)
+                    .unwrap_or_default()
+                {
+                    agent_module::send(&Command::SetChatMcp {
+                        session: session.clone(),
+                        server,
+                        enabled: Some(on),
+                    });
+                }
                 if let Some((text, attachments)) = self.pending.try_update(Option::take).flatten() {
                     self.chat.update(|c| c.sent(&text, &attachments));
                     agent_module::send(&Command::SendMessage {
@@ -336,6 +367,48 @@ impl State {
                 self.models.set(models);
             }
             Event::Exported { document } => download("ferry-export.json", &document),
+            Event::McpServers { servers } => {
+                if self.mcp_adding.get_untracked() {
+                    // Added: the form is done with.
+                    self.mcp_adding.set(false);
+                    self.mcp_url.set(String::new());
+                    self.mcp_token.set(String::new());
+                }
+                self.mcp_server_alert.set(None);
+                self.mcp_servers.set(servers);
+            }
+            Event::McpServerFailed {
+                server, message, ..
+            } => match server {
+                Some(server) if !self.mcp_adding.get_untracked() => {
+                    self.mcp_server_alert.set(Some((server, message)));
+                }
+                _ => {
+                    self.mcp_adding.set(false);
+                    self.mcp_failed.set(Some(message));
+                }
+            },
+            Event::McpAuthorizeUrl { url, .. } => crate::mcp::oauth::open_authorization(&url),
+            Event::McpPrompt { text, .. } => {
+                self.draft.set(text);
+                self.count_draft();
+                focus_soon(COMPOSER);
+            }
+            Event::McpResource {
+                name,
+                uri,
+                mime_type,
+                text,
+                blob,
+                ..
+            } => crate::mcp::composer::attach_resource(
+                self,
+                &name,
+                &uri,
+                &mime_type,
+                text.as_deref(),
+                blob.as_deref(),
+            ),
             Event::Imported {
                 sessions, messages, ..
             } => self.notice.set(Some(format!(
@@ -656,6 +729,7 @@ fn App() -> impl IntoView {
                 crate::attachments::on_window_drop(state, &event)
             });
         }
+        crate::mcp::oauth::listen();
         listen(&window, "offline", move |_| {
             state.banner.set(Some(Banner::from_error(
                 ferry_protocol::ErrorKind::Offline,

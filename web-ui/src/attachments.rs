@@ -34,7 +34,7 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
 
 /// Chips for `files` at once, then each prepared by the agent in turn (one at a time: ten
 /// phone photos decoded together would hold ten bitmaps).
-fn add_files(state: State, files: Vec<web_sys::File>, pasted: bool) {
+pub fn add_files(state: State, files: Vec<web_sys::File>, pasted: bool) {
     let mut queue = Vec::new();
     for file in files {
         let name = if pasted {

@@ -13,8 +13,10 @@ use wasm_bindgen::JsCast;
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::attachments::{AttachButton, Chips as ChipList, carries_files, on_drop, on_paste};
+use crate::mcp::composer::{ChatTools, PromptMenu, ResourceButton, SlashMenu};
 use crate::model::{
-    Chat, Chips, Controls, Limits, Row, Thinking, ToolStep, ViewMessage, usd, via_proxy,
+    Chat, Chips, Controls, Limits, Progress, Row, Thinking, ToolStep, ViewMessage, tool_of, usd,
+    via_proxy,
 };
 use crate::params::ParamsFields;
 
@@ -75,18 +77,58 @@ fn approval(step: ToolStep, subject: String) -> impl IntoView {
     }
 }
 
+/// A running MCP tool's progress bar, named `<tool> progress`, and its server's words.
+fn progress_bar(tool: String, progress: Progress) -> impl IntoView {
+    let label = format!("{tool} progress");
+    let bar = match progress.total {
+        Some(total) => view! {
+            <progress aria-label=label max=total value=progress.done.min(total)></progress>
+        }
+        .into_any(),
+        // No whole known: an indeterminate bar.
+        None => view! { <progress aria-label=label></progress> }.into_any(),
+    };
+    view! {
+        <div class="tool-progress">
+            {bar}
+            {progress.message.map(|m| view! { <span class="hint">{m}</span> })}
+        </div>
+    }
+}
+
 fn tool_step(step: ToolStep) -> impl IntoView {
+    let state = expect_context::<State>();
     let status = step.status();
     let waiting = step
         .approval
         .clone()
         .map(|subject| approval(step.clone(), subject));
+    // An MCP tool: its server and tool as the call said, or (a chat read from storage) as
+    // the servers' tools say.
+    let named = step.server.clone().zip(step.tool.clone());
+    let name = step.name.clone();
+    let summary = move || {
+        let named = named
+            .clone()
+            .or_else(|| state.mcp_servers.with(|servers| tool_of(servers, &name)));
+        match named {
+            Some((server, tool)) => format!("Tool: {tool} on {server} — {status}"),
+            None => format!("Tool: {} — {status}", name),
+        }
+    };
+    let progress = step.progress.clone().map(|p| {
+        let tool = step.tool.clone().unwrap_or_else(|| step.name.clone());
+        progress_bar(tool, p)
+    });
+    let images = crate::attachments::message_attachments(step.images.clone());
     view! {
         <details class="tool">
-            <summary>{format!("Tool: {} — {status}", step.name)}</summary>
+            <summary>{summary}</summary>
             <pre class="tool-args">{step.arguments}</pre>
             {step.output.map(|(_, output)| view! { <pre class="tool-output">{output}</pre> })}
         </details>
+        {progress}
+        {images}
         {waiting}
     }
 }
@@ -341,6 +383,7 @@ pub fn ChatView() -> impl IntoView {
             .with(|s| s.as_ref().map(|s| s.model.clone()).unwrap_or_default())
     };
     let dropping = RwSignal::new(false);
+    let slash = SlashMenu::new();
 
     // Keep the newest text in view while it streams.
     Effect::new(move |_| {
@@ -477,18 +520,28 @@ pub fn ChatView() -> impl IntoView {
                     </button>
                 </div>
             </Show>
-            <AttachButton/>
+            <PromptMenu menu=slash/>
+            <div class="attach-buttons">
+                <AttachButton/>
+                <ResourceButton/>
+            </div>
             <textarea
                 node_ref=input
                 aria-label="Message"
                 placeholder="Message Ferry (Enter to send, Shift+Enter for a new line)"
                 rows="2"
+                aria-controls="mcp-prompts"
+                aria-activedescendant=move || slash.active_id(state)
                 prop:value=move || text.get()
                 on:input=move |ev| {
                     text.set(event_target_value(&ev));
+                    slash.typed();
                     state.count_draft();
                 }
                 on:keydown=move |ev| {
+                    if slash.key(state, &ev) {
+                        return;
+                    }
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
                         send(true);
@@ -508,6 +561,7 @@ pub fn ChatView() -> impl IntoView {
                 <summary>"Chat options"</summary>
                 <ParamsFields params=params controls=controls changed=changed default="Default"/>
             </details>
+            <ChatTools/>
             <div class="tokens" aria-live="off">
                 {tokens}
                 {move || chat_cost().map(|cost| view! { <span class="chat-cost">{cost}</span> })}

@@ -22,6 +22,8 @@ mod attachments;
 #[cfg(target_arch = "wasm32")]
 mod chat;
 #[cfg(target_arch = "wasm32")]
+mod mcp;
+#[cfg(target_arch = "wasm32")]
 mod params;
 #[cfg(target_arch = "wasm32")]
 mod settings;

@@ -6,6 +6,7 @@ mod attachments;
 mod banner;
 mod chart;
 mod chat;
+mod mcp;
 mod params;
 
 pub use attachments::{
@@ -14,7 +15,11 @@ pub use attachments::{
 };
 pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};
-pub use chat::{Chat, Row, Thinking, ToolStep, Usd, ViewMessage};
+pub use chat::{Chat, Progress, Row, Thinking, ToolStep, Usd, ViewMessage};
+pub use mcp::{
+    APPROVALS, PromptChoice, approval_from, approval_value, display_name, on_in_chat,
+    prompt_choices, resource_choices, resource_file_name, slash_query, tool_of,
+};
 pub use params::{
     Controls, EFFORTS, MAX_TEMPERATURE, effort_from, effort_label, max_output_from, preselect,
     temperature_from,

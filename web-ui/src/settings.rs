@@ -1,8 +1,8 @@
 //! Settings: provider, key (sealed by the agent, or held in memory only), model (the
 //! provider's live list, with the current default from the model facts preselected, or any
-//! name typed), every chat's default parameters, system prompt with presets, proxy, and
-//! export / import of everything. On a first start it opens by itself; the first Save
-//! with a key gives way to the chat.
+//! name typed), every chat's default parameters, system prompt with presets, proxy, MCP
+//! servers (see `mcp`), and export / import of everything. On a first start it opens by
+//! itself; the first Save with a key gives way to the chat.
 
 use ferry_core::ProviderId;
 use ferry_core::models::default_model;
@@ -428,6 +428,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     <button type="button" on:click=move |_| close()>"Close"</button>
                 </div>
             </form>
+            <crate::mcp::McpSettings/>
             <Storage/>
             <h3>"Your data"</h3>
             <div class="row">

@@ -18,6 +18,35 @@ pub struct ToolStep {
     pub output: Option<(bool, String)>,
     /// Waiting for the user's approval: what the call would act on (the URL, the note).
     pub approval: Option<String>,
+    /// An MCP server's tool: the server (as the user calls it) and the server's name for
+    /// the tool (the model calls it by `name`, qualified). `None` for Ferry's own tools, and
+    /// in a chat read from storage (the view finds them by `name` then).
+    pub server: Option<String>,
+    pub tool: Option<String>,
+    /// How far it has come, while it runs, as its server reports it.
+    pub progress: Option<Progress>,
+    /// The images it returned.
+    pub images: Vec<Attached>,
+}
+
+/// A running tool call's progress, as its server reports it. Compared and hashed by its
+/// numbers' bits, so a step keeps its `Eq` key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    pub done: f64,
+    /// The whole, when the server knows it.
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+impl Eq for Progress {}
+
+impl std::hash::Hash for Progress {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.done.to_bits().hash(state);
+        self.total.map(f64::to_bits).hash(state);
+        self.message.hash(state);
+    }
 }
 
 impl ToolStep {
@@ -33,8 +62,26 @@ impl ToolStep {
         }
     }
 
+    /// A step of `name` with `arguments`, not run yet.
+    pub fn new(call_id: &str, name: &str, arguments: &str) -> Self {
+        Self {
+            call_id: call_id.to_owned(),
+            name: name.to_owned(),
+            arguments: arguments.to_owned(),
+            output: None,
+            approval: None,
+            server: None,
+            tool: None,
+            progress: None,
+            images: Vec::new(),
+        }
+    }
+
     /// What the approval asks, above the call's subject.
     pub fn approval_question(&self) -> String {
+        if let (Some(server), Some(tool)) = (&self.server, &self.tool) {
+            return format!("Ferry wants to use the tool {tool} of {server} with:");
+        }
         match self.name.as_str() {
             "web_fetch" => "Ferry wants to fetch this page:".to_owned(),
             "web_search" => "Ferry wants to search the web for:".to_owned(),
@@ -241,6 +288,7 @@ impl Chat {
                                 && TOOLS.contains(&step.name.as_str())
                         });
                         step.output = Some((ok, output));
+                        step.images = m.attachments.iter().map(Attached::from).collect();
                     }
                 }
                 Role::System | Role::Developer => {}
@@ -268,15 +316,13 @@ impl Chat {
                         }
                         shown.thinking.text.push_str(thinking);
                     }
-                    shown
-                        .tools
-                        .extend(m.message.tool_calls.iter().flatten().map(|c| ToolStep {
-                            call_id: c.id.clone(),
-                            name: c.function.name.clone(),
-                            arguments: c.function.arguments.clone(),
-                            output: None,
-                            approval: None,
-                        }));
+                    shown.tools.extend(
+                        m.message
+                            .tool_calls
+                            .iter()
+                            .flatten()
+                            .map(|c| ToolStep::new(&c.id, &c.function.name, &c.function.arguments)),
+                    );
                     Usd::add(&mut shown.cost, m.cost_usd);
                     shown.partial = m.partial;
                 }
@@ -442,26 +488,46 @@ impl Chat {
                 call_id,
                 name,
                 arguments,
+                server,
+                tool,
             } if *session == mine => {
                 let answer = self.live("");
                 answer.thinking.stop(now_ms);
-                answer.tools.push(ToolStep {
-                    call_id: call_id.clone(),
-                    name: name.clone(),
-                    arguments: arguments.clone(),
-                    output: None,
-                    approval: None,
-                });
+                let mut step = ToolStep::new(call_id, name, arguments);
+                step.server.clone_from(server);
+                step.tool.clone_from(tool);
+                answer.tools.push(step);
             }
             Event::ToolCallFinished {
                 session,
                 call_id,
                 output,
                 ok,
+                attachments,
             } if *session == mine => {
                 if let Some(step) = step_of(&mut self.messages, call_id) {
                     step.output = Some((*ok, output.clone()));
                     step.approval = None;
+                    step.progress = None;
+                    step.images = attachments.iter().map(Attached::from).collect();
+                }
+            }
+            Event::ToolProgress {
+                session,
+                call_id,
+                progress,
+                total,
+                message,
+            } if *session == mine => {
+                if let Some(step) = step_of(&mut self.messages, call_id)
+                    && step.output.is_none()
+                    && progress.is_finite()
+                {
+                    step.progress = Some(Progress {
+                        done: progress.max(0.0),
+                        total: total.filter(|t| t.is_finite() && *t > 0.0),
+                        message: message.clone(),
+                    });
                 }
             }
             Event::ToolApprovalRequested {
@@ -492,6 +558,9 @@ impl Chat {
                 for message in &mut self.messages {
                     message.thinking.stop(now_ms);
                     message.live = false;
+                    for step in &mut message.tools {
+                        step.progress = None;
+                    }
                 }
                 if let Some(last) = self
                     .messages

@@ -187,6 +187,8 @@ fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
             call_id: "c1".into(),
             name: "memory_save".into(),
             arguments: "{}".into(),
+            server: None,
+            tool: None,
         },
         0,
     );
@@ -196,6 +198,7 @@ fn tool_steps_attach_to_their_answer_live_and_when_reopened() {
             call_id: "c1".into(),
             output: "saved".into(),
             ok: true,
+            attachments: Vec::new(),
         },
         0,
     );
@@ -250,6 +253,8 @@ fn an_approval_waits_on_its_step_until_decided_or_the_turn_ends() {
                 call_id: id.into(),
                 name: name.into(),
                 arguments: "{}".into(),
+                server: None,
+                tool: None,
             },
             0,
         );
@@ -296,6 +301,7 @@ fn an_approval_waits_on_its_step_until_decided_or_the_turn_ends() {
             call_id: "m".into(),
             output: DECLINED_TOOL_OUTPUT.into(),
             ok: false,
+            attachments: Vec::new(),
         },
         0,
     );
@@ -379,6 +385,8 @@ fn started(id: &str, name: &str) -> Event {
         call_id: id.into(),
         name: name.into(),
         arguments: "{}".into(),
+        server: None,
+        tool: None,
     }
 }
 
@@ -388,6 +396,7 @@ fn finished(id: &str, ok: bool) -> Event {
         call_id: id.into(),
         output: "out".into(),
         ok,
+        attachments: Vec::new(),
     }
 }
 
@@ -521,6 +530,7 @@ fn an_unknown_or_failed_tool_shows_failed_live_and_when_read_again() {
             call_id: "c1".into(),
             output: "there is no tool named teleport".into(),
             ok: false,
+            attachments: Vec::new(),
         },
         0,
     );
@@ -656,4 +666,93 @@ fn regenerate_takes_the_last_answer_away_for_its_replacement() {
     chat.apply(&delta("b", "Hi!"), 0);
     let texts: Vec<&str> = chat.messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["hi", "Hi!"]);
+}
+
+fn image(id: &str) -> AttachmentView {
+    AttachmentView {
+        id: id.into(),
+        name: "image.png".into(),
+        mime: "image/png".into(),
+        kind: ferry_core::media::MediaKind::Image,
+        size: 100,
+        width: Some(10),
+        height: Some(10),
+        pages: None,
+        original: None,
+        original_size: None,
+        text_bytes: None,
+    }
+}
+
+#[test]
+fn an_mcp_call_names_its_server_and_tool_shows_progress_then_its_images() {
+    let mut chat = Chat::open("s".into(), &[], None);
+    chat.sent("use it", &[]);
+    chat.apply(
+        &Event::ToolCallStarted {
+            session: "s".into(),
+            call_id: "c1".into(),
+            name: "everything__get-tiny-image".into(),
+            arguments: "{}".into(),
+            server: Some("Everything Reference Server".into()),
+            tool: Some("get-tiny-image".into()),
+        },
+        0,
+    );
+    let progress = |done: f64, total: Option<f64>| Event::ToolProgress {
+        session: "s".into(),
+        call_id: "c1".into(),
+        progress: done,
+        total,
+        message: Some("working".into()),
+    };
+    chat.apply(&progress(1.0, Some(4.0)), 0);
+    chat.apply(&progress(f64::NAN, Some(4.0)), 0);
+    let step = &chat.messages[1].tools[0];
+    assert_eq!(
+        step.approval_question(),
+        "Ferry wants to use the tool get-tiny-image of Everything Reference Server with:"
+    );
+    assert_eq!(
+        step.progress,
+        Some(Progress {
+            done: 1.0,
+            total: Some(4.0),
+            message: Some("working".into()),
+        })
+    );
+    chat.apply(
+        &Event::ToolCallFinished {
+            session: "s".into(),
+            call_id: "c1".into(),
+            output: "A tiny image".into(),
+            ok: true,
+            attachments: vec![image("img1")],
+        },
+        0,
+    );
+    // Progress after the end changes nothing.
+    chat.apply(&progress(2.0, None), 0);
+    let step = &chat.messages[1].tools[0];
+    assert_eq!(step.progress, None);
+    assert_eq!(step.images.len(), 1);
+    assert_eq!(step.images[0].id, "img1");
+    assert_eq!(step.status(), "done");
+}
+
+#[test]
+fn a_reopened_chat_shows_the_images_a_tool_returned() {
+    let mut answer = Message::text(Role::Assistant, "");
+    answer.tool_calls = Some(vec![call("c1", "everything__get-tiny-image")]);
+    let mut returned = result("c1", "A tiny image");
+    returned.attachments = vec![image("img1")];
+    returned.tool_ok = Some(true);
+    let chat = Chat::open("s".into(), &[stored("a", answer), returned], None);
+    let step = &chat.messages[0].tools[0];
+    assert_eq!(step.images.len(), 1);
+    assert_eq!(step.server, None, "the view finds the server by the name");
+    assert_eq!(
+        step.approval_question(),
+        "Ferry wants to use the tool everything__get-tiny-image with:"
+    );
 }

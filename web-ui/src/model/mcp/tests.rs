@@ -1,0 +1,164 @@
+use ferry_protocol::{McpAuth, McpStatus, McpToolView};
+
+use super::*;
+
+fn prompt(name: &str) -> McpPromptView {
+    McpPromptView {
+        name: name.to_owned(),
+        title: None,
+        description: Some(format!("the {name} prompt")),
+        arguments: Vec::new(),
+    }
+}
+
+fn server(id: &str, prefix: &str, enabled: bool) -> McpServerView {
+    McpServerView {
+        id: id.to_owned(),
+        url: format!("https://{id}.example/mcp"),
+        name: format!("servers/{id}"),
+        title: None,
+        version: "1.0.0".to_owned(),
+        prefix: prefix.to_owned(),
+        enabled,
+        auth: McpAuth::None,
+        status: McpStatus::Connected,
+        error: None,
+        via: None,
+        tools: vec![McpToolView {
+            name: "echo".to_owned(),
+            qualified: format!("{prefix}__echo"),
+            title: None,
+            description: None,
+            read_only: true,
+            destructive: false,
+            approval: ToolApproval::Always,
+        }],
+        prompts: vec![prompt("simple-prompt"), prompt("args-prompt")],
+        resources: vec![McpResourceView {
+            uri: format!("demo://{id}/readme.md"),
+            name: "Readme".to_owned(),
+            title: None,
+            description: None,
+            mime_type: Some("text/markdown".to_owned()),
+        }],
+    }
+}
+
+#[test]
+fn approvals_read_and_write_the_protocols_words() {
+    for (approval, _) in APPROVALS {
+        assert_eq!(approval_from(approval_value(approval)), Some(approval));
+    }
+    assert_eq!(approval_from("sometimes"), None);
+    assert_eq!(
+        APPROVALS.map(|(_, words)| words),
+        ["Ask every time", "Allow in this chat", "Always allow"]
+    );
+}
+
+#[test]
+fn a_server_goes_by_its_title_else_its_name() {
+    let mut everything = server("e", "everything", true);
+    assert_eq!(display_name(&everything), "servers/e");
+    everything.title = Some("Everything Reference Server".to_owned());
+    assert_eq!(display_name(&everything), "Everything Reference Server");
+    everything.title = Some("  ".to_owned());
+    assert_eq!(display_name(&everything), "servers/e");
+}
+
+#[test]
+fn a_chats_own_switch_wins_over_the_global_one() {
+    let on = server("a", "a", true);
+    let off = server("b", "b", false);
+    let none = ChatMcp::new();
+    assert!(on_in_chat(&on, &none));
+    assert!(!on_in_chat(&off, &none));
+    let chat = ChatMcp::from([("a".to_owned(), false), ("b".to_owned(), true)]);
+    assert!(!on_in_chat(&on, &chat));
+    assert!(on_in_chat(&off, &chat));
+}
+
+#[test]
+fn the_slash_menu_opens_on_a_leading_slash_while_it_is_one_word() {
+    assert_eq!(slash_query("/"), Some(""));
+    assert_eq!(slash_query("/every"), Some("every"));
+    assert_eq!(
+        slash_query("/everything:simple-prompt"),
+        Some("everything:simple-prompt")
+    );
+    assert_eq!(slash_query("/everything now"), None);
+    assert_eq!(slash_query("a /b"), None);
+    assert_eq!(slash_query(""), None);
+}
+
+#[test]
+fn prompts_come_from_the_servers_on_in_the_chat_matched_by_command_or_name() {
+    let servers = [server("a", "everything", true), server("b", "other", false)];
+    let all = prompt_choices(&servers, &ChatMcp::new(), "");
+    assert_eq!(
+        all.iter().map(|c| c.command.as_str()).collect::<Vec<_>>(),
+        ["/everything:simple-prompt", "/everything:args-prompt"]
+    );
+    assert_eq!(all[0].server, "a");
+    let by_command = prompt_choices(&servers, &ChatMcp::new(), "EVERYTHING:ARGS");
+    assert_eq!(by_command.len(), 1);
+    assert_eq!(by_command[0].prompt.name, "args-prompt");
+    let by_name = prompt_choices(&servers, &ChatMcp::new(), "simple");
+    assert_eq!(by_name.len(), 1);
+    assert!(prompt_choices(&servers, &ChatMcp::new(), "nothing").is_empty());
+    let both = ChatMcp::from([("b".to_owned(), true)]);
+    assert_eq!(prompt_choices(&servers, &both, "").len(), 4);
+}
+
+#[test]
+fn resources_come_from_the_servers_on_in_the_chat() {
+    let servers = [server("a", "a", true), server("b", "b", false)];
+    let listed = resource_choices(&servers, &ChatMcp::new());
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, "a");
+    assert_eq!(listed[0].1.name, "Readme");
+}
+
+#[test]
+fn a_stored_call_finds_its_server_and_tool_by_the_qualified_name() {
+    let mut everything = server("a", "everything", true);
+    everything.title = Some("Everything Reference Server".to_owned());
+    let servers = [everything, server("b", "other", true)];
+    assert_eq!(
+        tool_of(&servers, "everything__echo"),
+        Some(("Everything Reference Server".to_owned(), "echo".to_owned()))
+    );
+    assert_eq!(
+        tool_of(&servers, "other__echo"),
+        Some(("servers/b".to_owned(), "echo".to_owned()))
+    );
+    assert_eq!(tool_of(&servers, "web_fetch"), None);
+}
+
+#[test]
+fn a_resource_is_named_by_its_uri_file_else_by_name_and_type() {
+    assert_eq!(
+        resource_file_name("Readme", "demo://a/readme.md", "text/markdown"),
+        "readme.md"
+    );
+    assert_eq!(
+        resource_file_name(
+            "Resource 1",
+            "demo://resource/static/document/1",
+            "text/plain"
+        ),
+        "Resource 1.txt"
+    );
+    assert_eq!(
+        resource_file_name("notes.txt", "demo://x/2", "text/plain"),
+        "notes.txt"
+    );
+    assert_eq!(
+        resource_file_name("Blob", "demo://x/3", "application/octet-stream"),
+        "Blob"
+    );
+    assert_eq!(
+        resource_file_name("", "demo://x/4?y=z.q", "image/png"),
+        "resource.png"
+    );
+}
