@@ -13,18 +13,12 @@
 
 use crate::types::{CallResult, Content, ResourceContents};
 
-/// An image a tool returned: its type and base64 data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolImage {
-    pub mime_type: String,
-    pub data: String,
-}
-
 /// What the model reads of a tool result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolOutput {
     pub text: String,
-    pub images: Vec<ToolImage>,
+    /// The images returned, as (MIME type, base64 data).
+    pub images: Vec<(String, String)>,
     /// False when the server said the call failed (`isError`).
     pub ok: bool,
 }
@@ -77,17 +71,14 @@ pub fn part_text(part: &Content) -> Option<String> {
     }
 }
 
-impl ToolOutput {
-    pub fn from_result(result: &CallResult) -> Self {
+impl From<&CallResult> for ToolOutput {
+    fn from(result: &CallResult) -> Self {
         let mut parts = Vec::new();
         let mut images = Vec::new();
         let mut has_text = false;
         for part in &result.content {
             if let Content::Image { data, mime_type } = part {
-                images.push(ToolImage {
-                    mime_type: mime_type.clone(),
-                    data: data.clone(),
-                });
+                images.push((mime_type.clone(), data.clone()));
                 continue;
             }
             has_text |= matches!(part, Content::Text { .. });
@@ -114,7 +105,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn output(result: serde_json::Value) -> ToolOutput {
-        ToolOutput::from_result(&serde_json::from_value(result).unwrap())
+        ToolOutput::from(&serde_json::from_value::<CallResult>(result).unwrap())
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -128,10 +119,7 @@ mod tests {
             out,
             ToolOutput {
                 text: "Here's the image you requested:\n\nThe image above is the MCP logo.".into(),
-                images: vec![ToolImage {
-                    mime_type: "image/png".into(),
-                    data: "iVBORw0KGgo=".into()
-                }],
+                images: vec![("image/png".into(), "iVBORw0KGgo=".into())],
                 ok: true,
             }
         );

@@ -135,25 +135,30 @@ fn declaration(name: &str, label: &str, tool: &ToolInfo) -> Tool {
 
 impl Catalog {
     pub fn new<'a>(servers: impl IntoIterator<Item = ServerTools<'a>>) -> Self {
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut catalog = Self::default();
         for server in servers {
-            for tool in server.tools {
-                let mut name = qualified(server.prefix, &tool.name);
-                if entries.iter().any(|e| e.qualified == name) {
-                    // Two tool names that differ only in characters made `_`.
-                    name.truncate(MAX_NAME - 7);
-                    name.push('_');
-                    name.push_str(&short_hash(&format!("{}/{}", server.server_id, tool.name)));
-                }
-                entries.push(Entry {
-                    declaration: declaration(&name, server.label, tool),
-                    qualified: name,
-                    server_id: server.server_id.to_owned(),
-                    tool: tool.name.clone(),
-                });
-            }
+            catalog.add(server.server_id, server.prefix, server.label, server.tools);
         }
-        Self { entries }
+        catalog
+    }
+
+    /// Adds one server's tools; `label` is the name the model is told (title, else name).
+    pub fn add(&mut self, server_id: &str, prefix: &str, label: &str, tools: &[ToolInfo]) {
+        for tool in tools {
+            let mut name = qualified(prefix, &tool.name);
+            if self.entries.iter().any(|e| e.qualified == name) {
+                // Two tool names that differ only in characters made `_`.
+                name.truncate(MAX_NAME - 7);
+                name.push('_');
+                name.push_str(&short_hash(&format!("{server_id}/{}", tool.name)));
+            }
+            self.entries.push(Entry {
+                declaration: declaration(&name, label, tool),
+                qualified: name,
+                server_id: server_id.to_owned(),
+                tool: tool.name.clone(),
+            });
+        }
     }
 
     /// The function declarations to send the model.
@@ -170,11 +175,11 @@ impl Catalog {
     }
 
     /// The qualified name of a server's tool.
-    pub fn qualified_name(&self, server_id: &str, tool: &str) -> Option<&str> {
+    pub fn qualified(&self, server_id: &str, tool: &str) -> Option<String> {
         self.entries
             .iter()
             .find(|e| e.server_id == server_id && e.tool == tool)
-            .map(|e| e.qualified.as_str())
+            .map(|e| e.qualified.clone())
     }
 
     pub fn is_empty(&self) -> bool {
