@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(catalog.resolve(&names[2]), Some(("s1", "a_b")));
         assert_eq!(catalog.resolve("web_fetch"), None);
         assert_eq!(
-            catalog.qualified_name("s1", "search"),
+            catalog.qualified("s1", "search").as_deref(),
             Some("github__search")
         );
         let first = &catalog.declarations()[0].function;
