@@ -492,7 +492,10 @@ mod tests {
         let off = config(&[("PROXY_DISABLE_MCP", "true")]);
         let refused = off.kill_switch.check_mcp().unwrap_err();
         assert_eq!(refused, ProxyError::RelayDisabled { relay: "mcp" });
-        assert_eq!((refused.status(), refused.code()), (503, "provider_disabled"));
+        assert_eq!(
+            (refused.status(), refused.code()),
+            (503, "provider_disabled")
+        );
         let body: serde_json::Value = serde_json::from_str(&refused.to_json()).unwrap();
         assert_eq!(body["error"]["provider"], "mcp");
         assert_eq!(
@@ -508,7 +511,11 @@ mod tests {
             assert!(c.kill_switch.mcp_disabled, "{value}");
             assert_eq!(c.warnings.len(), 1);
         }
-        assert!(!config(&[("PROXY_DISABLE_MCP", "off")]).kill_switch.mcp_disabled);
+        assert!(
+            !config(&[("PROXY_DISABLE_MCP", "off")])
+                .kill_switch
+                .mcp_disabled
+        );
     }
 
     #[wasm_bindgen_test(unsupported = test)]

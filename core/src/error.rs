@@ -120,9 +120,7 @@ impl ProxyError {
             Self::Remote { status, .. } => provider_status_code(*status),
             Self::Upstream { .. } | Self::RemoteFailed { .. } => code::UPSTREAM_ERROR,
             Self::ProxyDisabled => code::PROXY_DISABLED,
-            Self::ProviderDisabled { .. } | Self::RelayDisabled { .. } => {
-                code::PROVIDER_DISABLED
-            }
+            Self::ProviderDisabled { .. } | Self::RelayDisabled { .. } => code::PROVIDER_DISABLED,
             Self::LimitsUnavailable { .. } => code::LIMITS_UNAVAILABLE,
             Self::AuthUnavailable { .. } => code::AUTH_UNAVAILABLE,
             Self::UpstreamTimeout { .. } | Self::RemoteTimeout { .. } => code::UPSTREAM_TIMEOUT,

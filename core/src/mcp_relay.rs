@@ -121,9 +121,12 @@ pub fn refused(why: &str) -> ProxyError {
 /// credentials, to a public address — the web-fetch guard ([`page::check_address`]) —
 /// unless `allow_private` (local testing only).
 pub fn target(header: Option<&str>, allow_private: bool) -> Result<RelayTarget, ProxyError> {
-    let value = header.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
-        ProxyError::invalid("missing X-MCP-Server: the MCP server's URL to relay to")
-    })?;
+    let value = header
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ProxyError::invalid("missing X-MCP-Server: the MCP server's URL to relay to")
+        })?;
     if value.chars().count() > MAX_TARGET_CHARS {
         return Err(refused(&format!(
             "the server URL is longer than {MAX_TARGET_CHARS} characters"
@@ -231,7 +234,10 @@ mod tests {
         let answered = [
             ("content-type", "text/event-stream"),
             ("mcp-session-id", "abc"),
-            ("www-authenticate", "Bearer resource_metadata=\"https://m/.well-known\""),
+            (
+                "www-authenticate",
+                "Bearer resource_metadata=\"https://m/.well-known\"",
+            ),
             ("set-cookie", "tracker=1"),
             ("access-control-allow-origin", "*"),
             ("location", "http://10.0.0.1/"),
@@ -292,7 +298,12 @@ mod tests {
         let local = target(Some("http://127.0.0.1:3001/mcp"), true).unwrap();
         assert_eq!(local.host, "127.0.0.1");
         assert_eq!(local.resolve, None);
-        assert_eq!(target(Some("http://localhost:1/mcp"), true).unwrap().resolve, None);
+        assert_eq!(
+            target(Some("http://localhost:1/mcp"), true)
+                .unwrap()
+                .resolve,
+            None
+        );
         assert!(target(Some("file:///etc/passwd"), true).is_err());
         assert!(target(Some("http://u:p@127.0.0.1/"), true).is_err());
     }

@@ -43,6 +43,8 @@ enum Route {
     Models,
     Fetch,
     Search,
+    /// The MCP relay: POST, GET and DELETE.
+    Mcp,
 }
 
 impl Route {
@@ -59,14 +61,18 @@ impl Route {
             (_, Some("models")) => Some(Self::Models),
             ("/v1/proxy/fetch", _) => Some(Self::Fetch),
             ("/v1/proxy/search", _) => Some(Self::Search),
+            ("/v1/proxy/mcp", _) => Some(Self::Mcp),
             _ => None,
         }
     }
 
-    fn method(self) -> Method {
+    fn allows(self, method: &Method) -> bool {
         match self {
-            Self::Health | Self::AppConfig | Self::Models => Method::Get,
-            Self::ChatCompletions | Self::Embeddings | Self::Fetch | Self::Search => Method::Post,
+            Self::Health | Self::AppConfig | Self::Models => *method == Method::Get,
+            Self::ChatCompletions | Self::Embeddings | Self::Fetch | Self::Search => {
+                *method == Method::Post
+            }
+            Self::Mcp => matches!(method, Method::Post | Method::Get | Method::Delete),
         }
     }
 
@@ -79,6 +85,7 @@ impl Route {
             Self::Models => "models",
             Self::Fetch => "fetch",
             Self::Search => "search",
+            Self::Mcp => "mcp",
         }
     }
 }
@@ -94,7 +101,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     }
     let outcome = match Route::from_path(&path) {
         None => Err(ProxyError::NotFound { path: path.clone() }),
-        Some(route) if method != route.method() => Err(ProxyError::MethodNotAllowed {
+        Some(route) if !route.allows(&method) => Err(ProxyError::MethodNotAllowed {
             method: method.to_string(),
         }),
         Some(route) => {
@@ -113,6 +120,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
                 Route::Models => routes::models::handle(req, &scope).await,
                 Route::Fetch => routes::fetch::handle(req, &scope).await,
                 Route::Search => routes::search::handle(req, &scope).await,
+                Route::Mcp => routes::mcp::handle(req, &scope).await,
             };
             // Health checks are polled by monitors, the app's config read on every page
             // load: logging each would drown the log.
@@ -156,6 +164,8 @@ mod tests {
             ("/v1/models", Some(Route::Models)),
             ("/v1/proxy/fetch", Some(Route::Fetch)),
             ("/v1/proxy/search", Some(Route::Search)),
+            ("/v1/proxy/mcp", Some(Route::Mcp)),
+            ("/v1/proxy/mcp/", Some(Route::Mcp)),
             ("/v1/fetch", None),
             ("/v2/chat/completions", None),
             ("/", None),

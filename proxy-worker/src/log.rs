@@ -14,6 +14,9 @@ struct Line<'a> {
     route: &'a str,
     provider: Option<&'a str>,
     model: Option<&'a str>,
+    /// The MCP relay's target host (never its path, query or any header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
     status: u16,
     code: Option<&'a str>,
     latency_ms: u64,
@@ -41,6 +44,7 @@ pub fn record(exchange: &Exchange, route: &str, outcome: &Result<Response, Proxy
         route,
         provider: noted.provider.map(|p| p.as_str()),
         model: noted.model.as_deref(),
+        host: noted.host.as_deref(),
         status,
         code,
         latency_ms: exchange.elapsed_ms(),
@@ -67,6 +71,7 @@ pub fn stream_end(tag: &StreamTag, error: Option<&ProxyError>, usage: Option<Usa
         route: "chat.stream_end",
         provider: Some(tag.provider.as_str()),
         model: Some(&tag.model),
+        host: None,
         status: error.map_or(200, ProxyError::status),
         code: error.map(ProxyError::code),
         latency_ms: respond::now_ms().saturating_sub(tag.started_ms),

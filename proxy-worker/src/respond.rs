@@ -15,7 +15,8 @@ use crate::usage::Draft;
 
 /// Headers a browser page may read from a response.
 const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, X-RateLimit-Limit, \
-    X-RateLimit-Remaining, X-RateLimit-Reset, X-Ferry-Dropped-Params";
+    X-RateLimit-Remaining, X-RateLimit-Reset, X-Ferry-Dropped-Params, Mcp-Session-Id, \
+    Mcp-Protocol-Version, WWW-Authenticate, X-MCP-Relayed";
 
 /// Names the request parameters the adapter left out because the model or provider
 /// refuses them (`temperature` with Anthropic's thinking, …): a note, never an error.
@@ -36,6 +37,8 @@ pub struct Noted {
     pub upstream: bool,
     /// Request parameters the adapter left out, for [`DROPPED_PARAMS`].
     pub dropped: Vec<&'static str>,
+    /// The host a relayed request went to (the MCP relay): its one logged fact about it.
+    pub host: Option<String>,
 }
 
 #[derive(Debug)]
@@ -99,6 +102,10 @@ impl Exchange {
 
     pub fn note_dropped(&self, dropped: &[&'static str]) {
         self.noted.borrow_mut().dropped = dropped.to_vec();
+    }
+
+    pub fn note_host(&self, host: &str) {
+        self.noted.borrow_mut().host = Some(host.to_owned());
     }
 
     pub fn note_streaming(&self) {
@@ -247,6 +254,17 @@ mod tests {
             Some("temperature, top_p, tool_choice")
         );
         assert!(EXPOSED_HEADERS.contains("X-Ferry-Dropped-Params"));
+    }
+
+    #[test]
+    fn relayed_mcp_headers_are_exposed() {
+        let exposed: Vec<String> = EXPOSED_HEADERS
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        for name in ferry_core::mcp_relay::CORS_EXPOSED {
+            assert!(exposed.iter().any(|h| h == name), "{name}");
+        }
         assert!(DROPPED_PARAMS.eq_ignore_ascii_case("X-Ferry-Dropped-Params"));
     }
 

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod embeddings;
 pub mod fetch;
 pub mod health;
+pub mod mcp;
 pub mod models;
 pub mod preflight;
 pub mod search;

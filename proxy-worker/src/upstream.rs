@@ -173,6 +173,70 @@ pub async fn read_at_most(
     Ok(out)
 }
 
+/// An answer passed back as it is (the MCP relay): the status, the headers core lets
+/// through ([`ferry_core::mcp_relay::answer_headers`]) and the body chunk by chunk as it
+/// arrives, never gathered. The call's deadline bounds the whole stream: when it passes,
+/// or the server breaks off, the body simply ends (the client resumes as it would after
+/// any dropped stream). A client that goes away aborts the call.
+pub fn relay(mut response: Response, call: Call) -> Result<Response, ProxyError> {
+    let status = response.status_code();
+    let upstream_headers = response.headers().clone();
+    let headers =
+        ferry_core::mcp_relay::answer_headers(|name| upstream_headers.get(name).ok().flatten());
+    let cannot = |_| ProxyError::RemoteFailed {
+        service: ferry_core::mcp_relay::SERVICE.to_owned(),
+        message: "the MCP server's answer could not be passed back".to_owned(),
+    };
+    // A null-body status cannot carry a stream.
+    let mut client = match (status, response.stream()) {
+        (101 | 204 | 205 | 304, _) | (_, Err(_)) => Response::empty().map_err(cannot)?,
+        (_, Ok(body)) => {
+            let state = Relay {
+                body: Box::pin(body),
+                call,
+            };
+            let chunks = stream::unfold(state, |mut state| async move {
+                let bytes = state.next_bytes().await?;
+                Some((Ok::<Vec<u8>, worker::Error>(bytes), state))
+            });
+            Response::from_stream(chunks).map_err(cannot)?
+        }
+    }
+    .with_status(status);
+    let out = client.headers_mut();
+    for (name, value) in headers {
+        out.set(name, &value).map_err(cannot)?;
+    }
+    Ok(client)
+}
+
+/// A relayed body in flight.
+struct Relay {
+    body: Pin<Box<ByteStream>>,
+    call: Call,
+}
+
+impl Relay {
+    async fn next_bytes(&mut self) -> Option<Vec<u8>> {
+        loop {
+            match self.call.within(self.body.next()).await {
+                Ok(Some(Ok(bytes))) if bytes.is_empty() => {}
+                Ok(Some(Ok(bytes))) => return Some(bytes),
+                Ok(Some(Err(_)) | None) | Err(_) => {
+                    self.call.abort();
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.call.abort();
+    }
+}
+
 /// What happens after a stream's last byte: its log line, its quota settlement and its
 /// usage row.
 pub struct Tail {

@@ -62,7 +62,10 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         let (parsed, target) = page::check_url(&url, allow_private)?;
         scope.exchange.note_upstream();
         if let (Target::Name(name), false) = (&target, allow_private) {
-            check_name(&config.fetch_doh_url, name).await?;
+            check_name(&config.fetch_doh_url, name, |why| {
+                ProxyError::invalid(format!("web fetch refused: {name} {why}"))
+            })
+            .await?;
         }
         let remaining = TIMEOUT_MS
             .saturating_sub(now_ms().saturating_sub(started))
@@ -124,9 +127,13 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     Err(failed(format!("more than {MAX_REDIRECTS} redirects")))
 }
 
-/// Resolves `name` and refuses it unless every address is public.
-async fn check_name(doh_url: &str, name: &str) -> Result<(), ProxyError> {
-    let refused = |why: &str| ProxyError::invalid(format!("web fetch refused: {name} {why}"));
+/// Resolves `name` and refuses it (with `refused(why)`) unless every address is public.
+/// The MCP relay checks its targets the same way.
+pub async fn check_name(
+    doh_url: &str,
+    name: &str,
+    refused: impl Fn(&str) -> ProxyError,
+) -> Result<(), ProxyError> {
     let mut addresses: Vec<IpAddr> = Vec::new();
     for kind in ["A", "AAAA"] {
         let mut url = Url::parse(doh_url).map_err(|_| refused("cannot be checked"))?;
