@@ -71,6 +71,13 @@ pub fn part_text(part: &Content) -> Option<String> {
     }
 }
 
+impl ToolOutput {
+    /// The same as `ToolOutput::from(result)`.
+    pub fn from_result(result: &CallResult) -> Self {
+        Self::from(result)
+    }
+}
+
 impl From<&CallResult> for ToolOutput {
     fn from(result: &CallResult) -> Self {
         let mut parts = Vec::new();
