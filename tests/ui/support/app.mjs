@@ -130,6 +130,74 @@ export class FerryPage {
     await dialog.waitFor({ state: 'hidden' });
   }
 
+  /** The Settings dialog, opened if it is not. */
+  async settings() {
+    const dialog = this.page.getByRole('dialog', { name: 'Settings' });
+    if (!(await dialog.isVisible())) await this.button('Settings').click();
+    await dialog.waitFor();
+    return dialog;
+  }
+
+  /** Closes Settings (if open). */
+  async closeSettings() {
+    const dialog = this.page.getByRole('dialog', { name: 'Settings' });
+    if (await dialog.isVisible()) await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  /** Settings' "MCP servers" section (Settings opened). */
+  async mcpSettings() {
+    return (await this.settings()).getByRole('region', { name: 'MCP servers' });
+  }
+
+  /** The MCP server `name` in Settings' list (Settings open), by the name it shows. */
+  mcpServer(name) {
+    return this.page
+      .getByRole('list', { name: 'MCP servers' })
+      .getByRole('listitem', { name, exact: true });
+  }
+
+  /**
+   * Adds the MCP server at `url` (with `token`) in Settings and waits for the agent's
+   * answer: resolves with the failure's text (the form's alert), or null once the form is
+   * cleared (added). Settings stays open.
+   */
+  async addMcpServer(url, { token } = {}) {
+    const section = await this.mcpSettings();
+    const field = section.getByRole('textbox', { name: 'MCP server URL' });
+    await field.fill(url);
+    if (token !== undefined) await section.getByLabel('MCP server token').fill(token);
+    await section.getByRole('button', { name: 'Add MCP server', exact: true }).click();
+    const alert = section.locator('.mcp-add').getByRole('alert');
+    await this.page.waitForFunction(
+      () => document.querySelector('#mcp-url')?.value === '' || document.querySelector('.mcp-add [role=alert]'),
+    );
+    return (await alert.count()) > 0 ? alert.innerText() : null;
+  }
+
+  /** The approval setting of MCP tool `tool` (Settings open): the option's words. */
+  async approvalOf(tool) {
+    const select = this.page.getByRole('combobox', { name: `Approval for ${tool}`, exact: true });
+    return select.evaluate((s) => s.selectedOptions[0]?.textContent);
+  }
+
+  /** Sets the approval of MCP tool `tool` (Settings open) to the option `words`. */
+  async setApproval(tool, words) {
+    await this.page.getByRole('combobox', { name: `Approval for ${tool}`, exact: true }).selectOption({ label: words });
+  }
+
+  /** The composer's `Tools` disclosure, opened. */
+  async chatTools() {
+    const tools = this.page.getByRole('group', { name: 'Tools', exact: true });
+    if ((await tools.getAttribute('open')) === null) await tools.locator('summary').click();
+    return tools;
+  }
+
+  /** The tool steps of the conversation (their summaries read "Tool: …"). */
+  toolStep(text) {
+    return this.page.locator('details.tool').filter({ hasText: text });
+  }
+
   /** The composer's files (chips). */
   get attachments() {
     return this.page.getByRole('list', { name: 'Attachments' });

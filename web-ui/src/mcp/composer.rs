@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ferry_protocol::{ChatMcp, Command};
+use ferry_protocol::{ChatMcp, Command, SessionId};
 use leptos::prelude::*;
 
 use crate::agent_module;
@@ -17,7 +17,12 @@ use crate::model::{
 
 /// The open chat's own switches (a chat not created yet: those it will get).
 fn chat_mcp(state: State) -> ChatMcp {
-    match state.chat.with(|c| c.session.clone()) {
+    chat_mcp_of(state, state.chat.with(|c| c.session.clone()))
+}
+
+/// `session`'s own switches (`None`: those a new chat will get).
+fn chat_mcp_of(state: State, session: Option<SessionId>) -> ChatMcp {
+    match session {
         Some(session) => state.sessions.with(|all| {
             all.iter()
                 .find(|s| s.id == session)
@@ -53,8 +58,10 @@ fn set_in_chat(state: State, server: &str, on: bool) {
 #[component]
 pub fn ChatTools() -> impl IntoView {
     let state = expect_context::<State>();
+    // The chat, not its messages: the switches are not drawn anew as an answer streams.
+    let session = Memo::new(move |_| state.chat.with(|c| c.session.clone()));
     let switches = move || {
-        let chat = chat_mcp(state);
+        let chat = chat_mcp_of(state, session.get());
         state.mcp_servers.with(|servers| {
             servers
                 .iter()
@@ -150,8 +157,10 @@ impl SlashMenu {
         true
     }
 
-    /// The prompt chosen: its arguments asked first, if it has any.
+    /// The prompt chosen: its arguments asked first, if it has any. The menu closes (until
+    /// the text changes), the prompt's text replacing the command when it comes.
     fn choose(self, state: State, choice: PromptChoice) {
+        self.dismissed.set(true);
         if choice.prompt.arguments.is_empty() {
             get_prompt(state, &choice, BTreeMap::new());
         } else {
@@ -297,10 +306,12 @@ pub fn PromptMenu(menu: SlashMenu) -> impl IntoView {
 pub fn ResourceButton() -> impl IntoView {
     let state = expect_context::<State>();
     let open = RwSignal::new(false);
+    let session = Memo::new(move |_| state.chat.with(|c| c.session.clone()));
     let resources = move || {
+        let chat = chat_mcp_of(state, session.get());
         state
             .mcp_servers
-            .with(|servers| resource_choices(servers, &chat_mcp(state)))
+            .with(|servers| resource_choices(servers, &chat))
     };
     let list = move || {
         resources()
