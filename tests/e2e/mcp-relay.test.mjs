@@ -28,6 +28,8 @@ const SECRET = 'test-jwt-secret-with-at-least-32-characters!';
 const SUPABASE_URL = 'http://127.0.0.1:9';
 const PATH = '/v1/proxy/mcp';
 const COMMON = { ALLOWED_ORIGINS: '*', RATE_LIMIT_PER_MINUTE: '100000' };
+/** The open worker's STREAM_TIMEOUT_SECS: every relayed stream ends by then. */
+const STREAM_TIMEOUT_SECS = 4;
 
 // A server that redirects every request to the front: the relay must not follow it.
 const redirector = http.createServer((req, res) => {
@@ -57,7 +59,9 @@ before(async () => {
   everything = await startEverything();
   front = await startFront(everything.url, { cors: false });
   [open, guarded, killed] = await Promise.all([
-    startWorker({ vars: { ...COMMON, AUTH_MODE: 'none', FETCH_ALLOW_PRIVATE: 'true' } }),
+    startWorker({
+      vars: { ...COMMON, AUTH_MODE: 'none', FETCH_ALLOW_PRIVATE: 'true', STREAM_TIMEOUT_SECS: String(STREAM_TIMEOUT_SECS) },
+    }),
     startWorker({
       vars: {
         ...COMMON,
@@ -235,6 +239,50 @@ describe('the SDK client through the relay to server-everything', () => {
     assert.equal(res.headers.get('x-mcp-relayed'), 'true');
     await res.text();
     await client.close();
+  });
+});
+
+describe('the relayed stream’s lifetime', () => {
+  it('a caller that goes away ends the stream at the server (at its next event); a stream ends at STREAM_TIMEOUT_SECS', async () => {
+    front.clear();
+    const init = await relay(open, { body: INITIALIZE });
+    const session = init.headers.get('mcp-session-id');
+    await init.text();
+    const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
+    const initialized = await relay(open, { headers, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+    assert.equal(initialized.status, 202);
+    await initialized.text();
+
+    const leaving = new AbortController();
+    const get = await fetch(`${open.url}${PATH}`, {
+      headers: { 'X-MCP-Server': front.url, accept: 'text/event-stream', ...headers },
+      signal: leaving.signal,
+    });
+    assert.equal(get.status, 200);
+    assert.equal(get.headers.get('x-mcp-relayed'), 'true');
+    assert.equal(get.headers.get('content-type'), 'text/event-stream');
+    leaving.abort();
+    // The runtime notices a caller gone when it next writes to it: the server's next event on
+    // that stream (a log message, sent at once by this tool) is where the relay lets go.
+    await sleep(200);
+    const toggled = await relay(open, { headers, body: { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'toggle-simulated-logging', arguments: {} } } });
+    assert.equal(toggled.status, 200);
+    await toggled.text();
+    const atServer = () => front.requests.find((r) => r.method === 'GET');
+    const deadline = Date.now() + 5_000;
+    while (atServer()?.closedAt == null && Date.now() < deadline) await sleep(20);
+    assert.ok(atServer()?.closedAt != null, 'the server’s stream stayed open after the caller left');
+
+    await sleep(200);
+    const started = performance.now();
+    const held = await relay(open, { method: 'GET', headers });
+    assert.equal(held.status, 200);
+    await held.text(); // the server never ends its GET stream: the relay does
+    const lasted = (performance.now() - started) / 1000;
+    assert.ok(lasted > STREAM_TIMEOUT_SECS - 1 && lasted < STREAM_TIMEOUT_SECS + 4, `the stream lasted ${lasted} s`);
+    const end = await relay(open, { method: 'DELETE', headers });
+    assert.equal(end.status, 200);
+    await end.text();
   });
 });
 

@@ -106,9 +106,10 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-e
  * A recording HTTP front on 127.0.0.1 that forwards every request to `target` (an MCP
  * endpoint URL; the front's own path is replayed against the target's origin, so `url` is
  * the target's path on the front). `requests` holds
- * `{ method, path, headers, body, raw, startedAt, at, status, answeredAt }`: `startedAt`
- * when the request line arrived, `at` when its body ended, `body` the parsed JSON (null if
- * none or not JSON), `status`/`answeredAt` once the target answered. `messages` lists every
+ * `{ method, path, headers, body, raw, startedAt, at, status, answeredAt, closedAt }`:
+ * `startedAt` when the request line arrived, `at` when its body ended, `body` the parsed
+ * JSON (null if none or not JSON), `status`/`answeredAt` once the target answered,
+ * `closedAt` once the answer ended or its caller went away. `messages` lists every
  * JSON-RPC message received (a batch counts each), as `{ ...message, at }`.
  */
 export async function startFront(target, { cors = true } = {}) {
@@ -126,8 +127,12 @@ export async function startFront(target, { cors = true } = {}) {
       at: null,
       status: null,
       answeredAt: null,
+      closedAt: null,
     };
     requests.push(record);
+    res.on('close', () => {
+      record.closedAt = performance.now();
+    });
     if (!cors && req.method === 'OPTIONS') {
       req.resume();
       record.at = performance.now();
