@@ -109,6 +109,9 @@ pub struct Turn {
     round: Vec<ToolCall>,
     /// What the approval policy looks at; the turn adds to its facts as it goes.
     gate: Gate,
+    /// Messages to send right after this round's tool results (the images MCP tools
+    /// returned, as a user message).
+    after_results: Vec<Message>,
 }
 
 impl Turn {
@@ -131,6 +134,7 @@ impl Turn {
             phase: Phase::Calling,
             round: Vec::new(),
             gate,
+            after_results: Vec::new(),
         };
         let effects = vec![turn.call()];
         (turn, effects)
@@ -157,6 +161,17 @@ impl Turn {
             .map(|c| c.function.name.as_str())
     }
 
+    /// The MCP tool the model calls `name` in this turn, if it is one.
+    pub fn mcp_tool(&self, name: &str) -> Option<&crate::approval::McpTool> {
+        self.gate.mcp.get(name)
+    }
+
+    /// A message to send after this round's tool results, not stored (the images a tool
+    /// returned: the tool's message keeps them as attachments).
+    pub fn after_results(&mut self, message: Message) {
+        self.after_results.push(message);
+    }
+
     /// The requests for the approvals still awaited (to show them again, in a reopened chat).
     pub fn approval_requests(&self) -> Vec<Event> {
         let Phase::RunningTools { asking, .. } = &self.phase else {
@@ -174,7 +189,9 @@ impl Turn {
             session: self.session.clone(),
             call_id: call.id.clone(),
             name: call.function.name.clone(),
-            subject: crate::approval::subject(&call.function.name, &call.function.arguments),
+            subject: self
+                .gate
+                .subject(&call.function.name, &call.function.arguments),
         }
     }
 
@@ -260,6 +277,7 @@ impl Turn {
                 self.finish(true, &mut effects);
             }
             (Phase::RunningTools { waiting, .. }, Input::Stop) => {
+                self.after_results.clear();
                 for call_id in std::mem::take(waiting) {
                     let mut result = Message::text(Role::Tool, STOPPED_TOOL_OUTPUT);
                     result.tool_call_id = Some(call_id);
@@ -297,15 +315,25 @@ impl Turn {
         let mut asking = Vec::new();
         let mut unknown = Vec::new();
         for call in &calls {
-            effects.push(self.emit(|session| Event::ToolCallStarted {
-                session,
-                call_id: call.id.clone(),
-                name: call.function.name.clone(),
-                arguments: call.function.arguments.clone(),
-                server: None,
-                tool: None,
+            effects.push(self.emit(|session| {
+                Event::ToolCallStarted {
+                    session,
+                    call_id: call.id.clone(),
+                    name: call.function.name.clone(),
+                    arguments: call.function.arguments.clone(),
+                    server: self
+                        .gate
+                        .mcp
+                        .get(&call.function.name)
+                        .map(|t| t.server.clone()),
+                    tool: self
+                        .gate
+                        .mcp
+                        .get(&call.function.name)
+                        .map(|t| t.tool.clone()),
+                }
             }));
-            if !tools::is_builtin(&call.function.name) {
+            if !self.gate.knows(&call.function.name) {
                 // Nothing to run or to ask about: it fails, and the model reads why.
                 unknown.push((call.id.clone(), tools::no_such_tool(&call.function.name)));
                 continue;
@@ -377,6 +405,7 @@ impl Turn {
             return;
         };
         let name = call.function.name.clone();
+        let decision = self.gate.effective(&name, decision);
         match decision {
             Decision::Deny => {
                 self.tool_done(call_id, DECLINED_TOOL_OUTPUT.to_owned(), false, effects);
@@ -426,6 +455,7 @@ impl Turn {
             });
             self.messages.push(result);
         }
+        self.messages.append(&mut self.after_results);
         if self.rounds >= self.max_rounds {
             let max = self.max_rounds;
             effects.push(self.emit(|session| Event::Error {

@@ -12,15 +12,19 @@
 //! | `web_search` | always: the query goes to the user's own search engine and is shown in the step | — |
 //! | `memory_save`, `memory_delete` | no tool output entered the context earlier in the turn | after tool output in the same turn |
 //! | `memory_search` | always: it reads local notes only | — |
-//! | a tool not built in (MCP servers' tools, later) | — | always, unless granted |
+//! | an MCP server's tool set to `always` | always | — |
+//! | an MCP server's tool set to `chat` | once allowed in this chat | the first call in a chat |
+//! | an MCP server's tool set to `ask` | — | every call, unless granted in this chat |
 //!
-//! Until Ferry offers tools beyond its own, a call of any other name never reaches this
+//! An MCP tool's setting defaults from its server's hints (`store::default_approval`):
+//! read-only → `always`, destructive (the spec's default) → `ask`, other writes → `chat`.
+//! A call of a name neither built in nor in the turn's MCP catalog never reaches this
 //! policy: the turn fails it at once ([`crate::agent`]).
 //!
 //! A grant ("allow in this chat", "always allow") lets every call of that tool run; it
 //! changes nothing about what the tool can reach.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::wire::{Message, Role};
 
@@ -28,6 +32,7 @@ use crate::tools::{self, ToolRequest};
 
 /// The user's answer to a tool call that waits for approval.
 pub use ferry_protocol::Decision;
+use ferry_protocol::ToolApproval;
 
 /// What the policy says about one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,16 +123,67 @@ impl Grants {
     }
 }
 
-/// What a turn asks the policy with: the session's facts and the user's grants.
+/// An MCP server's tool as a turn offers it to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpTool {
+    /// The server's id.
+    pub server_id: String,
+    /// The server's name as the user knows it (its title, else its name).
+    pub server: String,
+    /// The server's name for the tool.
+    pub tool: String,
+    pub approval: ToolApproval,
+}
+
+/// What a turn asks the policy with: the session's facts, the user's grants, and the MCP
+/// tools the turn offers (by the names the model calls them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Gate {
     pub facts: Facts,
     pub grants: Grants,
+    pub mcp: BTreeMap<String, McpTool>,
 }
 
 impl Gate {
     pub fn verdict(&self, name: &str, arguments: &str) -> Verdict {
-        decide(name, arguments, &self.facts, &self.grants)
+        match self.mcp.get(name) {
+            Some(tool) => decide_mcp(name, tool.approval, &self.grants),
+            None => decide(name, arguments, &self.facts, &self.grants),
+        }
+    }
+
+    /// Whether the turn knows a tool of this name: built in, or an MCP server's.
+    pub fn knows(&self, name: &str) -> bool {
+        tools::is_builtin(name) || self.mcp.contains_key(name)
+    }
+
+    /// What the user is asked about: for an MCP tool, the server, the tool and the
+    /// arguments; see [`subject`] for the built-in ones.
+    pub fn subject(&self, name: &str, arguments: &str) -> String {
+        match self.mcp.get(name) {
+            Some(tool) => format!("{} / {}: {arguments}", tool.server, tool.tool),
+            None => subject(name, arguments),
+        }
+    }
+
+    /// The decision as it acts: allowing a call of an MCP tool set to `chat` allows the
+    /// rest of the chat.
+    pub fn effective(&self, name: &str, decision: Decision) -> Decision {
+        match (self.mcp.get(name), decision) {
+            (Some(tool), Decision::AllowOnce) if tool.approval == ToolApproval::Chat => {
+                Decision::AllowInChat
+            }
+            _ => decision,
+        }
+    }
+}
+
+/// Whether a call of the MCP tool `name`, set to `approval`, runs at once.
+pub fn decide_mcp(name: &str, approval: ToolApproval, grants: &Grants) -> Verdict {
+    match approval {
+        ToolApproval::Always => Verdict::Run,
+        ToolApproval::Chat | ToolApproval::Ask if grants.allows(name) => Verdict::Run,
+        ToolApproval::Chat | ToolApproval::Ask => Verdict::Ask,
     }
 }
 

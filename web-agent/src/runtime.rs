@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use crate::agent::Turn;
 use crate::protocol::{Command, ErrorKind, Event, SessionId};
@@ -16,22 +17,72 @@ use approvals::Approvals;
 use tokens::TokenCounts;
 
 /// Time and fresh ids, from the platform.
+#[expect(
+    async_fn_in_trait,
+    reason = "single-threaded browser code; no Send bound wanted"
+)]
 pub trait Clock {
     fn now_ms(&self) -> u64;
     fn new_id(&self) -> String;
+    /// Resolves after `ms` milliseconds (an MCP call's deadlines, a stream's reconnection).
+    async fn sleep(&self, ms: u64);
+}
+
+/// The runtime's [`Clock`] as the MCP driver's [`Timer`](crate::mcp::Timer).
+pub(crate) struct ClockTimer<'c, C>(pub(crate) &'c C);
+
+impl<C: Clock> crate::mcp::Timer for ClockTimer<'_, C> {
+    fn now_ms(&self) -> u64 {
+        self.0.now_ms()
+    }
+
+    async fn sleep(&self, ms: u64) {
+        self.0.sleep(ms).await;
+    }
 }
 
 /// Lets the UI stop the turn in progress from outside the running command.
 #[derive(Debug, Clone, Default)]
-pub struct StopHandle(Rc<Cell<bool>>);
+pub struct StopHandle(Rc<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    pressed: Cell<bool>,
+    /// Whoever awaits [`StopHandle::stopped`], woken by [`StopHandle::stop`].
+    waiting: RefCell<Vec<Waker>>,
+}
 
 impl StopHandle {
     pub fn stop(&self) {
-        self.0.set(true);
+        self.0.pressed.set(true);
+        for waker in self.0.waiting.take() {
+            waker.wake();
+        }
     }
 
     fn take(&self) -> bool {
-        self.0.replace(false)
+        self.0.pressed.replace(false)
+    }
+
+    /// Resolves once Stop is pressed (at once if it was and nobody took it yet), leaving
+    /// the press for the turn to take.
+    pub fn stopped(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            if self.0.pressed.get() {
+                return Poll::Ready(());
+            }
+            let mut waiting = self.0.waiting.borrow_mut();
+            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                waiting.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+    }
+}
+
+impl crate::mcp::Stopped for StopHandle {
+    async fn stopped(&self) {
+        StopHandle::stopped(self).await;
     }
 }
 
@@ -59,6 +110,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     pending: RefCell<BTreeSet<String>>,
     /// Blobs' facts and costs, read once.
     known: attachments::Known,
+    /// MCP servers' connections, listeners and tokens.
+    mcp: mcp::McpState,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -80,6 +133,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             approvals: Approvals::default(),
             pending: RefCell::default(),
             known: attachments::Known::default(),
+            mcp: mcp::McpState::default(),
         }
     }
 }
@@ -103,6 +157,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             approvals: self.approvals,
             pending: self.pending,
             known: self.known,
+            mcp: self.mcp,
         }
     }
 
@@ -247,6 +302,7 @@ pub(crate) use self::attachments::{
     BlobFacts, marker as attachment_marker, view as attachment_view,
 };
 pub use self::attachments::{Prepared, Refused};
+pub use self::mcp::McpListener;
 pub use self::sessions::auto_title;
 pub use self::settings::Settings;
 

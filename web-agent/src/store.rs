@@ -19,6 +19,10 @@ use crate::compaction::Compaction;
 use crate::memory::Note;
 use crate::seams::Sealed;
 
+mod mcp;
+
+pub use mcp::{McpServer, default_approval};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
@@ -216,6 +220,11 @@ pub trait Store {
     /// Every stored blob's id (to find those no message refers to any more).
     async fn blob_ids(&self) -> Result<Vec<String>, StoreError>;
     async fn delete_blob(&self, id: &str) -> Result<(), StoreError>;
+    /// The MCP servers, in the order they were added.
+    async fn mcp_servers(&self) -> Result<Vec<McpServer>, StoreError>;
+    async fn mcp_server(&self, id: &str) -> Result<Option<McpServer>, StoreError>;
+    async fn put_mcp_server(&self, server: &McpServer) -> Result<(), StoreError>;
+    async fn delete_mcp_server(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// The export document.
@@ -236,6 +245,9 @@ pub struct Export {
     /// The attachments the messages refer to (version 2 on; version 1 has none).
     #[serde(default)]
     pub blobs: Vec<ExportedBlob>,
+    /// The MCP servers; their tokens (sealed) only when the user asked for keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcp_servers: Vec<McpServer>,
 }
 
 impl Export {
@@ -342,6 +354,12 @@ pub async fn export<S: Store>(
             Vec::new()
         },
         blobs,
+        mcp_servers: store
+            .mcp_servers()
+            .await?
+            .into_iter()
+            .map(|s| if include_keys { s } else { s.without_secrets() })
+            .collect(),
     })
 }
 
@@ -393,6 +411,18 @@ pub async fn import<S: Store>(
     if let Some(settings) = &export.settings {
         store.put_settings(settings).await?;
     }
+    for server in &export.mcp_servers {
+        // A server exported without its secrets keeps the ones this browser has.
+        let mut server = server.clone();
+        if server.token.is_none()
+            && server.oauth.is_none()
+            && let Some(here) = store.mcp_server(&server.id).await?
+        {
+            server.token = here.token;
+            server.oauth = here.oauth;
+        }
+        store.put_mcp_server(&server).await?;
+    }
     Ok(Imported {
         sessions: export.sessions.len(),
         messages: export.messages.len(),
@@ -417,6 +447,7 @@ struct Contents {
     compactions: std::collections::BTreeMap<String, Compaction>,
     outbox: std::collections::BTreeMap<String, UsageRecord>,
     blobs: std::collections::BTreeMap<String, Blob>,
+    mcp_servers: Vec<McpServer>,
 }
 
 impl Store for MemoryStore {
@@ -528,6 +559,25 @@ impl Store for MemoryStore {
         self.inner.borrow_mut().blobs.remove(id);
         Ok(())
     }
+    async fn mcp_servers(&self) -> Result<Vec<McpServer>, StoreError> {
+        Ok(self.inner.borrow().mcp_servers.clone())
+    }
+    async fn mcp_server(&self, id: &str) -> Result<Option<McpServer>, StoreError> {
+        let inner = self.inner.borrow();
+        Ok(inner.mcp_servers.iter().find(|s| s.id == id).cloned())
+    }
+    async fn put_mcp_server(&self, server: &McpServer) -> Result<(), StoreError> {
+        let mut inner = self.inner.borrow_mut();
+        match inner.mcp_servers.iter_mut().find(|s| s.id == server.id) {
+            Some(kept) => *kept = server.clone(),
+            None => inner.mcp_servers.push(server.clone()),
+        }
+        Ok(())
+    }
+    async fn delete_mcp_server(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().mcp_servers.retain(|s| s.id != id);
+        Ok(())
+    }
 }
 
 /// Shared checks any [`Store`] must pass: run natively on [`MemoryStore`] and in the
@@ -547,6 +597,46 @@ pub mod conformance {
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+        }
+    }
+
+    /// An MCP server with a sealed token and one read-only tool.
+    pub fn mcp_server(id: &str, added_ms: u64) -> McpServer {
+        McpServer {
+            id: id.to_owned(),
+            url: format!("https://{id}.example/mcp"),
+            name: "mcp-servers/everything".into(),
+            title: Some("Everything".into()),
+            version: "2.0.0".into(),
+            prefix: id.to_owned(),
+            enabled: true,
+            way: Some(crate::mcp::Way::Relay),
+            token: Some(Sealed {
+                iv: "aXY=".into(),
+                ciphertext: "dG9rZW4=".into(),
+            }),
+            oauth: None,
+            auth: ferry_protocol::McpAuth::Bearer,
+            status: ferry_protocol::McpStatus::Connected,
+            error: None,
+            tools: vec![ferry_mcp::types::ToolInfo {
+                name: "echo".into(),
+                title: None,
+                description: Some("Echoes back the input".into()),
+                input_schema: serde_json::json!({
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}}
+                }),
+                output_schema: None,
+                annotations: ferry_mcp::types::Annotations {
+                    read_only: true,
+                    ..Default::default()
+                },
+            }],
+            prompts: Vec::new(),
+            resources: Vec::new(),
+            approvals: BTreeMap::new(),
+            added_ms,
         }
     }
 
@@ -751,9 +841,35 @@ pub mod conformance {
             return fail("a message's attachments did not round-trip");
         }
 
+        // MCP servers: kept in the order added, replaced by id, their secrets sealed.
+        let (first, second) = (mcp_server("mcp1", 20), mcp_server("mcp0", 30));
+        store.put_mcp_server(&first).await.map_err(err)?;
+        store.put_mcp_server(&second).await.map_err(err)?;
+        let mut changed = first.clone();
+        changed.enabled = false;
+        changed
+            .approvals
+            .insert("echo".into(), ferry_protocol::ToolApproval::Ask);
+        store.put_mcp_server(&changed).await.map_err(err)?;
+        if store.mcp_servers().await.map_err(err)? != [changed.clone(), second.clone()] {
+            return fail("MCP servers did not round-trip in the order added");
+        }
+        if store.mcp_server("mcp0").await.map_err(err)? != Some(second.clone())
+            || store.mcp_server("nowhere").await.map_err(err)?.is_some()
+        {
+            return fail("an MCP server read by its id is not the one stored");
+        }
+        store.delete_mcp_server("mcp0").await.map_err(err)?;
+        if store.mcp_servers().await.map_err(err)? != [changed.clone()] {
+            return fail("a deleted MCP server is still there");
+        }
+
         let without_keys = export(store, false, 9).await.map_err(err)?;
         if !without_keys.keys.is_empty() {
             return fail("an export without keys carried keys");
+        }
+        if without_keys.mcp_servers != [changed.without_secrets()] {
+            return fail("an export without keys carried an MCP server's token");
         }
         let full = export(store, true, 9).await.map_err(err)?;
         let document = serde_json::to_string(&full).map_err(|e| e.to_string())?;
@@ -772,6 +888,9 @@ pub mod conformance {
         let again = export(fresh, true, 9).await.map_err(err)?;
         if again != full {
             return Err(format!("import changed the data:\n{again:?}\n!=\n{full:?}"));
+        }
+        if fresh.mcp_servers().await.map_err(err)? != [changed.clone()] {
+            return fail("an imported MCP server lost its token or settings");
         }
         if import(fresh, "{\"format\":\"other\"}", 10).await.is_ok() {
             return fail("a foreign document was imported");

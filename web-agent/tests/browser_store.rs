@@ -77,3 +77,33 @@ async fn a_version_1_database_is_upgraded_keeping_its_data() {
         Some(record.compaction)
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_version_4_database_is_upgraded_to_mcp_servers_keeping_its_data() {
+    let name = unique("ferry-upgrade-v5");
+    let old = IdbStore::open_at(&name, 4).await.unwrap();
+    old.put_session(&conformance::session("s")).await.unwrap();
+    old.put_message(&conformance::message("m", "s", 1, "from v4"))
+        .await
+        .unwrap();
+    old.close();
+
+    let upgraded = IdbStore::open(&name).await.unwrap();
+    assert_eq!(
+        upgraded.messages("s").await.unwrap()[0]
+            .message
+            .text_content(),
+        "from v4"
+    );
+    assert!(upgraded.mcp_servers().await.unwrap().is_empty());
+    // Its tools' schemas and the approvals (maps) read back as they were written.
+    let mut server = conformance::mcp_server("mcp1", 5);
+    server
+        .approvals
+        .insert("echo".into(), web_agent::protocol::ToolApproval::Chat);
+    upgraded.put_mcp_server(&server).await.unwrap();
+    upgraded.close();
+    let reopened = IdbStore::open(&name).await.unwrap();
+    assert_eq!(reopened.mcp_servers().await.unwrap(), vec![server.clone()]);
+    assert_eq!(reopened.mcp_server("mcp1").await.unwrap(), Some(server));
+}

@@ -232,6 +232,7 @@ fn start_on(said: &str) -> Turn {
     let gate = Gate {
         facts: crate::approval::Facts::from_messages(&context),
         grants: Default::default(),
+        mcp: Default::default(),
     };
     Turn::start("s".into(), context, 4, gate).0
 }

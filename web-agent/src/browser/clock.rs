@@ -30,4 +30,25 @@ impl Clock for BrowserClock {
         }
         bytes.to_vec().iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    async fn sleep(&self, ms: u64) {
+        sleep(ms).await;
+    }
+}
+
+/// Resolves after `ms` milliseconds: a `setTimeout` promise (on the page or in a worker).
+pub async fn sleep(ms: u64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        let set_timeout = Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let delay = JsValue::from_f64(ms.min(i32::MAX as u64) as f64);
+        let scheduled = set_timeout.is_some_and(|f| f.call2(&global, &resolve, &delay).is_ok());
+        if !scheduled {
+            // No timers here: resolve at once rather than never.
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -8,7 +8,8 @@
 //! 2. `compactions` (key `session`);
 //! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent;
 //! 4. `blobs` (key `id`, the SHA-256 of the bytes): attachments, one record per distinct
-//!    content, its bytes a `Uint8Array` (not a JSON array of numbers) beside its other fields.
+//!    content, its bytes a `Uint8Array` (not a JSON array of numbers) beside its other fields;
+//! 5. `mcp_servers` (key `id`): the MCP servers, their secrets sealed.
 
 use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
@@ -22,11 +23,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::compaction::Compaction;
 use crate::memory::Note;
 use crate::store::{
-    Blob, CompactionRecord, KeyOwner, KeyRecord, Session, Store, StoreError, StoredMessage,
+    Blob, CompactionRecord, KeyOwner, KeyRecord, McpServer, Session, Store, StoreError,
+    StoredMessage,
 };
 
 /// The schema version this code writes.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 const SETTINGS_KEY: &str = "settings";
 
 const SESSIONS: &str = "sessions";
@@ -38,6 +40,7 @@ const SETTINGS: &str = "settings";
 const COMPACTIONS: &str = "compactions";
 const OUTBOX: &str = "usage_outbox";
 const BLOBS: &str = "blobs";
+const MCP_SERVERS: &str = "mcp_servers";
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -170,6 +173,11 @@ fn upgrade(from: u64, to: u64, db: &Database) -> indexed_db_futures::Result<()> 
     }
     if from < 4 && to >= 4 {
         db.create_object_store(BLOBS)
+            .with_key_path("id".into())
+            .build()?;
+    }
+    if from < 5 && to >= 5 {
+        db.create_object_store(MCP_SERVERS)
             .with_key_path("id".into())
             .build()?;
     }
@@ -443,5 +451,31 @@ impl Store for IdbStore {
 
     async fn delete_blob(&self, id: &str) -> Result<(), StoreError> {
         self.delete(BLOBS, id.to_owned()).await
+    }
+
+    async fn mcp_servers(&self) -> Result<Vec<McpServer>, StoreError> {
+        let mut servers: Vec<McpServer> = self.all(MCP_SERVERS).await?;
+        // Kept by id; listed in the order they were added.
+        servers.sort_by_key(|s| s.added_ms);
+        Ok(servers)
+    }
+
+    async fn mcp_server(&self, id: &str) -> Result<Option<McpServer>, StoreError> {
+        let tx = self.db.transaction(MCP_SERVERS).build().map_err(failed)?;
+        tx.object_store(MCP_SERVERS)
+            .map_err(failed)?
+            .get(id.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)
+    }
+
+    async fn put_mcp_server(&self, server: &McpServer) -> Result<(), StoreError> {
+        self.put(MCP_SERVERS, server).await
+    }
+
+    async fn delete_mcp_server(&self, id: &str) -> Result<(), StoreError> {
+        self.delete(MCP_SERVERS, id.to_owned()).await
     }
 }

@@ -8,7 +8,7 @@ use super::turns::next_seq;
 use super::{Clock, Runtime};
 use crate::agent::{Input, Turn};
 use crate::approval::{Decision, Facts, Gate, Grants};
-use crate::protocol::{Command, ErrorKind, Event, SessionId};
+use crate::protocol::{Command, ErrorKind, Event, SessionId, ToolApproval};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Store, StoredMessage};
 use crate::transport::Transport;
@@ -48,6 +48,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     .cloned()
                     .unwrap_or_else(BTreeSet::new),
             },
+            // The turn adds its MCP tools ([`Runtime::mcp_turn_tools`]).
+            mcp: BTreeMap::new(),
         }
     }
 
@@ -59,15 +61,30 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         decision: Decision,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let tool = self
+        let turn = self
             .approvals
             .paused
             .as_ref()
-            .filter(|turn| turn.session() == session)
+            .filter(|turn| turn.session() == session);
+        let tool = turn
             .and_then(|turn| turn.tool_of(&call_id))
             .map(str::to_owned)
             .ok_or(ErrorKind::InvalidRequest)?;
-        match decision {
+        let mcp = turn.and_then(|turn| turn.mcp_tool(&tool)).cloned();
+        let effective = match &mcp {
+            Some(mcp) if mcp.approval == ToolApproval::Chat && decision == Decision::AllowOnce => {
+                Decision::AllowInChat
+            }
+            _ => decision,
+        };
+        match effective {
+            // An MCP tool's "always" is its setting on the server.
+            Decision::AlwaysAllow if mcp.is_some() => {
+                if let Some(mcp) = &mcp {
+                    self.set_tool_approval(&mcp.server_id, &mcp.tool, ToolApproval::Always, emit)
+                        .await?;
+                }
+            }
             Decision::AllowInChat => {
                 self.approvals
                     .chat_grants

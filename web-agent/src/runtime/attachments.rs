@@ -472,7 +472,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// The facts of blob `id`, read once; `None` if it is not stored.
-    async fn blob_facts(&self, id: &str) -> Result<Option<BlobFacts>, ErrorKind> {
+    pub(super) async fn blob_facts(&self, id: &str) -> Result<Option<BlobFacts>, ErrorKind> {
         if let Some(facts) = self.known.facts.borrow().get(id) {
             return Ok(Some(facts.clone()));
         }
@@ -533,7 +533,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// How the model chats use takes attachments.
-    fn takes(&self) -> Takes {
+    pub(super) fn takes(&self) -> Takes {
         Takes::of(self.settings.provider, self.settings.model())
     }
 

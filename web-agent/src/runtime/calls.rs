@@ -155,7 +155,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     pub(super) fn chat_request(&self, messages: Vec<Message>, params: &ChatParams) -> ChatRequest {
         let mut request = ChatRequest::new(self.settings.model(), messages);
         request.stream = Some(true);
-        request.tools = Some(tools::declarations(self.search_engine().is_some()));
+        let mut declared = tools::declarations(self.search_engine().is_some());
+        declared.extend(self.mcp_declarations());
+        request.tools = Some(declared);
         with_params(
             &mut request,
             params,

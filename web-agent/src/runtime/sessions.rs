@@ -59,6 +59,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// from the user's other devices.
     pub(super) async fn load(&mut self, emit: &mut impl FnMut(Event)) -> Result<(), ErrorKind> {
         emit(self.ready());
+        // What Settings lists of MCP servers.
+        self.emit_mcp_servers(emit).await?;
         let listed = self.list(None, emit).await;
         // Settings changed on another device arrive after the first paint of these.
         if self.sign_in.is_some() {

@@ -2,7 +2,7 @@
 //! whose effects are carried out here — model calls, tools, saves, events — until it
 //! finishes, fails (kept for Retry) or waits for an approval. Stop ends it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use ferry_core::wire::{Message, Role};
 
@@ -12,7 +12,7 @@ use crate::agent::{Effect, Input, Turn};
 use crate::compaction;
 use crate::protocol::{AttachmentView, ErrorKind, Event, SessionId};
 use crate::seams::{Tokenizer, Vault};
-use crate::store::{Store, StoredMessage};
+use crate::store::{Attachment, Store, StoredMessage};
 use crate::transport::Transport;
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
@@ -138,7 +138,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         let seq = next_seq(&history);
-        let gate = self.gate(&session, &history);
+        let mut gate = self.gate(&session, &history);
+        gate.mcp = self.mcp_turn_tools(&session).await?;
         let entries = self.entries(history).await?;
         let compaction = self.compact(&session, &entries, emit).await?;
         let system = Some(self.settings.system_prompt.as_str()).filter(|s| !s.is_empty());
@@ -168,6 +169,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             self.failed = Some((failed_session, turn));
             return Err(ErrorKind::InvalidRequest);
         }
+        // The same tools as the first try (the gate keeps their settings).
+        self.mcp_turn_tools(&session).await?;
         let effects = turn.retry();
         let seq = next_seq(&self.history(&session).await?);
         let outcome = self.drive(session, turn, effects, seq, emit).await;
@@ -233,9 +236,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let mut queue = VecDeque::new();
         enqueue(&mut queue, effects);
         let mut draft: Option<Draft> = None;
+        // The images MCP tools returned, by call: kept on the tool's message and shown.
+        let mut files: BTreeMap<String, (Vec<Attachment>, Vec<AttachmentView>)> = BTreeMap::new();
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::CallModel { messages } => {
+                    // Servers whose tools changed are listed again (for the next turn).
+                    self.drain_mcp_inboxes(emit).await;
                     let seq = place();
                     draft = Some(Draft::new(self.clock.new_id(), seq, self.clock.now_ms()));
                     let inputs = self
@@ -245,6 +252,33 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 }
                 // Carried out as it was queued (see `enqueue`).
                 Effect::CancelModel => {}
+                Effect::RunTool {
+                    call_id,
+                    name,
+                    arguments,
+                } if turn.mcp_tool(&name).is_some() => {
+                    let Some(tool) = turn.mcp_tool(&name).cloned() else {
+                        continue;
+                    };
+                    let run = self
+                        .run_mcp_tool(&session, &call_id, &tool, &arguments, emit)
+                        .await;
+                    // Stopped: the Stop below answers the call and ends the turn.
+                    if !run.stopped {
+                        if let Some(images) = run.images {
+                            turn.after_results(images);
+                        }
+                        if !run.attachments.is_empty() {
+                            files.insert(call_id.clone(), (run.attachments, run.views));
+                        }
+                        let done = turn.step(Input::ToolDone {
+                            call_id,
+                            output: run.output,
+                            ok: run.ok,
+                        });
+                        enqueue(&mut queue, done);
+                    }
+                }
                 Effect::RunTool {
                     call_id,
                     name,
@@ -270,8 +304,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         self.save_answer(&session, &d, &message, stopped, emit)
                             .await?;
                     }
-                    (_, kept) => {
+                    (role, kept) => {
                         draft = kept;
+                        let attachments = match (role, &message.tool_call_id) {
+                            (Role::Tool, Some(call)) => {
+                                files.get(call).map(|(a, _)| a.clone()).unwrap_or_default()
+                            }
+                            _ => Vec::new(),
+                        };
                         let (id, seq) = (self.clock.new_id(), place());
                         let stored = StoredMessage {
                             id,
@@ -283,11 +323,30 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                             cost_usd: None,
                             usage: None,
                             tool_ok,
-                            attachments: Vec::new(),
+                            attachments,
                         };
                         self.put(stored, emit).await?;
                     }
                 },
+                Effect::Emit(Event::ToolCallFinished {
+                    session,
+                    call_id,
+                    output,
+                    ok,
+                    attachments,
+                }) => {
+                    let attachments = match files.get(&call_id) {
+                        Some((_, views)) => views.clone(),
+                        None => attachments,
+                    };
+                    emit(Event::ToolCallFinished {
+                        session,
+                        call_id,
+                        output,
+                        ok,
+                        attachments,
+                    });
+                }
                 Effect::Emit(event) => emit(event),
             }
             if self.stop.take() && !turn.is_finished() {

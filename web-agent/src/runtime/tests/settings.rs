@@ -43,7 +43,9 @@ fn load_tells_the_settings_and_which_keys_are_held_never_the_keys() {
         keys,
         &[crate::protocol::KeyOwner::Provider(ProviderId::OpenAi)]
     );
-    assert!(matches!(events[1], Event::Sessions { .. }));
+    // Then the MCP servers (none yet), then the chats.
+    assert_eq!(events[1], Event::McpServers { servers: vec![] });
+    assert!(matches!(events[2], Event::Sessions { .. }));
     assert!(!format!("{events:?}").contains(KEY));
 }
 

@@ -155,6 +155,10 @@ impl Clock for FakeClock {
     fn new_id(&self) -> String {
         format!("id{}", self.now_ms())
     }
+    async fn sleep(&self, ms: u64) {
+        // Nothing waits in tests: the time passes at once.
+        self.0.set(self.0.get() + ms);
+    }
 }
 
 pub(super) const KEY: &str = "sk-secret-key-123";
