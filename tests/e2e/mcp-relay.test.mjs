@@ -16,7 +16,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { startEverything, startFront } from './support/mcp-servers.mjs';
+import { startEverything, startFront, startOAuthDemo } from './support/mcp-servers.mjs';
 import { assertError } from './support/stack.mjs';
 import { hs256 } from './support/tokens.mjs';
 import { claims } from './support/tokens.mjs';
@@ -50,13 +50,14 @@ const dns = http.createServer((req, res) => {
 
 let everything;
 let front;
+let oauth; // the SDK's demo server behind OAuth
 let open; // FETCH_ALLOW_PRIVATE=true (the servers are on loopback), AUTH_MODE=none
 let guarded; // the default guard, AUTH_MODE=supabase
 let killed; // PROXY_DISABLE_MCP=true
 before(async () => {
   await new Promise((resolve) => redirector.listen(0, '127.0.0.1', resolve));
   await new Promise((resolve) => dns.listen(0, '127.0.0.1', resolve));
-  everything = await startEverything();
+  [everything, oauth] = await Promise.all([startEverything(), startOAuthDemo()]);
   front = await startFront(everything.url, { cors: false });
   [open, guarded, killed] = await Promise.all([
     startWorker({
@@ -78,6 +79,7 @@ after(async () => {
   await Promise.all([open?.stop(), guarded?.stop(), killed?.stop()]);
   await front?.stop();
   await everything?.stop();
+  await oauth?.stop();
   redirector.close();
   dns.close();
 });
@@ -392,6 +394,26 @@ describe('what crosses the relay', () => {
       if (json.host !== undefined) assert.equal(json.host, '127.0.0.1');
     }
     assert.ok(lines.some((l) => l.includes('"host":"127.0.0.1"')));
+  });
+
+  it('a server’s 401 comes back as it is, with its challenge, readable by a page', async () => {
+    const res = await relay(open, { target: oauth.url, body: INITIALIZE, headers: { origin: 'https://app.example' } });
+    const text = await res.text();
+    assert.equal(res.status, 401, text);
+    assert.equal(res.headers.get('x-mcp-relayed'), 'true');
+    const challenge = res.headers.get('www-authenticate');
+    assert.match(challenge, /^Bearer /);
+    assert.ok(challenge.includes(`resource_metadata="http://localhost:${oauth.port}/.well-known/oauth-protected-resource/mcp"`), challenge);
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase();
+    assert.ok(exposed.includes('www-authenticate'), exposed);
+    // A token the server does not know reaches it (no "missing Authorization" any more);
+    // its refusal comes back as it is (the demo answers an unknown token with a 500).
+    const refused = await relay(open, { target: oauth.url, body: INITIALIZE, headers: { 'X-MCP-Authorization': `Bearer ${MCP_TOKEN}` } });
+    const words = await refused.text();
+    assert.ok(refused.status >= 400, String(refused.status));
+    assert.equal(refused.headers.get('x-mcp-relayed'), 'true');
+    assert.doesNotMatch(`${words} ${refused.headers.get('www-authenticate')}`, /Missing Authorization/i);
+    assert.ok(!words.includes(MCP_TOKEN));
   });
 
   it('refuses bodies over MAX_BODY_BYTES, other methods and a missing X-MCP-Server', async () => {

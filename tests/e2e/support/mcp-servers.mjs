@@ -3,6 +3,9 @@
 // and a recording front that forwards to any server as it streams, optionally without CORS.
 //
 //   startEverything()          → { url, port, stop() }   url = http://127.0.0.1:<port>/mcp
+//   startOAuthDemo()           → { url, authUrl, port, authPort, stop() }
+//                                the SDK's demo server behind OAuth (`--oauth --oauth-strict`:
+//                                `--oauth-strict` alone does NOT turn OAuth on)
 //   startFront(target, {cors}) → { url, port, requests, messages, clear(), stop() }
 //
 // The front records every request it receives — method, path, headers (lower-case names),
@@ -20,6 +23,17 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const EVERYTHING = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+export const OAUTH_DEMO = join(
+  ROOT,
+  'node_modules',
+  '@modelcontextprotocol',
+  'sdk',
+  'dist',
+  'esm',
+  'examples',
+  'server',
+  'simpleStreamableHttp.js',
+);
 
 /** A loopback port nobody listens on right now. */
 export function freePort() {
@@ -82,6 +96,72 @@ function launch(port) {
       if (!ready) {
         clearTimeout(timer);
         reject(new Error(`server-everything exited (${code}) before listening:\n${stderr}`));
+      }
+    });
+  });
+}
+
+/**
+ * Starts the official SDK's demo MCP server with its demo authorization server, strict about
+ * the token's resource (RFC 8707), on two free ports, and waits until both listen. The MCP
+ * endpoint is `http://localhost:<port>/mcp` (its Host check takes localhost and 127.0.0.1);
+ * the authorization server is `http://localhost:<authPort>`.
+ */
+export async function startOAuthDemo({ attempts = 3 } = {}) {
+  let lastError;
+  for (let i = 0; i < attempts; i += 1) {
+    const [port, authPort] = [await freePort(), await freePort()];
+    if (port === authPort) continue;
+    try {
+      return await launchOAuthDemo(port, authPort);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+function launchOAuthDemo(port, authPort) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OAUTH_DEMO, '--oauth', '--oauth-strict'], {
+      env: { ...process.env, MCP_PORT: String(port), MCP_AUTH_PORT: String(authPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let ready = false;
+    const keep = (text) => {
+      // Kept for failures, bounded: the demo logs every request body.
+      if (output.length < 1_000_000) output += text;
+      if (
+        !ready &&
+        output.includes(`MCP Streamable HTTP Server listening on port ${port}`) &&
+        output.includes(`OAuth Authorization Server listening on port ${authPort}`)
+      ) {
+        ready = true;
+        clearTimeout(timer);
+        resolve({
+          url: `http://localhost:${port}/mcp`,
+          authUrl: `http://localhost:${authPort}`,
+          port,
+          authPort,
+          child,
+          log: () => output,
+          stop: () => stopChild(child),
+        });
+      }
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the OAuth demo did not listen within 20 s:\n${output}`));
+    }, 20_000);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', (code) => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`the OAuth demo exited (${code}) before listening:\n${output}`));
       }
     });
   });
