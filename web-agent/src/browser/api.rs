@@ -36,7 +36,7 @@ use super::tokenizer::WorkerTokenizer;
 use super::transport::FetchTransport;
 use super::vault::WebVault;
 use crate::protocol::{AttachmentView, Command, Event};
-use crate::runtime::{Runtime, Settings, StopHandle};
+use crate::runtime::{ClockTimer, McpListener, Runtime, Settings, StopHandle};
 use crate::store::Store;
 
 type BrowserRuntime =
@@ -159,6 +159,22 @@ impl Agent {
                 }
             };
             runtime.handle(command, &mut emit).await;
+            // MCP servers connected by the command: their notifications are listened for
+            // beside the runtime, which reads what they heard before its model calls.
+            for listener in runtime.take_mcp_listeners() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let clock = BrowserClock;
+                    let McpListener { handle, inbox, .. } = &listener;
+                    crate::mcp::listen(
+                        &FetchTransport,
+                        &ClockTimer(&clock),
+                        &listener.endpoint(),
+                        handle.clone(),
+                        inbox,
+                    )
+                    .await;
+                });
+            }
             drop(runtime);
             waiters.wake_all();
             Ok(JsValue::UNDEFINED)

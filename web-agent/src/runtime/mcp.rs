@@ -11,7 +11,7 @@ use std::rc::Rc;
 use ferry_mcp::types::{Content, PromptMessages};
 
 use super::{Clock, ClockTimer, Runtime};
-use crate::mcp::{Connection, Endpoint, Listing, McpFailure, Notice, Relay, Way};
+use crate::mcp::{Connection, Endpoint, ListenHandle, Listing, McpFailure, Notice, Relay, Way};
 use crate::protocol::{
     Command, ErrorKind, Event, McpAuth, McpPromptArgument, McpPromptView, McpResourceView,
     McpServerView, McpStatus, McpToolView, McpWay, ToolApproval,
@@ -40,7 +40,6 @@ pub(crate) struct McpState {
 
 /// What a server's listener (its standalone GET stream, [`crate::mcp::listen`]) needs,
 /// owned, so the page can spawn it beside the runtime.
-#[derive(Debug, Clone)]
 pub struct McpListener {
     pub server: String,
     pub url: String,
@@ -48,7 +47,8 @@ pub struct McpListener {
     /// The proxy's root, when there is one, and the user's access token for it.
     pub relay: Option<(String, Option<String>)>,
     pub way: Way,
-    pub session_id: String,
+    /// The session the stream belongs to.
+    pub handle: ListenHandle,
     /// Ends the listener when the runtime drops its own handle (server removed or
     /// reconnected).
     pub inbox: Rc<RefCell<Vec<Notice>>>,
@@ -430,7 +430,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     /// page to start (the old listener ends with the old inbox).
     fn keep_connection(&self, record: &McpServer, connection: Connection, bearer: Bearer) {
         let inbox = Rc::new(RefCell::new(Vec::new()));
-        if let Some(session_id) = connection.session_id() {
+        if let Some(handle) = connection.listen_handle() {
             let bearer = bearer.or_else(|| self.mcp.tokens.borrow().get(&record.id).cloned());
             self.mcp.listeners.borrow_mut().push(McpListener {
                 server: record.id.clone(),
@@ -440,7 +440,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     .relay()
                     .map(|r| (r.proxy_root.to_owned(), r.access_token.map(str::to_owned))),
                 way: connection.way(),
-                session_id: session_id.to_owned(),
+                handle,
                 inbox: Rc::clone(&inbox),
             });
         }

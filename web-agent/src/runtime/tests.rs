@@ -14,6 +14,7 @@ mod approvals;
 mod attachments;
 mod compaction;
 mod export;
+mod mcp;
 mod models;
 mod reasoning;
 mod resent;

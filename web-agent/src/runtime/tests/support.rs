@@ -33,6 +33,8 @@ pub(super) struct Chunks {
     pub(super) chunks: VecDeque<Result<Vec<u8>, NetworkError>>,
     /// Pressed after the first chunk, as a user would mid-stream.
     pub(super) stop_after_first: Option<StopHandle>,
+    /// After the last chunk, nothing more ever comes (a server still working).
+    pub(super) hang: bool,
 }
 
 impl Body for Chunks {
@@ -41,12 +43,22 @@ impl Body for Chunks {
         if let Some(stop) = self.stop_after_first.take() {
             stop.stop();
         }
+        if next.is_none() && self.hang {
+            std::future::pending::<()>().await;
+        }
         next
     }
 }
 
 pub(super) enum Scripted {
     Answer(u16, Option<u64>, Vec<String>),
+    /// An answer with headers, whose body may hang after its chunks.
+    Headed {
+        status: u16,
+        headers: Vec<(String, String)>,
+        chunks: Vec<String>,
+        hang: bool,
+    },
     Unreachable,
 }
 
@@ -93,6 +105,24 @@ impl FakeTransport {
         serde_json::from_str(self.sent.borrow()[n].body.as_deref().unwrap()).unwrap()
     }
 
+    pub(super) fn headed(
+        &self,
+        status: u16,
+        headers: &[(&str, &str)],
+        chunks: Vec<String>,
+        hang: bool,
+    ) {
+        self.script.borrow_mut().push_back(Scripted::Headed {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            chunks,
+            hang,
+        });
+    }
+
     pub(super) fn unreachable(&self) {
         self.script.borrow_mut().push_back(Scripted::Unreachable);
     }
@@ -107,20 +137,40 @@ impl Transport for &FakeTransport {
 
     async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Chunks>, NetworkError> {
         self.sent.borrow_mut().push(request.clone());
-        match self.script.borrow_mut().pop_front() {
+        let stop_after_first = || {
+            self.stop_after_first.borrow_mut().take().or_else(|| {
+                let mut reading = self.stop_reading.borrow_mut();
+                let url = reading.as_ref().map(|(url, _)| url.clone());
+                (url.as_ref() == Some(&request.url))
+                    .then(|| reading.take().map(|(_, stop)| stop))
+                    .flatten()
+            })
+        };
+        let next = self.script.borrow_mut().pop_front();
+        match next {
             Some(Scripted::Answer(status, retry_after_secs, body)) => Ok(Answer {
                 status,
                 retry_after_secs,
                 headers: Vec::new(),
                 body: Chunks {
                     chunks: body.into_iter().map(|c| Ok(c.into_bytes())).collect(),
-                    stop_after_first: self.stop_after_first.borrow_mut().take().or_else(|| {
-                        let mut reading = self.stop_reading.borrow_mut();
-                        let url = reading.as_ref().map(|(url, _)| url.clone());
-                        (url.as_ref() == Some(&request.url))
-                            .then(|| reading.take().map(|(_, stop)| stop))
-                            .flatten()
-                    }),
+                    stop_after_first: stop_after_first(),
+                    hang: false,
+                },
+            }),
+            Some(Scripted::Headed {
+                status,
+                headers,
+                chunks,
+                hang,
+            }) => Ok(Answer {
+                status,
+                retry_after_secs: None,
+                headers,
+                body: Chunks {
+                    chunks: chunks.into_iter().map(|c| Ok(c.into_bytes())).collect(),
+                    stop_after_first: stop_after_first(),
+                    hang,
                 },
             }),
             Some(Scripted::Unreachable) | None => Err(NetworkError("connection refused".into())),
@@ -155,9 +205,9 @@ impl Clock for FakeClock {
     fn new_id(&self) -> String {
         format!("id{}", self.now_ms())
     }
-    async fn sleep(&self, ms: u64) {
-        // Nothing waits in tests: the time passes at once.
-        self.0.set(self.0.get() + ms);
+    async fn sleep(&self, _ms: u64) {
+        // Fakes answer at once: no deadline is ever reached.
+        std::future::pending::<()>().await;
     }
 }
 
