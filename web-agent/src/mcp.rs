@@ -17,7 +17,7 @@
 mod exchange;
 mod listen;
 pub(crate) mod oauth;
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
 mod tests;
 
 use std::cell::Cell;

@@ -65,14 +65,13 @@ fn on_way(request: &UpstreamRequest, endpoint: &Endpoint<'_>, way: Way) -> Upstr
 /// `{"error":{"message"}}`, or the text itself (short).
 pub(super) fn failure_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    if let Ok(value) = serde_json::from_str::<Value>(&text) {
-        if let Some(message) = value
+    if let Ok(value) = serde_json::from_str::<Value>(&text)
+        && let Some(message) = value
             .pointer("/error/message")
             .or_else(|| value.get("message"))
             .and_then(Value::as_str)
-        {
-            return message.to_owned();
-        }
+    {
+        return message.to_owned();
     }
     let text = text.trim();
     match text.char_indices().nth(200) {
@@ -182,10 +181,10 @@ pub(super) async fn on_message<T: Transport, C: Timer>(
                 }
             }
             other => {
-                if let Some(notice) = Notice::from_method(other) {
-                    if !watch.notices.contains(&notice) {
-                        watch.notices.push(notice);
-                    }
+                if let Some(notice) = Notice::from_method(other)
+                    && !watch.notices.contains(&notice)
+                {
+                    watch.notices.push(notice);
                 }
             }
         },

@@ -11,6 +11,7 @@ use std::task::{Context, Poll, Waker};
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use serde_json::{Value, json};
+use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
 use crate::transport::{Answer, Body, NetworkError, Transport};
@@ -278,7 +279,7 @@ fn call(
     ))
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn open_initializes_and_lists_every_page() {
     let server = Server::default();
     script_handshake(&server, 1, "s-1");
@@ -334,7 +335,7 @@ fn open_initializes_and_lists_every_page() {
     assert_eq!(server.bodies()[3]["params"], json!({"cursor": "p2"}));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_tool_call_reports_progress_and_returns_its_result() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -382,7 +383,7 @@ fn a_tool_call_reports_progress_and_returns_its_result() {
     assert_eq!(body["params"]["_meta"]["progressToken"], "ferry-5");
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn stop_mid_call_cancels_it_on_the_server() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -417,7 +418,7 @@ fn stop_mid_call_cancels_it_on_the_server() {
     assert_eq!(header(&server.sent()[1], "mcp-session-id"), Some("s-1"));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_call_without_news_times_out_and_is_cancelled() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -440,7 +441,7 @@ fn a_call_without_news_times_out_and_is_cancelled() {
     assert_eq!(server.bodies()[1]["params"]["reason"], "timed out");
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_forgotten_session_is_initialized_again_and_the_request_resent() {
     for (status, body) in [
         (
@@ -501,7 +502,7 @@ fn a_forgotten_session_is_initialized_again_and_the_request_resent() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_session_forgotten_twice_is_an_error() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -523,7 +524,7 @@ fn a_session_forgotten_twice_is_an_error() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_cut_answer_stream_is_resumed_after_its_last_event() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -553,7 +554,7 @@ fn a_cut_answer_stream_is_resumed_after_its_last_event() {
     assert_eq!(header(&sent[1], "mcp-session-id"), Some("s-1"));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_stream_cut_again_and_again_is_given_up() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -577,7 +578,7 @@ fn a_stream_cut_again_and_again_is_given_up() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn server_requests_are_answered_and_list_changes_kept() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -608,7 +609,7 @@ fn server_requests_are_answered_and_list_changes_kept() {
     assert!(connection.take_notifications().is_empty());
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn errors_as_the_user_reads_them() {
     let server = Server::default();
     let mut connection = opened(&server);
@@ -684,7 +685,7 @@ fn errors_as_the_user_reads_them() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_network_failure_falls_back_to_the_relay_and_it_is_remembered() {
     let server = Server::default();
     let relay = Endpoint {
@@ -728,7 +729,7 @@ fn a_network_failure_falls_back_to_the_relay_and_it_is_remembered() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn the_proxy_s_own_refusal_is_told_apart() {
     let server = Server::default();
     let relay = Endpoint {
@@ -757,7 +758,7 @@ fn the_proxy_s_own_refusal_is_told_apart() {
     assert_eq!(server.sent().len(), 1);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn the_get_stream_brings_notifications_and_reconnects_after_its_last_event() {
     let server = Server::default();
     let connection = opened(&server);
@@ -780,7 +781,7 @@ fn the_get_stream_brings_notifications_and_reconnects_after_its_last_event() {
     assert_eq!(clock.now_ms(), 3_000, "the server's retry");
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn the_get_stream_gives_up_after_failures_in_a_row() {
     let server = Server::default();
     let connection = opened(&server);
@@ -810,7 +811,7 @@ fn the_get_stream_gives_up_after_failures_in_a_row() {
     assert!(server.sent().is_empty());
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn close_ends_the_session() {
     let server = Server::default();
     let connection = opened(&server);
