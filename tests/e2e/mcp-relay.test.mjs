@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { startEverything, startFront, startOAuthDemo } from './support/mcp-servers.mjs';
+import { startBrowser, startStatic } from './support/browser.mjs';
 import { assertError } from './support/stack.mjs';
 import { hs256 } from './support/tokens.mjs';
 import { claims } from './support/tokens.mjs';
@@ -491,6 +492,53 @@ describe('sign-in, kill switch, CORS', () => {
     assert.deepEqual(front.requests, []);
     assert.equal((await (await fetch(`${killed.url}/health`)).json()).mcp, 'disabled');
     assert.equal((await (await fetch(`${open.url}/health`)).json()).mcp, 'enabled');
+  });
+
+  it('in Chromium, a page reaches a server that refuses browser calls through the relay', async () => {
+    const site = await startStatic({ routes: { '/': { type: 'text/html', body: '<!doctype html><title>relay</title>' } } });
+    const browser = await startBrowser();
+    try {
+      const page = await browser.page();
+      await page.goto(site.url);
+      const seen = await page.evaluate(
+        async ({ relayUrl, server, token, initialize }) => {
+          const out = {};
+          const mcp = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+          try {
+            await fetch(server, { method: 'POST', headers: mcp, body: JSON.stringify(initialize) });
+            out.direct = 'reached';
+          } catch (err) {
+            out.direct = err.name;
+          }
+          const relayed = { ...mcp, 'X-MCP-Server': server, 'X-MCP-Authorization': `Bearer ${token}` };
+          const init = await fetch(relayUrl, { method: 'POST', headers: relayed, body: JSON.stringify(initialize) });
+          const session = init.headers.get('mcp-session-id');
+          out.init = { status: init.status, session, relayed: init.headers.get('x-mcp-relayed'), text: await init.text() };
+          const inSession = { ...relayed, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
+          const done = await fetch(relayUrl, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+          out.initialized = done.status;
+          const leaving = new AbortController();
+          const get = await fetch(relayUrl, { headers: { ...inSession, accept: 'text/event-stream', 'last-event-id': 'none-yet' }, signal: leaving.signal });
+          out.get = { status: get.status, type: get.headers.get('content-type'), relayed: get.headers.get('x-mcp-relayed') };
+          leaving.abort();
+          const end = await fetch(relayUrl, { method: 'DELETE', headers: inSession });
+          out.deleted = { status: end.status, relayed: end.headers.get('x-mcp-relayed') };
+          return out;
+        },
+        { relayUrl: `${open.url}${PATH}`, server: front.url, token: MCP_TOKEN, initialize: INITIALIZE },
+      );
+      assert.equal(seen.direct, 'TypeError', 'the browser called the server without CORS');
+      assert.equal(seen.init.status, 200);
+      assert.ok(seen.init.session, 'mcp-session-id not readable by the page');
+      assert.equal(seen.init.relayed, 'true');
+      assert.match(seen.init.text, /mcp-servers\/everything/);
+      assert.equal(seen.initialized, 202);
+      assert.deepEqual(seen.get, { status: 200, type: 'text/event-stream', relayed: 'true' });
+      assert.deepEqual(seen.deleted, { status: 200, relayed: 'true' });
+    } finally {
+      await browser.stop();
+      await site.stop();
+    }
   });
 
   it('the preflight allows the MCP methods and headers; answers expose the MCP headers', async () => {
