@@ -289,6 +289,7 @@ mod compact;
 mod direct_usage;
 mod export;
 mod mcp;
+mod mcp_auth;
 mod models;
 mod sessions;
 mod settings;

@@ -222,13 +222,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
         let opened = self.open_mcp(&url, token.as_deref(), Way::Direct).await;
         let now = self.clock.now_ms();
-        let taken: Vec<String> = self
-            .store
-            .mcp_servers()
-            .await?
-            .into_iter()
-            .map(|s| s.prefix)
-            .collect();
+        let others = self.store.mcp_servers().await?;
+        let taken: Vec<&str> = others.iter().map(|s| s.prefix.as_str()).collect();
         let mut record = McpServer {
             id: self.clock.new_id(),
             url: url.clone(),
@@ -776,41 +771,5 @@ pub(super) fn server_view(record: &McpServer) -> McpServerView {
                 mime_type: r.mime_type.clone(),
             })
             .collect(),
-    }
-}
-
-// Until the OAuth handlers (`runtime/mcp_auth.rs`) land: no server can be signed in to.
-impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
-    async fn discover_mcp_oauth(
-        &self,
-        _url: &str,
-        _challenge: Option<&str>,
-    ) -> Result<crate::seams::Sealed, String> {
-        Err("the MCP server asks for authorization: add it with a token".into())
-    }
-
-    async fn fresh_mcp_token(
-        &self,
-        _record: &mut McpServer,
-        _after_401: bool,
-    ) -> Result<String, String> {
-        Err("sign in again".into())
-    }
-
-    async fn authorize_mcp_server(
-        &mut self,
-        _server: &str,
-        _redirect_uri: &str,
-        _emit: &mut impl FnMut(Event),
-    ) -> Result<(), ErrorKind> {
-        Err(ErrorKind::InvalidRequest)
-    }
-
-    async fn complete_mcp_authorization(
-        &mut self,
-        _query: &str,
-        _emit: &mut impl FnMut(Event),
-    ) -> Result<(), ErrorKind> {
-        Err(ErrorKind::InvalidRequest)
     }
 }
