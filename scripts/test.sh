@@ -21,13 +21,18 @@ say "unit tests (native)"
 cargo test-unit
 say "wasm32 tests (core, markdown, tokenizer, agent; the agent's in headless Chromium)"
 # The fetch transport's tests stream from a loopback SSE server.
+# The MCP client's tests speak to the reference MCP server behind a recording front.
 sse_urls=$(mktemp)
+mcp_urls=$(mktemp)
 node web-agent/tests/support/sse-server.mjs >"$sse_urls" &
 sse_pid=$!
-trap 'kill "$sse_pid" 2>/dev/null || true; rm -f "$sse_urls"' EXIT
-until [ "$(wc -l <"$sse_urls")" -ge 2 ]; do sleep 0.1; done
-FERRY_SSE_SERVER=$(sed -n 1p "$sse_urls") FERRY_CLOSED_URL=$(sed -n 2p "$sse_urls") cargo test-wasm
-kill "$sse_pid" 2>/dev/null || true
+node web-agent/tests/support/mcp-server.mjs >"$mcp_urls" &
+mcp_pid=$!
+trap 'kill "$sse_pid" "$mcp_pid" 2>/dev/null || true; rm -f "$sse_urls" "$mcp_urls"' EXIT
+until [ "$(wc -l <"$sse_urls")" -ge 2 ] && [ "$(wc -l <"$mcp_urls")" -ge 2 ]; do sleep 0.1; done
+FERRY_SSE_SERVER=$(sed -n 1p "$sse_urls") FERRY_CLOSED_URL=$(sed -n 2p "$sse_urls") \
+  FERRY_MCP_SERVER=$(sed -n 1p "$mcp_urls") FERRY_MCP_LOG=$(sed -n 2p "$mcp_urls") cargo test-wasm
+kill "$sse_pid" "$mcp_pid" 2>/dev/null || true
 say "database (Supabase migrations on PostgreSQL 15)"
 node --test --test-concurrency=1 tests/db/
 say "worker and app builds (the app's build includes the agent and tokenizer modules)"
