@@ -504,4 +504,45 @@ mod tests {
             Some("a.example/Path/?q=1")
         );
     }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn mcp_tools_follow_their_setting_and_the_grants() {
+        let tool = |approval| McpTool {
+            server_id: "m1".into(),
+            server: "Everything".into(),
+            tool: "echo".into(),
+            approval,
+        };
+        let gate = |approval, grants: Grants| Gate {
+            facts: Facts::default(),
+            grants,
+            mcp: [("everything__echo".to_owned(), tool(approval))].into(),
+        };
+        let none = Grants::default();
+        let in_chat = Grants {
+            in_chat: ["everything__echo".to_owned()].into(),
+            ..Grants::default()
+        };
+        let verdict = |approval, grants| gate(approval, grants).verdict("everything__echo", "{}");
+        assert_eq!(verdict(ToolApproval::Always, none.clone()), Verdict::Run);
+        assert_eq!(verdict(ToolApproval::Chat, none.clone()), Verdict::Ask);
+        assert_eq!(verdict(ToolApproval::Chat, in_chat.clone()), Verdict::Run);
+        assert_eq!(verdict(ToolApproval::Ask, none.clone()), Verdict::Ask);
+        let chat = gate(ToolApproval::Chat, none.clone());
+        assert!(chat.knows("everything__echo") && chat.knows("web_fetch"));
+        assert!(!chat.knows("other__echo"));
+        // Allowing a `chat` tool once allows it in the chat; an `ask` tool stays asked.
+        assert_eq!(
+            chat.effective("everything__echo", Decision::AllowOnce),
+            Decision::AllowInChat
+        );
+        assert_eq!(
+            gate(ToolApproval::Ask, none).effective("everything__echo", Decision::AllowOnce),
+            Decision::AllowOnce
+        );
+        assert_eq!(
+            chat.subject("everything__echo", r#"{"message":"hi"}"#),
+            r#"Everything / echo: {"message":"hi"}"#
+        );
+    }
 }

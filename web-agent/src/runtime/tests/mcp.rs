@@ -684,3 +684,56 @@ fn a_removed_server_ends_its_session_and_an_export_keeps_no_token() {
     assert_eq!(last.method, ferry_core::adapter::HttpMethod::Delete);
     assert!(run(rt.store.mcp_servers()).unwrap().is_empty());
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_tool_set_to_chat_asks_once_per_chat() {
+    let transport = FakeTransport::default();
+    let (mut rt, _) = with_server(&transport);
+    let note = |transport: &FakeTransport, call: &str, id: u64| {
+        tool_call(
+            transport,
+            call,
+            "everything__add-note",
+            json!({"text": "tea"}),
+        );
+        stream(
+            transport,
+            &[result(
+                id,
+                json!({"content": [{"type": "text", "text": "noted"}]}),
+            )],
+        );
+        answer(transport, "Noted.");
+    };
+    let asked = |events: &[Event]| {
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ToolApprovalRequested { .. }))
+    };
+    note(&transport, "c1", 5);
+    let events = send(&mut rt, "s", "note tea");
+    assert!(asked(&events));
+    // Allowed once: the rest of this chat runs unasked.
+    let events = command(
+        &mut rt,
+        Command::ApproveToolCall {
+            session: "s".into(),
+            call_id: "c1".into(),
+            decision: Decision::AllowOnce,
+        },
+    );
+    assert_eq!(finished(&events), [(true, "noted".to_owned(), 0)]);
+    note(&transport, "c2", 6);
+    let events = send(&mut rt, "s", "again");
+    assert!(!asked(&events), "{events:?}");
+    assert_eq!(finished(&events), [(true, "noted".to_owned(), 0)]);
+    // Another chat asks again.
+    tool_call(
+        &transport,
+        "c3",
+        "everything__add-note",
+        json!({"text": "tea"}),
+    );
+    let events = send(&mut rt, "t", "note tea");
+    assert!(asked(&events));
+}
