@@ -327,8 +327,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         };
         match opened {
             Ok(((connection, listing), bearer)) => {
+                let first = record.version.is_empty() && record.tools.is_empty();
                 record.way = Some(connection.way());
                 listed(&mut record, listing);
+                if first {
+                    // Kept until now under its address (signed in only now): named after
+                    // what it says it is.
+                    let others = self.store.mcp_servers().await?;
+                    let taken: Vec<&str> = others
+                        .iter()
+                        .filter(|s| s.id != record.id)
+                        .map(|s| s.prefix.as_str())
+                        .collect();
+                    record.prefix = names::prefix_for(&record.name, &taken);
+                }
                 self.store.put_mcp_server(&record).await?;
                 self.keep_connection(&record, connection, bearer);
             }

@@ -737,3 +737,38 @@ fn a_tool_set_to_chat_asks_once_per_chat() {
     let events = send(&mut rt, "t", "note tea");
     assert!(asked(&events));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_new_token_reconnects_and_a_failed_refresh_shows_the_error() {
+    let transport = FakeTransport::default();
+    let (mut rt, id) = with_server(&transport);
+    script_connect(&transport);
+    let events = command(
+        &mut rt,
+        Command::SetMcpToken {
+            server: id.clone(),
+            token: Some("second".into()),
+        },
+    );
+    assert_eq!(servers(&events)[0].status, McpStatus::Connected);
+    let sent = transport.sent.borrow();
+    let initialize = sent.iter().rev().nth(4).unwrap();
+    assert!(initialize.body.as_deref().unwrap().contains("initialize"));
+    assert!(
+        initialize
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("authorization") && v == "Bearer second")
+    );
+    drop(sent);
+    // The server is gone (nothing answers, either way): shown as failed, kept.
+    let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
+    assert!(events.iter().any(|e| matches!(e,
+        Event::McpServerFailed { server: Some(s), unauthorized: false, .. } if *s == id)));
+    let [server] = &servers(&events)[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(server.status, McpStatus::Error);
+    assert!(server.error.is_some());
+    assert_eq!(server.tools.len(), 4, "the last listing is kept");
+}
