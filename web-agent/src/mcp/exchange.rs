@@ -38,18 +38,13 @@ pub(super) struct Watch<'a> {
     pub notices: &'a mut Vec<Notice>,
 }
 
-/// The ways to try, the preferred first.
+/// The ways to try, the preferred first; without a relay, direct only.
 fn ways(endpoint: &Endpoint<'_>, prefer: Way) -> Vec<Way> {
-    let mut ways = vec![prefer];
-    let other = match prefer {
-        Way::Direct => Way::Relay,
-        Way::Relay => Way::Direct,
-    };
-    if endpoint.relay.is_some() {
-        ways.push(other);
+    match (endpoint.relay, prefer) {
+        (None, _) => vec![Way::Direct],
+        (Some(_), Way::Direct) => vec![Way::Direct, Way::Relay],
+        (Some(_), Way::Relay) => vec![Way::Relay, Way::Direct],
     }
-    ways.retain(|w| *w == Way::Direct || endpoint.relay.is_some());
-    ways
 }
 
 fn on_way(request: &UpstreamRequest, endpoint: &Endpoint<'_>, way: Way) -> UpstreamRequest {

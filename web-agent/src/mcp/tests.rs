@@ -821,3 +821,16 @@ fn close_ends_the_session() {
     assert_eq!(sent[0].method, HttpMethod::Delete);
     assert_eq!(header(&sent[0], "mcp-session-id"), Some("s-1"));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn without_a_relay_the_server_is_called_directly_whatever_worked_before() {
+    let server = Server::default();
+    script_open(&server);
+    let endpoint = Endpoint {
+        prefer: Way::Relay,
+        ..direct()
+    };
+    let (connection, _) = run(Connection::open(&server, &Clock::frozen(), &endpoint)).unwrap();
+    assert_eq!(connection.way(), Way::Direct);
+    assert!(server.sent().iter().all(|r| r.url == URL));
+}
