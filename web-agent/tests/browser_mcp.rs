@@ -3,11 +3,13 @@
 //! (`tests/support/mcp-server.mjs`, started by `scripts/test.sh`, which passes the MCP
 //! endpoint in `FERRY_MCP_SERVER` and the front's log in `FERRY_MCP_LOG`): connect and list,
 //! call tools (text, an image, structured content), progress of a long-running call, Stop
-//! mid-call (the fetch aborted, the call cancelled on the server), a forgotten session.
+//! mid-call (the fetch aborted, the call cancelled on the server), a forgotten session, the
+//! server's own stream bringing a list change, a prompt, a resource.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![expect(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use ferry_mcp::content::ToolOutput;
@@ -17,7 +19,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_agent::browser::transport::FetchTransport;
-use web_agent::mcp::{Connection, Endpoint, McpFailure, Progress, Stopped, Timer, Way};
+use web_agent::mcp::{
+    Connection, Endpoint, McpFailure, Notice, Progress, Stopped, Timer, Way, listen,
+};
 use web_agent::transport::{Transport, read_all};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -307,6 +311,98 @@ async fn a_forgotten_session_is_initialized_again() {
     assert_eq!(
         calls,
         [&json!("notifications/initialized"), &json!("tools/call")]
+    );
+    connection.close(&FetchTransport, &endpoint()).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_server_s_own_stream_brings_a_list_change() {
+    let mut connection = open().await;
+    let session = connection.session_id().unwrap().to_owned();
+    let handle = connection.listen_handle().unwrap();
+    let inbox = Rc::new(RefCell::new(Vec::new()));
+    let held = Rc::clone(&inbox);
+    wasm_bindgen_futures::spawn_local(async move {
+        listen(&FetchTransport, &BrowserTimer, &endpoint(), handle, &inbox).await;
+    });
+    // The GET stream is open once the front has seen it.
+    for _ in 0..50 {
+        if front_log(&session)
+            .await
+            .1
+            .iter()
+            .any(|r| r["method"] == "GET")
+        {
+            break;
+        }
+        BrowserTimer.sleep(50).await;
+    }
+    // A tool that adds a resource to the session; the server announces it on its stream.
+    let made = call(
+        &mut connection,
+        "gzip-file-as-resource",
+        json!({"name": "hello.txt.gz", "data": "data:text/plain;base64,aGVsbG8gRmVycnk=",
+               "outputType": "resourceLink"}),
+    )
+    .await;
+    assert!(
+        made.text.starts_with("[resource: hello.txt.gz <"),
+        "{}",
+        made.text
+    );
+    for _ in 0..100 {
+        if held.borrow().contains(&Notice::ResourcesChanged) {
+            break;
+        }
+        BrowserTimer.sleep(50).await;
+    }
+    assert_eq!(*held.borrow(), [Notice::ResourcesChanged]);
+    drop(held);
+    let listing = connection
+        .refresh_listing(&FetchTransport, &BrowserTimer, &endpoint())
+        .await
+        .unwrap();
+    let made = listing
+        .resources
+        .iter()
+        .find(|r| r.name == "hello.txt.gz")
+        .unwrap();
+    let contents = connection
+        .read_resource(&FetchTransport, &BrowserTimer, &endpoint(), &made.uri)
+        .await
+        .unwrap();
+    assert_eq!(contents[0].mime_type.as_deref(), Some("application/gzip"));
+    assert!(
+        contents[0]
+            .blob
+            .as_deref()
+            .is_some_and(|b| b.starts_with("H4sI")),
+        "gzip in base64"
+    );
+    connection.close(&FetchTransport, &endpoint()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_prompt_with_arguments() {
+    let mut connection = open().await;
+    let arguments = BTreeMap::from([("city".to_owned(), "Lisbon".to_owned())]);
+    let prompt = connection
+        .get_prompt(
+            &FetchTransport,
+            &BrowserTimer,
+            &endpoint(),
+            "args-prompt",
+            &arguments,
+        )
+        .await
+        .unwrap();
+    assert_eq!(prompt.messages.len(), 1);
+    assert_eq!(prompt.messages[0].role, "user");
+    assert_eq!(
+        prompt.messages[0].content,
+        ferry_mcp::types::Content::Text {
+            text: "What's weather in Lisbon?".into()
+        }
     );
     connection.close(&FetchTransport, &endpoint()).await;
 }
