@@ -75,5 +75,10 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     scope.exchange.note_upstream();
     let (response, call) = upstream::fetch(&request, &how).await?;
     mcp_relay::check_status(response.status_code())?;
+    let content_type = response.headers().get("content-type").ok().flatten();
+    if content_type.is_some_and(|t| t.starts_with("text/event-stream")) {
+        // For the log line: this answer stays open, its latency is the time to its headers.
+        scope.exchange.note_streaming();
+    }
     upstream::relay(response, call)
 }
