@@ -180,7 +180,8 @@ impl Session {
         Some(self.http(HttpMethod::Delete, self.headers(bearer), None))
     }
 
-    fn next_id(&mut self) -> RequestId {
+    /// A fresh request id (for a request whose params need it, e.g. as progress token).
+    pub fn next_id(&mut self) -> RequestId {
         let id = RequestId::Number(self.next_id);
         self.next_id += 1;
         id

@@ -366,7 +366,7 @@ impl Connection {
                 (Some(params), RequestKind::ToolCall) => {
                     // The progress token is the request's own id: unique in the session.
                     let mut params = params.clone();
-                    let (id, _) = self.session.request(method, None);
+                    let id = self.session.next_id();
                     let token = json!(format!("ferry-{id}"));
                     if let Some(map) = params.as_object_mut() {
                         map.insert("_meta".into(), json!({"progressToken": token}));

@@ -4,11 +4,13 @@
 //! gone.
 
 use std::cell::{Cell, RefCell};
+use std::pin::pin;
 use std::rc::Rc;
 
 use ferry_mcp::policy::{Deadline, Reconnect, RequestKind};
 use ferry_mcp::reader::AnswerReader;
 use ferry_mcp::session::{AnswerKind, Session};
+use futures_util::future::{Either, select};
 
 use super::exchange::{self, Watch};
 use super::{Endpoint, Notice, Timer};
@@ -27,6 +29,16 @@ impl ListenHandle {
         Some(Self {
             session: session.clone(),
         })
+    }
+}
+
+/// How often a quiet stream looks whether anyone still reads its inbox.
+const OWNER_CHECK_MS: u64 = 1_000;
+
+/// Resolves once nobody but the listener holds `inbox`.
+async fn owner_gone<C: Timer>(timer: &C, inbox: &Rc<RefCell<Vec<Notice>>>) {
+    while Rc::strong_count(inbox) > 1 {
+        timer.sleep(OWNER_CHECK_MS).await;
     }
 }
 
@@ -102,7 +114,20 @@ async fn stream_once<T: Transport, C: Timer>(
     let mut body = answer.body;
     let mut reader = AnswerReader::sse();
     let deadline = Cell::new(Deadline::new(RequestKind::Plain, timer.now_ms()));
-    while let Some(Ok(chunk)) = body.next().await {
+    loop {
+        // A quiet stream is dropped (its fetch aborted) soon after its reader is gone, so
+        // forgotten streams never hold the browser's few connections per host.
+        let next = {
+            let chunk = pin!(body.next());
+            let gone = pin!(owner_gone(timer, inbox));
+            match select(chunk, gone).await {
+                Either::Left((next, _)) => next,
+                Either::Right(_) => return Outcome::Over,
+            }
+        };
+        let Some(Ok(chunk)) = next else {
+            return Outcome::Dropped;
+        };
         let Ok(messages) = reader.push(&chunk) else {
             return Outcome::Dropped;
         };
@@ -137,5 +162,4 @@ async fn stream_once<T: Transport, C: Timer>(
             return Outcome::Over;
         }
     }
-    Outcome::Dropped
 }

@@ -834,3 +834,41 @@ fn without_a_relay_the_server_is_called_directly_whatever_worked_before() {
     assert_eq!(connection.way(), Way::Direct);
     assert!(server.sent().iter().all(|r| r.url == URL));
 }
+
+/// A clock that lets go of `held` at its first sleep: the inbox's reader leaves while the
+/// stream is quiet.
+struct LeavingClock {
+    now: Cell<u64>,
+    held: RefCell<Option<Rc<RefCell<Vec<Notice>>>>>,
+}
+
+impl Timer for LeavingClock {
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+    async fn sleep(&self, ms: u64) {
+        self.held.borrow_mut().take();
+        self.now.set(self.now.get() + ms);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_quiet_get_stream_is_dropped_once_its_reader_has_left() {
+    let server = Server::default();
+    let connection = opened(&server);
+    server.reply(200, &SSE, vec!["id: g-0\ndata: \n\n".into()], true);
+    let inbox = Rc::new(RefCell::new(Vec::new()));
+    let clock = LeavingClock {
+        now: Cell::new(0),
+        held: RefCell::new(Some(Rc::clone(&inbox))),
+    };
+    run(listen(
+        &server,
+        &clock,
+        &direct(),
+        connection.listen_handle().unwrap(),
+        &inbox,
+    ));
+    assert_eq!(server.sent().len(), 1);
+    assert_eq!(clock.now_ms(), 1_000);
+}
