@@ -80,17 +80,11 @@ fn approval(step: ToolStep, subject: String) -> impl IntoView {
 /// A running MCP tool's progress bar, named `<tool> progress`, and its server's words.
 fn progress_bar(tool: String, progress: Progress) -> impl IntoView {
     let label = format!("{tool} progress");
-    let bar = match progress.total {
-        Some(total) => view! {
-            <progress aria-label=label max=total value=progress.done.min(total)></progress>
-        }
-        .into_any(),
-        // No whole known: an indeterminate bar.
-        None => view! { <progress aria-label=label></progress> }.into_any(),
-    };
+    // No whole known: an indeterminate bar (no value).
+    let value = progress.total.map(|total| progress.done.min(total));
     view! {
         <div class="tool-progress">
-            {bar}
+            <progress aria-label=label max=progress.total value=value></progress>
             {progress.message.map(|m| view! { <span class="hint">{m}</span> })}
         </div>
     }

@@ -33,107 +33,58 @@ fn status_line(server: &McpServerView) -> String {
     format!("{status}{via}")
 }
 
-/// One tool and its approval setting.
-fn tool_row(server: String, tool: McpToolView) -> impl IntoView {
-    let state = expect_context::<State>();
-    let name = tool.name.clone();
-    let label = format!("Approval for {}", tool.name);
+/// One tool and its approval setting (the select keeps the user's choice itself: the list
+/// is not drawn anew for it).
+fn tool_row(server: &str, tool: &McpToolView) -> impl IntoView + use<> {
+    let (server, name) = (server.to_owned(), tool.name.clone());
     let hint = match (tool.read_only, tool.destructive) {
         (true, _) => "read-only",
         (false, true) => "may change or delete",
         (false, false) => "may change",
     };
-    let current = tool.approval;
-    // Read from the list, so that a change (the user's, the agent's answer) does not redraw
-    // the select, which has focus.
-    let value = {
-        let (server, name) = (server.clone(), name.clone());
-        move || {
-            state.mcp_servers.with(|all| {
-                all.iter()
-                    .filter(|s| s.id == server)
-                    .flat_map(|s| &s.tools)
-                    .find(|t| t.name == name)
-                    .map_or(current, |t| t.approval)
-            })
-        }
-    };
+    let options = APPROVALS
+        .map(|(approval, words)| {
+            view! { <option value=approval_value(approval) selected=approval == tool.approval>{words}</option> }
+        })
+        .collect_view();
     view! {
         <li class="mcp-tool">
             <span class="name" title=tool.description.clone().unwrap_or_default()>{tool.name.clone()}</span>
             <span class="hint">{hint}</span>
             <select
-                aria-label=label
-                prop:value=move || approval_value(value())
+                aria-label=format!("Approval for {}", tool.name)
                 on:change=move |ev| {
-                    let Some(approval) = approval_from(&event_target_value(&ev)) else { return };
-                    state.mcp_servers.update(|all| {
-                        if let Some(t) = all
-                            .iter_mut()
-                            .filter(|s| s.id == server)
-                            .flat_map(|s| s.tools.iter_mut())
-                            .find(|t| t.name == name)
-                        {
-                            t.approval = approval;
-                        }
-                    });
-                    agent_module::send(&Command::SetMcpToolApproval {
-                        server: server.clone(),
-                        tool: name.clone(),
-                        approval,
-                    });
+                    if let Some(approval) = approval_from(&event_target_value(&ev)) {
+                        agent_module::send(&Command::SetMcpToolApproval {
+                            server: server.clone(),
+                            tool: name.clone(),
+                            approval,
+                        });
+                    }
                 }
             >
-                {APPROVALS.map(|(approval, words)| view! {
-                    <option value=approval_value(approval) selected=approval == current>{words}</option>
-                }).collect_view()}
+                {options}
             </select>
         </li>
     }
 }
 
-/// A server's bearer token: replaced (or set) by what is typed, on Save token.
-fn token_field(id: String, name: String) -> impl IntoView {
-    let token = RwSignal::new(String::new());
-    let save = move || {
-        let typed = token.get_untracked().trim().to_owned();
-        agent_module::send(&Command::SetMcpToken {
-            server: id.clone(),
-            token: Some(typed).filter(|t| !t.is_empty()),
-        });
-        token.set(String::new());
-    };
-    view! {
-        <div class="row">
-            <label class="token">
-                {format!("Token for {name}")}
-                <input type="password" autocomplete="off" placeholder="Paste a new token" bind:value=token/>
-            </label>
-            <button type="button" aria-label=format!("Save token for {name}") on:click=move |_| save()>
-                "Save token"
-            </button>
-        </div>
-    }
+/// Sends what the control `ev` came from says, by `command`.
+fn on_change(
+    server: &str,
+    command: fn(String, &leptos::ev::Event) -> Command,
+) -> impl Fn(leptos::ev::Event) + use<> {
+    let server = server.to_owned();
+    move |ev| agent_module::send(&command(server.clone(), &ev))
 }
 
-fn server_item(server: McpServerView) -> impl IntoView {
-    let state = expect_context::<State>();
+fn server_item(server: &McpServerView, alert: Option<String>) -> impl IntoView + use<> {
     let id = server.id.clone();
-    let name = display_name(&server).to_owned();
+    let name = display_name(server).to_owned();
     // The server's own name and version, beside its title.
     let detail = match server.title.as_deref().filter(|t| !t.trim().is_empty()) {
         Some(_) => format!("{} {}", server.name, server.version),
         None => server.version.clone(),
-    };
-    let status = status_line(&server);
-    let error = server.error.clone();
-    let enabled = {
-        let id = id.clone();
-        move || {
-            state
-                .mcp_servers
-                .with(|all| all.iter().any(|s| s.id == id && s.enabled))
-        }
     };
     let sign_in =
         (server.auth == McpAuth::Oauth && server.status == McpStatus::Unauthorized).then(|| {
@@ -144,26 +95,31 @@ fn server_item(server: McpServerView) -> impl IntoView {
                 </button>
             }
         });
+    // A bearer server's token; one without auth that answered 401 may take one too.
     let token = (server.auth == McpAuth::Bearer
         || (server.auth == McpAuth::None && server.status == McpStatus::Unauthorized))
-        .then(|| token_field(id.clone(), name.clone()));
-    let alert = {
-        let id = id.clone();
-        move || {
-            state
-                .mcp_server_alert
-                .get()
-                .filter(|(server, _)| *server == id)
-                .map(|(_, message)| view! { <p class="error" role="alert">{message}</p> })
-        }
-    };
+        .then(|| {
+            view! {
+                <label class="token">
+                    {format!("Token for {name}")}
+                    <input
+                        type="password"
+                        autocomplete="off"
+                        placeholder="Paste a new token and press Enter"
+                        on:change=on_change(&id, |server, ev| {
+                            let token = event_target_value(ev).trim().to_owned();
+                            Command::SetMcpToken { server, token: Some(token).filter(|t| !t.is_empty()) }
+                        })
+                    />
+                </label>
+            }
+        });
     let tools = server
         .tools
         .iter()
-        .cloned()
-        .map(|tool| tool_row(id.clone(), tool))
+        .map(|tool| tool_row(&id, tool))
         .collect_view();
-    let (toggle_id, remove_id) = (id.clone(), id.clone());
+    let remove = id.clone();
     view! {
         <li class="mcp-server" aria-label=name.clone()>
             <div class="mcp-head">
@@ -171,23 +127,18 @@ fn server_item(server: McpServerView) -> impl IntoView {
                 " "
                 <span class="hint">{detail}</span>
             </div>
-            <p class="mcp-status">{status}</p>
-            {error.map(|e| view! { <p class="error">{e}</p> })}
-            {alert}
+            <p class="mcp-status">{status_line(server)}</p>
+            {server.error.clone().map(|e| view! { <p class="error">{e}</p> })}
+            {alert.map(|message| view! { <p class="error" role="alert">{message}</p> })}
             <div class="row">
                 <label class="check">
                     <input
                         type="checkbox"
-                        prop:checked=enabled
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            state.mcp_servers.update(|all| {
-                                if let Some(s) = all.iter_mut().find(|s| s.id == toggle_id) {
-                                    s.enabled = on;
-                                }
-                            });
-                            agent_module::send(&Command::SetMcpServer { server: toggle_id.clone(), enabled: on });
-                        }
+                        checked=server.enabled
+                        on:change=on_change(&id, |server, ev| Command::SetMcpServer {
+                            server,
+                            enabled: event_target_checked(ev),
+                        })
                     />
                     {format!("Use {name}")}
                 </label>
@@ -197,8 +148,7 @@ fn server_item(server: McpServerView) -> impl IntoView {
                     class="quiet"
                     aria-label=format!("Remove {name}")
                     on:click=move |_| {
-                        state.mcp_servers.update(|all| all.retain(|s| s.id != remove_id));
-                        agent_module::send(&Command::RemoveMcpServer { server: remove_id.clone() });
+                        agent_module::send(&Command::RemoveMcpServer { server: remove.clone() });
                         focus_soon(URL_FIELD);
                     }
                 >
@@ -211,12 +161,11 @@ fn server_item(server: McpServerView) -> impl IntoView {
     }
 }
 
-/// What a server's item shows, but for what its controls read from the list as it changes
-/// (the switch, the approvals): a change of it draws the item anew.
+/// What a server's item shows, but for what its controls hold themselves (the switch, the
+/// approvals, as the user set them): a change of it draws the list anew.
 fn shape(server: &McpServerView) -> String {
-    let tools: Vec<&str> = server.tools.iter().map(|t| t.name.as_str()).collect();
-    format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}",
+    let mut shape = format!(
+        "{}|{}|{}|{}|{}|{}|{}|",
         server.id,
         display_name(server),
         server.name,
@@ -224,14 +173,40 @@ fn shape(server: &McpServerView) -> String {
         status_line(server),
         server.auth == McpAuth::Bearer,
         server.error.as_deref().unwrap_or_default(),
-        tools.join(",")
-    )
+    );
+    for tool in &server.tools {
+        shape.push_str(&tool.name);
+        shape.push(',');
+    }
+    shape
 }
 
 /// Settings' "MCP servers": the servers and the form that adds one.
 #[component]
 pub fn McpSettings() -> impl IntoView {
     let state = expect_context::<State>();
+    // Drawn anew when what the servers show changes, not for a switch or an approval the
+    // user just set (its control, which has focus, shows it already).
+    let shapes = Memo::new(move |_| {
+        state
+            .mcp_servers
+            .with(|all| all.iter().map(shape).collect::<Vec<_>>())
+    });
+    let list = move || {
+        shapes.track();
+        let alert = state.mcp_server_alert.get();
+        state.mcp_servers.with_untracked(|all| {
+            all.iter()
+                .map(|server| {
+                    let mine = alert
+                        .clone()
+                        .filter(|(id, _)| *id == server.id)
+                        .map(|(_, m)| m);
+                    server_item(server, mine)
+                })
+                .collect_view()
+        })
+    };
     let url = state.mcp_url;
     let token = state.mcp_token;
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -252,12 +227,7 @@ pub fn McpSettings() -> impl IntoView {
             <h3 id="mcp-title">"MCP servers"</h3>
             <p class="hint">"Tool servers the agent may call (Model Context Protocol, over HTTP). Each tool asks before it runs unless you allow it."</p>
             <ul class="mcp-servers" aria-label="MCP servers" hidden=move || state.mcp_servers.with(Vec::is_empty)>
-                // A server's change redraws that server only; its switch and approvals not at all.
-                <For
-                    each=move || state.mcp_servers.get()
-                    key=shape
-                    children=server_item
-                />
+                {list}
             </ul>
             <form class="mcp-add" on:submit=add aria-busy=move || state.mcp_adding.get().then_some("true")>
                 <label>

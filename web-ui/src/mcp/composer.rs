@@ -83,12 +83,10 @@ pub fn ChatTools() -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || !state.mcp_servers.with(Vec::is_empty)>
-            <details class="chat-tools" aria-label="Tools">
-                <summary>"Tools"</summary>
-                <div class="switches">{switches}</div>
-            </details>
-        </Show>
+        <details class="chat-tools" aria-label="Tools" hidden=move || state.mcp_servers.with(Vec::is_empty)>
+            <summary>"Tools"</summary>
+            <div class="switches">{switches}</div>
+        </details>
     }
 }
 
@@ -203,12 +201,14 @@ fn arguments_form(state: State, menu: SlashMenu, choice: PromptChoice) -> impl I
     let stored = StoredValue::new(values.clone());
     let chosen = StoredValue::new(choice.clone());
     let insert = move || {
-        let arguments = stored.with_value(|values| {
-            values
-                .iter()
-                .map(|(name, value)| (name.clone(), value.get_untracked()))
-                .filter(|(_, value)| !value.is_empty())
-                .collect()
+        let mut arguments = BTreeMap::new();
+        stored.with_value(|values| {
+            for (name, value) in values {
+                let value = value.get_untracked();
+                if !value.is_empty() {
+                    arguments.insert(name.clone(), value);
+                }
+            }
         });
         menu.asking.set(None);
         get_prompt(state, &chosen.get_value(), arguments);
@@ -349,17 +349,16 @@ pub fn ResourceButton() -> impl IntoView {
             .collect_view()
     };
     view! {
-        <Show when=move || !resources().is_empty()>
-            <button
-                type="button"
-                class="attach"
-                aria-expanded=move || if open.get() { "true" } else { "false" }
-                aria-controls="mcp-resources"
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                "Attach from MCP server"
-            </button>
-        </Show>
+        <button
+            type="button"
+            class="attach"
+            hidden=move || resources().is_empty()
+            aria-expanded=move || if open.get() { "true" } else { "false" }
+            aria-controls="mcp-resources"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            "Attach from MCP server"
+        </button>
         <ul
             class="resources"
             id="mcp-resources"

@@ -62,7 +62,7 @@ pub struct PromptChoice {
 /// The prompts of the servers on in this chat whose command starts with `/` + `query`, or
 /// whose prompt name contains it (case aside).
 pub fn prompt_choices(servers: &[McpServerView], chat: &ChatMcp, query: &str) -> Vec<PromptChoice> {
-    let query = query.to_lowercase();
+    let query = query.to_ascii_lowercase();
     servers
         .iter()
         .filter(|s| on_in_chat(s, chat))
@@ -74,8 +74,8 @@ pub fn prompt_choices(servers: &[McpServerView], chat: &ChatMcp, query: &str) ->
             })
         })
         .filter(|c| {
-            c.command[1..].to_lowercase().starts_with(&query)
-                || c.prompt.name.to_lowercase().contains(&query)
+            c.command[1..].to_ascii_lowercase().starts_with(&query)
+                || c.prompt.name.to_ascii_lowercase().contains(&query)
         })
         .collect()
 }
@@ -134,7 +134,10 @@ pub fn resource_file_name(name: &str, uri: &str, mime: &str) -> String {
         "application/pdf" => "pdf",
         _ => return base.to_owned(),
     };
-    if base.to_lowercase().ends_with(&format!(".{extension}")) {
+    if base
+        .to_ascii_lowercase()
+        .ends_with(&format!(".{extension}"))
+    {
         base.to_owned()
     } else {
         format!("{base}.{extension}")
