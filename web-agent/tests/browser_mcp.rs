@@ -3,8 +3,9 @@
 //! (`tests/support/mcp-server.mjs`, started by `scripts/test.sh`, which passes the MCP
 //! endpoint in `FERRY_MCP_SERVER` and the front's log in `FERRY_MCP_LOG`): connect and list,
 //! call tools (text, an image, structured content), progress of a long-running call, Stop
-//! mid-call (the fetch aborted, the call cancelled on the server), a forgotten session, the
-//! server's own stream bringing a list change, a prompt, a resource.
+//! mid-call (the fetch aborted, the call cancelled on the server), a forgotten session, an
+//! answer stream cut mid-call and resumed with `Last-Event-ID`, the server's own stream
+//! bringing a list change, a prompt, a resource.
 #![cfg(all(target_arch = "wasm32", feature = "browser"))]
 #![expect(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
@@ -405,4 +406,38 @@ async fn a_prompt_with_arguments() {
         }
     );
     connection.close(&FetchTransport, &endpoint()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_cut_answer_stream_is_resumed_after_its_last_event() {
+    // The log server's `/cut/mcp` cuts a long-running call's answer after its first progress.
+    let url = format!("{}/cut/mcp", env(option_env!("FERRY_MCP_LOG")));
+    let endpoint = Endpoint {
+        url: &url,
+        ..endpoint()
+    };
+    let (mut connection, _) = Connection::open(&FetchTransport, &BrowserTimer, &endpoint)
+        .await
+        .unwrap();
+    let session = connection.session_id().unwrap().to_owned();
+    let mut steps = Vec::new();
+    let result = connection
+        .call_tool(
+            &FetchTransport,
+            &BrowserTimer,
+            &endpoint,
+            "trigger-long-running-operation",
+            json!({"duration": 1, "steps": 2}),
+            &mut |p| steps.push(p.progress),
+            &StopButton::default(),
+        )
+        .await
+        .unwrap();
+    assert!(ToolOutput::from(&result).text.contains("completed"));
+    assert_eq!(steps.first(), Some(&1.0));
+    let (_, seen) = front_log(&session).await;
+    let resumed: Vec<&Value> = seen.iter().filter(|r| r["method"] == "GET").collect();
+    assert_eq!(resumed.len(), 1, "{seen:?}");
+    assert!(resumed[0]["lastEventId"].is_string(), "{seen:?}");
+    connection.close(&FetchTransport, &endpoint).await;
 }
