@@ -1,5 +1,6 @@
-//! The MCP client at work: one server's connection driven over the [`Transport`](crate::transport::Transport) seam, with
-//! `ferry_mcp` building every request and reading every answer.
+//! The MCP client at work: one server's connection driven over the
+//! [`Transport`](crate::transport::Transport) seam, with `ferry_mcp` building every request
+//! and reading every answer.
 //!
 //! Plain Rust, generic over the transport, a [`Timer`] and a [`Stopped`] signal, so it is
 //! tested natively with scripted servers and in Chromium against the reference server.
