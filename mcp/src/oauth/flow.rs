@@ -130,26 +130,17 @@ pub fn registration_request(
     Ok(json_post(endpoint, body.to_string()))
 }
 
-/// What the authorization server says when it refuses (`error`, `error_description`).
+/// What the authorization server says when it refuses (`error`, `error_description`; or a
+/// proxy's `{"error": {"message"}}`).
 pub fn refusal(status: u16, body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct Raw {
-        error: Option<String>,
-        error_description: Option<String>,
-    }
-    match serde_json::from_slice::<Raw>(body) {
-        Ok(Raw {
-            error: Some(error),
-            error_description: Some(description),
-        }) => format!("{error}: {description}"),
-        Ok(Raw {
-            error: Some(error), ..
-        }) => error,
-        Ok(Raw {
-            error_description: Some(description),
-            ..
-        }) => description,
-        _ => format!("HTTP {status}"),
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    let error = text(&value["error"]).or_else(|| text(&value["error"]["message"]));
+    match (error, text(&value["error_description"])) {
+        (Some(error), Some(description)) => format!("{error}: {description}"),
+        (Some(error), None) => error,
+        (None, Some(description)) => description,
+        (None, None) => format!("HTTP {status}"),
     }
 }
 

@@ -276,6 +276,13 @@ fn token_answers_are_read_with_the_clock_passed_in() {
         Tokens::parse(200, br#"{"access_token":"x","token_type":"DPoP"}"#, 0, None),
         Err(OAuthError::Unreadable { .. })
     ));
+    assert_eq!(
+        refusal(
+            403,
+            br#"{"error":{"code":"forbidden","message":"a private address"}}"#
+        ),
+        "a private address"
+    );
     assert!(matches!(
         Tokens::parse(502, b"<html>bad gateway", 0, None),
         Err(OAuthError::Refused { reason, .. }) if reason == "HTTP 502"

@@ -2,15 +2,17 @@
 //! traded for tokens and their refresh, over the [`Transport`] seam; every request and
 //! answer is `ferry_mcp::oauth`'s.
 //!
-//! These requests go straight from the browser: metadata documents, registration and token
-//! endpoints are served with CORS by the servers built for MCP clients (the official SDK's
-//! authorization server included); only the MCP endpoint itself may need the relay.
+//! Each request goes straight from the browser first: metadata documents, registration and
+//! token endpoints are mostly served with CORS for browser-based MCP clients (the official
+//! SDK's authorization server's are). One the browser cannot make (no CORS, a network
+//! failure) goes through the proxy's relay when there is one, as MCP requests do.
 
 use ferry_core::adapter::UpstreamRequest;
 use ferry_mcp::oauth::{
     self, AuthServer, BearerChallenge, OAuthError, OAuthState, ProtectedResource, Tokens,
 };
 
+use super::Relay;
 use crate::transport::{self, Fetched, Transport};
 
 /// Why an OAuth step failed, in words for the user.
@@ -28,13 +30,49 @@ pub enum AuthFailure {
     OAuth(#[from] OAuthError),
 }
 
-async fn fetch<T: Transport>(
-    transport: &T,
-    request: &UpstreamRequest,
-) -> Result<Fetched, AuthFailure> {
-    transport::fetch(transport, request)
-        .await
-        .map_err(|e| AuthFailure::Network(host_of(&request.url), e.0))
+/// How OAuth requests travel: the transport, and the proxy's relay when there is one.
+#[derive(Clone, Copy)]
+pub struct Net<'a, T> {
+    pub transport: &'a T,
+    pub relay: Option<Relay<'a>>,
+}
+
+impl<T: Transport> Net<'_, T> {
+    /// Sends `request` straight, or through the relay when the browser cannot.
+    async fn fetch(&self, request: &UpstreamRequest) -> Result<Fetched, AuthFailure> {
+        let unreachable = |reason: String| AuthFailure::Network(host_of(&request.url), reason);
+        let failure = match transport::fetch(self.transport, request).await {
+            Ok(answer) => return Ok(answer),
+            Err(failure) => failure,
+        };
+        let Some(relay) = self.relay else {
+            return Err(unreachable(failure.0));
+        };
+        let relayed = ferry_mcp::session::relayed(request, relay.proxy_root, relay.access_token);
+        let mut answer = self
+            .transport
+            .send(&relayed)
+            .await
+            .map_err(|e| unreachable(e.0))?;
+        let from_upstream = answer.header("x-mcp-relayed") == Some("true");
+        let status = answer.status;
+        let body = transport::read_all(&mut answer.body)
+            .await
+            .map_err(|e| unreachable(e.0))?;
+        if !from_upstream {
+            // The proxy's own refusal (the address guard, its rate limit, switched off).
+            return Err(unreachable(format!(
+                "{} (and through the proxy: {})",
+                failure.0,
+                oauth::refusal(status, &body)
+            )));
+        }
+        Ok(Fetched {
+            status,
+            retry_after_secs: answer.retry_after_secs,
+            body,
+        })
+    }
 }
 
 fn host_of(url: &str) -> String {
@@ -45,15 +83,15 @@ fn host_of(url: &str) -> String {
 /// its protected resource metadata, then the first of its authorization servers whose
 /// metadata Ferry can use. Nothing is registered yet.
 pub async fn discover<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     server_url: &str,
     www_authenticate: Option<&str>,
 ) -> Result<OAuthState, AuthFailure> {
     let challenge = www_authenticate.and_then(oauth::parse_challenge);
-    let resource = protected_resource(transport, server_url, challenge.as_ref()).await?;
+    let resource = protected_resource(net, server_url, challenge.as_ref()).await?;
     let mut last = None;
     for issuer in &resource.authorization_servers {
-        match auth_server(transport, issuer).await {
+        match auth_server(net, issuer).await {
             Ok(server) => {
                 let scope = resource.scope(challenge.as_ref());
                 return Ok(OAuthState::new(&resource, server, scope));
@@ -65,14 +103,14 @@ pub async fn discover<T: Transport>(
 }
 
 async fn protected_resource<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     server_url: &str,
     challenge: Option<&BearerChallenge>,
 ) -> Result<ProtectedResource, AuthFailure> {
     let mut unreadable = None;
     for url in oauth::resource_metadata_urls(server_url, challenge)? {
         // One that cannot be fetched or read: the next place may have it.
-        let Ok(answer) = fetch(transport, &oauth::metadata_request(&url)).await else {
+        let Ok(answer) = net.fetch(&oauth::metadata_request(&url)).await else {
             continue;
         };
         if !answer.is_success() {
@@ -87,11 +125,14 @@ async fn protected_resource<T: Transport>(
     Err(unreadable.map_or(AuthFailure::NoMetadata, AuthFailure::OAuth))
 }
 
-async fn auth_server<T: Transport>(transport: &T, issuer: &str) -> Result<AuthServer, AuthFailure> {
+async fn auth_server<T: Transport>(
+    net: &Net<'_, T>,
+    issuer: &str,
+) -> Result<AuthServer, AuthFailure> {
     oauth::check_issuer(issuer)?;
     let mut last = None;
     for url in oauth::auth_server_metadata_urls(issuer)? {
-        let answer = match fetch(transport, &oauth::metadata_request(&url)).await {
+        let answer = match net.fetch(&oauth::metadata_request(&url)).await {
             Ok(answer) if answer.is_success() => answer,
             Ok(_) => continue,
             Err(failure) => {
@@ -112,7 +153,7 @@ async fn auth_server<T: Transport>(transport: &T, issuer: &str) -> Result<AuthSe
 
 /// Registers Ferry with the authorization server for `redirect_uri`, unless it already is.
 pub async fn register<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     state: &mut OAuthState,
     redirect_uri: &str,
 ) -> Result<(), AuthFailure> {
@@ -121,7 +162,7 @@ pub async fn register<T: Transport>(
     }
     let request =
         oauth::registration_request(&state.auth_server, redirect_uri, state.scope.as_deref())?;
-    let answer = fetch(transport, &request).await?;
+    let answer = net.fetch(&request).await?;
     state.client = Some(oauth::registration_answer(
         &state.auth_server,
         redirect_uri,
@@ -133,7 +174,7 @@ pub async fn register<T: Transport>(
 
 /// Trades the code that came back with `state_param` for tokens, kept in `state`.
 pub async fn exchange<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     state: &mut OAuthState,
     code: &str,
     state_param: &str,
@@ -141,7 +182,7 @@ pub async fn exchange<T: Transport>(
     now_ms: u64,
 ) -> Result<(), AuthFailure> {
     let request = state.exchange(code, state_param, iss, now_ms)?;
-    let answer = fetch(transport, &request).await?;
+    let answer = net.fetch(&request).await?;
     state.tokens = Some(Tokens::parse(answer.status, &answer.body, now_ms, None)?);
     Ok(())
 }
@@ -149,7 +190,7 @@ pub async fn exchange<T: Transport>(
 /// Trades the refresh token for new tokens. Refused, or nothing to refresh with: the
 /// tokens are dropped (signed out), so the next request asks for a sign-in.
 pub async fn refresh<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     state: &mut OAuthState,
     now_ms: u64,
 ) -> Result<(), AuthFailure> {
@@ -157,7 +198,7 @@ pub async fn refresh<T: Transport>(
         state.tokens = None;
         return Err(AuthFailure::SignedOut);
     };
-    let answer = fetch(transport, &request).await?;
+    let answer = net.fetch(&request).await?;
     match Tokens::parse(answer.status, &answer.body, now_ms, state.tokens.as_ref()) {
         Ok(tokens) => {
             state.tokens = Some(tokens);
@@ -174,7 +215,7 @@ pub async fn refresh<T: Transport>(
 /// `after_401` (the server refused it). A token that expires soon and cannot be refreshed
 /// is still sent until it has expired.
 pub async fn fresh_token<T: Transport>(
-    transport: &T,
+    net: &Net<'_, T>,
     state: &mut OAuthState,
     now_ms: u64,
     after_401: bool,
@@ -183,7 +224,7 @@ pub async fn fresh_token<T: Transport>(
     let expired = tokens.expires_at_ms.is_some_and(|at| now_ms >= at);
     let refreshable = tokens.refresh_token.is_some();
     if after_401 || expired || (tokens.needs_refresh(now_ms) && refreshable) {
-        refresh(transport, state, now_ms).await?;
+        refresh(net, state, now_ms).await?;
     }
     state
         .access_token()

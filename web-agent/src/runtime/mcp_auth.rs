@@ -12,7 +12,8 @@ use ferry_mcp::oauth::{Callback, OAuthError, OAuthState, parse_callback};
 use sha2::{Digest, Sha256};
 
 use super::{Clock, Runtime};
-use crate::mcp::oauth::{self, AuthFailure};
+use crate::mcp::Relay;
+use crate::mcp::oauth::{self, AuthFailure, Net};
 use crate::protocol::{ErrorKind, Event, McpAuth, McpStatus};
 use crate::seams::{Sealed, Tokenizer, Vault};
 use crate::store::{McpServer, Store};
@@ -26,7 +27,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         url: &str,
         challenge: Option<&str>,
     ) -> Result<Sealed, String> {
-        let state = oauth::discover(&self.transport, url, challenge)
+        let state = oauth::discover(&self.oauth_net(), url, challenge)
             .await
             .map_err(|e| e.to_string())?;
         self.seal_oauth(&state)
@@ -47,8 +48,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             .await
             .ok_or_else(|| AuthFailure::SignedOut.to_string())?;
         let before = state.clone();
-        let token =
-            oauth::fresh_token(&self.transport, &mut state, self.clock.now_ms(), after_401).await;
+        let token = oauth::fresh_token(
+            &self.oauth_net(),
+            &mut state,
+            self.clock.now_ms(),
+            after_401,
+        )
+        .await;
         if state != before {
             self.keep_oauth(record, &state)
                 .await
@@ -73,12 +79,12 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let mut state = match self.open_oauth(&record).await {
             Some(state) => state,
             // Not found on adding it (or the state was lost): look again.
-            None => match oauth::discover(&self.transport, &record.url, None).await {
+            None => match oauth::discover(&self.oauth_net(), &record.url, None).await {
                 Ok(state) => state,
                 Err(failure) => return self.sign_in_failed(record, &failure, emit).await,
             },
         };
-        if let Err(failure) = oauth::register(&self.transport, &mut state, redirect_uri).await {
+        if let Err(failure) = oauth::register(&self.oauth_net(), &mut state, redirect_uri).await {
             return self.sign_in_failed(record, &failure, emit).await;
         }
         let url = state
@@ -134,7 +140,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         };
         let now = self.clock.now_ms();
         let traded = oauth::exchange(
-            &self.transport,
+            &self.oauth_net(),
             &mut state,
             &code,
             &state_param,
@@ -185,6 +191,18 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             unauthorized: true,
         });
         self.emit_mcp_servers(emit).await
+    }
+
+    /// How OAuth requests travel: straight, else through the proxy's relay when there is a
+    /// proxy (with the user's sign-in for it).
+    fn oauth_net(&self) -> Net<'_, T> {
+        Net {
+            transport: &self.transport,
+            relay: self.settings.proxy_url.as_deref().map(|root| Relay {
+                proxy_root: root.trim_end_matches('/'),
+                access_token: self.access_token.as_deref(),
+            }),
+        }
     }
 
     async fn open_oauth(&self, record: &McpServer) -> Option<OAuthState> {

@@ -10,6 +10,7 @@ use ferry_mcp::oauth::{Callback, OAuthError, parse_callback, parse_form};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
+use crate::mcp::Relay;
 use crate::transport::{Answer, Body, NetworkError};
 
 fn run<F: std::future::Future>(future: F) -> F::Output {
@@ -37,7 +38,14 @@ impl Body for Whole {
 struct Servers {
     routes: RefCell<BTreeMap<String, VecDeque<(u16, String)>>>,
     sent: RefCell<Vec<UpstreamRequest>>,
+    /// Origins the browser may not call (no CORS): only the relay reaches them.
+    no_cors: RefCell<Vec<String>>,
+    /// The relay refuses (its own answer, as for a private address).
+    relay_refuses: std::cell::Cell<bool>,
 }
+
+/// The proxy's root, as [`Relay`] names it.
+const PROXY: &str = "https://proxy.test";
 
 impl Servers {
     fn route(&self, url: &str, status: u16, body: &str) {
@@ -62,21 +70,57 @@ impl Transport for Servers {
 
     async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Whole>, NetworkError> {
         self.sent.borrow_mut().push(request.clone());
+        let relayed = request.url == format!("{PROXY}/v1/proxy/mcp");
+        let url = match relayed {
+            true => request
+                .headers
+                .iter()
+                .find(|(name, _)| *name == "x-mcp-server")
+                .map(|(_, url)| url.clone())
+                .unwrap_or_default(),
+            false => request.url.clone(),
+        };
+        let blocked = self
+            .no_cors
+            .borrow()
+            .iter()
+            .any(|o| url.starts_with(o.as_str()));
+        if (!relayed && blocked) || url.contains("unreachable") {
+            return Err(NetworkError("Failed to fetch".into()));
+        }
+        if relayed && self.relay_refuses.get() {
+            return Ok(Answer {
+                status: 403,
+                retry_after_secs: None,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Whole(Some(
+                    br#"{"error":{"code":"forbidden","message":"a private address"}}"#.to_vec(),
+                )),
+            });
+        }
         let mut routes = self.routes.borrow_mut();
-        let (status, body) = match routes.get_mut(&request.url) {
+        let (status, body) = match routes.get_mut(&url) {
             Some(answers) if answers.len() > 1 => answers.pop_front().unwrap_or_default(),
             Some(answers) => answers.front().cloned().unwrap_or_default(),
-            None if request.url.contains("unreachable") => {
-                return Err(NetworkError("Failed to fetch".into()));
-            }
             None => (404, "Not Found".into()),
         };
+        let mut headers = vec![("content-type".into(), "application/json".into())];
+        if relayed {
+            headers.push(("x-mcp-relayed".into(), "true".into()));
+        }
         Ok(Answer {
             status,
             retry_after_secs: None,
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers,
             body: Whole(Some(body.into_bytes())),
         })
+    }
+}
+
+fn net(servers: &Servers) -> Net<'_, Servers> {
+    Net {
+        transport: servers,
+        relay: None,
     }
 }
 
@@ -107,8 +151,8 @@ fn demo() -> Servers {
 
 fn signed_in(servers: &Servers) -> OAuthState {
     let mut state =
-        run(discover(servers, MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
-    run(register(servers, &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
+        run(discover(&net(servers), MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
+    run(register(&net(servers), &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
     let url = state.begin(&[9u8; 48], 1_000).unwrap_or_default();
     let state_param = parse_form(url.split_once('?').map_or("", |(_, q)| q))
         .into_iter()
@@ -116,7 +160,7 @@ fn signed_in(servers: &Servers) -> OAuthState {
         .map(|(_, v)| v)
         .unwrap_or_default();
     run(exchange(
-        servers,
+        &net(servers),
         &mut state,
         "code-1",
         &state_param,
@@ -131,20 +175,20 @@ fn signed_in(servers: &Servers) -> OAuthState {
 fn a_401_leads_through_discovery_and_registration_to_the_authorize_url() {
     let servers = demo();
     let mut state =
-        run(discover(&servers, MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
+        run(discover(&net(&servers), MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(state.resource, "http://localhost:3000/mcp");
     assert_eq!(state.scope.as_deref(), Some("mcp:tools"));
     assert_eq!(
         state.auth_server.token_endpoint,
         "http://localhost:3001/token"
     );
-    run(register(&servers, &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
+    run(register(&net(&servers), &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(
         state.client.as_ref().map(|c| c.client_id.as_str()),
         Some("client-7")
     );
     // Registered once per redirect URI.
-    run(register(&servers, &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
+    run(register(&net(&servers), &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(
         servers.urls(),
         [
@@ -192,7 +236,7 @@ fn without_a_challenge_the_well_knowns_are_tried_path_first() {
         r#"{"issuer":"https://as.example/tenant","authorization_endpoint":"https://as.example/tenant/auth","token_endpoint":"https://as.example/tenant/token","code_challenge_methods_supported":["S256"]}"#,
     );
     let state = run(discover(
-        &servers,
+        &net(&servers),
         "https://m.example/v1/mcp",
         Some("Bearer"),
     ));
@@ -212,7 +256,7 @@ fn without_a_challenge_the_well_knowns_are_tried_path_first() {
     // No registration offered: the server needs a client registered in advance.
     let mut state = state;
     assert_eq!(
-        run(register(&servers, &mut state, REDIRECT)),
+        run(register(&net(&servers), &mut state, REDIRECT)),
         Err(AuthFailure::OAuth(OAuthError::NeedsClient(
             "https://as.example/tenant".into()
         )))
@@ -223,7 +267,7 @@ fn without_a_challenge_the_well_knowns_are_tried_path_first() {
 fn discovery_failures_say_what_is_missing() {
     let servers = Servers::default();
     assert_eq!(
-        run(discover(&servers, MCP, None)),
+        run(discover(&net(&servers), MCP, None)),
         Err(AuthFailure::NoMetadata)
     );
     let servers = demo();
@@ -235,7 +279,7 @@ fn discovery_failures_say_what_is_missing() {
         )]),
     );
     assert_eq!(
-        run(discover(&servers, MCP, Some(CHALLENGE))),
+        run(discover(&net(&servers), MCP, Some(CHALLENGE))),
         Err(AuthFailure::OAuth(OAuthError::NoS256(
             "http://localhost:3001/".into()
         )))
@@ -247,7 +291,7 @@ fn discovery_failures_say_what_is_missing() {
         r#"{"resource":"http://localhost:3000/mcp","authorization_servers":["http://as.example"]}"#,
     );
     assert_eq!(
-        run(discover(&servers, MCP, None)),
+        run(discover(&net(&servers), MCP, None)),
         Err(AuthFailure::OAuth(OAuthError::Insecure(
             "http://as.example".into()
         )))
@@ -293,8 +337,8 @@ fn a_refused_code_says_what_the_server_said() {
         r#"{"error":"invalid_grant","error_description":"Invalid resource: http://localhost:3000/"}"#,
     );
     let mut state =
-        run(discover(&servers, MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
-    run(register(&servers, &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
+        run(discover(&net(&servers), MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
+    run(register(&net(&servers), &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
     let url = state.begin(&[1u8; 48], 0).unwrap_or_default();
     let Callback::Code { state: param, .. } = parse_callback(&format!(
         "?code=c&state={}",
@@ -302,7 +346,7 @@ fn a_refused_code_says_what_the_server_said() {
     )) else {
         unreachable!("{url}")
     };
-    let failure = run(exchange(&servers, &mut state, "c", &param, None, 1));
+    let failure = run(exchange(&net(&servers), &mut state, "c", &param, None, 1));
     assert_eq!(
         failure.map_err(|e| e.to_string()),
         Err("the authorization server refused the token request: invalid_grant: Invalid resource: http://localhost:3000/".into())
@@ -328,13 +372,23 @@ fn tokens_are_refreshed_a_minute_before_expiry_and_after_a_401() {
     let sent = servers.sent.borrow().len();
     // Well before expiry: the token as it is, nothing sent.
     assert_eq!(
-        run(fresh_token(&servers, &mut state, expires - 60_001, false)),
+        run(fresh_token(
+            &net(&servers),
+            &mut state,
+            expires - 60_001,
+            false
+        )),
         Ok("at-1".into())
     );
     assert_eq!(servers.sent.borrow().len(), sent);
     // Within the minute: refreshed, the refresh token kept.
     assert_eq!(
-        run(fresh_token(&servers, &mut state, expires - 60_000, false)),
+        run(fresh_token(
+            &net(&servers),
+            &mut state,
+            expires - 60_000,
+            false
+        )),
         Ok("at-2".into())
     );
     let form = servers.form(sent);
@@ -355,17 +409,27 @@ fn tokens_are_refreshed_a_minute_before_expiry_and_after_a_401() {
         r#"{"error":"invalid_grant","error_description":"revoked"}"#,
     );
     assert_eq!(
-        run(fresh_token(&servers, &mut state, expires - 60_000, true)),
+        run(fresh_token(
+            &net(&servers),
+            &mut state,
+            expires - 60_000,
+            true
+        )),
         Ok("at-2".into())
     );
-    let failed = run(fresh_token(&servers, &mut state, expires - 60_000, true));
+    let failed = run(fresh_token(
+        &net(&servers),
+        &mut state,
+        expires - 60_000,
+        true,
+    ));
     assert!(matches!(
         failed,
         Err(AuthFailure::OAuth(OAuthError::Refused { .. }))
     ));
     assert_eq!(state.tokens, None);
     assert_eq!(
-        run(fresh_token(&servers, &mut state, 0, false)),
+        run(fresh_token(&net(&servers), &mut state, 0, false)),
         Err(AuthFailure::SignedOut)
     );
 }
@@ -382,11 +446,11 @@ fn without_a_refresh_token_an_expired_one_signs_out() {
     let expires = 2_000 + 3_600_000;
     // Within the minute but not expired: still sent.
     assert_eq!(
-        run(fresh_token(&servers, &mut state, expires - 1, false)),
+        run(fresh_token(&net(&servers), &mut state, expires - 1, false)),
         Ok("at-1".into())
     );
     assert_eq!(
-        run(fresh_token(&servers, &mut state, expires, false)),
+        run(fresh_token(&net(&servers), &mut state, expires, false)),
         Err(AuthFailure::SignedOut)
     );
     assert_eq!(state.tokens, None);
@@ -402,10 +466,107 @@ fn an_unreachable_token_endpoint_keeps_the_tokens() {
     );
     let mut state = signed_in(&servers);
     state.auth_server.token_endpoint = "http://localhost:3001/unreachable".into();
-    let failed = run(fresh_token(&servers, &mut state, 2_000, false));
+    let failed = run(fresh_token(&net(&servers), &mut state, 2_000, false));
     assert!(
         matches!(failed, Err(AuthFailure::Network(..))),
         "{failed:?}"
     );
     assert!(state.tokens.is_some());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn what_the_browser_cannot_reach_goes_through_the_relay() {
+    let servers = demo();
+    servers.route(
+        "http://localhost:3001/token",
+        200,
+        r#"{"access_token":"at-1","token_type":"bearer","expires_in":3600}"#,
+    );
+    // The authorization server without CORS.
+    servers
+        .no_cors
+        .borrow_mut()
+        .push("http://localhost:3001".into());
+    let relayed = Net {
+        transport: &servers,
+        relay: Some(Relay {
+            proxy_root: PROXY,
+            access_token: Some("user-jwt"),
+        }),
+    };
+    let mut state =
+        run(discover(&relayed, MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
+    run(register(&relayed, &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
+    let _ = state.begin(&[5u8; 48], 0);
+    let param = state
+        .pending
+        .as_ref()
+        .map(|p| p.state.clone())
+        .unwrap_or_default();
+    run(exchange(&relayed, &mut state, "c", &param, None, 1))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(state.access_token(), Some("at-1"));
+    let sent = servers.sent.borrow();
+    let token = sent.last().unwrap_or_else(|| unreachable!());
+    assert_eq!(token.url, "https://proxy.test/v1/proxy/mcp");
+    assert!(
+        token
+            .headers
+            .contains(&("x-mcp-server", "http://localhost:3001/token".to_owned()))
+    );
+    assert!(
+        token
+            .headers
+            .contains(&("authorization", "Bearer user-jwt".to_owned()))
+    );
+    assert!(token.headers.contains(&(
+        "content-type",
+        "application/x-www-form-urlencoded".to_owned()
+    )));
+    // The protected resource's metadata (with CORS) went straight.
+    assert_eq!(
+        sent[0].url,
+        "http://localhost:3000/.well-known/oauth-protected-resource/mcp"
+    );
+    drop(sent);
+
+    // Without a relay, the failure names the server.
+    state.tokens = None;
+    let _ = state.begin(&[6u8; 48], 0);
+    let param = state
+        .pending
+        .as_ref()
+        .map(|p| p.state.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        run(exchange(&net(&servers), &mut state, "c", &param, None, 1)),
+        Err(AuthFailure::Network(
+            "http://localhost:3001".into(),
+            "Failed to fetch".into()
+        ))
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_proxy_refusal_is_no_answer_from_the_server() {
+    let servers = demo();
+    servers
+        .no_cors
+        .borrow_mut()
+        .push("http://localhost:3001".into());
+    servers.relay_refuses.set(true);
+    let relayed = Net {
+        transport: &servers,
+        relay: Some(Relay {
+            proxy_root: PROXY,
+            access_token: None,
+        }),
+    };
+    assert_eq!(
+        run(discover(&relayed, MCP, Some(CHALLENGE))).map(|_| ()),
+        Err(AuthFailure::Network(
+            "http://localhost:3001".into(),
+            "Failed to fetch (and through the proxy: a private address)".into()
+        ))
+    );
 }
