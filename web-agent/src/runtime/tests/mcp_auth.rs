@@ -197,7 +197,7 @@ fn signed_in(transport: &FakeTransport, expires_in: u64) -> (TestRuntime<'_>, St
     (rt, id)
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_401_server_is_signed_in_to_with_pkce_and_the_resource() {
     let transport = FakeTransport::default();
     let (rt, id) = signed_in(&transport, 3600);
@@ -239,7 +239,7 @@ fn a_401_server_is_signed_in_to_with_pkce_and_the_resource() {
     assert!(!stored.contains("at-1") && !stored.contains("rt-1"), "{stored}");
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn the_authorize_url_carries_s256_state_resource_and_scope() {
     let transport = FakeTransport::default();
     let (rt, id, query) = added_and_authorizing(&transport);
@@ -258,7 +258,7 @@ fn the_authorize_url_carries_s256_state_resource_and_scope() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_way_back_with_another_state_or_an_error_signs_nobody_in() {
     let transport = FakeTransport::default();
     let (mut rt, id, query) = added_and_authorizing(&transport);
@@ -288,7 +288,7 @@ fn a_way_back_with_another_state_or_an_error_signs_nobody_in() {
     assert_eq!(oauth_of(&rt, &id).pending, None);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_refused_code_shows_the_servers_words() {
     let transport = FakeTransport::default();
     let (mut rt, _, query) = added_and_authorizing(&transport);
@@ -310,7 +310,7 @@ fn a_refused_code_shows_the_servers_words() {
     assert_eq!(servers(&events)[0].status, McpStatus::Unauthorized);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_server_without_registration_needs_a_client_registered_in_advance() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
@@ -350,7 +350,7 @@ fn within_a_minute_of_expiry(rt: &TestRuntime<'_>) {
     }
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn tokens_are_refreshed_a_minute_before_expiry() {
     let transport = FakeTransport::default();
     let (mut rt, id) = signed_in(&transport, 3600);
@@ -381,7 +381,7 @@ fn tokens_are_refreshed_a_minute_before_expiry() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_refused_refresh_asks_for_a_sign_in_again() {
     let transport = FakeTransport::default();
     let (mut rt, id) = signed_in(&transport, 3600);
