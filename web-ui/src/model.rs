@@ -17,8 +17,9 @@ pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};
 pub use chat::{Chat, Progress, Row, Thinking, ToolStep, Usd, ViewMessage};
 pub use mcp::{
-    APPROVALS, PromptChoice, approval_from, approval_value, display_name, on_in_chat,
-    prompt_choices, resource_choices, resource_file_name, slash_query, tool_of,
+    APPROVALS, PromptChoice, approval_from, approval_value, arguments_html, display_name, escape,
+    on_in_chat, prompt_choices, prompts_html, resource_choices, resource_file_name, resources_html,
+    servers_html, shape, slash_query, status_line, switches_html, tool_of,
 };
 pub use params::{
     Controls, EFFORTS, MAX_TEMPERATURE, effort_from, effort_label, max_output_from, preselect,

@@ -170,7 +170,7 @@ export class FerryPage {
     await section.getByRole('button', { name: 'Add MCP server', exact: true }).click();
     const alert = section.locator('.mcp-add').getByRole('alert');
     await this.page.waitForFunction(
-      () => document.querySelector('#mcp-url')?.value === '' || document.querySelector('.mcp-add [role=alert]'),
+      () => document.querySelector('#mcp-url')?.value === '' || document.querySelector('.mcp-add [role=alert]:not([hidden])'),
     );
     return (await alert.count()) > 0 ? alert.innerText() : null;
   }

@@ -10,9 +10,10 @@ use leptos::prelude::*;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
+use crate::mcp::Target;
 use crate::model::{
-    PromptChoice, display_name, on_in_chat, prompt_choices, resource_choices, resource_file_name,
-    slash_query,
+    PromptChoice, arguments_html, prompt_choices, prompts_html, resource_choices,
+    resource_file_name, resources_html, slash_query, switches_html,
 };
 
 /// The open chat's own switches (a chat not created yet: those it will get).
@@ -62,30 +63,21 @@ pub fn ChatTools() -> impl IntoView {
     let session = Memo::new(move |_| state.chat.with(|c| c.session.clone()));
     let switches = move || {
         let chat = chat_mcp_of(state, session.get());
-        state.mcp_servers.with(|servers| {
-            servers
-                .iter()
-                .map(|server| {
-                    let id = server.id.clone();
-                    let on = on_in_chat(server, &chat);
-                    view! {
-                        <label class="check">
-                            <input
-                                type="checkbox"
-                                prop:checked=on
-                                on:change=move |ev| set_in_chat(state, &id, event_target_checked(&ev))
-                            />
-                            {format!("{} in this chat", display_name(server))}
-                        </label>
-                    }
-                })
-                .collect_view()
-        })
+        state
+            .mcp_servers
+            .with(|servers| switches_html(servers, &chat))
+    };
+    let changed = move |ev: leptos::ev::Event| {
+        if let Some(target) = Target::of(&ev)
+            && let Some(server) = target.data("server")
+        {
+            set_in_chat(state, &server, target.checked());
+        }
     };
     view! {
         <details class="chat-tools" aria-label="Tools" hidden=move || state.mcp_servers.with(Vec::is_empty)>
             <summary>"Tools"</summary>
-            <div class="switches">{switches}</div>
+            <div class="switches" inner_html=switches on:change=changed></div>
         </details>
     }
 }
@@ -192,24 +184,24 @@ fn get_prompt(state: State, choice: &PromptChoice, arguments: BTreeMap<String, S
 
 /// The arguments of the chosen prompt, one text box each, and `Insert`.
 fn arguments_form(state: State, menu: SlashMenu, choice: PromptChoice) -> impl IntoView {
-    let values: Vec<(String, RwSignal<String>)> = choice
-        .prompt
-        .arguments
-        .iter()
-        .map(|a| (a.name.clone(), RwSignal::new(String::new())))
-        .collect();
-    let stored = StoredValue::new(values.clone());
-    let chosen = StoredValue::new(choice.clone());
+    let form = NodeRef::<leptos::html::Div>::new();
+    let label = format!("Arguments for {}", choice.command);
+    let fields = arguments_html(&choice);
+    let chosen = StoredValue::new(choice);
+    // The fields' values, by argument name (empty ones left out).
     let insert = move || {
         let mut arguments = BTreeMap::new();
-        stored.with_value(|values| {
-            for (name, value) in values {
-                let value = value.get_untracked();
-                if !value.is_empty() {
-                    arguments.insert(name.clone(), value);
+        if let Some(form) = form.get_untracked() {
+            let inputs = form.get_elements_by_tag_name("input");
+            for input in (0..inputs.length()).filter_map(|i| inputs.item(i)) {
+                let input = Target(input);
+                if let Some(name) = input.data("argument")
+                    && !input.value().is_empty()
+                {
+                    arguments.insert(name, input.value());
                 }
             }
-        });
+        }
         menu.asking.set(None);
         get_prompt(state, &chosen.get_value(), arguments);
     };
@@ -217,39 +209,23 @@ fn arguments_form(state: State, menu: SlashMenu, choice: PromptChoice) -> impl I
         menu.asking.set(None);
         focus_soon(COMPOSER);
     };
-    let fields = choice
-        .prompt
-        .arguments
-        .iter()
-        .zip(values)
-        .map(|(argument, (_, value))| {
-            let hint = argument.description.clone().unwrap_or_default();
-            view! {
-                <label>
-                    {argument.name.clone()}
-                    <input
-                        type="text"
-                        required=argument.required
-                        placeholder=hint
-                        bind:value=value
-                        on:keydown=move |ev| {
-                            if ev.key() == "Enter" {
-                                ev.prevent_default();
-                                insert();
-                            } else if ev.key() == "Escape" {
-                                ev.stop_propagation();
-                                cancel();
-                            }
-                        }
-                    />
-                </label>
-            }
-        })
-        .collect_view();
     view! {
-        <div class="prompt-arguments" role="group" aria-label=format!("Arguments for {}", choice.command)>
-            <span class="command">{choice.command.clone()}</span>
-            {fields}
+        <div
+            node_ref=form
+            class="prompt-arguments"
+            role="group"
+            aria-label=label
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                    insert();
+                } else if ev.key() == "Escape" {
+                    ev.stop_propagation();
+                    cancel();
+                }
+            }
+        >
+            <div class="fields" inner_html=fields></div>
             <button type="button" class="primary" on:click=move |_| insert()>"Insert"</button>
             <button type="button" class="quiet" on:click=move |_| cancel()>"Cancel"</button>
         </div>
@@ -262,41 +238,32 @@ pub fn PromptMenu(menu: SlashMenu) -> impl IntoView {
     let state = expect_context::<State>();
     let options = move || {
         let choices = menu.choices(state);
-        let active = menu.active.get().min(choices.len().saturating_sub(1));
-        choices
-            .into_iter()
-            .enumerate()
-            .map(|(i, choice)| {
-                let description = choice
-                    .prompt
-                    .description
-                    .clone()
-                    .or_else(|| choice.prompt.title.clone())
-                    .unwrap_or_default();
-                let command = choice.command.clone();
-                let (label, described) = (command.clone(), description.clone());
-                view! {
-                    <li
-                        role="option"
-                        id=format!("mcp-prompt-{i}")
-                        aria-label=label
-                        aria-description=described
-                        aria-selected=if i == active { "true" } else { "false" }
-                        // Keeps focus in the text box.
-                        on:mousedown=|ev| ev.prevent_default()
-                        on:click=move |_| menu.choose(state, choice.clone())
-                    >
-                        <span class="command">{command}</span>
-                        <span class="hint">{description}</span>
-                    </li>
-                }
-            })
-            .collect_view()
+        prompts_html(
+            &choices,
+            menu.active.get().min(choices.len().saturating_sub(1)),
+        )
+    };
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        let index = Target::of(&ev)
+            .and_then(|t| t.data("index"))
+            .and_then(|i| i.parse::<usize>().ok());
+        let choice = index.and_then(|i| untrack(|| menu.choices(state)).get(i).cloned());
+        if let Some(choice) = choice {
+            menu.choose(state, choice);
+        }
     };
     view! {
-        <ul class="prompts" id="mcp-prompts" role="listbox" aria-label="Prompts" hidden=move || !menu.open(state)>
-            {options}
-        </ul>
+        <ul
+            class="prompts"
+            id="mcp-prompts"
+            role="listbox"
+            aria-label="Prompts"
+            hidden=move || !menu.open(state)
+            inner_html=options
+            // Keeps focus in the text box.
+            on:mousedown=|ev| ev.prevent_default()
+            on:click=clicked
+        ></ul>
         {move || menu.asking.get().map(|choice| arguments_form(state, menu, choice))}
     }
 }
@@ -313,40 +280,16 @@ pub fn ResourceButton() -> impl IntoView {
             .mcp_servers
             .with(|servers| resource_choices(servers, &chat))
     };
-    let list = move || {
-        resources()
-            .into_iter()
-            .map(|(server, resource)| {
-                let label = resource
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| resource.name.clone());
-                let hint = resource
-                    .description
-                    .clone()
-                    .unwrap_or_else(|| resource.uri.clone());
-                let uri = resource.uri.clone();
-                view! {
-                    <li>
-                        <button
-                            type="button"
-                            class="quiet"
-                            title=hint
-                            on:click=move |_| {
-                                open.set(false);
-                                agent_module::send(&Command::ReadMcpResource {
-                                    server: server.clone(),
-                                    uri: uri.clone(),
-                                });
-                                focus_soon(COMPOSER);
-                            }
-                        >
-                            {label}
-                        </button>
-                    </li>
-                }
-            })
-            .collect_view()
+    let list = move || resources_html(&resources());
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        let Some(target) = Target::of(&ev) else {
+            return;
+        };
+        if let (Some(server), Some(uri)) = (target.data("server"), target.data("uri")) {
+            open.set(false);
+            agent_module::send(&Command::ReadMcpResource { server, uri });
+            focus_soon(COMPOSER);
+        }
     };
     view! {
         <button
@@ -364,6 +307,8 @@ pub fn ResourceButton() -> impl IntoView {
             id="mcp-resources"
             aria-label="MCP resources"
             hidden=move || !open.get()
+            inner_html=list
+            on:click=clicked
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
                     ev.stop_propagation();
@@ -371,9 +316,7 @@ pub fn ResourceButton() -> impl IntoView {
                     focus_soon("button[aria-controls=mcp-resources]");
                 }
             }
-        >
-            {list}
-        </ul>
+        ></ul>
     }
 }
 

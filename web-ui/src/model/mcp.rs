@@ -4,6 +4,13 @@
 
 use ferry_protocol::{ChatMcp, McpPromptView, McpResourceView, McpServerView, ToolApproval};
 
+mod markup;
+
+pub use markup::{
+    arguments_html, escape, prompts_html, resources_html, servers_html, shape, status_line,
+    switches_html,
+};
+
 /// The approval settings, in the order the select lists them, with their words.
 pub const APPROVALS: [(ToolApproval, &str); 3] = [
     (ToolApproval::Ask, "Ask every time"),

@@ -162,3 +162,92 @@ fn a_resource_is_named_by_its_uri_file_else_by_name_and_type() {
         "resource.png"
     );
 }
+
+#[test]
+fn markup_escapes_what_servers_say() {
+    assert_eq!(
+        escape(r#"<b a="1">&'x'</b>"#),
+        "&lt;b a=&quot;1&quot;&gt;&amp;&#39;x&#39;&lt;/b&gt;"
+    );
+    let mut evil = server("e", "evil", true);
+    evil.title = Some("<img src=x onerror=alert(1)>".to_owned());
+    evil.tools[0].name = "\"><script>".to_owned();
+    let html = servers_html(&[evil], None);
+    assert!(
+        !html.contains("<img") && !html.contains("<script"),
+        "{html}"
+    );
+}
+
+#[test]
+fn settings_markup_names_each_control_and_shows_the_settings() {
+    let mut everything = server("a", "everything", true);
+    everything.title = Some("Everything Reference Server".to_owned());
+    everything.via = Some(ferry_protocol::McpWay::Relay);
+    let mut other = server("b", "other", false);
+    other.auth = McpAuth::Oauth;
+    other.status = McpStatus::Unauthorized;
+    other.tools[0].approval = ToolApproval::Chat;
+    let alert = ("b".to_owned(), "the sign-in failed".to_owned());
+    let html = servers_html(&[everything, other], Some(&alert));
+    for part in [
+        r#"aria-label="Everything Reference Server" data-server="a""#,
+        "servers/a 1.0.0",
+        "Connected · relay",
+        r#"data-action="use" checked> Use Everything Reference Server"#,
+        r#"aria-label="Remove Everything Reference Server""#,
+        r#"aria-label="Approval for echo" data-action="approval" data-tool="echo""#,
+        r#"<option value="always" selected>Always allow</option>"#,
+        r#"data-action="use"> Use servers/b"#,
+        "Sign in to servers/b</button>",
+        "Sign-in needed",
+        r#"<option value="chat" selected>Allow in this chat</option>"#,
+        r#"role="alert">the sign-in failed"#,
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert_eq!(html.matches("Sign in to").count(), 1);
+    assert_eq!(html.matches("role=\"alert\"").count(), 1);
+}
+
+#[test]
+fn a_chats_switches_resources_prompts_and_arguments_as_markup() {
+    let servers = [server("a", "everything", true), server("b", "other", false)];
+    let switches = switches_html(&servers, &ChatMcp::new());
+    assert!(
+        switches.contains(r#"data-server="a" checked> servers/a in this chat"#),
+        "{switches}"
+    );
+    assert!(
+        switches.contains(r#"data-server="b"> servers/b in this chat"#),
+        "{switches}"
+    );
+    let resources = resources_html(&resource_choices(&servers, &ChatMcp::new()));
+    assert!(
+        resources.contains(r#"data-server="a" data-uri="demo://a/readme.md""#),
+        "{resources}"
+    );
+    assert!(resources.contains(">Readme</button>"), "{resources}");
+    let choices = prompt_choices(&servers, &ChatMcp::new(), "");
+    let prompts = prompts_html(&choices, 1);
+    assert!(
+        prompts
+            .contains(r#"id="mcp-prompt-0" data-index="0" aria-label="/everything:simple-prompt""#),
+        "{prompts}"
+    );
+    assert!(
+        prompts.contains(r#"aria-description="the args-prompt prompt" aria-selected="true""#),
+        "{prompts}"
+    );
+    let mut asking = choices[1].clone();
+    asking.prompt.arguments = vec![ferry_protocol::McpPromptArgument {
+        name: "city".to_owned(),
+        description: Some("Name of the city".to_owned()),
+        required: true,
+    }];
+    let fields = arguments_html(&asking);
+    assert!(
+        fields.contains(r#"<label>city<input type="text" data-argument="city" placeholder="Name of the city" required></label>"#),
+        "{fields}"
+    );
+}
