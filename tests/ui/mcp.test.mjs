@@ -78,6 +78,20 @@ describe('MCP servers', () => {
     assert.equal(await ferry.approvalOf('gzip-file-as-resource'), 'Allow in this chat');
   });
 
+  it('switching a server off and on keeps focus on its switch, as the list is drawn anew', async () => {
+    await ferry.settings();
+    const server = ferry.mcpServer(NAME);
+    const use = server.getByRole('checkbox', { name: `Use ${NAME}` });
+    await use.focus();
+    await ferry.page.keyboard.press('Space');
+    await server.getByText('Off', { exact: true }).waitFor();
+    assert.equal(await focusedName(), `Use ${NAME}`);
+    await ferry.page.keyboard.press('Space');
+    await ferry.mcpServer(NAME).getByText('Connected · direct').waitFor();
+    assert.equal(await focusedName(), `Use ${NAME}`);
+    assert.ok(await ferry.mcpServer(NAME).getByRole('checkbox', { name: `Use ${NAME}` }).isChecked());
+  });
+
   it('a server that cannot be reached is not added: the form says why and keeps the URL', async () => {
     const gone = 'http://127.0.0.1:9/mcp';
     const failure = await ferry.addMcpServer(gone);
@@ -147,6 +161,8 @@ describe('MCP servers', () => {
     const own = tools.getByRole('checkbox', { name: `${NAME} in this chat` });
     assert.ok(await own.isChecked());
     await own.uncheck();
+    // The switches are drawn anew with the chat's; focus stays on this one.
+    await ferry.page.waitForFunction(() => document.activeElement?.matches('.chat-tools input'));
     const before = await ferry.answers.count();
     await ferry.send('use everything__echo {"message":"off"}');
     await done(before, /^I have no tool everything__echo\./);
@@ -213,6 +229,15 @@ describe('MCP servers', () => {
     assert.ok(closed.messages.some((m) => m.method === 'tools/call' && m.params.arguments.message === 'relayed'));
   });
 });
+
+/** The focused control's accessible name (its label's text), after redraws have settled. */
+async function focusedName() {
+  await ferry.page.waitForTimeout(100);
+  return ferry.page.evaluate(() => {
+    const active = document.activeElement;
+    return (active?.labels?.[0]?.textContent ?? active?.getAttribute('aria-label') ?? '').trim();
+  });
+}
 
 /** Polls `check` until it holds (5 s at most). */
 async function waitUntil(check, ms = 5_000) {

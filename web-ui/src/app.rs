@@ -624,7 +624,7 @@ fn refocus_if_lost() {
 }
 
 /// Whether focus has fallen to the page itself (its control was removed from the page).
-fn focus_lost() -> bool {
+pub fn focus_lost() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
         .is_none_or(|d| {

@@ -14,8 +14,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::agent_module;
-use crate::app::{State, focus_soon};
-use crate::model::{approval_from, servers_html, shape};
+use crate::app::{State, focus_lost, focus_soon};
+use crate::model::{approval_from, css_string, servers_html, shape};
 
 /// The add form's URL field, where focus goes when a server's controls go away.
 const URL_FIELD: &str = "#mcp-url";
@@ -58,14 +58,64 @@ impl Target {
     }
 }
 
+/// The control a list's redraw may take from under focus, found again in the new list: a
+/// change (a server switched off, a chat's switch) is answered by the agent with the list
+/// drawn anew, and focus must not fall to the page.
+#[derive(Clone, Copy)]
+pub(crate) struct Refocus(StoredValue<Option<String>>);
+
+impl Refocus {
+    pub(crate) fn new() -> Self {
+        Self(StoredValue::new(None))
+    }
+
+    /// The control the user just used, by a selector that finds it in a redrawn list.
+    pub(crate) fn remember(self, selector: String) {
+        self.0.set_value(Some(selector));
+    }
+
+    /// The list was drawn anew: focus, if it fell, goes back to the control used last.
+    pub(crate) fn redrawn(self) {
+        let Some(selector) = self.0.get_value() else {
+            return;
+        };
+        set_timeout(
+            move || {
+                if focus_lost() {
+                    focus_soon(selector);
+                }
+            },
+            std::time::Duration::from_millis(16),
+        );
+    }
+}
+
+/// A selector for the control `target` (by its server, action and tool) in a redrawn list.
+fn selector_of(target: &Target) -> Option<String> {
+    let server = target.data("server")?;
+    let action = target.data("action")?;
+    let tool = target
+        .data("tool")
+        .map(|t| format!("[data-tool={}]", css_string(&t)))
+        .unwrap_or_default();
+    Some(format!(
+        "[data-server={}] [data-action={}]{tool}",
+        css_string(&server),
+        css_string(&action)
+    ))
+}
+
 /// A control of the list changed: a server's switch, token or tool approval.
-fn changed(ev: leptos::ev::Event) {
+fn changed(refocus: Refocus, ev: leptos::ev::Event) {
     let Some(target) = Target::of(&ev) else {
         return;
     };
     let Some(server) = target.data("server") else {
         return;
     };
+    if let Some(selector) = selector_of(&target) {
+        refocus.remember(selector);
+    }
     let command = match target.data("action").as_deref() {
         Some("use") => Command::SetMcpServer {
             server,
@@ -122,9 +172,11 @@ pub fn McpSettings() -> impl IntoView {
             .mcp_servers
             .with(|all| all.iter().map(shape).collect::<Vec<_>>())
     });
+    let refocus = Refocus::new();
     let list = move || {
         shapes.track();
         let alert = state.mcp_server_alert.get();
+        refocus.redrawn();
         state
             .mcp_servers
             .with_untracked(|all| servers_html(all, alert.as_ref()))
@@ -153,7 +205,7 @@ pub fn McpSettings() -> impl IntoView {
                 aria-label="MCP servers"
                 hidden=move || state.mcp_servers.with(Vec::is_empty)
                 inner_html=list
-                on:change=changed
+                on:change=move |ev| changed(refocus, ev)
                 on:click=clicked
             ></ul>
             <form class="mcp-add" on:submit=add aria-busy=move || state.mcp_adding.get().then_some("true")>

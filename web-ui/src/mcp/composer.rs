@@ -10,9 +10,9 @@ use leptos::prelude::*;
 
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
-use crate::mcp::Target;
+use crate::mcp::{Refocus, Target};
 use crate::model::{
-    PromptChoice, arguments_html, prompt_choices, prompts_html, resource_choices,
+    PromptChoice, arguments_html, css_string, prompt_choices, prompts_html, resource_choices,
     resource_file_name, resources_html, slash_query, switches_html,
 };
 
@@ -61,8 +61,10 @@ pub fn ChatTools() -> impl IntoView {
     let state = expect_context::<State>();
     // The chat, not its messages: the switches are not drawn anew as an answer streams.
     let session = Memo::new(move |_| state.chat.with(|c| c.session.clone()));
+    let refocus = Refocus::new();
     let switches = move || {
         let chat = chat_mcp_of(state, session.get());
+        refocus.redrawn();
         state
             .mcp_servers
             .with(|servers| switches_html(servers, &chat))
@@ -71,6 +73,7 @@ pub fn ChatTools() -> impl IntoView {
         if let Some(target) = Target::of(&ev)
             && let Some(server) = target.data("server")
         {
+            refocus.remember(format!(".chat-tools [data-server={}]", css_string(&server)));
             set_in_chat(state, &server, target.checked());
         }
     };

@@ -24,7 +24,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A server's state, in words, with the way its calls take when it is known.
+/// A server's state, in words, with the way its calls take while it is connected.
 pub fn status_line(server: &McpServerView) -> String {
     let status = match (server.status, server.auth) {
         (McpStatus::Connected, _) => "Connected",
@@ -33,10 +33,11 @@ pub fn status_line(server: &McpServerView) -> String {
         (McpStatus::Error, _) => "Not reachable",
         (McpStatus::Off, _) => "Off",
     };
-    let via = match server.via {
-        Some(McpWay::Direct) => " · direct",
-        Some(McpWay::Relay) => " · relay",
-        None => "",
+    // The way only matters while it is in use.
+    let via = match (server.status, server.via) {
+        (McpStatus::Connected, Some(McpWay::Direct)) => " · direct",
+        (McpStatus::Connected, Some(McpWay::Relay)) => " · relay",
+        _ => "",
     };
     format!("{status}{via}")
 }
