@@ -3,8 +3,9 @@
 // server with registration, strict about the token's resource): added by URL in Settings,
 // the server shows as needing a sign-in; `Sign in to …` opens a popup that goes through
 // the authorization server and back to the app's /mcp-oauth.html, which hands the code to
-// the app; the server is then connected with its tools, and a turn calls one of them with
-// the OAuth token.
+// the app; the server is then connected with its tools; a way back Ferry did not start
+// signs nobody in; a reload while the popup is away loses nothing; and a turn calls one of
+// the server's tools with the OAuth token.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +94,52 @@ describe('MCP OAuth', () => {
       }
     } finally {
       if (!stray.isClosed()) await stray.close();
+    }
+    await ferry.closeSettings();
+  });
+
+  it('a reload while the popup is away loses nothing: the verifier and state were kept sealed', async () => {
+    const second = await startOAuthDemo();
+    const context = ferry.page.context();
+    // The popup's way to the authorization server (a redirect's target cannot be held).
+    const isAuthorize = (url) => url.port === String(second.authPort) && url.pathname === '/authorize';
+    try {
+      assert.equal(await ferry.addMcpServer(second.url), null);
+      const other = new URL(second.url).host;
+      // Hold the popup on its way out until the app has reloaded.
+      let reached;
+      const arrived = new Promise((resolve) => {
+        reached = resolve;
+      });
+      let release;
+      const held = new Promise((resolve) => {
+        release = resolve;
+      });
+      await context.route(isAuthorize, async (route) => {
+        reached();
+        await held;
+        await route.continue();
+      });
+      const [popup] = await Promise.all([
+        ferry.page.waitForEvent('popup'),
+        ferry.page.getByRole('button', { name: `Sign in to ${other}`, exact: true }).click(),
+      ]);
+      await arrived;
+      await ferry.page.reload();
+      await ferry.page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+      release();
+      await closed(popup);
+      await ferry.settings();
+      const servers = ferry.page.getByRole('list', { name: 'MCP servers' }).getByRole('listitem', { name: NAME, exact: true });
+      await ferry.page.waitForFunction(
+        () => [...document.querySelectorAll('ul.mcp-servers > li')].filter((li) => /^Connected/m.test(li.innerText)).length === 2,
+      );
+      assert.equal(await servers.count(), 2);
+      assert.equal(await ferry.page.getByRole('button', { name: /^Sign in to / }).count(), 0);
+      assert.ok(second.log().includes('Authenticated user'), 'the second server saw its token');
+    } finally {
+      await context.unroute(isAuthorize);
+      await second.stop();
     }
     await ferry.closeSettings();
   });
