@@ -316,15 +316,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
         self.drop_connection(&record.id);
-        let opened = match self.bearer(&mut record, false).await {
-            Ok(bearer) => {
-                let prefer = record.way.unwrap_or_default();
-                self.open_mcp(&record.url, bearer.as_deref(), prefer)
-                    .await
-                    .map(|opened| (opened, bearer))
-            }
-            Err(message) => Err(McpFailure::Protocol(message)),
-        };
+        let mut opened = self.open_with_secret(&mut record, false).await;
+        // An OAuth access token the server refused: refreshed once, then tried again.
+        if record.auth == McpAuth::Oauth
+            && matches!(opened, Err((McpFailure::Unauthorized { .. }, None)))
+        {
+            opened = self.open_with_secret(&mut record, true).await;
+        }
         match opened {
             Ok(((connection, listing), bearer)) => {
                 let first = record.version.is_empty() && record.tools.is_empty();
@@ -344,24 +342,44 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 self.store.put_mcp_server(&record).await?;
                 self.keep_connection(&record, connection, bearer);
             }
-            Err(failure) => {
+            Err((failure, why)) => {
                 let unauthorized = matches!(failure, McpFailure::Unauthorized { .. });
                 record.status = if unauthorized {
                     McpStatus::Unauthorized
                 } else {
                     McpStatus::Error
                 };
-                record.error = Some(failure.to_string());
+                let message = why.unwrap_or_else(|| failure.to_string());
+                record.error = Some(message.clone());
                 self.store.put_mcp_server(&record).await?;
                 emit(Event::McpServerFailed {
                     server: Some(record.id.clone()),
                     url: record.url.clone(),
-                    message: failure.to_string(),
+                    message,
                     unauthorized,
                 });
             }
         }
         self.emit_mcp_servers(emit).await
+    }
+
+    /// Opens `record`'s server with its secret. `Err` carries the failure and, when there
+    /// was no usable token to send (an OAuth sign-in run out, its refresh refused), why:
+    /// such a server needs a sign-in again, so it is unauthorized.
+    async fn open_with_secret(
+        &self,
+        record: &mut McpServer,
+        after_401: bool,
+    ) -> Result<((Connection, Listing), Bearer), (McpFailure, Option<String>)> {
+        let bearer = self
+            .bearer(record, after_401)
+            .await
+            .map_err(|why| (McpFailure::Unauthorized { challenge: None }, Some(why)))?;
+        let prefer = record.way.unwrap_or_default();
+        self.open_mcp(&record.url, bearer.as_deref(), prefer)
+            .await
+            .map(|opened| (opened, bearer))
+            .map_err(|failure| (failure, None))
     }
 
     /// The secret to send to `record`'s server: its bearer token (unsealed once), or a

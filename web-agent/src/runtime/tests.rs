@@ -15,6 +15,7 @@ mod attachments;
 mod compaction;
 mod export;
 mod mcp;
+mod mcp_auth;
 mod models;
 mod reasoning;
 mod resent;

@@ -122,13 +122,17 @@ fn form_value(request: &UpstreamRequest, name: &str) -> Option<String> {
 
 fn oauth_of(rt: &TestRuntime<'_>, id: &str) -> OAuthState {
     let record = run(rt.store().mcp_server(id)).ok().flatten();
-    let sealed = record.and_then(|r| r.oauth).unwrap_or_else(|| panic!("no oauth"));
+    let sealed = record
+        .and_then(|r| r.oauth)
+        .unwrap_or_else(|| panic!("no oauth"));
     let json = run(FakeVault.open(&sealed)).unwrap_or_default();
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
 /// Added (401 → discovered), then `Sign in`: the authorize URL's query, and the server id.
-fn added_and_authorizing(transport: &FakeTransport) -> (TestRuntime<'_>, String, Vec<(String, String)>) {
+fn added_and_authorizing(
+    transport: &FakeTransport,
+) -> (TestRuntime<'_>, String, Vec<(String, String)>) {
     let mut rt = runtime(transport, ProviderId::OpenAi);
     script_discovery(transport);
     let events = command(
@@ -222,13 +226,19 @@ fn a_401_server_is_signed_in_to_with_pkce_and_the_resource() {
     assert_eq!(registration["redirect_uris"], json!([REDIRECT]));
     // The code traded with the verifier whose challenge went out, for the resource.
     let token = &sent[4];
-    assert_eq!(form_value(token, "grant_type").as_deref(), Some("authorization_code"));
+    assert_eq!(
+        form_value(token, "grant_type").as_deref(),
+        Some("authorization_code")
+    );
     assert_eq!(form_value(token, "code").as_deref(), Some("code-1"));
     assert_eq!(form_value(token, "resource").as_deref(), Some(MCP));
     assert_eq!(form_value(token, "client_id").as_deref(), Some("client-7"));
     assert_eq!(form_value(token, "redirect_uri").as_deref(), Some(REDIRECT));
     // The MCP requests carry the access token.
-    assert_eq!(header(&sent[5], "authorization").as_deref(), Some("Bearer at-1"));
+    assert_eq!(
+        header(&sent[5], "authorization").as_deref(),
+        Some("Bearer at-1")
+    );
     // Kept sealed: the tokens, the client; the sign-in in progress used up.
     let oauth = oauth_of(&rt, &id);
     assert_eq!(oauth.access_token(), Some("at-1"));
@@ -236,7 +246,10 @@ fn a_401_server_is_signed_in_to_with_pkce_and_the_resource() {
     assert_eq!(oauth.client.map(|c| c.client_id), Some("client-7".into()));
     let record = run(rt.store().mcp_server(&id)).ok().flatten();
     let stored = serde_json::to_string(&record).unwrap_or_default();
-    assert!(!stored.contains("at-1") && !stored.contains("rt-1"), "{stored}");
+    assert!(
+        !stored.contains("at-1") && !stored.contains("rt-1"),
+        "{stored}"
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -250,7 +263,9 @@ fn the_authorize_url_carries_s256_state_resource_and_scope() {
     assert_eq!(get(&query, "resource"), MCP);
     assert_eq!(get(&query, "scope"), "mcp:tools");
     // The verifier and the state are kept sealed on the record (a reload keeps them).
-    let pending = oauth_of(&rt, &id).pending.unwrap_or_else(|| panic!("no pending"));
+    let pending = oauth_of(&rt, &id)
+        .pending
+        .unwrap_or_else(|| panic!("no pending"));
     assert_eq!(get(&query, "state"), pending.state);
     assert_eq!(
         get(&query, "code_challenge"),
@@ -363,14 +378,27 @@ fn tokens_are_refreshed_a_minute_before_expiry() {
     );
     script_connect(&transport);
     let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
-    assert_eq!(servers(&events)[0].status, McpStatus::Connected, "{events:?}");
+    assert_eq!(
+        servers(&events)[0].status,
+        McpStatus::Connected,
+        "{events:?}"
+    );
     let sent = transport.sent.borrow();
     let refresh = &sent[before];
     assert_eq!(refresh.url, "http://localhost:3001/token");
-    assert_eq!(form_value(refresh, "grant_type").as_deref(), Some("refresh_token"));
-    assert_eq!(form_value(refresh, "refresh_token").as_deref(), Some("rt-1"));
+    assert_eq!(
+        form_value(refresh, "grant_type").as_deref(),
+        Some("refresh_token")
+    );
+    assert_eq!(
+        form_value(refresh, "refresh_token").as_deref(),
+        Some("rt-1")
+    );
     assert_eq!(form_value(refresh, "resource").as_deref(), Some(MCP));
-    assert_eq!(header(&sent[before + 1], "authorization").as_deref(), Some("Bearer at-2"));
+    assert_eq!(
+        header(&sent[before + 1], "authorization").as_deref(),
+        Some("Bearer at-2")
+    );
     drop(sent);
     let oauth = oauth_of(&rt, &id);
     assert_eq!(oauth.access_token(), Some("at-2"));
@@ -392,6 +420,65 @@ fn a_refused_refresh_asks_for_a_sign_in_again() {
         json!({"error": "invalid_grant", "error_description": "revoked"}),
     );
     let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
-    assert_eq!(servers(&events)[0].status, McpStatus::Unauthorized, "{events:?}");
+    assert_eq!(
+        servers(&events)[0].status,
+        McpStatus::Unauthorized,
+        "{events:?}"
+    );
     assert_eq!(oauth_of(&rt, &id).tokens, None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_token_the_server_refuses_is_refreshed_once() {
+    let transport = FakeTransport::default();
+    let (mut rt, id) = signed_in(&transport, 3600);
+    let before = transport.sent.borrow().len();
+    let refused = |transport: &FakeTransport| {
+        transport.headed(
+            401,
+            &[("www-authenticate", CHALLENGE)],
+            vec![r#"{"error":"invalid_token"}"#.into()],
+            false,
+        );
+    };
+    refused(&transport);
+    json_answer(
+        &transport,
+        200,
+        json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600}),
+    );
+    script_connect(&transport);
+    let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
+    assert_eq!(
+        servers(&events)[0].status,
+        McpStatus::Connected,
+        "{events:?}"
+    );
+    {
+        let sent = transport.sent.borrow();
+        assert_eq!(
+            header(&sent[before], "authorization").as_deref(),
+            Some("Bearer at-1")
+        );
+        assert_eq!(sent[before + 1].url, "http://localhost:3001/token");
+        assert_eq!(
+            header(&sent[before + 2], "authorization").as_deref(),
+            Some("Bearer at-2")
+        );
+    }
+    // Refused again after the refresh: a sign-in is needed, and nothing loops.
+    refused(&transport);
+    json_answer(
+        &transport,
+        200,
+        json!({"access_token": "at-3", "token_type": "bearer", "expires_in": 3600}),
+    );
+    refused(&transport);
+    let events = command(&mut rt, Command::RefreshMcpServer { server: id });
+    assert_eq!(
+        servers(&events)[0].status,
+        McpStatus::Unauthorized,
+        "{events:?}"
+    );
+    assert_eq!(failures(&events).len(), 1);
 }
