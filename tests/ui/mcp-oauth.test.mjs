@@ -50,6 +50,22 @@ async function closed(popup, ms = 20_000) {
 }
 
 describe('MCP OAuth', () => {
+  it('the Worker serving the app as deployed serves the callback page, the query kept', async () => {
+    // Workers Static Assets answers /mcp-oauth.html with a redirect to /mcp-oauth (its HTML
+    // handling): the code and state must survive it.
+    const res = await fetch(`${app.worker.url}/mcp-oauth.html?code=c%2B1&state=s-1`);
+    assert.equal(res.status, 200);
+    assert.equal(new URL(res.url).search, '?code=c%2B1&state=s-1');
+    assert.match(res.headers.get('content-type'), /^text\/html/);
+    assert.match(res.headers.get('content-security-policy'), /script-src 'self'/);
+    const page = await res.text();
+    assert.match(page, /<script type="module" src="mcp-oauth.js"><\/script>/);
+    assert.doesNotMatch(page, /<script>/, 'no inline script');
+    const script = await fetch(new URL('mcp-oauth.js', res.url));
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type'), /javascript/);
+  });
+
   it('a server behind OAuth is added as needing a sign-in', async () => {
     assert.equal(await ferry.addMcpServer(demo.url), null);
     const server = ferry.mcpServer(host());
