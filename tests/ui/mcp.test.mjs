@@ -137,6 +137,7 @@ describe('MCP servers', () => {
     const thumb = answer.getByRole('button', { name: /^Open image / });
     await thumb.waitFor();
     await answer.locator('img.thumb[src^="blob:"]').waitFor();
+    await ferry.screenshot('mcp-image-result');
   });
 
   it('Stop during a long-running call cancels it on the server, and the turn ends stopped', async () => {
@@ -176,6 +177,7 @@ describe('MCP servers', () => {
     await ferry.message.fill('/');
     const prompts = ferry.page.getByRole('listbox', { name: 'Prompts' });
     await prompts.getByRole('option', { name: '/everything:simple-prompt', exact: true }).waitFor();
+    await ferry.screenshot('mcp-prompts');
     await ferry.message.fill('/everything:simple');
     await ferry.message.press('Enter');
     await ferry.page.waitForFunction(

@@ -121,10 +121,6 @@ fn changed(refocus: Refocus, ev: leptos::ev::Event) {
             server,
             enabled: target.checked(),
         },
-        Some("token") => Command::SetMcpToken {
-            server,
-            token: Some(target.value().trim().to_owned()).filter(|t| !t.is_empty()),
-        },
         Some("approval") => {
             let (Some(tool), Some(approval)) =
                 (target.data("tool"), approval_from(&target.value()))
@@ -142,8 +138,47 @@ fn changed(refocus: Refocus, ev: leptos::ev::Event) {
     agent_module::send(&command);
 }
 
-/// A button of the list: a server's `Sign in to …` (its popup opened here, in the click)
-/// or `Remove …`.
+/// Sends the token typed for `server` (Save token, or Enter in its field) and empties the
+/// field.
+fn save_token(server: String) {
+    let field = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(&format!(
+                "[data-server={}] [data-action=token]",
+                css_string(&server)
+            ))
+            .ok()
+            .flatten()
+        })
+        .map(Target);
+    let Some(field) = field else {
+        return;
+    };
+    let token = field.value().trim().to_owned();
+    let _ = js_sys::Reflect::set(&field.0, &"value".into(), &"".into());
+    agent_module::send(&Command::SetMcpToken {
+        server,
+        token: Some(token).filter(|t| !t.is_empty()),
+    });
+}
+
+/// Enter in a token field saves it.
+fn key(ev: leptos::ev::KeyboardEvent) {
+    if ev.key() != "Enter" {
+        return;
+    }
+    if let Some(target) = Target::of(&ev)
+        && target.data("action").as_deref() == Some("token")
+        && let Some(server) = target.data("server")
+    {
+        ev.prevent_default();
+        save_token(server);
+    }
+}
+
+/// A button of the list: a server's `Sign in to …` (its popup opened here, in the click),
+/// `Save token` or `Remove …`.
 fn clicked(ev: leptos::ev::MouseEvent) {
     let Some(target) = Target::of(&ev) else {
         return;
@@ -153,6 +188,7 @@ fn clicked(ev: leptos::ev::MouseEvent) {
     };
     match action.as_str() {
         "sign-in" => oauth::sign_in(&server),
+        "save-token" => save_token(server),
         "remove" => {
             agent_module::send(&Command::RemoveMcpServer { server });
             focus_soon(URL_FIELD);
@@ -207,6 +243,7 @@ pub fn McpSettings() -> impl IntoView {
                 inner_html=list
                 on:change=move |ev| changed(refocus, ev)
                 on:click=clicked
+                on:keydown=key
             ></ul>
             <form class="mcp-add" on:submit=add aria-busy=move || state.mcp_adding.get().then_some("true")>
                 <label>

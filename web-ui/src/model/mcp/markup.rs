@@ -64,7 +64,7 @@ pub fn shape(server: &McpServerView) -> String {
 
 /// Settings' servers, one `<li>` each (named by the server), `alert`: a server's id and
 /// why its last action failed. Actions: `use` (checkbox), `sign-in`, `remove`, `token`
-/// (password field, on change), `approval` (select, with `data-tool`).
+/// (password field) and `save-token`, `approval` (select, with `data-tool`).
 pub fn servers_html(servers: &[McpServerView], alert: Option<&(String, String)>) -> String {
     let mut html = String::new();
     for server in servers {
@@ -108,8 +108,9 @@ pub fn servers_html(servers: &[McpServerView], alert: Option<&(String, String)>)
             || (server.auth == McpAuth::None && server.status == McpStatus::Unauthorized)
         {
             html.push_str(&format!(
-                "<label class=\"token\">Token for {name}<input type=\"password\" autocomplete=\"off\" \
-                 data-action=\"token\" placeholder=\"Paste a new token, then Enter\"></label>"
+                "<div class=\"row\"><label class=\"token\">Token for {name}<input type=\"password\" \
+                 autocomplete=\"off\" data-action=\"token\" placeholder=\"Paste a new token\"></label>\
+                 <button type=\"button\" data-action=\"save-token\" aria-label=\"Save token for {name}\">Save token</button></div>"
             ));
         }
         html.push_str(&format!(

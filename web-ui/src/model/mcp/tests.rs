@@ -251,3 +251,21 @@ fn a_chats_switches_resources_prompts_and_arguments_as_markup() {
         "{fields}"
     );
 }
+
+#[test]
+fn a_bearer_server_offers_its_token_field_and_save() {
+    let mut bearer = server("t", "tokened", true);
+    bearer.auth = McpAuth::Bearer;
+    let html = servers_html(&[bearer], None);
+    assert!(
+        html.contains(r#"Token for servers/t<input type="password""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"data-action="save-token" aria-label="Save token for servers/t">Save token</button>"#
+        ),
+        "{html}"
+    );
+    assert!(!servers_html(&[server("n", "none", true)], None).contains("Token for"));
+}
