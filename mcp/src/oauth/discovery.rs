@@ -162,7 +162,8 @@ impl AuthServer {
         let raw: Raw = serde_json::from_slice(body).map_err(|e| unreadable(e.to_string()))?;
         let asked = HttpUrl::parse(issuer)?;
         let named = HttpUrl::parse(&raw.issuer)?;
-        if asked.canonical() != named.canonical() {
+        // RFC 8414 wants them identical; a trailing slash apart is the same server.
+        if asked.canonical().trim_end_matches('/') != named.canonical().trim_end_matches('/') {
             return Err(OAuthError::IssuerMismatch {
                 asked: issuer.to_owned(),
                 named: raw.issuer,
@@ -328,6 +329,8 @@ mod tests {
         );
         // The trailing slash is no other issuer.
         assert!(AuthServer::parse("http://localhost:3001", DEMO_AS).is_ok());
+        let tenant = br#"{"issuer":"https://as.example/tenant","authorization_endpoint":"https://as.example/tenant/a","token_endpoint":"https://as.example/tenant/t","code_challenge_methods_supported":["S256"]}"#;
+        assert!(AuthServer::parse("https://as.example/tenant/", tenant).is_ok());
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -213,7 +213,8 @@ pub async fn refresh<T: Transport>(
 
 /// The access token to send: refreshed first when it expires within a minute, or when
 /// `after_401` (the server refused it). A token that expires soon and cannot be refreshed
-/// is still sent until it has expired.
+/// (no refresh token, the authorization server out of reach) is still sent until it has
+/// expired.
 pub async fn fresh_token<T: Transport>(
     net: &Net<'_, T>,
     state: &mut OAuthState,
@@ -224,7 +225,12 @@ pub async fn fresh_token<T: Transport>(
     let expired = tokens.expires_at_ms.is_some_and(|at| now_ms >= at);
     let refreshable = tokens.refresh_token.is_some();
     if after_401 || expired || (tokens.needs_refresh(now_ms) && refreshable) {
-        refresh(net, state, now_ms).await?;
+        match refresh(net, state, now_ms).await {
+            Ok(()) => {}
+            // The authorization server out of reach a minute early: the token still works.
+            Err(AuthFailure::Network(..)) if !after_401 && !expired => {}
+            Err(failure) => return Err(failure),
+        }
     }
     state
         .access_token()

@@ -466,7 +466,18 @@ fn an_unreachable_token_endpoint_keeps_the_tokens() {
     );
     let mut state = signed_in(&servers);
     state.auth_server.token_endpoint = "http://localhost:3001/unreachable".into();
-    let failed = run(fresh_token(&net(&servers), &mut state, 2_000, false));
+    // A minute early: the token as it is.
+    assert_eq!(
+        run(fresh_token(&net(&servers), &mut state, 2_000, false)),
+        Ok("at-1".into())
+    );
+    // Refused by the server, or expired: the failure says so, the tokens are kept.
+    let failed = run(fresh_token(&net(&servers), &mut state, 2_000, true));
+    assert!(
+        matches!(failed, Err(AuthFailure::Network(..))),
+        "{failed:?}"
+    );
+    let failed = run(fresh_token(&net(&servers), &mut state, 62_000, false));
     assert!(
         matches!(failed, Err(AuthFailure::Network(..))),
         "{failed:?}"
