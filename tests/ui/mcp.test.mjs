@@ -230,6 +230,16 @@ describe('MCP servers', () => {
     await done(before, /^Done: Echo: relayed/);
     assert.ok(closed.messages.some((m) => m.method === 'tools/call' && m.params.arguments.message === 'relayed'));
   });
+
+  it('a reopened chat names the server and tool of its calls, and shows the images they returned', async () => {
+    await ferry.open();
+    // The latest chat (the relayed echo) is reopened: its step is named from the servers' tools.
+    await ferry.toolStep(`Tool: echo on ${NAME} — done`).waitFor();
+    // The first chat, the oldest: the echo, the image, the stopped call.
+    await ferry.chats.last().locator('.session-open').click();
+    await ferry.toolStep(`Tool: get-tiny-image on ${NAME} — done`).waitFor();
+    await ferry.page.locator('img.thumb[src^="blob:"]').first().waitFor();
+  });
 });
 
 /** The focused control's accessible name (its label's text), after redraws have settled. */
