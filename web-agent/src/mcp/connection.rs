@@ -60,6 +60,31 @@ async fn expiry<C: Timer>(timer: &C, deadline: &Cell<Deadline>) {
     }
 }
 
+/// The seams and the endpoint every request of a connection goes through.
+struct Seams<'a, T, C> {
+    transport: &'a T,
+    timer: &'a C,
+    endpoint: &'a Endpoint<'a>,
+}
+
+impl<'a, T, C> Seams<'a, T, C> {
+    fn new(transport: &'a T, timer: &'a C, endpoint: &'a Endpoint<'a>) -> Self {
+        Self {
+            transport,
+            timer,
+            endpoint,
+        }
+    }
+}
+
+impl<T, C> Clone for Seams<'_, T, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, C> Copy for Seams<'_, T, C> {}
+
 fn unreadable(what: &str, error: impl std::fmt::Display) -> McpFailure {
     McpFailure::Protocol(format!("{what}: {error}"))
 }
@@ -72,13 +97,14 @@ impl Connection {
         timer: &C,
         endpoint: &Endpoint<'_>,
     ) -> Result<(Self, Listing), McpFailure> {
+        let seams = Seams::new(transport, timer, endpoint);
         let mut connection = Self {
             session: Session::new(endpoint.url),
             way: endpoint.prefer,
             server: None,
             notices: Vec::new(),
         };
-        connection.handshake(transport, timer, endpoint).await?;
+        connection.handshake(seams).await?;
         let listing = connection
             .refresh_listing(transport, timer, endpoint)
             .await?;
@@ -103,16 +129,17 @@ impl Connection {
     /// `initialize` and `notifications/initialized`.
     async fn handshake<T: Transport, C: Timer>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
     ) -> Result<ServerInfo, McpFailure> {
+        let Seams {
+            transport,
+            endpoint,
+            ..
+        } = seams;
         let (id, text) = self.session.initialize();
         let (headers, result) = self
             .raced(
-                transport,
-                timer,
-                endpoint,
+                seams,
                 &id,
                 &text,
                 RequestKind::Plain,
@@ -151,9 +178,7 @@ impl Connection {
     )]
     async fn raced<T: Transport, C: Timer>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
         id: &ferry_mcp::jsonrpc::RequestId,
         text: &str,
         kind: RequestKind,
@@ -161,6 +186,11 @@ impl Connection {
         on_progress: &mut dyn FnMut(Progress),
         stop: &impl Stopped,
     ) -> Result<(Vec<(String, String)>, Value), Fault> {
+        let Seams {
+            transport,
+            timer,
+            endpoint,
+        } = seams;
         let deadline = Cell::new(Deadline::new(kind, timer.now_ms()));
         let ended = {
             let mut watch = Watch {
@@ -192,19 +222,22 @@ impl Connection {
             Ended::TimedOut => (McpFailure::Timeout, "timed out"),
             Ended::Stopped => (McpFailure::Stopped, "stopped by the user"),
         };
-        self.cancel(transport, timer, endpoint, id, reason).await;
+        self.cancel(seams, id, reason).await;
         Err(Fault::Failed(failure))
     }
 
     /// `notifications/cancelled` for request `id`, best effort and briefly.
     async fn cancel<T: Transport, C: Timer>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
         id: &ferry_mcp::jsonrpc::RequestId,
         reason: &str,
     ) {
+        let Seams {
+            transport,
+            timer,
+            endpoint,
+        } = seams;
         let note = self.session.cancelled(id, reason);
         let sent = pin!(exchange::notify(
             transport,
@@ -219,15 +252,9 @@ impl Connection {
 
     /// A request's result; a forgotten session is initialized again once and the request
     /// sent again.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the seams and the request, each needed"
-    )]
     async fn call<T: Transport, C: Timer>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
         method: &str,
         params: Option<Value>,
         kind: RequestKind,
@@ -254,23 +281,13 @@ impl Connection {
                 }
             };
             match self
-                .raced(
-                    transport,
-                    timer,
-                    endpoint,
-                    &id,
-                    &text,
-                    kind,
-                    token.as_ref(),
-                    on_progress,
-                    stop,
-                )
+                .raced(seams, &id, &text, kind, token.as_ref(), on_progress, stop)
                 .await
             {
                 Ok((_, result)) => return Ok(result),
                 Err(Fault::SessionGone) if !fresh => {
                     fresh = true;
-                    self.handshake(transport, timer, endpoint).await?;
+                    self.handshake(seams).await?;
                 }
                 Err(Fault::SessionGone) => {
                     return Err(McpFailure::Http {
@@ -285,17 +302,13 @@ impl Connection {
 
     async fn plain<T: Transport, C: Timer, R: DeserializeOwned>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
         method: &str,
         params: Option<Value>,
     ) -> Result<R, McpFailure> {
         let result = self
             .call(
-                transport,
-                timer,
-                endpoint,
+                seams,
                 method,
                 params,
                 RequestKind::Plain,
@@ -309,18 +322,14 @@ impl Connection {
     /// Every page of a list.
     async fn list_all<T: Transport, C: Timer, R: DeserializeOwned>(
         &mut self,
-        transport: &T,
-        timer: &C,
-        endpoint: &Endpoint<'_>,
+        seams: Seams<'_, T, C>,
         method: &str,
     ) -> Result<Vec<R>, McpFailure> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let params = cursor.as_ref().map(|c| json!({"cursor": c}));
-            let page: Page<R> = self
-                .plain(transport, timer, endpoint, method, params)
-                .await?;
+            let page: Page<R> = self.plain(seams, method, params).await?;
             items.extend(page.items);
             match page.next_cursor {
                 Some(next) if !next.is_empty() => cursor = Some(next),
@@ -346,12 +355,11 @@ impl Connection {
         on_progress: &mut impl FnMut(Progress),
         stop: &impl Stopped,
     ) -> Result<CallResult, McpFailure> {
+        let seams = Seams::new(transport, timer, endpoint);
         let params = json!({"name": tool, "arguments": arguments});
         let result = self
             .call(
-                transport,
-                timer,
-                endpoint,
+                seams,
                 "tools/call",
                 Some(params),
                 RequestKind::ToolCall,
@@ -371,9 +379,9 @@ impl Connection {
         name: &str,
         arguments: &BTreeMap<String, String>,
     ) -> Result<PromptMessages, McpFailure> {
+        let seams = Seams::new(transport, timer, endpoint);
         let params = json!({"name": name, "arguments": arguments});
-        self.plain(transport, timer, endpoint, "prompts/get", Some(params))
-            .await
+        self.plain(seams, "prompts/get", Some(params)).await
     }
 
     /// `resources/read`.
@@ -384,10 +392,9 @@ impl Connection {
         endpoint: &Endpoint<'_>,
         uri: &str,
     ) -> Result<Vec<ResourceContents>, McpFailure> {
+        let seams = Seams::new(transport, timer, endpoint);
         let params = json!({"uri": uri});
-        let read: ReadResult = self
-            .plain(transport, timer, endpoint, "resources/read", Some(params))
-            .await?;
+        let read: ReadResult = self.plain(seams, "resources/read", Some(params)).await?;
         Ok(read.contents)
     }
 
@@ -399,30 +406,22 @@ impl Connection {
         timer: &C,
         endpoint: &Endpoint<'_>,
     ) -> Result<Listing, McpFailure> {
+        let seams = Seams::new(transport, timer, endpoint);
         let server = match &self.server {
             Some(server) => server.clone(),
-            None => self.handshake(transport, timer, endpoint).await?,
+            None => self.handshake(seams).await?,
         };
         let offers = &server.capabilities;
         let tools = match offers.tools {
-            Some(_) => {
-                self.list_all(transport, timer, endpoint, "tools/list")
-                    .await?
-            }
+            Some(_) => self.list_all(seams, "tools/list").await?,
             None => Vec::new(),
         };
         let prompts = match offers.prompts {
-            Some(_) => {
-                self.list_all(transport, timer, endpoint, "prompts/list")
-                    .await?
-            }
+            Some(_) => self.list_all(seams, "prompts/list").await?,
             None => Vec::new(),
         };
         let resources = match offers.resources {
-            Some(_) => {
-                self.list_all(transport, timer, endpoint, "resources/list")
-                    .await?
-            }
+            Some(_) => self.list_all(seams, "resources/list").await?,
             None => Vec::new(),
         };
         Ok(Listing {
