@@ -8,23 +8,13 @@ use ferry_core::adapter::UpstreamRequest;
 use ferry_mcp::oauth::{OAuthState, parse_form};
 use serde_json::{Value, json};
 
+use super::mcp::servers;
 use super::*;
-use crate::protocol::{McpAuth, McpServerView, McpStatus};
+use crate::protocol::{McpAuth, McpStatus};
 
 const MCP: &str = "http://localhost:3000/mcp";
 const REDIRECT: &str = "http://127.0.0.1:8080/mcp-oauth.html";
 const CHALLENGE: &str = r#"Bearer error="invalid_token", error_description="Missing Authorization header", resource_metadata="http://localhost:3000/.well-known/oauth-protected-resource/mcp""#;
-
-fn servers(events: &[Event]) -> Vec<McpServerView> {
-    events
-        .iter()
-        .rev()
-        .find_map(|e| match e {
-            Event::McpServers { servers } => Some(servers.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no mcp_servers in {events:?}"))
-}
 
 fn failures(events: &[Event]) -> Vec<String> {
     events
