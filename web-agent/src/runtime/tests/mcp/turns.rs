@@ -51,6 +51,36 @@ fn finished(events: &[Event]) -> Vec<(bool, String, usize)> {
         })
         .collect()
 }
+/// The server's answer to call `id`: one text.
+fn text_result(transport: &FakeTransport, id: u64, text: &str) {
+    stream(
+        transport,
+        &[result(
+            id,
+            json!({"content": [{"type": "text", "text": text}]}),
+        )],
+    );
+}
+
+/// The user's answer to chat `s`'s approval request for `call`.
+fn approve(rt: &mut TestRuntime<'_>, call: &str, decision: Decision) -> Vec<Event> {
+    command(
+        rt,
+        Command::ApproveToolCall {
+            session: "s".into(),
+            call_id: call.into(),
+            decision,
+        },
+    )
+}
+
+/// The turn ended of itself, not stopped.
+fn finished_unstopped(events: &[Event]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn a_turn_calls_an_mcp_tool_after_approval_and_the_model_reads_its_result() {
     let transport = FakeTransport::default();
@@ -101,14 +131,7 @@ fn a_turn_calls_an_mcp_tool_after_approval_and_the_model_reads_its_result() {
         ],
     );
     answer(&transport, "It said hi.");
-    let events = command(
-        &mut rt,
-        Command::ApproveToolCall {
-            session: "s".into(),
-            call_id: "c1".into(),
-            decision: Decision::AllowOnce,
-        },
-    );
+    let events = approve(&mut rt, "c1", Decision::AllowOnce);
     let call = mcp_bodies(&transport)
         .into_iter()
         .find(|b| b["method"] == "tools/call")
@@ -122,11 +145,7 @@ fn a_turn_calls_an_mcp_tool_after_approval_and_the_model_reads_its_result() {
     let messages = last_model_messages(&transport);
     let tool = messages.iter().find(|m| m["role"] == "tool").unwrap();
     assert_eq!(tool["content"], "Echo: hi");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
-    );
+    assert!(finished_unstopped(&events));
     assert_eq!(
         stored_texts(&rt, "s").last().unwrap().1,
         "It said hi.".to_owned()
@@ -159,11 +178,7 @@ fn a_tool_error_fails_the_call_and_the_turn_goes_on() {
             .any(|e| matches!(e, Event::ToolApprovalRequested { .. }))
     );
     assert_eq!(finished(&events), [(false, "boom".to_owned(), 0)]);
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
-    );
+    assert!(finished_unstopped(&events));
     // A server that answers a JSON-RPC error: the same.
     tool_call(
         &transport,
@@ -183,11 +198,7 @@ fn a_tool_error_fails_the_call_and_the_turn_goes_on() {
         panic!("{events:?}")
     };
     assert!(output.contains("Invalid params"), "{output}");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::TurnFinished { stopped: false, .. }))
-    );
+    assert!(finished_unstopped(&events));
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -363,22 +374,9 @@ fn always_allow_on_an_mcp_tool_sets_it_to_always() {
         json!({"message": "a"}),
     );
     send(&mut rt, "s", "echo a");
-    stream(
-        &transport,
-        &[result(
-            5,
-            json!({"content": [{"type": "text", "text": "Echo: a"}]}),
-        )],
-    );
+    text_result(&transport, 5, "Echo: a");
     answer(&transport, "Done.");
-    let events = command(
-        &mut rt,
-        Command::ApproveToolCall {
-            session: "s".into(),
-            call_id: "c1".into(),
-            decision: Decision::AlwaysAllow,
-        },
-    );
+    let events = approve(&mut rt, "c1", Decision::AlwaysAllow);
     let echo = servers(&events)[0].tools[0].clone();
     assert_eq!(
         (echo.name.as_str(), echo.approval),
@@ -399,13 +397,7 @@ fn a_tool_set_to_chat_asks_once_per_chat() {
             "everything__add-note",
             json!({"text": "tea"}),
         );
-        stream(
-            transport,
-            &[result(
-                id,
-                json!({"content": [{"type": "text", "text": "noted"}]}),
-            )],
-        );
+        text_result(transport, id, "noted");
         answer(transport, "Noted.");
     };
     let asked = |events: &[Event]| {
@@ -417,14 +409,7 @@ fn a_tool_set_to_chat_asks_once_per_chat() {
     let events = send(&mut rt, "s", "note tea");
     assert!(asked(&events));
     // Allowed once: the rest of this chat runs unasked.
-    let events = command(
-        &mut rt,
-        Command::ApproveToolCall {
-            session: "s".into(),
-            call_id: "c1".into(),
-            decision: Decision::AllowOnce,
-        },
-    );
+    let events = approve(&mut rt, "c1", Decision::AllowOnce);
     assert_eq!(finished(&events), [(true, "noted".to_owned(), 0)]);
     note(&transport, "c2", 6);
     let events = send(&mut rt, "s", "again");
