@@ -280,5 +280,23 @@ fn call(
     ))
 }
 
+/// Tool `tool` called on a frozen clock, with no progress watched and no Stop.
+fn call_simply(
+    connection: &mut Connection,
+    server: &Server,
+    tool: &str,
+    arguments: Value,
+) -> Result<CallResult, McpFailure> {
+    run(connection.call_tool(
+        server,
+        &Clock::frozen(),
+        &direct(),
+        tool,
+        arguments,
+        &mut |_| {},
+        &StopFlag::default(),
+    ))
+}
+
 mod calls;
 mod streams;

@@ -186,16 +186,8 @@ fn a_forgotten_session_is_initialized_again_and_the_request_resent() {
         );
         script_handshake(&server, 6, "s-2");
         server.stream(&[json!({"result": {"content": [{"type": "text", "text": "Echo: hi"}]}, "jsonrpc": "2.0", "id": 7})]);
-        let result = run(connection.call_tool(
-            &server,
-            &Clock::frozen(),
-            &direct(),
-            "echo",
-            json!({"message": "hi"}),
-            &mut |_| {},
-            &StopFlag::default(),
-        ))
-        .unwrap();
+        let result =
+            call_simply(&mut connection, &server, "echo", json!({"message": "hi"})).unwrap();
         assert_eq!(
             result.content,
             vec![ferry_mcp::types::Content::Text {
@@ -232,15 +224,7 @@ fn a_session_forgotten_twice_is_an_error() {
     server.reply(404, &[], Vec::new(), false);
     script_handshake(&server, 6, "s-2");
     server.reply(404, &[], Vec::new(), false);
-    let outcome = run(connection.call_tool(
-        &server,
-        &Clock::frozen(),
-        &direct(),
-        "echo",
-        json!({}),
-        &mut |_| {},
-        &StopFlag::default(),
-    ));
+    let outcome = call_simply(&mut connection, &server, "echo", json!({}));
     assert!(
         matches!(outcome, Err(McpFailure::Http { status: 404, .. })),
         "{outcome:?}"
@@ -254,15 +238,7 @@ fn errors_as_the_user_reads_them() {
     server.stream(&[
         json!({"jsonrpc": "2.0", "id": 5, "error": {"code": -32602, "message": "Invalid params"}}),
     ]);
-    let outcome = run(connection.call_tool(
-        &server,
-        &Clock::frozen(),
-        &direct(),
-        "echo",
-        json!({}),
-        &mut |_| {},
-        &StopFlag::default(),
-    ));
+    let outcome = call_simply(&mut connection, &server, "echo", json!({}));
     assert_eq!(
         outcome,
         Err(McpFailure::Rpc {
@@ -279,15 +255,7 @@ fn errors_as_the_user_reads_them() {
         Vec::new(),
         false,
     );
-    let outcome = run(connection.call_tool(
-        &server,
-        &Clock::frozen(),
-        &direct(),
-        "echo",
-        json!({}),
-        &mut |_| {},
-        &StopFlag::default(),
-    ));
+    let outcome = call_simply(&mut connection, &server, "echo", json!({}));
     assert_eq!(
         outcome,
         Err(McpFailure::Unauthorized {
@@ -297,15 +265,7 @@ fn errors_as_the_user_reads_them() {
         })
     );
     server.reply(500, &[], vec!["boom".into()], false);
-    let outcome = run(connection.call_tool(
-        &server,
-        &Clock::frozen(),
-        &direct(),
-        "echo",
-        json!({}),
-        &mut |_| {},
-        &StopFlag::default(),
-    ));
+    let outcome = call_simply(&mut connection, &server, "echo", json!({}));
     assert_eq!(
         outcome,
         Err(McpFailure::Http {

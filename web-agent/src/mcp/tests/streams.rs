@@ -70,15 +70,7 @@ fn server_requests_are_answered_and_list_changes_kept() {
     ]);
     server.accepted();
     server.accepted();
-    let outcome = run(connection.call_tool(
-        &server,
-        &Clock::frozen(),
-        &direct(),
-        "echo",
-        json!({"message": "a"}),
-        &mut |_| {},
-        &StopFlag::default(),
-    ));
+    let outcome = call_simply(&mut connection, &server, "echo", json!({"message": "a"}));
     assert!(outcome.is_ok());
     let bodies = server.bodies();
     assert_eq!(bodies[1], json!({"jsonrpc": "2.0", "id": 0, "result": {}}));
