@@ -35,6 +35,20 @@ fn json_answer(transport: &FakeTransport, status: u16, body: Value) {
     );
 }
 
+/// The token endpoint's answer to a refresh: `access`, valid an hour, no new refresh token.
+fn refreshed_token(transport: &FakeTransport, access: &str) {
+    json_answer(
+        transport,
+        200,
+        json!({"access_token": access, "token_type": "bearer", "expires_in": 3600}),
+    );
+}
+
+/// Settings' Refresh on server `id`.
+fn refresh(rt: &mut TestRuntime<'_>, id: &str) -> Vec<Event> {
+    command(rt, Command::RefreshMcpServer { server: id.into() })
+}
+
 /// The demo's MCP server without a token, then its metadata.
 fn script_discovery(transport: &FakeTransport) {
     transport.headed(
@@ -361,13 +375,9 @@ fn tokens_are_refreshed_a_minute_before_expiry() {
     let (mut rt, id) = signed_in(&transport, 3600);
     within_a_minute_of_expiry(&rt);
     let before = transport.sent.borrow().len();
-    json_answer(
-        &transport,
-        200,
-        json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600}),
-    );
+    refreshed_token(&transport, "at-2");
     script_connect(&transport);
-    let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
+    let events = refresh(&mut rt, &id);
     assert_eq!(
         servers(&events)[0].status,
         McpStatus::Connected,
@@ -409,7 +419,7 @@ fn a_refused_refresh_asks_for_a_sign_in_again() {
         400,
         json!({"error": "invalid_grant", "error_description": "revoked"}),
     );
-    let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
+    let events = refresh(&mut rt, &id);
     assert_eq!(
         servers(&events)[0].status,
         McpStatus::Unauthorized,
@@ -432,13 +442,9 @@ fn a_token_the_server_refuses_is_refreshed_once() {
         );
     };
     refused(&transport);
-    json_answer(
-        &transport,
-        200,
-        json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600}),
-    );
+    refreshed_token(&transport, "at-2");
     script_connect(&transport);
-    let events = command(&mut rt, Command::RefreshMcpServer { server: id.clone() });
+    let events = refresh(&mut rt, &id);
     assert_eq!(
         servers(&events)[0].status,
         McpStatus::Connected,
@@ -458,13 +464,9 @@ fn a_token_the_server_refuses_is_refreshed_once() {
     }
     // Refused again after the refresh: a sign-in is needed, and nothing loops.
     refused(&transport);
-    json_answer(
-        &transport,
-        200,
-        json!({"access_token": "at-3", "token_type": "bearer", "expires_in": 3600}),
-    );
+    refreshed_token(&transport, "at-3");
     refused(&transport);
-    let events = command(&mut rt, Command::RefreshMcpServer { server: id });
+    let events = refresh(&mut rt, &id);
     assert_eq!(
         servers(&events)[0].status,
         McpStatus::Unauthorized,
