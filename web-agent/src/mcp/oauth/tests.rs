@@ -56,6 +56,11 @@ impl Servers {
             .push_back((status, body.to_owned()));
     }
 
+    /// The demo's token endpoint answers next with `body`.
+    fn token_answer(&self, status: u16, body: &str) {
+        self.route("http://localhost:3001/token", status, body);
+    }
+
     fn urls(&self) -> Vec<String> {
         self.sent.borrow().iter().map(|r| r.url.clone()).collect()
     }
@@ -301,8 +306,7 @@ fn discovery_failures_say_what_is_missing() {
 #[wasm_bindgen_test(unsupported = test)]
 fn the_code_is_traded_with_the_verifier_and_the_resource() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-1","token_type":"bearer","expires_in":3600,"scope":"mcp:tools"}"#,
     );
@@ -331,11 +335,7 @@ fn the_code_is_traded_with_the_verifier_and_the_resource() {
 #[wasm_bindgen_test(unsupported = test)]
 fn a_refused_code_says_what_the_server_said() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
-        400,
-        r#"{"error":"invalid_grant","error_description":"Invalid resource: http://localhost:3000/"}"#,
-    );
+    servers.token_answer(400, r#"{"error":"invalid_grant","error_description":"Invalid resource: http://localhost:3000/"}"#);
     let mut state =
         run(discover(&net(&servers), MCP, Some(CHALLENGE))).unwrap_or_else(|e| unreachable!("{e}"));
     run(register(&net(&servers), &mut state, REDIRECT)).unwrap_or_else(|e| unreachable!("{e}"));
@@ -357,13 +357,11 @@ fn a_refused_code_says_what_the_server_said() {
 #[wasm_bindgen_test(unsupported = test)]
 fn tokens_are_refreshed_a_minute_before_expiry_and_after_a_401() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-1","token_type":"bearer","expires_in":3600,"refresh_token":"rt-1"}"#,
     );
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-2","token_type":"bearer","expires_in":3600}"#,
     );
@@ -403,8 +401,7 @@ fn tokens_are_refreshed_a_minute_before_expiry_and_after_a_401() {
         Some("rt-1")
     );
     // A 401 with a fresh token: refreshed once more; refused this time → signed out.
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         400,
         r#"{"error":"invalid_grant","error_description":"revoked"}"#,
     );
@@ -437,8 +434,7 @@ fn tokens_are_refreshed_a_minute_before_expiry_and_after_a_401() {
 #[wasm_bindgen_test(unsupported = test)]
 fn without_a_refresh_token_an_expired_one_signs_out() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-1","token_type":"bearer","expires_in":3600}"#,
     );
@@ -459,8 +455,7 @@ fn without_a_refresh_token_an_expired_one_signs_out() {
 #[wasm_bindgen_test(unsupported = test)]
 fn an_unreachable_token_endpoint_keeps_the_tokens() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-1","token_type":"bearer","expires_in":60,"refresh_token":"rt"}"#,
     );
@@ -488,8 +483,7 @@ fn an_unreachable_token_endpoint_keeps_the_tokens() {
 #[wasm_bindgen_test(unsupported = test)]
 fn what_the_browser_cannot_reach_goes_through_the_relay() {
     let servers = demo();
-    servers.route(
-        "http://localhost:3001/token",
+    servers.token_answer(
         200,
         r#"{"access_token":"at-1","token_type":"bearer","expires_in":3600}"#,
     );
