@@ -3,6 +3,9 @@
 
 use ferry_core::adapter::UpstreamRequest;
 
+#[cfg(test)]
+pub(crate) mod scripted;
+
 /// No answer at all: offline, refused, blocked by CORS, aborted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("network failure: {0}")]

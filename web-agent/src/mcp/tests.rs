@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
-use crate::transport::{Answer, Body, NetworkError, Transport};
+use crate::transport::scripted::{ScriptedBody, owned_headers};
+use crate::transport::{Answer, NetworkError, Transport};
 use ferry_mcp::types::CallResult;
 
 /// One scripted reply.
@@ -35,27 +36,10 @@ struct Server {
     sent: RefCell<Vec<UpstreamRequest>>,
 }
 
-struct Chunks {
-    chunks: VecDeque<Vec<u8>>,
-    hang: bool,
-}
-
-impl Body for Chunks {
-    async fn next(&mut self) -> Option<Result<Vec<u8>, NetworkError>> {
-        if let Some(chunk) = self.chunks.pop_front() {
-            return Some(Ok(chunk));
-        }
-        if self.hang {
-            std::future::pending::<()>().await;
-        }
-        None
-    }
-}
-
 impl Transport for Server {
-    type Body = Chunks;
+    type Body = ScriptedBody;
 
-    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Chunks>, NetworkError> {
+    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<ScriptedBody>, NetworkError> {
         self.sent.borrow_mut().push(request.clone());
         match self.script.borrow_mut().pop_front() {
             Some(Reply::Answer {
@@ -67,10 +51,7 @@ impl Transport for Server {
                 status,
                 retry_after_secs: None,
                 headers,
-                body: Chunks {
-                    chunks: chunks.into_iter().map(String::into_bytes).collect(),
-                    hang,
-                },
+                body: ScriptedBody::of(chunks, hang),
             }),
             Some(Reply::Unreachable) | None => Err(NetworkError("Failed to fetch".into())),
         }
@@ -81,10 +62,7 @@ impl Server {
     fn reply(&self, status: u16, headers: &[(&str, &str)], chunks: Vec<String>, hang: bool) {
         self.script.borrow_mut().push_back(Reply::Answer {
             status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: owned_headers(headers),
             chunks,
             hang,
         });

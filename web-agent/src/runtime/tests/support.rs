@@ -14,7 +14,8 @@ use super::super::*;
 use crate::protocol::ChatParams;
 use crate::seams::{Sealed, VaultError};
 use crate::store::MemoryStore;
-use crate::transport::{Answer, Body, NetworkError};
+use crate::transport::scripted::{ScriptedBody, owned_headers};
+use crate::transport::{Answer, NetworkError};
 
 /// Every fake completes at once, so one poll runs a whole command.
 pub(super) fn run<F: std::future::Future>(future: F) -> F::Output {
@@ -25,28 +26,6 @@ pub(super) fn run<F: std::future::Future>(future: F) -> F::Output {
     {
         Poll::Ready(output) => output,
         Poll::Pending => unreachable!("fakes never wait"),
-    }
-}
-
-#[derive(Debug)]
-pub(super) struct Chunks {
-    pub(super) chunks: VecDeque<Result<Vec<u8>, NetworkError>>,
-    /// Pressed after the first chunk, as a user would mid-stream.
-    pub(super) stop_after_first: Option<StopHandle>,
-    /// After the last chunk, nothing more ever comes (a server still working).
-    pub(super) hang: bool,
-}
-
-impl Body for Chunks {
-    async fn next(&mut self) -> Option<Result<Vec<u8>, NetworkError>> {
-        let next = self.chunks.pop_front();
-        if let Some(stop) = self.stop_after_first.take() {
-            stop.stop();
-        }
-        if next.is_none() && self.hang {
-            std::future::pending::<()>().await;
-        }
-        next
     }
 }
 
@@ -114,10 +93,7 @@ impl FakeTransport {
     ) {
         self.script.borrow_mut().push_back(Scripted::Headed {
             status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: owned_headers(headers),
             chunks,
             hang,
         });
@@ -133,9 +109,9 @@ impl FakeTransport {
 }
 
 impl Transport for &FakeTransport {
-    type Body = Chunks;
+    type Body = ScriptedBody;
 
-    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<Chunks>, NetworkError> {
+    async fn send(&self, request: &UpstreamRequest) -> Result<Answer<ScriptedBody>, NetworkError> {
         self.sent.borrow_mut().push(request.clone());
         let stop_after_first = || {
             self.stop_after_first.borrow_mut().take().or_else(|| {
@@ -152,11 +128,7 @@ impl Transport for &FakeTransport {
                 status,
                 retry_after_secs,
                 headers: Vec::new(),
-                body: Chunks {
-                    chunks: body.into_iter().map(|c| Ok(c.into_bytes())).collect(),
-                    stop_after_first: stop_after_first(),
-                    hang: false,
-                },
+                body: stopping(ScriptedBody::of(body, false), stop_after_first()),
             }),
             Some(Scripted::Headed {
                 status,
@@ -167,15 +139,17 @@ impl Transport for &FakeTransport {
                 status,
                 retry_after_secs: None,
                 headers,
-                body: Chunks {
-                    chunks: chunks.into_iter().map(|c| Ok(c.into_bytes())).collect(),
-                    stop_after_first: stop_after_first(),
-                    hang,
-                },
+                body: stopping(ScriptedBody::of(chunks, hang), stop_after_first()),
             }),
             Some(Scripted::Unreachable) | None => Err(NetworkError("connection refused".into())),
         }
     }
+}
+
+/// `body`, with `stop` pressed at its first read, as a user would mid-stream.
+fn stopping(mut body: ScriptedBody, stop: Option<StopHandle>) -> ScriptedBody {
+    body.on_first_read = stop.map(|stop| Box::new(move || stop.stop()) as Box<dyn FnOnce()>);
+    body
 }
 
 /// Seals by marking: enough to see that the store holds what the vault gave it.
