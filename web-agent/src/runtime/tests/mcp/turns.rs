@@ -51,6 +51,16 @@ fn finished(events: &[Event]) -> Vec<(bool, String, usize)> {
         })
         .collect()
 }
+/// The model calls the server's `echo` with `message`.
+fn echo_call(transport: &FakeTransport, call: &str, message: &str) {
+    tool_call(
+        transport,
+        call,
+        "everything__echo",
+        json!({ "message": message }),
+    );
+}
+
 /// The server's answer to call `id`: one text.
 fn text_result(transport: &FakeTransport, id: u64, text: &str) {
     stream(
@@ -85,12 +95,7 @@ fn finished_unstopped(events: &[Event]) -> bool {
 fn a_turn_calls_an_mcp_tool_after_approval_and_the_model_reads_its_result() {
     let transport = FakeTransport::default();
     let (mut rt, _) = with_server(&transport);
-    tool_call(
-        &transport,
-        "c1",
-        "everything__echo",
-        json!({"message": "hi"}),
-    );
+    echo_call(&transport, "c1", "hi");
     let events = send(&mut rt, "s", "echo hi");
     // Offered beside the built-in tools.
     let model_call = transport
@@ -157,12 +162,7 @@ fn a_tool_error_fails_the_call_and_the_turn_goes_on() {
     let transport = FakeTransport::default();
     let (mut rt, id) = with_server(&transport);
     set_approval(&mut rt, &id, "echo", ToolApproval::Always);
-    tool_call(
-        &transport,
-        "c1",
-        "everything__echo",
-        json!({"message": "x"}),
-    );
+    echo_call(&transport, "c1", "x");
     stream(
         &transport,
         &[result(
@@ -180,12 +180,7 @@ fn a_tool_error_fails_the_call_and_the_turn_goes_on() {
     assert_eq!(finished(&events), [(false, "boom".to_owned(), 0)]);
     assert!(finished_unstopped(&events));
     // A server that answers a JSON-RPC error: the same.
-    tool_call(
-        &transport,
-        "c2",
-        "everything__echo",
-        json!({"message": "y"}),
-    );
+    echo_call(&transport, "c2", "y");
     stream(
         &transport,
         &[
@@ -264,12 +259,7 @@ fn stop_during_a_call_cancels_it_on_the_server_and_ends_the_turn() {
     let transport = FakeTransport::default();
     let (mut rt, id) = with_server(&transport);
     set_approval(&mut rt, &id, "echo", ToolApproval::Always);
-    tool_call(
-        &transport,
-        "c1",
-        "everything__echo",
-        json!({"message": "slow"}),
-    );
+    echo_call(&transport, "c1", "slow");
     // The call's stream: a progress notification, then nothing (the server still works).
     transport.headed(
         200,
@@ -367,12 +357,7 @@ fn an_image_result_is_stored_and_sent_to_a_model_that_takes_images() {
 fn always_allow_on_an_mcp_tool_sets_it_to_always() {
     let transport = FakeTransport::default();
     let (mut rt, _) = with_server(&transport);
-    tool_call(
-        &transport,
-        "c1",
-        "everything__echo",
-        json!({"message": "a"}),
-    );
+    echo_call(&transport, "c1", "a");
     send(&mut rt, "s", "echo a");
     text_result(&transport, 5, "Echo: a");
     answer(&transport, "Done.");
