@@ -37,6 +37,31 @@ pub enum Way {
     Relay,
 }
 
+/// The seams and the endpoint every request to a server goes through.
+struct Seams<'a, T, C> {
+    transport: &'a T,
+    timer: &'a C,
+    endpoint: &'a Endpoint<'a>,
+}
+
+impl<'a, T, C> Seams<'a, T, C> {
+    fn new(transport: &'a T, timer: &'a C, endpoint: &'a Endpoint<'a>) -> Self {
+        Self {
+            transport,
+            timer,
+            endpoint,
+        }
+    }
+}
+
+impl<T, C> Clone for Seams<'_, T, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, C> Copy for Seams<'_, T, C> {}
+
 /// Where a server is and how to reach it.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint<'a> {

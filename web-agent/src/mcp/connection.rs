@@ -16,7 +16,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::exchange::{self, Fault, Watch};
-use super::{Endpoint, ListenHandle, Listing, McpFailure, Notice, Progress, Stopped, Timer, Way};
+use super::{
+    Endpoint, ListenHandle, Listing, McpFailure, Notice, Progress, Seams, Stopped, Timer, Way,
+};
 use crate::transport::Transport;
 
 /// One server's session and the way that reaches it.
@@ -59,31 +61,6 @@ async fn expiry<C: Timer>(timer: &C, deadline: &Cell<Deadline>) {
         timer.sleep(left).await;
     }
 }
-
-/// The seams and the endpoint every request of a connection goes through.
-struct Seams<'a, T, C> {
-    transport: &'a T,
-    timer: &'a C,
-    endpoint: &'a Endpoint<'a>,
-}
-
-impl<'a, T, C> Seams<'a, T, C> {
-    fn new(transport: &'a T, timer: &'a C, endpoint: &'a Endpoint<'a>) -> Self {
-        Self {
-            transport,
-            timer,
-            endpoint,
-        }
-    }
-}
-
-impl<T, C> Clone for Seams<'_, T, C> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T, C> Copy for Seams<'_, T, C> {}
 
 fn unreadable(what: &str, error: impl std::fmt::Display) -> McpFailure {
     McpFailure::Protocol(format!("{what}: {error}"))
@@ -186,11 +163,7 @@ impl Connection {
         on_progress: &mut dyn FnMut(Progress),
         stop: &impl Stopped,
     ) -> Result<(Vec<(String, String)>, Value), Fault> {
-        let Seams {
-            transport,
-            timer,
-            endpoint,
-        } = seams;
+        let timer = seams.timer;
         let deadline = Cell::new(Deadline::new(kind, timer.now_ms()));
         let ended = {
             let mut watch = Watch {
@@ -200,9 +173,7 @@ impl Connection {
                 notices: &mut self.notices,
             };
             let work = pin!(exchange::request(
-                transport,
-                timer,
-                endpoint,
+                seams,
                 &self.session,
                 &mut self.way,
                 id,

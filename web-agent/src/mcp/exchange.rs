@@ -12,7 +12,7 @@ use ferry_mcp::session::{self, AnswerKind, Session};
 use ferry_mcp::types::ProgressParams;
 use serde_json::Value;
 
-use super::{Endpoint, McpFailure, Notice, Progress, Timer, Way};
+use super::{Endpoint, McpFailure, Notice, Progress, Seams, Timer, Way};
 use crate::transport::{Answer, Body, Transport, read_all};
 
 /// Why an exchange did not give an answer: the session is gone (initialize again), or a
@@ -148,14 +148,17 @@ pub(super) async fn notify<T: Transport>(
 
 /// Handles one message that is not the answer awaited; `true` when it was news (progress).
 pub(super) async fn on_message<T: Transport, C: Timer>(
-    transport: &T,
-    timer: &C,
-    endpoint: &Endpoint<'_>,
+    seams: Seams<'_, T, C>,
     session: &Session,
     way: &mut Way,
     message: Incoming,
     watch: &mut Watch<'_>,
 ) {
+    let Seams {
+        transport,
+        timer,
+        endpoint,
+    } = seams;
     match message {
         Incoming::Notification { method, params } => match method.as_str() {
             "notifications/progress" => {
@@ -192,14 +195,8 @@ pub(super) async fn on_message<T: Transport, C: Timer>(
 }
 
 /// The result of request `id` among `messages`, others handled; `None` when not there.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the seams and the request, each needed"
-)]
 async fn settle<T: Transport, C: Timer>(
-    transport: &T,
-    timer: &C,
-    endpoint: &Endpoint<'_>,
+    seams: Seams<'_, T, C>,
     session: &Session,
     way: &mut Way,
     id: &RequestId,
@@ -216,7 +213,7 @@ async fn settle<T: Transport, C: Timer>(
                 message,
                 ..
             } if &got == id => found = Some(Err(McpFailure::Rpc { code, message })),
-            other => on_message(transport, timer, endpoint, session, way, other, watch).await,
+            other => on_message(seams, session, way, other, watch).await,
         }
     }
     found
@@ -224,20 +221,19 @@ async fn settle<T: Transport, C: Timer>(
 
 /// Sends request `id` (its JSON `text`) and reads its answer: the answer's headers (the
 /// `initialize` answer's carry the session id) and its result.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the seams and the request, each needed"
-)]
 pub(super) async fn request<T: Transport, C: Timer>(
-    transport: &T,
-    timer: &C,
-    endpoint: &Endpoint<'_>,
+    seams: Seams<'_, T, C>,
     session: &Session,
     way: &mut Way,
     id: &RequestId,
     text: &str,
     watch: &mut Watch<'_>,
 ) -> Result<(Vec<(String, String)>, Value), Fault> {
+    let Seams {
+        transport,
+        timer,
+        endpoint,
+    } = seams;
     let post = session.post(text.to_owned(), endpoint.bearer);
     let mut answer = send(transport, endpoint, way, &post).await?;
     let headers = std::mem::take(&mut answer.headers);
@@ -264,22 +260,14 @@ pub(super) async fn request<T: Transport, C: Timer>(
             let messages = reader
                 .push(&chunk)
                 .map_err(|e| McpFailure::Protocol(e.to_string()))?;
-            if let Some(result) = settle(
-                transport, timer, endpoint, session, way, id, messages, watch,
-            )
-            .await
-            {
+            if let Some(result) = settle(seams, session, way, id, messages, watch).await {
                 return Ok((headers, result?));
             }
         }
         let messages = reader
             .finish()
             .map_err(|e| McpFailure::Protocol(e.to_string()))?;
-        if let Some(result) = settle(
-            transport, timer, endpoint, session, way, id, messages, watch,
-        )
-        .await
-        {
+        if let Some(result) = settle(seams, session, way, id, messages, watch).await {
             return Ok((headers, result?));
         }
         // The stream ended before the answer: resume it after its last event, if any.

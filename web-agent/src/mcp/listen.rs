@@ -13,7 +13,7 @@ use ferry_mcp::session::{AnswerKind, Session};
 use futures_util::future::{Either, select};
 
 use super::exchange::{self, Watch};
-use super::{Endpoint, Notice, Timer};
+use super::{Endpoint, Notice, Seams, Timer};
 use crate::transport::{Body, Transport};
 
 /// What the GET stream needs of a connection: its session (owned, so the loop can be
@@ -147,7 +147,11 @@ async fn stream_once<T: Transport, C: Timer>(
                 notices: &mut notices,
             };
             exchange::on_message(
-                transport, timer, endpoint, session, way, message, &mut watch,
+                Seams::new(transport, timer, endpoint),
+                session,
+                way,
+                message,
+                &mut watch,
             )
             .await;
         }
