@@ -127,7 +127,10 @@ try {
   const files = readdirSync(DIST);
   const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
   const sum = (paths) => paths.reduce((n, f) => n + gz(f), 0);
-  const first = files.filter((f) => /\.(html|css|js|wasm)$/.test(f)).map((f) => path.join(DIST, f));
+  // The MCP OAuth callback page opens only in a sign-in popup: not first paint.
+  const first = files
+    .filter((f) => /\.(html|css|js|wasm)$/.test(f) && !f.startsWith('mcp-oauth.'))
+    .map((f) => path.join(DIST, f));
   const agentDir = path.join(DIST, 'web-agent-pkg');
   const agent = ['web_agent.js', 'web_agent_bg.wasm'].map((f) => path.join(agentDir, f));
   const tokenizer = ['ferry_tokenizer.js', 'ferry_tokenizer_bg.wasm', 'tokenizer-worker.js'].map((f) => path.join(agentDir, f));
