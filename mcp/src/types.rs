@@ -154,7 +154,7 @@ pub struct CallResult {
 
 /// One part of a tool result or a prompt message. A part of a type this client does not
 /// know is kept as raw JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
     Text {
@@ -182,6 +182,54 @@ pub enum Content {
     },
     #[serde(untagged)]
     Other(Value),
+}
+
+// Read by hand from the JSON value: a derived tagged enum with an untagged fallback buffers
+// every part and links a second reader for each variant's fields. Same rule: a part whose
+// `type` is known and whose fields fit is that variant; any other is kept as it came.
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(Content::known(&value).unwrap_or(Content::Other(value)))
+    }
+}
+
+impl Content {
+    /// The part as a variant this client knows; `None` when its `type` is another or a field
+    /// is missing or of the wrong kind.
+    fn known(value: &Value) -> Option<Self> {
+        let text = |key: &str| value.get(key)?.as_str().map(str::to_owned);
+        let optional = |key: &str| match value.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(text)) => Some(Some(text.clone())),
+            Some(_) => None,
+        };
+        Some(match value.get("type")?.as_str()? {
+            "text" => Content::Text {
+                text: text("text")?,
+            },
+            "image" => Content::Image {
+                data: text("data")?,
+                mime_type: text("mimeType")?,
+            },
+            "audio" => Content::Audio {
+                data: text("data")?,
+                mime_type: text("mimeType")?,
+            },
+            "resource_link" => Content::ResourceLink {
+                uri: text("uri")?,
+                name: match value.get("name") {
+                    None => String::new(),
+                    Some(name) => name.as_str()?.to_owned(),
+                },
+                mime_type: optional("mimeType")?,
+            },
+            "resource" => Content::Resource {
+                resource: serde_json::from_value(value.get("resource")?.clone()).ok()?,
+            },
+            _ => return None,
+        })
+    }
 }
 
 /// A resource's contents (`resources/read`, or embedded in a result): text or base64 blob.
@@ -287,6 +335,33 @@ mod tests {
         assert_eq!(result.content.len(), 5);
         assert!(matches!(result.content[4], Content::Other(_)));
         assert_eq!(result.structured, Some(json!({"temperature": 22.5})));
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_known_part_whose_fields_do_not_fit_is_kept_as_it_came() {
+        let parts: Vec<Content> = serde_json::from_value(json!([
+            {"type": "text", "text": 7},
+            {"type": "image", "data": "iVBO"},
+            {"type": "resource_link", "uri": "demo://r/1", "name": null},
+            {"type": "resource", "resource": {"text": "no uri"}},
+            {"type": "resource_link", "uri": "demo://r/2", "mimeType": null},
+            "text"
+        ]))
+        .unwrap();
+        assert!(parts[..4].iter().all(|p| matches!(p, Content::Other(_))));
+        assert_eq!(parts[0], Content::Other(json!({"type": "text", "text": 7})));
+        assert_eq!(
+            parts[4],
+            Content::ResourceLink {
+                uri: "demo://r/2".into(),
+                name: String::new(),
+                mime_type: None
+            }
+        );
+        assert_eq!(parts[5], Content::Other(json!("text")));
+        let text = Content::Text { text: "a".into() };
+        let back: Content = serde_json::from_value(serde_json::to_value(&text).unwrap()).unwrap();
+        assert_eq!(back, text);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
