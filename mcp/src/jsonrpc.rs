@@ -6,11 +6,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A request id. Ferry sends numbers; a server's own requests may use strings.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum RequestId {
     Number(i64),
     Text(String),
+}
+
+// Read by hand: serde's untagged enum buffers the value first and links a reader per try.
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => n.as_i64().map(Self::Number),
+            Value::String(text) => Some(Self::Text(text)),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            serde::de::Error::custom("data did not match any variant of untagged enum RequestId")
+        })
+    }
 }
 
 impl From<i64> for RequestId {
@@ -172,6 +186,16 @@ impl Incoming {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn an_id_is_a_whole_number_or_a_string() {
+        let id = |text: &str| serde_json::from_str::<RequestId>(text).ok();
+        assert_eq!(id("-7"), Some(RequestId::Number(-7)));
+        assert_eq!(id(r#""a-1""#), Some(RequestId::Text("a-1".into())));
+        for other in ["1.5", "18446744073709551615", "true", "null", "[1]", "{}"] {
+            assert_eq!(id(other), None, "{other}");
+        }
+    }
 
     #[wasm_bindgen_test(unsupported = test)]
     fn requests_and_notifications_as_sent() {
