@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertError, post } from './support/stack.mjs';
 import { startMockProvider } from './support/mock-provider.mjs';
 import { mockVars, startWorker } from './support/worker.mjs';
+import { startPrivateDns } from './support/doh.mjs';
 
 const hits = [];
 const pages = http.createServer((req, res) => {
@@ -34,28 +35,18 @@ const pages = http.createServer((req, res) => {
   }
 });
 
-// DNS-over-HTTPS JSON answers: every name resolves to a private address here.
-const dns = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://dns.invalid');
-  const name = url.searchParams.get('name');
-  const type = url.searchParams.get('type');
-  const answer =
-    name === 'nowhere.example'
-      ? { Status: 3 }
-      : { Status: 0, Answer: type === 'A' ? [{ name, type: 1, TTL: 60, data: '10.0.0.7' }] : [] };
-  res.writeHead(200, { 'content-type': 'application/dns-json' }).end(JSON.stringify(answer));
-});
-
+// Every name resolves to a private address (support/doh.mjs).
+let dns;
 let mock;
 let open;
 let guarded;
 let base;
 before(async () => {
   await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  await new Promise((resolve) => dns.listen(0, '127.0.0.1', resolve));
+  dns = await startPrivateDns();
   base = `http://127.0.0.1:${pages.address().port}`;
   mock = await startMockProvider();
-  const vars = { ...mockVars(mock.url), FETCH_DOH_URL: `http://127.0.0.1:${dns.address().port}/dns-query` };
+  const vars = { ...mockVars(mock.url), FETCH_DOH_URL: dns.url };
   [open, guarded] = await Promise.all([
     startWorker({ vars: { ...vars, FETCH_ALLOW_PRIVATE: 'true' } }),
     startWorker({ vars }),
@@ -65,7 +56,7 @@ after(async () => {
   await Promise.all([open?.stop(), guarded?.stop()]);
   await mock?.close();
   pages.close();
-  dns.close();
+  await dns?.stop();
 });
 
 const fetchPage = (worker, url) => post(worker.url, '/v1/proxy/fetch', { url });

@@ -22,6 +22,7 @@ import { assertError } from './support/stack.mjs';
 import { hs256 } from './support/tokens.mjs';
 import { claims } from './support/tokens.mjs';
 import { startWorker } from './support/worker.mjs';
+import { startPrivateDns } from './support/doh.mjs';
 
 /** The MCP server's token: distinctive, so a leak is findable. */
 const MCP_TOKEN = 'mcp-SECRET-token-7f3a9c';
@@ -37,18 +38,9 @@ const redirector = http.createServer((req, res) => {
   req.resume();
   res.writeHead(307, { location: front.url }).end();
 });
-// DNS-over-HTTPS JSON answers: every name resolves to a private address here.
-const dns = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://dns.invalid');
-  const name = url.searchParams.get('name');
-  const type = url.searchParams.get('type');
-  const answer =
-    name === 'nowhere.example'
-      ? { Status: 3 }
-      : { Status: 0, Answer: type === 'A' ? [{ name, type: 1, TTL: 60, data: '10.0.0.7' }] : [] };
-  res.writeHead(200, { 'content-type': 'application/dns-json' }).end(JSON.stringify(answer));
-});
 
+// Every name resolves to a private address (support/doh.mjs).
+let dns;
 let everything;
 let front;
 let oauth; // the SDK's demo server behind OAuth
@@ -57,7 +49,7 @@ let guarded; // the default guard, AUTH_MODE=supabase
 let killed; // PROXY_DISABLE_MCP=true
 before(async () => {
   await new Promise((resolve) => redirector.listen(0, '127.0.0.1', resolve));
-  await new Promise((resolve) => dns.listen(0, '127.0.0.1', resolve));
+  dns = await startPrivateDns();
   [everything, oauth] = await Promise.all([startEverything(), startOAuthDemo()]);
   front = await startFront(everything.url, { cors: false });
   [open, guarded, killed] = await Promise.all([
@@ -70,7 +62,7 @@ before(async () => {
         AUTH_MODE: 'supabase',
         SUPABASE_URL,
         SUPABASE_JWT_SECRET: SECRET,
-        FETCH_DOH_URL: `http://127.0.0.1:${dns.address().port}/dns-query`,
+        FETCH_DOH_URL: dns.url,
       },
     }),
     startWorker({ vars: { ...COMMON, AUTH_MODE: 'none', FETCH_ALLOW_PRIVATE: 'true', PROXY_DISABLE_MCP: 'true' } }),
@@ -82,7 +74,7 @@ after(async () => {
   await everything?.stop();
   await oauth?.stop();
   redirector.close();
-  dns.close();
+  await dns?.stop();
 });
 
 /**

@@ -122,6 +122,22 @@ impl IdbStore {
         records.map(|r| r.map_err(failed)).collect()
     }
 
+    /// The record under `key` in `store`, if any.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        store: &str,
+        key: String,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.transaction(store).build().map_err(failed)?;
+        tx.object_store(store)
+            .map_err(failed)?
+            .get(key)
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)
+    }
+
     async fn delete(&self, store: &str, key: String) -> Result<(), StoreError> {
         let tx = self
             .db
@@ -356,26 +372,11 @@ impl Store for IdbStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let tx = self.db.transaction(SESSIONS).build().map_err(failed)?;
-        tx.object_store(SESSIONS)
-            .map_err(failed)?
-            .get(id.to_owned())
-            .serde()
-            .map_err(failed)?
-            .await
-            .map_err(failed)
+        self.get(SESSIONS, id.to_owned()).await
     }
 
     async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
-        let tx = self.db.transaction(COMPACTIONS).build().map_err(failed)?;
-        let record: Option<CompactionRecord> = tx
-            .object_store(COMPACTIONS)
-            .map_err(failed)?
-            .get(session.to_owned())
-            .serde()
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
+        let record: Option<CompactionRecord> = self.get(COMPACTIONS, session.to_owned()).await?;
         Ok(record.map(|r| r.compaction))
     }
 
@@ -392,14 +393,7 @@ impl Store for IdbStore {
     }
 
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError> {
-        let tx = self.db.transaction(SETTINGS).build().map_err(failed)?;
-        tx.object_store(SETTINGS)
-            .map_err(failed)?
-            .get(SETTINGS_KEY.to_owned())
-            .serde()
-            .map_err(failed)?
-            .await
-            .map_err(failed)
+        self.get(SETTINGS, SETTINGS_KEY.to_owned()).await
     }
 
     async fn put_blob(&self, blob: &Blob) -> Result<(), StoreError> {
@@ -461,14 +455,7 @@ impl Store for IdbStore {
     }
 
     async fn mcp_server(&self, id: &str) -> Result<Option<McpServer>, StoreError> {
-        let tx = self.db.transaction(MCP_SERVERS).build().map_err(failed)?;
-        tx.object_store(MCP_SERVERS)
-            .map_err(failed)?
-            .get(id.to_owned())
-            .serde()
-            .map_err(failed)?
-            .await
-            .map_err(failed)
+        self.get(MCP_SERVERS, id.to_owned()).await
     }
 
     async fn put_mcp_server(&self, server: &McpServer) -> Result<(), StoreError> {
