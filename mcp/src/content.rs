@@ -10,6 +10,9 @@
 //! | audio | a note (no model here hears it) |
 //! | image | apart, in [`ToolOutput::images`] |
 //! | `structuredContent` | pretty JSON, when no text part is there (the spec says text SHOULD carry it too) |
+//!
+//! The text is cut at [`MAX_TEXT_CHARS`], with a note of how much there was: one tool
+//! result cannot take the whole context window.
 
 use crate::types::{CallResult, Content, ResourceContents};
 
@@ -21,6 +24,21 @@ pub struct ToolOutput {
     pub images: Vec<(String, String)>,
     /// False when the server said the call failed (`isError`).
     pub ok: bool,
+}
+
+/// The most characters of a tool result the model reads (about 25,000 tokens).
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// `text` within [`MAX_TEXT_CHARS`], ending with a note when it was cut.
+fn within_limit(text: String) -> String {
+    let total = text.chars().count();
+    if total <= MAX_TEXT_CHARS {
+        return text;
+    }
+    let kept: String = text.chars().take(MAX_TEXT_CHARS).collect();
+    format!(
+        "{kept}\n\n[cut: the tool returned {total} characters; the first {MAX_TEXT_CHARS} are shown]"
+    )
 }
 
 /// The approximate decoded size of base64 `data`.
@@ -98,7 +116,7 @@ impl From<&CallResult> for ToolOutput {
             parts.push(format!("[{} image(s) returned]", images.len()));
         }
         Self {
-            text: parts.join("\n\n"),
+            text: within_limit(parts.join("\n\n")),
             images,
             ok: !result.is_error,
         }
@@ -113,6 +131,20 @@ mod tests {
 
     fn output(result: serde_json::Value) -> ToolOutput {
         ToolOutput::from(&serde_json::from_value::<CallResult>(result).unwrap())
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_huge_text_is_cut_with_a_note() {
+        let out =
+            output(json!({"content": [{"type": "text", "text": "é".repeat(MAX_TEXT_CHARS + 5)}]}));
+        assert!(out.text.starts_with(&"é".repeat(MAX_TEXT_CHARS)));
+        assert!(out.text.ends_with(&format!(
+            "\n\n[cut: the tool returned {} characters; the first {MAX_TEXT_CHARS} are shown]",
+            MAX_TEXT_CHARS + 5
+        )));
+        let fits =
+            output(json!({"content": [{"type": "text", "text": "é".repeat(MAX_TEXT_CHARS)}]}));
+        assert_eq!(fits.text, "é".repeat(MAX_TEXT_CHARS));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

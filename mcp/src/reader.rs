@@ -2,16 +2,30 @@
 //! (read at the end), or an SSE stream (each `data:` a message, as it arrives). Events
 //! with empty data — the priming event servers send first — carry no message, but their
 //! id counts for resumption.
+//!
+//! A message larger than [`MAX_MESSAGE_BYTES`] is refused rather than held: a server that
+//! streams without end cannot fill the tab's memory.
 
 use ferry_core::sse::SseFramer;
 
 use crate::jsonrpc::{Incoming, Unreadable};
 
+/// The largest message taken (16 MiB): room for a few large images in base64.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Reads one answer's body.
 #[derive(Debug)]
 pub enum AnswerReader {
     Json(Vec<u8>),
-    Sse(SseFramer),
+    /// The framer, and the bytes fed since it last completed an event.
+    Sse(SseFramer, usize),
+}
+
+fn too_large() -> Unreadable {
+    Unreadable(format!(
+        "a message larger than {} MiB",
+        MAX_MESSAGE_BYTES / (1024 * 1024)
+    ))
 }
 
 impl AnswerReader {
@@ -20,19 +34,31 @@ impl AnswerReader {
     }
 
     pub fn sse() -> Self {
-        Self::Sse(SseFramer::new())
+        Self::Sse(SseFramer::new(), 0)
     }
 
     /// Feeds a chunk; the messages it completes.
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<Incoming>, Unreadable> {
         match self {
             Self::Json(buffer) => {
+                if buffer.len() + bytes.len() > MAX_MESSAGE_BYTES {
+                    return Err(too_large());
+                }
                 buffer.extend_from_slice(bytes);
                 Ok(Vec::new())
             }
-            Self::Sse(framer) => {
+            Self::Sse(framer, pending) => {
+                let events = framer.feed(bytes);
+                *pending = if events.is_empty() {
+                    *pending + bytes.len()
+                } else {
+                    0
+                };
+                if *pending > MAX_MESSAGE_BYTES {
+                    return Err(too_large());
+                }
                 let mut messages = Vec::new();
-                for event in framer.feed(bytes) {
+                for event in events {
                     let kind = event.event.as_deref().unwrap_or("message");
                     if kind != "message" || event.data.trim().is_empty() {
                         continue;
@@ -55,7 +81,7 @@ impl AnswerReader {
                 }
                 Incoming::parse(&text)
             }
-            Self::Sse(_) => Ok(Vec::new()),
+            Self::Sse(..) => Ok(Vec::new()),
         }
     }
 
@@ -63,7 +89,7 @@ impl AnswerReader {
     pub fn last_event_id(&self) -> Option<&str> {
         match self {
             Self::Json(_) => None,
-            Self::Sse(framer) => framer.last_event_id(),
+            Self::Sse(framer, _) => framer.last_event_id(),
         }
     }
 
@@ -71,7 +97,7 @@ impl AnswerReader {
     pub fn retry_ms(&self) -> Option<u64> {
         match self {
             Self::Json(_) => None,
-            Self::Sse(framer) => framer.retry_ms(),
+            Self::Sse(framer, _) => framer.retry_ms(),
         }
     }
 }
@@ -143,5 +169,29 @@ event: message\nid: 44444444-dddd\ndata: {\"result\":{\"content\":[{\"type\":\"t
         assert!(AnswerReader::json().finish().unwrap().is_empty());
         let mut bad = AnswerReader::sse();
         assert!(bad.push(b"data: {oops\n\n").is_err());
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_message_without_end_is_refused_not_held() {
+        let chunk = vec![b'x'; 1024 * 1024];
+        let mut json = AnswerReader::json();
+        let mut sse = AnswerReader::sse();
+        let opening = [&b"data: "[..], &chunk[6..]].concat();
+        for n in 0..16 {
+            assert!(json.push(&chunk).unwrap().is_empty());
+            let piece = if n == 0 { &opening } else { &chunk };
+            assert!(sse.push(piece).unwrap().is_empty());
+        }
+        assert_eq!(json.push(b"x"), Err(too_large()));
+        assert_eq!(sse.push(b"x"), Err(too_large()));
+        // A long stream of messages each within the cap reads on.
+        let mut long = AnswerReader::sse();
+        let event = format!(
+            "data: {}\n\n",
+            json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {"data": "y".repeat(1024 * 1024)}})
+        );
+        for _ in 0..20 {
+            assert_eq!(long.push(event.as_bytes()).unwrap().len(), 1);
+        }
     }
 }
