@@ -75,6 +75,14 @@ pub enum Command {
         session: SessionId,
         params: ChatParams,
     },
+    /// One chat's own fallback chain after the main model (`None`: the default in
+    /// Settings); answered by [`Event::Sessions`].
+    ///
+    /// [`Event::Sessions`]: crate::Event::Sessions
+    SetChatFallbacks {
+        session: SessionId,
+        fallbacks: Option<Vec<crate::ModelRef>>,
+    },
     /// Store a key (encrypted), or keep it in memory only when `remember` is false. The
     /// owner is a provider (`"openai"`) or a search engine for `web_search` (`"brave"`).
     SetKey {

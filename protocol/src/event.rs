@@ -202,6 +202,16 @@ pub enum Event {
         text: Option<String>,
         blob: Option<String>,
     },
+    /// A model of the chat's fallback chain was rate limited with a short `Retry-After`:
+    /// the agent waits `seconds` (until `until_ms`, the agent's clock) and tries it again.
+    /// The app counts down.
+    FallbackWait {
+        session: SessionId,
+        provider: ProviderId,
+        model: String,
+        seconds: u64,
+        until_ms: u64,
+    },
 }
 
 /// The tags of [`Event`], as its JSON names them.
@@ -236,6 +246,7 @@ const TAGS: &[&str] = &[
     "mcp_authorize_url",
     "mcp_prompt",
     "mcp_resource",
+    "fallback_wait",
 ];
 
 /// Every field any [`Event`] has, by name (its index in [`FIELDS`]): a field's value is
@@ -298,6 +309,9 @@ const FIELDS: &[&str] = &[
     "models",
     "servers",
     "attachments",
+    "model",
+    "seconds",
+    "until_ms",
 ];
 const TEXTS: usize = 1;
 const FLAGS: usize = 23;
@@ -445,6 +459,9 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut models = None;
         let mut servers = None;
         let mut attachments = None;
+        let mut model = None;
+        let mut seconds = None;
+        let mut until_ms = None;
         while let Some(Field(i)) = map.next_key::<Field>()? {
             let Some(&name) = FIELDS.get(i) else {
                 map.next_value::<IgnoredAny>()?;
@@ -468,7 +485,10 @@ impl<'de> Visitor<'de> for EventVisitor {
                 41 => fill(m, &mut provider, name)?,
                 42 => fill(m, &mut models, name)?,
                 43 => fill(m, &mut servers, name)?,
-                _ => fill(m, &mut attachments, name)?,
+                44 => fill(m, &mut attachments, name)?,
+                45 => fill(m, &mut model, name)?,
+                46 => fill(m, &mut seconds, name)?,
+                _ => fill(m, &mut until_ms, name)?,
             }
         }
         let Tag(tag) = need(tag, "type")?;
@@ -638,13 +658,20 @@ impl<'de> Visitor<'de> for EventVisitor {
                 prompt: need(prompt, "prompt")?,
                 text: need(text, "text")?,
             },
-            _ => Event::McpResource {
+            29 => Event::McpResource {
                 server: need(server, "server")?,
                 uri: need(uri, "uri")?,
                 name: need(name, "name")?,
                 mime_type: need(mime_type, "mime_type")?,
                 text,
                 blob,
+            },
+            _ => Event::FallbackWait {
+                session: session_id(session)?,
+                provider: need(provider, "provider")?,
+                model: need(model, "model")?,
+                seconds: need(seconds, "seconds")?,
+                until_ms: need(until_ms, "until_ms")?,
             },
         })
     }

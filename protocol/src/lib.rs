@@ -9,12 +9,14 @@
 mod command;
 mod error;
 mod event;
+mod fallback;
 mod mcp;
 mod view;
 
 pub use command::Command;
 pub use error::ErrorKind;
 pub use event::Event;
+pub use fallback::{AnsweredBy, DEFAULT_FIRST_ANSWER_TIMEOUT_SECS, ModelRef, Skipped};
 pub use mcp::{
     ChatMcp, McpAuth, McpPromptArgument, McpPromptView, McpResourceView, McpServerView, McpStatus,
     McpToolView, McpWay, ToolApproval,

@@ -439,6 +439,7 @@ fn events_keep_their_json() {
                         params: ChatParams::default(),
                         cost_usd: None,
                         mcp: ChatMcp::new(),
+                        fallbacks: None,
                     },
                     SessionView {
                         id: "s2".into(),
@@ -451,6 +452,7 @@ fn events_keep_their_json() {
                         },
                         cost_usd: Some(0.25),
                         mcp: ChatMcp::new(),
+                        fallbacks: None,
                     },
                 ],
             },
@@ -475,6 +477,7 @@ fn events_keep_their_json() {
                         usage: None,
                         tool_ok: None,
                         attachments: vec![],
+                        answered_by: None,
                     },
                     MessageView {
                         id: "m2".into(),
@@ -487,6 +490,7 @@ fn events_keep_their_json() {
                         usage: None,
                         tool_ok: None,
                         attachments: vec![],
+                        answered_by: None,
                     },
                 ],
                 first_kept: Some("m2".into()),
@@ -507,6 +511,7 @@ fn events_keep_their_json() {
                     usage: Some(thinking_usage()),
                     tool_ok: None,
                     attachments: vec![],
+                    answered_by: None,
                 }],
                 first_kept: None,
             },
@@ -526,6 +531,7 @@ fn events_keep_their_json() {
                     usage: None,
                     tool_ok: Some(false),
                     attachments: vec![],
+                    answered_by: None,
                 }],
                 first_kept: None,
             },
@@ -675,6 +681,7 @@ fn events_may_leave_out_what_has_a_default() {
                 usage: None,
                 tool_ok: None,
                 attachments: vec![],
+                answered_by: None,
             }],
             first_kept: None,
         }
@@ -733,6 +740,7 @@ fn events_may_leave_out_what_has_a_default() {
                 params: ChatParams::default(),
                 cost_usd: None,
                 mcp: ChatMcp::new(),
+                fallbacks: None,
             }]
         }
     );
@@ -942,6 +950,7 @@ fn attachments_keep_their_json() {
         usage: None,
         tool_ok: None,
         attachments: vec![notes],
+        answered_by: None,
     };
     pinned(
         &view,
@@ -1254,6 +1263,7 @@ fn mcp_events_keep_their_json() {
                     params: ChatParams::default(),
                     cost_usd: None,
                     mcp: [("mcp1".to_owned(), false)].into(),
+                    fallbacks: None,
                 }],
             },
             r#"{"type":"sessions","sessions":[{"id":"s1","title":"T","created_ms":1,"updated_ms":2,"params":{},"cost_usd":null,"mcp":{"mcp1":false}}]}"#,

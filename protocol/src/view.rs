@@ -35,6 +35,10 @@ pub struct SessionView {
     /// its global switch.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mcp: crate::ChatMcp,
+    /// This chat's own fallback chain after the main model; `None`: the default of
+    /// [`SettingsView::fallbacks`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallbacks: Option<Vec<crate::ModelRef>>,
 }
 
 /// The parameters of a chat's model calls. In [`SettingsView::params`] they are the
@@ -99,6 +103,10 @@ pub struct MessageView {
     /// The files the user attached to this message (only on user messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentView>,
+    /// On an answer of a chat with a fallback chain: which model wrote it, and the links
+    /// passed over before it, with why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<crate::AnsweredBy>,
 }
 
 /// One attachment of a message, as the app shows it and sends it back with
@@ -187,6 +195,17 @@ pub struct SettingsView {
     /// sent (the model never sees it; it takes storage).
     #[serde(default)]
     pub keep_original_images: bool,
+    /// The models every chat falls back to, in order, after the main one (a chat may have
+    /// its own, [`SessionView::fallbacks`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<crate::ModelRef>,
+    /// Seconds a model call may take to its first answer (headers and first chunk) before
+    /// it counts as timed out and the chain moves on.
+    #[serde(
+        default = "crate::fallback::default_first_answer_timeout_secs",
+        skip_serializing_if = "crate::fallback::is_default_timeout"
+    )]
+    pub first_answer_timeout_secs: u64,
 }
 
 // The agent's own defaults; it always sends every field, so these only matter for a view
