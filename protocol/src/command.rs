@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::{
-    AttachmentView, ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId,
+    AttachmentView, Change, ChatParams, Decision, KeyOwner, MessageId, OAuthProvider, SessionId,
     ToolApproval,
 };
 
@@ -63,6 +63,11 @@ pub enum Command {
     },
     SearchSessions {
         query: String,
+    },
+    /// Another tab of this browser changed what the agent holds in memory: read it again
+    /// from storage and tell it (`ready` for settings and keys, `mcp_servers`).
+    Refresh {
+        changed: Vec<Change>,
     },
     SetSettings {
         settings: serde_json::Value,

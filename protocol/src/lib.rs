@@ -11,12 +11,14 @@ mod error;
 mod event;
 mod fallback;
 mod mcp;
+mod sync;
 mod view;
 
 pub use command::Command;
 pub use error::ErrorKind;
 pub use event::Event;
 pub use fallback::{AnsweredBy, DEFAULT_FIRST_ANSWER_TIMEOUT_SECS, ModelRef, Skipped};
+pub use sync::Change;
 pub use mcp::{
     ChatMcp, McpAuth, McpPromptArgument, McpPromptView, McpResourceView, McpServerView, McpStatus,
     McpToolView, McpWay, ToolApproval,

@@ -108,6 +108,12 @@ fn commands_keep_their_json() {
             r#"{"type":"search_sessions","query":"q"}"#,
         ),
         (
+            Command::Refresh {
+                changed: vec![Change::Settings, Change::Keys, Change::McpServers],
+            },
+            r#"{"type":"refresh","changed":["settings","keys","mcp_servers"]}"#,
+        ),
+        (
             Command::SetSettings {
                 settings: serde_json::json!({"provider": "openai", "model": "gpt-4o-mini"}),
             },
