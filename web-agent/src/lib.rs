@@ -14,6 +14,7 @@
 mod agent;
 mod approval;
 mod auth;
+mod fallback;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
