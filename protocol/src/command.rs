@@ -27,15 +27,38 @@ pub enum Command {
     Stop {
         session: SessionId,
     },
-    /// Answer the last user message again.
+    /// Answer the last user message again (with `message`, the user message that answer
+    /// follows, or an answer of it): the new answer is a sibling of the old, which stays.
     Regenerate {
         session: SessionId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<MessageId>,
     },
-    /// Replace a user message and answer from there.
+    /// A new version of a user message, a sibling of it (its attachments kept), answered
+    /// anew; the old version and what followed it stay.
     EditAndResend {
         session: SessionId,
         message: MessageId,
         text: String,
+    },
+    /// Show the branch holding `message`: its newest leaf becomes the chat's head.
+    /// Answered by [`Event::SessionOpened`].
+    ///
+    /// [`Event::SessionOpened`]: crate::Event::SessionOpened
+    SwitchBranch {
+        session: SessionId,
+        message: MessageId,
+    },
+    /// "Branch into a new chat": a new chat holding a copy of the path from the root to
+    /// `message`. Answered by [`Event::SessionCreated`], [`Event::Sessions`] and
+    /// [`Event::SessionOpened`] of the new chat.
+    ///
+    /// [`Event::SessionCreated`]: crate::Event::SessionCreated
+    /// [`Event::Sessions`]: crate::Event::Sessions
+    /// [`Event::SessionOpened`]: crate::Event::SessionOpened
+    BranchSession {
+        session: SessionId,
+        message: MessageId,
     },
     /// Try the failed model call again.
     Retry {
@@ -51,8 +74,11 @@ pub enum Command {
         decision: Decision,
     },
     NewSession,
+    /// With `message` (a search hit), the branch holding it is shown.
     OpenSession {
         session: SessionId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<MessageId>,
     },
     RenameSession {
         session: SessionId,

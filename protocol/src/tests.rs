@@ -56,8 +56,32 @@ fn commands_keep_their_json() {
             r#"{"type":"stop","session":"s1"}"#,
         ),
         (
-            Command::Regenerate { session: s() },
+            Command::Regenerate {
+                session: s(),
+                message: None,
+            },
             r#"{"type":"regenerate","session":"s1"}"#,
+        ),
+        (
+            Command::Regenerate {
+                session: s(),
+                message: Some("m1".into()),
+            },
+            r#"{"type":"regenerate","session":"s1","message":"m1"}"#,
+        ),
+        (
+            Command::SwitchBranch {
+                session: s(),
+                message: "m2".into(),
+            },
+            r#"{"type":"switch_branch","session":"s1","message":"m2"}"#,
+        ),
+        (
+            Command::BranchSession {
+                session: s(),
+                message: "m2".into(),
+            },
+            r#"{"type":"branch_session","session":"s1","message":"m2"}"#,
         ),
         (
             Command::EditAndResend {
@@ -89,8 +113,18 @@ fn commands_keep_their_json() {
         ),
         (Command::NewSession, r#"{"type":"new_session"}"#),
         (
-            Command::OpenSession { session: s() },
+            Command::OpenSession {
+                session: s(),
+                message: None,
+            },
             r#"{"type":"open_session","session":"s1"}"#,
+        ),
+        (
+            Command::OpenSession {
+                session: s(),
+                message: Some("m7".into()),
+            },
+            r#"{"type":"open_session","session":"s1","message":"m7"}"#,
         ),
         (
             Command::RenameSession {
@@ -445,6 +479,7 @@ fn events_keep_their_json() {
                         params: ChatParams::default(),
                         cost_usd: None,
                         mcp: ChatMcp::new(),
+                        hit: None,
                         fallbacks: None,
                     },
                     SessionView {
@@ -458,11 +493,12 @@ fn events_keep_their_json() {
                         },
                         cost_usd: Some(0.25),
                         mcp: ChatMcp::new(),
+                        hit: Some("m7".into()),
                         fallbacks: None,
                     },
                 ],
             },
-            r#"{"type":"sessions","sessions":[{"id":"s1","title":"Hello","created_ms":1,"updated_ms":2,"params":{},"cost_usd":null},{"id":"s2","title":"Think","created_ms":3,"updated_ms":4,"params":{"reasoning_effort":"low"},"cost_usd":0.25}]}"#,
+            r#"{"type":"sessions","sessions":[{"id":"s1","title":"Hello","created_ms":1,"updated_ms":2,"params":{},"cost_usd":null},{"id":"s2","title":"Think","created_ms":3,"updated_ms":4,"params":{"reasoning_effort":"low"},"cost_usd":0.25,"hit":"m7"}]}"#,
         ),
         (
             Event::SessionCreated { session: s() },
@@ -483,6 +519,8 @@ fn events_keep_their_json() {
                         usage: None,
                         tool_ok: None,
                         attachments: vec![],
+                        parent: None,
+                        siblings: vec![],
                         answered_by: None,
                     },
                     MessageView {
@@ -496,12 +534,14 @@ fn events_keep_their_json() {
                         usage: None,
                         tool_ok: None,
                         attachments: vec![],
+                        parent: Some("m1".into()),
+                        siblings: vec!["m0".into(), "m2".into()],
                         answered_by: None,
                     },
                 ],
                 first_kept: Some("m2".into()),
             },
-            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"hi"},"partial":false,"created_ms":5},{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"a"},"partial":true,"created_ms":6}],"first_kept":"m2"}"#,
+            r#"{"type":"session_opened","session":"s1","messages":[{"id":"m1","session":"s1","seq":0,"message":{"role":"user","content":"hi"},"partial":false,"created_ms":5},{"id":"m2","session":"s1","seq":1,"message":{"role":"assistant","content":"a"},"partial":true,"created_ms":6,"parent":"m1","siblings":["m0","m2"]}],"first_kept":"m2"}"#,
         ),
         (
             Event::SessionOpened {
@@ -517,6 +557,8 @@ fn events_keep_their_json() {
                     usage: Some(thinking_usage()),
                     tool_ok: None,
                     attachments: vec![],
+                    parent: None,
+                    siblings: vec![],
                     answered_by: None,
                 }],
                 first_kept: None,
@@ -537,6 +579,8 @@ fn events_keep_their_json() {
                     usage: None,
                     tool_ok: Some(false),
                     attachments: vec![],
+                    parent: None,
+                    siblings: vec![],
                     answered_by: None,
                 }],
                 first_kept: None,
@@ -687,6 +731,8 @@ fn events_may_leave_out_what_has_a_default() {
                 usage: None,
                 tool_ok: None,
                 attachments: vec![],
+                parent: None,
+                siblings: vec![],
                 answered_by: None,
             }],
             first_kept: None,
@@ -746,6 +792,7 @@ fn events_may_leave_out_what_has_a_default() {
                 params: ChatParams::default(),
                 cost_usd: None,
                 mcp: ChatMcp::new(),
+                hit: None,
                 fallbacks: None,
             }]
         }
@@ -956,6 +1003,8 @@ fn attachments_keep_their_json() {
         usage: None,
         tool_ok: None,
         attachments: vec![notes],
+        parent: None,
+        siblings: vec![],
         answered_by: None,
     };
     pinned(
@@ -1269,6 +1318,7 @@ fn mcp_events_keep_their_json() {
                     params: ChatParams::default(),
                     cost_usd: None,
                     mcp: [("mcp1".to_owned(), false)].into(),
+                    hit: None,
                     fallbacks: None,
                 }],
             },

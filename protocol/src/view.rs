@@ -35,6 +35,10 @@ pub struct SessionView {
     /// its global switch.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mcp: crate::ChatMcp,
+    /// In search results: the first message that matched (in any branch), so opening the
+    /// hit shows the branch holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit: Option<MessageId>,
     /// This chat's own fallback chain after the main model; `None`: the default of
     /// [`SettingsView::fallbacks`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,13 @@ pub struct MessageView {
     /// The files the user attached to this message (only on user messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentView>,
+    /// The message this one follows in the chat's tree (`None`: a first message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<MessageId>,
+    /// The versions of this message (its parent's children, oldest first, itself among
+    /// them); empty when it is the only one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub siblings: Vec<MessageId>,
     /// On an answer of a chat with a fallback chain: which model wrote it, and the links
     /// passed over before it, with why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
