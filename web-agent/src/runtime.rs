@@ -232,6 +232,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::RenameSession { session, title } => self.rename(&session, title, emit).await,
             Command::DeleteSession { session } => self.delete_session(&session, emit).await,
             Command::SearchSessions { query } => self.list(Some(&query), emit).await,
+            Command::Refresh { changed } => self.refresh(&changed, emit).await,
             Command::Export { include_keys } => self.export(include_keys, emit).await,
             Command::Import { document } => self.import(&document, emit).await,
             Command::SetKey {
@@ -295,6 +296,7 @@ mod sessions;
 mod settings;
 mod sign_in;
 mod stream;
+mod sync;
 mod tokens;
 mod tool_calls;
 mod turns;

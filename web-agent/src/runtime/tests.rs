@@ -23,6 +23,7 @@ mod sessions;
 mod settings;
 mod sign_in;
 mod support;
+mod sync;
 mod tokens;
 mod tools;
 mod turns;
