@@ -4,6 +4,7 @@
 pub mod api;
 pub mod attach;
 pub mod clock;
+pub mod durable;
 pub mod idb;
 pub mod tokenizer;
 pub mod transport;

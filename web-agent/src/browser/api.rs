@@ -244,6 +244,22 @@ impl Agent {
         })
     }
 
+    /// What the page needs to notice a database the browser emptied: a promise of the JSON
+    /// `{"database":{"id","created_ms"}|null,"sessions","messages"}` (see
+    /// [`durable`](super::durable)). Read beside any turn in progress.
+    #[wasm_bindgen(js_name = storageState)]
+    pub fn storage_state(&self) -> Promise {
+        let store = self.store.clone();
+        future_to_promise(async move {
+            let state = super::durable::storage_state(&store)
+                .await
+                .map_err(js_error)?;
+            serde_json::to_string(&state)
+                .map(|json| JsValue::from_str(&json))
+                .map_err(js_error)
+        })
+    }
+
     /// Whether the browser granted persistent storage (asked for at open), so the data is
     /// not evicted under storage pressure.
     #[wasm_bindgen(getter)]

@@ -71,6 +71,12 @@ impl IdbStore {
         Ok(Self { db })
     }
 
+    /// The connection itself, for reads outside the [`Store`] trait (the database's meta
+    /// record, counts).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// Closes the connection (a later open may then upgrade the schema).
     pub fn close(self) {
         self.db.close();
