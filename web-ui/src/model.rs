@@ -6,6 +6,7 @@ mod attachments;
 mod banner;
 mod chart;
 mod chat;
+mod durable;
 mod mcp;
 mod params;
 
@@ -16,6 +17,9 @@ pub use attachments::{
 pub use banner::{Action, Banner};
 pub use chart::{Bar, bars, stacked};
 pub use chat::{Chat, Progress, Row, Thinking, ToolStep, Usd, ViewMessage};
+pub use durable::{
+    DEFAULT_REMIND_AFTER, Gone, MARKER_KEY, Marker, REMINDER_KEY, StorageState, remind_after,
+};
 pub use mcp::{
     APPROVALS, PromptChoice, approval_from, approval_value, arguments_html, display_name, escape,
     on_in_chat, prompt_choices, prompts_html, resource_choices, resource_file_name, resources_html,
