@@ -32,14 +32,21 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// Runs the command `json` once the one before it has settled.
-    fn enqueue(&mut self, json: String) {
+    /// Runs the command `json` once the one before it has settled; once it has, the other
+    /// tabs hear of what it wrote (`note`).
+    fn enqueue(&mut self, json: String, note: Option<crate::tabs::Note>) {
         let agent = self.agent.clone();
         let on_event = self.on_event.clone();
         let run = Closure::once_into_js(move |_: JsValue| -> JsValue {
-            method(&agent, "command")
+            let done = method(&agent, "command")
                 .and_then(|command| command.call2(&agent, &JsValue::from_str(&json), &on_event))
-                .unwrap_or(JsValue::UNDEFINED)
+                .unwrap_or(JsValue::UNDEFINED);
+            if let Some(note) = note {
+                let written = Closure::once_into_js(move |_: JsValue| crate::tabs::written(&note));
+                let _ =
+                    method(&done, "then").and_then(|then| then.call2(&done, &written, &written));
+            }
+            done
         });
         let run: Function = run.unchecked_into();
         // `then` through its JS function, so `run`'s promise is what the chain waits for;
@@ -57,7 +64,7 @@ thread_local! {
     static AGENT: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     /// Commands sent before the module has loaded (a button pressed right after first
     /// paint), as JSON, run in order once it has.
-    static WAITING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static WAITING: RefCell<Vec<(String, Option<crate::tabs::Note>)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
@@ -129,8 +136,8 @@ pub async fn load(
         on_event,
         tail: Promise::resolve(&JsValue::UNDEFINED),
     };
-    for json in WAITING.take() {
-        loaded.enqueue(json);
+    for (json, note) in WAITING.take() {
+        loaded.enqueue(json, note);
     }
     AGENT.with_borrow_mut(|slot| *slot = Some(loaded));
     Ok(())
@@ -180,6 +187,17 @@ pub async fn attach(file: &web_sys::Blob, name: &str) -> Result<AttachmentView, 
     serde_json::from_str(&json).map_err(|_| "the agent's answer could not be read".to_owned())
 }
 
+/// What the database is and holds, as the agent's `storageState()` JSON (see
+/// [`StorageState`](crate::model::StorageState)).
+pub async fn storage_state() -> Result<String, String> {
+    call_agent(
+        "storageState",
+        &js_sys::Array::new(),
+        "the storage could not be read",
+    )
+    .await
+}
+
 /// An object URL of the stored attachment `id` (the caller revokes it).
 pub async fn attachment_url(id: &str) -> Result<String, String> {
     call_agent(
@@ -195,9 +213,10 @@ pub fn send(command: &Command) {
     let Ok(json) = serde_json::to_string(command) else {
         return;
     };
+    let note = crate::tabs::note_of(command);
     AGENT.with_borrow_mut(|slot| match slot.as_mut() {
-        Some(loaded) => loaded.enqueue(json),
-        None => WAITING.with_borrow_mut(|waiting| waiting.push(json)),
+        Some(loaded) => loaded.enqueue(json, note),
+        None => WAITING.with_borrow_mut(|waiting| waiting.push((json, note))),
     });
 }
 

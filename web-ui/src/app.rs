@@ -201,6 +201,7 @@ impl State {
     }
 
     fn on_event(self, event: Event) {
+        crate::durable::seen(&event);
         match event {
             Event::Ready {
                 settings,
@@ -366,7 +367,7 @@ impl State {
                 )));
                 self.models.set(models);
             }
-            Event::Exported { document } => download("ferry-export.json", &document),
+            Event::Exported { document } => crate::durable::exported(document),
             Event::McpServers { servers } => {
                 if self.mcp_adding.get_untracked() {
                     // Added: the form is done with.
@@ -435,7 +436,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// Offers `text` as a file download.
-fn download(name: &str, text: &str) {
+pub(crate) fn download(name: &str, text: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -686,6 +687,9 @@ fn BannerView() -> impl IntoView {
 fn App() -> impl IntoView {
     let state = State::new();
     provide_context(state);
+    crate::durable::provide();
+    crate::tabs::listen(state);
+    crate::tabs::keep_drafts(state);
 
     // The countdown of a rate limit or quota; the clock of a running turn.
     let _ = set_interval_with_handle(
@@ -777,6 +781,7 @@ fn App() -> impl IntoView {
         match loaded {
             Ok(()) => {
                 agent_module::send(&Command::Load);
+                crate::durable::start();
                 // Back from a sign-in link or OAuth: the code is in the address. After Load,
                 // so that reopening the latest chat does not clear what the sign-in says.
                 if let Some(complete) = crate::sign_in::take_sign_in_callback() {
@@ -795,6 +800,7 @@ fn App() -> impl IntoView {
             <Sidebar theme=theme/>
             // While the chat list is open over it, the chat is out of reach.
             <main class="main" inert=move || state.narrow.get() && state.nav_open.get()>
+                <crate::durable::BackupReminder/>
                 <BannerView/>
                 <Show
                     when=move || state.load_error.get().is_none()
@@ -824,6 +830,7 @@ fn App() -> impl IntoView {
             <Show when=move || state.settings_open.get()>
                 <SettingsPanel/>
             </Show>
+            <crate::durable::GoneNotice/>
         </div>
     }
 }

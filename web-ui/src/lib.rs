@@ -22,6 +22,8 @@ mod attachments;
 #[cfg(target_arch = "wasm32")]
 mod chat;
 #[cfg(target_arch = "wasm32")]
+mod durable;
+#[cfg(target_arch = "wasm32")]
 mod mcp;
 #[cfg(target_arch = "wasm32")]
 mod params;
@@ -31,6 +33,8 @@ mod settings;
 mod sidebar;
 #[cfg(target_arch = "wasm32")]
 mod sign_in;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
 #[cfg(target_arch = "wasm32")]
 mod usage;
 

@@ -430,6 +430,7 @@ pub fn SettingsPanel() -> impl IntoView {
             </form>
             <crate::mcp::McpSettings/>
             <Storage/>
+            <crate::durable::BackupSettings/>
             <h3>"Your data"</h3>
             <div class="row">
                 <button type="button" on:click=move |_| agent_module::send(&Command::Export { include_keys: false })>
