@@ -57,7 +57,13 @@ pub fn note_of(command: &Command) -> Option<Note> {
         | Command::ApproveToolCall { session, .. }
         | Command::RenameSession { session, .. }
         | Command::SetChatParams { session, .. }
-        | Command::SetChatMcp { session, .. } => chat(session),
+        | Command::SetChatMcp { session, .. }
+        | Command::SetChatFallbacks { session, .. }
+        | Command::SwitchBranch { session, .. } => chat(session),
+        Command::BranchSession { .. } => Note {
+            chats: true,
+            ..Note::default()
+        },
         Command::DeleteSession { session } => Note {
             deleted: true,
             ..chat(session)

@@ -146,10 +146,11 @@ pub fn BackupSettings() -> impl IntoView {
             "Remind me to back up after"
             <input
                 type="number"
+                aria-label="Remind me to back up after"
                 min="0"
                 step="1"
                 prop:value=move || d.remind_after.get().to_string()
-                on:change=move |ev| {
+                on:input=move |ev| {
                     if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
                         super::set_remind_after(n);
                     }
