@@ -17,6 +17,7 @@ impl From<Session> for SessionView {
             params,
             cost_usd,
             mcp,
+            fallbacks,
         } = session;
         Self {
             id,
@@ -26,6 +27,7 @@ impl From<Session> for SessionView {
             params,
             cost_usd,
             mcp,
+            fallbacks,
         }
     }
 }
@@ -68,6 +70,7 @@ impl From<StoredMessage> for MessageView {
             usage,
             tool_ok,
             attachments: _,
+            answered_by,
         } = stored;
         Self {
             id,
@@ -80,6 +83,7 @@ impl From<StoredMessage> for MessageView {
             usage,
             tool_ok,
             attachments: Vec::new(),
+            answered_by,
         }
     }
 }
@@ -105,6 +109,8 @@ impl From<&Settings> for SettingsView {
             keep_original_images,
             // What the page serves of its proxy, not a setting the user sees.
             proxy_max_media_body_bytes: _,
+            fallbacks,
+            first_answer_timeout_secs,
         } = settings.clone();
         Self {
             provider,
@@ -122,6 +128,8 @@ impl From<&Settings> for SettingsView {
             always_allow,
             params,
             keep_original_images,
+            fallbacks,
+            first_answer_timeout_secs,
         }
     }
 }
@@ -190,6 +198,7 @@ mod tests {
             },
             cost_usd: Some(0.5),
             mcp: [("m1".to_owned(), false)].into(),
+            fallbacks: None,
         };
         assert_eq!(
             serde_json::to_value(SessionView::from(session.clone())).unwrap(),
@@ -210,6 +219,7 @@ mod tests {
             usage: Some(usage),
             tool_ok: Some(true),
             attachments: Vec::new(),
+            answered_by: None,
         };
         assert_eq!(
             serde_json::to_value(MessageView::from(stored.clone())).unwrap(),

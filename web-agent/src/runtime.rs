@@ -112,6 +112,8 @@ pub struct Runtime<T, S, V, C, K = Estimate> {
     known: attachments::Known,
     /// MCP servers' connections, listeners and tokens.
     mcp: mcp::McpState,
+    /// Where the turn in progress got to along its fallback chain.
+    fallback: fallback::ChainMemory,
 }
 
 impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
@@ -134,6 +136,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock> Runtime<T, S, V, C> {
             pending: RefCell::default(),
             known: attachments::Known::default(),
             mcp: mcp::McpState::default(),
+            fallback: fallback::ChainMemory::default(),
         }
     }
 }
@@ -158,6 +161,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             pending: self.pending,
             known: self.known,
             mcp: self.mcp,
+            fallback: self.fallback,
         }
     }
 
@@ -245,6 +249,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::SetChatParams { session, params } => {
                 self.set_chat_params(&session, params, emit).await
             }
+            Command::SetChatFallbacks { session, fallbacks } => {
+                self.set_chat_fallbacks(&session, fallbacks, emit).await
+            }
             Command::Regenerate { session } => self.regenerate(session, emit).await,
             Command::SetAccessToken { token } => self.take_access_token(token).await,
             Command::CountTokens { session, draft } => {
@@ -288,6 +295,7 @@ mod attachments;
 mod calls;
 mod compact;
 mod direct_usage;
+mod fallback;
 mod export;
 mod mcp;
 mod mcp_auth;

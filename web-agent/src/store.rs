@@ -40,6 +40,9 @@ pub struct Session {
     /// its global switch).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp: BTreeMap<String, bool>,
+    /// The chat's own fallback chain after the main model; `None`: the settings' default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallbacks: Option<Vec<ferry_protocol::ModelRef>>,
 }
 
 /// One message of a session. An answer being streamed is saved again and again under the
@@ -69,6 +72,10 @@ pub struct StoredMessage {
     /// The files attached to a user message: references to [`Blob`]s.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// On an answer of a chat with a fallback chain: the model that wrote it and the links
+    /// skipped before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<ferry_protocol::AnsweredBy>,
 }
 
 /// A file attached to a message: which blob, under which name. The blob holds the rest.

@@ -6,6 +6,7 @@ use ferry_core::models::{ModelFacts, Reasoning};
 use ferry_core::wire::{ChatRequest, Message, ReasoningEffort};
 use ferry_core::{ProviderId, ProxyError};
 
+use super::fallback::Chained;
 use super::stream::{AnswerStream, Draft};
 use super::{Clock, Runtime};
 use crate::agent::{Effect, Input, Turn};
@@ -13,7 +14,6 @@ use crate::protocol::{ChatParams, ErrorKind, Event};
 use crate::routing::{self, Credentials, Failure, Routing, Way};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::Store;
-use crate::tools;
 use crate::transport::{self, Answer, Transport};
 
 /// A model call that failed, every way: what the answer said.
@@ -133,38 +133,32 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         emit: &mut impl FnMut(Event),
     ) -> Result<Vec<Effect>, ErrorKind> {
         let params = self.chat_params(session).await?;
-        let request = self.chat_request(messages, &params);
-        match self.first_answer(&request).await {
-            Ok((way, answer)) => {
+        match self
+            .chained_answer(session, &messages, &params, emit)
+            .await?
+        {
+            Chained::Answer(answer) => {
+                if let Some(d) = draft.as_mut() {
+                    d.answered_by = answer.answered_by;
+                }
                 let call = AnswerStream {
                     session,
-                    way,
-                    provider: self.settings.provider,
+                    way: answer.way,
+                    provider: answer.link.provider,
+                    model: answer.link.model,
                     body: answer.body,
                 };
                 self.stream(call, turn, draft, emit).await
             }
-            Err(failure) => Ok(turn.step(Input::CallFailed {
+            Chained::Failed(failure) => Ok(turn.step(Input::CallFailed {
                 kind: failure.kind,
                 message: failure.message,
             })),
+            Chained::Stopped => {
+                self.stop.take();
+                Ok(turn.step(Input::Stop))
+            }
         }
-    }
-
-    /// The request of a chat's model call with `params` (see [`with_params`]).
-    pub(super) fn chat_request(&self, messages: Vec<Message>, params: &ChatParams) -> ChatRequest {
-        let mut request = ChatRequest::new(self.settings.model(), messages);
-        request.stream = Some(true);
-        let mut declared = tools::declarations(self.search_engine().is_some());
-        declared.extend(self.mcp_declarations());
-        request.tools = Some(declared);
-        with_params(
-            &mut request,
-            params,
-            self.settings.provider,
-            &self.settings.facts(),
-        );
-        request
     }
 
     /// The parameters of `session`'s calls: its own, each one not set taken from the

@@ -35,9 +35,20 @@ pub fn token_claim(token: &str, claim: &str) -> Option<String> {
     claims.get(claim)?.as_str().map(str::to_owned)
 }
 
+/// One direct call, as its usage row tells it.
+pub(super) struct DirectCall<'a> {
+    pub(super) provider: ferry_core::ProviderId,
+    pub(super) model: &'a str,
+    /// The provider's count; `None` for a failed call.
+    pub(super) usage: Option<Usage>,
+    pub(super) started_ms: u64,
+    /// The contract's code of a failed call.
+    pub(super) error_code: Option<&'a str>,
+}
+
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Queues the row of a direct call, when the user is signed in to a Supabase project.
-    pub(super) async fn record_direct(&self, usage: Option<Usage>, started_ms: u64) {
+    pub(super) async fn record_direct(&self, call: &DirectCall<'_>) {
         let (Some(_), Some(token)) = (&self.settings.supabase_url, &self.access_token) else {
             return;
         };
@@ -48,13 +59,13 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let record = UsageRecord::new(&CallOutcome {
             request_id: &request_id,
             user_id: &user_id,
-            started_ms,
+            started_ms: call.started_ms,
             finished_ms: self.clock.now_ms(),
             route: UsageRoute::Direct,
-            provider: self.settings.provider,
-            model: self.settings.model(),
-            usage,
-            error_code: None,
+            provider: call.provider,
+            model: call.model,
+            usage: call.usage,
+            error_code: call.error_code,
         });
         // A row that cannot even be queued is only a missing statistic, never an error.
         let _ = self.store.put_outbox(&record).await;

@@ -40,6 +40,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            fallbacks: None,
         };
         self.store.put_session(&session).await?;
         Ok(session.id)
@@ -213,6 +214,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            fallbacks: None,
         });
         if let Some(text) =
             first_text.filter(|_| session.title.is_empty() || session.title == NEW_TITLE)

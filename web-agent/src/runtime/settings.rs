@@ -65,6 +65,16 @@ pub struct Settings {
     /// page's figure wins over a saved one ([`Settings::served_by`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_max_media_body_bytes: Option<u64>,
+    /// The models every chat falls back to, in order, after the main one (a chat may have
+    /// its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<crate::protocol::ModelRef>,
+    /// Seconds a model call may take to its first answer before the chain moves on.
+    #[serde(
+        default = "default_first_answer_timeout_secs",
+        skip_serializing_if = "is_default_timeout"
+    )]
+    pub first_answer_timeout_secs: u64,
 }
 
 /// The context window every version before per-chat parameters wrote, chosen or not.
@@ -113,6 +123,14 @@ impl Settings {
         self.context_window
             .unwrap_or_else(|| u64::from(self.facts().context_window))
     }
+}
+
+fn default_first_answer_timeout_secs() -> u64 {
+    crate::protocol::DEFAULT_FIRST_ANSWER_TIMEOUT_SECS
+}
+
+fn is_default_timeout(secs: &u64) -> bool {
+    *secs == crate::protocol::DEFAULT_FIRST_ANSWER_TIMEOUT_SECS
 }
 
 fn default_max_rounds() -> u32 {

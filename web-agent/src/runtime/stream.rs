@@ -30,6 +30,8 @@ pub(super) struct Draft {
     pub(super) saved_ms: u64,
     /// The call's usage, its `cost` filled in, once reported.
     pub(super) usage: Option<Usage>,
+    /// Which link of the chat's fallback chain wrote it, when the chain has several.
+    pub(super) answered_by: Option<crate::protocol::AnsweredBy>,
 }
 
 impl Draft {
@@ -41,6 +43,7 @@ impl Draft {
             thinking: String::new(),
             saved_ms: now_ms,
             usage: None,
+            answered_by: None,
         }
     }
 
@@ -85,6 +88,8 @@ pub(super) struct AnswerStream<'a, B> {
     pub(super) way: Way,
     /// The provider the call was for.
     pub(super) provider: ProviderId,
+    /// The model the call was for.
+    pub(super) model: String,
     pub(super) body: B,
 }
 
@@ -101,9 +106,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             session,
             way,
             provider,
+            model,
             mut body,
         } = call;
-        let model = self.settings.model().to_owned();
         let mut reader = StreamReader::new(AnswerContext {
             provider: routing::answer_provider(way, provider),
             model: model.clone(),
@@ -112,9 +117,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let started_ms = self.clock.now_ms();
         let mut events = Vec::new();
         loop {
-            if self.stop.take() {
-                return Ok(turn.step(Input::Stop));
-            }
+            // Stop is taken after each read, not before: the first chunk was read before
+            // the answer came here (it told the fallback chain the answer had begun), and
+            // what has arrived is kept.
             match body.next().await {
                 Some(Ok(bytes)) => reader.push(&bytes, &mut events),
                 Some(Err(e)) => reader.fail(&ProxyError::invalid(e.0), &mut events),
@@ -148,7 +153,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                             });
                         }
                         if way == Way::Direct {
-                            self.record_direct(usage, started_ms).await;
+                            let call = super::direct_usage::DirectCall {
+                                provider,
+                                model: &model,
+                                usage,
+                                started_ms,
+                                error_code: None,
+                            };
+                            self.record_direct(&call).await;
                         }
                         return Ok(turn.step(Input::AnswerEnded));
                     }
@@ -160,6 +172,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         }));
                     }
                 }
+            }
+            if self.stop.take() {
+                return Ok(turn.step(Input::Stop));
             }
         }
     }

@@ -14,6 +14,7 @@ mod approvals;
 mod attachments;
 mod compaction;
 mod export;
+mod fallback;
 mod mcp;
 mod mcp_auth;
 mod models;

@@ -70,6 +70,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             usage: None,
             tool_ok: None,
             attachments,
+            answered_by: None,
         };
         let saved = self.put(stored, emit).await?;
         // Sent: from now on the message keeps its blobs.
@@ -200,6 +201,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             usage: draft.usage,
             tool_ok: None,
             attachments: Vec::new(),
+            answered_by: draft.answered_by.clone(),
         };
         self.put(stored, emit).await
     }
@@ -229,6 +231,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         mut next_seq: u64,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
+        // A turn's fallback chain starts at its first link.
+        self.fallback.reset();
         let mut place = || {
             next_seq += 1;
             next_seq - 1
@@ -324,6 +328,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                             usage: None,
                             tool_ok,
                             attachments,
+                            answered_by: None,
                         };
                         self.put(stored, emit).await?;
                     }

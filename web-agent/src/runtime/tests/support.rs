@@ -205,6 +205,8 @@ pub(super) fn settings(provider: ProviderId) -> Settings {
         params: ChatParams::default(),
         keep_original_images: false,
         proxy_max_media_body_bytes: None,
+        fallbacks: Vec::new(),
+        first_answer_timeout_secs: 60,
     }
 }
 
