@@ -604,6 +604,7 @@ pub mod conformance {
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            fallbacks: None,
         }
     }
 
@@ -673,6 +674,7 @@ pub mod conformance {
             usage: None,
             tool_ok: None,
             attachments: Vec::new(),
+            answered_by: None,
         }
     }
 
@@ -707,6 +709,7 @@ pub mod conformance {
             usage: Some(usage),
             tool_ok: None,
             attachments: Vec::new(),
+            answered_by: None,
         }
     }
 
