@@ -28,6 +28,7 @@ pub mod store;
 mod supabase_rest;
 mod tools;
 pub mod transport;
+pub mod tree;
 
 pub use protocol::{Command, ErrorKind, Event};
 

@@ -17,6 +17,7 @@ impl From<Session> for SessionView {
             params,
             cost_usd,
             mcp,
+            head: _,
             fallbacks,
         } = session;
         Self {
@@ -27,6 +28,7 @@ impl From<Session> for SessionView {
             params,
             cost_usd,
             mcp,
+            hit: None,
             fallbacks,
         }
     }
@@ -63,6 +65,7 @@ impl From<StoredMessage> for MessageView {
             id,
             session,
             seq,
+            parent,
             message,
             partial,
             created_ms,
@@ -83,6 +86,8 @@ impl From<StoredMessage> for MessageView {
             usage,
             tool_ok,
             attachments: Vec::new(),
+            parent,
+            siblings: Vec::new(),
             answered_by,
         }
     }
@@ -198,6 +203,7 @@ mod tests {
             },
             cost_usd: Some(0.5),
             mcp: [("m1".to_owned(), false)].into(),
+            head: None,
             fallbacks: None,
         };
         assert_eq!(
@@ -212,6 +218,7 @@ mod tests {
             id: "m1".into(),
             session: "s1".into(),
             seq: 3,
+            parent: Some("m0".into()),
             message: answer,
             partial: true,
             created_ms: 4,

@@ -214,7 +214,20 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 decision,
             } => self.approve(session, call_id, decision, emit).await,
             Command::NewSession => self.create_session(emit).await,
-            Command::OpenSession { session } => self.open(session, emit).await,
+            Command::OpenSession {
+                session,
+                message: None,
+            } => self.open(session, emit).await,
+            Command::OpenSession {
+                session,
+                message: Some(message),
+            } => self.open_at(session, &message, emit).await,
+            Command::SwitchBranch { session, message } => {
+                self.switch_branch(session, &message, emit).await
+            }
+            Command::BranchSession { session, message } => {
+                self.branch_session(&session, &message, emit).await
+            }
             Command::Load => self.load(emit).await,
             Command::LoadUsage { since } => self.load_usage(&since, emit).await,
             Command::SignInWithEmail { email, redirect_to } => {
@@ -252,7 +265,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             Command::SetChatFallbacks { session, fallbacks } => {
                 self.set_chat_fallbacks(&session, fallbacks, emit).await
             }
-            Command::Regenerate { session } => self.regenerate(session, emit).await,
+            Command::Regenerate { session, message } => {
+                self.regenerate(session, message.as_deref(), emit).await
+            }
             Command::SetAccessToken { token } => self.take_access_token(token).await,
             Command::CountTokens { session, draft } => {
                 self.count_tokens(session, &draft, emit).await
@@ -284,7 +299,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
     }
 
-    /// The session's stored messages, in order.
+    /// The session's stored messages, of every branch, in order (see [`Runtime::path`]
+    /// for the conversation shown and sent).
     async fn history(&self, session: &str) -> Result<Vec<StoredMessage>, ErrorKind> {
         self.store.messages(session).await.map_err(ErrorKind::from)
     }
@@ -292,6 +308,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
 
 mod approvals;
 mod attachments;
+mod branches;
 mod calls;
 mod compact;
 mod direct_usage;

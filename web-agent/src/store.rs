@@ -43,6 +43,10 @@ pub struct Session {
     /// The chat's own fallback chain after the main model; `None`: the settings' default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallbacks: Option<Vec<ferry_protocol::ModelRef>>,
+    /// The leaf of the branch the chat shows (see [`crate::tree`]): the conversation is
+    /// the path from the root to it. `None` in a chat with no message yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
 }
 
 /// One message of a session. An answer being streamed is saved again and again under the
@@ -51,8 +55,11 @@ pub struct Session {
 pub struct StoredMessage {
     pub id: String,
     pub session: String,
-    /// Order within the session.
+    /// Order of creation within the session (over every branch): siblings are ordered by it.
     pub seq: u64,
+    /// The message this one follows (see [`crate::tree`]); `None`: a first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     pub message: Message,
     /// An answer cut short by Stop, or still streaming.
     #[serde(default)]
@@ -166,11 +173,31 @@ pub struct KeyRecord {
     pub sealed: Sealed,
 }
 
-/// A session's latest compaction: what is sent in place of its older messages.
+/// A compaction of one path of a session: what is sent in place of the messages before
+/// its `first_kept`. It applies to every branch whose path holds `first_kept` (they share
+/// everything it summarized) and to no other, so a branch that starts before the summary
+/// does not inherit it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompactionRecord {
+    /// [`CompactionRecord::id_of`] its session and `first_kept`.
+    pub id: String,
     pub session: String,
     pub compaction: Compaction,
+}
+
+impl CompactionRecord {
+    pub fn new(session: &str, compaction: Compaction) -> Self {
+        Self {
+            id: Self::id_of(session, &compaction.first_kept),
+            session: session.to_owned(),
+            compaction,
+        }
+    }
+
+    /// The key of a session's compaction that keeps `first_kept` on.
+    pub fn id_of(session: &str, first_kept: &str) -> String {
+        format!("{session}/{first_kept}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,7 +232,7 @@ pub trait Store {
     async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError>;
     /// The session's messages in order.
     async fn messages(&self, session: &str) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Removes one message (an answer being regenerated, what follows an edited question).
+    /// Removes one message.
     async fn delete_message(&self, id: &str) -> Result<(), StoreError>;
     async fn put_note(&self, note: &Note) -> Result<(), StoreError>;
     async fn notes(&self) -> Result<Vec<Note>, StoreError>;
@@ -215,8 +242,10 @@ pub trait Store {
     async fn delete_key(&self, provider: KeyOwner) -> Result<(), StoreError>;
     async fn put_settings(&self, settings: &serde_json::Value) -> Result<(), StoreError>;
     async fn settings(&self) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Stores a compaction; one of the same session and `first_kept` is replaced.
     async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError>;
-    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError>;
+    /// The session's compactions, of every branch (see [`crate::tree::compaction_of`]).
+    async fn compactions(&self, session: &str) -> Result<Vec<Compaction>, StoreError>;
     /// Usage rows of direct calls waiting to be sent to Supabase.
     async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError>;
     async fn outbox(&self) -> Result<Vec<UsageRecord>, StoreError>;
@@ -255,12 +284,17 @@ pub struct Export {
     /// The MCP servers; their tokens (sealed) only when the user asked for keys.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mcp_servers: Vec<McpServer>,
+    /// The summaries of long chats, each of one path (version 3 on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compactions: Vec<CompactionRecord>,
 }
 
 impl Export {
     pub const FORMAT: &'static str = "ferry-export";
-    /// 2: attachments (`blobs`). Version 1 documents are still read.
-    pub const VERSION: u32 = 2;
+    /// 2: attachments (`blobs`). 3: chats as trees (a message's `parent`, a session's
+    /// `head`) and their compactions. Versions 1 and 2 are still read, each chat as one
+    /// branch.
+    pub const VERSION: u32 = 3;
 }
 
 /// A [`Blob`] in an export document: its bytes as base64 (standard, padded). On import
@@ -338,8 +372,16 @@ pub async fn export<S: Store>(
 ) -> Result<Export, StoreError> {
     let sessions = store.sessions().await?;
     let mut messages = Vec::new();
+    let mut compactions = Vec::new();
     for session in &sessions {
         messages.extend(store.messages(&session.id).await?);
+        compactions.extend(
+            store
+                .compactions(&session.id)
+                .await?
+                .into_iter()
+                .map(|c| CompactionRecord::new(&session.id, c)),
+        );
     }
     let mut blobs = Vec::new();
     for id in referenced(&messages) {
@@ -367,6 +409,7 @@ pub async fn export<S: Store>(
             .into_iter()
             .map(|s| if include_keys { s } else { s.without_secrets() })
             .collect(),
+        compactions,
     })
 }
 
@@ -379,15 +422,15 @@ pub struct Imported {
     pub blobs: usize,
 }
 
-/// Reads an export document (version 1 or 2) and merges it into the store by id. A blob
+/// Reads an export document (version 1 to 3) and merges it into the store by id. A blob
 /// whose data is not what its id says refuses the whole document before anything is
-/// stored.
+/// stored. The chats of a document from before branches become one branch each.
 pub async fn import<S: Store>(
     store: &S,
     document: &str,
     now_ms: u64,
 ) -> Result<Imported, StoreError> {
-    let export: Export =
+    let mut export: Export =
         serde_json::from_str(document).map_err(|e| StoreError::BadDocument(e.to_string()))?;
     if export.format != Export::FORMAT || export.version > Export::VERSION {
         return Err(StoreError::BadDocument(format!(
@@ -403,11 +446,17 @@ pub async fn import<S: Store>(
     for blob in &blobs {
         store.put_blob(blob).await?;
     }
+    if export.version < 3 {
+        crate::tree::linearize_export(&mut export.sessions, &mut export.messages);
+    }
     for session in &export.sessions {
         store.put_session(session).await?;
     }
     for message in &export.messages {
         store.put_message(message).await?;
+    }
+    for record in &export.compactions {
+        store.put_compaction(record).await?;
     }
     for note in &export.notes {
         store.put_note(note).await?;
@@ -451,7 +500,7 @@ struct Contents {
     notes: std::collections::BTreeMap<String, Note>,
     keys: std::collections::BTreeMap<KeyOwner, KeyRecord>,
     settings: Option<serde_json::Value>,
-    compactions: std::collections::BTreeMap<String, Compaction>,
+    compactions: std::collections::BTreeMap<String, CompactionRecord>,
     outbox: std::collections::BTreeMap<String, UsageRecord>,
     blobs: std::collections::BTreeMap<String, Blob>,
     mcp_servers: Vec<McpServer>,
@@ -473,6 +522,7 @@ impl Store for MemoryStore {
         let mut inner = self.inner.borrow_mut();
         inner.sessions.remove(id);
         inner.messages.retain(|_, m| m.session != id);
+        inner.compactions.retain(|_, c| c.session != id);
         Ok(())
     }
     async fn put_message(&self, message: &StoredMessage) -> Result<(), StoreError> {
@@ -529,13 +579,13 @@ impl Store for MemoryStore {
     }
     async fn put_compaction(&self, record: &CompactionRecord) -> Result<(), StoreError> {
         let mut inner = self.inner.borrow_mut();
-        inner
-            .compactions
-            .insert(record.session.clone(), record.compaction.clone());
+        inner.compactions.insert(record.id.clone(), record.clone());
         Ok(())
     }
-    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
-        Ok(self.inner.borrow().compactions.get(session).cloned())
+    async fn compactions(&self, session: &str) -> Result<Vec<Compaction>, StoreError> {
+        let inner = self.inner.borrow();
+        let of_session = inner.compactions.values().filter(|r| r.session == session);
+        Ok(of_session.map(|r| r.compaction.clone()).collect())
     }
     async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError> {
         let mut inner = self.inner.borrow_mut();
@@ -604,6 +654,7 @@ pub mod conformance {
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            head: None,
             fallbacks: None,
         }
     }
@@ -667,6 +718,7 @@ pub mod conformance {
             id: id.to_owned(),
             session: session.to_owned(),
             seq,
+            parent: None,
             message: Message::text(Role::User, text),
             partial: false,
             created_ms: seq,
@@ -702,6 +754,7 @@ pub mod conformance {
             id: id.to_owned(),
             session: session.to_owned(),
             seq,
+            parent: None,
             message,
             partial: false,
             created_ms: seq,
@@ -886,7 +939,7 @@ pub mod conformance {
         if !document.contains(r#""tool_ok":false"#) {
             return fail("an export left out a tool result's outcome");
         }
-        if full.blobs.len() != 1 || full.version != 2 {
+        if full.blobs.len() != 1 || full.version != Export::VERSION {
             return fail("an export left out the attachment");
         }
         // Twice: nothing may be duplicated.
@@ -912,17 +965,39 @@ pub mod conformance {
             summarized_tokens: 40,
         };
         store
-            .put_compaction(&CompactionRecord {
-                session: "s1".into(),
-                compaction: compacted.clone(),
-            })
+            .put_compaction(&CompactionRecord::new("s1", compacted.clone()))
             .await
             .map_err(err)?;
-        if store.compaction("s1").await.map_err(err)? != Some(compacted) {
-            return fail("a compaction did not round-trip");
+        // Another branch's, and the same one again (replaced, not doubled).
+        let other = Compaction {
+            first_kept: "m2".into(),
+            ..compacted.clone()
+        };
+        for record in [&other, &compacted] {
+            store
+                .put_compaction(&CompactionRecord::new("s1", record.clone()))
+                .await
+                .map_err(err)?;
         }
-        if store.compaction("s2").await.map_err(err)?.is_some() {
+        let mut kept = store.compactions("s1").await.map_err(err)?;
+        kept.sort_by(|a, b| a.first_kept.cmp(&b.first_kept));
+        if kept != [other, compacted] {
+            return Err(format!("compactions did not round-trip: {kept:?}"));
+        }
+        if !store.compactions("s2").await.map_err(err)?.is_empty() {
             return fail("a session without compaction has one");
+        }
+        // A branch: a message's parent and the session's head come back as stored.
+        let mut branch = message("b1", "s2", 5, "another version");
+        branch.parent = Some("x1".into());
+        store.put_message(&branch).await.map_err(err)?;
+        let mut headed = session("s2");
+        headed.head = Some("b1".into());
+        store.put_session(&headed).await.map_err(err)?;
+        if store.session("s2").await.map_err(err)? != Some(headed)
+            || store.messages("s2").await.map_err(err)?.last() != Some(&branch)
+        {
+            return fail("a branch's parent or a chat's head did not round-trip");
         }
 
         let row = UsageRecord::new(&ferry_core::usage::CallOutcome {
@@ -950,8 +1025,11 @@ pub mod conformance {
         if !store.messages("s1").await.map_err(err)?.is_empty() {
             return fail("a deleted session left its messages");
         }
-        if store.messages("s2").await.map_err(err)?.len() != 1 {
+        if store.messages("s2").await.map_err(err)?.len() != 2 {
             return fail("deleting one session touched another");
+        }
+        if !store.compactions("s1").await.map_err(err)?.is_empty() {
+            return fail("a deleted session left its compactions");
         }
         store.delete_note("n1").await.map_err(err)?;
         store

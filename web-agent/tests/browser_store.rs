@@ -63,18 +63,18 @@ async fn a_version_1_database_is_upgraded_keeping_its_data() {
             .text_content(),
         "from v1"
     );
-    let record = CompactionRecord {
-        session: "s".into(),
-        compaction: Compaction {
+    let record = CompactionRecord::new(
+        "s",
+        Compaction {
             summary: "sum".into(),
             first_kept: "m".into(),
             summarized_tokens: 1,
         },
-    };
+    );
     upgraded.put_compaction(&record).await.unwrap();
     assert_eq!(
-        upgraded.compaction("s").await.unwrap(),
-        Some(record.compaction)
+        upgraded.compactions("s").await.unwrap(),
+        [record.compaction]
     );
 }
 
@@ -106,4 +106,76 @@ async fn a_version_4_database_is_upgraded_to_mcp_servers_keeping_its_data() {
     let reopened = IdbStore::open(&name).await.unwrap();
     assert_eq!(reopened.mcp_servers().await.unwrap(), vec![server.clone()]);
     assert_eq!(reopened.mcp_server("mcp1").await.unwrap(), Some(server));
+}
+
+/// A database of schema 5 (chats as lists, one compaction per session) opened by this
+/// code: every chat becomes a tree of one branch, in the order it was shown, its head on
+/// its last message; the compaction is kept, keyed by its path; `meta` exists.
+#[wasm_bindgen_test]
+async fn a_version_5_database_is_upgraded_to_trees_keeping_its_data() {
+    use serde_json::json;
+    use web_agent::compaction::Compaction;
+    use web_agent::tree::Tree;
+
+    let name = unique("ferry-upgrade-v6");
+    let old = IdbStore::open_at(&name, 5).await.unwrap();
+    for id in ["s", "s2"] {
+        old.put_record(
+            "sessions",
+            &json!({"id": id, "title": "T", "created_ms": 1, "updated_ms": 2, "params": {}, "cost_usd": null}),
+        )
+        .await
+        .unwrap();
+    }
+    // Out of order on purpose: the chain follows seq.
+    for (id, session, seq, role) in [
+        ("m3", "s", 3, "user"),
+        ("m1", "s", 1, "user"),
+        ("m2", "s", 2, "assistant"),
+        ("x1", "s2", 1, "user"),
+    ] {
+        old.put_record(
+            "messages",
+            &json!({"id": id, "session": session, "seq": seq,
+                "message": {"role": role, "content": format!("text of {id}")},
+                "partial": false, "created_ms": seq}),
+        )
+        .await
+        .unwrap();
+    }
+    old.put_record(
+        "compactions",
+        &json!({"session": "s", "compaction": {"summary": "sum", "first_kept": "m2", "summarized_tokens": 7}}),
+    )
+    .await
+    .unwrap();
+    old.close();
+
+    let upgraded = IdbStore::open(&name).await.unwrap();
+    assert!(upgraded.store_names().contains(&"meta".to_owned()));
+    let messages = upgraded.messages("s").await.unwrap();
+    let parents: Vec<Option<&str>> = messages.iter().map(|m| m.parent.as_deref()).collect();
+    assert_eq!(parents, [None, Some("m1"), Some("m2")]);
+    let session = upgraded.session("s").await.unwrap().unwrap();
+    assert_eq!(session.head.as_deref(), Some("m3"));
+    let path: Vec<&str> = Tree::new(&messages)
+        .path(session.head.as_deref())
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(path, ["m1", "m2", "m3"]);
+    assert_eq!(messages[1].message.text_content(), "text of m2");
+    let other = upgraded.session("s2").await.unwrap().unwrap();
+    assert_eq!(other.head.as_deref(), Some("x1"));
+    assert_eq!(upgraded.messages("s2").await.unwrap()[0].parent, None);
+    let compaction = Compaction {
+        summary: "sum".into(),
+        first_kept: "m2".into(),
+        summarized_tokens: 7,
+    };
+    assert_eq!(upgraded.compactions("s").await.unwrap(), [compaction]);
+    assert!(upgraded.compactions("s2").await.unwrap().is_empty());
+    // Deleting the chat takes its compactions with it.
+    upgraded.delete_session("s").await.unwrap();
+    assert!(upgraded.compactions("s").await.unwrap().is_empty());
 }

@@ -9,7 +9,10 @@
 //! 3. `usage_outbox` (key `request_id`): direct-call usage rows not yet sent;
 //! 4. `blobs` (key `id`, the SHA-256 of the bytes): attachments, one record per distinct
 //!    content, its bytes a `Uint8Array` (not a JSON array of numbers) beside its other fields;
-//! 5. `mcp_servers` (key `id`): the MCP servers, their secrets sealed.
+//! 5. `mcp_servers` (key `id`): the MCP servers, their secrets sealed;
+//! 6. chats as trees ([`v6`]): messages' `parent`, sessions' `head`; `compactions` keyed by
+//!    `id` (session and `first_kept`) with index `by_session`; `meta` (keys out of line):
+//!    facts about the database itself.
 
 use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
@@ -28,7 +31,7 @@ use crate::store::{
 };
 
 /// The schema version this code writes.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 const SETTINGS_KEY: &str = "settings";
 
 const SESSIONS: &str = "sessions";
@@ -41,6 +44,10 @@ const COMPACTIONS: &str = "compactions";
 const OUTBOX: &str = "usage_outbox";
 const BLOBS: &str = "blobs";
 const MCP_SERVERS: &str = "mcp_servers";
+/// Facts about the database itself (keys out of line).
+pub(crate) const META: &str = "meta";
+
+mod v6;
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -63,8 +70,18 @@ impl IdbStore {
     pub async fn open_at(name: &str, version: u32) -> Result<Self, StoreError> {
         let db = Database::open(name)
             .with_version(version)
-            .with_on_upgrade_needed(move |event: VersionChangeEvent, db: Database| {
-                upgrade(event.old_version() as u64, u64::from(version), &db)
+            .with_on_upgrade_needed_fut(move |event: VersionChangeEvent, db: Database| {
+                let (from, to) = (event.old_version() as u64, u64::from(version));
+                // The steps that only create stores at once; those that move records
+                // within the same transaction, awaiting each request.
+                let created = upgrade(from, to, &db);
+                async move {
+                    created?;
+                    if from < 6 && to >= 6 {
+                        v6::upgrade(&db).await?;
+                    }
+                    Ok(())
+                }
             })
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -75,6 +92,23 @@ impl IdbStore {
     /// record, counts).
     pub(crate) fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// Writes `record` as it is into `store` (in-line keys): for tests that seed a
+    /// database in an older schema's shape.
+    #[doc(hidden)]
+    pub async fn put_record(
+        &self,
+        store: &str,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.put(store, record).await
+    }
+
+    /// The names of the database's object stores.
+    #[doc(hidden)]
+    pub fn store_names(&self) -> Vec<String> {
+        self.db.object_store_names().collect()
     }
 
     /// Closes the connection (a later open may then upgrade the schema).
@@ -271,10 +305,28 @@ impl Store for IdbStore {
         // One transaction: a session never loses only some of its messages.
         let tx = self
             .db
-            .transaction([SESSIONS, MESSAGES])
+            .transaction([SESSIONS, MESSAGES, COMPACTIONS])
             .with_mode(TransactionMode::Readwrite)
             .build()
             .map_err(failed)?;
+        let compactions = tx.object_store(COMPACTIONS).map_err(failed)?;
+        let ids = compactions
+            .index(BY_SESSION)
+            .map_err(failed)?
+            .get_all_keys::<String>()
+            .with_query(id.to_owned())
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        for compaction_id in ids {
+            compactions
+                .delete(compaction_id.map_err(failed)?)
+                .primitive()
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        }
         let messages = tx.object_store(MESSAGES).map_err(failed)?;
         let ids = messages
             .index(BY_SESSION)
@@ -381,9 +433,22 @@ impl Store for IdbStore {
         self.get(SESSIONS, id.to_owned()).await
     }
 
-    async fn compaction(&self, session: &str) -> Result<Option<Compaction>, StoreError> {
-        let record: Option<CompactionRecord> = self.get(COMPACTIONS, session.to_owned()).await?;
-        Ok(record.map(|r| r.compaction))
+    async fn compactions(&self, session: &str) -> Result<Vec<Compaction>, StoreError> {
+        let tx = self.db.transaction(COMPACTIONS).build().map_err(failed)?;
+        let records = tx
+            .object_store(COMPACTIONS)
+            .map_err(failed)?
+            .index(BY_SESSION)
+            .map_err(failed)?
+            .get_all::<CompactionRecord>()
+            .with_query(session.to_owned())
+            .serde()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        records
+            .map(|r| r.map(|r| r.compaction).map_err(failed))
+            .collect()
     }
 
     async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError> {

@@ -29,7 +29,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         entries: &[Entry],
         emit: &mut impl FnMut(Event),
     ) -> Result<Option<Compaction>, ErrorKind> {
-        let previous = self.store.compaction(session).await?;
+        // The summary of this path, if one was made (another branch's does not apply).
+        let previous = self
+            .path_compaction(session, entries.iter().map(|e| e.id.as_str()))
+            .await?;
         // Room for the longest answer the chat asks for (thinking included), at least.
         let longest = self.chat_params(session).await?.max_output_tokens;
         let most = self.settings.facts().max_output;
@@ -61,10 +64,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     let summarized = plan.summarize.len();
                     let compaction = plan.into_compaction(summary);
                     self.store
-                        .put_compaction(&CompactionRecord {
-                            session: session.to_owned(),
-                            compaction: compaction.clone(),
-                        })
+                        .put_compaction(&CompactionRecord::new(session, compaction.clone()))
                         .await?;
                     emit(Event::Compacted {
                         session: session.to_owned(),

@@ -2,9 +2,9 @@
 //! name automatically.
 
 use super::{Clock, Runtime};
-use crate::protocol::{ChatParams, ErrorKind, Event, SessionId};
+use crate::protocol::{ChatParams, ErrorKind, Event, SessionId, SessionView};
 use crate::seams::{Tokenizer, Vault};
-use crate::store::{Session, Store};
+use crate::store::{Session, Store, StoredMessage};
 use crate::transport::Transport;
 
 /// The title of a session nobody has named yet.
@@ -40,6 +40,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            head: None,
             fallbacks: None,
         };
         self.store.put_session(&session).await?;
@@ -81,15 +82,24 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         opened
     }
 
-    /// The session's messages, and where a compaction cut it, for the UI to show.
+    /// The session's path (its branch shown), each message's versions, and where the
+    /// compaction of that path cut it, for the UI to show.
     async fn open_session(
         &self,
         session: SessionId,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let messages = self.history(&session).await?;
-        let first_kept = self.store.compaction(&session).await?.map(|c| c.first_kept);
-        let messages = self.message_views(messages).await?;
+        let (all, head) = self.branches(&session).await?;
+        let path: Vec<StoredMessage> = crate::tree::Tree::new(&all)
+            .path(head.as_deref())
+            .into_iter()
+            .cloned()
+            .collect();
+        let first_kept = self
+            .path_compaction(&session, path.iter().map(|m| m.id.as_str()))
+            .await?
+            .map(|c| c.first_kept);
+        let messages = self.branch_views(&all, path).await?;
         emit(Event::SessionOpened {
             session,
             messages,
@@ -98,8 +108,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         Ok(())
     }
 
-    /// The sessions, newest first; with `query`, those whose title, messages or attached
-    /// files' names contain it.
+    /// The sessions, newest first; with `query`, those whose title, messages (of any
+    /// branch) or attached files' names contain it, each with its first matching message.
     pub(super) async fn list(
         &self,
         query: Option<&str>,
@@ -112,18 +122,16 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         {
             let mut matching = Vec::new();
             for session in sessions {
-                let hit = session.title.to_lowercase().contains(&query)
-                    || self.store.messages(&session.id).await?.iter().any(|m| {
-                        m.message.text_content().to_lowercase().contains(&query)
-                            || m.attachments
-                                .iter()
-                                .any(|a| a.name.to_lowercase().contains(&query))
-                    });
-                if hit {
-                    matching.push(session);
+                let hit = self.search_hit(&session.id, &query).await?;
+                if hit.is_some() || session.title.to_lowercase().contains(&query) {
+                    let mut view = SessionView::from(session);
+                    view.hit = hit;
+                    matching.push(view);
                 }
             }
-            sessions = matching;
+            matching.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
+            emit(Event::Sessions { sessions: matching });
+            return Ok(());
         }
         sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
         emit(Event::Sessions {
@@ -214,6 +222,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             params: ChatParams::default(),
             cost_usd: None,
             mcp: Default::default(),
+            head: None,
             fallbacks: None,
         });
         if let Some(text) =

@@ -30,6 +30,8 @@ pub(super) struct Draft {
     pub(super) saved_ms: u64,
     /// The call's usage, its `cost` filled in, once reported.
     pub(super) usage: Option<Usage>,
+    /// The message the answer follows in the chat's tree.
+    pub(super) parent: Option<String>,
     /// Which link of the chat's fallback chain wrote it, when the chain has several.
     pub(super) answered_by: Option<crate::protocol::AnsweredBy>,
 }
@@ -43,6 +45,7 @@ impl Draft {
             thinking: String::new(),
             saved_ms: now_ms,
             usage: None,
+            parent: None,
             answered_by: None,
         }
     }

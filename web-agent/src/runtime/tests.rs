@@ -12,6 +12,7 @@ use support::*;
 
 mod approvals;
 mod attachments;
+mod branches;
 mod compaction;
 mod export;
 mod fallback;

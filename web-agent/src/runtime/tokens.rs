@@ -180,8 +180,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let (conversation, conversation_exact) = match &session {
             Some(session) => {
-                let stored = self.history(session).await?;
-                let compaction = self.store.compaction(session).await?;
+                let stored = self.path(session).await?;
+                let compaction = self
+                    .path_compaction(session, stored.iter().map(|m| m.id.as_str()))
+                    .await?;
                 let entries = self.entries(stored).await?;
                 self.sent_tokens(&entries, compaction.as_ref()).await
             }

@@ -14,6 +14,7 @@ use crate::protocol::{AttachmentView, ErrorKind, Event, SessionId};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{Attachment, Store, StoredMessage};
 use crate::transport::Transport;
+use crate::tree::Tree;
 
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Stops the turn paused on an approval in `session`, or else the turn in progress.
@@ -51,7 +52,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 return Ok(());
             }
         };
-        let mut history = self.history(&session).await?;
+        let mut history = self.path(&session).await?;
         let title = match (text.trim().is_empty(), attachments.first()) {
             (true, Some(first)) => first.name.clone(),
             _ => text.clone(),
@@ -62,7 +63,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let stored = StoredMessage {
             id: self.clock.new_id(),
             session: session.clone(),
-            seq: next_seq(&history),
+            seq: next_seq(&self.history(&session).await?),
+            parent: history.last().map(|m| m.id.clone()),
             message: user,
             partial: false,
             created_ms: self.clock.now_ms(),
@@ -81,22 +83,34 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.answer(session, history, emit).await
     }
 
-    /// Answers the last user message again: what followed it is replaced.
+    /// Answers a user message again — the last one shown, or the one `message` is or
+    /// answers — as a new version of its answer: the old answer stays, a sibling.
     pub(super) async fn regenerate(
         &mut self,
         session: SessionId,
+        message: Option<&str>,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let mut history = self.history(&session).await?;
-        let last_user = history
+        let (messages, head) = self.branches(&session).await?;
+        let tree = Tree::new(&messages);
+        let path = match message {
+            Some(id) => tree.path_to(id),
+            None => tree.path(head.as_deref()),
+        };
+        let user = path
             .iter()
             .rposition(|m| m.message.role == Role::User)
             .ok_or(ErrorKind::InvalidRequest)?;
-        self.truncate_after(&mut history, last_user).await?;
+        let history: Vec<StoredMessage> = path[..=user].iter().map(|m| (*m).clone()).collect();
+        self.set_head(&session, history.last().map(|m| m.id.as_str()))
+            .await?;
+        // The app shows the branch the new answer streams into.
+        self.open(session.clone(), emit).await?;
         self.answer(session, history, emit).await
     }
 
-    /// Replaces a user message's text and answers it anew: what followed it is replaced.
+    /// A new version of a user message — a sibling of it, its attachments kept — answered
+    /// anew; the old version and everything that followed it stay.
     pub(super) async fn edit_and_resend(
         &mut self,
         session: SessionId,
@@ -104,41 +118,38 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         text: String,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let mut history = self.history(&session).await?;
-        let at = history
-            .iter()
-            .position(|m| m.id == message && m.message.role == Role::User)
+        let (messages, _) = self.branches(&session).await?;
+        let tree = Tree::new(&messages);
+        let mut history: Vec<StoredMessage> =
+            tree.path_to(message).into_iter().cloned().collect();
+        let edited = history
+            .pop()
+            .filter(|m| m.message.role == Role::User)
             .ok_or(ErrorKind::InvalidRequest)?;
-        history[at].message = Message::text(Role::User, text);
-        self.store.put_message(&history[at]).await?;
-        self.truncate_after(&mut history, at).await?;
+        let version = StoredMessage {
+            id: self.clock.new_id(),
+            seq: next_seq(&messages),
+            message: Message::text(Role::User, text),
+            partial: false,
+            created_ms: self.clock.now_ms(),
+            ..edited
+        };
+        let saved = self.put(version, emit).await?;
+        history.push(saved);
+        self.touch(&session, None).await?;
+        self.open(session.clone(), emit).await?;
         self.answer(session, history, emit).await
     }
 
-    /// Deletes what followed `history[keep_through]`, in the store and in `history`.
-    pub(super) async fn truncate_after(
-        &self,
-        history: &mut Vec<StoredMessage>,
-        keep_through: usize,
-    ) -> Result<(), ErrorKind> {
-        let removed: Vec<StoredMessage> = history.drain(keep_through + 1..).collect();
-        for later in &removed {
-            self.store.delete_message(&later.id).await?;
-        }
-        // Their attachments, unless another message still has them.
-        self.free_blobs(Some(crate::store::referenced(&removed)))
-            .await
-    }
-
-    /// Runs a turn answering the session as stored — `history`, already read — whose last
-    /// message is the user's.
+    /// Runs a turn answering the session's path — `history`, root to the session's head,
+    /// already read — whose last message is the user's. Only that path is sent.
     pub(super) async fn answer(
         &mut self,
         session: SessionId,
         history: Vec<StoredMessage>,
         emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
-        let seq = next_seq(&history);
+        let seq = next_seq(&self.history(&session).await?);
         let mut gate = self.gate(&session, &history);
         gate.mcp = self.mcp_turn_tools(&session).await?;
         let entries = self.entries(history).await?;
@@ -172,6 +183,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         }
         // The same tools as the first try (the gate keeps their settings).
         self.mcp_turn_tools(&session).await?;
+        // The answer the failed call had begun is kept; the new one is its sibling.
+        let path = self.path(&session).await?;
+        if let Some(begun) = path
+            .last()
+            .filter(|m| m.partial && m.message.role == Role::Assistant)
+        {
+            self.set_head(&session, begun.parent.as_deref()).await?;
+        }
         let effects = turn.retry();
         let seq = next_seq(&self.history(&session).await?);
         let outcome = self.drive(session, turn, effects, seq, emit).await;
@@ -194,6 +213,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
             id: draft.id.clone(),
             session: session.to_owned(),
             seq: draft.seq,
+            parent: draft.parent.clone(),
             message: message.clone(),
             partial,
             created_ms: self.clock.now_ms(),
@@ -206,12 +226,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         self.put(stored, emit).await
     }
 
+    /// Saves a message of the session's path: it becomes the head.
     async fn put(
         &self,
         stored: StoredMessage,
         emit: &mut impl FnMut(Event),
     ) -> Result<StoredMessage, ErrorKind> {
         self.store.put_message(&stored).await?;
+        self.set_head(&stored.session, Some(&stored.id)).await?;
         if !stored.partial {
             emit(Event::MessageSaved {
                 session: stored.session.clone(),
@@ -240,6 +262,8 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
         let mut queue = VecDeque::new();
         enqueue(&mut queue, effects);
         let mut draft: Option<Draft> = None;
+        // The message the next one saved follows: the path grows from the head.
+        let mut tip = self.head(&session).await?;
         // The images MCP tools returned, by call: kept on the tool's message and shown.
         let mut files: BTreeMap<String, (Vec<Attachment>, Vec<AttachmentView>)> = BTreeMap::new();
         while let Some(effect) = queue.pop_front() {
@@ -248,7 +272,9 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     // Servers whose tools changed are listed again (for the next turn).
                     self.drain_mcp_inboxes(emit).await;
                     let seq = place();
-                    draft = Some(Draft::new(self.clock.new_id(), seq, self.clock.now_ms()));
+                    let mut next = Draft::new(self.clock.new_id(), seq, self.clock.now_ms());
+                    next.parent.clone_from(&tip);
+                    draft = Some(next);
                     let inputs = self
                         .call_model(&session, &mut turn, messages, &mut draft, emit)
                         .await?;
@@ -307,6 +333,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                     (Role::Assistant, Some(d)) => {
                         self.save_answer(&session, &d, &message, stopped, emit)
                             .await?;
+                        tip = Some(d.id);
                     }
                     (role, kept) => {
                         draft = kept;
@@ -318,9 +345,10 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                         };
                         let (id, seq) = (self.clock.new_id(), place());
                         let stored = StoredMessage {
-                            id,
+                            id: id.clone(),
                             session: session.clone(),
                             seq,
+                            parent: tip.replace(id),
                             message,
                             partial: stopped,
                             created_ms: self.clock.now_ms(),
@@ -382,7 +410,7 @@ fn enqueue(queue: &mut VecDeque<Effect>, effects: Vec<Effect>) {
     }
 }
 
-/// The place after the last of `history`.
+/// The place after the last of `history` (every branch's messages, in order).
 pub(super) fn next_seq(history: &[StoredMessage]) -> u64 {
     history.last().map_or(0, |m| m.seq + 1)
 }

@@ -223,6 +223,7 @@ fn stop_while_an_approval_waits_answers_the_call_and_ends_the_turn() {
         &mut rt,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     assert!(matches!(opened.first(), Some(Event::SessionOpened { .. })));

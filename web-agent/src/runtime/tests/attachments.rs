@@ -237,6 +237,7 @@ fn an_original_is_kept_only_when_the_user_asked() {
         &mut rt,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     let Some(Event::SessionOpened { messages, .. }) = opened.first() else {
@@ -450,6 +451,7 @@ fn a_view_says_how_many_bytes_of_text_a_file_goes_as() {
         &mut rt,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     let Some(Event::SessionOpened { messages, .. }) = opened.first() else {
@@ -548,8 +550,8 @@ fn blobs_no_message_refers_to_are_freed() {
     );
     assert_eq!(ids(&rt), std::slice::from_ref(&waiting.id));
 
-    // An edit removes what followed: a later message's file goes with it, unless the
-    // edited message has it too (EditAndResend keeps the edited message's files).
+    // An edit is a new version: what followed stays (another branch) with its files, and
+    // the new version keeps the edited message's files.
     let later = attach(&rt, image(b"later"));
     send_with(&mut rt, "c", "first", vec![waiting.clone()]);
     send_with(&mut rt, "c", "second", vec![later.clone()]);
@@ -564,9 +566,12 @@ fn blobs_no_message_refers_to_are_freed() {
         },
     );
     let stored = run(rt.store().messages("c")).unwrap();
-    assert_eq!(stored.len(), 2);
-    assert_eq!(stored[0].attachments[0].id, waiting.id);
-    assert_eq!(ids(&rt), std::slice::from_ref(&waiting.id));
+    assert_eq!(stored.len(), 6);
+    assert_eq!(stored[4].message.text_content(), "first, again");
+    assert_eq!(stored[4].attachments[0].id, waiting.id);
+    let mut kept = vec![waiting.id.clone(), later.id.clone()];
+    kept.sort();
+    assert_eq!(ids(&rt), kept);
     let content = &last_message(&transport, 4)["content"];
     assert_eq!(content[0]["text"], "first, again");
     assert!(
@@ -601,7 +606,7 @@ fn an_export_carries_the_files_and_imports_into_a_fresh_store() {
         panic!("{events:?}")
     };
     let json: serde_json::Value = serde_json::from_str(document).unwrap();
-    assert_eq!(json["version"], 2);
+    assert_eq!(json["version"], 3);
     let mut blobs = json["blobs"].as_array().unwrap().clone();
     blobs.sort_by_key(|b| b["mime"].as_str().map(str::to_owned));
     assert_eq!(
@@ -630,6 +635,7 @@ fn an_export_carries_the_files_and_imports_into_a_fresh_store() {
         &mut fresh,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     let Some(Event::SessionOpened { messages, .. }) = opened.first() else {

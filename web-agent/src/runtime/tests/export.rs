@@ -131,6 +131,7 @@ fn thinking_cost_and_chat_params_survive_export_and_import() {
         &mut fresh,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     let Some(Event::SessionOpened { messages, .. }) = opened.first() else {

@@ -524,7 +524,7 @@ fn each_answer_keeps_its_cost_and_the_chat_sums_them() {
     let chat = sessions[0].cost_usd.unwrap();
     assert!((chat - 3.0 * one).abs() < 1e-9, "{chat}");
 
-    // Regenerated: the chat costs what the answers it holds cost.
+    // Regenerated: the chat costs what the answers it holds cost, every version's.
     transport.pieces(
         200,
         &anthropic_stream(
@@ -537,10 +537,12 @@ fn each_answer_keeps_its_cost_and_the_chat_sums_them() {
         &mut rt,
         Command::Regenerate {
             session: "s".into(),
+            message: None,
         },
     );
+    // Every version is kept, so the chat costs all it spent: the three answers and the new one.
     let session = run(rt.store().sessions()).unwrap().remove(0);
-    assert!((session.cost_usd.unwrap() - one).abs() < 1e-9);
+    assert!((session.cost_usd.unwrap() - 4.0 * one).abs() < 1e-9);
 }
 
 #[wasm_bindgen_test(unsupported = test)]

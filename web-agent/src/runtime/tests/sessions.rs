@@ -57,6 +57,7 @@ fn sessions_are_titled_renamed_searched_and_deleted() {
         &mut rt,
         Command::OpenSession {
             session: "a".into(),
+            message: None,
         },
     );
     assert!(matches!(&opened[0], Event::SessionOpened { messages, .. } if messages.len() == 2));

@@ -246,6 +246,7 @@ fn a_tool_result_keeps_whether_it_succeeded_when_the_chat_is_read_again() {
         &mut rt,
         Command::OpenSession {
             session: "s".into(),
+            message: None,
         },
     );
     let Some(Event::SessionOpened { messages, .. }) = opened.first() else {

@@ -184,7 +184,7 @@ fn without_a_key_the_ui_is_told_to_add_one() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
-fn regenerate_and_edit_replace_what_followed() {
+fn regenerate_and_edit_add_versions_and_keep_what_followed() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
     transport.answer(
@@ -200,13 +200,15 @@ fn regenerate_and_edit_replace_what_followed() {
         &mut rt,
         Command::Regenerate {
             session: "s".into(),
+            message: None,
         },
     );
     let texts: Vec<String> = stored_texts(&rt, "s")
         .into_iter()
         .map(|(_, t, _)| t)
         .collect();
-    assert_eq!(texts, ["question", "second"]);
+    // Nothing replaced: the first answer stays, as the other version.
+    assert_eq!(texts, ["question", "first", "second"]);
     // The regenerated call saw the question, not the old answer.
     let body: serde_json::Value =
         serde_json::from_str(transport.sent.borrow()[1].body.as_deref().unwrap()).unwrap();
@@ -232,7 +234,15 @@ fn regenerate_and_edit_replace_what_followed() {
         .into_iter()
         .map(|(_, t, _)| t)
         .collect();
-    assert_eq!(texts, ["better question", "third"]);
+    assert_eq!(
+        texts,
+        ["question", "first", "second", "better question", "third"]
+    );
+    // The edit's call sent the new version only.
+    let body = transport.body(2);
+    let sent = body["messages"].as_array().unwrap();
+    assert_eq!(sent.len(), 2, "the system prompt and the new version: {sent:?}");
+    assert_eq!(sent[1]["content"], "better question");
     let refused = command(
         &mut rt,
         Command::EditAndResend {
