@@ -156,7 +156,10 @@ impl State {
 
     pub fn open(self, session: SessionId) {
         self.banner.set(None);
-        agent_module::send(&Command::OpenSession { session });
+        agent_module::send(&Command::OpenSession {
+            session,
+            message: None,
+        });
     }
 
     pub fn refresh_sessions(self) {
@@ -292,6 +295,7 @@ impl State {
                     // The stored messages carry the ids Edit needs.
                     agent_module::send(&Command::OpenSession {
                         session: session.clone(),
+                        message: None,
                     });
                 }
                 self.refresh_sessions();

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use crate::agent_module;
 use crate::app::{COMPOSER, State, focus_soon};
 use crate::attachments::{AttachButton, Chips as ChipList, carries_files, on_drop, on_paste};
+use crate::branches::{Announcement, BranchButton, Versions, provide_announcer};
 use crate::mcp::composer::{ChatTools, PromptMenu, ResourceButton, SlashMenu};
 use crate::model::{
     Chat, Chips, Controls, Limits, Progress, Row, Thinking, ToolStep, ViewMessage, tool_of, usd,
@@ -169,6 +170,13 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let tools = message.tools;
     let text = message.text;
     let files = crate::attachments::message_attachments(message.attachments);
+    let versions = (message.versions.len() > 1).then(|| {
+        view! { <Versions id=message.version.clone() versions=message.versions.clone()/> }
+    });
+    let branch = message
+        .ids
+        .last()
+        .map(|last| view! { <BranchButton last=last.clone()/> });
 
     // Edit moves focus into the editor; Cancel brings it back to Edit, resending to the
     // composer.
@@ -238,6 +246,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                 <div class="typing" role="status" aria-label="Ferry is typing"><span></span><span></span><span></span></div>
             </Show>
             <div class="actions">
+                {versions}
                 {cost.map(|cost| view! {
                     <span class="cost" title="What this answer cost (estimated)">{cost}</span>
                 })}
@@ -264,12 +273,13 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
                             let Some(session) = state.chat.get_untracked().session else { return };
                             state.banner.set(None);
                             state.chat.update(Chat::regenerating);
-                            agent_module::send(&Command::Regenerate { session });
+                            agent_module::send(&Command::Regenerate { session, message: None });
                         }
                     >
                         "Regenerate"
                     </button>
                 })}
+                {branch}
             </div>
         </article>
     }
@@ -303,6 +313,7 @@ pub fn ChatView() -> impl IntoView {
     let text = state.draft;
     let input = NodeRef::<leptos::html::Textarea>::new();
     let bottom = NodeRef::<leptos::html::Div>::new();
+    provide_announcer();
 
     // The files as they would be sent, and whether the model reads images.
     let reads_images = move || {
@@ -470,6 +481,7 @@ pub fn ChatView() -> impl IntoView {
                 }
             />
             <div node_ref=bottom></div>
+            <Announcement/>
         </section>
         <form
             class="composer"

@@ -14,6 +14,8 @@ fn SessionRow(session: SessionView) -> impl IntoView {
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let id = StoredValue::new(session.id.clone());
+    // A search hit: opening it shows the branch that holds it.
+    let hit = StoredValue::new(session.hit.clone());
     let current = move || {
         state
             .chat
@@ -74,7 +76,16 @@ fn SessionRow(session: SessionView) -> impl IntoView {
                         class="session-open"
                         aria-current=move || current().then_some("page")
                         on:click=move |_| {
-                            state.open(id.get_value());
+                            match hit.get_value() {
+                                Some(message) => {
+                                    state.banner.set(None);
+                                    agent_module::send(&Command::OpenSession {
+                                        session: id.get_value(),
+                                        message: Some(message),
+                                    });
+                                }
+                                None => state.open(id.get_value()),
+                            }
                             // On a phone the list covers the chat: fold it, and go to the composer.
                             if state.nav_open.get_untracked() {
                                 state.nav_open.set(false);

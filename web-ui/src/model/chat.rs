@@ -192,6 +192,10 @@ pub struct ViewMessage {
     pub cost: Option<Usd>,
     /// The user's files sent with it.
     pub attachments: Vec<Attached>,
+    /// Its versions, from the chat's tree: the ids of the stored message `version` and
+    /// of its siblings, oldest first; empty when there is one version only.
+    pub versions: Vec<String>,
+    pub version: String,
 }
 
 impl ViewMessage {
@@ -211,6 +215,8 @@ impl ViewMessage {
             live: false,
             cost: None,
             attachments: Vec::new(),
+            versions: Vec::new(),
+            version: String::new(),
         }
     }
 
@@ -301,6 +307,10 @@ impl Chat {
                     let Some(shown) = messages.last_mut() else {
                         continue;
                     };
+                    if shown.versions.is_empty() && m.siblings.len() > 1 {
+                        shown.versions.clone_from(&m.siblings);
+                        shown.version.clone_from(&m.id);
+                    }
                     shown
                         .attachments
                         .extend(m.attachments.iter().map(Attached::from));

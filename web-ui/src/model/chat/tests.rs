@@ -16,7 +16,27 @@ fn stored(id: &str, message: Message) -> MessageView {
         usage: None,
         tool_ok: None,
         attachments: Vec::new(),
+        answered_by: None,
+        parent: None,
+        siblings: Vec::new(),
     }
+}
+
+#[test]
+fn a_message_with_versions_shows_which_one_of_how_many() {
+    let mut question = stored("q2", Message::text(Role::User, "again"));
+    question.siblings = vec!["q1".into(), "q2".into(), "q3".into()];
+    let mut first_part = stored("a1", Message::text(Role::Assistant, "part one"));
+    first_part.parent = Some("q2".into());
+    let mut second_part = stored("a2", Message::text(Role::Assistant, "part two"));
+    second_part.siblings = vec!["a2".into(), "a9".into()];
+    let chat = Chat::open("s".into(), &[question, first_part, second_part], None);
+    assert_eq!(chat.messages[0].versions, ["q1", "q2", "q3"]);
+    assert_eq!(chat.messages[0].version, "q2");
+    // One answer of two model calls: the versions of its first part that has any.
+    assert_eq!(chat.messages[1].versions, ["a2", "a9"]);
+    assert_eq!(chat.messages[1].version, "a2");
+    assert_eq!(chat.messages[1].ids, ["a1", "a2"]);
 }
 
 #[test]
