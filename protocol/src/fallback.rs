@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One link of a fallback chain: a model at a provider.
 ///
 /// JSON: `{"provider":"anthropic","model":"claude-sonnet-4-5"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ModelRef {
     pub provider: ProviderId,
     /// Empty: the provider's current default model.
@@ -17,7 +17,7 @@ pub struct ModelRef {
 
 /// A link passed over before an answer came: the model, and why in words the app shows
 /// ("503: overloaded", "timed out: no answer in 60 s", "no key").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Skipped {
     pub provider: ProviderId,
     pub model: String,
@@ -28,7 +28,7 @@ pub struct Skipped {
 /// Only on answers of a chat whose chain had more than one link.
 ///
 /// JSON: `{"provider":"mistral","model":"mistral-small","skipped":[{"provider","model","reason"}]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AnsweredBy {
     pub provider: ProviderId,
     pub model: String,

@@ -205,6 +205,7 @@ impl State {
 
     fn on_event(self, event: Event) {
         crate::durable::seen(&event);
+        crate::fallback::seen(&event);
         match event {
             Event::Ready {
                 settings,

@@ -163,6 +163,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
     let thinking = (!message.thinking.text.is_empty() || message.thinking.running())
         .then(|| thinking_section(message.thinking.clone()));
     let cost = message.cost.map(|c| usd(c.0));
+    let answered_by = crate::fallback::badge(message.answered_by.clone());
     // Answers are Markdown; what the user typed is shown as typed.
     let html = (!is_user)
         .then(|| agent_module::render_markdown(&message.text))
@@ -245,6 +246,7 @@ fn MessageView(message: ViewMessage, last: bool) -> impl IntoView {
             <Show when=move || empty && !is_user && state.chat.with(|c| c.busy)>
                 <div class="typing" role="status" aria-label="Ferry is typing"><span></span><span></span><span></span></div>
             </Show>
+            {answered_by}
             <div class="actions">
                 {versions}
                 {cost.map(|cost| view! {
@@ -566,8 +568,10 @@ pub fn ChatView() -> impl IntoView {
             <details class="chat-params">
                 <summary>"Chat options"</summary>
                 <ParamsFields params=params controls=controls changed=changed default="Default"/>
+                <crate::fallback::ChatFallbacks/>
             </details>
             <ChatTools/>
+            <crate::fallback::FallbackCountdown/>
             <div class="tokens" aria-live="off">
                 {tokens}
                 {move || chat_cost().map(|cost| view! { <span class="chat-cost">{cost}</span> })}

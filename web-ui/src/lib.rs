@@ -26,6 +26,8 @@ mod chat;
 #[cfg(target_arch = "wasm32")]
 mod durable;
 #[cfg(target_arch = "wasm32")]
+mod fallback;
+#[cfg(target_arch = "wasm32")]
 mod mcp;
 #[cfg(target_arch = "wasm32")]
 mod params;

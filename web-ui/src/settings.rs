@@ -428,6 +428,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     <button type="button" on:click=move |_| close()>"Close"</button>
                 </div>
             </form>
+            <crate::fallback::FallbackSettings/>
             <crate::mcp::McpSettings/>
             <Storage/>
             <crate::durable::BackupSettings/>

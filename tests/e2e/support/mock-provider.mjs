@@ -23,6 +23,9 @@
 //   unfinished   opening events + 2 content events, then a clean end without the closing events
 //   hang         nothing at all (not even headers) for 30 s
 //   error500     HTTP 500 with a provider-format error body
+//   error503     HTTP 503 "overloaded" (OpenAI's error shape), for fallback chains
+//   ratelimit    HTTP 429 with `Retry-After: 2` to the first two requests for that model
+//                name, then the default answer
 //   markdown     a Rust code block and a table (MARKDOWN_PIECES), in 3 content events
 // A key starting with "bad-key" gets HTTP 401 with a provider-format error whose message
 // contains the key (as real providers do), to check that the proxy redacts it.
@@ -85,7 +88,7 @@ export const MARKDOWN_PIECES = [
 
 export function scenarioOf(model) {
   const name = String(model ?? '');
-  for (const s of ['error500', 'hang', 'unfinished', 'cut', 'slow', 'tools', 'markdown']) {
+  for (const s of ['error500', 'error503', 'ratelimit', 'hang', 'unfinished', 'cut', 'slow', 'tools', 'markdown']) {
     if (name.includes(s)) return s;
   }
   return 'default';
@@ -326,8 +329,29 @@ async function preamble(ctx, scenario, key, errors) {
     errors.server(res);
     return true;
   }
+  if (scenario === 'error503') {
+    sendJson(res, 503, { error: { message: 'overloaded', type: 'server_error', param: null, code: null } });
+    return true;
+  }
+  if (scenario === 'ratelimit') {
+    const model = String(ctx.body?.model ?? '');
+    const seen = (RATE_LIMITED.get(model) ?? 0) + 1;
+    RATE_LIMITED.set(model, seen);
+    if (seen <= 2) {
+      sendJson(
+        res,
+        429,
+        { error: { message: 'Rate limit reached; retry after 2 s', type: 'rate_limit_error', param: null, code: null } },
+        { 'retry-after': '2' },
+      );
+      return true;
+    }
+  }
   return false;
 }
+
+/** Requests seen per model name, for the `ratelimit` scenario. */
+const RATE_LIMITED = new Map();
 
 function contentText(content) {
   if (typeof content === 'string') return content;

@@ -196,6 +196,8 @@ pub struct ViewMessage {
     /// of its siblings, oldest first; empty when there is one version only.
     pub versions: Vec<String>,
     pub version: String,
+    /// On a chat with a fallback chain: the model that wrote it, the links skipped.
+    pub answered_by: Option<ferry_protocol::AnsweredBy>,
 }
 
 impl ViewMessage {
@@ -217,6 +219,7 @@ impl ViewMessage {
             attachments: Vec::new(),
             versions: Vec::new(),
             version: String::new(),
+            answered_by: None,
         }
     }
 
@@ -334,6 +337,9 @@ impl Chat {
                             .map(|c| ToolStep::new(&c.id, &c.function.name, &c.function.arguments)),
                     );
                     Usd::add(&mut shown.cost, m.cost_usd);
+                    if m.answered_by.is_some() {
+                        shown.answered_by.clone_from(&m.answered_by);
+                    }
                     shown.partial = m.partial;
                 }
             }
