@@ -5,9 +5,9 @@
 //                      policy serve-app.mjs sends; the one place it is written) and nosniff;
 //                      trunk's content-hashed files (web-ui-<hash>.js and _bg.wasm,
 //                      style-<hash>.css, snippets/<crate>-<hash>/…): cached for a year,
-//                      immutable; the page itself: no-cache. Every other file (start.js, the
-//                      agent module web-agent-pkg/, whose names carry no hash) keeps the
-//                      platform's default, revalidated on every use.
+//                      immutable; the page and the service worker (sw.js): no-cache. Every
+//                      other file (start.js, the agent module web-agent-pkg/, whose names
+//                      carry no hash) keeps the platform's default, revalidated on every use.
 //   DIR/.assetsignore  files never uploaded: ferry-config.json, which the Worker answers from
 //                      its variables (a copy left in DIR by a local run must not be deployed).
 //
@@ -40,6 +40,8 @@ export function appHeaders(files) {
     ['/*', [`Content-Security-Policy: ${contentSecurityPolicy({})}`, 'X-Content-Type-Options: nosniff']],
     ['/', [`Cache-Control: ${PAGE_CACHE}`]],
     ['/index.html', [`Cache-Control: ${PAGE_CACHE}`]],
+    // A new build is a new sw.js: the browser must see it on its next check.
+    ['/sw.js', [`Cache-Control: ${PAGE_CACHE}`]],
   ];
   for (const file of [...files].sort()) {
     if (isHashed(file)) rules.push([`/${file}`, [`Cache-Control: ${IMMUTABLE}`]]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the app: the agent module first (scripts/build-agent.sh, copied in by trunk), then
-# the Leptos app with trunk, into target/web-ui-dist/, then its headers for Workers Static
-# Assets (scripts/app-headers.mjs: _headers, .assetsignore). Offline: trunk uses the wasm-bindgen
-# CLI of the version in Cargo.lock and npm binaryen's wasm-opt, both on PATH.
+# the Leptos app with trunk, into target/web-ui-dist/, then its service worker (scripts/sw.mjs:
+# sw.js, web-ui/sw.js told the build's files and their hashes) and its headers for Workers
+# Static Assets (scripts/app-headers.mjs: _headers, .assetsignore). Offline: trunk uses the
+# wasm-bindgen CLI of the version in Cargo.lock and npm binaryen's wasm-opt, both on PATH.
 #
 # pdf.js (npm pdfjs-dist, pinned in package.json) goes beside the agent module, in
 # web-agent-pkg/pdf/: the agent imports pdf.min.mjs the first time a PDF is attached, and that
@@ -34,4 +35,5 @@ fi
 bash scripts/build-agent.sh
 copy_pdf_reader
 (cd web-ui && trunk build --release --offline)
+node scripts/sw.mjs target/web-ui-dist
 node scripts/app-headers.mjs target/web-ui-dist

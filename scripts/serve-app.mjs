@@ -22,6 +22,8 @@ export const TYPES = {
   '.json': 'application/json',
   '.css': 'text/css',
   '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /** The policy's directives as `[name, sources]` pairs, in the file's order. */
