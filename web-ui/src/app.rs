@@ -739,23 +739,10 @@ fn App() -> impl IntoView {
             });
         }
         crate::mcp::oauth::listen();
-        listen(&window, "offline", move |_| {
-            state.banner.set(Some(Banner::from_error(
-                ferry_protocol::ErrorKind::Offline,
-                "",
-                None,
-            )));
-        });
-        listen(&window, "online", move |_| {
-            if state
-                .banner
-                .get_untracked()
-                .is_some_and(|b| b.action == Action::Retry && b.session.is_none())
-            {
-                state.banner.set(None);
-            }
-        });
     }
+    // Offline: the composer says so and keeps the message. The service worker's versions.
+    crate::offline::watch(state);
+    crate::pwa::watch(state);
 
     leptos::task::spawn_local(async move {
         let config = app_config().await;
@@ -805,6 +792,7 @@ fn App() -> impl IntoView {
             <Sidebar theme=theme/>
             // While the chat list is open over it, the chat is out of reach.
             <main class="main" inert=move || state.narrow.get() && state.nav_open.get()>
+                <crate::pwa::UpdatePrompt/>
                 <crate::durable::BackupReminder/>
                 <BannerView/>
                 <Show

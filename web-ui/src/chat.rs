@@ -365,6 +365,7 @@ pub fn ChatView() -> impl IntoView {
     let blocked =
         move || state.chips.with(Chips::preparing) || problem().is_some() || images_refused();
 
+    let connection = expect_context::<crate::offline::Connection>();
     // `images`: false for "Send without images".
     let send = move |images: bool| {
         if empty(images)
@@ -373,6 +374,7 @@ pub fn ChatView() -> impl IntoView {
             || state.chips.with_untracked(Chips::preparing)
             || untrack(problem).is_some()
             || (images && untrack(images_refused))
+            || connection.hold()
         {
             return;
         }
@@ -384,6 +386,7 @@ pub fn ChatView() -> impl IntoView {
         }
         state.send_message(message, files);
     };
+    connection.on_back_online(move || send(true));
     let model = move || {
         state
             .settings
@@ -511,6 +514,7 @@ pub fn ChatView() -> impl IntoView {
                 on_drop(state, ev);
             }
         >
+            <crate::offline::OfflineNotice/>
             <ChipList/>
             <p class="limits" hidden=move || state.chips.with(|c| c.list.is_empty())>
                 {move || state.chips.with(|c| limits().line(&c.ready(reads_images())))}

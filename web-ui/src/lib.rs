@@ -30,7 +30,11 @@ mod fallback;
 #[cfg(target_arch = "wasm32")]
 mod mcp;
 #[cfg(target_arch = "wasm32")]
+mod offline;
+#[cfg(target_arch = "wasm32")]
 mod params;
+#[cfg(target_arch = "wasm32")]
+mod pwa;
 #[cfg(target_arch = "wasm32")]
 mod settings;
 #[cfg(target_arch = "wasm32")]

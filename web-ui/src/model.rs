@@ -8,6 +8,7 @@ mod chart;
 mod chat;
 mod durable;
 mod mcp;
+mod offline;
 mod params;
 
 pub use attachments::{
@@ -25,6 +26,7 @@ pub use mcp::{
     on_in_chat, prompt_choices, prompts_html, resource_choices, resource_file_name, resources_html,
     servers_html, shape, slash_query, status_line, switches_html, tool_of,
 };
+pub use offline::{BackOnline, Waiting, failed_offline};
 pub use params::{
     Controls, EFFORTS, MAX_TEMPERATURE, effort_from, effort_label, max_output_from, preselect,
     temperature_from,
