@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::agent_module;
 use crate::app::State;
-use crate::model::{BackOnline, Waiting, failed_offline};
+use crate::model::{Action, BackOnline, Waiting, failed_offline};
 
 /// The connection as the composer sees it: whether the browser says it is online, and what
 /// waits for it.
@@ -78,6 +78,13 @@ pub fn watch(state: State) {
     listen("offline", move || connection.online.set(false));
     listen("online", move || {
         connection.online.set(true);
+        // What failed offline outside a turn (a model list, say) has nothing to retry.
+        if state.banner.with_untracked(|b| {
+            b.as_ref()
+                .is_some_and(|b| b.action == Action::Retry && b.session.is_none())
+        }) {
+            state.banner.set(None);
+        }
         let next = untrack(|| connection.waiting(state)).back_online();
         connection.held.set(false);
         connection.auto_send.set(false);
@@ -114,16 +121,14 @@ pub fn OfflineNotice() -> impl IntoView {
     view! {
         <div class="offline" role="status" hidden=move || notice().is_none()>
             <span>{notice}</span>
-            <Show when=offer>
-                <label>
-                    <input
-                        type="checkbox"
-                        prop:checked=move || connection.auto_send.get()
-                        on:change=move |ev| connection.auto_send.set(event_target_checked(&ev))
-                    />
-                    "Send when back online"
-                </label>
-            </Show>
+            <label hidden=move || !offer()>
+                <input
+                    type="checkbox"
+                    prop:checked=move || connection.auto_send.get()
+                    on:change=move |ev| connection.auto_send.set(event_target_checked(&ev))
+                />
+                "Send when back online"
+            </label>
         </div>
     }
 }

@@ -107,22 +107,21 @@ pub fn watch(state: State) {
 #[component]
 pub fn UpdatePrompt() -> impl IntoView {
     let update = expect_context::<Update>();
+    // Hidden rather than shown by a `Show`: the lighter for the first paint's wasm.
     view! {
-        <Show when=move || update.ready.get()>
-            <div class="update" role="status">
-                <span>"A new version is ready."</span>
-                <button
-                    type="button"
-                    class="primary"
-                    disabled=move || update.asked.get()
-                    on:click=move |_| {
-                        update.asked.set(true);
-                        take_update();
-                    }
-                >
-                    "Reload"
-                </button>
-            </div>
-        </Show>
+        <div class="update" role="status" hidden=move || !update.ready.get()>
+            <span>"A new version is ready."</span>
+            <button
+                type="button"
+                class="primary"
+                disabled=move || update.asked.get()
+                on:click=move |_| {
+                    update.asked.set(true);
+                    take_update();
+                }
+            >
+                "Reload"
+            </button>
+        </div>
     }
 }
