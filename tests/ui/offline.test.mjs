@@ -150,6 +150,8 @@ describe('offline', () => {
     assert.equal(asked(), 1, 'sent once');
     assert.equal(await ferry.message.inputValue(), '');
     assert.equal(await page.getByRole('status').filter({ hasText: 'Ferry is offline' }).count(), 0);
+    // What failed offline outside a turn (Settings' model list) is not left behind.
+    assert.equal(await ferry.banner.filter({ hasText: "Can't reach" }).count(), 0);
   });
 
   it('without the choice, back online the message waits for Send', async () => {

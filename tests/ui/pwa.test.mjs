@@ -1,7 +1,7 @@
 // The installable app: its manifest and icons, the service worker (scripts/sw.mjs over
 // web-ui/sw.js) that holds this build's shell, and a new build: the prompt "A new version is
 // ready" with Reload, the running version untouched until then (no file of the new build
-// reaches its page), and after Reload the new version alone.
+// reaches its page), and after Reload the new version alone, in every tab.
 //
 // The app is served from a copy of the build, so that a test can deploy a new one in place.
 
@@ -138,5 +138,28 @@ describe('installable app', () => {
     assert.deepEqual(await controlled(page), [`ferry-app-${next.build.version}`], 'the old version deleted');
     const oauth = await page.evaluate(async () => (await fetch('mcp-oauth.js')).text());
     assert.match(oauth, /build 2/);
+  });
+
+  it("Reload in one tab brings the other tabs to the new version too", async () => {
+    const other = await app.page();
+    await other.open();
+    await controlled(other.page);
+    const html = readFileSync(path.join(copy, 'index.html'), 'utf8');
+    writeFileSync(path.join(copy, 'index.html'), html.replace('content="2"', 'content="3"'));
+    writeFileSync(path.join(copy, 'sw.js'), serviceWorker(copy).text);
+    await ferry.page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+    const prompt = (page) => page.getByRole('status').filter({ hasText: 'A new version is ready.' });
+    await prompt(ferry.page).waitFor({ timeout: 30_000 });
+    await prompt(other.page).waitFor({ timeout: 30_000 });
+    await Promise.all([
+      ferry.page.waitForEvent('load'),
+      other.page.waitForEvent('load'),
+      prompt(ferry.page).getByRole('button', { name: 'Reload', exact: true }).click(),
+    ]);
+    for (const page of [ferry.page, other.page]) {
+      await page.waitForFunction(() => performance.getEntriesByName('ferry-ready').length > 0);
+      assert.equal(await page.locator('meta[name="ferry-build"]').getAttribute('content'), '3');
+    }
+    await other.page.close();
   });
 });
