@@ -6,7 +6,7 @@
 // The app is served from a copy of the build, so that a test can deploy a new one in place.
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,9 @@ import { DIST, openApp } from './support/app.mjs';
 
 const copy = mkdtempSync(path.join(os.tmpdir(), 'ferry-pwa-dist-'));
 cpSync(DIST, copy, { recursive: true });
+// The first visit finds no service worker yet (a deployment from before it), so that what
+// the page fetches before one controls it can be seen kept once one does.
+renameSync(path.join(copy, 'sw.js'), path.join(copy, 'sw.later.js'));
 
 let app;
 let ferry;
@@ -42,6 +45,35 @@ function pngSize(bytes) {
 }
 
 describe('installable app', () => {
+  it('what the browser fetched before the first version controlled the page is kept, from its HTTP cache', async () => {
+    const page = ferry.page;
+    assert.equal(await page.evaluate(() => navigator.serviceWorker.controller), null);
+    // The tokenizer, loaded before there is a service worker.
+    const answer = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const tokenizer = new Worker('./web-agent-pkg/tokenizer-worker.js', { type: 'module' });
+          tokenizer.onmessage = ({ data }) => resolve(data);
+          tokenizer.postMessage({ id: 1, op: 'ping' });
+        }),
+    );
+    assert.deepEqual(answer, { id: 1, error: 'unknown op ping' });
+    renameSync(path.join(copy, 'sw.later.js'), path.join(copy, 'sw.js'));
+    await page.reload();
+    await controlled(page);
+    await page.waitForFunction(
+      async () => {
+        const keys = [];
+        for (const name of await caches.keys()) keys.push(...(await (await caches.open(name)).keys()).map((r) => r.url));
+        return keys.some((k) => k.endsWith('/web-agent-pkg/ferry_tokenizer_bg.wasm'));
+      },
+      null,
+      { timeout: 20_000, polling: 250 },
+    );
+    // Taken from the browser's cache: the server was asked for it once, by the first load.
+    assert.equal(app.site.requested.filter((p) => p === '/web-agent-pkg/ferry_tokenizer_bg.wasm').length, 1);
+  });
+
   it('the page names a manifest whose icons are served, of the sizes it says', async () => {
     const html = await (await fetch(`${app.site.url}/`)).text();
     assert.match(html, /<link rel="manifest" href="manifest\.webmanifest"/);
