@@ -16,7 +16,7 @@ before(async () => {
   ({ app, ferry } = await openApp());
   // Every chat's default chain: the main model, then mistral-small.
   const section = (await ferry.settings()).getByRole('region', { name: 'Fallback models' });
-  await section.getByRole('combobox', { name: 'Fallback provider' }).selectOption('mistral');
+  await section.getByRole('combobox', { name: 'Fallback service' }).selectOption('mistral');
   await section.getByRole('textbox', { name: 'Fallback model' }).fill(BACKUP);
   await section.getByRole('button', { name: 'Add fallback model' }).click();
   await section.getByRole('list', { name: 'Fallback models' }).getByRole('listitem').filter({ hasText: BACKUP }).waitFor();

@@ -149,7 +149,7 @@ fn ChainEditor(
         </ol>
         <div class="row chain-add">
             <label>
-                "Fallback provider"
+                "Fallback service"
                 <select on:change=move |ev| {
                     let name = event_target_value(&ev);
                     if let Some(p) = ProviderId::ALL.into_iter().find(|p| p.as_str() == name) {
