@@ -44,6 +44,8 @@ pub fn Versions(id: String, versions: Vec<String>) -> impl IntoView {
     let announcer = use_context::<Announcer>();
     let total = versions.len();
     let at = versions.iter().position(|v| *v == id).unwrap_or(0);
+    // Out of the view macro: a `>` there would end the tag.
+    let newest = at + 1 >= total;
     let versions = StoredValue::new(versions);
     let busy = move || state.chat.with(|c| c.busy);
     let go = move |to: Option<usize>| {
@@ -104,7 +106,7 @@ pub fn Versions(id: String, versions: Vec<String>) -> impl IntoView {
                 class="icon"
                 aria-label="Next version"
                 title="Next version"
-                disabled=move || at + 1 >= total || busy()
+                disabled=move || newest || busy()
                 on:click=move |_| go(Some(at + 1))
             >
                 "›"
