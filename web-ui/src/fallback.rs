@@ -3,8 +3,6 @@
 //! in its options, an answer's "Answered by" badge with the links skipped and why, and the
 //! countdown while a short rate limit is waited out.
 
-use std::cell::OnceCell;
-
 use ferry_core::ProviderId;
 use ferry_protocol::{AnsweredBy, Command, DEFAULT_FIRST_ANSWER_TIMEOUT_SECS, Event, ModelRef};
 use leptos::prelude::*;
@@ -20,12 +18,13 @@ struct Wait {
 }
 
 thread_local! {
-    static WAIT: OnceCell<RwSignal<Option<Wait>>> = const { OnceCell::new() };
+    /// Reference counted, owned by no view: the chat's views come and go, the wait stays.
+    static WAIT: ArcRwSignal<Option<Wait>> = ArcRwSignal::new(None);
 }
 
 /// The wait in progress, if any (one signal for the page's life).
-fn wait() -> RwSignal<Option<Wait>> {
-    WAIT.with(|w| *w.get_or_init(|| RwSignal::new(None)))
+fn wait() -> ArcRwSignal<Option<Wait>> {
+    WAIT.with(Clone::clone)
 }
 
 /// Takes what the agent says of a chain's wait; other events end it.
@@ -49,7 +48,9 @@ pub fn seen(event: &Event) {
 pub fn FallbackCountdown() -> impl IntoView {
     let now = RwSignal::new(crate::app::now_ms());
     if let Ok(ticker) = set_interval_with_handle(
-        move || now.set(crate::app::now_ms()),
+        move || {
+            let _ = now.try_set(crate::app::now_ms());
+        },
         std::time::Duration::from_millis(250),
     ) {
         on_cleanup(move || ticker.clear());
