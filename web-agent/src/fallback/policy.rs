@@ -89,9 +89,7 @@ pub(crate) fn next_step(
     let reason = match fault {
         Fault::Refused => return Step::Fail,
         Fault::RateLimited { retry_after_secs } if *retry_after_secs <= policy.short_wait_secs => {
-            let backoff = policy
-                .backoff_ms
-                .saturating_mul(1 << tried.retries.min(16));
+            let backoff = policy.backoff_ms.saturating_mul(1 << tried.retries.min(16));
             let wait_ms = retry_after_secs.saturating_mul(1000).max(backoff);
             let within = tried.waited_ms.saturating_add(wait_ms) <= policy.wait_budget_ms;
             if tried.retries < policy.retries_per_link && within {
@@ -146,7 +144,15 @@ mod tests {
     const NOW: u64 = 1_700_000_000_000;
 
     fn step(links: usize, at: usize, fault: Fault, tried: Tried) -> Step {
-        next_step(&Policy::default(), links, at, &fault, "overloaded", tried, NOW)
+        next_step(
+            &Policy::default(),
+            links,
+            at,
+            &fault,
+            "overloaded",
+            tried,
+            NOW,
+        )
     }
 
     fn next(link: usize, reason: &str) -> Step {

@@ -28,7 +28,13 @@ pub(crate) fn for_link(messages: Vec<Message>, to: ProviderId, facts: &ModelFact
     let messages: Vec<Message> = messages
         .into_iter()
         .enumerate()
-        .map(|(i, m)| if i >= turn { thinking_as_text(m, to) } else { m })
+        .map(|(i, m)| {
+            if i >= turn {
+                thinking_as_text(m, to)
+            } else {
+                m
+            }
+        })
         .collect();
     let messages = calls_as_text(messages, turn, to, facts);
     if to == ProviderId::Google {
@@ -43,10 +49,7 @@ pub(crate) fn for_link(messages: Vec<Message>, to: ProviderId, facts: &ModelFact
 fn turn_start(messages: &[Message]) -> usize {
     (0..messages.len())
         .rev()
-        .find(|&i| {
-            messages[i].role == Role::User
-                && (i == 0 || messages[i - 1].role != Role::Tool)
-        })
+        .find(|&i| messages[i].role == Role::User && (i == 0 || messages[i - 1].role != Role::Tool))
         .unwrap_or(0)
 }
 

@@ -32,7 +32,10 @@ fn claude_turn() -> Value {
 #[wasm_bindgen_test(unsupported = test)]
 fn the_same_provider_gets_its_conversation_unchanged() {
     let turn = claude_turn();
-    assert_eq!(translated(turn.clone(), ProviderId::Anthropic, "claude-sonnet-4-5"), turn);
+    assert_eq!(
+        translated(turn.clone(), ProviderId::Anthropic, "claude-sonnet-4-5"),
+        turn
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -58,7 +61,9 @@ fn a_model_without_tools_reads_calls_and_results_as_text() {
     let mut turn = claude_turn();
     let calls = turn[3]["tool_calls"].as_array_mut().unwrap();
     calls.push(json!({"id": "toolu_01B", "type": "function", "function": {"name": "web_fetch", "arguments": "{\"url\":\"https://example.com\"}"}}));
-    turn.as_array_mut().unwrap().push(json!({"role": "tool", "tool_call_id": "toolu_01B", "content": "Example Domain"}));
+    turn.as_array_mut()
+        .unwrap()
+        .push(json!({"role": "tool", "tool_call_id": "toolu_01B", "content": "Example Domain"}));
     let facts = ModelFacts {
         tools: false,
         ..ModelFacts::UNKNOWN
@@ -97,7 +102,9 @@ fn ids(out: &Value) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter_map(|m| {
-            let id = m["tool_calls"][0]["id"].as_str().or(m["tool_call_id"].as_str())?;
+            let id = m["tool_calls"][0]["id"]
+                .as_str()
+                .or(m["tool_call_id"].as_str())?;
             Some((m["role"].as_str()?.to_owned(), id.to_owned()))
         })
         .collect()
@@ -131,7 +138,10 @@ fn mistral_gets_nine_letters_and_digits() {
 #[wasm_bindgen_test(unsupported = test)]
 fn gemini_keeps_its_own_ids_and_signatures() {
     let turn = gemini_turn();
-    assert_eq!(translated(turn.clone(), ProviderId::Google, "gemini-2.5-flash"), turn);
+    assert_eq!(
+        translated(turn.clone(), ProviderId::Google, "gemini-2.5-flash"),
+        turn
+    );
     // Gemini 3 signs every answer's first call: its own turn crosses back unchanged.
     let signed = serde_json::to_string(&turn)
         .unwrap()
