@@ -211,7 +211,8 @@ pub fn Sidebar(theme: RwSignal<String>) -> impl IntoView {
                 <ul class="sessions">
                     <For
                         each=move || state.sessions.get()
-                        key=|s| (s.id.clone(), s.title.clone())
+                        // A search hit is part of the row: opening it opens its branch.
+                        key=|s| (s.id.clone(), s.title.clone(), s.hit.clone())
                         children=move |session| view! { <SessionRow session=session/> }
                     />
                 </ul>
