@@ -1,6 +1,6 @@
 // The chat: a pasted key, a streamed answer that grows as it arrives and survives a
-// reload; Stop keeps the partial answer; Regenerate and Edit-and-resend replace what
-// followed; Shift+Enter is a new line, Enter sends.
+// reload; Stop keeps the partial answer; Regenerate and Edit-and-resend add a version, the
+// old one kept (branches.test.mjs moves between them); Shift+Enter is a new line, Enter sends.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -59,16 +59,17 @@ describe('chat', () => {
     await ferry.answers.last().getByText('Stopped').waitFor();
   });
 
-  it('Regenerate answers the last question again, in place of the old answer', async () => {
+  it('Regenerate answers the last question again: a second version of the answer', async () => {
     const before = await ferry.answers.count();
     await ferry.button('Regenerate').click();
     await ferry.answers.last().getByText('one two three four five').waitFor();
     await ferry.idle();
     assert.equal(await ferry.answers.count(), before);
+    await ferry.answers.last().getByRole('group', { name: 'Versions' }).getByText('2 / 2').waitFor();
     assert.equal(await ferry.answers.last().getByText('Stopped').count(), 0);
   });
 
-  it('Edit replaces a question and answers it anew; what followed it is gone', async () => {
+  it('Edit answers a question anew as its second version; what followed stays with the first', async () => {
     const first = ferry.questions.first();
     await first.getByRole('button', { name: 'Edit' }).click();
     await first.getByRole('textbox', { name: 'Edit message' }).fill('Count, edited');
@@ -78,6 +79,7 @@ describe('chat', () => {
     assert.equal(await ferry.questions.count(), 1);
     assert.equal(await ferry.answers.count(), 1);
     await ferry.questions.getByText('Count, edited').waitFor();
+    await ferry.questions.first().getByRole('group', { name: 'Versions' }).getByText('2 / 2').waitFor();
     const sent = app.mock.requests.findLast((r) => r.path === '/openai/v1/chat/completions');
     assert.equal(sent.body.messages.at(-1).content, 'Count, edited');
   });
