@@ -18,11 +18,11 @@ pub use command::Command;
 pub use error::ErrorKind;
 pub use event::Event;
 pub use fallback::{AnsweredBy, DEFAULT_FIRST_ANSWER_TIMEOUT_SECS, ModelRef, Skipped};
-pub use sync::Change;
 pub use mcp::{
     ChatMcp, McpAuth, McpPromptArgument, McpPromptView, McpResourceView, McpServerView, McpStatus,
     McpToolView, McpWay, ToolApproval,
 };
+pub use sync::Change;
 pub use view::{
     AttachmentView, ChatParams, DECLINED_TOOL_OUTPUT, DayUsage, Decision, KeyOwner, MessageId,
     MessageView, OAuthProvider, STOPPED_TOOL_OUTPUT, SessionId, SessionView, SettingsView,

@@ -14,10 +14,10 @@
 mod agent;
 mod approval;
 mod auth;
-mod fallback;
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod browser;
 pub mod compaction;
+mod fallback;
 pub mod mcp;
 mod memory;
 pub mod protocol;

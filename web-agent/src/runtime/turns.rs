@@ -120,8 +120,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let (messages, _) = self.branches(&session).await?;
         let tree = Tree::new(&messages);
-        let mut history: Vec<StoredMessage> =
-            tree.path_to(message).into_iter().cloned().collect();
+        let mut history: Vec<StoredMessage> = tree.path_to(message).into_iter().cloned().collect();
         let edited = history
             .pop()
             .filter(|m| m.message.role == Role::User)

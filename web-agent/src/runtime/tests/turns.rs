@@ -241,7 +241,11 @@ fn regenerate_and_edit_add_versions_and_keep_what_followed() {
     // The edit's call sent the new version only.
     let body = transport.body(2);
     let sent = body["messages"].as_array().unwrap();
-    assert_eq!(sent.len(), 2, "the system prompt and the new version: {sent:?}");
+    assert_eq!(
+        sent.len(),
+        2,
+        "the system prompt and the new version: {sent:?}"
+    );
     assert_eq!(sent[1]["content"], "better question");
     let refused = command(
         &mut rt,
