@@ -294,6 +294,7 @@ pub fn upstream_error(provider: ProviderId, status: u16, body: &[u8], key: &str)
             kind: kind.map(|k| redact(&k, key)),
             code: code.map(|c| redact(&c, key)),
             message,
+            retry_after_secs: None,
         }
     } else {
         ProxyError::upstream(provider, format!("{provider} answered {status}: {message}"))

@@ -21,7 +21,9 @@ pub enum ProxyError {
     RateLimited { retry_after_secs: u64 },
     #[error("daily token quota exceeded, retry in {retry_after_secs} s")]
     QuotaExceeded { retry_after_secs: u64 },
-    /// The provider refused the request (4xx): its status and its own words.
+    /// The provider refused the request (4xx): its status and its own words, and how long
+    /// it asked the caller to wait (its `Retry-After`, passed on: a rate-limited provider's
+    /// wait is what a fallback chain decides on).
     #[error("{message}")]
     Provider {
         provider: ProviderId,
@@ -29,6 +31,7 @@ pub enum ProxyError {
         kind: Option<String>,
         code: Option<String>,
         message: String,
+        retry_after_secs: Option<u64>,
     },
     /// The provider failed (5xx), was unreachable, broke the connection or sent nonsense.
     #[error("{message}")]
@@ -179,8 +182,23 @@ impl ProxyError {
             Self::RateLimited { retry_after_secs } | Self::QuotaExceeded { retry_after_secs } => {
                 Some(*retry_after_secs)
             }
+            Self::Provider {
+                retry_after_secs, ..
+            } => *retry_after_secs,
             _ => None,
         }
+    }
+
+    /// This error with the provider's `Retry-After` (see [`parse_retry_after`]) when it is
+    /// the provider's refusal; any other error as it is.
+    pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
+        if let Self::Provider {
+            retry_after_secs, ..
+        } = &mut self
+        {
+            *retry_after_secs = secs;
+        }
+        self
     }
 
     pub fn provider(&self) -> Option<ProviderId> {
@@ -341,6 +359,22 @@ pub struct ErrorDetail {
     pub provider: Option<String>,
 }
 
+/// A `Retry-After` header's wait in seconds: its delta-seconds form (what providers send on a
+/// 429), at most a day. An HTTP date, or anything else, is `None`: the caller then waits by
+/// its own rule.
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    const DAY_SECS: u64 = 86_400;
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        value
+            .parse::<u64>()
+            .map_or(DAY_SECS, |secs| secs.min(DAY_SECS)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +467,7 @@ mod tests {
             kind: None,
             code: None,
             message: "Incorrect API key provided".into(),
+            retry_after_secs: None,
         };
         let body = serde_json::to_value(error.body()).unwrap();
         assert_eq!(
@@ -456,6 +491,7 @@ mod tests {
             kind: None,
             code: code.map(str::to_owned),
             message: message(),
+            retry_after_secs: None,
         };
         let cases = [
             (ProxyError::invalid("x"), ErrorClass::InvalidRequest),
@@ -533,5 +569,26 @@ mod tests {
             ErrorClass::Refused
         );
         assert_eq!(ErrorClass::of_answer(500, None), ErrorClass::Failed);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_providers_retry_after_is_read_as_seconds_and_passed_on() {
+        assert_eq!(parse_retry_after("2"), Some(2));
+        assert_eq!(parse_retry_after(" 30 "), Some(30));
+        assert_eq!(parse_retry_after("999999999999999999999999"), Some(86_400));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after(""), None);
+        let refusal = crate::adapter::upstream_error(ProviderId::OpenAi, 429, b"{}", "k")
+            .with_retry_after(Some(2));
+        assert_eq!(refusal.status(), 429);
+        assert_eq!(refusal.retry_after_secs(), Some(2));
+        let failure = crate::adapter::upstream_error(ProviderId::OpenAi, 503, b"{}", "k")
+            .with_retry_after(Some(2));
+        assert_eq!(
+            failure.retry_after_secs(),
+            None,
+            "only a refusal carries it"
+        );
     }
 }

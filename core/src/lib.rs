@@ -24,7 +24,7 @@ pub mod usage;
 pub mod wire;
 
 pub use config::{AllowedOrigins, AppConfig, AuthMode, Config, Health, KillSwitch, Secret};
-pub use error::{BodyCap, ErrorBody, ErrorClass, ErrorDetail, ProxyError, code};
+pub use error::{BodyCap, ErrorBody, ErrorClass, ErrorDetail, ProxyError, code, parse_retry_after};
 pub use provider::{
     AuthStyle, Header, MAX_MODEL_CHARS, ProviderId, ProviderInfo, WireFormat, check_model_name,
     registry_json, resolve_provider,

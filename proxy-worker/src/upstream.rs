@@ -110,7 +110,7 @@ pub async fn fetch(
 
 /// Sends a provider request; answers with the provider's response once its headers are in,
 /// or the contract's error: unreachable → 502, no headers in time → 504, a refusal → the
-/// provider's status and words (key redacted), a failure → 502.
+/// provider's status and words (key redacted) and its `Retry-After`, a failure → 502.
 pub async fn send(
     request: &UpstreamRequest,
     provider: ProviderId,
@@ -134,11 +134,18 @@ pub async fn send(
     if (200..300).contains(&status) {
         return Ok((response, call));
     }
+    // A rate-limited provider's wait goes back to the caller with its refusal.
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .ok()
+        .flatten()
+        .and_then(|value| ferry_core::parse_retry_after(&value));
     let body = call
         .within(Box::pin(response.bytes()))
         .await?
         .unwrap_or_default();
-    Err(adapter::upstream_error(provider, status, &body, key))
+    Err(adapter::upstream_error(provider, status, &body, key).with_retry_after(retry_after))
 }
 
 /// Reads the whole (non-streaming) answer within the call's deadline.

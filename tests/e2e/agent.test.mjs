@@ -180,7 +180,7 @@ describe('an agent turn in the browser', () => {
     assert.equal(await page.evaluate(() => window.agent.persistent), true);
   });
 
-  it('opens to the page through command, stop and the two attachment calls only: no side door past the protocol', async () => {
+  it('opens to the page through command, stop, the two attachment calls and storageState only: no side door past the protocol', async () => {
     const handle = await page.evaluate(() => {
       const own = new Set();
       for (let o = Object.getPrototypeOf(window.agent); o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
@@ -189,8 +189,9 @@ describe('an agent turn in the browser', () => {
       return [...own].filter((name) => typeof window.agent[name] === 'function' && !['constructor', 'free'].includes(name) && !name.startsWith('__'));
     });
     // attach takes a file the user picked and answers its view; attachmentUrl reads a stored
-    // file back as a blob: URL. Neither reads or writes anything else.
-    assert.deepEqual(handle.sort(), ['attach', 'attachmentUrl', 'command', 'stop']);
+    // file back as a blob: URL; storageState tells the database's id and how many chats and
+    // messages it holds, never what they say. None of them reads or writes anything else.
+    assert.deepEqual(handle.sort(), ['attach', 'attachmentUrl', 'command', 'stop', 'storageState']);
   });
 
   it('keeps the key sealed in IndexedDB, never in plaintext', async () => {

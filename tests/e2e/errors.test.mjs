@@ -188,6 +188,15 @@ describe('a provider refusal keeps its status and message, without the key', () 
     });
   }
 
+  for (const provider of ['openai', 'anthropic']) {
+    it(`${provider}: a 429 passes on the provider's Retry-After, which the agent's fallback chain decides on`, async () => {
+      const model = modelFor(provider, `ratelimit-${Date.now()}`);
+      const res = await post(stack.url, CHAT, { model, messages: MESSAGES }, providerHeaders(provider));
+      assert.equal(res.headers.get('retry-after'), '2');
+      await assertError(res, 429, undefined, { provider });
+    });
+  }
+
   it('the SDK sees an authentication error with status 401', async () => {
     await assert.rejects(
       stack.client('openai', 'bad-key').chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }),
