@@ -94,8 +94,12 @@ describe('sign-in', () => {
     const refreshes = () =>
       auth.requests.filter((r) => r.method === 'POST' && r.path === '/auth/v1/token' && r.query.grant_type === 'refresh_token');
     const before = refreshes().length;
+    const exchanged = exchanges().length;
     // A session whose access token has 30 s left: inside the one-minute margin.
     await follow(auth.magicLink({ expiresIn: 30 }));
+    // The link's code is being traded (the app's commands run one after another, so the
+    // message goes after it); sent sooner, it would go with the previous hour-long session.
+    while (exchanges().length === exchanged) await new Promise((resolve) => setTimeout(resolve, 20));
     await ferry.send('After a refresh');
     await ferry.answers.last().getByText('Hello from openai!').waitFor();
     await ferry.idle();
