@@ -37,8 +37,8 @@ pub const PRESETS: [(&str, &str); 4] = [
     ),
 ];
 
-/// Reads the chosen file and hands its text to the agent's import.
-fn import_file(ev: leptos::ev::Event) {
+/// Reads the chosen file (an export, a backup) and hands its text to the agent's import.
+pub(crate) fn import_file(ev: leptos::ev::Event) {
     let Some(input) = ev
         .target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())

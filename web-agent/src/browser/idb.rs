@@ -49,6 +49,32 @@ pub(crate) const META: &str = "meta";
 
 mod v6;
 
+/// Deletes every record of `store` its `by_session` index files under `session`, in the
+/// caller's transaction.
+async fn delete_of_session(
+    store: &indexed_db_futures::object_store::ObjectStore<'_>,
+    session: &str,
+) -> Result<(), StoreError> {
+    let ids = store
+        .index(BY_SESSION)
+        .map_err(failed)?
+        .get_all_keys::<String>()
+        .with_query(session.to_owned())
+        .primitive()
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    for id in ids {
+        store
+            .delete(id.map_err(failed)?)
+            .primitive()
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
@@ -309,41 +335,8 @@ impl Store for IdbStore {
             .with_mode(TransactionMode::Readwrite)
             .build()
             .map_err(failed)?;
-        let compactions = tx.object_store(COMPACTIONS).map_err(failed)?;
-        let ids = compactions
-            .index(BY_SESSION)
-            .map_err(failed)?
-            .get_all_keys::<String>()
-            .with_query(id.to_owned())
-            .primitive()
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
-        for compaction_id in ids {
-            compactions
-                .delete(compaction_id.map_err(failed)?)
-                .primitive()
-                .map_err(failed)?
-                .await
-                .map_err(failed)?;
-        }
-        let messages = tx.object_store(MESSAGES).map_err(failed)?;
-        let ids = messages
-            .index(BY_SESSION)
-            .map_err(failed)?
-            .get_all_keys::<String>()
-            .with_query(id.to_owned())
-            .primitive()
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
-        for message_id in ids {
-            messages
-                .delete(message_id.map_err(failed)?)
-                .primitive()
-                .map_err(failed)?
-                .await
-                .map_err(failed)?;
+        for store in [COMPACTIONS, MESSAGES] {
+            delete_of_session(&tx.object_store(store).map_err(failed)?, id).await?;
         }
         tx.object_store(SESSIONS)
             .map_err(failed)?

@@ -1,34 +1,11 @@
 //! What the user sees of durable data: the notice of chats gone (a modal dialog, above
 //! Settings), the backup reminder, and Settings' `Backups` section.
 
-use ferry_protocol::Command;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::durable;
-use crate::agent_module;
 use crate::app::State;
-
-/// Reads the chosen backup file and hands its text to the agent's import.
-fn restore_file(ev: leptos::ev::Event) {
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return;
-    };
-    input.set_value("");
-    leptos::task::spawn_local(async move {
-        if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
-            && let Some(document) = text.as_string()
-        {
-            agent_module::send(&Command::Import { document });
-        }
-    });
-}
 
 /// "Ferry's saved chats are gone from this browser": never an empty app in silence. A
 /// modal dialog, so that nothing else is in reach until the user restores or starts over;
@@ -71,7 +48,7 @@ pub fn GoneNotice() -> impl IntoView {
             <div class="row">
                 <label class="file primary">
                     "Restore from backup"
-                    <input type="file" accept="application/json,.json" on:change=restore_file/>
+                    <input type="file" accept="application/json,.json" on:change=crate::settings::import_file/>
                 </label>
                 <Show when=has_folder>
                     <button type="button" on:click=|_| super::restore_from_folder()>
