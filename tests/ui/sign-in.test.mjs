@@ -94,14 +94,15 @@ describe('sign-in', () => {
     const refreshes = () =>
       auth.requests.filter((r) => r.method === 'POST' && r.path === '/auth/v1/token' && r.query.grant_type === 'refresh_token');
     const before = refreshes().length;
-    const exchanged = exchanges().length;
     // A session whose access token has 30 s left: inside the one-minute margin.
     await follow(auth.magicLink({ expiresIn: 30 }));
-    // The link's code is being traded (the app's commands run one after another, so the
-    // message goes after it); sent sooner, it would go with the previous hour-long session.
-    while (exchanges().length === exchanged) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The app reopens the latest chat with a command queued behind the link's sign-in, so
+    // once that chat shows, the new session is in force. Sent sooner, the message would
+    // start a chat of its own while the earlier one's answer still showed.
+    await ferry.questions.filter({ hasText: 'Hello, signed in' }).waitFor();
+    const answered = await ferry.answers.count();
     await ferry.send('After a refresh');
-    await ferry.answers.last().getByText('Hello from openai!').waitFor();
+    await ferry.answers.nth(answered).getByText('Hello from openai!').waitFor();
     await ferry.idle();
     assert.equal(refreshes().length, before + 1, 'refreshed once, then good for an hour');
     assert.match(refreshes().at(-1).body.refresh_token, /^refresh-/);
