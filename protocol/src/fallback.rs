@@ -15,6 +15,35 @@ pub struct ModelRef {
     pub model: String,
 }
 
+impl ModelRef {
+    /// The links of a stored chain (settings, a chat, an export) that this version can
+    /// use: a link that does not read (a service a newer Ferry knows, a damaged record) is
+    /// left out rather than failing the record that holds it. For
+    /// `#[serde(deserialize_with)]`.
+    pub fn known_links<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Self>, D::Error> {
+        let raw = Vec::<serde_json::Value>::deserialize(deserializer)?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|link| serde_json::from_value(link).ok())
+            .collect())
+    }
+
+    /// [`ModelRef::known_links`] for a chain that may be absent (`null`: the default).
+    pub fn known_links_if_any<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<Self>>, D::Error> {
+        let raw = Option::<Vec<serde_json::Value>>::deserialize(deserializer)?;
+        Ok(raw.map(|links| {
+            links
+                .into_iter()
+                .filter_map(|link| serde_json::from_value(link).ok())
+                .collect()
+        }))
+    }
+}
+
 /// A link passed over before an answer came: the model, and why in words the app shows
 /// ("503: overloaded", "timed out: no answer in 60 s", "no key").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -258,7 +258,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
                 remember,
             } => self.set_key(provider.into(), key, remember).await,
             Command::ClearKey { provider } => self.clear_key(provider.into()).await,
-            Command::SetSettings { settings } => self.set_settings(settings).await,
+            Command::SetSettings { settings } => self.set_settings(settings, emit).await,
             Command::SetChatParams { session, params } => {
                 self.set_chat_params(&session, params, emit).await
             }

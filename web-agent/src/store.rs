@@ -12,7 +12,7 @@ use ferry_core::media::MediaKind;
 use ferry_core::search::SearchEngine;
 use ferry_core::usage::UsageRecord;
 use ferry_core::wire::{Message, Usage};
-use ferry_protocol::ChatParams;
+use ferry_protocol::{ChatParams, ModelRef};
 use serde::{Deserialize, Serialize};
 
 use crate::compaction::Compaction;
@@ -41,8 +41,13 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp: BTreeMap<String, bool>,
     /// The chat's own fallback chain after the main model; `None`: the settings' default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallbacks: Option<Vec<ferry_protocol::ModelRef>>,
+    /// Links this version cannot use are left out ([`ModelRef::known_links`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "ModelRef::known_links_if_any"
+    )]
+    pub fallbacks: Option<Vec<ModelRef>>,
     /// The leaf of the branch the chat shows (see [`crate::tree`]): the conversation is
     /// the path from the root to it. `None` in a chat with no message yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -423,21 +428,33 @@ pub struct Imported {
 }
 
 /// Reads an export document (version 1 to 3) and merges it into the store by id. A blob
-/// whose data is not what its id says refuses the whole document before anything is
-/// stored. The chats of a document from before branches become one branch each.
+/// whose data is not what its id says, or a chat whose messages are not a tree
+/// ([`crate::tree::check_trees`]), refuses the whole document before anything is stored. The chats of a document from before branches become one branch each.
 pub async fn import<S: Store>(
     store: &S,
     document: &str,
     now_ms: u64,
 ) -> Result<Imported, StoreError> {
-    let mut export: Export =
-        serde_json::from_str(document).map_err(|e| StoreError::BadDocument(e.to_string()))?;
-    if export.format != Export::FORMAT || export.version > Export::VERSION {
+    let mut export: Export = serde_json::from_str(document)
+        .map_err(|e| StoreError::BadDocument(format!("this is not a Ferry export: {e}")))?;
+    if export.format != Export::FORMAT {
         return Err(StoreError::BadDocument(format!(
-            "format {} version {}",
-            export.format, export.version
+            "this is not a Ferry export (its format is \"{}\")",
+            export.format
         )));
     }
+    if export.version > Export::VERSION {
+        return Err(StoreError::BadDocument(format!(
+            "a newer Ferry made it (export version {}; this one reads 1 to {})",
+            export.version,
+            Export::VERSION
+        )));
+    }
+    if export.version < 3 {
+        crate::tree::linearize_export(&mut export.sessions, &mut export.messages);
+    }
+    crate::tree::check_trees(&export.sessions, &export.messages)
+        .map_err(StoreError::BadDocument)?;
     let blobs = export
         .blobs
         .into_iter()
@@ -445,9 +462,6 @@ pub async fn import<S: Store>(
         .collect::<Result<Vec<_>, _>>()?;
     for blob in &blobs {
         store.put_blob(blob).await?;
-    }
-    if export.version < 3 {
-        crate::tree::linearize_export(&mut export.sessions, &mut export.messages);
     }
     for session in &export.sessions {
         store.put_session(session).await?;

@@ -79,10 +79,10 @@ impl<'a> Tree<'a> {
     /// The messages from the root to `id`, in order; empty for an unknown id. A cycle in
     /// the records (never written by Ferry) ends the walk rather than looping.
     pub fn path_to(&self, id: &str) -> Vec<&'a StoredMessage> {
-        let mut path = Vec::new();
+        let mut path: Vec<&StoredMessage> = Vec::new();
         let mut at = self.get(id);
         while let Some(message) = at {
-            if path.len() == self.messages.len() {
+            if path.iter().any(|m| m.id == message.id) {
                 break;
             }
             path.push(message);
@@ -170,6 +170,57 @@ pub fn linearize_export(sessions: &mut [Session], messages: &mut Vec<StoredMessa
     for (_, chat) in by_session {
         messages.extend(chat);
     }
+}
+
+/// Whether the chats of a document to import are trees Ferry could have written: every
+/// parent a message of the same chat, no message its own ancestor, every head one of its
+/// chat's messages. `Err` says, in words, the first thing that is not.
+pub fn check_trees(sessions: &[Session], messages: &[StoredMessage]) -> Result<(), String> {
+    let by_id: HashMap<&str, &StoredMessage> =
+        messages.iter().map(|m| (m.id.as_str(), m)).collect();
+    for message in messages {
+        if let Some(parent) = message.parent.as_deref()
+            && by_id
+                .get(parent)
+                .is_none_or(|p| p.session != message.session)
+        {
+            return Err(format!(
+                "message \"{}\" follows \"{parent}\", which is not in its chat",
+                message.id
+            ));
+        }
+    }
+    // Walks up from each message; a walk longer than there are messages went round.
+    let mut rooted: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for message in messages {
+        let mut walked = Vec::new();
+        let mut at = Some(message);
+        while let Some(m) = at {
+            if rooted.contains(m.id.as_str()) {
+                break;
+            }
+            if walked.len() > messages.len() {
+                return Err(format!(
+                    "message \"{}\" is its own ancestor: its parents go round in a circle",
+                    message.id
+                ));
+            }
+            walked.push(m.id.as_str());
+            at = m.parent.as_deref().and_then(|p| by_id.get(p).copied());
+        }
+        rooted.extend(walked);
+    }
+    for session in sessions {
+        if let Some(head) = session.head.as_deref()
+            && by_id.get(head).is_none_or(|m| m.session != session.id)
+        {
+            return Err(format!(
+                "chat \"{}\" shows message \"{head}\", which is not one of its messages",
+                session.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The compaction that applies to `path` (the ids root to head): of those whose `first_kept` is

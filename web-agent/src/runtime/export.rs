@@ -21,7 +21,7 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     }
 
     /// Stores what an exported `document` holds, then lists the sessions again; a document
-    /// that is not one is refused.
+    /// that is not one is refused whole, with what is wrong with it, and nothing changes.
     pub(super) async fn import(
         &self,
         document: &str,
@@ -29,7 +29,14 @@ impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, 
     ) -> Result<(), ErrorKind> {
         let imported = match store::import(&self.store, document, self.clock.now_ms()).await {
             Ok(imported) => imported,
-            Err(StoreError::BadDocument(_)) => return Err(ErrorKind::InvalidRequest),
+            Err(StoreError::BadDocument(reason)) => {
+                emit(Event::Error {
+                    session: None,
+                    kind: ErrorKind::InvalidRequest,
+                    message: format!("nothing was imported: {reason}"),
+                });
+                return Ok(());
+            }
             Err(e) => return Err(e.into()),
         };
         emit(Event::Imported {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Clock, Runtime};
 use crate::compaction;
-use crate::protocol::{ChatParams, ErrorKind};
+use crate::protocol::{ChatParams, ErrorKind, Event, ModelRef};
 use crate::seams::{Tokenizer, Vault};
 use crate::store::{KeyOwner, KeyRecord, Store};
 use crate::transport::Transport;
@@ -67,8 +67,14 @@ pub struct Settings {
     pub proxy_max_media_body_bytes: Option<u64>,
     /// The models every chat falls back to, in order, after the main one (a chat may have
     /// its own).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fallbacks: Vec<crate::protocol::ModelRef>,
+    /// Stored links this version cannot use are left out ([`ModelRef::known_links`]);
+    /// [`Runtime::set_settings`] refuses them.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "ModelRef::known_links"
+    )]
+    pub fallbacks: Vec<ModelRef>,
     /// Seconds a model call may take to its first answer before the chain moves on.
     #[serde(
         default = "default_first_answer_timeout_secs",
@@ -154,13 +160,39 @@ fn default_keep_recent() -> u64 {
     compaction::Policy::default().keep_recent_tokens
 }
 
+/// Why a fallback link of `settings` (as sent) cannot be used, in words: the first one
+/// that does not read as a model at a service Ferry knows.
+fn unusable_link(settings: &serde_json::Value) -> Option<String> {
+    let links = settings.get("fallbacks")?.as_array()?;
+    links.iter().enumerate().find_map(|(at, link)| {
+        let refused = serde_json::from_value::<ModelRef>(link.clone()).err()?;
+        let what = match link.get("provider").and_then(serde_json::Value::as_str) {
+            Some(provider) if link.get("model").is_none_or(serde_json::Value::is_string) => {
+                format!("the service \"{provider}\" is not one Ferry knows")
+            }
+            _ => refused.to_string(),
+        };
+        Some(format!("fallback model {}: {what}", at + 1))
+    })
+}
+
 impl<T: Transport, S: Store, V: Vault, C: Clock, K: Tokenizer> Runtime<T, S, V, C, K> {
     /// Takes `settings` as the user's, saves them and sends them to the user's other
-    /// devices; settings that do not parse are refused and nothing changes.
+    /// devices; settings that do not parse are refused and nothing changes. A fallback
+    /// link this version cannot use is refused by name, not left out as a stored one is.
     pub(super) async fn set_settings(
         &mut self,
         settings: serde_json::Value,
+        emit: &mut impl FnMut(Event),
     ) -> Result<(), ErrorKind> {
+        if let Some(problem) = unusable_link(&settings) {
+            emit(Event::Error {
+                session: None,
+                kind: ErrorKind::InvalidRequest,
+                message: format!("the settings were not saved: {problem}"),
+            });
+            return Ok(());
+        }
         let mut parsed = match Settings::read(settings) {
             Ok(parsed) if valid_params(&parsed.params) => parsed,
             _ => return Err(ErrorKind::InvalidRequest),

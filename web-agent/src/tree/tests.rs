@@ -101,10 +101,41 @@ fn a_cycle_or_a_missing_parent_never_loops() {
         ("c", Some("gone"), 2),
     ]);
     let tree = Tree::new(&messages);
-    assert!(tree.path_to("a").len() <= 3);
+    // Each message once, the walk ending where it came round.
+    assert_eq!(ids(&tree.path_to("a")), ["b", "a"]);
+    assert_eq!(ids(&tree.path(Some("b"))), ["a", "b"]);
     // A parent that is not stored: a root.
     assert_eq!(ids(&tree.path_to("c")), ["c"]);
     assert!(tree.leaf_under("a").is_some());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_document_to_import_must_hold_trees_ferry_could_have_written() {
+    let chat = |head: &str| {
+        let mut session = crate::store::conformance::session("s");
+        session.head = Some(head.to_owned());
+        vec![session]
+    };
+    assert_eq!(check_trees(&chat("a2c"), &branched()), Ok(()));
+    let refused = |sessions: &[Session], messages: &[StoredMessage]| {
+        check_trees(sessions, messages).expect_err("refused")
+    };
+    let circle = records(&[("q", None, 0), ("a", Some("b"), 1), ("b", Some("a"), 2)]);
+    assert!(refused(&chat("q"), &circle).contains("go round in a circle"));
+    let own_parent = records(&[("a", Some("a"), 0)]);
+    assert!(refused(&chat("a"), &own_parent).contains("go round in a circle"));
+    let dangling = records(&[("q", None, 0), ("a", Some("gone"), 1)]);
+    assert_eq!(
+        refused(&chat("a"), &dangling),
+        r#"message "a" follows "gone", which is not in its chat"#
+    );
+    let mut elsewhere = records(&[("q", None, 0), ("a", Some("q"), 1)]);
+    elsewhere[0].session = "t".into();
+    assert!(refused(&chat("a"), &elsewhere).contains("not in its chat"));
+    assert_eq!(
+        refused(&chat("gone"), &branched()),
+        r#"chat "s" shows message "gone", which is not one of its messages"#
+    );
 }
 
 #[wasm_bindgen_test(unsupported = test)]

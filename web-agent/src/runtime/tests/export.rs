@@ -2,6 +2,26 @@
 
 use super::*;
 
+/// Everything `rt` stores, as its export document.
+fn exported(rt: &mut TestRuntime<'_>, include_keys: bool) -> String {
+    let events = command(rt, Command::Export { include_keys });
+    let Some(Event::Exported { document }) = events.first() else {
+        panic!("{events:?}")
+    };
+    document.clone()
+}
+
+/// An agent with nothing stored yet, on `transport`.
+fn fresh(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
+    Runtime::new(
+        transport,
+        MemoryStore::default(),
+        FakeVault,
+        FakeClock::default(),
+        settings(provider),
+    )
+}
+
 #[wasm_bindgen_test(unsupported = test)]
 fn export_then_import_into_a_fresh_agent_restores_everything() {
     let transport = FakeTransport::default();
@@ -11,29 +31,10 @@ fn export_then_import_into_a_fresh_agent_restores_everything() {
         &[&chunk(serde_json::json!({"content": "Hi"})), "[DONE]"],
     );
     send(&mut rt, "s", "hello");
-    let exported = command(
-        &mut rt,
-        Command::Export {
-            include_keys: false,
-        },
-    );
-    let Some(Event::Exported { document }) = exported.first() else {
-        panic!("{exported:?}")
-    };
+    let document = exported(&mut rt, false);
     assert!(!document.contains(KEY));
-    let mut fresh = Runtime::new(
-        &transport,
-        MemoryStore::default(),
-        FakeVault,
-        FakeClock::default(),
-        settings(ProviderId::OpenAi),
-    );
-    let imported = command(
-        &mut fresh,
-        Command::Import {
-            document: document.clone(),
-        },
-    );
+    let mut fresh = fresh(&transport, ProviderId::OpenAi);
+    let imported = command(&mut fresh, Command::Import { document });
     assert!(matches!(
         imported[0],
         Event::Imported {
@@ -94,28 +95,9 @@ fn thinking_cost_and_chat_params_survive_export_and_import() {
             params,
         },
     );
-    let exported = command(
-        &mut rt,
-        Command::Export {
-            include_keys: false,
-        },
-    );
-    let Some(Event::Exported { document }) = exported.first() else {
-        panic!("{exported:?}")
-    };
-    let mut fresh = Runtime::new(
-        &transport,
-        MemoryStore::default(),
-        FakeVault,
-        FakeClock::default(),
-        settings(ProviderId::Mistral),
-    );
-    command(
-        &mut fresh,
-        Command::Import {
-            document: document.clone(),
-        },
-    );
+    let document = exported(&mut rt, false);
+    let mut fresh = fresh(&transport, ProviderId::Mistral);
+    command(&mut fresh, Command::Import { document });
     let answer = run(fresh.store().messages("s")).unwrap().pop().unwrap();
     assert_eq!(answer.message.reasoning_content.as_deref(), Some("Hm."));
     assert_eq!(
@@ -142,4 +124,150 @@ fn thinking_cost_and_chat_params_survive_export_and_import() {
         Some("Hm.")
     );
     assert_eq!(messages[1].cost_usd, Some(0.003));
+}
+
+/// The export of a one-chat agent ("s": "hello" and its answer), with its keys, as JSON to
+/// damage.
+fn one_chat_export(transport: &FakeTransport) -> serde_json::Value {
+    let mut rt = runtime(transport, ProviderId::OpenAi);
+    transport.answer(
+        200,
+        &[&chunk(serde_json::json!({"content": "Hi"})), "[DONE]"],
+    );
+    send(&mut rt, "s", "hello");
+    serde_json::from_str(&exported(&mut rt, true)).unwrap()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_damaged_export_is_refused_whole_says_why_and_changes_nothing() {
+    let transport = FakeTransport::default();
+    let good = one_chat_export(&transport);
+    let damaged = |damage: &dyn Fn(&mut serde_json::Value)| {
+        let mut document = good.clone();
+        damage(&mut document);
+        document.to_string()
+    };
+    let text = good.to_string();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            text[..text.len() / 2].to_owned(),
+            "this is not a Ferry export: EOF",
+        ),
+        ("[1, 2]".to_owned(), "this is not a Ferry export"),
+        (
+            damaged(&|d| d["format"] = "someone-else".into()),
+            r#"its format is "someone-else""#,
+        ),
+        (
+            damaged(&|d| d["version"] = 99.into()),
+            "a newer Ferry made it (export version 99",
+        ),
+        (
+            // The question and its answer each other's parent.
+            damaged(&|d| {
+                let question = d["messages"][0]["id"].clone();
+                d["messages"][0]["parent"] = d["messages"][1]["id"].clone();
+                d["messages"][1]["parent"] = question;
+            }),
+            "parents go round in a circle",
+        ),
+        (
+            damaged(&|d| d["messages"][1]["parent"] = "gone".into()),
+            r#"follows "gone", which is not in its chat"#,
+        ),
+        (
+            damaged(&|d| d["messages"][1]["session"] = "elsewhere".into()),
+            "which is not in its chat",
+        ),
+        (
+            damaged(&|d| d["sessions"][0]["head"] = "gone".into()),
+            r#"chat "s" shows message "gone", which is not one of its messages"#,
+        ),
+    ];
+    for (document, why) in cases {
+        let mut rt = runtime(&transport, ProviderId::OpenAi);
+        transport.answer(
+            200,
+            &[&chunk(serde_json::json!({"content": "Mine"})), "[DONE]"],
+        );
+        send(&mut rt, "mine", "my own chat");
+        let before = stored_texts(&rt, "mine");
+        let events = command(&mut rt, Command::Import { document });
+        let [Event::Error { kind, message, .. }] = events.as_slice() else {
+            panic!("{why}: {events:?}")
+        };
+        assert_eq!(*kind, ErrorKind::InvalidRequest, "{why}");
+        assert!(message.starts_with("nothing was imported: "), "{message}");
+        assert!(message.contains(why), "{why}: {message}");
+        assert!(!message.contains(KEY), "{message}");
+        // Nothing of the document was stored, and nothing here was lost.
+        let sessions = run(rt.store().sessions()).unwrap();
+        let ids: Vec<_> = sessions.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["mine"], "{why}");
+        assert!(run(rt.store().messages("s")).unwrap().is_empty(), "{why}");
+        assert_eq!(stored_texts(&rt, "mine"), before, "{why}");
+    }
+    // Undamaged, the same document imports.
+    let mut rt = fresh(&transport, ProviderId::OpenAi);
+    let events = command(
+        &mut rt,
+        Command::Import {
+            document: good.to_string(),
+        },
+    );
+    assert!(
+        matches!(
+            events[0],
+            Event::Imported {
+                sessions: 1,
+                messages: 2,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_fallback_link_to_a_service_ferry_does_not_know_is_left_out_on_import() {
+    let transport = FakeTransport::default();
+    let mut document = one_chat_export(&transport);
+    let chain = serde_json::json!([
+        {"provider": "mistral", "model": "mistral-small"},
+        {"provider": "a-service-of-the-future", "model": "m"},
+    ]);
+    document["sessions"][0]["fallbacks"] = chain.clone();
+    let mut saved = serde_json::to_value(settings(ProviderId::OpenAi)).unwrap();
+    saved["fallbacks"] = chain;
+    document["settings"] = saved;
+    let mut rt = fresh(&transport, ProviderId::OpenAi);
+    let events = command(
+        &mut rt,
+        Command::Import {
+            document: document.to_string(),
+        },
+    );
+    assert!(
+        matches!(
+            events[0],
+            Event::Imported {
+                sessions: 1,
+                messages: 2,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+    let kept = vec![crate::protocol::ModelRef {
+        provider: ProviderId::Mistral,
+        model: "mistral-small".into(),
+    }];
+    let session = run(rt.store().sessions()).unwrap().remove(0);
+    assert_eq!(session.fallbacks, Some(kept.clone()));
+    let saved = run(rt.store().settings()).unwrap().unwrap();
+    let settings = Settings::read(saved).unwrap();
+    assert_eq!(
+        (settings.provider, settings.fallbacks),
+        (ProviderId::OpenAi, kept)
+    );
 }

@@ -361,3 +361,47 @@ fn each_direct_attempt_has_its_usage_row() {
         ]
     );
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_link_to_a_service_ferry_does_not_know_is_refused_by_name_and_nothing_changes() {
+    let transport = FakeTransport::default();
+    let mut rt = chain_runtime(&transport, &["gpt-backup"]);
+    let mut sent = serde_json::to_value(&rt.settings).unwrap();
+    sent["model"] = "gpt-other".into();
+    sent["fallbacks"] = json!([
+        {"provider": "openai", "model": "gpt-4o-mini"},
+        {"provider": "a-service-of-the-future", "model": "m"},
+    ]);
+    let mut events = Vec::new();
+    run(rt.handle(
+        Command::SetSettings {
+            settings: sent.clone(),
+        },
+        &mut |e| events.push(e),
+    ));
+    let [Event::Error { kind, message, .. }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*kind, ErrorKind::InvalidRequest);
+    assert_eq!(
+        message,
+        r#"the settings were not saved: fallback model 2: the service "a-service-of-the-future" is not one Ferry knows"#
+    );
+    assert_eq!(rt.settings.model, "gpt-main");
+    assert_eq!(rt.settings.fallbacks, [link("gpt-backup")]);
+    assert_eq!(run(rt.store().settings()).unwrap(), None);
+    // A link that is not even a model at a service says what it is instead.
+    sent["fallbacks"] = json!(["gpt-4o-mini"]);
+    events.clear();
+    run(
+        rt.handle(Command::SetSettings { settings: sent }, &mut |e| {
+            events.push(e)
+        }),
+    );
+    assert!(
+        matches!(events.as_slice(), [Event::Error { message, .. }]
+            if message.starts_with("the settings were not saved: fallback model 1: invalid type")),
+        "{events:?}"
+    );
+    assert_eq!(rt.settings.model, "gpt-main");
+}
