@@ -177,6 +177,16 @@ describe('durable data', () => {
     await dialog.waitFor();
     const how = meta ? 'deleted' : 'emptied';
     await dialog.getByText(new RegExp(`The browser ${how} Ferry's database, which held 1 chat`)).waitFor();
+    // A damaged backup (cut short on the way) restores nothing, says why, and the dialog
+    // stays for another try.
+    const whole = readFileSync(downloaded);
+    await dialog.getByLabel('Restore from backup', { exact: true }).setInputFiles({
+      name: 'ferry-backup-cut-short.json',
+      mimeType: 'application/json',
+      buffer: whole.subarray(0, whole.length >> 1),
+    });
+    await dialog.getByRole('status').getByText(/^Nothing was imported: this is not a Ferry export: EOF/).waitFor();
+    assert.ok(await dialog.isVisible());
     await dialog.getByLabel('Restore from backup', { exact: true }).setInputFiles(downloaded);
     await dialog.waitFor({ state: 'hidden' });
     // Keys are not in a backup: Settings asks for one.

@@ -72,6 +72,19 @@ describe('settings', () => {
       const fresh = new FerryPage(await other.page(), app.site.url);
       await fresh.open();
       const dialog = fresh.page.getByRole('dialog', { name: 'Settings' });
+      // A damaged export (one message its own parent) is refused whole, saying why.
+      const damaged = JSON.parse(exported);
+      damaged.messages[0].parent = damaged.messages[0].id;
+      await dialog.getByLabel('Import file').setInputFiles({
+        name: 'damaged.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(damaged)),
+      });
+      await dialog
+        .getByRole('status')
+        .filter({ hasText: /^Nothing was imported: message ".+" is its own ancestor/ })
+        .waitFor();
+      assert.equal(await fresh.chats.count(), 0);
       await dialog.getByLabel('Import file').setInputFiles(file);
       await dialog.getByRole('status').filter({ hasText: 'Imported 2 chats' }).waitFor();
       await dialog.getByRole('button', { name: 'Close', exact: true }).click();

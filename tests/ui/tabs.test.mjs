@@ -1,6 +1,7 @@
 // Two tabs on one profile (two pages of one browser context, one IndexedDB): a message sent
 // in one appears in the other, settings saved in one are what the other's agent sends with,
-// and neither tab writes over the other's draft (drafts are per tab and per chat).
+// and neither tab writes over the other's draft (drafts are per tab and per chat); what
+// else is posted on the tabs' channel is ignored.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -84,5 +85,42 @@ describe('two tabs on one profile', () => {
     );
     // And the message is in tab one too.
     await one.questions.getByText('Which model answers?').waitFor();
+  });
+
+  it('what is posted on the channel and is not a note changes nothing', async () => {
+    const failures = [];
+    const listen = (page) => {
+      page.on('pageerror', (e) => failures.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && failures.push(m.text()));
+    };
+    listen(one.page);
+    listen(two.page);
+    await two.message.fill('Draft kept through the noise');
+    const questions = await two.questions.count();
+    // Anyone on the origin can post on the channel: none of this is a tab's note.
+    await one.page.evaluate(() => {
+      const channel = new BroadcastChannel('ferry-sync');
+      for (const junk of [
+        42,
+        null,
+        { chats: true, deleted: true },
+        'not json',
+        '{"chats": "yes"}',
+        '{"changed": [{"kind": "everything"}], "chats": true}',
+        JSON.stringify({ session: 'no-such-chat', deleted: true }),
+        JSON.stringify({ chats: true, changed: ['keys'], session: 'x'.repeat(100_000), deleted: true }),
+      ]) {
+        channel.postMessage(junk);
+      }
+      channel.close();
+    });
+    // A tab's own note after the noise is still heard: the noise did not stop the listener.
+    await one.send('Heard after the noise');
+    await one.idle();
+    await two.questions.getByText('Heard after the noise').waitFor();
+    assert.equal(await two.questions.count(), questions + 1, 'the open chat stayed open and whole');
+    assert.equal(await two.message.inputValue(), 'Draft kept through the noise');
+    assert.equal(await two.banner.count(), 0);
+    assert.deepEqual(failures, []);
   });
 });

@@ -317,6 +317,11 @@ impl State {
                 if let Action::RetryIn(secs) = banner.action {
                     self.countdown.set(secs);
                 }
+                // What Settings asked for (a save, an import) was refused: said where the
+                // user is, the banner being behind the dialog.
+                if session.is_none() && self.settings_open.get_untracked() {
+                    self.notice.set(Some(banner.text.clone()));
+                }
                 self.banner.set(Some(banner));
             }
             Event::TokenCount {

@@ -170,6 +170,16 @@ pub fn seen(event: &Event) {
                 }
             });
         }
+        // A restore that failed (a damaged file) says why in the dialog, the one place
+        // in reach while it is open.
+        Event::Error {
+            kind,
+            message,
+            session,
+        } if durable().gone.with_untracked(Option::is_some) => {
+            let said = crate::model::Banner::from_error(*kind, message, session.clone());
+            durable().note.set(Some(said.text));
+        }
         _ => {}
     }
 }

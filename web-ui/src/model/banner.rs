@@ -62,8 +62,14 @@ impl Banner {
                 format!("The provider had a problem: {message}"),
                 Action::Retry,
             ),
+            // The agent says what was refused and why ("nothing was imported: …"); with
+            // no words of its own, the kind's name stands in for them.
             ErrorKind::InvalidRequest => (
-                format!("That request can't be sent: {message}"),
+                if message.is_empty() || message == format!("{kind:?}") {
+                    "That request can't be sent.".to_owned()
+                } else {
+                    sentence(message)
+                },
                 Action::Dismiss,
             ),
             ErrorKind::Storage => (
@@ -85,6 +91,15 @@ impl Banner {
             _ => self.text.clone(),
         }
     }
+}
+
+/// `text` with its first letter a capital.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -126,5 +141,23 @@ mod tests {
             "Too many requests for now. Retry in 3 s."
         );
         assert_eq!(limited.countdown_text(0), "Too many requests for now.");
+    }
+
+    #[test]
+    fn a_refusal_says_what_the_agent_said_else_that_it_was_refused() {
+        let said = Banner::from_error(
+            ErrorKind::InvalidRequest,
+            "nothing was imported: this is not a Ferry export",
+            None,
+        );
+        assert_eq!(
+            said.text,
+            "Nothing was imported: this is not a Ferry export"
+        );
+        assert_eq!(said.action, Action::Dismiss);
+        for bare in ["", "InvalidRequest"] {
+            let banner = Banner::from_error(ErrorKind::InvalidRequest, bare, None);
+            assert_eq!(banner.text, "That request can't be sent.");
+        }
     }
 }
