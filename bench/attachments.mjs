@@ -16,6 +16,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { startBrowser, startStatic } from '../tests/e2e/support/browser.mjs';
+import { pdfOfStreams } from '../tests/e2e/support/pdf.mjs';
 import { ROOT } from '../tests/e2e/support/worker.mjs';
 
 // BENCH_PKG: another build of the agent module to measure.
@@ -26,33 +27,14 @@ const PAGES = 50;
 
 /** A PDF of `pages` pages, each `lines` lines of Helvetica text. */
 function makePdf(pages, lines) {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    `<< /Type /Pages /Kids [${Array.from({ length: pages }, (_, i) => `${4 + 2 * i} 0 R`).join(' ')}] /Count ${pages} >>`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  for (let p = 0; p < pages; p++) {
-    objects.push(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * p} 0 R >>`,
-    );
+  const streams = Array.from({ length: pages }, (_, p) => {
     let shown = '';
     for (let l = 0; l < lines; l++) {
       shown += `(Page ${p + 1}, line ${l + 1}: the quick brown fox jumps over the lazy dog, ${p * lines + l}.) Tj 0 -16 Td `;
     }
-    const stream = `BT /F1 10 Tf 56 760 Td ${shown}ET`;
-    objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
-  }
-  let out = '%PDF-1.4\n';
-  const offsets = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return `BT /F1 10 Tf 56 760 Td ${shown}ET`;
   });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  return pdfOfStreams(streams);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { startBrowser } from '../e2e/support/browser.mjs';
+import { textPdf } from '../e2e/support/pdf.mjs';
 import { FerryPage, openApp } from './support/app.mjs';
 
 let app;
@@ -44,32 +45,6 @@ function png(width, height) {
   );
 }
 
-/** A PDF with one page for each of `pages`, each showing its text. */
-function pdf(pages) {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    `<< /Type /Pages /Kids [${pages.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}] /Count ${pages.length} >>`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  for (const [i, text] of pages.entries()) {
-    const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
-    objects.push(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`,
-      `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    );
-  }
-  let out = '%PDF-1.4\n';
-  const offsets = [];
-  for (const [i, body] of objects.entries()) {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  }
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return [...Buffer.from(out, 'latin1')];
-}
 
 /** The last user message the mock received, as content parts. */
 function lastQuestion() {
@@ -139,7 +114,7 @@ describe('attachments', () => {
   it("a PDF dropped on a model that does not read PDFs reaches it as its text, by page", async () => {
     await ferry.button('New chat').click();
     await ferry.message.fill('Summarize the report');
-    const report = pdf(['Quarterly figures rose', 'Outlook is calm']);
+    const report = textPdf(['Quarterly figures rose', 'Outlook is calm']);
     await ferry.drop([{ name: 'report.pdf', type: 'application/pdf', bytes: report }], async () => {
       // Held over the composer, the drop is announced.
       await ferry.page.locator('form.composer.dropping').waitFor();

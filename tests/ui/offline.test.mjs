@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { textPdf } from '../e2e/support/pdf.mjs';
 import { openApp } from './support/app.mjs';
 
 let app;
@@ -17,28 +18,6 @@ before(async () => {
 });
 after(() => app?.stop());
 
-/** A one-page PDF showing `text`. */
-function pdf(text) {
-  const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [4 0 R] /Count 1 >>',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets = [];
-  for (const [i, body] of objects.entries()) {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  }
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return [...Buffer.from(out, 'latin1')];
-}
 
 /** The tokenizer's module worker, started and answering once its wasm has loaded. */
 function pingTokenizer(page) {
@@ -59,7 +38,7 @@ function pingTokenizer(page) {
 
 /** Attaches a PDF in the composer and waits until pdf.js has read its page; then removes it. */
 async function readPdf(name) {
-  await ferry.drop([{ name, type: 'application/pdf', bytes: pdf('Harbour timetable') }]);
+  await ferry.drop([{ name, type: 'application/pdf', bytes: textPdf(['Harbour timetable']) }]);
   const chip = ferry.attachments.getByRole('listitem').filter({ hasText: name });
   await chip.getByText(/^1 page · /).waitFor({ timeout: 20_000 });
   await chip.getByRole('button', { name: `Remove ${name}` }).click();

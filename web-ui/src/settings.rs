@@ -67,7 +67,7 @@ fn storage_manager() -> Option<JsValue> {
 }
 
 /// Calls `navigator.storage[name]()` and waits for its answer.
-async fn ask_storage(name: &str) -> Option<JsValue> {
+pub(crate) async fn ask_storage(name: &str) -> Option<JsValue> {
     let storage = storage_manager()?;
     let promise = Reflect::get(&storage, &name.into())
         .ok()?

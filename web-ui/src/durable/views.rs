@@ -2,7 +2,6 @@
 //! Settings), the backup reminder, and Settings' `Backups` section.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::durable;
 use crate::app::State;
@@ -184,21 +183,5 @@ pub fn BackupSettings() -> impl IntoView {
 
 /// `navigator.storage.persisted()`, where the browser has it.
 async fn persisted() -> Option<bool> {
-    use js_sys::Reflect;
-    let navigator = web_sys::window()?.navigator();
-    let storage = Reflect::get(&navigator, &"storage".into())
-        .ok()
-        .filter(|s| s.is_object())?;
-    let promise = Reflect::get(&storage, &"persisted".into())
-        .ok()?
-        .dyn_into::<js_sys::Function>()
-        .ok()?
-        .call0(&storage)
-        .ok()?
-        .dyn_into::<js_sys::Promise>()
-        .ok()?;
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .ok()?
-        .as_bool()
+    crate::settings::ask_storage("persisted").await?.as_bool()
 }

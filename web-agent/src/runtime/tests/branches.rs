@@ -13,6 +13,48 @@ fn answer_with(transport: &FakeTransport, text: &str) {
     );
 }
 
+/// Chat "s" of `exchanges`: each question sent and answered in turn.
+fn chat(rt: &mut TestRuntime<'_>, transport: &FakeTransport, exchanges: &[(&str, &str)]) {
+    for (question, answer) in exchanges {
+        answer_with(transport, answer);
+        send(rt, "s", question);
+    }
+}
+
+/// `message` of chat "s" edited to `text` and sent again.
+fn edit(rt: &mut TestRuntime<'_>, message: &str, text: &str) -> Vec<Event> {
+    command(
+        rt,
+        Command::EditAndResend {
+            session: "s".into(),
+            message: message.into(),
+            text: text.into(),
+        },
+    )
+}
+
+/// Chat "s" switched to the version `message`.
+fn switch(rt: &mut TestRuntime<'_>, message: &str) -> Vec<Event> {
+    command(
+        rt,
+        Command::SwitchBranch {
+            session: "s".into(),
+            message: message.into(),
+        },
+    )
+}
+
+/// A new answer in chat "s" to what `message` (an answer; `None`: the last) answered.
+fn regenerate(rt: &mut TestRuntime<'_>, message: Option<String>) -> Vec<Event> {
+    command(
+        rt,
+        Command::Regenerate {
+            session: "s".into(),
+            message,
+        },
+    )
+}
+
 /// The messages the session shows (its path), as `SessionOpened` gives them.
 fn opened(rt: &mut TestRuntime<'_>, session: &str) -> Vec<MessageView> {
     let events = command(
@@ -55,20 +97,10 @@ fn sent_texts(transport: &FakeTransport, n: usize) -> Vec<String> {
 fn an_edit_is_a_new_version_and_the_old_one_stays() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "a1");
-    send(&mut rt, "s", "q1");
-    answer_with(&transport, "a2");
-    send(&mut rt, "s", "q2");
+    chat(&mut rt, &transport, &[("q1", "a1"), ("q2", "a2")]);
     let q2 = opened(&mut rt, "s")[2].id.clone();
     answer_with(&transport, "a2b");
-    let events = command(
-        &mut rt,
-        Command::EditAndResend {
-            session: "s".into(),
-            message: q2.clone(),
-            text: "q2b".into(),
-        },
-    );
+    let events = edit(&mut rt, &q2, "q2b");
     // The new branch is shown before its answer streams in.
     let first = events
         .iter()
@@ -88,13 +120,7 @@ fn an_edit_is_a_new_version_and_the_old_one_stays() {
     assert_eq!(edited.parent.as_deref(), Some(shown[1].id.as_str()));
     assert!(shown[0].siblings.is_empty() && shown[3].siblings.is_empty());
     // Back to version 1: its answer follows.
-    let events = command(
-        &mut rt,
-        Command::SwitchBranch {
-            session: "s".into(),
-            message: q2.clone(),
-        },
-    );
+    let events = switch(&mut rt, &q2);
     assert_eq!(texts(&last_opened(&events)), ["q1", "a1", "q2", "a2"]);
     // Reopened, the chat stays on the chosen branch.
     assert_eq!(texts(&opened(&mut rt, "s")), ["q1", "a1", "q2", "a2"]);
@@ -107,27 +133,23 @@ fn an_edit_is_a_new_version_and_the_old_one_stays() {
 fn a_turn_on_one_branch_sends_nothing_of_another() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "shared answer");
-    send(&mut rt, "s", "shared question");
-    answer_with(&transport, "alpha answer");
-    send(&mut rt, "s", "alpha secret");
+    chat(
+        &mut rt,
+        &transport,
+        &[
+            ("shared question", "shared answer"),
+            ("alpha secret", "alpha answer"),
+        ],
+    );
     let alpha = opened(&mut rt, "s")[2].id.clone();
     answer_with(&transport, "beta answer");
-    command(
-        &mut rt,
-        Command::EditAndResend {
-            session: "s".into(),
-            message: alpha.clone(),
-            text: "beta question".into(),
-        },
-    );
+    edit(&mut rt, &alpha, "beta question");
     // The edit's call: the shared part and the new version, nothing of alpha.
     assert_eq!(
         sent_texts(&transport, 2),
         ["shared question", "shared answer", "beta question"]
     );
-    answer_with(&transport, "beta more");
-    send(&mut rt, "s", "beta follow-up");
+    chat(&mut rt, &transport, &[("beta follow-up", "beta more")]);
     assert_eq!(
         sent_texts(&transport, 3),
         [
@@ -139,15 +161,8 @@ fn a_turn_on_one_branch_sends_nothing_of_another() {
         ]
     );
     // Back on alpha: its own path only, beta's newer messages nowhere.
-    command(
-        &mut rt,
-        Command::SwitchBranch {
-            session: "s".into(),
-            message: alpha,
-        },
-    );
-    answer_with(&transport, "alpha more");
-    send(&mut rt, "s", "alpha follow-up");
+    switch(&mut rt, &alpha);
+    chat(&mut rt, &transport, &[("alpha follow-up", "alpha more")]);
     assert_eq!(
         sent_texts(&transport, 4),
         [
@@ -160,13 +175,7 @@ fn a_turn_on_one_branch_sends_nothing_of_another() {
     );
     // Regenerated on alpha: again alpha's path, up to its question.
     answer_with(&transport, "alpha again");
-    command(
-        &mut rt,
-        Command::Regenerate {
-            session: "s".into(),
-            message: None,
-        },
-    );
+    regenerate(&mut rt, None);
     let last = sent_texts(&transport, 5);
     assert_eq!(last.last().map(String::as_str), Some("alpha follow-up"));
     assert!(!last.iter().any(|t| t.contains("beta")), "{last:?}");
@@ -177,38 +186,19 @@ fn a_turn_on_one_branch_sends_nothing_of_another() {
 fn regenerate_adds_a_version_of_the_answer() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "first");
-    send(&mut rt, "s", "question");
+    chat(&mut rt, &transport, &[("question", "first")]);
     answer_with(&transport, "second");
-    command(
-        &mut rt,
-        Command::Regenerate {
-            session: "s".into(),
-            message: None,
-        },
-    );
+    regenerate(&mut rt, None);
     let shown = opened(&mut rt, "s");
     assert_eq!(texts(&shown), ["question", "second"]);
     assert_eq!(shown[1].siblings.len(), 2);
     // The first answer is there as version 1.
     let first = shown[1].siblings[0].clone();
-    let events = command(
-        &mut rt,
-        Command::SwitchBranch {
-            session: "s".into(),
-            message: first,
-        },
-    );
+    let events = switch(&mut rt, &first);
     assert_eq!(texts(&last_opened(&events)), ["question", "first"]);
     // An earlier answer regenerated by its id.
     answer_with(&transport, "third");
-    let events = command(
-        &mut rt,
-        Command::Regenerate {
-            session: "s".into(),
-            message: Some(shown[1].id.clone()),
-        },
-    );
+    let events = regenerate(&mut rt, Some(shown[1].id.clone()));
     assert!(!events.iter().any(|e| matches!(e, Event::Error { .. })));
     let shown = opened(&mut rt, "s");
     assert_eq!(texts(&shown), ["question", "third"]);
@@ -219,10 +209,7 @@ fn regenerate_adds_a_version_of_the_answer() {
 fn a_branch_into_a_new_chat_copies_the_path_up_to_a_message() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "a1");
-    send(&mut rt, "s", "q1");
-    answer_with(&transport, "a2");
-    send(&mut rt, "s", "q2");
+    chat(&mut rt, &transport, &[("q1", "a1"), ("q2", "a2")]);
     let original = opened(&mut rt, "s");
     let events = command(
         &mut rt,
@@ -253,18 +240,10 @@ fn a_branch_into_a_new_chat_copies_the_path_up_to_a_message() {
 fn search_finds_text_in_any_branch_and_opens_that_branch() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "about pelicans");
-    send(&mut rt, "s", "birds?");
+    chat(&mut rt, &transport, &[("birds?", "about pelicans")]);
     let first = opened(&mut rt, "s")[0].id.clone();
     answer_with(&transport, "about whales");
-    command(
-        &mut rt,
-        Command::EditAndResend {
-            session: "s".into(),
-            message: first,
-            text: "fish?".into(),
-        },
-    );
+    edit(&mut rt, &first, "fish?");
     let events = command(
         &mut rt,
         Command::SearchSessions {
@@ -297,10 +276,7 @@ fn search_finds_text_in_any_branch_and_opens_that_branch() {
 fn a_summary_made_on_one_branch_is_not_sent_on_another_that_starts_before_it() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "a1");
-    send(&mut rt, "s", "q1");
-    answer_with(&transport, "a2");
-    send(&mut rt, "s", "q2");
+    chat(&mut rt, &transport, &[("q1", "a1"), ("q2", "a2")]);
     let shown = opened(&mut rt, "s");
     // A summary of q1 and a1 made on this branch, keeping q2 on.
     run(rt.store().put_compaction(&CompactionRecord::new(
@@ -312,21 +288,13 @@ fn a_summary_made_on_one_branch_is_not_sent_on_another_that_starts_before_it() {
         },
     )))
     .unwrap();
-    answer_with(&transport, "a3");
-    send(&mut rt, "s", "q3");
+    chat(&mut rt, &transport, &[("q3", "a3")]);
     let on_branch = transport.body(2)["messages"].to_string();
     assert!(on_branch.contains("SUMMARY OF THE START"), "{on_branch}");
     assert!(!on_branch.contains("\"a1\""), "{on_branch}");
     // q1 edited: that branch starts before the summary, so it has none of it.
     answer_with(&transport, "a1b");
-    command(
-        &mut rt,
-        Command::EditAndResend {
-            session: "s".into(),
-            message: shown[0].id.clone(),
-            text: "q1b".into(),
-        },
-    );
+    edit(&mut rt, &shown[0].id, "q1b");
     let other = transport.body(3)["messages"].to_string();
     assert!(!other.contains("SUMMARY"), "{other}");
     assert_eq!(sent_texts(&transport, 3), ["q1b"]);
@@ -351,48 +319,15 @@ fn a_summary_made_on_one_branch_is_not_sent_on_another_that_starts_before_it() {
 fn export_and_import_keep_the_tree() {
     let transport = FakeTransport::default();
     let mut rt = runtime(&transport, ProviderId::OpenAi);
-    answer_with(&transport, "a1");
-    send(&mut rt, "s", "q1");
+    chat(&mut rt, &transport, &[("q1", "a1")]);
     let q1 = opened(&mut rt, "s")[0].id.clone();
     answer_with(&transport, "a1b");
-    command(
-        &mut rt,
-        Command::EditAndResend {
-            session: "s".into(),
-            message: q1.clone(),
-            text: "q1b".into(),
-        },
-    );
-    command(
-        &mut rt,
-        Command::SwitchBranch {
-            session: "s".into(),
-            message: q1,
-        },
-    );
-    let exported = command(
-        &mut rt,
-        Command::Export {
-            include_keys: false,
-        },
-    );
-    let Some(Event::Exported { document }) = exported.first() else {
-        panic!("{exported:?}")
-    };
+    edit(&mut rt, &q1, "q1b");
+    switch(&mut rt, &q1);
+    let document = exported(&mut rt, false);
     assert!(document.contains(r#""version":3"#));
-    let mut fresh = Runtime::new(
-        &transport,
-        MemoryStore::default(),
-        FakeVault,
-        FakeClock::default(),
-        settings(ProviderId::OpenAi),
-    );
-    command(
-        &mut fresh,
-        Command::Import {
-            document: document.clone(),
-        },
-    );
+    let mut fresh = empty_runtime(&transport, ProviderId::OpenAi);
+    command(&mut fresh, Command::Import { document });
     let before = opened(&mut rt, "s");
     let after = opened(&mut fresh, "s");
     assert_eq!(after, before);

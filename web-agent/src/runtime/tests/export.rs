@@ -2,24 +2,22 @@
 
 use super::*;
 
-/// Everything `rt` stores, as its export document.
-fn exported(rt: &mut TestRuntime<'_>, include_keys: bool) -> String {
-    let events = command(rt, Command::Export { include_keys });
-    let Some(Event::Exported { document }) = events.first() else {
-        panic!("{events:?}")
-    };
-    document.clone()
-}
-
-/// An agent with nothing stored yet, on `transport`.
-fn fresh(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
-    Runtime::new(
-        transport,
-        MemoryStore::default(),
-        FakeVault,
-        FakeClock::default(),
-        settings(provider),
-    )
+/// An OpenAI agent with nothing stored that imported `document`, one chat of two messages.
+fn imported_into_fresh(transport: &FakeTransport, document: String) -> TestRuntime<'_> {
+    let mut rt = empty_runtime(transport, ProviderId::OpenAi);
+    let events = command(&mut rt, Command::Import { document });
+    assert!(
+        matches!(
+            events[0],
+            Event::Imported {
+                sessions: 1,
+                messages: 2,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+    rt
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -33,16 +31,7 @@ fn export_then_import_into_a_fresh_agent_restores_everything() {
     send(&mut rt, "s", "hello");
     let document = exported(&mut rt, false);
     assert!(!document.contains(KEY));
-    let mut fresh = fresh(&transport, ProviderId::OpenAi);
-    let imported = command(&mut fresh, Command::Import { document });
-    assert!(matches!(
-        imported[0],
-        Event::Imported {
-            sessions: 1,
-            messages: 2,
-            ..
-        }
-    ));
+    let mut fresh = imported_into_fresh(&transport, document);
     assert_eq!(stored_texts(&fresh, "s"), stored_texts(&rt, "s"));
     let refused = command(
         &mut fresh,
@@ -96,7 +85,7 @@ fn thinking_cost_and_chat_params_survive_export_and_import() {
         },
     );
     let document = exported(&mut rt, false);
-    let mut fresh = fresh(&transport, ProviderId::Mistral);
+    let mut fresh = empty_runtime(&transport, ProviderId::Mistral);
     command(&mut fresh, Command::Import { document });
     let answer = run(fresh.store().messages("s")).unwrap().pop().unwrap();
     assert_eq!(answer.message.reasoning_content.as_deref(), Some("Hm."));
@@ -208,24 +197,7 @@ fn a_damaged_export_is_refused_whole_says_why_and_changes_nothing() {
         assert_eq!(stored_texts(&rt, "mine"), before, "{why}");
     }
     // Undamaged, the same document imports.
-    let mut rt = fresh(&transport, ProviderId::OpenAi);
-    let events = command(
-        &mut rt,
-        Command::Import {
-            document: good.to_string(),
-        },
-    );
-    assert!(
-        matches!(
-            events[0],
-            Event::Imported {
-                sessions: 1,
-                messages: 2,
-                ..
-            }
-        ),
-        "{events:?}"
-    );
+    imported_into_fresh(&transport, good.to_string());
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -240,24 +212,7 @@ fn a_fallback_link_to_a_service_ferry_does_not_know_is_left_out_on_import() {
     let mut saved = serde_json::to_value(settings(ProviderId::OpenAi)).unwrap();
     saved["fallbacks"] = chain;
     document["settings"] = saved;
-    let mut rt = fresh(&transport, ProviderId::OpenAi);
-    let events = command(
-        &mut rt,
-        Command::Import {
-            document: document.to_string(),
-        },
-    );
-    assert!(
-        matches!(
-            events[0],
-            Event::Imported {
-                sessions: 1,
-                messages: 2,
-                ..
-            }
-        ),
-        "{events:?}"
-    );
+    let rt = imported_into_fresh(&transport, document.to_string());
     let kept = vec![crate::protocol::ModelRef {
         provider: ProviderId::Mistral,
         model: "mistral-small".into(),

@@ -212,14 +212,20 @@ pub(super) fn settings(provider: ProviderId) -> Settings {
 
 pub(super) type TestRuntime<'t> = Runtime<&'t FakeTransport, MemoryStore, FakeVault, FakeClock>;
 
-pub(super) fn runtime(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
-    let mut rt = Runtime::new(
+/// An agent with nothing stored and no key, on `transport`.
+pub(super) fn empty_runtime(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
+    Runtime::new(
         transport,
         MemoryStore::default(),
         FakeVault,
         FakeClock::default(),
         settings(provider),
-    );
+    )
+}
+
+/// [`empty_runtime`] with `provider`'s key.
+pub(super) fn runtime(transport: &FakeTransport, provider: ProviderId) -> TestRuntime<'_> {
+    let mut rt = empty_runtime(transport, provider);
     run(rt.handle(
         Command::SetKey {
             provider: provider.into(),
@@ -229,6 +235,15 @@ pub(super) fn runtime(transport: &FakeTransport, provider: ProviderId) -> TestRu
         &mut |_| {},
     ));
     rt
+}
+
+/// Everything `rt` stores, as its export document.
+pub(super) fn exported(rt: &mut TestRuntime<'_>, include_keys: bool) -> String {
+    let events = command(rt, Command::Export { include_keys });
+    let Some(Event::Exported { document }) = events.first() else {
+        panic!("{events:?}")
+    };
+    document.clone()
 }
 
 pub(super) fn send(rt: &mut TestRuntime<'_>, session: &str, text: &str) -> Vec<Event> {
