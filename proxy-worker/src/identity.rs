@@ -1,6 +1,7 @@
 //! Who is calling: a Supabase user (`AUTH_MODE=supabase`, verified access token) or, for
 //! local use (`AUTH_MODE=none`), the caller's IP address.
 
+mod signature;
 pub mod token;
 
 use std::cell::RefCell;
@@ -10,12 +11,10 @@ use std::rc::Rc;
 
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::{AuthMode, Config, ProxyError};
-use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::JwkSet;
 use sha2::{Digest, Sha256};
 use worker::Request;
 
-use self::token::{TokenError, Verifier};
+use self::token::{Claims, JwkSet, TokenError, Verifier};
 use crate::respond::now_ms;
 use crate::upstream::{self, Outbound};
 
@@ -149,20 +148,18 @@ async fn verify_request(req: &Request, config: &Config) -> Result<Verified, Prox
         return Err(unauthorized(TokenError::Expired.to_string()));
     }
     // HS256 tokens need no key set: no fetch for projects that sign with the shared secret.
-    let asymmetric = jsonwebtoken::decode_header(token)
-        .map(|h| h.alg != Algorithm::HS256)
-        .unwrap_or(false);
+    let asymmetric = token::is_asymmetric(token);
     let keys = if asymmetric {
         signing_keys(supabase_url, false).await?
     } else {
         Rc::default()
     };
-    let verified = Verifier::new(supabase_url, secret, &keys).verify(token, now_secs);
+    let verified = check(&Verifier::new(supabase_url, secret, &keys), token, now_secs).await;
     let claims = match verified {
         Err(TokenError::UnknownKey) if asymmetric => {
             // The project may have rotated its keys since they were fetched.
             let keys = signing_keys(supabase_url, true).await?;
-            Verifier::new(supabase_url, secret, &keys).verify(token, now_secs)
+            check(&Verifier::new(supabase_url, secret, &keys), token, now_secs).await
         }
         other => other,
     }
@@ -179,6 +176,16 @@ async fn verify_request(req: &Request, config: &Config) -> Result<Verified, Prox
         cache.insert(cache_key, verified.clone());
     });
     Ok(verified)
+}
+
+/// `token` read by `verifier`, its signature checked by Web Crypto, its claims at
+/// `now_secs`. A key Web Crypto cannot import counts as an unknown one.
+async fn check(verifier: &Verifier<'_>, token: &str, now_secs: u64) -> Result<Claims, TokenError> {
+    let pending = verifier.prepare(token)?;
+    let signed = signature::verify(&pending)
+        .await
+        .map_err(|signature::Unusable| TokenError::UnknownKey)?;
+    verifier.finish(pending, signed, now_secs)
 }
 
 /// The project's signing keys, from the isolate's cache or fetched (within
@@ -272,7 +279,7 @@ async fn fetch_keys(url: &str) -> Result<JwkSet, &'static str> {
         return Err("answered with an error");
     }
     let body = upstream::read_all(response, call).await.map_err(describe)?;
-    serde_json::from_slice(&body).map_err(|_| "answered with no key set")
+    JwkSet::parse(&body).ok_or("answered with no key set")
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
-//! Supabase access-token verification, as plain Rust over `jsonwebtoken` (RustCrypto
-//! backend): no worker types here, so it is tested natively against hostile tokens.
+//! Supabase access-token verification as plain Rust, tested natively against hostile
+//! tokens: everything but the signature's arithmetic. [`Verifier::prepare`] reads the
+//! token and chooses the key and algorithm; the platform checks the signature (the Worker
+//! with Web Crypto's `SubtleCrypto.verify`, so no RSA or elliptic-curve code ships in its
+//! wasm); [`Verifier::finish`] checks the claims.
 //!
 //! The algorithm comes from the key, never from the token: HS256 tokens are checked only
 //! with `SUPABASE_JWT_SECRET`; RS256 / ES256 tokens only with the JWKS key of their `kid`,
@@ -7,8 +10,8 @@
 //! asymmetric key's `kid` (the classic confusion), tampered payloads and unknown `kid`s
 //! all fail. Time checks take `now` as a parameter.
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
@@ -76,6 +79,156 @@ impl Audience {
     }
 }
 
+/// A signing algorithm Ferry accepts. The token's `alg` only has to agree: which one
+/// applies comes from the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// HMAC with SHA-256 and the project's shared secret.
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// ECDSA on P-256 with SHA-256; the signature is `r || s`, 32 bytes each.
+    Es256,
+}
+
+/// One key of the project's JWKS (`/auth/v1/.well-known/jwks.json`), as far as Ferry
+/// reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    pub crv: Option<String>,
+    #[serde(default)]
+    pub n: Option<String>,
+    #[serde(default)]
+    pub e: Option<String>,
+    #[serde(default)]
+    pub x: Option<String>,
+    #[serde(default)]
+    pub y: Option<String>,
+}
+
+impl Jwk {
+    /// The one algorithm this key verifies, if Ferry accepts any for it.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        match (self.kty.as_str(), self.crv.as_deref()) {
+            ("RSA", _) if self.n.is_some() && self.e.is_some() => Some(Algorithm::Rs256),
+            ("EC", Some("P-256")) if self.x.is_some() && self.y.is_some() => Some(Algorithm::Es256),
+            _ => None,
+        }
+    }
+
+    /// The public key alone, as Web Crypto's `importKey("jwk", …)` takes it: no `alg`,
+    /// `use` or `key_ops` that could disagree with how it is used.
+    pub fn public_jwk(&self) -> serde_json::Value {
+        let mut jwk = serde_json::Map::new();
+        jwk.insert("kty".into(), self.kty.clone().into());
+        for (name, value) in [
+            ("crv", &self.crv),
+            ("n", &self.n),
+            ("e", &self.e),
+            ("x", &self.x),
+            ("y", &self.y),
+        ] {
+            if let Some(value) = value {
+                jwk.insert(name.into(), value.clone().into());
+            }
+        }
+        jwk.into()
+    }
+}
+
+/// The project's signing keys. A key Ferry cannot read (another type, a field missing)
+/// is left out; the others still serve.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+impl JwkSet {
+    /// The key set of a JWKS document; `None` when it is not one.
+    pub fn parse(json: &[u8]) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Raw {
+            keys: Vec<serde_json::Value>,
+        }
+        let raw: Raw = serde_json::from_slice(json).ok()?;
+        let keys = raw
+            .keys
+            .into_iter()
+            .filter_map(|key| serde_json::from_value(key).ok())
+            .collect();
+        Some(Self { keys })
+    }
+
+    pub fn find(&self, kid: &str) -> Option<&Jwk> {
+        self.keys.iter().find(|k| k.kid.as_deref() == Some(kid))
+    }
+}
+
+/// The key a signature is checked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key<'a> {
+    /// `SUPABASE_JWT_SECRET`'s bytes.
+    Secret(&'a [u8]),
+    Public(&'a Jwk),
+}
+
+/// A token read and matched to its key, its signature still to be checked: by the
+/// platform, over [`Pending::signing_input`], before [`Verifier::finish`].
+#[derive(Debug)]
+pub struct Pending<'t, 'k> {
+    pub algorithm: Algorithm,
+    pub key: Key<'k>,
+    /// `header.payload`, as the token has them: what was signed.
+    pub signing_input: &'t str,
+    pub signature: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+/// A token's header, as far as Ferry reads it.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// Whether the token's `alg` is one that some key might take: any the JOSE registry
+/// names for signatures. Anything else (`none`, a made-up name) is a malformed token.
+fn is_registered(alg: &str) -> bool {
+    matches!(
+        alg,
+        "HS256"
+            | "HS384"
+            | "HS512"
+            | "RS256"
+            | "RS384"
+            | "RS512"
+            | "PS256"
+            | "PS384"
+            | "PS512"
+            | "ES256"
+            | "ES384"
+            | "ES512"
+            | "EdDSA"
+    )
+}
+
+/// Whether `token`'s header asks for a key from the key set (anything but HS256), so a
+/// project that signs with its shared secret never fetches keys. A token that does not
+/// read is not asymmetric.
+pub fn is_asymmetric(token: &str) -> bool {
+    token
+        .split('.')
+        .next()
+        .and_then(|header| URL_SAFE_NO_PAD.decode(header).ok())
+        .and_then(|json| serde_json::from_slice::<Header>(&json).ok())
+        .is_some_and(|h| h.alg != "HS256")
+}
+
 /// What tokens are checked against.
 pub struct Verifier<'a> {
     hs256_secret: Option<&'a [u8]>,
@@ -93,45 +246,70 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// Verifies `token` at `now_secs` (Unix seconds) and returns its claims.
-    pub fn verify(&self, token: &str, now_secs: u64) -> Result<Claims, TokenError> {
-        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
-        let (key, algorithm) = match header.alg {
-            Algorithm::HS256 => {
+    /// Reads `token` and chooses what its signature is checked with: HS256 only with the
+    /// secret; RS256 / ES256 only with the key of its `kid`, and only with the algorithm
+    /// that key is for.
+    pub fn prepare<'t>(&self, token: &'t str) -> Result<Pending<'t, 'a>, TokenError> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| TokenError::Malformed)
+        };
+        let header: Header =
+            serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
+        if !is_registered(&header.alg) {
+            return Err(TokenError::Malformed);
+        }
+        let (algorithm, key) = match header.alg.as_str() {
+            "HS256" => {
                 let secret = self.hs256_secret.ok_or(TokenError::Algorithm)?;
-                (DecodingKey::from_secret(secret), Algorithm::HS256)
+                (Algorithm::Hs256, Key::Secret(secret))
             }
-            Algorithm::RS256 | Algorithm::ES256 => {
+            "RS256" | "ES256" => {
                 let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
                 let jwk = self.jwks.find(kid).ok_or(TokenError::UnknownKey)?;
-                let expected = match &jwk.algorithm {
-                    AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                    AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
-                        Algorithm::ES256
-                    }
-                    _ => return Err(TokenError::Algorithm),
+                let expected = jwk.algorithm().ok_or(TokenError::Algorithm)?;
+                let named = if header.alg == "RS256" {
+                    Algorithm::Rs256
+                } else {
+                    Algorithm::Es256
                 };
-                if header.alg != expected {
+                if named != expected {
                     return Err(TokenError::Algorithm);
                 }
-                let key = DecodingKey::from_jwk(jwk).map_err(|_| TokenError::UnknownKey)?;
-                (key, expected)
+                (expected, Key::Public(jwk))
             }
             _ => return Err(TokenError::Algorithm),
         };
-        // Only the signature is checked by the library; the claims are checked below
-        // against the caller's clock.
-        let mut validation = Validation::new(algorithm);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        let claims = decode::<Claims>(token, &key, &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::Signature,
-                _ => TokenError::Malformed,
-            })?
-            .claims;
+        let signing_input = &token[..token.len() - signature.len() - 1];
+        Ok(Pending {
+            algorithm,
+            key,
+            signing_input,
+            signature: decode(signature)?,
+            payload: decode(payload)?,
+        })
+    }
+
+    /// The claims of a token whose signature the platform checked (`signature_ok`),
+    /// checked at `now_secs` (Unix seconds).
+    pub fn finish(
+        &self,
+        pending: Pending<'_, '_>,
+        signature_ok: bool,
+        now_secs: u64,
+    ) -> Result<Claims, TokenError> {
+        if !signature_ok {
+            return Err(TokenError::Signature);
+        }
+        let claims: Claims =
+            serde_json::from_slice(&pending.payload).map_err(|_| TokenError::Malformed)?;
         self.check_claims(&claims, now_secs)?;
         Ok(claims)
     }
