@@ -16,7 +16,7 @@ use crate::usage::Draft;
 /// Headers a browser page may read from a response.
 const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, X-RateLimit-Limit, \
     X-RateLimit-Remaining, X-RateLimit-Reset, X-Ferry-Dropped-Params, Mcp-Session-Id, \
-    Mcp-Protocol-Version, WWW-Authenticate, X-MCP-Relayed";
+    Mcp-Protocol-Version, WWW-Authenticate, X-MCP-Relayed, Server-Timing";
 
 /// Names the request parameters the adapter left out because the model or provider
 /// refuses them (`temperature` with Anthropic's thinking, …): a note, never an error.
@@ -45,6 +45,8 @@ pub struct Noted {
 pub struct Exchange {
     pub request_id: String,
     started_ms: u64,
+    /// When the first call to the provider (or another outside service) left.
+    upstream_since_ms: Cell<Option<u64>>,
     /// `Access-Control-Allow-Origin` for this request, if its origin is allowed.
     cors_origin: Option<String>,
     noted: RefCell<Noted>,
@@ -57,6 +59,7 @@ impl Exchange {
             // Always the proxy's own: it keys the usage row, which a client must not choose.
             request_id: new_request_id(),
             started_ms: now_ms(),
+            upstream_since_ms: Cell::new(None),
             cors_origin: header("origin").and_then(|o| config.allowed_origins.allow(&o)),
             noted: RefCell::default(),
         }
@@ -96,8 +99,13 @@ impl Exchange {
         self.noted.borrow_mut().limits = Some(admission);
     }
 
+    /// A call leaves for the provider (or another outside service): from here on the
+    /// time is upstream's, for `Server-Timing`.
     pub fn note_upstream(&self) {
         self.noted.borrow_mut().upstream = true;
+        if self.upstream_since_ms.get().is_none() {
+            self.upstream_since_ms.set(Some(now_ms()));
+        }
     }
 
     pub fn note_dropped(&self, dropped: &[&'static str]) {
@@ -133,8 +141,15 @@ impl Exchange {
             Ok(response) => response,
             Err(error) => error_response(&error)?,
         };
+        let now = now_ms();
+        let upstream_ms = self
+            .upstream_since_ms
+            .get()
+            .map(|since| now.saturating_sub(since));
+        let total_ms = now.saturating_sub(self.started_ms);
         let headers = response.headers_mut();
         headers.set("x-request-id", &self.request_id)?;
+        headers.set("server-timing", &server_timing(total_ms, upstream_ms))?;
         if let Some(dropped) = dropped_params(&self.noted.borrow().dropped) {
             headers.set(DROPPED_PARAMS, &dropped)?;
         }
@@ -146,11 +161,28 @@ impl Exchange {
         if let Some(origin) = &self.cors_origin {
             headers.set("access-control-allow-origin", origin)?;
             headers.set("access-control-expose-headers", EXPOSED_HEADERS)?;
+            // The page's Resource Timing may show the `Server-Timing` entries too.
+            headers.set("timing-allow-origin", origin)?;
             if origin != "*" {
                 headers.append("vary", "Origin")?;
             }
         }
         Ok(response)
+    }
+}
+
+/// `Server-Timing`: the proxy's own time (`proxy`) apart from the time spent waiting on the
+/// provider or another outside service (`upstream`: from the first call out until the
+/// response left, its headers for a stream), in milliseconds. The proxy's time includes
+/// the identity check and the limits' round trip. A response that called nobody has only
+/// `proxy`.
+pub fn server_timing(total_ms: u64, upstream_ms: Option<u64>) -> String {
+    match upstream_ms {
+        Some(upstream) => format!(
+            "proxy;dur={};desc=\"Ferry\", upstream;dur={upstream};desc=\"provider\"",
+            total_ms.saturating_sub(upstream)
+        ),
+        None => format!("proxy;dur={total_ms};desc=\"Ferry\""),
     }
 }
 
@@ -245,6 +277,20 @@ fn fallback_bytes(now_ms: u64, counter: u64, noise: f64) -> [u8; 12] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_timing_parts_the_proxys_time_from_upstreams() {
+        assert_eq!(
+            server_timing(12, Some(9)),
+            r#"proxy;dur=3;desc="Ferry", upstream;dur=9;desc="provider""#
+        );
+        assert_eq!(server_timing(2, None), r#"proxy;dur=2;desc="Ferry""#);
+        // Clocks that disagree never make a negative time.
+        assert_eq!(
+            server_timing(1, Some(4)),
+            r#"proxy;dur=0;desc="Ferry", upstream;dur=4;desc="provider""#
+        );
+    }
 
     #[test]
     fn dropped_params_are_named_once_each_in_order() {
