@@ -11,8 +11,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 bash scripts/setup.sh
-bash scripts/build-worker.sh
-bash scripts/build-ui.sh
+
+# Built again only when a source changed since the last build run here, or an output is
+# missing (scripts/stale.sh): an unchanged tree serves within seconds. The stamp is taken
+# before building, so an edit made during a build is built by the next start.
+stamp=target/run-built.stamp
+if bash scripts/stale.sh "$stamp"; then
+  mkdir -p target
+  touch "$stamp.next"
+  bash scripts/build-worker.sh
+  bash scripts/build-ui.sh
+  mv "$stamp.next" "$stamp"
+else
+  echo "Ferry: no source changed since the last build; serving it"
+fi
 
 port=${PORT:-8787}
 echo "Ferry: open http://127.0.0.1:$port  (the proxy on the same origin; health: /health)"

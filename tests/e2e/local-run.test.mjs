@@ -6,8 +6,10 @@
 // `--app-port` (an app served elsewhere) CORS answers that app's origin only.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -26,22 +28,26 @@ let log = '';
 
 /**
  * `node scripts/dev-worker.mjs` with the flags scripts/run.sh passes, plus `extra`; with
- * `separateApp`, also `--app-port` (a free port, kept in `appPort`).
+ * `separateApp`, also `--app-port` (a free port, kept in `appPort`); with `runScript`,
+ * scripts/run.sh itself.
  */
-async function startLocalWorker(extra, { separateApp = true } = {}) {
+async function startLocalWorker(extra, { separateApp = true, runScript = false } = {}) {
   const port = await freePort();
   if (separateApp) appPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'scripts', 'dev-worker.mjs'),
-      '--config', 'target/wrangler.local.toml', '--ip', '127.0.0.1',
-      '--port', String(port),
-      ...(separateApp ? ['--app-port', String(appPort)] : []),
-      ...extra,
-    ],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
+  const env = { ...process.env, NO_COLOR: '1', PORT: String(port) };
+  const [command, args] = runScript
+    ? ['bash', [path.join(ROOT, 'scripts', 'run.sh'), ...extra]]
+    : [
+        process.execPath,
+        [
+          path.join(ROOT, 'scripts', 'dev-worker.mjs'),
+          '--config', 'target/wrangler.local.toml', '--ip', '127.0.0.1',
+          '--port', String(port),
+          ...(separateApp ? ['--app-port', String(appPort)] : []),
+          ...extra,
+        ],
+      ];
+  const child = spawn(command, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   child.stdout.on('data', (t) => (log += t));
   child.stderr.on('data', (t) => (log += t));
   let exited = false;
@@ -151,6 +157,46 @@ describe('scripts/run.sh: the app and the proxy on one origin', () => {
       const res = await fetch(`${local.url}/health`, { headers: { origin } });
       await res.arrayBuffer();
       assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+    }
+  });
+});
+
+describe('scripts/run.sh: an unchanged tree starts without building', () => {
+  /** Whether scripts/stale.sh, given `stamp`, says the worker and the app need building. */
+  const stale = (stamp) => {
+    const { status, stderr } = spawnSync('bash', [path.join(ROOT, 'scripts', 'stale.sh'), stamp], { cwd: ROOT });
+    assert.ok(status === 0 || status === 1, stderr.toString());
+    return status === 0;
+  };
+
+  it('builds again only when a source is newer than the last build, or nothing was built', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-stamp-'));
+    try {
+      const stamp = path.join(dir, 'stamp');
+      assert.equal(stale(stamp), true, 'never built here');
+      writeFileSync(stamp, '');
+      assert.equal(stale(stamp), false, 'built after every source');
+      const longAgo = new Date('2001-01-01T00:00:00Z');
+      utimesSync(stamp, longAgo, longAgo);
+      assert.equal(stale(stamp), true, 'sources changed since');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves what is built, with no build step, when no source changed', async () => {
+    // The suite built the worker and the app from these sources just before.
+    writeFileSync(path.join(ROOT, 'target', 'run-built.stamp'), '');
+    log = '';
+    const local = await startLocalWorker([], { separateApp: false, runScript: true });
+    try {
+      assert.match(log, /no source changed since the last build; serving it/);
+      assert.doesNotMatch(log, /Compiling|worker-build|trunk/);
+      const page = await fetch(`${local.url}/`);
+      assert.equal(page.status, 200);
+      await page.arrayBuffer();
+    } finally {
+      await local.stop();
     }
   });
 });
