@@ -109,8 +109,10 @@ try {
     const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
     return `${(raw / 1024).toFixed(0)} KB raw / ${(gz / 1024).toFixed(0)} KB gzip`;
   };
-  const tokenizer = ['ferry_tokenizer_bg.wasm', 'ferry_tokenizer.js', 'tokenizer-worker.js'].map((f) => path.join(PKG, f));
-  console.log(`  tokenizer module (o200k + cl100k tables): ${size(tokenizer)}`);
+  for (const encoding of ['o200k', 'cl100k']) {
+    const module = [`ferry_tokenizer_${encoding}_bg.wasm`, `ferry_tokenizer_${encoding}.js`, 'tokenizer-worker.js'];
+    console.log(`  tokenizer, the ${encoding} module with the worker: ${size(module.map((f) => path.join(PKG, f)))}`);
+  }
   console.log(`  js-tiktoken bundle (o200k + cl100k ranks): ${size([path.join(vendor, 'js-tiktoken.js')])}`);
   console.log(`  agent (first load, no tokenizer): ${size([path.join(PKG, 'web_agent_bg.wasm'), path.join(PKG, 'web_agent.js')])}`);
 } finally {

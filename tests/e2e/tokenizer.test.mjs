@@ -1,6 +1,7 @@
 // Exact token counts in headless Chromium: the agent starts the tokenizer's Web Worker only
 // when an OpenAI model first needs a count, estimates until it has loaded, and then counts
-// exactly what npm js-tiktoken (an independent implementation) counts.
+// exactly what npm js-tiktoken (an independent implementation) counts. Each encoding is a
+// module of its own, fetched only when a model needs it.
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -53,7 +54,8 @@ after(async () => {
   if (vendor) rmSync(vendor, { recursive: true, force: true });
 });
 
-const tokenizerFetched = () => site.requested.some((p) => p.endsWith('ferry_tokenizer_bg.wasm'));
+/** Whether `encoding`'s module (`o200k`, `cl100k`) was fetched. */
+const tokenizerFetched = (encoding) => site.requested.some((p) => p.endsWith(`ferry_tokenizer_${encoding}_bg.wasm`));
 
 /** Asks until the counts are exact (the worker has loaded the encoding). */
 const untilExact = (draft) =>
@@ -86,12 +88,13 @@ const agentCounts = (texts) =>
 
 describe('token counts', () => {
   it('loads nothing of the tokenizer until a count is needed, and estimates meanwhile', async () => {
-    assert.equal(tokenizerFetched(), false, 'not part of opening the agent');
+    assert.equal(tokenizerFetched('o200k'), false, 'not part of opening the agent');
     const first = await page.evaluate(() => window.count('hello world'));
     assert.equal(first.exact, false);
     assert.equal(first.draft, 3, 'eleven characters estimate to three tokens');
     await untilExact('hello world');
-    assert.equal(tokenizerFetched(), true);
+    assert.equal(tokenizerFetched('o200k'), true);
+    assert.equal(tokenizerFetched('cl100k'), false, "gpt-4o-mini's counts need only o200k");
   });
 
   it('counts o200k (gpt-4o) exactly as js-tiktoken does', async () => {
@@ -109,6 +112,7 @@ describe('token counts', () => {
       window.run({ type: 'set_settings', settings: { provider: 'openai', model: 'gpt-4-turbo' } }),
     );
     await untilExact('warm');
+    assert.equal(tokenizerFetched('cl100k'), true, "fetched when a model first needed it");
     const ours = await agentCounts(TEXTS);
     assert.deepEqual(
       ours.map((c) => c.draft),

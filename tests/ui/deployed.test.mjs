@@ -174,7 +174,7 @@ test("trunk's hashes count as hashed at any length, names without one do not", (
     assert.ok(isHashed(file), file);
   }
   for (const file of ['index.html', 'start.js', 'web-agent-pkg/web_agent.js', 'web-agent-pkg/web_agent_bg.wasm',
-    'web-agent-pkg/tokenizer-worker.js', 'web-agent-pkg/ferry_tokenizer_bg.wasm']) {
+    'web-agent-pkg/tokenizer-worker.js', 'web-agent-pkg/ferry_tokenizer_o200k_bg.wasm', 'web-agent-pkg/ferry_tokenizer_cl100k_bg.wasm']) {
     assert.ok(!isHashed(file), file);
   }
 });

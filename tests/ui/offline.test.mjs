@@ -69,8 +69,8 @@ describe('offline', () => {
     await readPdf('online.pdf');
     await cached(ferry.page, [
       '/web-agent-pkg/tokenizer-worker.js',
-      '/web-agent-pkg/ferry_tokenizer.js',
-      '/web-agent-pkg/ferry_tokenizer_bg.wasm',
+      '/web-agent-pkg/ferry_tokenizer_o200k.js',
+      '/web-agent-pkg/ferry_tokenizer_o200k_bg.wasm',
       '/web-agent-pkg/pdf/pdf.min.mjs',
       '/web-agent-pkg/pdf/pdf.worker.min.mjs',
     ]);

@@ -65,13 +65,13 @@ describe('installable app', () => {
       async () => {
         const keys = [];
         for (const name of await caches.keys()) keys.push(...(await (await caches.open(name)).keys()).map((r) => r.url));
-        return keys.some((k) => k.endsWith('/web-agent-pkg/ferry_tokenizer_bg.wasm'));
+        return keys.some((k) => k.endsWith('/web-agent-pkg/ferry_tokenizer_o200k_bg.wasm'));
       },
       null,
       { timeout: 20_000, polling: 250 },
     );
     // Taken from the browser's cache: the server was asked for it once, by the first load.
-    assert.equal(app.site.requested.filter((p) => p === '/web-agent-pkg/ferry_tokenizer_bg.wasm').length, 1);
+    assert.equal(app.site.requested.filter((p) => p === '/web-agent-pkg/ferry_tokenizer_o200k_bg.wasm').length, 1);
   });
 
   it('the page names a manifest whose icons are served, of the sizes it says', async () => {
@@ -123,7 +123,7 @@ describe('installable app', () => {
     }
     assert.ok(build.precache.some((f) => /^web-ui-[0-9a-f]+_bg\.wasm$/.test(f)), 'the app wasm');
     // Fetched on first need, not with the shell.
-    for (const file of ['web-agent-pkg/ferry_tokenizer_bg.wasm', 'web-agent-pkg/pdf/pdf.min.mjs']) {
+    for (const file of ['web-agent-pkg/ferry_tokenizer_o200k_bg.wasm', 'web-agent-pkg/pdf/pdf.min.mjs']) {
       assert.ok(!build.precache.includes(file), file);
       assert.ok(build.files[file], file);
     }

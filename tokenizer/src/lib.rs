@@ -1,8 +1,10 @@
 //! Exact token counts with `tiktoken-rs`, built as a wasm module of its own.
 //!
-//! The BPE tables weigh about 2 MB gzip and take a few hundred milliseconds to load, so the
-//! browser agent never links this crate: a Web Worker (`web-agent/tokenizer-worker.js`)
-//! loads it on first need, and the page counts by estimate until the worker is ready.
+//! The BPE tables weigh about 1–1.5 MB gzip an encoding and take a few hundred milliseconds
+//! to load, so the browser agent never links this crate: a Web Worker
+//! (`web-agent/tokenizer-worker.js`) loads it on first need, and the page counts by
+//! estimate until the worker is ready. It is built once per encoding (features `o200k`,
+//! `cl100k`), and the worker imports only the module of the encoding a model uses.
 //!
 //! [`Counter`] is the plain-Rust part; [`wasm`] is the thin binding the worker calls.
 
@@ -17,6 +19,8 @@ pub enum CountError {
     UnknownEncoding(String),
     /// The encoding's tables could not be built (never expected for the built-in ones).
     Load(String),
+    /// This build carries another encoding's tables (its feature was not enabled).
+    NotInThisModule(&'static str),
 }
 
 impl std::fmt::Display for CountError {
@@ -24,6 +28,7 @@ impl std::fmt::Display for CountError {
         match self {
             Self::UnknownEncoding(name) => write!(f, "unknown encoding {name:?}"),
             Self::Load(reason) => write!(f, "the encoding could not be loaded: {reason}"),
+            Self::NotInThisModule(name) => write!(f, "this module does not carry {name}"),
         }
     }
 }
@@ -47,8 +52,12 @@ impl Counter {
             std::collections::btree_map::Entry::Occupied(loaded) => Ok(loaded.into_mut()),
             std::collections::btree_map::Entry::Vacant(slot) => {
                 let bpe = match encoding {
+                    #[cfg(feature = "o200k")]
                     Encoding::O200kBase => tiktoken_rs::o200k_base(),
+                    #[cfg(feature = "cl100k")]
                     Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
+                    #[allow(unreachable_patterns, reason = "with both features every encoding is here")]
+                    other => return Err(CountError::NotInThisModule(other.name())),
                 }
                 .map_err(|e| CountError::Load(e.to_string()))?;
                 Ok(slot.insert(bpe))
