@@ -56,7 +56,10 @@ impl Counter {
                     Encoding::O200kBase => tiktoken_rs::o200k_base(),
                     #[cfg(feature = "cl100k")]
                     Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
-                    #[allow(unreachable_patterns, reason = "with both features every encoding is here")]
+                    #[allow(
+                        unreachable_patterns,
+                        reason = "with both features every encoding is here"
+                    )]
                     other => return Err(CountError::NotInThisModule(other.name())),
                 }
                 .map_err(|e| CountError::Load(e.to_string()))?;
