@@ -11,25 +11,29 @@
 // JavaScript pass-through worker in the same runtime shows the floor of one worker hop.
 // `+ auth` runs with AUTH_MODE=supabase (an ES256 token, JWKS cached after the first call);
 // `+ auth + limits` adds the per-user Durable Object, so the gap between the two is the
-// cost of its round trip.
+// cost of its round trip. bench/peers.mjs puts Ferry beside other gateways (Portkey, LiteLLM).
 
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
 
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
-import { once } from 'node:events';
-import { claims, nowSecs, token } from '../tests/e2e/support/tokens.mjs';
+import {
+  BUILD,
+  agent,
+  authVars,
+  captureDirect,
+  percentile,
+  startAuth,
+  startMock,
+  startPassThrough,
+  timed,
+  viaProxy,
+} from './proxy-targets.mjs';
 import { startWorkerd } from './workerd.mjs';
-import { ROOT, freePort, mockVars, startWorker } from '../tests/e2e/support/worker.mjs';
+import { mockVars, startWorker } from '../tests/e2e/support/worker.mjs';
 
 const PER_TARGET = Number(process.env.BENCH_REQUESTS ?? 800);
 const WARMUP = 60;
-const KEY = 'sk-bench-key';
-const BUILD = path.join(ROOT, 'proxy-worker', 'build');
 
 const messages = [
   { role: 'system', content: 'You are Ferry.' },
@@ -43,101 +47,11 @@ const MIX = [
   { name: 'anthropic json', provider: 'anthropic', body: { model: 'claude-sonnet-4-5', messages } },
 ];
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-/** One request; resolves to { ttfb, total } in ms, measured from just before sending. */
-function timed({ url, method = 'POST', headers = {}, body }) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    let ttfb = null;
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      res.on('data', () => {
-        ttfb ??= process.hrtime.bigint();
-      });
-      res.on('end', () => {
-        const end = process.hrtime.bigint();
-        if (res.statusCode >= 300) return reject(new Error(`${url}: ${res.statusCode}`));
-        resolve({ ttfb: Number((ttfb ?? end) - t0) / 1e6, total: Number(end - t0) / 1e6 });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setNoDelay(true);
-    if (body) req.write(body);
-    req.end();
-  });
-}
-
-/** The request for one mix item through the proxy at `base`, as the user of `bearer`. */
-function viaProxy(base, item, bearer) {
-  const auth = bearer ? { authorization: `Bearer ${bearer}` } : {};
-  return {
-    url: `${base}/v1/chat/completions`,
-    headers: { 'content-type': 'application/json', 'x-provider': item.provider, 'x-provider-key': KEY, ...auth },
-    body: JSON.stringify(item.body),
-  };
-}
-
-/**
- * A stand-in for Supabase Auth's JWKS endpoint and an ES256 access token it verifies: the
- * proxy fetches the keys once and then verifies from its cache, as in production.
- */
-async function startAuth() {
-  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwks = { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }] };
-  const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
-  const es256 = (input) => sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
-  const payload = claims(url, { exp: nowSecs() + 7200 });
-  return { url, token: token({ alg: 'ES256', typ: 'JWT', kid: 'bench' }, payload, es256), stop: () => server.close() };
-}
-
-/** The mock provider, in its own process. */
-async function startMock() {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'mock-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.stdout.setEncoding('utf8');
-  const [line] = await once(child.stdout, 'data');
-  const url = line.trim();
-  const call = async (method) => (await fetch(`${url}/__mock/requests`, { method })).text();
-  return {
-    url,
-    requests: async () => JSON.parse(await call('GET')),
-    clear: () => call('DELETE'),
-    close: () => {
-      child.kill('SIGTERM');
-      return once(child, 'exit');
-    },
-  };
-}
-
 /** What the proxy sent upstream for each mix item, replayable straight at the mock. */
-async function captureDirect(mock, base) {
+async function captureMix(mock, base) {
   const direct = [];
-  for (const item of MIX) {
-    await mock.clear();
-    await timed(viaProxy(base, item));
-    const sent = (await mock.requests()).at(-1);
-    const query = new URLSearchParams(sent.query).toString();
-    const headers = {};
-    for (const [name, value] of Object.entries(sent.headers)) {
-      if (['content-type', 'authorization', 'x-api-key', 'x-goog-api-key', 'anthropic-version'].includes(name)) {
-        headers[name] = value;
-      }
-    }
-    direct.push({
-      url: `${mock.url}${sent.path}${query ? `?${query}` : ''}`,
-      headers,
-      body: typeof sent.body === 'string' ? sent.body : JSON.stringify(sent.body),
-    });
-  }
+  for (const item of MIX) direct.push(await captureDirect(mock, viaProxy(base, item.provider, item.body)));
   return direct;
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**
@@ -204,30 +118,7 @@ function print(title, rows) {
   }
 }
 
-/**
- * A plain JavaScript worker that forwards requests to the mock untouched: the floor any
- * worker in the same runtime pays for one fetch, for comparison with the proxy's own cost.
- */
-async function startPassThrough(mockUrl) {
-  const port = await freePort();
-  const mf = new Miniflare({
-    modules: true,
-    script: `export default {
-      async fetch(request, env) {
-        const url = new URL(request.url);
-        return fetch(env.UPSTREAM + url.pathname + url.search, {
-          method: request.method, headers: request.headers, body: request.body,
-        });
-      },
-    };`,
-    compatibilityDate: '2026-04-01',
-    bindings: { UPSTREAM: mockUrl },
-    host: '127.0.0.1',
-    port,
-  });
-  const url = await mf.ready;
-  return { url: String(url).replace(/\/$/, ''), stop: () => mf.dispose() };
-}
+const via = (base, item, bearer) => viaProxy(base, item.provider, item.body, bearer);
 
 async function main() {
   const mock = await startMock();
@@ -235,26 +126,20 @@ async function main() {
   const workerd = await startWorkerd(BUILD, vars);
   const passThrough = await startPassThrough(mock.url);
   const auth = await startAuth();
-  const supabaseVars = {
-    ...vars,
-    AUTH_MODE: 'supabase',
-    SUPABASE_URL: auth.url,
-    RATE_LIMIT_PER_MINUTE: '1000000000',
-    DAILY_TOKEN_QUOTA: '1000000000000',
-  };
+  const supabaseVars = authVars(vars, auth);
   // Without the limits binding the proxy admits unlimited: the difference is the object's cost.
   const authOnly = await startWorkerd(BUILD, supabaseVars);
   const limited = await startWorkerd(BUILD, supabaseVars, { limits: true });
   const dev = await startWorker({ vars });
   try {
-    const direct = await captureDirect(mock, workerd.url);
+    const direct = await captureMix(mock, workerd.url);
     const targets = [
       { name: 'direct', request: (i) => direct[i] },
       { name: 'JS pass-through', request: (i) => ({ ...direct[i], url: direct[i].url.replace(mock.url, passThrough.url) }) },
-      { name: 'workerd', request: (i) => viaProxy(workerd.url, MIX[i]) },
-      { name: '+ auth', request: (i) => viaProxy(authOnly.url, MIX[i], auth.token) },
-      { name: '+ auth + limits', request: (i) => viaProxy(limited.url, MIX[i], auth.token) },
-      { name: 'wrangler dev', request: (i) => viaProxy(dev.url, MIX[i]) },
+      { name: 'workerd', request: (i) => via(workerd.url, MIX[i]) },
+      { name: '+ auth', request: (i) => via(authOnly.url, MIX[i], auth.token) },
+      { name: '+ auth + limits', request: (i) => via(limited.url, MIX[i], auth.token) },
+      { name: 'wrangler dev', request: (i) => via(dev.url, MIX[i]) },
     ];
     console.log(`proxy overhead: ${PER_TARGET} requests per target and concurrency, mix: ${MIX.map((m) => m.name).join(', ')}`);
     for (const t of targets) for (let i = 0; i < WARMUP; i += 1) await timed(t.request(i % MIX.length));
