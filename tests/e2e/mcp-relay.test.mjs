@@ -353,6 +353,8 @@ describe('what crosses the relay', () => {
           'www-authenticate',
           'x-mcp-relayed',
           'x-request-id',
+          'server-timing',
+          'timing-allow-origin',
           'x-ratelimit-limit',
           'x-ratelimit-remaining',
           'x-ratelimit-reset',
