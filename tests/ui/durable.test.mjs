@@ -142,7 +142,11 @@ describe('durable data', () => {
     await ferry.attachments.getByText('itinerary.md').waitFor();
     await ferry.send('Here is the itinerary');
     await ferry.idle();
-    await until(async () => (await folder()).filter((n) => n.startsWith('ferry-backup-')).at(-1) > first);
+    // The new file is written first and the oldest removed after it: until then there are six.
+    await until(async () => {
+      const backups = (await folder()).filter((n) => n.startsWith('ferry-backup-'));
+      return backups.at(-1) > first && backups.length === 5;
+    });
     names = (await folder()).filter((n) => n.startsWith('ferry-backup-'));
     assert.equal(names.length, 5);
     assert.ok(!names.includes('ferry-backup-2020-01-02T00-00-00Z.json'), names.join());
