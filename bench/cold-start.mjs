@@ -9,61 +9,21 @@
 // first chat completion, non-streaming, through to the mock provider and back), `start to
 // answer` (the two together), and `warm` (the second request, for comparison).
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
 
+import { BUILD, startMock, startPassThrough } from './proxy-targets.mjs';
 import { startWorkerd } from './workerd.mjs';
-import { ROOT, freePort, mockVars } from '../tests/e2e/support/worker.mjs';
+import { mockVars } from '../tests/e2e/support/worker.mjs';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
-const BUILD = path.join(ROOT, 'proxy-worker', 'build');
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] });
 
-/** The mock provider, in its own process. */
-async function startMock() {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'mock-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.stdout.setEncoding('utf8');
-  const [line] = await once(child.stdout, 'data');
-  return {
-    url: line.trim(),
-    close: () => {
-      child.kill('SIGTERM');
-      return once(child, 'exit');
-    },
-  };
-}
-
-/** A JavaScript worker that forwards to the mock untouched: the floor of one worker hop. */
-async function startFloor(mockUrl) {
-  const mf = new Miniflare({
-    modules: true,
-    script: `export default {
-      fetch(request, env) {
-        const url = new URL(request.url);
-        return fetch(env.UPSTREAM + '/openai/v1' + url.pathname.replace(/^\\/v1/, '') + url.search, {
-          method: request.method, headers: request.headers, body: request.body,
-        });
-      },
-    };`,
-    compatibilityDate: '2026-04-01',
-    bindings: { UPSTREAM: mockUrl },
-    host: '127.0.0.1',
-    port: await freePort(),
-  });
-  const url = await mf.ready;
-  return { url: String(url).replace(/\/$/, ''), stop: () => mf.dispose() };
-}
-
-/** One chat completion; resolves to its milliseconds, the answer read whole. */
+/** One chat completion at `url`; resolves to its milliseconds, the answer read whole. */
 async function chat(url) {
   const started = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, {
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-provider': 'openai', 'x-provider-key': 'sk-bench-key', authorization: 'Bearer sk-bench-key' },
     body: BODY,
@@ -77,20 +37,21 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1
 
 async function main() {
   const mock = await startMock();
+  // Each worker, and where it takes a chat completion (the floor forwards paths untouched).
   const starts = {
-    Ferry: () => startWorkerd(BUILD, { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' }),
-    'JS pass-through': () => startFloor(mock.url),
+    Ferry: [() => startWorkerd(BUILD, { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' }), '/v1/chat/completions'],
+    'JS pass-through': [() => startPassThrough(mock.url), '/openai/v1/chat/completions'],
   };
   const samples = Object.fromEntries(Object.keys(starts).map((name) => [name, { ready: [], first: [], total: [], warm: [] }]));
   try {
     for (let i = 0; i < SAMPLES; i++) {
-      for (const [name, start] of Object.entries(starts)) {
+      for (const [name, [start, route]] of Object.entries(starts)) {
         const t0 = performance.now();
         const worker = await start();
         const ready = performance.now() - t0;
         try {
-          const first = await chat(worker.url);
-          const warm = await chat(worker.url);
+          const first = await chat(`${worker.url}${route}`);
+          const warm = await chat(`${worker.url}${route}`);
           const s = samples[name];
           s.ready.push(ready);
           s.first.push(first);
