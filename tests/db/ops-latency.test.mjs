@@ -8,10 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startPostgres } from './support/postgres.mjs';
+import { DAY, HOUR, isoDay, serverDays, startPostgres } from './support/postgres.mjs';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const MIN = 60_000;
 
 let db;
@@ -19,8 +17,6 @@ let alice;
 let bob;
 let figures;
 let days;
-
-const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /** 1..n in an order that is neither ascending nor descending: the view must sort. */
 const shuffled = (n) => Array.from({ length: n }, (_, i) => ((i * 37) % n) + 1);
@@ -32,12 +28,8 @@ before(async () => {
 
   figures = await db.transaction(
     async (q) => {
-      const now = (await q('select now() as now')).rows[0].now.getTime();
-      const today = Math.floor(now / DAY) * DAY; // 00:00 UTC today
-      const yesterday = today - DAY;
       // Today's calls fall between midnight UTC and now, whatever the time of day.
-      const todayAt = (fraction) => new Date(today + Math.floor((now - today) * fraction));
-      const at = (ms) => new Date(ms);
+      const { today, yesterday, todayAt, at } = await serverDays(q);
       days = {
         today: isoDay(today),
         yesterday: isoDay(yesterday),

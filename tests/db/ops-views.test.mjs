@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startPostgres } from './support/postgres.mjs';
+import { DAY, HOUR, isoDay, serverDays, startPostgres } from './support/postgres.mjs';
 
 const DENIED = { code: '42501', message: /permission denied/ };
 const VIEWS = [
@@ -18,8 +18,6 @@ const VIEWS = [
   'ops_top_users_30d',
   'ops_latency_daily', // its figures: ops-latency.test.mjs
 ];
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 let db;
 let alice;
@@ -27,8 +25,6 @@ let bob;
 let carol;
 let figures;
 let days;
-
-const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 before(async () => {
   db = await startPostgres({ timezone: 'Asia/Kathmandu' });
@@ -38,12 +34,8 @@ before(async () => {
 
   figures = await db.transaction(
     async (q) => {
-      const now = (await q('select now() as now')).rows[0].now.getTime();
-      const today = Math.floor(now / DAY) * DAY; // 00:00 UTC today
-      const yesterday = today - DAY;
       // Today's calls fall between midnight UTC and now, whatever the time of day.
-      const todayAt = (fraction) => new Date(today + Math.floor((now - today) * fraction));
-      const at = (ms) => new Date(ms);
+      const { today, yesterday, todayAt, at } = await serverDays(q);
       const min = 60_000;
       days = {
         today: isoDay(today),

@@ -241,3 +241,26 @@ export async function startPostgres({ timezone = 'UTC', migrate = true } = {}) {
     throw err;
   }
 }
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** A UTC day of `ms`, as `YYYY-MM-DD`. */
+export const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The server's clock as the ops views see it, for seeding rows: `now` (ms), `today` and
+ * `yesterday` (00:00 UTC), `todayAt(fraction)` (a time between today's midnight and now)
+ * and `at(ms)` (a Date).
+ */
+export async function serverDays(q) {
+  const now = (await q('select now() as now')).rows[0].now.getTime();
+  const today = Math.floor(now / DAY) * DAY;
+  return {
+    now,
+    today,
+    yesterday: today - DAY,
+    todayAt: (fraction) => new Date(today + Math.floor((now - today) * fraction)),
+    at: (ms) => new Date(ms),
+  };
+}
