@@ -13,6 +13,7 @@
 pub mod client;
 pub mod local;
 pub mod object;
+pub mod outlook;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub struct Admission {
     pub remaining: u32,
     /// Seconds until the per-minute allowance is whole again.
     pub reset_secs: u64,
+    /// Quota tokens left today after this call's reservation (for a call that reserves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_left: Option<u64>,
     pub outcome: Outcome,
 }
 
@@ -116,6 +120,7 @@ impl UserLimits {
         }
         self.tick(now_ms);
         let limit = self.per_minute.get();
+        let mut quota_left = None;
         let (remaining, outcome) = match self.rate.check() {
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
@@ -128,9 +133,12 @@ impl UserLimits {
                     Outcome::Admitted { reservation: None }
                 } else {
                     match quota.reserve(now_ms, request.reserve_tokens, request.daily_quota) {
-                        Ok(reservation) => Outcome::Admitted {
-                            reservation: Some(reservation),
-                        },
+                        Ok(reservation) => {
+                            quota_left = Some(quota.remaining(request.daily_quota));
+                            Outcome::Admitted {
+                                reservation: Some(reservation),
+                            }
+                        }
                         Err(refused) => Outcome::QuotaExceeded {
                             retry_after_secs: refused.retry_after_secs().unwrap_or(1),
                         },
@@ -143,6 +151,7 @@ impl UserLimits {
             limit,
             remaining,
             reset_secs: self.refill_secs(limit - remaining.min(limit)),
+            quota_left,
             outcome,
         }
     }
@@ -222,6 +231,7 @@ mod tests {
         // …and then none.
         let refused = limits.admit(T0, &mut quota, &ask(100, 6_000));
         assert!(matches!(refused.outcome, Outcome::QuotaExceeded { .. }));
+        assert_eq!(first.quota_left, Some(4_000));
         quota.settle(T0, reservation, 10);
         assert_eq!(quota.reserved, 6_000);
     }

@@ -47,6 +47,8 @@ pub struct Exchange {
     started_ms: u64,
     /// When the first call to the provider (or another outside service) left.
     upstream_since_ms: Cell<Option<u64>>,
+    /// The limits' round trip, and whether it ran beside the upstream call.
+    limits_time: Cell<Option<LimitsTime>>,
     /// `Access-Control-Allow-Origin` for this request, if its origin is allowed.
     cors_origin: Option<String>,
     noted: RefCell<Noted>,
@@ -60,6 +62,7 @@ impl Exchange {
             request_id: new_request_id(),
             started_ms: now_ms(),
             upstream_since_ms: Cell::new(None),
+            limits_time: Cell::new(None),
             cors_origin: header("origin").and_then(|o| config.allowed_origins.allow(&o)),
             noted: RefCell::default(),
         }
@@ -97,6 +100,14 @@ impl Exchange {
 
     pub fn note_limits(&self, admission: Admission) {
         self.noted.borrow_mut().limits = Some(admission);
+    }
+
+    /// The limits took `ms` to answer, before the upstream call or beside it.
+    pub fn note_limits_time(&self, ms: u64, beside_upstream: bool) {
+        self.limits_time.set(Some(LimitsTime {
+            ms,
+            beside_upstream,
+        }));
     }
 
     /// A call leaves for the provider (or another outside service): from here on the
@@ -149,7 +160,10 @@ impl Exchange {
         let total_ms = now.saturating_sub(self.started_ms);
         let headers = response.headers_mut();
         headers.set("x-request-id", &self.request_id)?;
-        headers.set("server-timing", &server_timing(total_ms, upstream_ms))?;
+        headers.set(
+            "server-timing",
+            &server_timing(total_ms, upstream_ms, self.limits_time.get()),
+        )?;
         if let Some(dropped) = dropped_params(&self.noted.borrow().dropped) {
             headers.set(DROPPED_PARAMS, &dropped)?;
         }
@@ -171,19 +185,44 @@ impl Exchange {
     }
 }
 
+/// The limits' round trip for `Server-Timing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitsTime {
+    pub ms: u64,
+    /// It overlapped the upstream call (so it is not part of the proxy's own time).
+    pub beside_upstream: bool,
+}
+
 /// `Server-Timing`: the proxy's own time (`proxy`) apart from the time spent waiting on the
 /// provider or another outside service (`upstream`: from the first call out until the
 /// response left, its headers for a stream), in milliseconds. The proxy's time includes
-/// the identity check and the limits' round trip. A response that called nobody has only
-/// `proxy`.
-pub fn server_timing(total_ms: u64, upstream_ms: Option<u64>) -> String {
-    match upstream_ms {
+/// the identity check and, when it ran before the upstream call, the limits' round trip.
+/// `limits` is that round trip on its own, described as `before upstream` or `beside
+/// upstream`. A response that called nobody has no `upstream`.
+pub fn server_timing(
+    total_ms: u64,
+    upstream_ms: Option<u64>,
+    limits: Option<LimitsTime>,
+) -> String {
+    let mut out = match upstream_ms {
         Some(upstream) => format!(
             "proxy;dur={};desc=\"Ferry\", upstream;dur={upstream};desc=\"provider\"",
             total_ms.saturating_sub(upstream)
         ),
         None => format!("proxy;dur={total_ms};desc=\"Ferry\""),
+    };
+    if let Some(limits) = limits {
+        let when = if limits.beside_upstream {
+            "beside"
+        } else {
+            "before"
+        };
+        out.push_str(&format!(
+            ", limits;dur={};desc=\"{when} upstream\"",
+            limits.ms
+        ));
     }
+    out
 }
 
 /// A JSON response of `body` with `status`.
@@ -281,14 +320,34 @@ mod tests {
     #[test]
     fn server_timing_parts_the_proxys_time_from_upstreams() {
         assert_eq!(
-            server_timing(12, Some(9)),
+            server_timing(12, Some(9), None),
             r#"proxy;dur=3;desc="Ferry", upstream;dur=9;desc="provider""#
         );
-        assert_eq!(server_timing(2, None), r#"proxy;dur=2;desc="Ferry""#);
+        assert_eq!(server_timing(2, None, None), r#"proxy;dur=2;desc="Ferry""#);
         // Clocks that disagree never make a negative time.
         assert_eq!(
-            server_timing(1, Some(4)),
+            server_timing(1, Some(4), None),
             r#"proxy;dur=0;desc="Ferry", upstream;dur=4;desc="provider""#
+        );
+    }
+
+    #[test]
+    fn server_timing_says_where_the_limits_round_trip_went() {
+        let before = LimitsTime {
+            ms: 2,
+            beside_upstream: false,
+        };
+        assert_eq!(
+            server_timing(12, Some(9), Some(before)),
+            r#"proxy;dur=3;desc="Ferry", upstream;dur=9;desc="provider", limits;dur=2;desc="before upstream""#
+        );
+        let beside = LimitsTime {
+            beside_upstream: true,
+            ..before
+        };
+        assert_eq!(
+            server_timing(4, None, Some(beside)),
+            r#"proxy;dur=4;desc="Ferry", limits;dur=2;desc="beside upstream""#
         );
     }
 

@@ -10,18 +10,22 @@ pub mod models;
 pub mod preflight;
 pub mod search;
 
+use std::pin::pin;
 use std::rc::Rc;
 
-use ferry_core::adapter::Target;
+use ferry_core::adapter::{Target, UpstreamRequest};
 use ferry_core::{BodyCap, Config, ProviderId, ProxyError, check_model_name, resolve_provider};
+use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
-use worker::{Context, Env, Request};
+use worker::{Context, Env, Request, Response};
 
 use crate::body;
 use crate::identity::{self, Identity};
 use crate::limits::client::{self, Pending, WhenUnavailable};
+use crate::limits::outlook::Ticket;
 use crate::limits::{AdmitRequest, Outcome, local};
 use crate::respond::{Exchange, now_ms};
+use crate::upstream;
 
 /// What a handler works with besides the request.
 pub struct Scope<'a> {
@@ -72,35 +76,119 @@ pub async fn limit(
     reserve_tokens: u64,
     when_unavailable: WhenUnavailable,
 ) -> Result<Option<Pending>, ProxyError> {
+    let ticket = Ticket::ask(client::object_name(identity), reserve_tokens, now_ms());
+    decide(scope, ticket, reserve_tokens, when_unavailable, false).await
+}
+
+/// A model call's limits and its provider call: the provider's answer (its headers in)
+/// and the reservation to settle. The limits' round trip runs beside the provider call
+/// when this isolate's last word from the caller's limits shows room for it
+/// ([`outlook`]), and before it otherwise. A call the limits refuse is aborted and the
+/// refusal is the answer; a failed provider call gives its reservation back.
+pub async fn send_within_limits(
+    scope: &Scope<'_>,
+    identity: &Identity,
+    reserve_tokens: u64,
+    call: &UpstreamRequest,
+    provider: ProviderId,
+    key: &str,
+    timeout_ms: u64,
+) -> Result<((Response, upstream::Call), Option<Pending>), ProxyError> {
+    let ticket = Ticket::ask(client::object_name(identity), reserve_tokens, now_ms());
+    let early = ticket.early();
+    let limits = decide(
+        scope,
+        ticket,
+        reserve_tokens,
+        WhenUnavailable::LimitLocally,
+        early,
+    );
+    if !early {
+        let pending = limits.await?;
+        scope.exchange.note_upstream();
+        return match upstream::send(call, provider, key, timeout_ms).await {
+            Ok(sent) => Ok((sent, pending)),
+            Err(error) => {
+                settle_later(scope, pending, 0);
+                Err(error)
+            }
+        };
+    }
+    scope.exchange.note_upstream();
+    let limits = pin!(limits);
+    let sending = pin!(upstream::send(call, provider, key, timeout_ms));
+    let (pending, sent) = match select(limits, sending).await {
+        // Refused while the provider call is out: returning drops it, which aborts it.
+        Either::Left((Err(refused), _sending)) => return Err(refused),
+        Either::Left((Ok(pending), sending)) => (pending, sending.await),
+        Either::Right((sent, limits)) => match limits.await {
+            Ok(pending) => (pending, sent),
+            Err(refused) => {
+                if let Ok((_, call)) = sent {
+                    call.cancel();
+                }
+                return Err(refused);
+            }
+        },
+    };
+    match sent {
+        Ok(sent) => Ok((sent, pending)),
+        Err(error) => {
+            settle_later(scope, pending, 0);
+            Err(error)
+        }
+    }
+}
+
+/// Asks the caller's limits object (or, when it cannot be reached, this isolate's
+/// limiter) and tells the outlook and the exchange what it said.
+async fn decide(
+    scope: &Scope<'_>,
+    ticket: Ticket,
+    reserve_tokens: u64,
+    when_unavailable: WhenUnavailable,
+    beside_upstream: bool,
+) -> Result<Option<Pending>, ProxyError> {
     let ask = AdmitRequest {
         per_minute: scope.config.rate_limit_per_minute,
         daily_quota: scope.config.daily_token_quota,
         reserve_tokens,
     };
-    match client::admit(scope.env, identity, ask).await {
-        Ok(None) => match when_unavailable {
-            WhenUnavailable::Refuse => Err(ProxyError::LimitsUnavailable {
-                message: "the per-user limits cannot be checked right now, and this route \
-                          does not run without them; try again shortly"
-                    .to_owned(),
-            }),
-            WhenUnavailable::LimitLocally => {
-                let name = client::object_name(identity);
-                let admission = local::admit(&name, ask.per_minute, now_ms());
-                scope.exchange.note_limits(admission);
-                match admission.outcome {
-                    Outcome::RateLimited { retry_after_secs } => {
-                        Err(ProxyError::RateLimited { retry_after_secs })
+    let started = now_ms();
+    let answer = client::admit(scope.env, ticket.user(), ask).await;
+    let answered = now_ms();
+    scope
+        .exchange
+        .note_limits_time(answered.saturating_sub(started), beside_upstream);
+    match answer {
+        Ok(None) => {
+            let name = ticket.user().to_owned();
+            ticket.answer(None, answered);
+            match when_unavailable {
+                WhenUnavailable::Refuse => Err(ProxyError::LimitsUnavailable {
+                    message: "the per-user limits cannot be checked right now, and this route \
+                              does not run without them; try again shortly"
+                        .to_owned(),
+                }),
+                WhenUnavailable::LimitLocally => {
+                    let admission = local::admit(&name, ask.per_minute, answered);
+                    scope.exchange.note_limits(admission);
+                    match admission.outcome {
+                        Outcome::RateLimited { retry_after_secs } => {
+                            Err(ProxyError::RateLimited { retry_after_secs })
+                        }
+                        Outcome::Admitted { .. } | Outcome::QuotaExceeded { .. } => Ok(None),
                     }
-                    Outcome::Admitted { .. } | Outcome::QuotaExceeded { .. } => Ok(None),
                 }
             }
-        },
+        }
         Ok(Some((admission, pending))) => {
+            ticket.answer(Some(&admission), answered);
             scope.exchange.note_limits(admission);
             Ok(pending)
         }
         Err((admission, refused)) => {
+            ticket.answer(Some(&admission), answered);
             scope.exchange.note_limits(admission);
             Err(refused)
         }

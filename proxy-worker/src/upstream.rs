@@ -39,6 +39,11 @@ impl Call {
         }
     }
 
+    /// Gives the call up: the provider's connection is closed, its answer unread.
+    pub fn cancel(mut self) {
+        self.abort();
+    }
+
     /// Waits for `future` unless the deadline comes first (then the fetch is aborted).
     pub async fn within<F: Future + Unpin>(&mut self, future: F) -> Result<F::Output, ProxyError> {
         match select(future, self.deadline.as_mut()).await {
@@ -94,8 +99,11 @@ pub async fn fetch(
         .map_err(|_| ProxyError::invalid("the upstream URL is not valid"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
+    // Until the headers are in, dropping this future (the caller lost interest: its
+    // limits refused the call, say) aborts the fetch.
+    let mut armed = AbortOnDrop(Some(controller));
     let mut call = Call {
-        controller: Some(controller),
+        controller: None,
         deadline: Box::pin(Delay::from(Duration::from_millis(how.timeout_ms))),
         on_timeout: how.on_timeout.clone(),
         on_failure: how.on_failure.clone(),
@@ -103,9 +111,19 @@ pub async fn fetch(
     let sending = Fetch::Request(fetch_request);
     let response = call
         .within(Box::pin(sending.send_with_signal(&signal)))
-        .await?
-        .map_err(failed)?;
-    Ok((response, call))
+        .await?;
+    call.controller = armed.0.take();
+    Ok((response.map_err(failed)?, call))
+}
+
+struct AbortOnDrop(Option<AbortController>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(controller) = self.0.take() {
+            controller.abort();
+        }
+    }
 }
 
 /// Sends a provider request; answers with the provider's response once its headers are in,

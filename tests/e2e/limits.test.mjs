@@ -60,6 +60,20 @@ describe('requests per minute', () => {
     assert.equal(statuses.filter((s) => s === 429).length, 30 - PER_MINUTE);
   });
 
+  it("the limits' round trip runs beside the provider call while the last answer shows room", async () => {
+    const user = newUser();
+    const paths = [];
+    for (let i = 0; i <= PER_MINUTE; i += 1) {
+      const res = await chat(stack.url, user);
+      await res.text();
+      paths.push(res.headers.get('server-timing').match(/limits;dur=\d+;desc="(\w+) upstream"/)?.[1]);
+    }
+    // The first call waits (nothing known of the user yet); the next four go out beside
+    // their check, each on the word that one more is left; after the answer "none left",
+    // the sixth waits, and is refused without reaching the provider (the test above).
+    assert.deepEqual(paths, ['before', 'beside', 'beside', 'beside', 'beside', 'before']);
+  });
+
   it('one user at the limit does not hold back another', async () => {
     const busy = newUser();
     for (let i = 0; i < PER_MINUTE; i += 1) await (await chat(stack.url, busy)).text();

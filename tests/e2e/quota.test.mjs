@@ -134,3 +134,70 @@ describe('what a call counts', () => {
     await readSse(light);
   });
 });
+
+// A provider that counts far more than a call reserved (1 000 tokens for a 1-token answer
+// limit), and that holds every call of the model "held" without answering, noting when the
+// proxy gives one up.
+const HELD_QUOTA = 200;
+const held = { seen: 0, closed: 0 };
+const heldServer = http.createServer(async (req, res) => {
+  let raw = '';
+  for await (const piece of req) raw += piece;
+  const { model } = JSON.parse(raw);
+  if (model === 'held') {
+    held.seen += 1;
+    res.on('close', () => {
+      if (!res.writableFinished) held.closed += 1;
+    });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const chunk = (fields) => `data: ${JSON.stringify({ id: 'big', object: 'chat.completion.chunk', created: 1, model, ...fields })}\n\n`;
+  res.write(chunk({ choices: [{ index: 0, delta: { content: 'counted' } }] }));
+  res.write(chunk({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 999, total_tokens: 1_000 } }));
+  res.end('data: [DONE]\n\n');
+});
+await new Promise((resolve) => heldServer.listen(0, '127.0.0.1', resolve));
+after(() => {
+  heldServer.closeAllConnections();
+  heldServer.close();
+});
+const overspent = useStack({
+  vars: {
+    AUTH_MODE: 'supabase',
+    SUPABASE_URL,
+    SUPABASE_JWT_SECRET: SECRET,
+    DAILY_TOKEN_QUOTA: String(HELD_QUOTA),
+    GROQ_BASE_URL: `http://127.0.0.1:${heldServer.address().port}/v1`,
+  },
+});
+
+describe('limits beside the provider call', () => {
+  it('a call let out early that the quota then refuses is aborted, and the refusal is the answer', async () => {
+    const user = newUser();
+    const body = (model) => ({ model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, stream: true });
+    // The first call is the proxy's first word on this user: it waits for the limits, which
+    // report the quota nearly whole. It then settles 1 000 tokens, five times the quota.
+    const first = await chatAsWith(overspent.url, user, body('big'), undefined, 'groq');
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('server-timing'), /limits;dur=\d+;desc="before upstream"/);
+    assert.equal((await readSse(first)).at(-1).data, '[DONE]');
+    // The next call leaves for the provider beside its limits check, on the last word; the
+    // limits object, which knows of the 1 000 tokens, refuses it.
+    const second = await chatAsWith(overspent.url, user, body('held'), undefined, 'groq');
+    assert.match(second.headers.get('server-timing'), /limits;dur=\d+;desc="beside upstream"/);
+    await assertError(second, 429, 'quota_exceeded');
+    assert.equal(held.seen, 1, 'the early call did not reach the provider');
+    // The provider's connection is closed, its answer never taken (the proxy aborts the
+    // call; the end of the request would end it too).
+    for (let waited = 0; held.closed === 0 && waited < 5_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(held.closed, 1, 'the refused call was left running at the provider');
+    // Refused, the user is no longer let out early: the next call waits and never leaves.
+    const third = await chatAsWith(overspent.url, user, body('held'), undefined, 'groq');
+    assert.match(third.headers.get('server-timing'), /limits;dur=\d+;desc="before upstream"/);
+    await assertError(third, 429, 'quota_exceeded');
+    assert.equal(held.seen, 1);
+  });
+});

@@ -47,7 +47,7 @@ describe('Server-Timing', () => {
     assert.equal(res.status, 200);
     const entries = timings(res);
     await res.text();
-    assert.deepEqual(Object.keys(entries), ['proxy', 'upstream']);
+    assert.deepEqual(Object.keys(entries), ['proxy', 'upstream', 'limits']);
   });
 
   it('a response that called nobody has the proxy only: health, a refusal, a preflight', async () => {

@@ -83,16 +83,15 @@ pub enum WhenUnavailable {
     Refuse,
 }
 
-/// Counts a request against the caller's limits. `Ok(None)` when the limits could not be
-/// consulted; an error for a refused request.
+/// Counts a request against the limits of the object `name` ([`object_name`]).
+/// `Ok(None)` when the limits could not be consulted; an error for a refused request.
 pub async fn admit(
     env: &Env,
-    identity: &Identity,
+    name: &str,
     ask: AdmitRequest,
 ) -> Result<Option<(Admission, Option<Pending>)>, (Admission, ProxyError)> {
-    let name = object_name(identity);
     let answer = async {
-        let mut response = call(env, &name, "admit", &ask).await?;
+        let mut response = call(env, name, "admit", &ask).await?;
         response.json::<Admission>().await
     }
     .await;
@@ -108,7 +107,7 @@ pub async fn admit(
             admission,
             reservation.map(|reservation| Pending {
                 env: env.clone(),
-                name,
+                name: name.to_owned(),
                 reservation,
             }),
         ))),

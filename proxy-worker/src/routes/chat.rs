@@ -5,7 +5,6 @@ use ferry_core::wire::ChatRequest;
 use ferry_core::{ProxyError, quota};
 use worker::{Request, Response};
 
-use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
@@ -38,38 +37,31 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             .max_output_tokens()
             .map_or(quota::DEFAULT_OUTPUT_RESERVATION, u64::from),
     );
-    let pending = routes::limit(
-        scope,
-        &caller.identity,
-        reserve,
-        WhenUnavailable::LimitLocally,
-    )
-    .await?;
     let stream = request.is_stream();
     let context = AnswerContext {
         provider,
         model: model.clone(),
         created: respond::now_ms() / 1000,
     };
-    let call = match adapter::chat_request(&target, request, model.clone()) {
-        Ok(call) => call,
-        Err(error) => {
-            routes::settle_later(scope, pending, 0);
-            return Err(error);
-        }
-    };
-    scope.exchange.note_upstream();
+    let call = adapter::chat_request(&target, request, model.clone())?;
     scope.exchange.note_dropped(&call.dropped);
-    if stream {
+    let timeout_ms = if stream {
         scope.exchange.note_streaming();
-        let sent = upstream::send(&call, provider, &caller.key, config.stream_timeout_ms).await;
-        let (response, call) = match sent {
-            Ok(sent) => sent,
-            Err(error) => {
-                routes::settle_later(scope, pending, 0);
-                return Err(error);
-            }
-        };
+        config.stream_timeout_ms
+    } else {
+        config.request_timeout_ms
+    };
+    let ((response, sent), pending) = routes::send_within_limits(
+        scope,
+        &caller.identity,
+        reserve,
+        &call,
+        provider,
+        &caller.key,
+        timeout_ms,
+    )
+    .await?;
+    if stream {
         let tail = upstream::Tail {
             tag: scope.exchange.stream_tag(provider, &model),
             pending,
@@ -81,17 +73,14 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         upstream::pipe(
             provider,
             response,
-            call,
+            sent,
             StreamTranslator::new(context),
             tail,
         )
     } else {
-        let answer = async {
-            let (response, call) =
-                upstream::send(&call, provider, &caller.key, config.request_timeout_ms).await?;
-            adapter::chat_response(&context, &upstream::read_all(response, call).await?)
-        }
-        .await;
+        let answer = upstream::read_all(response, sent)
+            .await
+            .and_then(|body| adapter::chat_response(&context, &body));
         let usage = answer.as_deref().ok().and_then(adapter::usage_of);
         routes::settle_later(scope, pending, usage.map_or(0, |u| u.total_tokens));
         scope.exchange.note_usage(usage);

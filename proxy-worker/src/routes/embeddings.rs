@@ -5,7 +5,6 @@ use ferry_core::wire::EmbeddingsRequest;
 use ferry_core::{BodyCap, ProxyError};
 use worker::{Request, Response};
 
-use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;
@@ -33,26 +32,25 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             .sum::<u64>()
             .div_ceil(4)
     });
-    let pending = routes::limit(
-        scope,
-        &caller.identity,
-        estimate.max(1),
-        WhenUnavailable::LimitLocally,
-    )
-    .await?;
     let context = AnswerContext {
         provider,
         model: model.clone(),
         created: respond::now_ms() / 1000,
     };
-    let answer = async {
-        let call = adapter::embeddings_request(&target, request, model)?;
-        scope.exchange.note_upstream();
-        let (response, call) =
-            upstream::send(&call, provider, &caller.key, config.request_timeout_ms).await?;
-        adapter::embeddings_response(&context, &upstream::read_all(response, call).await?)
-    }
-    .await;
+    let call = adapter::embeddings_request(&target, request, model)?;
+    let ((response, sent), pending) = routes::send_within_limits(
+        scope,
+        &caller.identity,
+        estimate.max(1),
+        &call,
+        provider,
+        &caller.key,
+        config.request_timeout_ms,
+    )
+    .await?;
+    let answer = upstream::read_all(response, sent)
+        .await
+        .and_then(|body| adapter::embeddings_response(&context, &body));
     let used = answer.as_deref().ok().and_then(adapter::tokens_used);
     routes::settle_later(scope, pending, used.unwrap_or(0));
     respond::json(answer?, 200)
