@@ -152,10 +152,12 @@ export function percentile(sorted, p) {
 /**
  * A plain JavaScript worker that forwards requests to the mock untouched: the floor any
  * worker in the same runtime pays for one fetch, for comparison with the proxy's own cost.
+ * With `inspectorPort`, workerd's DevTools inspector listens there (bench/profile.mjs).
  */
-export async function startPassThrough(mockUrl) {
+export async function startPassThrough(mockUrl, { inspectorPort } = {}) {
   const port = await freePort();
   const mf = new Miniflare({
+    ...(inspectorPort ? { inspectorPort } : {}),
     modules: true,
     script: `export default {
       async fetch(request, env) {

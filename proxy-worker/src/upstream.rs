@@ -414,7 +414,11 @@ impl Pipe {
                 Err(timeout) => self.translator.fail(&timeout, &mut out),
             }
             if self.translator.is_finished() {
-                self.call.abort();
+                // A clean end leaves nothing to stop (and an abort costs an `AbortError`
+                // built with its stack); a failed one stops the provider's stream.
+                if self.translator.failure().is_some() {
+                    self.call.abort();
+                }
                 log::stream_end(&self.tail.tag, self.translator.failure(), Some(self.used()));
             }
         }
