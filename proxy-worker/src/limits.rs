@@ -8,7 +8,8 @@
 //!
 //! The rate limiter lives in the object's memory. Losing it when an idle object is evicted
 //! is harmless: an object is only evicted after a long idle spell, by which time the
-//! bucket would have refilled anyway. The quota is kept in the object's storage.
+//! bucket would have refilled anyway. The quota's settled count is kept in the object's
+//! storage; reservations of calls in flight stay in its memory (`object::LimitsObject`).
 
 pub mod client;
 pub mod local;

@@ -13,11 +13,9 @@ use ferry_core::wire::Usage;
 use ferry_core::{ProviderId, ProxyError, quota};
 use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
-use worker::wasm_bindgen::JsValue;
-use worker::{
-    AbortController, ByteStream, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect, Response,
-};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{AbortController, ByteStream, Delay, Env, Response, Url, web_sys};
 
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
@@ -73,32 +71,33 @@ pub async fn fetch(
     how: &Outbound,
 ) -> Result<(Response, Call), ProxyError> {
     let failed = |_| how.on_failure.clone();
-    let headers = Headers::new();
+    // Checked here, as building a `Request` would: fetch itself only rejects later.
+    if Url::parse(&request.url).is_err() {
+        return Err(ProxyError::invalid("the upstream URL is not valid"));
+    }
+    // `fetch(url, init)` straight from the runtime's global scope: building a `Request`
+    // first (as `worker::Fetch` does) costs a second object and a copy of the headers.
+    let headers = web_sys::Headers::new().map_err(failed)?;
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(failed)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(match request.method {
-        HttpMethod::Get => Method::Get,
-        HttpMethod::Post => Method::Post,
-        HttpMethod::Delete => Method::Delete,
-    })
-    .with_headers(headers)
-    // As bytes: a JavaScript string would be decoded from UTF-8 here and encoded again by
-    // fetch, which costs CPU on bodies of megabytes (images, PDFs).
-    .with_body(
-        request
-            .body
-            .as_deref()
-            .map(|body| JsValue::from(worker::js_sys::Uint8Array::from(body.as_bytes()))),
-    );
-    if !how.follow_redirects {
-        init.with_redirect(RequestRedirect::Manual);
+    let init = web_sys::RequestInit::new();
+    init.set_method(match request.method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Delete => "DELETE",
+    });
+    init.set_headers(&headers);
+    if let Some(body) = request.body.as_deref() {
+        // As bytes: a JavaScript string would be decoded from UTF-8 here and encoded again
+        // by fetch, which costs CPU on bodies of megabytes (images, PDFs).
+        init.set_body(&worker::js_sys::Uint8Array::from(body.as_bytes()));
     }
-    let fetch_request = Request::new_with_init(&request.url, &init)
-        .map_err(|_| ProxyError::invalid("the upstream URL is not valid"))?;
+    if !how.follow_redirects {
+        init.set_redirect(web_sys::RequestRedirect::Manual);
+    }
     let controller = AbortController::default();
-    let signal = controller.signal();
+    init.set_signal(Some(&controller.signal()));
     // Until the headers are in, dropping this future (the caller lost interest: its
     // limits refused the call, say) aborts the fetch.
     let mut armed = AbortOnDrop(Some(controller));
@@ -108,12 +107,12 @@ pub async fn fetch(
         on_timeout: how.on_timeout.clone(),
         on_failure: how.on_failure.clone(),
     };
-    let sending = Fetch::Request(fetch_request);
-    let response = call
-        .within(Box::pin(sending.send_with_signal(&signal)))
-        .await?;
+    let global: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+    let sending = JsFuture::from(global.fetch_with_str_and_init(&request.url, &init));
+    let response = call.within(sending).await?;
     call.controller = armed.0.take();
-    Ok((response.map_err(failed)?, call))
+    let response: web_sys::Response = response.and_then(|r| r.dyn_into()).map_err(failed)?;
+    Ok((Response::from(response), call))
 }
 
 struct AbortOnDrop(Option<AbortController>);

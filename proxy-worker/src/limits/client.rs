@@ -92,7 +92,8 @@ pub async fn admit(
 ) -> Result<Option<(Admission, Option<Pending>)>, (Admission, ProxyError)> {
     let answer = async {
         let mut response = call(env, name, "admit", &ask).await?;
-        response.json::<Admission>().await
+        // Parsed in Rust: the runtime's `json()` would build a JavaScript object first.
+        Ok::<Admission, worker::Error>(serde_json::from_str(&response.text().await?)?)
     }
     .await;
     let admission = match answer {

@@ -34,9 +34,14 @@ impl LimitsObject {
         Ok(stored)
     }
 
+    /// Keeps `after` and writes it when the day or the settled count changed: a
+    /// reservation alone lives in memory (one write per call, at its settlement, not two).
+    /// An object evicted with calls in flight forgets only the reservations made since its
+    /// last write, which lets at most those calls' estimates through the quota again; what
+    /// was settled is never lost.
     async fn store(&self, before: QuotaState, after: QuotaState) -> Result<()> {
         *self.quota.borrow_mut() = Some(after);
-        if before != after {
+        if (before.day, before.used) != (after.day, after.used) {
             self.state.storage().put(QUOTA_KEY, after).await?;
         }
         Ok(())
@@ -58,7 +63,7 @@ impl DurableObject for LimitsObject {
         let mut quota = before;
         let response = match req.path().as_str() {
             "/admit" => {
-                let ask: AdmitRequest = req.json().await?;
+                let ask: AdmitRequest = read_json(&mut req).await?;
                 let admission = self
                     .limits
                     .borrow_mut()
@@ -67,7 +72,7 @@ impl DurableObject for LimitsObject {
                 Response::from_json(&admission)?
             }
             "/claim" => {
-                let claim: Claim = req.json().await?;
+                let claim: Claim = read_json(&mut req).await?;
                 let key = format!("claim:{}", claim.label);
                 let storage = self.state.storage();
                 let fresh = storage.get::<bool>(&key).await?.is_none();
@@ -77,7 +82,7 @@ impl DurableObject for LimitsObject {
                 Response::from_json(&fresh)?
             }
             "/release" => {
-                let claim: Claim = req.json().await?;
+                let claim: Claim = read_json(&mut req).await?;
                 self.state
                     .storage()
                     .delete(&format!("claim:{}", claim.label))
@@ -85,7 +90,7 @@ impl DurableObject for LimitsObject {
                 Response::empty()?.with_status(204)
             }
             "/settle" => {
-                let settle: SettleRequest = req.json().await?;
+                let settle: SettleRequest = read_json(&mut req).await?;
                 quota.settle(now_ms, settle.reservation, settle.used_tokens);
                 Response::empty()?.with_status(204)
             }
@@ -94,4 +99,10 @@ impl DurableObject for LimitsObject {
         self.store(before, quota).await?;
         Ok(response)
     }
+}
+
+/// A request's JSON body, parsed in Rust (the runtime's `json()` builds a JavaScript object
+/// only for it to be walked again into the Rust value).
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    Ok(serde_json::from_str(&req.text().await?)?)
 }
