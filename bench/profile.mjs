@@ -3,8 +3,11 @@
 // for Ferry (`+ auth + limits`, the production set-up: an ES256 token verified once, the
 // per-user Durable Object warm) and for the plain JavaScript pass-through worker.
 //
-//   node bench/profile.mjs          (after scripts/build-worker.sh)
-//   BENCH_REQUESTS=300 node bench/profile.mjs
+//   FERRY_WORKER_NAMES=keep bash scripts/build-worker.sh && node bench/profile.mjs
+//   BENCH_REQUESTS=300 BENCH_TOP=12 node bench/profile.mjs
+//
+// The deployed build leaves out the wasm's function names; without them Ferry's wasm time
+// is one lump ("wasm: unnamed"), so build with FERRY_WORKER_NAMES=keep first.
 //
 // For each request kind it prints the isolate's CPU per request, split by what ran: Ferry's
 // wasm by crate (its function names are kept in the module), the JavaScript glue that
@@ -88,6 +91,7 @@ function bucketOf({ functionName, url }) {
 
 /** The crate a Rust function name belongs to, in a few groups. */
 function crateOf(name) {
+  if (/^(wasm-function\[|\$)/.test(name)) return 'unnamed (built without names)';
   const path = name.replace(/^<+/, '').replace(/^(impl |&mut |&)/, '');
   const crate = path.split('::')[0].replace(/[^a-z0-9_].*$/, '');
   if (crate === 'serde' || crate === 'serde_json' || crate === 'serde_wasm_bindgen') return 'serde (JSON)';

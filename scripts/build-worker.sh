@@ -17,6 +17,18 @@ profile=${FERRY_WORKER_PROFILE:---release}
     worker-build "$profile"
 )
 
+# The deployed module without its function names (about 50 KB of the gzip size), which
+# worker-build keeps; FERRY_WORKER_NAMES=keep keeps them (bench/profile.mjs reads them).
+if [ "${FERRY_WORKER_NAMES:-strip}" != keep ]; then
+  features=()
+  for feature in mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue \
+                 reference-types exception-handling; do
+    features+=("--enable-$feature")
+  done
+  "$root/node_modules/.bin/wasm-opt" "${features[@]}" --strip-debug --strip-producers \
+    proxy-worker/build/index_bg.wasm -o proxy-worker/build/index_bg.wasm
+fi
+
 mkdir -p target/web-ui-dist
 # Paths in a wrangler config are relative to the config file.
 sed -e '/^\[build\]/,/^$/d' \
