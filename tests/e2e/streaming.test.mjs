@@ -48,6 +48,22 @@ describe('the SSE stream on the wire', () => {
   }
 });
 
+describe("the provider's connection after a stream", () => {
+  it('is kept for the next call, not opened anew for each stream', async () => {
+    const before = stack.mock.connections();
+    for (let i = 0; i < 6; i += 1) {
+      for (const [provider, { model }] of Object.entries(FORMATS)) {
+        const events = await readSse(await streamRaw(provider, model));
+        assert.equal(events.at(-1).data, '[DONE]');
+      }
+    }
+    // Eighteen streams one after another: the runtime keeps the provider's connection
+    // between them unless a stream leaves it broken (a body left half-read, an abort).
+    const opened = stack.mock.connections() - before;
+    assert.ok(opened <= 6, `${opened} connections for 18 streams`);
+  });
+});
+
 describe('events pass through as they arrive', () => {
   for (const provider of ['openai', 'anthropic', 'google']) {
     it(`${provider}: five events sent 300 ms apart arrive spread out`, async () => {

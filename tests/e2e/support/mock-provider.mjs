@@ -127,7 +127,9 @@ export async function startMockProvider() {
     });
   });
   server.keepAliveTimeout = 60_000;
+  let connections = 0;
   server.on('connection', (socket) => {
+    connections += 1;
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
     sockets.add(socket);
@@ -200,6 +202,8 @@ export async function startMockProvider() {
     url,
     port,
     requests,
+    /** TCP connections accepted so far. */
+    connections: () => connections,
     /** Records whose path contains `fragment` (all of them without one). */
     requestsTo(fragment = '') {
       return requests.filter((r) => r.path.includes(fragment));
