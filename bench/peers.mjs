@@ -21,7 +21,7 @@
 // Each target runs alone at the nominal concurrency, in blocks: a round is CYCLES cycles, and
 // each cycle gives every target in turn (the order rotated) its block of the requests. A slow
 // target then cannot hold the loops a fast one needs, while all of them still share the same
-// stretch of the machine's load.
+// stretch of the machine's load. With auth, requests come from 64 users in turn.
 
 import os from 'node:os';
 
@@ -46,6 +46,9 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number
 const WANTED = (process.env.BENCH_PEERS ?? 'portkey,litellm').split(',').map((s) => s.trim());
 const CYCLES = 4;
 const WARMUP = 30;
+// `+ auth` and `+ auth + limits` requests come from this many users in turn, so requests in
+// flight together are distinct users' and no one Durable Object serialises them.
+const USERS = 64;
 
 const messages = [
   { role: 'system', content: 'You are Ferry.' },
@@ -203,7 +206,7 @@ async function main() {
     // The peers install and start (LiteLLM's import alone takes half a minute) while Ferry does.
     peersStarting = startPeers(mock.url, stops, say);
     const vars = { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' };
-    const auth = await startAuth();
+    const auth = await startAuth(USERS);
     stops.push(() => auth.stop());
     const ferry = await startWorkerd(BUILD, vars);
     stops.push(() => ferry.stop());
@@ -227,8 +230,8 @@ async function main() {
       { name: 'direct', request: (w) => direct.get(w) },
       { name: 'JS pass-through', request: (w) => ({ ...direct.get(w), url: direct.get(w).url.replace(mock.url, passThrough.url) }) },
       { name: 'Ferry', request: (w) => viaProxy(ferry.url, 'openai', w.body) },
-      { name: 'Ferry + auth', request: (w) => viaProxy(authOnly.url, 'openai', w.body, auth.token) },
-      { name: 'Ferry + auth + limits', request: (w) => viaProxy(limited.url, 'openai', w.body, auth.token) },
+      { name: 'Ferry + auth', request: (w) => viaProxy(authOnly.url, 'openai', w.body, auth.next()) },
+      { name: 'Ferry + auth + limits', request: (w) => viaProxy(limited.url, 'openai', w.body, auth.next()) },
       ...peers.map(({ name, peer }) => ({ name, request: (w) => peer.request(w.body) })),
     ];
 

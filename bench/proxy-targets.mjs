@@ -84,15 +84,23 @@ export function viaProxy(base, provider, body, bearer) {
  * A stand-in for Supabase Auth's JWKS endpoint and an ES256 access token it verifies: the
  * proxy fetches the keys once and then verifies from its cache, as in production.
  */
-export async function startAuth() {
+/**
+ * A JWKS server and ES256 tokens it verifies: `token` is one user's, `next()` hands out
+ * `users` distinct users' tokens in turn.
+ */
+export async function startAuth(users = 1) {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwks = { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }] };
   const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
   const es256 = (input) => sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
-  const payload = claims(url, { exp: nowSecs() + 7200 });
-  return { url, token: token({ alg: 'ES256', typ: 'JWT', kid: 'bench' }, payload, es256), stop: () => server.close() };
+  const tokens = Array.from({ length: Math.max(1, users) }, () =>
+    token({ alg: 'ES256', typ: 'JWT', kid: 'bench' }, claims(url, { exp: nowSecs() + 7200 }), es256),
+  );
+  let turn = 0;
+  const next = () => tokens[turn++ % tokens.length];
+  return { url, token: tokens[0], next, stop: () => server.close() };
 }
 
 /** Ferry's vars for `+ auth` against `auth`, with limits too high to be reached. */
