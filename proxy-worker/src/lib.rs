@@ -14,6 +14,7 @@ mod identity;
 mod limits;
 mod log;
 mod outbound;
+mod passage;
 mod respond;
 mod routes;
 mod supabase;

@@ -8,17 +8,16 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
-use ferry_core::usage::UsageRecord;
-use ferry_core::wire::Usage;
 use ferry_core::{ProviderId, ProxyError, quota};
 use futures_util::future::{Either, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{AbortController, ByteStream, Delay, Env, Response, Url, web_sys};
+use worker::{AbortController, ByteStream, Delay, Env, Response, ResponseBody, Url, web_sys};
 
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
+use crate::passage::Passage;
 use crate::usage::{self, Draft};
 
 /// An upstream call in flight: its abort handle, its deadline, and what its failures are
@@ -276,47 +275,40 @@ pub struct Tail {
 
 /// The client's event stream: upstream bytes → translator → client, chunk by chunk, ending
 /// with `[DONE]` or with one error event (upstream broke, ended early, or timed out).
+///
+/// The runtime pipes the provider's body through a [`Passage`] whose step is the
+/// translator, so each chunk crosses into wasm once. A task registered now, while the
+/// request is alive (one registered once a client has gone is not run), waits for the
+/// pipe's end, whichever way it comes: it writes the stream's last bytes, settles the
+/// reservation before the client's stream closes (so the user's next request sees this
+/// one's real usage) and queues the usage row.
 pub fn pipe(
     provider: ProviderId,
-    mut response: Response,
+    response: Response,
     call: Call,
     translator: StreamTranslator,
     tail: Tail,
 ) -> Result<Response, ProxyError> {
-    let body = response
-        .stream()
-        .map_err(|_| ProxyError::upstream(provider, format!("{provider} sent no body")))?;
-    // The task that settles the stream and queues its row is registered now, while the
-    // request is alive: one registered when a client has gone away (from `Drop`) is not
-    // run. It waits for the stream's end, whichever way that comes.
-    let (ending, ended) = handoff::<Ending>();
-    tail.ctx.wait_until(async move {
-        let Ending {
-            pending,
-            used,
-            record,
-            env,
-        } = ended.await;
-        if let Some(pending) = pending {
-            pending.settle(used.total_tokens).await;
-        }
-        if let Some(record) = record {
-            usage::send(env, record).await;
-        }
-    });
-    let state = Pipe {
-        body: Box::pin(body),
-        call,
-        translator,
-        tail,
-        ending: Some(ending),
+    let ResponseBody::Stream(body) = response.body() else {
+        return Err(ProxyError::upstream(
+            provider,
+            format!("{provider} sent no body"),
+        ));
     };
-    let events = stream::unfold(state, |mut state| async move {
-        let out = state.next_bytes().await?;
-        Some((Ok::<Vec<u8>, worker::Error>(out), state))
-    });
-    let mut client = Response::from_stream(events)
-        .map_err(|_| ProxyError::upstream(provider, "stream could not be started"))?;
+    let cannot = |_| ProxyError::upstream(provider, "stream could not be started");
+    let (finished, on_finish) = handoff::<()>();
+    let translating = Rc::new(RefCell::new(Translating {
+        translator,
+        finished: Some(finished),
+    }));
+    let passage = Passage::new({
+        let translating = Rc::clone(&translating);
+        move |bytes, out| translating.borrow_mut().push(bytes, out)
+    })
+    .map_err(|_| cannot(()))?;
+    let piped = JsFuture::from(passage.pipe_from(body));
+    let mut client =
+        Response::from_body(ResponseBody::Stream(passage.readable())).map_err(|_| cannot(()))?;
     let headers = client.headers_mut();
     for (name, value) in [
         ("content-type", "text/event-stream; charset=utf-8"),
@@ -325,103 +317,114 @@ pub fn pipe(
     ] {
         let _ = headers.set(name, value);
     }
+    let ctx = Rc::clone(&tail.ctx);
+    let stream = Stream {
+        passage,
+        call,
+        translating,
+        tail,
+    };
+    ctx.wait_until(stream.run(piped, on_finish));
     Ok(client)
 }
 
-struct Pipe {
-    body: Pin<Box<ByteStream>>,
-    call: Call,
+/// The translator as the passage's step: it tells the stream's task when it has finished
+/// (`[DONE]` or an error event written), so the client's stream closes without waiting for
+/// the provider to close its own.
+struct Translating {
     translator: StreamTranslator,
+    finished: Option<Handoff<()>>,
+}
+
+impl Translating {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        self.translator.push(bytes, out);
+        if self.translator.is_finished()
+            && let Some(finished) = self.finished.take()
+        {
+            finished.send(());
+        }
+    }
+}
+
+/// How a stream's pipe stopped.
+enum End {
+    /// The provider closed its body.
+    Closed,
+    /// The translator finished inside the pipe (`[DONE]` or an error event written).
+    Finished,
+    /// The provider's body broke.
+    Broke,
+    /// The deadline passed.
+    TimedOut(ProxyError),
+    /// The client went away.
+    ClientLeft,
+}
+
+/// A stream in flight, as its task sees it.
+struct Stream {
+    passage: Passage,
+    call: Call,
+    translating: Rc<RefCell<Translating>>,
     tail: Tail,
-    /// Hands the stream's end to the task registered in [`pipe`], once.
-    ending: Option<Handoff<Ending>>,
 }
 
-/// What the end task does: settle `pending` (if the stream did not already) to `used`,
-/// and queue the usage row.
-struct Ending {
-    pending: Option<Pending>,
-    used: Usage,
-    record: Option<UsageRecord>,
-    env: Env,
-}
-
-impl Drop for Pipe {
-    /// A client that leaves mid-stream still settles what was used: most providers count
-    /// only in the last chunk, so what was sent and streamed so far is estimated.
-    fn drop(&mut self) {
-        let pending = self.tail.pending.take();
-        if pending.is_some() {
+impl Stream {
+    /// Waits for the stream's end and finishes it: the last bytes, the log line, the
+    /// settlement, the client's stream closed, then the usage row.
+    async fn run(mut self, piped: JsFuture, finished: Handed<()>) {
+        let end = match self.call.within(select(piped, finished)).await {
+            // The client went, and the pipe cancelled the provider's body (workerd then
+            // resolves the pipe, where the standard rejects it: either way, the client's
+            // side tells).
+            Ok(Either::Left(_)) if self.passage.client_left() => End::ClientLeft,
+            Ok(Either::Left((Ok(_), _))) => End::Closed,
+            Ok(Either::Left((Err(_), _))) => End::Broke,
+            Ok(Either::Right(((), _))) => End::Finished,
+            // The call is aborted.
+            Err(timeout) => End::TimedOut(timeout),
+        };
+        let mut out = Vec::new();
+        {
+            let translator = &mut self.translating.borrow_mut().translator;
+            match &end {
+                End::Closed => translator.end(&mut out),
+                End::Broke => translator.fail(&self.call.on_failure, &mut out),
+                End::TimedOut(timeout) => translator.fail(timeout, &mut out),
+                End::Finished | End::ClientLeft => {}
+            }
+        }
+        self.passage.send(&out);
+        let (used, failure) = {
+            let translating = self.translating.borrow();
+            let translator = &translating.translator;
+            let used = quota::stream_usage(
+                translator.usage(),
+                translator.is_complete(),
+                self.tail.input_estimate,
+                translator.output_chars(),
+            );
+            (used, translator.failure().cloned())
+        };
+        if failure.is_some() {
+            // A failed stream stops the provider's; a clean end leaves nothing to stop (and
+            // an abort costs an `AbortError` built with its stack).
             self.call.abort();
         }
-        self.end(pending);
-    }
-}
-
-impl Pipe {
-    /// Hands the stream's end to the end task, once: the reservation still to settle and
-    /// the usage row.
-    fn end(&mut self, pending: Option<Pending>) {
-        let Some(ending) = self.ending.take() else {
-            return;
-        };
-        let used = self.used();
-        let record = self
-            .tail
-            .usage
-            .take()
-            .map(|draft| draft.finish(Some(used), self.translator.failure()));
-        ending.send(Ending {
-            pending,
-            used,
-            record,
-            env: self.tail.env.clone(),
-        });
-    }
-
-    /// The provider's count for a stream that ended properly; otherwise at least the
-    /// input estimate and the output streamed so far ([`quota::stream_usage`]).
-    fn used(&self) -> Usage {
-        quota::stream_usage(
-            self.translator.usage(),
-            self.translator.is_complete(),
-            self.tail.input_estimate,
-            self.translator.output_chars(),
-        )
-    }
-
-    /// The next bytes for the client, or `None` once the stream is over.
-    async fn next_bytes(&mut self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        while out.is_empty() {
-            if self.translator.is_finished() {
-                // Everything has gone out; settle before closing the stream, so the
-                // user's next request sees this one's real usage.
-                if let Some(pending) = self.tail.pending.take() {
-                    pending.settle(self.used().total_tokens).await;
-                }
-                self.end(None);
-                return None;
-            }
-            match self.call.within(self.body.next()).await {
-                Ok(Some(Ok(bytes))) => self.translator.push(&bytes, &mut out),
-                Ok(Some(Err(_))) => {
-                    let broke = self.call.on_failure.clone();
-                    self.translator.fail(&broke, &mut out);
-                }
-                Ok(None) => self.translator.end(&mut out),
-                Err(timeout) => self.translator.fail(&timeout, &mut out),
-            }
-            if self.translator.is_finished() {
-                // A clean end leaves nothing to stop (and an abort costs an `AbortError`
-                // built with its stack); a failed one stops the provider's stream.
-                if self.translator.failure().is_some() {
-                    self.call.abort();
-                }
-                log::stream_end(&self.tail.tag, self.translator.failure(), Some(self.used()));
-            }
+        if !matches!(end, End::ClientLeft) {
+            log::stream_end(&self.tail.tag, failure.as_ref(), Some(used));
         }
-        Some(out)
+        if let Some(pending) = self.tail.pending.take() {
+            pending.settle(used.total_tokens).await;
+        }
+        self.passage.terminate();
+        if let Some(draft) = self.tail.usage.take() {
+            usage::send(
+                self.tail.env.clone(),
+                draft.finish(Some(used), failure.as_ref()),
+            )
+            .await;
+        }
     }
 }
 

@@ -54,8 +54,13 @@ describe('daily token quota', () => {
 // A provider that streams slowly (a word every 300 ms, 30 of them) and, like most, counts
 // only in its last chunk; Groq points at it on a second proxy with a quota of 3 tokens.
 const SMALL_QUOTA = 3;
+// Streams the slow provider saw closed before their end.
+let slowStreamsCut = 0;
 const slowServer = http.createServer(async (req, res) => {
   req.resume();
+  res.on('close', () => {
+    if (!res.writableEnded) slowStreamsCut += 1;
+  });
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const chunk = (fields) => `data: ${JSON.stringify({ id: 'slow', object: 'chat.completion.chunk', created: 1, model: 'slow', ...fields })}\n\n`;
   for (let i = 0; i < 30 && !res.destroyed; i += 1) {
@@ -95,12 +100,15 @@ describe('what a call counts', () => {
     // and what followed before the proxy noticed) — and spends the quota. Had it settled
     // nothing, or kept its 2-token hold, the next call would still be let in.
     const controller = new AbortController();
+    const cutBefore = slowStreamsCut;
     const body = { model: 'slow', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, stream: true };
     const res = await chatAsWith(small.url, user, body, controller.signal, 'groq');
     assert.equal(res.status, 200);
     assert.equal(await abortAfterContent(res, controller, 2), 'word word ');
     // The settlement runs once the proxy notices the client has gone.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // The provider's stream was closed too, not read to its end.
+    assert.equal(slowStreamsCut, cutBefore + 1);
     await assertError(await chatAs(small.url, user), 429, 'quota_exceeded');
     // Another user's quota is untouched.
     assert.equal((await chatAs(small.url, newUser())).status, 200);

@@ -137,6 +137,8 @@ async function launch({ vars, port, config, args: extra }) {
   child.stderr.setEncoding('utf8');
   child.stdout.on('data', (text) => {
     log += text;
+    // FERRY_DEBUG_LOG=1 shows the worker's log as it comes, to debug a test.
+    if (process.env.FERRY_DEBUG_LOG) process.stderr.write(text);
   });
   child.stderr.on('data', (text) => {
     log += text;
