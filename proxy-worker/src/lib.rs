@@ -10,6 +10,8 @@
 mod alert;
 mod body;
 mod config;
+mod deadline;
+mod handoff;
 mod identity;
 mod limits;
 mod log;

@@ -4,27 +4,27 @@
 use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use ferry_core::adapter::{self, HttpMethod, StreamTranslator, UpstreamRequest};
 use ferry_core::{ProviderId, ProxyError, quota};
-use futures_util::future::{Either, select};
+use futures_util::future::{Either, Select, select};
 use futures_util::{StreamExt, stream};
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{AbortController, ByteStream, Delay, Env, Response, ResponseBody, Url, web_sys};
+use worker::{AbortController, ByteStream, Env, Response, ResponseBody, Url, web_sys};
 
+use crate::deadline::Deadline;
+use crate::handoff::{Handed, Handoff, handoff};
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
-use crate::passage::Passage;
+use crate::passage::{Closing, Passage};
 use crate::usage::{self, Draft};
 
 /// An upstream call in flight: its abort handle, its deadline, and what its failures are
 /// called.
 pub struct Call {
     controller: Option<AbortController>,
-    deadline: Pin<Box<Delay>>,
+    deadline: Deadline,
     on_timeout: ProxyError,
     on_failure: ProxyError,
 }
@@ -43,7 +43,7 @@ impl Call {
 
     /// Waits for `future` unless the deadline comes first (then the fetch is aborted).
     pub async fn within<F: Future + Unpin>(&mut self, future: F) -> Result<F::Output, ProxyError> {
-        match select(future, self.deadline.as_mut()).await {
+        match select(future, &mut self.deadline).await {
             Either::Left((output, _)) => Ok(output),
             Either::Right(((), _)) => {
                 self.abort();
@@ -102,7 +102,7 @@ pub async fn fetch(
     let mut armed = AbortOnDrop(Some(controller));
     let mut call = Call {
         controller: None,
-        deadline: Box::pin(Delay::from(Duration::from_millis(how.timeout_ms))),
+        deadline: Deadline::after(how.timeout_ms),
         on_timeout: how.on_timeout.clone(),
         on_failure: how.on_failure.clone(),
     };
@@ -295,20 +295,20 @@ pub fn pipe(
             format!("{provider} sent no body"),
         ));
     };
-    let cannot = |_| ProxyError::upstream(provider, "stream could not be started");
-    let (finished, on_finish) = handoff::<()>();
+    let cannot = || ProxyError::upstream(provider, "stream could not be started");
+    let (failed, on_failure) = handoff::<()>();
     let translating = Rc::new(RefCell::new(Translating {
         translator,
-        finished: Some(finished),
+        failed: Some(failed),
     }));
-    let passage = Passage::new({
+    let (passage, closing) = Passage::new({
         let translating = Rc::clone(&translating);
         move |bytes, out| translating.borrow_mut().push(bytes, out)
     })
-    .map_err(|_| cannot(()))?;
+    .map_err(|_| cannot())?;
     let piped = JsFuture::from(passage.pipe_from(body));
     let mut client =
-        Response::from_body(ResponseBody::Stream(passage.readable())).map_err(|_| cannot(()))?;
+        Response::from_body(ResponseBody::Stream(passage.readable())).map_err(|_| cannot())?;
     let headers = client.headers_mut();
     for (name, value) in [
         ("content-type", "text/event-stream; charset=utf-8"),
@@ -324,35 +324,37 @@ pub fn pipe(
         translating,
         tail,
     };
-    ctx.wait_until(stream.run(piped, on_finish));
+    ctx.wait_until(stream.run(select(select(piped, closing), on_failure)));
     Ok(client)
 }
 
-/// The translator as the passage's step: it tells the stream's task when it has finished
-/// (`[DONE]` or an error event written), so the client's stream closes without waiting for
-/// the provider to close its own.
+/// The translator as the passage's step: it tells the stream's task when the stream has
+/// failed inside the pipe (an error event written), so that the provider's stream is stopped
+/// and the client's closed at once. A clean finish (`[DONE]` written) waits for the
+/// provider to close its body, which follows.
 struct Translating {
     translator: StreamTranslator,
-    finished: Option<Handoff<()>>,
+    failed: Option<Handoff<()>>,
 }
 
 impl Translating {
     fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         self.translator.push(bytes, out);
-        if self.translator.is_finished()
-            && let Some(finished) = self.finished.take()
+        if self.translator.failure().is_some()
+            && let Some(failed) = self.failed.take()
         {
-            finished.send(());
+            failed.send(());
         }
     }
 }
 
 /// How a stream's pipe stopped.
 enum End {
-    /// The provider closed its body.
-    Closed,
-    /// The translator finished inside the pipe (`[DONE]` or an error event written).
-    Finished,
+    /// The provider closed its body; the client's stream closes once released.
+    Closed(Closing),
+    /// The translator wrote an error event (the provider sent an error, or an event that
+    /// cannot be read).
+    Failed,
     /// The provider's body broke.
     Broke,
     /// The deadline passed.
@@ -360,6 +362,9 @@ enum End {
     /// The client went away.
     ClientLeft,
 }
+
+/// What a stream's task waits for: the pipe's end, the source's close, or a failure.
+type Ends = Select<Select<JsFuture, Handed<Closing>>, Handed<()>>;
 
 /// A stream in flight, as its task sees it.
 struct Stream {
@@ -372,15 +377,16 @@ struct Stream {
 impl Stream {
     /// Waits for the stream's end and finishes it: the last bytes, the log line, the
     /// settlement, the client's stream closed, then the usage row.
-    async fn run(mut self, piped: JsFuture, finished: Handed<()>) {
-        let end = match self.call.within(select(piped, finished)).await {
-            // The client went, and the pipe cancelled the provider's body (workerd then
-            // resolves the pipe, where the standard rejects it: either way, the client's
-            // side tells).
-            Ok(Either::Left(_)) if self.passage.client_left() => End::ClientLeft,
-            Ok(Either::Left((Ok(_), _))) => End::Closed,
-            Ok(Either::Left((Err(_), _))) => End::Broke,
-            Ok(Either::Right(((), _))) => End::Finished,
+    async fn run(mut self, ends: Ends) {
+        let end = match self.call.within(ends).await {
+            Ok(Either::Left((Either::Right((closing, _)), _))) => End::Closed(closing),
+            // The pipe stopped without the source closing into it: the client went (and
+            // the pipe cancelled the provider's body; workerd then resolves the pipe,
+            // where the standard rejects it, so the client's side tells), or the
+            // provider's body broke.
+            Ok(Either::Left((Either::Left(_), _))) if self.passage.client_left() => End::ClientLeft,
+            Ok(Either::Left((Either::Left(_), _))) => End::Broke,
+            Ok(Either::Right(((), _))) => End::Failed,
             // The call is aborted.
             Err(timeout) => End::TimedOut(timeout),
         };
@@ -388,10 +394,10 @@ impl Stream {
         {
             let translator = &mut self.translating.borrow_mut().translator;
             match &end {
-                End::Closed => translator.end(&mut out),
+                End::Closed(_) => translator.end(&mut out),
                 End::Broke => translator.fail(&self.call.on_failure, &mut out),
                 End::TimedOut(timeout) => translator.fail(timeout, &mut out),
-                End::Finished | End::ClientLeft => {}
+                End::Failed | End::ClientLeft => {}
             }
         }
         self.passage.send(&out);
@@ -417,61 +423,17 @@ impl Stream {
         if let Some(pending) = self.tail.pending.take() {
             pending.settle(used.total_tokens).await;
         }
-        self.passage.terminate();
+        match end {
+            End::Closed(closing) => closing.close(),
+            End::ClientLeft => {}
+            End::Failed | End::Broke | End::TimedOut(_) => self.passage.terminate(),
+        }
         if let Some(draft) = self.tail.usage.take() {
             usage::send(
                 self.tail.env.clone(),
                 draft.finish(Some(used), failure.as_ref()),
             )
             .await;
-        }
-    }
-}
-
-/// A one-value handoff from a stream to a task awaiting its end: single-threaded (one
-/// isolate), so an `Rc` and a waker suffice.
-struct Handoff<T>(Rc<RefCell<Slot<T>>>);
-
-struct Slot<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-}
-
-/// The awaiting side of a [`Handoff`].
-struct Handed<T>(Rc<RefCell<Slot<T>>>);
-
-fn handoff<T>() -> (Handoff<T>, Handed<T>) {
-    let slot = Rc::new(RefCell::new(Slot {
-        value: None,
-        waker: None,
-    }));
-    (Handoff(Rc::clone(&slot)), Handed(slot))
-}
-
-impl<T> Handoff<T> {
-    fn send(self, value: T) {
-        let waker = {
-            let mut slot = self.0.borrow_mut();
-            slot.value = Some(value);
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
-impl<T> Future for Handed<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let mut slot = self.0.borrow_mut();
-        match slot.value.take() {
-            Some(value) => Poll::Ready(value),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
         }
     }
 }

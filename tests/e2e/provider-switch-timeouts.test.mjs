@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 
 import { MESSAGES, assertError, assertRequestId, modelFor, post, providerHeaders, useStack } from './support/stack.mjs';
+import { contentOf, readSse } from './support/sse.mjs';
 import { PROVIDERS } from './support/worker.mjs';
 
 const stack = useStack({
@@ -84,5 +85,24 @@ describe('504 upstream_timeout with 1 s limits', () => {
     );
     await assertError(res, 504, 'upstream_timeout', { provider: 'openai' });
     assert.ok(ms >= 900 && ms < 8_000, `answered after ${ms.toFixed(0)} ms`);
+  });
+
+  it('a stream that outlives STREAM_TIMEOUT_SECS=1 ends with what arrived and one upstream_timeout error event', async () => {
+    // "slow": five words 300 ms apart, so the deadline passes after three or four.
+    const res = await post(
+      stack.url,
+      '/v1/chat/completions',
+      { model: modelFor('openai', 'slow'), messages: MESSAGES, stream: true },
+      providerHeaders('openai'),
+    );
+    assert.equal(res.status, 200);
+    const events = await readSse(res);
+    assert.equal(events.broken, undefined, `the client's stream broke instead of ending: ${events.broken}`);
+    const errors = events.filter((e) => e.json?.error);
+    assert.equal(errors.length, 1, events.map((e) => e.data).join('\n'));
+    assert.equal(events.at(-1), errors[0], 'the error event is the last one');
+    assert.equal(errors[0].json.error.code, 'upstream_timeout');
+    assert.equal(events.filter((e) => e.data === '[DONE]').length, 0);
+    assert.ok(contentOf(events.slice(0, -1).map((e) => e.json)).startsWith('one two'));
   });
 });

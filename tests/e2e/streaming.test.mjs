@@ -200,4 +200,22 @@ describe('an upstream stream that breaks off', () => {
       });
     }
   }
+
+  it("anthropic/overloaded: the provider's own error event ends the stream at once, though its connection stays open", async () => {
+    const started = performance.now();
+    const res = await streamRaw('anthropic', modelFor('anthropic', 'overloaded'));
+    assert.equal(res.status, 200);
+    const events = await readSse(res);
+    const ms = performance.now() - started;
+    assert.equal(events.broken, undefined, `the client's stream broke instead of ending: ${events.broken}`);
+    const errors = events.filter((e) => e.json?.error);
+    assert.equal(errors.length, 1, events.map((e) => e.data).join('\n'));
+    assert.equal(events.at(-1), errors[0], 'the error event is the last one');
+    assert.equal(errors[0].json.error.provider, 'anthropic');
+    assert.match(errors[0].json.error.message, /Overloaded/);
+    assert.equal(events.filter((e) => e.data === '[DONE]').length, 0);
+    assert.ok(contentOf(events.slice(0, -1).map((e) => e.json)).startsWith('Hello'));
+    // The mock holds its connection for HANG_MS (30 s) after the error event.
+    assert.ok(ms < 10_000, `ended after ${ms.toFixed(0)} ms`);
+  });
 });

@@ -88,7 +88,7 @@ export const MARKDOWN_PIECES = [
 
 export function scenarioOf(model) {
   const name = String(model ?? '');
-  for (const s of ['error500', 'error503', 'ratelimit', 'hang', 'unfinished', 'cut', 'slow', 'tools', 'markdown']) {
+  for (const s of ['error500', 'error503', 'ratelimit', 'hang', 'unfinished', 'cut', 'overloaded', 'slow', 'tools', 'markdown']) {
     if (name.includes(s)) return s;
   }
   return 'default';
@@ -264,15 +264,16 @@ function write(res, text) {
 /**
  * Plays a list of events; `opening` events go out first, then each content event (after
  * `gap` ms for the slow scenario), then `closing`. `cut` destroys the socket after the first
- * two content events, `unfinished` ends the response cleanly at that point.
+ * two content events, `unfinished` ends the response cleanly at that point, and `overloaded`
+ * sends the dialect's `failure` event there and then holds the connection open (HANG_MS).
  */
-async function play(ctx, scenario, { opening, content, closing, gap }) {
+async function play(ctx, scenario, { opening, content, closing, failure, gap }) {
   const { res, sleep } = ctx;
   startSse(res);
   for (const e of opening) if (!write(res, e)) return;
   let sent = 0;
   for (const e of content) {
-    if ((scenario === 'cut' || scenario === 'unfinished') && sent === 2) break;
+    if ((scenario === 'cut' || scenario === 'unfinished' || scenario === 'overloaded') && sent === 2) break;
     if (gap && sent > 0) {
       await sleep(gap);
       if (ctx.isClosed()) return;
@@ -288,6 +289,12 @@ async function play(ctx, scenario, { opening, content, closing, gap }) {
   }
   if (scenario === 'unfinished') {
     res.end();
+    return;
+  }
+  if (scenario === 'overloaded' && failure) {
+    write(res, failure);
+    await sleep(HANG_MS);
+    if (!ctx.isClosed()) res.end();
     return;
   }
   for (const e of closing) if (!write(res, e)) return;
@@ -751,7 +758,9 @@ async function anthropicStream(ctx, scenario, body) {
     }),
     ev({ type: 'message_stop' }),
   ];
-  await play(ctx, scenario, { opening, content, closing, gap: scenario === 'slow' ? SLOW_GAP_MS : 0 });
+  // Anthropic's documented mid-stream error: an `error` event after a 200.
+  const failure = ev({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+  await play(ctx, scenario, { opening, content, closing, failure, gap: scenario === 'slow' ? SLOW_GAP_MS : 0 });
 }
 
 // ---------------------------------------------------------------------------------------------
