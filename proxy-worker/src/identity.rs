@@ -278,7 +278,7 @@ async fn fetch_keys(url: &str) -> Result<JwkSet, &'static str> {
     if response.status_code() != 200 {
         return Err("answered with an error");
     }
-    let body = upstream::read_all(response, call).await.map_err(describe)?;
+    let body = upstream::read_all(call).await.map_err(describe)?;
     JwkSet::parse(&body).ok_or("answered with no key set")
 }
 

@@ -24,6 +24,8 @@ use crate::usage::{self, Draft};
 /// called.
 pub struct Call {
     controller: Option<AbortController>,
+    /// The response as the runtime gave it, to read a whole body in one call.
+    answer: Option<web_sys::Response>,
     deadline: Deadline,
     on_timeout: ProxyError,
     on_failure: ProxyError,
@@ -39,6 +41,20 @@ impl Call {
     /// Gives the call up: the provider's connection is closed, its answer unread.
     pub fn cancel(mut self) {
         self.abort();
+    }
+
+    /// The whole body, within the deadline, read by the runtime in one `arrayBuffer()`
+    /// (worker's `bytes()` reads it chunk by chunk through a stream reader).
+    async fn whole_body(&mut self) -> Result<Vec<u8>, ProxyError> {
+        let Some(answer) = self.answer.take() else {
+            return Ok(Vec::new());
+        };
+        let reading = answer.array_buffer().map_err(|_| self.on_failure.clone())?;
+        let buffer = self
+            .within(JsFuture::from(reading))
+            .await?
+            .map_err(|_| self.on_failure.clone())?;
+        Ok(worker::js_sys::Uint8Array::new(&buffer).to_vec())
     }
 
     /// Waits for `future` unless the deadline comes first (then the fetch is aborted).
@@ -102,6 +118,7 @@ pub async fn fetch(
     let mut armed = AbortOnDrop(Some(controller));
     let mut call = Call {
         controller: None,
+        answer: None,
         deadline: Deadline::after(how.timeout_ms),
         on_timeout: how.on_timeout.clone(),
         on_failure: how.on_failure.clone(),
@@ -111,6 +128,8 @@ pub async fn fetch(
     let response = call.within(sending).await?;
     call.controller = armed.0.take();
     let response: web_sys::Response = response.and_then(|r| r.dyn_into()).map_err(failed)?;
+    // A second handle on the same object (`Response::clone` in JavaScript would tee the body).
+    call.answer = Some(Clone::clone(&response));
     Ok((Response::from(response), call))
 }
 
@@ -145,7 +164,7 @@ pub async fn send(
         ),
         follow_redirects: true,
     };
-    let (mut response, mut call) = fetch(request, &how).await?;
+    let (response, mut call) = fetch(request, &how).await?;
     let status = response.status_code();
     if (200..300).contains(&status) {
         return Ok((response, call));
@@ -157,17 +176,17 @@ pub async fn send(
         .ok()
         .flatten()
         .and_then(|value| ferry_core::parse_retry_after(&value));
-    let body = call
-        .within(Box::pin(response.bytes()))
-        .await?
-        .unwrap_or_default();
+    // Unreadable words are no words: the status still tells.
+    let body = match call.whole_body().await {
+        Err(timeout @ ProxyError::UpstreamTimeout { .. }) => return Err(timeout),
+        answer => answer.unwrap_or_default(),
+    };
     Err(adapter::upstream_error(provider, status, &body, key).with_retry_after(retry_after))
 }
 
-/// Reads the whole (non-streaming) answer within the call's deadline.
-pub async fn read_all(mut response: Response, mut call: Call) -> Result<Vec<u8>, ProxyError> {
-    let answer = call.within(Box::pin(response.bytes())).await?;
-    answer.map_err(|_| call.on_failure.clone())
+/// Reads the whole (non-streaming) answer of `call` within its deadline, in one read.
+pub async fn read_all(mut call: Call) -> Result<Vec<u8>, ProxyError> {
+    call.whole_body().await
 }
 
 /// Reads at most `limit` bytes of a body within the call's deadline; the rest is left

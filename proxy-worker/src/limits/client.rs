@@ -12,11 +12,16 @@
 use ferry_core::ProxyError;
 use ferry_core::quota::Reservation;
 use serde::Serialize;
-use worker::{Env, Response};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::Env;
+use worker::js_sys;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys;
+use worker::worker_sys::DurableObjectNamespace;
 
 use super::{Admission, AdmitRequest, Claim, Outcome, SettleRequest};
 use crate::identity::Identity;
-use crate::outbound::post_json;
 
 /// The object that records operator notices sent (one a day, whoever's cron runs).
 const OPS_OBJECT: &str = "ops";
@@ -54,24 +59,49 @@ pub fn object_name(identity: &Identity) -> String {
     }
 }
 
-async fn call<T: Serialize>(env: &Env, name: &str, op: &str, body: &T) -> worker::Result<Response> {
-    let stub = env
-        .durable_object(BINDING)?
-        .id_from_name(name)?
-        .get_stub()?;
-    let request = post_json(
-        &format!("https://limits.internal/{op}"),
-        &[],
-        &serde_json::to_string(body)?,
-    )?;
-    let response = stub.fetch_with_request(request).await?;
-    if response.status_code() >= 300 {
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object stub, for `fetch(url, init)`: worker's `Stub` takes a `Request`
+    /// only, and answers with a `Response` whose text it reads chunk by chunk.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type ObjectStub;
+
+    #[wasm_bindgen(method, catch, js_name = fetch)]
+    fn fetch_with_init(
+        this: &ObjectStub,
+        url: &str,
+        init: &web_sys::RequestInit,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// One call to the object `name`: `op` with `body` as JSON; the answer's text, read whole
+/// by the runtime.
+async fn call<T: Serialize>(env: &Env, name: &str, op: &str, body: &T) -> worker::Result<String> {
+    let binding = js_sys::Reflect::get(env, &JsValue::from_str(BINDING))?;
+    if binding.is_undefined() {
+        return Err(worker::Error::RustError(format!("no {BINDING} binding")));
+    }
+    let namespace: DurableObjectNamespace = binding.unchecked_into();
+    let stub: ObjectStub = namespace
+        .get(&namespace.id_from_name(name)?)?
+        .unchecked_into();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&serde_json::to_string(body)?));
+    let url = format!("https://limits.internal/{op}");
+    let response: web_sys::Response = JsFuture::from(stub.fetch_with_init(&url, &init)?)
+        .await?
+        .dyn_into()?;
+    if response.status() >= 300 {
         return Err(worker::Error::RustError(format!(
             "limits object answered {}",
-            response.status_code()
+            response.status()
         )));
     }
-    Ok(response)
+    JsFuture::from(response.text()?)
+        .await?
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("limits object answered no text".to_owned()))
 }
 
 /// What a route does when the caller's limits object cannot be consulted.
@@ -91,9 +121,9 @@ pub async fn admit(
     ask: AdmitRequest,
 ) -> Result<Option<(Admission, Option<Pending>)>, (Admission, ProxyError)> {
     let answer = async {
-        let mut response = call(env, name, "admit", &ask).await?;
+        let answer = call(env, name, "admit", &ask).await?;
         // Parsed in Rust: the runtime's `json()` would build a JavaScript object first.
-        Ok::<Admission, worker::Error>(serde_json::from_str(&response.text().await?)?)
+        Ok::<Admission, worker::Error>(serde_json::from_str(&answer)?)
     }
     .await;
     let admission = match answer {
@@ -123,7 +153,7 @@ pub async fn admit(
 
 /// Claims `label` once: `true` the first time, `false` after (until released).
 pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
-    let mut answer = call(
+    let answer = call(
         env,
         OPS_OBJECT,
         "claim",
@@ -133,7 +163,7 @@ pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    answer.json::<bool>().await.map_err(|e| e.to_string())
+    serde_json::from_str::<bool>(&answer).map_err(|e| e.to_string())
 }
 
 /// Gives a claim back, so that a later run may try again.

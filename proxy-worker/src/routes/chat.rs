@@ -78,7 +78,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             tail,
         )
     } else {
-        let answer = upstream::read_all(response, sent)
+        let answer = upstream::read_all(sent)
             .await
             .and_then(|body| adapter::chat_response(&context, &body));
         let usage = answer.as_deref().ok().and_then(adapter::usage_of);

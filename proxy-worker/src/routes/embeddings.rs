@@ -38,7 +38,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         created: respond::now_ms() / 1000,
     };
     let call = adapter::embeddings_request(&target, request, model)?;
-    let ((response, sent), pending) = routes::send_within_limits(
+    let ((_, sent), pending) = routes::send_within_limits(
         scope,
         &caller.identity,
         estimate.max(1),
@@ -48,7 +48,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
         config.request_timeout_ms,
     )
     .await?;
-    let answer = upstream::read_all(response, sent)
+    let answer = upstream::read_all(sent)
         .await
         .and_then(|body| adapter::embeddings_response(&context, &body));
     let used = answer.as_deref().ok().and_then(adapter::tokens_used);

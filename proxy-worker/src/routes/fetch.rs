@@ -153,8 +153,8 @@ pub async fn check_name(
             on_failure: refused("could not be resolved"),
             follow_redirects: true,
         };
-        let (response, call) = upstream::fetch(&request, &how).await?;
-        let body = upstream::read_all(response, call).await?;
+        let (_, call) = upstream::fetch(&request, &how).await?;
+        let body = upstream::read_all(call).await?;
         addresses.extend(page::doh_addresses(&body).map_err(|why| refused(&why))?);
     }
     if addresses.is_empty() {

@@ -31,8 +31,8 @@ pub async fn handle(req: Request, scope: &Scope<'_>) -> Result<Response, ProxyEr
     }
     let call = adapter::models_request(&target);
     scope.exchange.note_upstream();
-    let (response, call) = upstream::send(&call, provider, key, config.request_timeout_ms).await?;
-    let list = adapter::models_response(provider, &upstream::read_all(response, call).await?)?;
+    let (_, call) = upstream::send(&call, provider, key, config.request_timeout_ms).await?;
+    let list = adapter::models_response(provider, &upstream::read_all(call).await?)?;
     let body = serde_json::to_string(&list)
         .map_err(|e| ProxyError::upstream(provider, format!("model list: {e}")))?;
     // A cache failure costs a refetch next time, never this answer.

@@ -39,7 +39,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     scope.exchange.note_upstream();
     let (response, answer) = upstream::fetch(&call, &how).await?;
     let status = response.status_code();
-    let body = upstream::read_all(response, answer).await?;
+    let body = upstream::read_all(answer).await?;
     if !(200..300).contains(&status) {
         let words: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         let message = format!(
