@@ -136,8 +136,9 @@ impl Passage {
     }
 
     /// Whether the client has gone: its side cancelled, which errors the side the pipe
-    /// writes into (the pipe never errors it, nor closes it). Meant for after the pipe has
-    /// stopped, to tell a client that left from a source that broke.
+    /// writes into (the pipe itself never errors it). Meant for after a pipe that stopped
+    /// without the source closing into it, to tell a client that left from a source that
+    /// broke.
     pub fn client_left(&self) -> bool {
         let writable = self.stream.writable();
         if writable.locked() {
