@@ -81,12 +81,9 @@ export function viaProxy(base, provider, body, bearer) {
 }
 
 /**
- * A stand-in for Supabase Auth's JWKS endpoint and an ES256 access token it verifies: the
- * proxy fetches the keys once and then verifies from its cache, as in production.
- */
-/**
- * A JWKS server and ES256 tokens it verifies: `token` is one user's, `next()` hands out
- * `users` distinct users' tokens in turn.
+ * A stand-in for Supabase Auth's JWKS endpoint and ES256 access tokens it verifies (the
+ * proxy fetches the keys once and then verifies from its cache, as in production): `token`
+ * is one user's, `next()` hands out `users` distinct users' tokens in turn.
  */
 export async function startAuth(users = 1) {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });

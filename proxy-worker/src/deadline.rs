@@ -3,59 +3,46 @@
 //! so a deadline set while the headers were awaited and then watched by a stream's task
 //! would pass unnoticed until something else woke that task.)
 
-use std::cell::RefCell;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen::closure::Closure;
 use worker::{js_sys, web_sys};
 
-#[derive(Default)]
-struct State {
-    passed: bool,
-    waker: Option<Waker>,
-}
+use crate::handoff::{Handed, handoff};
 
 pub struct Deadline {
-    state: Rc<RefCell<State>>,
+    passed: bool,
+    /// Handed over by the timer when it fires.
+    on_time: Handed<()>,
     timer: Option<i32>,
-    _on_time: Closure<dyn FnMut()>,
+    _callback: Closure<dyn FnMut()>,
 }
 
 impl Deadline {
     /// A deadline `ms` milliseconds from now.
     pub fn after(ms: u64) -> Self {
-        let state = Rc::new(RefCell::new(State::default()));
-        let on_time = {
-            let state = Rc::clone(&state);
-            Closure::<dyn FnMut()>::new(move || {
-                let waker = {
-                    let mut state = state.borrow_mut();
-                    state.passed = true;
-                    state.waker.take()
-                };
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-            })
-        };
+        let (time, on_time) = handoff();
+        let mut time = Some(time);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(time) = time.take() {
+                time.send(());
+            }
+        });
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
         let timer = global
             .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_time.as_ref().unchecked_ref(),
+                callback.as_ref().unchecked_ref(),
                 i32::try_from(ms).unwrap_or(i32::MAX),
             )
             .ok();
-        if timer.is_none() {
-            // Without a timer there is no deadline to wait for: it has passed.
-            state.borrow_mut().passed = true;
-        }
         Self {
-            state,
+            // Without a timer there is no deadline to wait for: it has passed.
+            passed: timer.is_none(),
+            on_time,
             timer,
-            _on_time: on_time,
+            _callback: callback,
         }
     }
 }
@@ -63,16 +50,17 @@ impl Deadline {
 impl Future for Deadline {
     type Output = ();
 
+    /// Ready once the time has come, and every time after.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state.borrow_mut();
-        if state.passed {
-            return Poll::Ready(());
+        let this = self.get_mut();
+        if !this.passed && Pin::new(&mut this.on_time).poll(cx).is_ready() {
+            this.passed = true;
         }
-        match &state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => state.waker = Some(cx.waker().clone()),
+        if this.passed {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
-        Poll::Pending
     }
 }
 

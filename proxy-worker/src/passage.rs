@@ -78,11 +78,8 @@ impl Passage {
                 input.resize(chunk.length() as usize, 0);
                 chunk.copy_to(&mut input);
                 step(&input, &mut output);
-                if !output.is_empty() {
-                    // Fails only when the client has gone; the pipe then stops by itself.
-                    let _ = controller.enqueue_with_chunk(&Uint8Array::from(output.as_slice()));
-                    output.clear();
-                }
+                enqueue(&controller, &output);
+                output.clear();
             },
         );
         let (closing, on_close) = handoff();
@@ -130,9 +127,7 @@ impl Passage {
 
     /// Sends `bytes` to the client, unless it has gone.
     pub fn send(&self, bytes: &[u8]) {
-        if !bytes.is_empty() {
-            let _ = self.controller.enqueue_with_chunk(&Uint8Array::from(bytes));
-        }
+        enqueue(&self.controller, bytes);
     }
 
     /// Whether the client has gone: its side cancelled, which errors the side the pipe
@@ -157,5 +152,13 @@ impl Passage {
     /// an error for the side written into).
     pub fn terminate(&self) {
         self.controller.terminate();
+    }
+}
+
+/// Sends `bytes` on as one chunk, if there are any. It fails only when the client has gone,
+/// and the pipe then stops by itself.
+fn enqueue(controller: &TransformStreamDefaultController, bytes: &[u8]) {
+    if !bytes.is_empty() {
+        let _ = controller.enqueue_with_chunk(&Uint8Array::from(bytes));
     }
 }

@@ -20,12 +20,12 @@ use crate::log::{self, StreamTag};
 use crate::passage::{Closing, Passage};
 use crate::usage::{self, Draft};
 
-/// An upstream call in flight: its abort handle, its deadline, and what its failures are
-/// called.
+/// An upstream call in flight: its abort handle, its response, its deadline, and what its
+/// failures are called.
 pub struct Call {
     controller: Option<AbortController>,
     /// The response as the runtime gave it, to read a whole body in one call.
-    answer: Option<web_sys::Response>,
+    answer: web_sys::Response,
     deadline: Deadline,
     on_timeout: ProxyError,
     on_failure: ProxyError,
@@ -44,17 +44,16 @@ impl Call {
     }
 
     /// The whole body, within the deadline, read by the runtime in one `arrayBuffer()`
-    /// (worker's `bytes()` reads it chunk by chunk through a stream reader).
-    async fn whole_body(&mut self) -> Result<Vec<u8>, ProxyError> {
-        let Some(answer) = self.answer.take() else {
-            return Ok(Vec::new());
+    /// (worker's `bytes()` reads it chunk by chunk through a stream reader); `None` when
+    /// it could not be read.
+    async fn whole_body(mut self) -> Result<Option<Vec<u8>>, ProxyError> {
+        let Ok(reading) = self.answer.array_buffer() else {
+            return Ok(None);
         };
-        let reading = answer.array_buffer().map_err(|_| self.on_failure.clone())?;
-        let buffer = self
-            .within(JsFuture::from(reading))
-            .await?
-            .map_err(|_| self.on_failure.clone())?;
-        Ok(worker::js_sys::Uint8Array::new(&buffer).to_vec())
+        let read = self.within(JsFuture::from(reading)).await?;
+        Ok(read
+            .ok()
+            .map(|buffer| worker::js_sys::Uint8Array::new(&buffer).to_vec()))
     }
 
     /// Waits for `future` unless the deadline comes first (then the fetch is aborted).
@@ -116,20 +115,22 @@ pub async fn fetch(
     // Until the headers are in, dropping this future (the caller lost interest: its
     // limits refused the call, say) aborts the fetch.
     let mut armed = AbortOnDrop(Some(controller));
-    let mut call = Call {
-        controller: None,
-        answer: None,
-        deadline: Deadline::after(how.timeout_ms),
+    let mut deadline = Deadline::after(how.timeout_ms);
+    let global: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+    let sending = JsFuture::from(global.fetch_with_str_and_init(&request.url, &init));
+    // A deadline that passes first returns, which drops `armed`: the fetch is aborted.
+    let Either::Left((response, _)) = select(sending, &mut deadline).await else {
+        return Err(how.on_timeout.clone());
+    };
+    let response: web_sys::Response = response.and_then(|r| r.dyn_into()).map_err(failed)?;
+    let call = Call {
+        controller: armed.0.take(),
+        // A second handle on the same object (`Response::clone` would tee the body).
+        answer: Clone::clone(&response),
+        deadline,
         on_timeout: how.on_timeout.clone(),
         on_failure: how.on_failure.clone(),
     };
-    let global: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
-    let sending = JsFuture::from(global.fetch_with_str_and_init(&request.url, &init));
-    let response = call.within(sending).await?;
-    call.controller = armed.0.take();
-    let response: web_sys::Response = response.and_then(|r| r.dyn_into()).map_err(failed)?;
-    // A second handle on the same object (`Response::clone` in JavaScript would tee the body).
-    call.answer = Some(Clone::clone(&response));
     Ok((Response::from(response), call))
 }
 
@@ -164,7 +165,7 @@ pub async fn send(
         ),
         follow_redirects: true,
     };
-    let (response, mut call) = fetch(request, &how).await?;
+    let (response, call) = fetch(request, &how).await?;
     let status = response.status_code();
     if (200..300).contains(&status) {
         return Ok((response, call));
@@ -177,16 +178,14 @@ pub async fn send(
         .flatten()
         .and_then(|value| ferry_core::parse_retry_after(&value));
     // Unreadable words are no words: the status still tells.
-    let body = match call.whole_body().await {
-        Err(timeout @ ProxyError::UpstreamTimeout { .. }) => return Err(timeout),
-        answer => answer.unwrap_or_default(),
-    };
+    let body = call.whole_body().await?.unwrap_or_default();
     Err(adapter::upstream_error(provider, status, &body, key).with_retry_after(retry_after))
 }
 
 /// Reads the whole (non-streaming) answer of `call` within its deadline, in one read.
-pub async fn read_all(mut call: Call) -> Result<Vec<u8>, ProxyError> {
-    call.whole_body().await
+pub async fn read_all(call: Call) -> Result<Vec<u8>, ProxyError> {
+    let unreadable = call.on_failure.clone();
+    call.whole_body().await?.ok_or(unreadable)
 }
 
 /// Reads at most `limit` bytes of a body within the call's deadline; the rest is left
