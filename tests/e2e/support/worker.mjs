@@ -135,14 +135,13 @@ async function launch({ vars, port, config, args: extra }) {
   running.add(child.pid);
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (text) => {
+  // FERRY_DEBUG_LOG=1 shows the worker's log as it comes, to debug a test.
+  const take = (text) => {
     log += text;
-    // FERRY_DEBUG_LOG=1 shows the worker's log as it comes, to debug a test.
     if (process.env.FERRY_DEBUG_LOG) process.stderr.write(text);
-  });
-  child.stderr.on('data', (text) => {
-    log += text;
-  });
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   let exited = null;
   const exit = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
