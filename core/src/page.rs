@@ -5,7 +5,10 @@
 //! link-local, carrier-grade NAT, documentation, benchmark, multicast and reserved ranges,
 //! IPv6 forms that embed such an IPv4 address, and names that only mean something inside a
 //! network (`localhost`, `*.internal`, `*.local`, single labels). IPv4 written in decimal,
-//! octal or hex is normalised by the WHATWG URL parser before the check. Names are checked
+//! octal or hex is normalised by the WHATWG URL parser before the check. A name reaches
+//! this module in ASCII: the caller first puts the URL through the runtime's own URL parser,
+//! which does IDNA; `url` here is built without Unicode tables and refuses a name in
+//! Unicode rather than guess at it. Names are checked
 //! again against the addresses they resolve to, and every redirect target is checked anew,
 //! by the caller.
 
@@ -396,6 +399,19 @@ mod tests {
         // Local testing may allow anything http(s).
         assert!(check_url("http://127.0.0.1:9/", true).is_ok());
         assert!(check_url("file:///x", true).is_err());
+    }
+
+    /// A name in Unicode is refused: the runtime's parser puts it into ASCII first. So is
+    /// full-width loopback, which IDNA would map to 127.0.0.1.
+    #[wasm_bindgen_test(unsupported = test)]
+    fn names_reach_the_guard_in_ascii() {
+        assert_eq!(
+            check_address("https://bücher.example/", false).err(),
+            Some("not a valid URL")
+        );
+        assert!(check_url("http://\u{ff11}\u{ff12}\u{ff17}.0.0.1/", true).is_err());
+        let (_, target) = check_url("https://xn--bcher-kva.example/", false).unwrap();
+        assert_eq!(target, Target::Name("xn--bcher-kva.example".into()));
     }
 
     #[wasm_bindgen_test(unsupported = test)]

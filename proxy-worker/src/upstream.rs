@@ -79,6 +79,19 @@ pub struct Outbound {
     pub follow_redirects: bool,
 }
 
+/// `url` (resolved against `base`) as the runtime's own WHATWG URL parser writes it: a
+/// name in Unicode comes back in ASCII (IDNA, Punycode). ferry-core's URL parser is built
+/// without Unicode tables, so every URL a user or a server hands the proxy passes here
+/// before core checks it. `None` when it is not a valid URL.
+pub fn runtime_href(url: &str, base: Option<&str>) -> Option<String> {
+    match base {
+        None => web_sys::Url::new(url),
+        Some(base) => web_sys::Url::new_with_base(url, base),
+    }
+    .ok()
+    .map(|parsed| parsed.href())
+}
+
 /// Sends `request` and answers once the response's headers are in, whatever its status.
 pub async fn fetch(
     request: &UpstreamRequest,

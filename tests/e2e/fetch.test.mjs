@@ -72,6 +72,13 @@ describe('web fetch (FETCH_ALLOW_PRIVATE=true, local testing)', () => {
     assert.equal(page.text, 'Ferry\n\nHello\n\nBring your own key & chat.');
   });
 
+  it('reads a host written in Unicode as the WHATWG URL standard does', async () => {
+    // Full-width digits: IDNA maps them to 127.0.0.1.
+    const res = await fetchPage(open, `http://１２７.０.０.１:${pages.address().port}/article`);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).url, `${base}/article`);
+  });
+
   it('follows redirects and reports where it landed; a 404 page is still an answer', async () => {
     const moved = await (await fetchPage(open, `${base}/moved`)).json();
     assert.equal(moved.url, `${base}/article`);
@@ -113,5 +120,12 @@ describe('the SSRF guard (the default)', () => {
   it('refuses names that resolve to private addresses, or do not resolve', async () => {
     await assertError(await fetchPage(guarded, 'https://intranet.example/'), 400, 'invalid_request');
     await assertError(await fetchPage(guarded, 'https://nowhere.example/'), 400, 'invalid_request');
+  });
+
+  it('resolves and checks a name in Unicode by its ASCII form', async () => {
+    dns.asked.length = 0;
+    const error = await assertError(await fetchPage(guarded, 'https://Bücher.example/'), 400, 'invalid_request');
+    assert.match(error.message, /xn--bcher-kva\.example/);
+    assert.deepEqual(new Set(dns.asked), new Set(['xn--bcher-kva.example']));
   });
 });

@@ -29,10 +29,9 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     // Relayed calls cost the operator: no limits, no relay.
     routes::limit(scope, &identity, 0, WhenUnavailable::Refuse).await?;
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let target = mcp_relay::target(
-        header(mcp_relay::TARGET_HEADER).as_deref(),
-        config.fetch_allow_private,
-    )?;
+    let asked = header(mcp_relay::TARGET_HEADER)
+        .map(|value| upstream::runtime_href(value.trim(), None).unwrap_or(value));
+    let target = mcp_relay::target(asked.as_deref(), config.fetch_allow_private)?;
     scope.exchange.note_host(&target.host);
     let headers = mcp_relay::upstream_headers(header);
     let body = if method.has_body() {
