@@ -189,7 +189,9 @@ pub fn usage_of(answer: &str) -> Option<Usage> {
     struct WithUsage {
         usage: Option<Usage>,
     }
-    serde_json::from_str::<WithUsage>(answer).ok()?.usage
+    serde_json::from_slice::<WithUsage>(answer.as_bytes())
+        .ok()?
+        .usage
 }
 
 /// The text of the first choice of a non-streaming answer already translated by
@@ -207,7 +209,7 @@ pub fn answer_text(answer: &str) -> Option<String> {
     struct ChoiceMessage {
         content: Option<serde_json::Value>,
     }
-    let Answer { choices } = serde_json::from_str(answer).ok()?;
+    let Answer { choices } = serde_json::from_slice(answer.as_bytes()).ok()?;
     match choices.into_iter().next()?.message?.content? {
         serde_json::Value::String(text) => Some(text),
         _ => None,
@@ -362,7 +364,7 @@ pub(crate) fn tool_arguments(
     if text.is_empty() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_json::from_str(text).map_err(|_| {
+    serde_json::from_slice(text.as_bytes()).map_err(|_| {
         ProxyError::invalid(format!(
             "arguments of tool call '{}' are not valid JSON",
             call.id
@@ -417,7 +419,7 @@ pub fn tokens_used(answer: &str) -> Option<u64> {
         usage: Option<Total>,
     }
     Some(
-        serde_json::from_str::<WithUsage>(answer)
+        serde_json::from_slice::<WithUsage>(answer.as_bytes())
             .ok()?
             .usage?
             .total_tokens,

@@ -369,7 +369,7 @@ fn function_response(
             ))
         })?;
     let text = message.text_content();
-    let response = match serde_json::from_str::<Value>(&text) {
+    let response = match serde_json::from_slice::<Value>(text.as_bytes()) {
         Ok(object @ Value::Object(_)) => object,
         _ => serde_json::json!({ "content": text }),
     };

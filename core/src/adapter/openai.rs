@@ -138,7 +138,7 @@ fn rewrite<'a>(
             #[serde(default)]
             prompt_cache_hit_tokens: Option<u64>,
         }
-        if let Ok(WithUsage { usage: Some(found) }) = serde_json::from_str(&text) {
+        if let Ok(WithUsage { usage: Some(found) }) = serde_json::from_slice(text.as_bytes()) {
             let mut fields = Vec::new();
             let mut sent = found.usage;
             if let Some(hits) = found.prompt_cache_hit_tokens.filter(|&h| h > 0)

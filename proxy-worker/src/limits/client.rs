@@ -123,7 +123,7 @@ pub async fn admit(
     let answer = async {
         let answer = call(env, name, "admit", &ask).await?;
         // Parsed in Rust: the runtime's `json()` would build a JavaScript object first.
-        Ok::<Admission, worker::Error>(serde_json::from_str(&answer)?)
+        Ok::<Admission, worker::Error>(serde_json::from_slice(answer.as_bytes())?)
     }
     .await;
     let admission = match answer {
@@ -163,7 +163,7 @@ pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
-    serde_json::from_str::<bool>(&answer).map_err(|e| e.to_string())
+    serde_json::from_slice::<bool>(answer.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// Gives a claim back, so that a later run may try again.

@@ -104,5 +104,5 @@ impl DurableObject for LimitsObject {
 /// A request's JSON body, parsed in Rust (the runtime's `json()` builds a JavaScript object
 /// only for it to be walked again into the Rust value).
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
-    Ok(serde_json::from_str(&req.text().await?)?)
+    Ok(serde_json::from_slice(&req.bytes().await?)?)
 }
