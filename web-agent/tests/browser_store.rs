@@ -46,6 +46,40 @@ async fn data_survives_a_reopen() {
     assert_eq!(messages[1], conformance::thinking_answer("a", "s", 2));
 }
 
+/// Records as serde-wasm-bindgen wrote them, before the store wrote JSON: a missing value
+/// is a property that holds `undefined`. They read back as they were.
+#[wasm_bindgen_test]
+async fn records_written_field_by_field_read_back() {
+    use wasm_bindgen::JsValue;
+
+    let store = IdbStore::open(&unique("ferry-objects")).await.unwrap();
+    let as_written = |json: serde_json::Value, undefined: &[&str]| {
+        let record = js_sys::JSON::parse(&json.to_string()).unwrap();
+        for key in undefined {
+            js_sys::Reflect::set(&record, &(*key).into(), &JsValue::UNDEFINED).unwrap();
+        }
+        record
+    };
+    let session = serde_json::to_value(conformance::session("s")).unwrap();
+    store
+        .put_raw("sessions", &as_written(session, &["cost_usd", "head"]))
+        .await
+        .unwrap();
+    let message = conformance::message("m", "s", 1, "written field by field");
+    let json = serde_json::to_value(&message).unwrap();
+    store
+        .put_raw(
+            "messages",
+            &as_written(json, &["parent", "usage", "cost_usd"]),
+        )
+        .await
+        .unwrap();
+
+    let read = store.session("s").await.unwrap().unwrap();
+    assert_eq!((read.cost_usd, read.head), (None, None));
+    assert_eq!(store.messages("s").await.unwrap(), [message]);
+}
+
 #[wasm_bindgen_test]
 async fn a_version_1_database_is_upgraded_keeping_its_data() {
     use web_agent::compaction::Compaction;

@@ -7,9 +7,10 @@ use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 
 use super::clock::BrowserClock;
-use super::idb::IdbStore;
+use super::idb::{IdbStore, from_js, to_js};
 use crate::runtime::Clock;
 use crate::store::StoreError;
 
@@ -60,12 +61,16 @@ async fn database_record(db: &Database) -> Result<Option<DatabaseRecord>, StoreE
         .build()
         .map_err(failed)?;
     let store = tx.object_store(META).map_err(failed)?;
-    let known: Option<DatabaseRecord> = store
+    let known: Option<JsValue> = store
         .get(DATABASE_KEY.to_owned())
-        .serde()
+        .primitive()
         .map_err(failed)?
         .await
         .map_err(failed)?;
+    let known: Option<DatabaseRecord> = known
+        .filter(|r| !r.is_undefined())
+        .map(|r| from_js(&r))
+        .transpose()?;
     let record = match known {
         Some(record) => record,
         None => {
@@ -75,9 +80,9 @@ async fn database_record(db: &Database) -> Result<Option<DatabaseRecord>, StoreE
                 created_ms: clock.now_ms(),
             };
             store
-                .put(&record)
+                .put(to_js(&record)?)
                 .with_key(DATABASE_KEY.to_owned())
-                .serde()
+                .primitive()
                 .map_err(failed)?
                 .await
                 .map_err(failed)?;

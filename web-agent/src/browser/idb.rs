@@ -18,7 +18,7 @@ use ferry_core::usage::UsageRecord;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{JSON, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
@@ -77,6 +77,32 @@ async fn delete_of_session(
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
+}
+
+/// `value` as the plain object IndexedDB keeps: serde writes it as JSON and the browser's
+/// `JSON.parse` builds the object. serde-wasm-bindgen built the same objects field by field,
+/// at the cost of a second copy of every record type's serde code in the module; the
+/// records it wrote read back the same (its `undefined` for a missing value is left out of
+/// JSON, and serde reads both as `None`).
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    let json = serde_json::to_string(value).map_err(failed)?;
+    JSON::parse(&json).map_err(|e| failed(format!("{e:?}")))
+}
+
+/// The value a record holds: the browser's `JSON.stringify` writes it, serde reads it.
+pub(crate) fn from_js<T: DeserializeOwned>(record: &JsValue) -> Result<T, StoreError> {
+    let json = JSON::stringify(record)
+        .ok()
+        .and_then(|json| json.as_string())
+        .ok_or_else(|| failed("a record that is not JSON"))?;
+    serde_json::from_str(&json).map_err(failed)
+}
+
+/// The records of a `get_all`, read back.
+fn read_all<T: DeserializeOwned>(
+    records: impl Iterator<Item = indexed_db_futures::Result<JsValue>>,
+) -> Result<Vec<T>, StoreError> {
+    records.map(|r| from_js(&r.map_err(failed)?)).collect()
 }
 
 /// Clones share one connection (the page handle keeps one beside the runtime's).
@@ -159,6 +185,13 @@ impl IdbStore {
     }
 
     async fn put<T: Serialize>(&self, store: &str, value: &T) -> Result<(), StoreError> {
+        self.put_raw(store, &to_js(value)?).await
+    }
+
+    /// Writes `record`, an object built by the caller, into `store` (in-line keys): for
+    /// [`Self::put`], and for tests that seed records as another writer made them.
+    #[doc(hidden)]
+    pub async fn put_raw(&self, store: &str, record: &JsValue) -> Result<(), StoreError> {
         let tx = self
             .db
             .transaction(store)
@@ -167,8 +200,8 @@ impl IdbStore {
             .map_err(failed)?;
         tx.object_store(store)
             .map_err(failed)?
-            .put(value)
-            .serde()
+            .put(record)
+            .primitive()
             .map_err(failed)?
             .await
             .map_err(failed)?;
@@ -180,12 +213,12 @@ impl IdbStore {
         let records = tx
             .object_store(store)
             .map_err(failed)?
-            .get_all::<T>()
-            .serde()
+            .get_all::<JsValue>()
+            .primitive()
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        records.map(|r| r.map_err(failed)).collect()
+        read_all(records)
     }
 
     /// The record under `key` in `store`, if any.
@@ -195,13 +228,18 @@ impl IdbStore {
         key: String,
     ) -> Result<Option<T>, StoreError> {
         let tx = self.db.transaction(store).build().map_err(failed)?;
-        tx.object_store(store)
+        let record: Option<JsValue> = tx
+            .object_store(store)
             .map_err(failed)?
             .get(key)
-            .serde()
+            .primitive()
             .map_err(failed)?
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        record
+            .filter(|r| !r.is_undefined())
+            .map(|r| from_js(&r))
+            .transpose()
     }
 
     async fn delete(&self, store: &str, key: String) -> Result<(), StoreError> {
@@ -359,15 +397,13 @@ impl Store for IdbStore {
             .map_err(failed)?
             .index(BY_SESSION)
             .map_err(failed)?
-            .get_all::<StoredMessage>()
+            .get_all::<JsValue>()
             .with_query(session.to_owned())
-            .serde()
+            .primitive()
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        let mut messages = records
-            .map(|r| r.map_err(failed))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut messages: Vec<StoredMessage> = read_all(records)?;
         messages.sort_by_key(|m| m.seq);
         Ok(messages)
     }
@@ -409,9 +445,9 @@ impl Store for IdbStore {
             .map_err(failed)?;
         tx.object_store(SETTINGS)
             .map_err(failed)?
-            .put(settings)
+            .put(to_js(settings)?)
             .with_key(SETTINGS_KEY.to_owned())
-            .serde()
+            .primitive()
             .map_err(failed)?
             .await
             .map_err(failed)?;
@@ -433,15 +469,14 @@ impl Store for IdbStore {
             .map_err(failed)?
             .index(BY_SESSION)
             .map_err(failed)?
-            .get_all::<CompactionRecord>()
+            .get_all::<JsValue>()
             .with_query(session.to_owned())
-            .serde()
+            .primitive()
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        records
-            .map(|r| r.map(|r| r.compaction).map_err(failed))
-            .collect()
+        let records: Vec<CompactionRecord> = read_all(records)?;
+        Ok(records.into_iter().map(|r| r.compaction).collect())
     }
 
     async fn put_outbox(&self, record: &UsageRecord) -> Result<(), StoreError> {
