@@ -8,13 +8,16 @@ import { freePort } from '../tests/e2e/support/worker.mjs';
 
 /**
  * Starts the worker built in `build` (a directory like proxy-worker/build) with `vars` as its
- * bindings, and the limits' Durable Object when `limits`; resolves to { url, stop }. With
+ * bindings, its usage queue (a producer, as deployed: each call's row is sent, not retried
+ * and logged as lost), and the limits' Durable Object when `limits`; resolves to
+ * { url, stop }. With
  * `inspectorPort`, workerd's DevTools inspector listens there (bench/profile.mjs).
  */
 export async function startWorkerd(build, vars, { limits = false, inspectorPort } = {}) {
   const port = await freePort();
   const mf = new Miniflare({
     ...(limits ? { durableObjects: { LIMITS: 'LimitsObject' } } : {}),
+    queueProducers: { USAGE: 'ferry-usage' },
     ...(inspectorPort ? { inspectorPort } : {}),
     modulesRoot: build,
     modules: [
