@@ -460,11 +460,8 @@ impl Stream {
             End::Failed | End::Broke | End::TimedOut(_) => self.passage.terminate(),
         }
         if let Some(draft) = self.tail.usage.take() {
-            usage::send(
-                self.tail.env.clone(),
-                draft.finish(Some(used), failure.as_ref()),
-            )
-            .await;
+            let record = draft.finish(Some(used), failure.as_ref());
+            usage::send_later(&self.tail.ctx, &self.tail.env, record);
         }
     }
 }

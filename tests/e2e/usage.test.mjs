@@ -73,6 +73,17 @@ describe('usage rows', () => {
     });
   }
 
+  it('calls that end together are queued together, each row once', async () => {
+    // Their rows wait for one another in the isolate and go in one batch.
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => call(['openai', 'anthropic', 'google'][i % 3], { stream: i % 2 === 0 })),
+    );
+    assert.ok(calls.every((c) => c.status === 200));
+    const ids = calls.map((c) => c.requestId);
+    const rows = await rowsArrive(ids);
+    assert.deepEqual(rows.map((r) => r.request_id).sort(), [...ids].sort());
+  });
+
   it('estimates the cost from the price table', async () => {
     // claude-sonnet-4-5 at $3 / $15 / $0.30 (cache read) per million tokens: 11 fresh input,
     // 3 cached input and 7 output tokens = $0.0001389, stored to six places.
