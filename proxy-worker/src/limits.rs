@@ -61,12 +61,51 @@ pub struct Admission {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     Admitted { reservation: Option<Reservation> },
     RateLimited { retry_after_secs: u64 },
     QuotaExceeded { retry_after_secs: u64 },
+}
+
+/// Read in one pass, every field any outcome may hold beside its `kind`: as an internally
+/// tagged enum, serde would first copy the value into a buffer of its own to find the tag.
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Admitted,
+            RateLimited,
+            QuotaExceeded,
+        }
+        #[derive(Deserialize)]
+        struct Flat {
+            kind: Kind,
+            #[serde(default)]
+            reservation: Option<Reservation>,
+            #[serde(default)]
+            retry_after_secs: Option<u64>,
+        }
+        let flat = Flat::deserialize(deserializer)?;
+        let retry_after_secs = || {
+            flat.retry_after_secs
+                .ok_or(D::Error::missing_field("retry_after_secs"))
+        };
+        Ok(match flat.kind {
+            Kind::Admitted => Self::Admitted {
+                reservation: flat.reservation,
+            },
+            Kind::RateLimited => Self::RateLimited {
+                retry_after_secs: retry_after_secs()?,
+            },
+            Kind::QuotaExceeded => Self::QuotaExceeded {
+                retry_after_secs: retry_after_secs()?,
+            },
+        })
+    }
 }
 
 type Gcra = RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, StateInformationMiddleware>;
@@ -163,6 +202,45 @@ mod tests {
     use super::*;
 
     const T0: u64 = 1_800_000_000_000;
+
+    /// The object and the worker speak this JSON; it is the same as serde's tagged form.
+    #[test]
+    fn outcomes_cross_as_tagged_json() {
+        let admitted = Outcome::Admitted {
+            reservation: Some(Reservation { day: 3, tokens: 40 }),
+        };
+        for (outcome, json) in [
+            (
+                admitted,
+                r#"{"kind":"admitted","reservation":{"day":3,"tokens":40}}"#,
+            ),
+            (
+                Outcome::Admitted { reservation: None },
+                r#"{"kind":"admitted","reservation":null}"#,
+            ),
+            (
+                Outcome::RateLimited {
+                    retry_after_secs: 4,
+                },
+                r#"{"kind":"rate_limited","retry_after_secs":4}"#,
+            ),
+            (
+                Outcome::QuotaExceeded {
+                    retry_after_secs: 9,
+                },
+                r#"{"kind":"quota_exceeded","retry_after_secs":9}"#,
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&outcome).unwrap(), json);
+            assert_eq!(
+                serde_json::from_slice::<Outcome>(json.as_bytes()).unwrap(),
+                outcome
+            );
+        }
+        let short = serde_json::from_slice::<Outcome>(br#"{"kind":"rate_limited"}"#);
+        assert!(short.is_err());
+        assert!(serde_json::from_slice::<Outcome>(br#"{"kind":"maybe"}"#).is_err());
+    }
 
     fn ask(per_minute: u32, reserve_tokens: u64) -> AdmitRequest {
         AdmitRequest {

@@ -392,30 +392,76 @@ struct MessagesResponse {
     usage: AnthropicUsage,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug)]
 enum ResponseBlock {
     Text {
         text: String,
     },
     Thinking {
-        #[serde(default)]
         thinking: String,
-        #[serde(default)]
         signature: String,
     },
     RedactedThinking {
-        #[serde(default)]
         data: String,
     },
     ToolUse {
         id: String,
         name: String,
-        #[serde(default)]
         input: Value,
     },
-    #[serde(other)]
+    /// A block of a type Ferry does not translate.
     Other,
+}
+
+/// Read in one pass, every field any block may hold beside its `type` (as the stream's
+/// events are): as an internally tagged enum, serde would first copy each block into a
+/// buffer of its own to find the tag.
+impl<'de> Deserialize<'de> for ResponseBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Text,
+            Thinking,
+            RedactedThinking,
+            ToolUse,
+            #[serde(other)]
+            Other,
+        }
+        #[derive(Deserialize)]
+        struct Flat {
+            #[serde(rename = "type")]
+            kind: Kind,
+            text: Option<String>,
+            thinking: Option<String>,
+            signature: Option<String>,
+            data: Option<String>,
+            id: Option<String>,
+            name: Option<String>,
+            input: Option<Value>,
+        }
+        let flat = Flat::deserialize(deserializer)?;
+        let required = |field: Option<String>, name| field.ok_or(D::Error::missing_field(name));
+        Ok(match flat.kind {
+            Kind::Text => Self::Text {
+                text: required(flat.text, "text")?,
+            },
+            Kind::Thinking => Self::Thinking {
+                thinking: flat.thinking.unwrap_or_default(),
+                signature: flat.signature.unwrap_or_default(),
+            },
+            Kind::RedactedThinking => Self::RedactedThinking {
+                data: flat.data.unwrap_or_default(),
+            },
+            Kind::ToolUse => Self::ToolUse {
+                id: required(flat.id, "id")?,
+                name: required(flat.name, "name")?,
+                input: flat.input.unwrap_or_default(),
+            },
+            Kind::Other => Self::Other,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]

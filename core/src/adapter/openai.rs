@@ -126,22 +126,27 @@ fn rewrite<'a>(
         ));
     }
     if text.contains("\"usage\"") {
+        /// OpenAI's usage; read again for DeepSeek's own name for cache reads (a second
+        /// pass over the one chunk with usage costs less than serde's flattening).
         #[derive(Deserialize)]
-        struct WithUsage {
-            usage: Option<ProviderUsage>,
+        struct WithUsage<T> {
+            usage: Option<T>,
         }
-        /// OpenAI's usage, and DeepSeek's own name for cache reads.
         #[derive(Deserialize)]
-        struct ProviderUsage {
-            #[serde(flatten)]
-            usage: Usage,
+        struct CacheHits {
             #[serde(default)]
             prompt_cache_hit_tokens: Option<u64>,
         }
-        if let Ok(WithUsage { usage: Some(found) }) = serde_json::from_slice(text.as_bytes()) {
+        let read = serde_json::from_slice::<WithUsage<Usage>>(text.as_bytes());
+        if let Ok(WithUsage {
+            usage: Some(mut sent),
+        }) = read
+        {
+            let hits = serde_json::from_slice::<WithUsage<CacheHits>>(text.as_bytes())
+                .ok()
+                .and_then(|found| found.usage?.prompt_cache_hit_tokens);
             let mut fields = Vec::new();
-            let mut sent = found.usage;
-            if let Some(hits) = found.prompt_cache_hit_tokens.filter(|&h| h > 0)
+            if let Some(hits) = hits.filter(|&h| h > 0)
                 && sent.prompt_tokens_details.is_none()
             {
                 sent.prompt_tokens_details = Some(UsageDetails {

@@ -1,12 +1,13 @@
 //! Chat Completions request and (non-streaming) response.
 
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Extra, ReasoningDetail, ReasoningEffort};
 
 /// `POST /v1/chat/completions` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
@@ -38,6 +39,29 @@ pub struct ChatRequest {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(
+    ChatRequest,
+    "a chat completion request",
+    required {
+        model: "model",
+        messages: "messages"
+    },
+    optional {
+        stream: "stream",
+        stream_options: "stream_options",
+        max_tokens: "max_tokens",
+        max_completion_tokens: "max_completion_tokens",
+        temperature: "temperature",
+        top_p: "top_p",
+        stop: "stop",
+        tools: "tools",
+        tool_choice: "tool_choice",
+        parallel_tool_calls: "parallel_tool_calls",
+        user: "user",
+        reasoning_effort: "reasoning_effort",
+    },
+);
 
 impl ChatRequest {
     /// A request of `messages` to `model`, every option left to the provider's default.
@@ -81,7 +105,7 @@ impl ChatRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
@@ -89,11 +113,44 @@ pub struct StreamOptions {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(
+    StreamOptions,
+    "stream options",
+    required {},
+    optional {
+        include_usage: "include_usage"
+    },
+);
+
+/// One stop sequence or several. Read by hand, as the other values of more than one shape
+/// here: serde's untagged enum buffers the value first and then tries each variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Stop {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Stop {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+        impl<'de> Visitor<'de> for OneOrMany {
+            type Value = Stop;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a stop sequence or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Stop, E> {
+                Ok(Stop::One(text.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Stop, E> {
+                Ok(Stop::One(text))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Stop, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Stop::Many)
+            }
+        }
+        deserializer.deserialize_any(OneOrMany)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,7 +165,7 @@ pub enum Role {
 
 /// One message of the conversation. A flat struct rather than an enum per role, so that
 /// unknown fields survive and a message the client built loosely still parses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +186,20 @@ pub struct Message {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(
+    Message,
+    "a chat message",
+    required { role: "role" },
+    optional {
+        content: "content",
+        name: "name",
+        tool_calls: "tool_calls",
+        tool_call_id: "tool_call_id",
+        reasoning_content: "reasoning_content",
+        reasoning_details: "reasoning_details",
+    },
+);
 
 impl Message {
     /// A message with plain text content and nothing else.
@@ -162,16 +233,39 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
 }
 
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextOrParts;
+        impl<'de> Visitor<'de> for TextOrParts {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("text or a list of content parts")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Content, E> {
+                Ok(Content::Text(text.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Content, E> {
+                Ok(Content::Text(text))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Content, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Content::Parts)
+            }
+        }
+        deserializer.deserialize_any(TextOrParts)
+    }
+}
+
 /// A part of multi-part content. Parts of a type Ferry does not translate are kept raw,
-/// which OpenAI-format providers receive unchanged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// which OpenAI-format providers receive unchanged; so is a part of a known type whose
+/// fields do not read as that type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     Text {
@@ -188,9 +282,35 @@ pub enum ContentPart {
     Other(Value),
 }
 
+impl<'de> Deserialize<'de> for ContentPart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Value::deserialize(deserializer)?;
+        Ok(ContentPart::read(&raw).unwrap_or(ContentPart::Other(raw)))
+    }
+}
+
+impl ContentPart {
+    /// A part of a type Ferry translates, if `raw` is one.
+    fn read(raw: &Value) -> Option<Self> {
+        let field = |name| raw.get(name);
+        match field("type")?.as_str()? {
+            "text" => Some(Self::Text {
+                text: field("text")?.as_str()?.to_owned(),
+            }),
+            "image_url" => Some(Self::ImageUrl {
+                image_url: ImageUrl::deserialize(field("image_url")?).ok()?,
+            }),
+            "file" => Some(Self::File {
+                file: FileRef::deserialize(field("file")?).ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The `file` of a `file` part: inline bytes as a `data:<mime>;base64,` URL with a file
 /// name, or the id of a file uploaded to the provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
@@ -201,6 +321,17 @@ pub struct FileRef {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(
+    FileRef,
+    "a file reference",
+    required {},
+    optional {
+        filename: "filename",
+        file_data: "file_data",
+        file_id: "file_id"
+    },
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageUrl {
@@ -216,7 +347,7 @@ pub struct Tool {
     pub function: FunctionDef,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionDef {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,7 +358,17 @@ pub struct FunctionDef {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(
+    FunctionDef,
+    "a function definition",
+    required { name: "name" },
+    optional {
+        description: "description",
+        parameters: "parameters"
+    },
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ToolChoice {
     Mode(ToolChoiceMode),
@@ -249,6 +390,35 @@ pub enum ToolChoiceMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedFunction {
     pub name: String,
+}
+
+impl<'de> Deserialize<'de> for ToolChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// `{"type":"function","function":{"name":…}}`; other fields are ignored.
+        #[derive(Deserialize)]
+        struct Named {
+            #[serde(rename = "type")]
+            kind: String,
+            function: NamedFunction,
+        }
+        struct ModeOrNamed;
+        impl<'de> Visitor<'de> for ModeOrNamed {
+            type Value = ToolChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#""none", "auto", "required" or a named function"#)
+            }
+            fn visit_str<E: de::Error>(self, mode: &str) -> Result<ToolChoice, E> {
+                ToolChoiceMode::deserialize(de::value::StrDeserializer::<E>::new(mode))
+                    .map(ToolChoice::Mode)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ToolChoice, A::Error> {
+                let Named { kind, function } =
+                    Named::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ToolChoice::Named { kind, function })
+            }
+        }
+        deserializer.deserialize_any(ModeOrNamed)
+    }
 }
 
 impl ToolChoice {
@@ -282,7 +452,7 @@ pub struct FunctionCall {
 }
 
 /// Non-streaming answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatCompletion {
     pub id: String,
     pub object: String,
@@ -294,6 +464,19 @@ pub struct ChatCompletion {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(
+    ChatCompletion,
+    "a chat completion",
+    required {
+        id: "id",
+        object: "object",
+        created: "created",
+        model: "model",
+        choices: "choices",
+    },
+    optional { usage: "usage" },
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {

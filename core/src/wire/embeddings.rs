@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::Extra;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmbeddingsRequest {
     pub model: String,
     pub input: EmbeddingInput,
@@ -15,13 +15,45 @@ pub struct EmbeddingsRequest {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(
+    EmbeddingsRequest,
+    "an embeddings request",
+    required {
+        model: "model",
+        input: "input"
+    },
+    optional {
+        dimensions: "dimensions"
+    },
+);
+
 /// Text or texts to embed; token arrays are passed through to OpenAI-format providers only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum EmbeddingInput {
     One(String),
     Many(Vec<String>),
     Tokens(Value),
+}
+
+/// Read by hand: a string, a list of strings, or anything else as tokens (serde's untagged
+/// enum would buffer the value first).
+impl<'de> Deserialize<'de> for EmbeddingInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::String(text) => Self::One(text),
+            Value::Array(items) if items.iter().all(Value::is_string) => Self::Many(
+                items
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        Value::String(text) => Some(text),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            tokens => Self::Tokens(tokens),
+        })
+    }
 }
 
 impl EmbeddingInput {

@@ -44,7 +44,7 @@ impl ReasoningEffort {
 }
 
 /// What a [`ReasoningDetail`] holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ReasoningKind {
     /// Thinking text, with the provider's signature over it when it gives one.
     #[serde(rename = "reasoning.text")]
@@ -61,7 +61,7 @@ pub enum ReasoningKind {
 }
 
 /// Which provider made a [`ReasoningDetail`], and so which one it may go back to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ReasoningFormat {
     #[serde(rename = "anthropic-claude-v1")]
     Anthropic,
@@ -72,9 +72,34 @@ pub enum ReasoningFormat {
     Other(String),
 }
 
+// Both read by hand: a name Ferry does not know is kept as it came (serde's untagged
+// variant would buffer the value first).
+impl<'de> Deserialize<'de> for ReasoningKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match name.as_str() {
+            "reasoning.text" => Self::Text,
+            "reasoning.encrypted" => Self::Encrypted,
+            "reasoning.summary" => Self::Summary,
+            _ => Self::Other(name),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasoningFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match name.as_str() {
+            "anthropic-claude-v1" => Self::Anthropic,
+            "google-gemini-v1" => Self::Google,
+            _ => Self::Other(name),
+        })
+    }
+}
+
 /// One opaque part of a model's thinking (OpenRouter's `reasoning_details` entry). Fields
 /// Ferry does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReasoningDetail {
     #[serde(rename = "type")]
     pub kind: ReasoningKind,
@@ -93,6 +118,20 @@ pub struct ReasoningDetail {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(
+    ReasoningDetail,
+    "a reasoning detail",
+    required { kind: "type" },
+    optional {
+        text: "text",
+        signature: "signature",
+        data: "data",
+        summary: "summary",
+        format: "format",
+        index: "index",
+    },
+);
 
 impl ReasoningDetail {
     fn new(kind: ReasoningKind, format: ReasoningFormat, index: u32) -> Self {

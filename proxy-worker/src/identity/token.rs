@@ -63,11 +63,31 @@ pub struct Claims {
     pub is_anonymous: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+/// Read by hand: serde's untagged enum would buffer the value first.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, SeqAccess, Visitor};
+        struct OneOrMany;
+        impl<'de> Visitor<'de> for OneOrMany {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an audience or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, one: &str) -> Result<Audience, E> {
+                Ok(Audience::One(one.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Audience, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Audience::Many)
+            }
+        }
+        deserializer.deserialize_any(OneOrMany)
+    }
 }
 
 impl Audience {
