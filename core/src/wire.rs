@@ -78,6 +78,48 @@ pub use reasoning::{
 /// Unknown JSON fields, kept verbatim.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
+/// Reads a value that is either one text or a list of `T`, as `one` or `many` of it, without
+/// serde's untagged enum (which buffers the value first and then tries each variant).
+/// `expecting` names it in the error for anything else.
+pub fn text_or_list<'de, D, T, R>(
+    deserializer: D,
+    expecting: &'static str,
+    one: fn(String) -> R,
+    many: fn(Vec<T>) -> R,
+) -> Result<R, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::de::{self, SeqAccess, Visitor};
+    struct TextOrList<T, R> {
+        expecting: &'static str,
+        one: fn(String) -> R,
+        many: fn(Vec<T>) -> R,
+    }
+    impl<'de, T: serde::Deserialize<'de>, R> Visitor<'de> for TextOrList<T, R> {
+        type Value = R;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<R, E> {
+            Ok((self.one)(text.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, text: String) -> Result<R, E> {
+            Ok((self.one)(text))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<R, A::Error> {
+            serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                .map(self.many)
+        }
+    }
+    deserializer.deserialize_any(TextOrList {
+        expecting,
+        one,
+        many,
+    })
+}
+
 /// A map key, borrowed from the input when it holds no escapes.
 pub(crate) struct Key<'de>(pub std::borrow::Cow<'de, str>);
 

@@ -1,10 +1,10 @@
 //! Chat Completions request and (non-streaming) response.
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Extra, ReasoningDetail, ReasoningEffort};
+use super::{Extra, ReasoningDetail, ReasoningEffort, text_or_list};
 
 /// `POST /v1/chat/completions` body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,23 +133,12 @@ pub enum Stop {
 
 impl<'de> Deserialize<'de> for Stop {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OneOrMany;
-        impl<'de> Visitor<'de> for OneOrMany {
-            type Value = Stop;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a stop sequence or a list of them")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Stop, E> {
-                Ok(Stop::One(text.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Stop, E> {
-                Ok(Stop::One(text))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Stop, A::Error> {
-                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Stop::Many)
-            }
-        }
-        deserializer.deserialize_any(OneOrMany)
+        text_or_list(
+            deserializer,
+            "a stop sequence or a list of them",
+            Stop::One,
+            Stop::Many,
+        )
     }
 }
 
@@ -242,23 +231,12 @@ pub enum Content {
 
 impl<'de> Deserialize<'de> for Content {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextOrParts;
-        impl<'de> Visitor<'de> for TextOrParts {
-            type Value = Content;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("text or a list of content parts")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Content, E> {
-                Ok(Content::Text(text.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Content, E> {
-                Ok(Content::Text(text))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Content, A::Error> {
-                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Content::Parts)
-            }
-        }
-        deserializer.deserialize_any(TextOrParts)
+        text_or_list(
+            deserializer,
+            "text or a list of content parts",
+            Content::Text,
+            Content::Parts,
+        )
     }
 }
 

@@ -72,21 +72,12 @@ pub enum Audience {
 /// Read by hand: serde's untagged enum would buffer the value first.
 impl<'de> Deserialize<'de> for Audience {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{self, SeqAccess, Visitor};
-        struct OneOrMany;
-        impl<'de> Visitor<'de> for OneOrMany {
-            type Value = Audience;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an audience or a list of them")
-            }
-            fn visit_str<E: de::Error>(self, one: &str) -> Result<Audience, E> {
-                Ok(Audience::One(one.to_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Audience, A::Error> {
-                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Audience::Many)
-            }
-        }
-        deserializer.deserialize_any(OneOrMany)
+        ferry_core::wire::text_or_list(
+            deserializer,
+            "an audience or a list of them",
+            Audience::One,
+            Audience::Many,
+        )
     }
 }
 

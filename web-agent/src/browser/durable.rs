@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::clock::BrowserClock;
-use super::idb::{IdbStore, from_js, to_js};
+use super::idb::{IdbStore, from_js_if_any, to_js};
 use crate::runtime::Clock;
 use crate::store::StoreError;
 
@@ -67,10 +67,7 @@ async fn database_record(db: &Database) -> Result<Option<DatabaseRecord>, StoreE
         .map_err(failed)?
         .await
         .map_err(failed)?;
-    let known: Option<DatabaseRecord> = known
-        .filter(|r| !r.is_undefined())
-        .map(|r| from_js(&r))
-        .transpose()?;
+    let known: Option<DatabaseRecord> = from_js_if_any(known)?;
     let record = match known {
         Some(record) => record,
         None => {

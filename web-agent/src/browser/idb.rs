@@ -98,6 +98,16 @@ pub(crate) fn from_js<T: DeserializeOwned>(record: &JsValue) -> Result<T, StoreE
     serde_json::from_str(&json).map_err(failed)
 }
 
+/// The value a `get` found, if it found one (`undefined` when the key holds nothing).
+pub(crate) fn from_js_if_any<T: DeserializeOwned>(
+    record: Option<JsValue>,
+) -> Result<Option<T>, StoreError> {
+    record
+        .filter(|r| !r.is_undefined())
+        .map(|r| from_js(&r))
+        .transpose()
+}
+
 /// The records of a `get_all`, read back.
 fn read_all<T: DeserializeOwned>(
     records: impl Iterator<Item = indexed_db_futures::Result<JsValue>>,
@@ -236,10 +246,7 @@ impl IdbStore {
             .map_err(failed)?
             .await
             .map_err(failed)?;
-        record
-            .filter(|r| !r.is_undefined())
-            .map(|r| from_js(&r))
-            .transpose()
+        from_js_if_any(record)
     }
 
     async fn delete(&self, store: &str, key: String) -> Result<(), StoreError> {
