@@ -74,30 +74,30 @@ describe('branches', () => {
   });
 
   it('the arrow keys move between versions, focus stays, and the switch is announced', async () => {
+    /** Presses `key` on the versions group and waits for `shown`; by then the new group has
+     * focus, so a next key pressed at once is not lost. */
+    async function press(key, shown) {
+      await ferry.page.keyboard.press(key);
+      await versionsOf(1).getByText(shown).waitFor();
+      assert.equal(await ferry.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Versions');
+    }
     await versionsOf(1).focus();
-    await ferry.page.keyboard.press('ArrowLeft');
-    await versionsOf(1).getByText('2 / 3').waitFor();
+    await press('ArrowLeft', '2 / 3');
     await ferry.questions.nth(1).getByText('Pack for snow').waitFor();
     await ferry.page.getByRole('status').filter({ hasText: 'version 2 of 3' }).waitFor();
-    assert.equal(await ferry.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Versions');
 
-    await ferry.page.keyboard.press('ArrowLeft');
-    await versionsOf(1).getByText('1 / 3').waitFor();
+    await press('ArrowLeft', '1 / 3');
     await ferry.questions.nth(1).getByText('Pack for rain').waitFor();
     await ferry.page.getByRole('status').filter({ hasText: 'version 1 of 3' }).waitFor();
     assert.equal(await versionsOf(1).getByRole('button', { name: 'Previous version' }).isDisabled(), true);
     assert.equal(await versionsOf(1).getByRole('button', { name: 'Next version' }).isDisabled(), false);
     // And back: ArrowRight twice, to the newest, whose Next version is off.
-    await ferry.page.keyboard.press('ArrowRight');
-    await versionsOf(1).getByText('2 / 3').waitFor();
-    await ferry.page.keyboard.press('ArrowRight');
-    await versionsOf(1).getByText('3 / 3').waitFor();
+    await press('ArrowRight', '2 / 3');
+    await press('ArrowRight', '3 / 3');
     await ferry.questions.nth(1).getByText('Pack for sun').waitFor();
     assert.equal(await versionsOf(1).getByRole('button', { name: 'Next version' }).isDisabled(), true);
-    await ferry.page.keyboard.press('ArrowLeft');
-    await versionsOf(1).getByText('2 / 3').waitFor();
-    await ferry.page.keyboard.press('ArrowLeft');
-    await versionsOf(1).getByText('1 / 3').waitFor();
+    await press('ArrowLeft', '2 / 3');
+    await press('ArrowLeft', '1 / 3');
   });
 
   it('a turn on an older version sends that version and nothing of the others (LobeChat #6683)', async () => {

@@ -4,6 +4,8 @@
 //! "Branch into a new chat" copies the conversation up to it into a chat of its own. The
 //! agent keeps the tree; the app shows the branch it is told.
 
+use std::cell::RefCell;
+
 use ferry_protocol::Command;
 use leptos::prelude::*;
 
@@ -32,6 +34,12 @@ pub fn Announcement() -> impl IntoView {
     }
 }
 
+thread_local! {
+    /// The version whose group takes focus when it is drawn: the one switched to by a
+    /// group that had it.
+    static FOCUS_ON: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
 /// The words a switch to version `at` (from 0) of `total` is announced with.
 pub fn version_words(at: usize, total: usize) -> String {
     format!("version {} of {total}", at + 1)
@@ -47,6 +55,20 @@ pub fn Versions(id: String, versions: Vec<String>) -> impl IntoView {
     // Out of the view macro: a `>` there would end the tag.
     let newest = at + 1 >= total;
     let versions = StoredValue::new(versions);
+    // The group is drawn anew for the version shown. Focus moves to the new group as it is
+    // mounted, before the next key can be pressed, so a second arrow key is not lost.
+    let group = NodeRef::<leptos::html::Div>::new();
+    let mine = id.clone();
+    Effect::new(move |_| {
+        let Some(group) = group.get() else {
+            return;
+        };
+        let wanted = FOCUS_ON.with_borrow(|wanted| wanted.as_deref() == Some(mine.as_str()));
+        if wanted && group.is_connected() {
+            FOCUS_ON.set(None);
+            let _ = group.focus();
+        }
+    });
     let busy = move || state.chat.with(|c| c.busy);
     let go = move |to: Option<usize>| {
         let Some(to) = to.filter(|to| *to < total && *to != at) else {
@@ -64,7 +86,8 @@ pub fn Versions(id: String, versions: Vec<String>) -> impl IntoView {
         if let Some(Announcer(said)) = announcer {
             said.set(version_words(to, total));
         }
-        // The group is drawn anew for the version shown: focus stays on it.
+        FOCUS_ON.set(Some(target.clone()));
+        // Should the group be drawn before it is in the document, focus follows it there.
         focus_soon(format!(".versions[data-message={}]", css_string(&target)));
         agent_module::send(&Command::SwitchBranch {
             session,
@@ -73,6 +96,7 @@ pub fn Versions(id: String, versions: Vec<String>) -> impl IntoView {
     };
     view! {
         <div
+            node_ref=group
             class="versions"
             role="group"
             aria-label="Versions"
