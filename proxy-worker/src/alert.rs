@@ -4,10 +4,10 @@
 
 use ferry_core::usage::rfc3339;
 use serde::Serialize;
-use worker::{Env, Fetch, ScheduleContext, ScheduledEvent, event};
+use worker::{Env, ScheduleContext, ScheduledEvent, event};
 
 use crate::limits::client;
-use crate::outbound::post_json;
+use crate::outbound::{Unsent, post_json};
 use crate::respond::now_ms;
 use crate::{config, supabase};
 
@@ -68,11 +68,12 @@ async fn check(env: &Env) -> Result<(), String> {
 }
 
 async fn post_webhook(url: &str, body: &str) -> Result<(), String> {
-    let request = post_json(url, &[], body).map_err(|_| "invalid webhook URL".to_owned())?;
-    let response = Fetch::Request(request)
-        .send()
+    let response = post_json(url, &[], body)
         .await
-        .map_err(|_| "webhook unreachable".to_owned())?;
+        .map_err(|unsent| match unsent {
+            Unsent::BadUrl => "invalid webhook URL".to_owned(),
+            Unsent::Unreachable => "webhook unreachable".to_owned(),
+        })?;
     match response.status_code() {
         200..=299 => Ok(()),
         status => Err(format!("webhook answered {status}")),

@@ -1,9 +1,9 @@
 //! Calls to the Supabase project's REST API (PostgREST) as the service role.
 
 use ferry_core::Config;
-use worker::{Fetch, Response};
+use worker::Response;
 
-use crate::outbound::post_json;
+use crate::outbound::{Unsent, post_json};
 
 /// Why a call to Supabase did not succeed: Supabase's status when it answered, and a
 /// reason (never the key).
@@ -63,12 +63,12 @@ pub async fn post(
         ("authorization", bearer.as_str()),
         ("prefer", prefer),
     ];
-    let request = post_json(&format!("{url}/rest/v1/{path}"), &headers, body)
-        .map_err(|_| Failure::new(None, "SUPABASE_URL does not make a valid URL"))?;
-    let response = Fetch::Request(request)
-        .send()
+    let response = post_json(&format!("{url}/rest/v1/{path}"), &headers, body)
         .await
-        .map_err(|_| Failure::new(None, "Supabase unreachable"))?;
+        .map_err(|unsent| match unsent {
+            Unsent::BadUrl => Failure::new(None, "SUPABASE_URL does not make a valid URL"),
+            Unsent::Unreachable => Failure::new(None, "Supabase unreachable"),
+        })?;
     match response.status_code() {
         200..=299 => Ok(response),
         status => Err(Failure::new(

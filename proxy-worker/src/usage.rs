@@ -20,7 +20,11 @@ use std::time::Duration;
 use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
 use ferry_core::{Config, ProviderId, ProxyError};
-use worker::{Context, Delay, Env, Message, MessageBatch, MessageExt, event};
+use serde::Serialize;
+use worker::js_sys::{self, JSON, Promise};
+use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::wasm_bindgen};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Context, Delay, Env, MessageBatch, MessageExt, RawMessage, event};
 
 use crate::respond::now_ms;
 use crate::{config, supabase};
@@ -113,15 +117,65 @@ async fn send_waiting(env: Env) {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A queue producer binding. worker's `Queue` writes each message and its options
+    /// through serde-wasm-bindgen; the batch is built here as one JSON text instead.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type QueueBinding;
+
+    #[wasm_bindgen(method, catch, js_name = sendBatch)]
+    fn send_batch(this: &QueueBinding, messages: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// One message of a `sendBatch`: the row as JSON, which Queues keep as JSON (readable in
+/// the dashboard).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Outgoing<'a> {
+    body: &'a UsageRecord,
+    content_type: &'static str,
+}
+
+/// The messages of a `sendBatch` of `rows`, as JSON.
+fn batch_json(rows: &[UsageRecord]) -> serde_json::Result<String> {
+    let messages: Vec<Outgoing> = rows
+        .iter()
+        .map(|body| Outgoing {
+            body,
+            content_type: "json",
+        })
+        .collect();
+    serde_json::to_string(&messages)
+}
+
+/// One `sendBatch` of `rows` to the queue.
+async fn send_once(env: &Env, rows: &[UsageRecord]) -> Result<(), String> {
+    let binding = js_sys::Reflect::get(env, &JsValue::from_str(QUEUE))
+        .ok()
+        .filter(|b| b.is_object())
+        .ok_or_else(|| format!("no {QUEUE} binding"))?;
+    let queue: QueueBinding = binding.unchecked_into();
+    let json = batch_json(rows).map_err(|e| e.to_string())?;
+    let messages = JSON::parse(&json).map_err(|_| "unwritable usage rows".to_owned())?;
+    let sending = queue.send_batch(&messages).map_err(|e| js_reason(&e))?;
+    JsFuture::from(sending).await.map_err(|e| js_reason(&e))?;
+    Ok(())
+}
+
+/// What a rejection from the runtime says.
+fn js_reason(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the queue refused the batch".to_owned())
+}
+
 /// Queues `rows` in one batch, retrying a failed send with backoff.
 async fn send(env: &Env, rows: &[UsageRecord]) {
     let sent = with_retries(
-        || async {
-            match env.queue(QUEUE) {
-                Ok(queue) => queue.send_batch(rows).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        },
+        || send_once(env, rows),
         |ms| Delay::from(Duration::from_millis(ms)),
     )
     .await;
@@ -169,21 +223,41 @@ where
     }
 }
 
-#[event(queue)]
-async fn consume(batch: MessageBatch<UsageRecord>, env: Env, _ctx: Context) -> worker::Result<()> {
-    let messages = match batch.messages() {
-        Ok(messages) => messages,
-        Err(_) => {
-            worker::console_error!("ferry: unreadable usage batch, retrying");
-            batch.retry_all();
-            return Ok(());
-        }
+/// A message's row. Rows are queued as JSON; a row queued as a JavaScript object (by an
+/// earlier version of the proxy) reads the same.
+fn row_of(message: &RawMessage) -> Option<UsageRecord> {
+    let body = message.body();
+    let text = match body.as_string() {
+        Some(text) => text,
+        None => JSON::stringify(&body).ok()?.as_string()?,
     };
+    serde_json::from_str(&text).ok()
+}
+
+#[event(queue)]
+async fn consume(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let mut messages = Vec::new();
+    for message in batch.raw_iter() {
+        match row_of(&message) {
+            Some(row) => messages.push((message, row)),
+            None => {
+                // No retry can read it: it goes to the dead-letter queue for an operator.
+                worker::console_error!(
+                    "ferry: unreadable usage message {}; it will be retried",
+                    message.id()
+                );
+                message.retry();
+            }
+        }
+    }
+    if messages.is_empty() {
+        return Ok(());
+    }
     let config = config::load(&env);
-    let rows: Vec<&UsageRecord> = messages.iter().map(Message::body).collect();
+    let rows: Vec<&UsageRecord> = messages.iter().map(|(_, row)| row).collect();
     let failure = match insert(&config, &rows).await {
         Ok(()) => {
-            batch.ack_all();
+            messages.iter().for_each(|(message, _)| message.ack());
             return Ok(());
         }
         Err(failure) => failure,
@@ -193,7 +267,7 @@ async fn consume(batch: MessageBatch<UsageRecord>, env: Env, _ctx: Context) -> w
             "ferry: {} usage rows not written ({failure}); the batch will be retried",
             rows.len()
         );
-        batch.retry_all();
+        messages.iter().for_each(|(message, _)| message.retry());
         return Ok(());
     }
     // One bad row (a user deleted meanwhile, say) must not hold back everyone else's:
@@ -203,8 +277,7 @@ async fn consume(batch: MessageBatch<UsageRecord>, env: Env, _ctx: Context) -> w
         "ferry: a batch of {} usage rows was refused ({failure}); inserting row by row",
         rows.len()
     );
-    for message in &messages {
-        let row = message.body();
+    for (message, row) in &messages {
         match insert(&config, &[row]).await {
             Ok(()) => message.ack(),
             Err(failure) => {
@@ -293,6 +366,34 @@ mod tests {
             run(10),
             (Err("send 4 failed".to_owned()), vec![250, 1_000, 4_000])
         );
+    }
+
+    fn row(request_id: &str) -> UsageRecord {
+        UsageRecord::new(&CallOutcome {
+            request_id,
+            user_id: "user-1",
+            started_ms: 1_700_000_000_000,
+            finished_ms: 1_700_000_000_250,
+            route: UsageRoute::Proxy,
+            provider: ProviderId::OpenAi,
+            model: "gpt-4o",
+            usage: None,
+            error_code: None,
+        })
+    }
+
+    #[test]
+    fn a_batch_is_queued_as_json_messages_whose_bodies_read_back_as_the_rows() {
+        let rows = [row("req-1"), row("req-2")];
+        let json = batch_json(&rows).expect("rows write");
+        let messages: Vec<serde_json::Value> = serde_json::from_str(&json).expect("an array");
+        assert_eq!(messages.len(), 2);
+        for (message, row) in messages.iter().zip(&rows) {
+            assert_eq!(message["contentType"], "json");
+            let body: UsageRecord =
+                serde_json::from_value(message["body"].clone()).expect("the body is a row");
+            assert_eq!(&body, row);
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 
 use ferry_core::quota::QuotaState;
-use worker::{Date, DurableObject, Env, Request, Response, Result, State, durable_object};
+use worker::js_sys::JSON;
+use worker::wasm_bindgen::JsValue;
+use worker::{Date, DurableObject, Env, Request, Response, Result, State, Storage, durable_object};
 
 use super::{AdmitRequest, Claim, SettleRequest, UserLimits};
 
@@ -24,12 +26,13 @@ impl LimitsObject {
         if let Some(quota) = *self.quota.borrow() {
             return Ok(quota);
         }
-        let stored = self
-            .state
-            .storage()
-            .get::<QuotaState>(QUOTA_KEY)
-            .await?
-            .unwrap_or_default();
+        let stored = match stored(&self.state.storage(), QUOTA_KEY).await? {
+            Some(value) => {
+                let text = JSON::stringify(&value)?;
+                serde_json::from_str(&String::from(text))?
+            }
+            None => QuotaState::default(),
+        };
         *self.quota.borrow_mut() = Some(stored);
         Ok(stored)
     }
@@ -42,7 +45,9 @@ impl LimitsObject {
     async fn store(&self, before: QuotaState, after: QuotaState) -> Result<()> {
         *self.quota.borrow_mut() = Some(after);
         if (before.day, before.used) != (after.day, after.used) {
-            self.state.storage().put(QUOTA_KEY, after).await?;
+            // The same object serde-wasm-bindgen made of it, built by the runtime's parser.
+            let value = JSON::parse(&serde_json::to_string(&after)?)?;
+            self.state.storage().put_raw(QUOTA_KEY, value).await?;
         }
         Ok(())
     }
@@ -75,9 +80,9 @@ impl DurableObject for LimitsObject {
                 let claim: Claim = read_json(&mut req).await?;
                 let key = format!("claim:{}", claim.label);
                 let storage = self.state.storage();
-                let fresh = storage.get::<bool>(&key).await?.is_none();
+                let fresh = stored(&storage, &key).await?.is_none();
                 if fresh {
-                    storage.put(&key, true).await?;
+                    storage.put_raw(&key, JsValue::TRUE).await?;
                 }
                 Response::from_json(&fresh)?
             }
@@ -99,6 +104,14 @@ impl DurableObject for LimitsObject {
         self.store(before, quota).await?;
         Ok(response)
     }
+}
+
+/// The value stored under `key`, as the runtime holds it. worker's `get` reads it through
+/// serde-wasm-bindgen, whose readers the quota's JSON form makes unneeded.
+async fn stored(storage: &Storage, key: &str) -> Result<Option<JsValue>> {
+    let found = storage.get_multiple(vec![key]).await?;
+    let value = found.get(&JsValue::from_str(key));
+    Ok((!value.is_undefined()).then_some(value))
 }
 
 /// A request's JSON body, parsed in Rust (the runtime's `json()` builds a JavaScript object
