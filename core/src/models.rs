@@ -12,6 +12,8 @@
 
 mod table;
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 
 use crate::ProviderId;
@@ -116,21 +118,63 @@ pub fn facts(provider: ProviderId, model: &str) -> ModelFacts {
 /// The family `model` belongs to: `provider`'s own lines first, then (for hosts of open
 /// models and for OpenRouter) any provider's.
 pub fn find(provider: ProviderId, model: &str) -> Option<&'static Family> {
-    let id = normalize(model);
-    let last = id.rsplit('/').next().unwrap_or(&id);
-    let own = |f: &&Family| f.provider == provider;
-    longest(&id, own)
-        .or_else(|| longest(last, own))
-        .or_else(|| longest(&id, |_| true))
-        .or_else(|| longest(last, |_| true))
+    remembered(Some(provider), model, || {
+        let id = normalize(model);
+        let last = id.rsplit('/').next().unwrap_or(&id);
+        let own = |f: &&Family| f.provider == provider;
+        longest(&id, own)
+            .or_else(|| longest(last, own))
+            .or_else(|| longest(&id, |_| true))
+            .or_else(|| longest(last, |_| true))
+    })
 }
 
 /// The family of `model` on any provider (the first listed wins a tie): for callers that
 /// know only the model id.
 pub fn find_any(model: &str) -> Option<&'static Family> {
-    let id = normalize(model);
-    let last = id.rsplit('/').next().unwrap_or(&id);
-    longest(&id, |_| true).or_else(|| longest(last, |_| true))
+    remembered(None, model, || {
+        let id = normalize(model);
+        let last = id.rsplit('/').next().unwrap_or(&id);
+        longest(&id, |_| true).or_else(|| longest(last, |_| true))
+    })
+}
+
+/// How many lookups [`remembered`] keeps.
+const REMEMBERED: usize = 32;
+
+/// A lookup: the provider asked for (none for [`find_any`]), the model as given, the answer.
+type Lookup = (Option<ProviderId>, Box<str>, Option<&'static Family>);
+
+thread_local! {
+    /// The latest lookups, oldest first. A proxy or an agent asks for the same few models
+    /// again and again (each call's adapter, price and estimate), and a lookup scans the
+    /// whole table up to four times.
+    static LOOKUPS: RefCell<Vec<Lookup>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `look()`'s answer for `model` on `provider`, remembered for the next time it is asked.
+fn remembered(
+    provider: Option<ProviderId>,
+    model: &str,
+    look: impl FnOnce() -> Option<&'static Family>,
+) -> Option<&'static Family> {
+    let known = LOOKUPS.with_borrow(|lookups| {
+        lookups
+            .iter()
+            .find(|(p, m, _)| *p == provider && **m == *model)
+            .map(|(_, _, family)| *family)
+    });
+    if let Some(family) = known {
+        return family;
+    }
+    let family = look();
+    LOOKUPS.with_borrow_mut(|lookups| {
+        if lookups.len() == REMEMBERED {
+            lookups.remove(0);
+        }
+        lookups.push((provider, model.into(), family));
+    });
+    family
 }
 
 /// The model a new chat on `provider` starts with.
@@ -392,6 +436,43 @@ mod tests {
             facts(ProviderId::OpenRouter, "google/gemini-2.5-flash").reasoning,
             Reasoning::Effort
         );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn remembered_lookups_answer_as_the_table_does() {
+        let ids = [
+            "gpt-4o-mini",
+            "GPT-4.1",
+            "llama-3.3-70b-versatile",
+            "deepseek-chat",
+            "x",
+        ];
+        let providers = [ProviderId::OpenAi, ProviderId::Groq, ProviderId::OpenRouter];
+        let ask = || -> Vec<_> {
+            ids.iter()
+                .flat_map(|id| providers.map(|p| (find(p, id), find_any(id))))
+                .map(|(a, b)| (a.map(|f| f.prefix), b.map(|f| f.prefix)))
+                .collect()
+        };
+        let first = ask();
+        assert_eq!(ask(), first, "asked again");
+        // More models than are remembered: the oldest are looked up afresh.
+        for n in 0..2 * REMEMBERED {
+            assert_eq!(
+                find(ProviderId::OpenAi, &format!("gpt-4o-{n}")).map(|f| f.prefix),
+                Some("gpt-4o")
+            );
+        }
+        assert_eq!(ask(), first, "after the remembered ones were replaced");
+        // The same id on three providers is three lookups, each finding its own line.
+        for provider in [
+            ProviderId::Groq,
+            ProviderId::Together,
+            ProviderId::Fireworks,
+        ] {
+            let family = find(provider, "gpt-oss-120b").map(|f| f.provider);
+            assert_eq!(family, Some(provider));
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
