@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::rc::Rc;
 
+use crate::incoming::Request;
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::{AuthMode, Config, ProxyError};
 use sha2::{Digest, Sha256};
-use worker::Request;
 
 use self::token::{Claims, JwkSet, TokenError, Verifier};
 use crate::respond::now_ms;

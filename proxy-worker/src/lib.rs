@@ -13,6 +13,7 @@ mod config;
 mod deadline;
 mod handoff;
 mod identity;
+mod incoming;
 mod limits;
 mod log;
 mod outbound;
@@ -26,7 +27,7 @@ mod usage;
 use std::rc::Rc;
 
 use ferry_core::ProxyError;
-use worker::{Context, Env, Method, Request, Response, event};
+use worker::{Context, Env, Method, Response, event, web_sys};
 
 pub use crate::limits::object::LimitsObject;
 use crate::respond::Exchange;
@@ -94,7 +95,8 @@ impl Route {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let req = incoming::Request::from(req);
     let config = config::load(&env);
     let exchange = Exchange::begin(&req, &config);
     let path = req.path();

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use ferry_core::wire::Usage;
 use ferry_core::{Config, ProviderId, ProxyError};
 use sha2::{Digest, Sha256};
-use worker::{Date, Request, Response};
+use worker::{Date, Response};
+
+use crate::incoming::Request;
 
 use crate::limits::Admission;
 use crate::log::StreamTag;

@@ -17,7 +17,9 @@ use ferry_core::adapter::{Target, UpstreamRequest};
 use ferry_core::{BodyCap, Config, ProviderId, ProxyError, check_model_name, resolve_provider};
 use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Response};
+
+use crate::incoming::Request;
 
 use crate::body;
 use crate::identity::{self, Identity};

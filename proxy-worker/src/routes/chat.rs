@@ -3,7 +3,9 @@
 use ferry_core::adapter::{self, AnswerContext, StreamTranslator};
 use ferry_core::wire::ChatRequest;
 use ferry_core::{ProxyError, quota};
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::incoming::Request;
 
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};

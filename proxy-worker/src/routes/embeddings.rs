@@ -3,7 +3,9 @@
 use ferry_core::adapter::{self, AnswerContext};
 use ferry_core::wire::EmbeddingsRequest;
 use ferry_core::{BodyCap, ProxyError};
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::incoming::Request;
 
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};

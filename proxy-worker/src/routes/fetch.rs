@@ -14,7 +14,9 @@ use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::page::{self, MAX_PAGE_BYTES, MAX_REDIRECTS, Target};
 use ferry_core::{BodyCap, ProxyError};
 use serde::{Deserialize, Serialize};
-use worker::{Request, Response, Url};
+use worker::{Response, Url};
+
+use crate::incoming::Request;
 
 use crate::body;
 use crate::limits::client::WhenUnavailable;

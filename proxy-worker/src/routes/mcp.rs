@@ -11,7 +11,9 @@
 use ferry_core::adapter::UpstreamRequest;
 use ferry_core::mcp_relay::{self, RelayMethod, SERVICE};
 use ferry_core::{BodyCap, ProxyError};
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::incoming::Request;
 
 use crate::body;
 use crate::limits::client::WhenUnavailable;

@@ -3,7 +3,9 @@
 
 use ferry_core::adapter;
 use ferry_core::{ProviderId, ProxyError};
-use worker::{Cache, Request, Response};
+use worker::{Cache, Response};
+
+use crate::incoming::Request;
 
 use crate::limits::client::WhenUnavailable;
 use crate::respond;

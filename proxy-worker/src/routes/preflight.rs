@@ -2,7 +2,9 @@
 //! proxy takes; any other gets an empty answer, which the browser treats as a refusal.
 
 use ferry_core::{Config, ProxyError};
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::incoming::Request;
 
 /// The MCP relay's are core's [`ferry_core::mcp_relay::CORS_ALLOWED`].
 const ALLOWED_HEADERS: &str = "Authorization, Content-Type, X-Provider, X-Provider-Key, \

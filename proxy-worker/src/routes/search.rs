@@ -4,7 +4,9 @@
 use ferry_core::adapter::redact;
 use ferry_core::search::{self, SearchEngine, SearchRequest};
 use ferry_core::{BodyCap, ProxyError};
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::incoming::Request;
 
 use crate::body;
 use crate::limits::client::WhenUnavailable;
