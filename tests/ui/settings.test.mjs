@@ -86,7 +86,18 @@ describe('settings', () => {
         .waitFor();
       assert.equal(await fresh.chats.count(), 0);
       await dialog.getByLabel('Import file').setInputFiles(file);
-      await dialog.getByRole('status').filter({ hasText: 'Imported 2 chats' }).waitFor();
+      await dialog
+        .getByRole('status')
+        .filter({ hasText: 'Imported 2 chats' })
+        .waitFor()
+        .catch(async (error) => {
+          // Say what the page showed instead, so that a failure explains itself.
+          const said = await fresh.page.getByRole('status').allInnerTexts();
+          const alerts = await fresh.page.getByRole('alert').allInnerTexts();
+          const chats = await fresh.chats.count();
+          const shown = `statuses ${JSON.stringify(said)}, alerts ${JSON.stringify(alerts)}, ${chats} chats`;
+          throw new Error(`no import notice: ${shown}`, { cause: error });
+        });
       await dialog.getByRole('button', { name: 'Close', exact: true }).click();
       const titles = await fresh.chats.locator('.session-open').allInnerTexts();
       assert.deepEqual(titles.map((t) => t.trim()).sort(), ['Hello there', 'Second chat']);
