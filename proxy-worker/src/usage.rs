@@ -223,15 +223,22 @@ where
     }
 }
 
-/// A message's row. Rows are queued as JSON; a row queued as a JavaScript object (by an
-/// earlier version of the proxy) reads the same.
+/// A message's row. A JSON message arrives as the object its JSON makes, and a message of
+/// an earlier version of the proxy as the object serde-wasm-bindgen made (a missing value
+/// left out): either is written back to JSON text and read as one. A text body is read as
+/// it is.
 fn row_of(message: &RawMessage) -> Option<UsageRecord> {
     let body = message.body();
     let text = match body.as_string() {
         Some(text) => text,
         None => JSON::stringify(&body).ok()?.as_string()?,
     };
-    serde_json::from_str(&text).ok()
+    read_row(&text)
+}
+
+/// A row from a message's JSON text; `None` when it is not a whole row.
+fn read_row(text: &str) -> Option<UsageRecord> {
+    serde_json::from_str(text).ok()
 }
 
 #[event(queue)]
@@ -393,6 +400,42 @@ mod tests {
             let body: UsageRecord =
                 serde_json::from_value(message["body"].clone()).expect("the body is a row");
             assert_eq!(&body, row);
+        }
+    }
+
+    #[test]
+    fn a_message_is_read_as_a_whole_row_or_not_at_all() {
+        let row = row("req-1");
+        let json = serde_json::to_string(&row).expect("a row writes");
+        assert_eq!(read_row(&json), Some(row.clone()));
+        // As an earlier version queued it: serde-wasm-bindgen left a missing value out
+        // instead of writing null, and had no reasoning or cache-write counts yet.
+        let mut old: serde_json::Value = serde_json::from_str(&json).expect("an object");
+        let fields = old.as_object_mut().expect("an object");
+        for field in [
+            "cost_usd",
+            "error_code",
+            "reasoning_tokens",
+            "cache_write_tokens",
+        ] {
+            fields.remove(field);
+        }
+        let read = read_row(&old.to_string()).expect("an earlier row reads");
+        assert_eq!((read.cost_usd, read.error_code.as_deref()), (None, None));
+        assert_eq!(read.request_id, "req-1");
+        // What no retry can read.
+        for hostile in [
+            "",
+            "not json",
+            "null",
+            "[]",
+            "\"a text\"",
+            r#"{"request_id":"req-1"}"#,
+            &json.replace("\"input_tokens\":0", "\"input_tokens\":-1"),
+            &json.replace("\"provider\":\"openai\"", "\"provider\":\"nobody\""),
+            &json[..json.len() - 1],
+        ] {
+            assert_eq!(read_row(hostile), None, "{hostile}");
         }
     }
 
