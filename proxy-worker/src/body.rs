@@ -5,9 +5,10 @@
 //! A body over the limit is read on (and dropped) for a while before the 413, so that the
 //! client finishes its upload and reads the answer rather than a reset connection.
 
-use crate::incoming::Request;
 use ferry_core::{BodyCap, ProxyError};
 use futures_util::StreamExt;
+
+use crate::incoming::Request;
 
 /// How far past the limit a body is still read (and dropped) before the answer.
 const DRAIN_FACTOR: u64 = 16;

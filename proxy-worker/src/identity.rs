@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::rc::Rc;
 
-use crate::incoming::Request;
 use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::{AuthMode, Config, ProxyError};
 use sha2::{Digest, Sha256};
 
 use self::token::{Claims, JwkSet, TokenError, Verifier};
+use crate::incoming::Request;
 use crate::respond::now_ms;
 use crate::upstream::{self, Outbound};
 

@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use worker::{Date, Response};
 
 use crate::incoming::Request;
-
 use crate::limits::Admission;
 use crate::log::StreamTag;
 use crate::usage::Draft;

@@ -19,10 +19,9 @@ use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
 use worker::{Context, Env, Response};
 
-use crate::incoming::Request;
-
 use crate::body;
 use crate::identity::{self, Identity};
+use crate::incoming::Request;
 use crate::limits::client::{self, Pending, WhenUnavailable};
 use crate::limits::outlook::Ticket;
 use crate::limits::{AdmitRequest, Outcome, local};

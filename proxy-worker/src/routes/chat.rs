@@ -6,7 +6,6 @@ use ferry_core::{ProxyError, quota};
 use worker::Response;
 
 use crate::incoming::Request;
-
 use crate::respond;
 use crate::routes::{self, ModelCall, Scope};
 use crate::upstream;

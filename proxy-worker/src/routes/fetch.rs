@@ -16,9 +16,8 @@ use ferry_core::{BodyCap, ProxyError};
 use serde::{Deserialize, Serialize};
 use worker::{Response, Url};
 
-use crate::incoming::Request;
-
 use crate::body;
+use crate::incoming::Request;
 use crate::limits::client::WhenUnavailable;
 use crate::respond::{self, now_ms};
 use crate::routes::{self, Scope};

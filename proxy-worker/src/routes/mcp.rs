@@ -13,9 +13,8 @@ use ferry_core::mcp_relay::{self, RelayMethod, SERVICE};
 use ferry_core::{BodyCap, ProxyError};
 use worker::Response;
 
-use crate::incoming::Request;
-
 use crate::body;
+use crate::incoming::Request;
 use crate::limits::client::WhenUnavailable;
 use crate::routes::{self, Scope, fetch};
 use crate::upstream::{self, Outbound};

@@ -6,7 +6,6 @@ use ferry_core::{ProviderId, ProxyError};
 use worker::{Cache, Response};
 
 use crate::incoming::Request;
-
 use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, Scope};

@@ -6,9 +6,8 @@ use ferry_core::search::{self, SearchEngine, SearchRequest};
 use ferry_core::{BodyCap, ProxyError};
 use worker::Response;
 
-use crate::incoming::Request;
-
 use crate::body;
+use crate::incoming::Request;
 use crate::limits::client::WhenUnavailable;
 use crate::respond;
 use crate::routes::{self, Scope};
