@@ -9,6 +9,7 @@
 pub mod adapter;
 pub mod config;
 mod error;
+pub mod href;
 pub mod mcp_relay;
 pub mod media;
 pub mod models;

@@ -14,10 +14,9 @@
 //! | answer   | status, `content-type`, `mcp-session-id`, `mcp-protocol-version`,          |
 //! |          | `www-authenticate`; plus `x-mcp-relayed: true`                             |
 
-use url::Url;
-
 use crate::ProxyError;
 use crate::adapter::HttpMethod;
+use crate::href::Href;
 use crate::page::{self, Target};
 
 /// The request header naming the MCP server's endpoint (an absolute http(s) URL).
@@ -104,7 +103,7 @@ impl RelayMethod {
 /// The MCP server a request is for, once its URL passed the checks that need no DNS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayTarget {
-    pub url: Url,
+    pub url: Href,
     /// The host alone, the one thing about the target that is logged.
     pub host: String,
     /// A name whose addresses the caller must still resolve and check with
@@ -133,7 +132,7 @@ pub fn target(header: Option<&str>, allow_private: bool) -> Result<RelayTarget, 
         )));
     }
     let (url, checked) = page::check_address(value, allow_private).map_err(refused)?;
-    let host = url.host_str().unwrap_or_default().to_owned();
+    let host = url.host().to_owned();
     let resolve = match checked {
         Target::Name(name) if !allow_private => Some(name),
         Target::Name(_) | Target::Address(_) => None,

@@ -5,18 +5,17 @@
 //! link-local, carrier-grade NAT, documentation, benchmark, multicast and reserved ranges,
 //! IPv6 forms that embed such an IPv4 address, and names that only mean something inside a
 //! network (`localhost`, `*.internal`, `*.local`, single labels). IPv4 written in decimal,
-//! octal or hex is normalised by the WHATWG URL parser before the check. A name reaches
-//! this module in ASCII: the caller first puts the URL through the runtime's own URL parser,
-//! which does IDNA; `url` here is built without Unicode tables and refuses a name in
-//! Unicode rather than guess at it. Names are checked
+//! octal or hex is normalised by the WHATWG URL parser before the check: the caller first
+//! puts the URL through the runtime's own URL parser, which also writes a name in ASCII
+//! (IDNA), and [`href::read`] refuses what that parser would not have written. Names are
+//! checked
 //! again against the addresses they resolve to, and every redirect target is checked anew,
 //! by the caller.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use url::{Host, Url};
-
 use crate::ProxyError;
+use crate::href::{self, Host, Href};
 
 /// The most of a page that is read.
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -38,25 +37,18 @@ fn refused(why: &str) -> ProxyError {
 
 /// Checks a URL the agent asked for (or a redirect led to). With `allow_private` (local
 /// testing only) any http(s) URL passes.
-pub fn check_url(url: &str, allow_private: bool) -> Result<(Url, Target), ProxyError> {
+pub fn check_url(url: &str, allow_private: bool) -> Result<(Href, Target), ProxyError> {
     check_address(url, allow_private).map_err(refused)
 }
 
 /// The guard of [`check_url`] for any route that reaches a user-given URL (the MCP relay
 /// too): `Err` says why the URL is refused, for the caller to word as its own.
-pub fn check_address(url: &str, allow_private: bool) -> Result<(Url, Target), &'static str> {
-    let parsed = Url::parse(url.trim()).map_err(|_| "not a valid URL")?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("only http and https URLs");
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("URLs with credentials");
-    }
-    let target = match parsed.host() {
-        None => return Err("no host"),
-        Some(Host::Ipv4(ip)) => Target::Address(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => Target::Address(IpAddr::V6(ip)),
-        Some(Host::Domain(name)) => Target::Name(name.trim_end_matches('.').to_ascii_lowercase()),
+pub fn check_address(url: &str, allow_private: bool) -> Result<(Href, Target), &'static str> {
+    let (parsed, host) = href::read(url)?;
+    let target = match host {
+        Host::Ipv4(ip) => Target::Address(IpAddr::V4(ip)),
+        Host::Ipv6(ip) => Target::Address(IpAddr::V6(ip)),
+        Host::Domain(name) => Target::Name(name.trim_end_matches('.').to_owned()),
     };
     if allow_private {
         return Ok((parsed, target));

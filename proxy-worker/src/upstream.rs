@@ -80,9 +80,10 @@ pub struct Outbound {
 }
 
 /// `url` (resolved against `base`) as the runtime's own WHATWG URL parser writes it: a
-/// name in Unicode comes back in ASCII (IDNA, Punycode). ferry-core's URL parser is built
-/// without Unicode tables, so every URL a user or a server hands the proxy passes here
-/// before core checks it. `None` when it is not a valid URL.
+/// name in Unicode comes back in ASCII (IDNA, Punycode), an IPv4 address in dotted decimal.
+/// ferry-core has no URL parser and reads only this form ([`ferry_core::href`]), so every
+/// URL a user or a server hands the proxy passes here before core checks it. `None` when it
+/// is not a valid URL.
 pub fn runtime_href(url: &str, base: Option<&str>) -> Option<String> {
     match base {
         None => web_sys::Url::new(url),

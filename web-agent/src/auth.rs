@@ -69,7 +69,7 @@ pub enum AuthError {
 }
 
 fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 fn root(project: &Project) -> &str {
@@ -195,7 +195,7 @@ pub enum Callback {
 /// and some errors put theirs). The leading `?` / `#` are optional.
 pub fn callback(query: &str, fragment: &str) -> Callback {
     let read = |part: &str| -> Vec<(String, String)> {
-        url::form_urlencoded::parse(part.trim_start_matches(['?', '#']).as_bytes())
+        form_urlencoded::parse(part.trim_start_matches(['?', '#']).as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect()
     };

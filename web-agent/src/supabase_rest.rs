@@ -186,7 +186,7 @@ pub const USAGE_ROWS: u32 = 1000;
 
 /// The user's calls since `since` (RFC 3339), newest first.
 pub fn usage_request(project: &Project, token: &str, since: &str) -> UpstreamRequest {
-    let since: String = url::form_urlencoded::byte_serialize(since.as_bytes()).collect();
+    let since: String = form_urlencoded::byte_serialize(since.as_bytes()).collect();
     UpstreamRequest {
         method: HttpMethod::Get,
         url: format!(

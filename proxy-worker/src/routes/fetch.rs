@@ -14,7 +14,7 @@ use ferry_core::adapter::{HttpMethod, UpstreamRequest};
 use ferry_core::page::{self, MAX_PAGE_BYTES, MAX_REDIRECTS, Target};
 use ferry_core::{BodyCap, ProxyError};
 use serde::{Deserialize, Serialize};
-use worker::{Response, Url};
+use worker::{Response, web_sys};
 
 use crate::body;
 use crate::incoming::Request;
@@ -78,15 +78,12 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
                 service: SERVICE.to_owned(),
                 timeout_secs: TIMEOUT_MS / 1000,
             },
-            on_failure: failed(format!(
-                "{} could not be reached",
-                parsed.host_str().unwrap_or("")
-            )),
+            on_failure: failed(format!("{} could not be reached", parsed.host())),
             follow_redirects: false,
         };
         let request = UpstreamRequest {
             method: HttpMethod::Get,
-            url: parsed.to_string(),
+            url: parsed.as_str().to_owned(),
             headers: vec![
                 ("user-agent", USER_AGENT.to_owned()),
                 (
@@ -116,7 +113,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
             ProxyError::invalid(format!("web fetch: the page is not text ({content_type})"))
         })?;
         let page = Page {
-            url: parsed.to_string(),
+            url: parsed.as_str().to_owned(),
             status,
             content_type,
             text,
@@ -136,13 +133,13 @@ pub async fn check_name(
 ) -> Result<(), ProxyError> {
     let mut addresses: Vec<IpAddr> = Vec::new();
     for kind in ["A", "AAAA"] {
-        let mut url = Url::parse(doh_url).map_err(|_| refused("cannot be checked"))?;
-        url.query_pairs_mut()
-            .append_pair("name", name)
-            .append_pair("type", kind);
+        let url = web_sys::Url::new(doh_url).map_err(|_| refused("cannot be checked"))?;
+        let query = url.search_params();
+        query.append("name", name);
+        query.append("type", kind);
         let request = UpstreamRequest {
             method: HttpMethod::Get,
-            url: url.to_string(),
+            url: url.href(),
             headers: vec![("accept", "application/dns-json".to_owned())],
             body: None,
             dropped: Vec::new(),

@@ -51,7 +51,7 @@ pub async fn handle(mut req: Request, scope: &Scope<'_>) -> Result<Response, Pro
     }
     let request = UpstreamRequest {
         method: method.http(),
-        url: target.url.to_string(),
+        url: target.url.as_str().to_owned(),
         headers,
         body,
         dropped: Vec::new(),
