@@ -252,7 +252,9 @@ impl Config {
         };
         let mut number = |name: &str, default: f64| match get(name) {
             None => default,
-            Some(v) => match v.parse::<f64>() {
+            // JSON's number syntax, by the JSON reader the worker carries anyway: `str::parse`
+            // would link a second float reader and its 10 KB table of powers of five.
+            Some(v) => match serde_json::from_str::<f64>(&v) {
                 Ok(n) if n.is_finite() && n > 0.0 => n,
                 _ => {
                     warnings.push(format!("{name}: expected a positive number"));
@@ -443,6 +445,27 @@ mod tests {
         let bad = config(&[("DAILY_COST_ALERT_USD", "lots")]);
         assert_eq!(bad.daily_cost_alert_usd, None);
         assert_eq!(bad.warnings.len(), 1);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn numbers_are_read_in_json_number_syntax_and_anything_else_warns() {
+        for (value, read) in [("60", 60), (" 45 ", 45), ("1e2", 100), ("12.9", 12)] {
+            let c = config(&[("RATE_LIMIT_PER_MINUTE", value)]);
+            assert_eq!(c.rate_limit_per_minute, read, "{value:?}");
+            assert!(c.warnings.is_empty(), "{value:?}");
+        }
+        for value in [
+            "lots", "0", "-5", "+5", ".5", "5.", "0x10", "inf", "NaN", "1e999", "5 5", "\"5\"",
+            "[5]", "5,", "1_000",
+        ] {
+            let c = config(&[("RATE_LIMIT_PER_MINUTE", value)]);
+            assert_eq!(c.rate_limit_per_minute, 20, "{value:?}");
+            assert_eq!(
+                c.warnings,
+                vec!["RATE_LIMIT_PER_MINUTE: expected a positive number".to_owned()],
+                "{value:?}"
+            );
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]
