@@ -189,7 +189,7 @@ pub fn usage_of(answer: &str) -> Option<Usage> {
     struct WithUsage {
         usage: Option<Usage>,
     }
-    serde_json::from_slice::<WithUsage>(answer.as_bytes())
+    crate::json::read::<WithUsage>(answer.as_bytes())
         .ok()?
         .usage
 }
@@ -209,7 +209,7 @@ pub fn answer_text(answer: &str) -> Option<String> {
     struct ChoiceMessage {
         content: Option<serde_json::Value>,
     }
-    let Answer { choices } = serde_json::from_slice(answer.as_bytes()).ok()?;
+    let Answer { choices } = crate::json::read(answer.as_bytes()).ok()?;
     match choices.into_iter().next()?.message?.content? {
         serde_json::Value::String(text) => Some(text),
         _ => None,
@@ -351,7 +351,7 @@ pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(
     provider: ProviderId,
     body: &'a [u8],
 ) -> Result<T, ProxyError> {
-    serde_json::from_slice(body).map_err(|e| {
+    crate::json::read(body).map_err(|e| {
         ProxyError::upstream(provider, format!("unreadable answer from {provider}: {e}"))
     })
 }
@@ -364,7 +364,7 @@ pub(crate) fn tool_arguments(
     if text.is_empty() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_json::from_slice(text.as_bytes()).map_err(|_| {
+    crate::json::read(text.as_bytes()).map_err(|_| {
         ProxyError::invalid(format!(
             "arguments of tool call '{}' are not valid JSON",
             call.id
@@ -419,7 +419,7 @@ pub fn tokens_used(answer: &str) -> Option<u64> {
         usage: Option<Total>,
     }
     Some(
-        serde_json::from_slice::<WithUsage>(answer.as_bytes())
+        crate::json::read::<WithUsage>(answer.as_bytes())
             .ok()?
             .usage?
             .total_tokens,

@@ -10,6 +10,7 @@ pub mod adapter;
 pub mod config;
 mod error;
 pub mod href;
+pub mod json;
 pub mod mcp_relay;
 pub mod media;
 pub mod models;

@@ -148,8 +148,7 @@ pub fn doh_addresses(body: &[u8]) -> Result<Vec<IpAddr>, String> {
         #[serde(rename = "Answer", default)]
         answer: Vec<Answer>,
     }
-    let reply: Reply =
-        serde_json::from_slice(body).map_err(|_| "unreadable DNS answer".to_owned())?;
+    let reply: Reply = crate::json::read(body).map_err(|_| "unreadable DNS answer".to_owned())?;
     if reply.status != 0 {
         return Err("the name does not resolve".to_owned());
     }

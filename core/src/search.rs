@@ -154,8 +154,8 @@ pub fn search_response(engine: SearchEngine, body: &[u8]) -> Result<SearchResult
         web: Web,
     }
     let hits = match engine {
-        SearchEngine::Brave => serde_json::from_slice::<Brave>(body).map(|b| b.web.results),
-        SearchEngine::Tavily => serde_json::from_slice::<Web>(body).map(|w| w.results),
+        SearchEngine::Brave => crate::json::read::<Brave>(body).map(|b| b.web.results),
+        SearchEngine::Tavily => crate::json::read::<Web>(body).map(|w| w.results),
     }
     .map_err(|e| format!("unreadable answer from {engine}: {e}"))?;
     Ok(SearchResults {

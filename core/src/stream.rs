@@ -111,7 +111,7 @@ impl StreamReader {
                 usage: self.translator.usage(),
             };
         }
-        if let Ok(chunk) = serde_json::from_slice::<ChatChunk>(data.as_bytes()) {
+        if let Ok(chunk) = crate::json::read::<ChatChunk>(data.as_bytes()) {
             return StreamEvent::Chunk(chunk);
         }
         // The translator's error event is the last it writes, and it keeps the error.

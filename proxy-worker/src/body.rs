@@ -5,7 +5,7 @@
 //! A body over the limit is read on (and dropped) for a while before the 413, so that the
 //! client finishes its upload and reads the answer rather than a reset connection.
 
-use ferry_core::{BodyCap, ProxyError};
+use ferry_core::{BodyCap, ProxyError, json};
 use futures_util::StreamExt;
 
 use crate::incoming::Request;
@@ -74,6 +74,5 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Prox
             "the request body is empty; JSON expected",
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ProxyError::invalid(format!("invalid request body: {e}")))
+    json::read(body).map_err(|e| ProxyError::invalid(format!("invalid request body: {e}")))
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use ferry_core::usage::{CallOutcome, UsageRecord, UsageRoute};
 use ferry_core::wire::Usage;
-use ferry_core::{Config, ProviderId, ProxyError};
+use ferry_core::{Config, ProviderId, ProxyError, json};
 use serde::Serialize;
 use worker::js_sys::{self, JSON, Promise};
 use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::wasm_bindgen};
@@ -238,7 +238,7 @@ fn row_of(message: &RawMessage) -> Option<UsageRecord> {
 
 /// A row from a message's JSON text; `None` when it is not a whole row.
 fn read_row(text: &str) -> Option<UsageRecord> {
-    serde_json::from_str(text).ok()
+    json::read_str(text).ok()
 }
 
 #[event(queue)]

@@ -632,7 +632,7 @@ pub fn error_details(body: &[u8]) -> Option<ProviderErrorDetails> {
         kind: Option<String>,
         message: Option<String>,
     }
-    let Envelope { error } = serde_json::from_slice(body).ok()?;
+    let Envelope { error } = crate::json::read(body).ok()?;
     Some(ProviderErrorDetails {
         code: error.kind.clone(),
         kind: error.kind,

@@ -369,7 +369,7 @@ fn function_response(
             ))
         })?;
     let text = message.text_content();
-    let response = match serde_json::from_slice::<Value>(text.as_bytes()) {
+    let response = match crate::json::read::<Value>(text.as_bytes()) {
         Ok(object @ Value::Object(_)) => object,
         _ => serde_json::json!({ "content": text }),
     };
@@ -706,7 +706,7 @@ pub fn error_details(body: &[u8]) -> Option<ProviderErrorDetails> {
     struct Envelope {
         error: ErrorDetail,
     }
-    let Envelope { error } = serde_json::from_slice(body).ok()?;
+    let Envelope { error } = crate::json::read(body).ok()?;
     Some(ProviderErrorDetails {
         code: error.status.as_deref().map(str::to_ascii_lowercase),
         kind: error.status,

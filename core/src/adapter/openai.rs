@@ -137,12 +137,12 @@ fn rewrite<'a>(
             #[serde(default)]
             prompt_cache_hit_tokens: Option<u64>,
         }
-        let read = serde_json::from_slice::<WithUsage<Usage>>(text.as_bytes());
+        let read = crate::json::read::<WithUsage<Usage>>(text.as_bytes());
         if let Ok(WithUsage {
             usage: Some(mut sent),
         }) = read
         {
-            let hits = serde_json::from_slice::<WithUsage<CacheHits>>(text.as_bytes())
+            let hits = crate::json::read::<WithUsage<CacheHits>>(text.as_bytes())
                 .ok()
                 .and_then(|found| found.usage?.prompt_cache_hit_tokens);
             let mut fields = Vec::new();
@@ -227,7 +227,7 @@ pub fn error_details(body: &[u8]) -> Option<ProviderErrorDetails> {
         kind: Option<String>,
         code: Option<serde_json::Value>,
     }
-    let Envelope { error } = serde_json::from_slice(body).ok()?;
+    let Envelope { error } = crate::json::read(body).ok()?;
     Some(ProviderErrorDetails {
         kind: error.kind,
         code: error.code.and_then(|c| match c {

@@ -12,6 +12,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ferry_core::json;
 use serde::Deserialize;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
@@ -165,7 +166,7 @@ impl JwkSet {
         struct Raw {
             keys: Vec<serde_json::Value>,
         }
-        let raw: Raw = serde_json::from_slice(json).ok()?;
+        let raw: Raw = json::read(json).ok()?;
         let keys = raw
             .keys
             .into_iter()
@@ -236,7 +237,7 @@ pub fn is_asymmetric(token: &str) -> bool {
         .split('.')
         .next()
         .and_then(|header| URL_SAFE_NO_PAD.decode(header).ok())
-        .and_then(|json| serde_json::from_slice::<Header>(&json).ok())
+        .and_then(|json| json::read::<Header>(&json).ok())
         .is_some_and(|h| h.alg != "HS256")
 }
 
@@ -272,8 +273,7 @@ impl<'a> Verifier<'a> {
                 .decode(part)
                 .map_err(|_| TokenError::Malformed)
         };
-        let header: Header =
-            serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
+        let header: Header = json::read(&decode(header)?).map_err(|_| TokenError::Malformed)?;
         if !is_registered(&header.alg) {
             return Err(TokenError::Malformed);
         }
@@ -319,8 +319,7 @@ impl<'a> Verifier<'a> {
         if !signature_ok {
             return Err(TokenError::Signature);
         }
-        let claims: Claims =
-            serde_json::from_slice(&pending.payload).map_err(|_| TokenError::Malformed)?;
+        let claims: Claims = json::read(&pending.payload).map_err(|_| TokenError::Malformed)?;
         self.check_claims(&claims, now_secs)?;
         Ok(claims)
     }

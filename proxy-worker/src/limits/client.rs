@@ -10,6 +10,7 @@
 //! either way.
 
 use ferry_core::ProxyError;
+use ferry_core::json;
 use ferry_core::quota::Reservation;
 use serde::Serialize;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -123,7 +124,7 @@ pub async fn admit(
     let answer = async {
         let answer = call(env, name, "admit", &ask).await?;
         // Parsed in Rust: the runtime's `json()` would build a JavaScript object first.
-        Ok::<Admission, worker::Error>(serde_json::from_slice(answer.as_bytes())?)
+        Ok::<Admission, worker::Error>(json::read(answer.as_bytes())?)
     }
     .await;
     let admission = match answer {

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use ferry_core::json;
 use ferry_core::quota::QuotaState;
 use worker::js_sys::JSON;
 use worker::wasm_bindgen::JsValue;
@@ -30,7 +31,7 @@ impl LimitsObject {
         let stored = match stored(&self.state.storage(), QUOTA_KEY).await? {
             Some(value) => {
                 let text = JSON::stringify(&value)?;
-                serde_json::from_str(&String::from(text))?
+                json::read_str(&String::from(text))?
             }
             None => QuotaState::default(),
         };
@@ -119,5 +120,5 @@ async fn stored(storage: &Storage, key: &str) -> Result<Option<JsValue>> {
 /// A request's JSON body, parsed in Rust (the runtime's `json()` builds a JavaScript object
 /// only for it to be walked again into the Rust value).
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
-    Ok(serde_json::from_slice(&req.bytes().await?)?)
+    Ok(json::read(&req.bytes().await?)?)
 }
