@@ -8,9 +8,8 @@
 //! octal or hex is normalised by the WHATWG URL parser before the check: the caller first
 //! puts the URL through the runtime's own URL parser, which also writes a name in ASCII
 //! (IDNA), and [`href::read`] refuses what that parser would not have written. Names are
-//! checked
-//! again against the addresses they resolve to, and every redirect target is checked anew,
-//! by the caller.
+//! checked again against the addresses they resolve to, and every redirect target is
+//! checked anew, by the caller.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
