@@ -70,7 +70,7 @@ impl Request {
 
 /// The path in a URL as the runtime writes it (`https://host/path?query#fragment`, already
 /// normalised, so the first `/` after the host starts the path).
-pub(crate) fn path_in(href: &str) -> &str {
+fn path_in(href: &str) -> &str {
     let rest = href.find("://").map_or(href, |at| &href[at + 3..]);
     let path = rest.find(['/', '?', '#']).map_or("/", |at| &rest[at..]);
     match path.find(['?', '#']) {

@@ -11,7 +11,6 @@ use worker::wasm_bindgen::JsValue;
 use worker::{Date, DurableObject, Env, Request, Response, Result, State, Storage, durable_object};
 
 use super::{AdmitRequest, Claim, SettleRequest, UserLimits};
-use crate::incoming::path_in;
 
 const QUOTA_KEY: &str = "quota";
 
@@ -68,8 +67,7 @@ impl DurableObject for LimitsObject {
         let now_ms = Date::now().as_millis();
         let before = self.quota().await?;
         let mut quota = before;
-        // workers-rs's `path()` would bring a URL parser into the worker for this one read.
-        let response = match path_in(&req.inner().url()) {
+        let response = match req.path().as_str() {
             "/admit" => {
                 let ask: AdmitRequest = read_json(&mut req).await?;
                 let admission = self
