@@ -251,7 +251,7 @@ impl Config {
             None => default,
             // JSON's number syntax, by the JSON reader the worker carries anyway: `str::parse`
             // would link a second float reader and its 10 KB table of powers of five.
-            Some(v) => match serde_json::from_str::<f64>(&v) {
+            Some(v) => match crate::json::read_str::<f64>(&v) {
                 Ok(n) if n.is_finite() && n > 0.0 => n,
                 _ => {
                     warnings.push(format!("{name}: expected a positive number"));

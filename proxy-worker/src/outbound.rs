@@ -1,8 +1,7 @@
-//! JSON requests the proxy makes to its own services: Supabase and the alert webhook.
-//!
-//! Sent with the runtime's `fetch(url, init)` as the upstream calls are: worker's
-//! `RequestInit` writes its `cf` options into every request through serde-wasm-bindgen,
-//! code the proxy would carry for nothing.
+//! Requests through the runtime's own `fetch(url, init)`: the call itself and its headers,
+//! which the upstream calls use too, and JSON posts to the proxy's own services (Supabase,
+//! the alert webhook). worker's `RequestInit` would write its `cf` options into every
+//! request through serde-wasm-bindgen, code the proxy would carry for nothing.
 
 use worker::Response;
 use worker::js_sys;
@@ -27,21 +26,34 @@ pub async fn post_json(
 ) -> Result<Response, Unsent> {
     web_sys::Url::new(url).map_err(|_| Unsent::BadUrl)?;
     let sent = async {
-        let all = web_sys::Headers::new()?;
-        all.set("content-type", "application/json")?;
-        for (name, value) in headers {
-            all.set(name, value)?;
-        }
+        let json = [("content-type", "application/json")];
+        let all = header_set(json.into_iter().chain(headers.iter().copied()))?;
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
         init.set_headers(&all);
         init.set_body(&JsValue::from_str(body));
-        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        JsFuture::from(global.fetch_with_str_and_init(url, &init))
-            .await?
-            .dyn_into::<web_sys::Response>()
+        fetch(url, &init).await?.dyn_into::<web_sys::Response>()
     };
     sent.await
         .map(Response::from)
         .map_err(|_: JsValue| Unsent::Unreachable)
+}
+
+/// The runtime's own `fetch(url, init)`, called from the global scope: building a
+/// `Request` first (as `worker::Fetch` does) costs a second object and a copy of the
+/// headers.
+pub fn fetch(url: &str, init: &web_sys::RequestInit) -> JsFuture {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    JsFuture::from(global.fetch_with_str_and_init(url, init))
+}
+
+/// `pairs` as the runtime's `Headers`, a later value of a name replacing an earlier one.
+pub fn header_set<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<web_sys::Headers, JsValue> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in pairs {
+        headers.set(name, value)?;
+    }
+    Ok(headers)
 }

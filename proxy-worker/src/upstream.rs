@@ -17,6 +17,7 @@ use crate::deadline::Deadline;
 use crate::handoff::{Handed, Handoff, handoff};
 use crate::limits::client::Pending;
 use crate::log::{self, StreamTag};
+use crate::outbound;
 use crate::passage::{Closing, Passage};
 use crate::usage::{self, Draft};
 
@@ -105,12 +106,8 @@ pub async fn fetch(
     if web_sys::Url::new(&request.url).is_err() {
         return Err(ProxyError::invalid("the upstream URL is not valid"));
     }
-    // `fetch(url, init)` straight from the runtime's global scope: building a `Request`
-    // first (as `worker::Fetch` does) costs a second object and a copy of the headers.
-    let headers = web_sys::Headers::new().map_err(failed)?;
-    for (name, value) in &request.headers {
-        headers.set(name, value).map_err(failed)?;
-    }
+    let headers = outbound::header_set(request.headers.iter().map(|(n, v)| (*n, v.as_str())))
+        .map_err(failed)?;
     let init = web_sys::RequestInit::new();
     init.set_method(match request.method {
         HttpMethod::Get => "GET",
@@ -132,8 +129,7 @@ pub async fn fetch(
     // limits refused the call, say) aborts the fetch.
     let mut armed = AbortOnDrop(Some(controller));
     let mut deadline = Deadline::after(how.timeout_ms);
-    let global: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
-    let sending = JsFuture::from(global.fetch_with_str_and_init(&request.url, &init));
+    let sending = outbound::fetch(&request.url, &init);
     // A deadline that passes first returns, which drops `armed`: the fetch is aborted.
     let Either::Left((response, _)) = select(sending, &mut deadline).await else {
         return Err(how.on_timeout.clone());
