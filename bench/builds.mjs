@@ -5,10 +5,11 @@
 //   cp -r proxy-worker/build /tmp/a    # after one build
 //   cp -r proxy-worker/build /tmp/b    # after the other
 //   node bench/builds.mjs /tmp/a /tmp/b    # N=1000 requests of each kind per build
+//   BENCH_LIMITS=1 node bench/builds.mjs /tmp/a /tmp/b    # + auth + limits, 64 users in turn
 
 import path from 'node:path';
 
-import { percentile, startMock, timed, viaProxy } from './proxy-targets.mjs';
+import { authVars, percentile, startAuth, startMock, timed, viaProxy } from './proxy-targets.mjs';
 import { startWorkerd } from './workerd.mjs';
 import { mockVars } from '../tests/e2e/support/worker.mjs';
 
@@ -17,6 +18,10 @@ const WARMUP = 100;
 const ROUNDS = 3;
 const ROUND_MS = 2000;
 const CONCURRENCY = 32;
+// With BENCH_LIMITS=1, both builds verify tokens and count requests in the limits' Durable
+// Objects, as deployed: requests come from 64 users in turn, so that requests in flight
+// together are distinct users'.
+const LIMITS = process.env.BENCH_LIMITS === '1';
 
 const dirs = process.argv.slice(2);
 if (dirs.length !== 2) throw new Error('usage: node bench/builds.mjs BUILD_DIR_A BUILD_DIR_B');
@@ -33,8 +38,10 @@ const KINDS = [
 ];
 
 const mock = await startMock();
-const vars = { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' };
-const workers = await Promise.all(dirs.map((dir) => startWorkerd(dir, vars)));
+const auth = LIMITS ? await startAuth(64) : null;
+const plain = { ...mockVars(mock.url), STREAM_TIMEOUT_SECS: '30' };
+const vars = auth ? authVars(plain, auth) : plain;
+const workers = await Promise.all(dirs.map((dir) => startWorkerd(dir, vars, { limits: LIMITS })));
 
 const summary = (ms) => {
   ms.sort((x, y) => x - y);
@@ -43,7 +50,7 @@ const summary = (ms) => {
 };
 
 for (const { name, provider, body, events } of KINDS) {
-  const send = (i) => timed(viaProxy(workers[i].url, provider, body), { events });
+  const send = (i) => timed(viaProxy(workers[i].url, provider, body, auth?.next()), { events });
   for (let n = 0; n < WARMUP; n++) for (const i of [0, 1]) await send(i);
   const totals = [[], []];
   for (let n = 0; n < N; n++) {
@@ -72,3 +79,4 @@ for (const { name, provider, body, events } of KINDS) {
 
 await Promise.all(workers.map((w) => w.stop()));
 mock.close();
+auth?.stop();

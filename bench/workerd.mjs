@@ -16,7 +16,7 @@ import { freePort } from '../tests/e2e/support/worker.mjs';
 export async function startWorkerd(build, vars, { limits = false, inspectorPort } = {}) {
   const port = await freePort();
   const mf = new Miniflare({
-    ...(limits ? { durableObjects: { LIMITS: 'LimitsObject' } } : {}),
+    ...(limits ? { durableObjects: { LIMITS: { className: 'LimitsObject', useSQLite: true } } } : {}),
     queueProducers: { USAGE: 'ferry-usage' },
     ...(inspectorPort ? { inspectorPort } : {}),
     modulesRoot: build,

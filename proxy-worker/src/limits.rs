@@ -197,6 +197,73 @@ impl UserLimits {
     }
 }
 
+/// The least time between two writes of one user's settled quota count.
+pub const WRITE_EVERY_MS: u64 = 5_000;
+
+/// When a limits object writes its quota to storage.
+///
+/// A change is written at once when nothing was written in the last [`WRITE_EVERY_MS`];
+/// otherwise the object's alarm writes it at the end of that span, with every change made
+/// meanwhile. A user's burst of calls then costs three storage writes (one the alarm's) in
+/// five seconds, not one per call: in workerd, a write is the largest single cost of a
+/// counted call. A user whose calls are further apart is written once per call, as before.
+/// What an object could lose is what it settled since its last write, should it go before
+/// its alarm rings: a crash or a deploy within those seconds, since an object is only
+/// evicted idle.
+#[derive(Debug, Default)]
+pub struct Writes {
+    last_ms: Option<u64>,
+    /// When the alarm set for a change not yet written rings.
+    alarm_ms: Option<u64>,
+}
+
+/// What to do with a change to the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// Write it now.
+    Now,
+    /// Set the alarm to ring at this time (ms since the epoch), and write then.
+    AlarmAt(u64),
+    /// The alarm already set writes it.
+    Later,
+}
+
+impl Writes {
+    /// The quota changed at `now_ms`.
+    pub fn changed(&mut self, now_ms: u64) -> Write {
+        if self.alarm_ms.is_some() {
+            return Write::Later;
+        }
+        match self.last_ms {
+            Some(last) if now_ms < last.saturating_add(WRITE_EVERY_MS) => {
+                let at = last.saturating_add(WRITE_EVERY_MS);
+                self.alarm_ms = Some(at);
+                Write::AlarmAt(at)
+            }
+            _ => {
+                self.last_ms = Some(now_ms);
+                Write::Now
+            }
+        }
+    }
+
+    /// The alarm rang at `now_ms`, or could not be set: whether a change waits to be
+    /// written (the caller writes it now). An alarm of an object that has since restarted
+    /// finds nothing waiting: what it was set for is gone with the memory that held it.
+    pub fn due(&mut self, now_ms: u64) -> bool {
+        let due = self.alarm_ms.take().is_some();
+        if due {
+            self.last_ms = Some(now_ms);
+        }
+        due
+    }
+
+    /// Writing at `now_ms` failed in the alarm, which the runtime rings again: it is due then.
+    pub fn again(&mut self, now_ms: u64) {
+        self.alarm_ms = Some(now_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +390,56 @@ mod tests {
         let raised = limits.admit(T0, &mut quota, &ask(10, 0));
         assert!(matches!(raised.outcome, Outcome::Admitted { .. }));
         assert_eq!(raised.limit, 10);
+    }
+
+    #[test]
+    fn a_lone_change_is_written_at_once() {
+        let mut writes = Writes::default();
+        assert_eq!(writes.changed(T0), Write::Now);
+        // A second later (or after), at once again.
+        assert_eq!(writes.changed(T0 + WRITE_EVERY_MS), Write::Now);
+        assert_eq!(writes.changed(T0 + 10 * WRITE_EVERY_MS), Write::Now);
+        assert!(!writes.due(T0 + 10 * WRITE_EVERY_MS));
+    }
+
+    #[test]
+    fn a_burst_is_written_once_more_by_the_alarm_at_the_end_of_the_span() {
+        let mut writes = Writes::default();
+        assert_eq!(writes.changed(T0), Write::Now);
+        assert_eq!(writes.changed(T0 + 10), Write::AlarmAt(T0 + WRITE_EVERY_MS));
+        for ms in [20, 500, WRITE_EVERY_MS - 1] {
+            assert_eq!(writes.changed(T0 + ms), Write::Later);
+        }
+        // The alarm writes them all; a change soon after it waits for the next span.
+        assert!(writes.due(T0 + WRITE_EVERY_MS));
+        assert!(!writes.due(T0 + WRITE_EVERY_MS + 1));
+        assert_eq!(
+            writes.changed(T0 + WRITE_EVERY_MS + 5),
+            Write::AlarmAt(T0 + 2 * WRITE_EVERY_MS)
+        );
+    }
+
+    #[test]
+    fn an_alarm_that_could_not_be_set_leaves_the_change_to_write_now() {
+        let mut writes = Writes::default();
+        writes.changed(T0);
+        assert_eq!(writes.changed(T0 + 1), Write::AlarmAt(T0 + WRITE_EVERY_MS));
+        // Setting it failed: the caller writes at once, and the next change starts afresh.
+        assert!(writes.due(T0 + 1));
+        assert_eq!(
+            writes.changed(T0 + 2),
+            Write::AlarmAt(T0 + 1 + WRITE_EVERY_MS)
+        );
+    }
+
+    #[test]
+    fn a_clock_that_steps_back_still_writes_within_the_span() {
+        let mut writes = Writes::default();
+        writes.changed(T0);
+        assert_eq!(
+            writes.changed(T0 - 5_000),
+            Write::AlarmAt(T0 + WRITE_EVERY_MS)
+        );
+        assert_eq!(Writes::default().changed(u64::MAX), Write::Now);
     }
 }

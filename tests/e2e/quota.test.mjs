@@ -7,9 +7,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { startMockProvider } from './support/mock-provider.mjs';
 import { abortAfterContent, readSse } from './support/sse.mjs';
 import { FORMATS, MESSAGES, WEATHER_TOOL, assertError, chatAs, post, providerHeaders, useStack } from './support/stack.mjs';
 import { claims, hs256 } from './support/tokens.mjs';
+import { mockVars, startWorker } from './support/worker.mjs';
 
 const SECRET = 'quota-test-secret-with-at-least-32-chars!!';
 const SUPABASE_URL = 'https://quota-test.supabase.invalid';
@@ -50,6 +56,42 @@ describe('daily token quota', () => {
   });
 });
 
+
+describe('the quota in storage', () => {
+  it('what a burst settles is written by the alarm and outlives the process', async () => {
+    // Two calls a moment apart: the first admission writes the day at once; both
+    // settlements, within five seconds of that write, wait for the object's alarm. After a
+    // restart, a quota of two calls' usage refuses a third only if the alarm wrote them.
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-quota-'));
+    const mock = await startMockProvider();
+    const vars = {
+      ...mockVars(mock.url),
+      AUTH_MODE: 'supabase',
+      SUPABASE_URL,
+      SUPABASE_JWT_SECRET: SECRET,
+      DAILY_TOKEN_QUOTA: String(2 * USED_PER_CALL),
+    };
+    const user = newUser();
+    let worker;
+    try {
+      worker = await startWorker({ vars, persistTo: stateDir });
+      for (let i = 0; i < 2; i += 1) {
+        const res = await chatAs(worker.url, user);
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      await worker.stop();
+      worker = await startWorker({ vars, persistTo: stateDir });
+      await assertError(await chatAs(worker.url, user), 429, 'quota_exceeded');
+      assert.equal((await chatAs(worker.url, newUser())).status, 200);
+    } finally {
+      await worker?.stop();
+      await mock.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
 
 // A provider that streams slowly (a word every 300 ms, 30 of them) and, like most, counts
 // only in its last chunk; Groq points at it on a second proxy with a quota of 3 tokens.

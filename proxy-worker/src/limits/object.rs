@@ -1,6 +1,8 @@
 //! The `LimitsObject` Durable Object: one per user, the single place where that user's
 //! requests are counted. Its input gate makes each `/admit` and `/settle` atomic: no other
-//! request of the user is handled while one reads and writes the quota.
+//! request of the user is handled while one reads and writes the quota. The settled count
+//! is written at once, or by the object's alarm when it was written in the last five
+//! seconds ([`Writes`]).
 
 use std::cell::RefCell;
 
@@ -10,16 +12,17 @@ use worker::js_sys::JSON;
 use worker::wasm_bindgen::JsValue;
 use worker::{Date, DurableObject, Env, Request, Response, Result, State, Storage, durable_object};
 
-use super::{AdmitRequest, Claim, SettleRequest, UserLimits};
+use super::{AdmitRequest, Claim, SettleRequest, UserLimits, Write, Writes};
 
 const QUOTA_KEY: &str = "quota";
 
-#[durable_object(fetch)]
+#[durable_object(alarm)]
 pub struct LimitsObject {
     state: State,
     limits: RefCell<Option<UserLimits>>,
-    /// The stored quota, read once per object lifetime and written through.
+    /// The stored quota, read once per object lifetime; the truth while the object lives.
     quota: RefCell<Option<QuotaState>>,
+    writes: RefCell<Writes>,
 }
 
 impl LimitsObject {
@@ -38,19 +41,40 @@ impl LimitsObject {
         Ok(stored)
     }
 
-    /// Keeps `after` and writes it when the day or the settled count changed: a
-    /// reservation alone lives in memory (one write per call, at its settlement, not two).
-    /// An object evicted with calls in flight forgets only the reservations made since its
-    /// last write, which lets at most those calls' estimates through the quota again; what
-    /// was settled is never lost.
-    async fn store(&self, before: QuotaState, after: QuotaState) -> Result<()> {
+    /// Keeps `after`, and writes it when the day or the settled count changed, as
+    /// [`Writes`] plans. An object that goes with calls in flight forgets their
+    /// reservations, which lets at most those calls' estimates through the quota again, and
+    /// what it settled since its last write, should it go before its alarm rings.
+    async fn store(&self, now_ms: u64, before: QuotaState, after: QuotaState) -> Result<()> {
         *self.quota.borrow_mut() = Some(after);
-        if (before.day, before.used) != (after.day, after.used) {
-            // The same object serde-wasm-bindgen made of it, built by the runtime's parser.
-            let value = JSON::parse(&serde_json::to_string(&after)?)?;
-            self.state.storage().put_raw(QUOTA_KEY, value).await?;
+        if (before.day, before.used) == (after.day, after.used) {
+            return Ok(());
         }
-        Ok(())
+        let plan = self.writes.borrow_mut().changed(now_ms);
+        match plan {
+            Write::Now => self.write(after).await,
+            Write::Later => Ok(()),
+            Write::AlarmAt(at_ms) => {
+                let offset = i64::try_from(at_ms.saturating_sub(now_ms)).unwrap_or(i64::MAX);
+                if self.state.storage().set_alarm(offset).await.is_err() {
+                    self.writes.borrow_mut().due(now_ms);
+                    return self.write(after).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes the day and its settled count. Reservations stay in memory: one written
+    /// beside a count that a later settlement changed unwritten would outlive its call.
+    async fn write(&self, quota: QuotaState) -> Result<()> {
+        let settled = QuotaState {
+            reserved: 0,
+            ..quota
+        };
+        // The same object serde-wasm-bindgen made of it, built by the runtime's parser.
+        let value = JSON::parse(&serde_json::to_string(&settled)?)?;
+        self.state.storage().put_raw(QUOTA_KEY, value).await
     }
 }
 
@@ -60,6 +84,7 @@ impl DurableObject for LimitsObject {
             state,
             limits: RefCell::new(None),
             quota: RefCell::new(None),
+            writes: RefCell::new(Writes::default()),
         }
     }
 
@@ -102,8 +127,23 @@ impl DurableObject for LimitsObject {
             }
             _ => Response::error("not found", 404)?,
         };
-        self.store(before, quota).await?;
+        self.store(now_ms, before, quota).await?;
         Ok(response)
+    }
+
+    /// Writes what changed since the last write, if this object still holds it.
+    async fn alarm(&self) -> Result<Response> {
+        let now_ms = Date::now().as_millis();
+        let quota = *self.quota.borrow();
+        if let Some(quota) = quota
+            && self.writes.borrow_mut().due(now_ms)
+            && let Err(error) = self.write(quota).await
+        {
+            // The runtime rings a failed alarm again.
+            self.writes.borrow_mut().again(now_ms);
+            return Err(error);
+        }
+        Response::empty()
     }
 }
 

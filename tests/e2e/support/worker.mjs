@@ -79,21 +79,23 @@ process.on('exit', () => {
 });
 
 /**
- * Starts `wrangler dev` with `vars` as `--var KEY:VALUE`.
+ * Starts `wrangler dev` with `vars` as `--var KEY:VALUE`. Its state (Durable Objects,
+ * caches) is fresh unless `persistTo` names a directory, which an earlier instance may have
+ * written and which outlives this one.
  * Returns `{ url, logs(), stop() }`; throws with the captured log if /health never answers.
  */
-export async function startWorker({ vars = {}, port, config = DEFAULT_CONFIG, args = [] } = {}) {
+export async function startWorker({ vars = {}, port, config = DEFAULT_CONFIG, args = [], persistTo } = {}) {
   try {
-    return await launch({ vars, port, config, args });
+    return await launch({ vars, port, config, args, persistTo });
   } catch (err) {
     // Wrangler's launcher exits 0 without a word when its inner process dies of a signal
     // during start-up; that has been seen once in a long run, so it gets one more try.
     if (!err.exitedEarly) throw err;
-    return launch({ vars, port, config, args });
+    return launch({ vars, port, config, args, persistTo });
   }
 }
 
-async function launch({ vars, port, config, args: extra }) {
+async function launch({ vars, port, config, args: extra, persistTo }) {
   const httpPort = port ?? (await freePort());
   const inspectorPort = await freePort();
   // A fresh state directory per instance: no cache entries or counters from earlier runs.
@@ -110,7 +112,7 @@ async function launch({ vars, port, config, args: extra }) {
     '--inspector-port',
     String(inspectorPort),
     '--persist-to',
-    path.join(stateDir, 'state'),
+    persistTo ?? path.join(stateDir, 'state'),
     '--show-interactive-dev-session=false',
   ];
   for (const [key, value] of Object.entries(vars)) {
