@@ -30,11 +30,12 @@ const OPS_OBJECT: &str = "ops";
 /// The Durable Object binding in `wrangler.toml`.
 pub const BINDING: &str = "LIMITS";
 
-/// A reservation to settle once the call's real usage is known.
+/// A reservation to settle once the call's real usage is known, with the stub of the
+/// object that made it (a stub serves the request that made it, which a settlement is part
+/// of: looking the object up again would cross into the runtime three more times).
 #[derive(Debug)]
 pub struct Pending {
-    env: Env,
-    name: String,
+    stub: ObjectStub,
     reservation: Reservation,
 }
 
@@ -46,7 +47,7 @@ impl Pending {
             reservation: self.reservation,
             used_tokens,
         };
-        if call(&self.env, &self.name, "settle", &body).await.is_err() {
+        if call(&self.stub, "settle", &body).await.is_err() {
             worker::console_warn!("ferry: could not settle a quota reservation");
         }
     }
@@ -65,6 +66,7 @@ extern "C" {
     /// A Durable Object stub, for `fetch(url, init)`: worker's `Stub` takes a `Request`
     /// only, and answers with a `Response` whose text it reads chunk by chunk.
     #[wasm_bindgen(extends = js_sys::Object)]
+    #[derive(Debug)]
     type ObjectStub;
 
     #[wasm_bindgen(method, catch, js_name = fetch)]
@@ -75,17 +77,21 @@ extern "C" {
     ) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// One call to the object `name`: `op` with `body` as JSON; the answer's text, read whole
-/// by the runtime.
-async fn call<T: Serialize>(env: &Env, name: &str, op: &str, body: &T) -> worker::Result<String> {
+/// The stub of the object `name`.
+fn stub(env: &Env, name: &str) -> worker::Result<ObjectStub> {
     let binding = js_sys::Reflect::get(env, &JsValue::from_str(BINDING))?;
     if binding.is_undefined() {
         return Err(worker::Error::RustError(format!("no {BINDING} binding")));
     }
     let namespace: DurableObjectNamespace = binding.unchecked_into();
-    let stub: ObjectStub = namespace
+    Ok(namespace
         .get(&namespace.id_from_name(name)?)?
-        .unchecked_into();
+        .unchecked_into())
+}
+
+/// One call to the object of `stub`: `op` with `body` as JSON; the answer's text, read
+/// whole by the runtime.
+async fn call<T: Serialize>(stub: &ObjectStub, op: &str, body: &T) -> worker::Result<String> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&serde_json::to_string(body)?));
@@ -122,13 +128,14 @@ pub async fn admit(
     ask: AdmitRequest,
 ) -> Result<Option<(Admission, Option<Pending>)>, (Admission, ProxyError)> {
     let answer = async {
-        let answer = call(env, name, "admit", &ask).await?;
+        let stub = stub(env, name)?;
+        let answer = call(&stub, "admit", &ask).await?;
         // Parsed in Rust: the runtime's `json()` would build a JavaScript object first.
-        Ok::<Admission, worker::Error>(json::read(answer.as_bytes())?)
+        Ok::<_, worker::Error>((json::read::<Admission>(answer.as_bytes())?, stub))
     }
     .await;
-    let admission = match answer {
-        Ok(admission) => admission,
+    let (admission, stub) = match answer {
+        Ok(answered) => answered,
         Err(_) => {
             worker::console_warn!("ferry: limits unavailable (the limits object failed)");
             return Ok(None);
@@ -137,11 +144,7 @@ pub async fn admit(
     match admission.outcome {
         Outcome::Admitted { reservation } => Ok(Some((
             admission,
-            reservation.map(|reservation| Pending {
-                env: env.clone(),
-                name: name.to_owned(),
-                reservation,
-            }),
+            reservation.map(|reservation| Pending { stub, reservation }),
         ))),
         Outcome::RateLimited { retry_after_secs } => {
             Err((admission, ProxyError::RateLimited { retry_after_secs }))
@@ -155,8 +158,7 @@ pub async fn admit(
 /// Claims `label` once: `true` the first time, `false` after (until released).
 pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
     let answer = call(
-        env,
-        OPS_OBJECT,
+        &stub(env, OPS_OBJECT).map_err(|e| e.to_string())?,
         "claim",
         &Claim {
             label: label.to_owned(),
@@ -170,8 +172,7 @@ pub async fn claim(env: &Env, label: &str) -> Result<bool, String> {
 /// Gives a claim back, so that a later run may try again.
 pub async fn release(env: &Env, label: &str) -> Result<(), String> {
     call(
-        env,
-        OPS_OBJECT,
+        &stub(env, OPS_OBJECT).map_err(|e| e.to_string())?,
         "release",
         &Claim {
             label: label.to_owned(),
