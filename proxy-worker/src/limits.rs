@@ -433,6 +433,18 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_in_the_alarm_is_due_when_the_runtime_rings_it_again() {
+        let mut writes = Writes::default();
+        writes.changed(T0);
+        writes.changed(T0 + 1);
+        assert!(writes.due(T0 + WRITE_EVERY_MS));
+        writes.again(T0 + WRITE_EVERY_MS);
+        assert_eq!(writes.changed(T0 + WRITE_EVERY_MS + 1), Write::Later);
+        assert!(writes.due(T0 + WRITE_EVERY_MS + 2_000));
+        assert!(!writes.due(T0 + WRITE_EVERY_MS + 4_000));
+    }
+
+    #[test]
     fn a_clock_that_steps_back_still_writes_within_the_span() {
         let mut writes = Writes::default();
         writes.changed(T0);

@@ -134,9 +134,9 @@ impl DurableObject for LimitsObject {
     /// Writes what changed since the last write, if this object still holds it.
     async fn alarm(&self) -> Result<Response> {
         let now_ms = Date::now().as_millis();
+        let due = self.writes.borrow_mut().due(now_ms);
         let quota = *self.quota.borrow();
-        if let Some(quota) = quota
-            && self.writes.borrow_mut().due(now_ms)
+        if let Some(quota) = quota.filter(|_| due)
             && let Err(error) = self.write(quota).await
         {
             // The runtime rings a failed alarm again.
