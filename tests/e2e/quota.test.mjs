@@ -4,18 +4,25 @@
 // (most providers count only in the last chunk); the reservation counts tool definitions.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { after, describe, it } from 'node:test';
-
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { after, describe, it } from 'node:test';
 
-import { startMockProvider } from './support/mock-provider.mjs';
 import { abortAfterContent, readSse } from './support/sse.mjs';
-import { FORMATS, MESSAGES, WEATHER_TOOL, assertError, chatAs, post, providerHeaders, useStack } from './support/stack.mjs';
+import {
+  FORMATS,
+  MESSAGES,
+  WEATHER_TOOL,
+  assertError,
+  chatAs,
+  post,
+  providerHeaders,
+  startStack,
+  useStack,
+} from './support/stack.mjs';
 import { claims, hs256 } from './support/tokens.mjs';
-import { mockVars, startWorker } from './support/worker.mjs';
 
 const SECRET = 'quota-test-secret-with-at-least-32-chars!!';
 const SUPABASE_URL = 'https://quota-test.supabase.invalid';
@@ -56,39 +63,35 @@ describe('daily token quota', () => {
   });
 });
 
-
 describe('the quota in storage', () => {
   it('what a burst settles is written by the alarm and outlives the process', async () => {
     // Two calls a moment apart: the first admission writes the day at once; both
     // settlements, within five seconds of that write, wait for the object's alarm. After a
     // restart, a quota of two calls' usage refuses a third only if the alarm wrote them.
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-quota-'));
-    const mock = await startMockProvider();
-    const vars = {
-      ...mockVars(mock.url),
-      AUTH_MODE: 'supabase',
-      SUPABASE_URL,
-      SUPABASE_JWT_SECRET: SECRET,
-      DAILY_TOKEN_QUOTA: String(2 * USED_PER_CALL),
+    const options = {
+      vars: { AUTH_MODE: 'supabase', SUPABASE_URL, SUPABASE_JWT_SECRET: SECRET, DAILY_TOKEN_QUOTA: String(2 * USED_PER_CALL) },
+      persistTo: stateDir,
     };
     const user = newUser();
-    let worker;
+    let started;
     try {
-      worker = await startWorker({ vars, persistTo: stateDir });
+      started = await startStack(options);
       for (let i = 0; i < 2; i += 1) {
-        const res = await chatAs(worker.url, user);
+        const res = await chatAs(started.url, user);
         assert.equal(res.status, 200);
         await res.arrayBuffer();
       }
       // The alarm rings 5 s after the first write; a loaded machine may ring it late.
       await new Promise((resolve) => setTimeout(resolve, 8_000));
-      await worker.stop();
-      worker = await startWorker({ vars, persistTo: stateDir });
-      await assertError(await chatAs(worker.url, user), 429, 'quota_exceeded');
-      assert.equal((await chatAs(worker.url, newUser())).status, 200);
+      const first = started;
+      started = undefined;
+      await first.stop();
+      started = await startStack(options);
+      await assertError(await chatAs(started.url, user), 429, 'quota_exceeded');
+      assert.equal((await chatAs(started.url, newUser())).status, 200);
     } finally {
-      await worker?.stop();
-      await mock.close();
+      await started?.stop();
       rmSync(stateDir, { recursive: true, force: true });
     }
   });

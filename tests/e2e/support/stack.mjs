@@ -36,14 +36,15 @@ export function modelFor(provider, scenario) {
 }
 
 /**
- * Starts the mock and a worker pointed at it; `vars` add to or override the mock vars.
+ * Starts the mock and a worker pointed at it; `vars` add to or override the mock vars, and
+ * `persistTo` keeps the worker's state in a directory a later stack may start from.
  * Returns `{ mock, worker, url, client(), stop() }`.
  */
-export async function startStack({ vars = {} } = {}) {
+export async function startStack({ vars = {}, persistTo } = {}) {
   const mock = await startMockProvider();
   let worker;
   try {
-    worker = await startWorker({ vars: { ...mockVars(mock.url), ...vars } });
+    worker = await startWorker({ vars: { ...mockVars(mock.url), ...vars }, persistTo });
   } catch (err) {
     await mock.close();
     throw err;
